@@ -1,0 +1,106 @@
+// Shared types of purgatory-oracle. Addresses, values and addends are bigint throughout.
+
+export type Arch = 'x86_64' | 'ppc64' | 'ppc64le';
+export type Abi = 'sysv' | 'elfv1' | 'elfv2';
+export type Endian = 'little' | 'big';
+
+/** A symbol write applied after load, as kexec-tools' elf_rel_set_symbol does. */
+export interface SymbolWrite {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** One loader request: the same shape goes to the TS engine and to every live oracle. */
+export interface LoadRequest {
+  elf: Uint8Array;
+  /** Requested base; the loader aligns it up the way add_buffer/locate_hole would. */
+  base: bigint;
+  /** Byte that fills fresh allocations (kexec-tools never zeroes its image buffer). */
+  fill: number;
+  symbols: SymbolWrite[];
+}
+
+export interface LoadedSection {
+  index: number;
+  name: string;
+  /** Address after layout (unchanged sh_addr for sections the loader does not place). */
+  addr: bigint;
+  size: bigint;
+  alloc: boolean;
+  nobits: boolean;
+}
+
+/** One relocation actually applied: enough to attribute every byte it changed. */
+export interface RelocationLogEntry {
+  /** Index of the SHT_REL/SHT_RELA section and of the entry inside it. */
+  relSection: number;
+  relIndex: number;
+  /** Target section index and the offset inside it. */
+  section: number;
+  offset: bigint;
+  /** Final address of the location (P). */
+  address: bigint;
+  type: number;
+  typeName: string;
+  symbol: string;
+  symIndex: number;
+  addend: bigint;
+  /** value as computed by the generic loop: S + sec_base + A. */
+  value: bigint;
+  /** Offset in the image buffer of the bytes written, or -1 when outside the buffer. */
+  imageOffset: number;
+  width: number;
+  /** The bytes written, in store order. */
+  bytes: Uint8Array;
+}
+
+export interface LoadedImage {
+  /** The base the buffer was placed at (after alignment). */
+  base: bigint;
+  /** The buffer handed on (kexec-tools: bufsz bytes given to add_buffer; kernel: kbuf->bufsz). */
+  bytes: Uint8Array;
+  /** Memory footprint including bss (rel_size in kexec-tools). */
+  memsz: bigint;
+  entry: bigint;
+  sections: LoadedSection[];
+  relocations: RelocationLogEntry[];
+}
+
+/** Stable rejection codes. The C loaders die()/return -ENOEXEC; we return these. */
+export type RejectionCode =
+  | 'elf-format' // the file is not a well-formed ELF in a way the loader checks
+  | 'not-relocatable'
+  | 'wrong-machine'
+  | 'no-section-headers'
+  | 'bad-section-index'
+  | 'undefined-symbol'
+  | 'common-symbol'
+  | 'unknown-relocation'
+  | 'overflow'
+  | 'toc16-overflow'
+  | 'toc16-misaligned'
+  | 'rel24-out-of-range'
+  | 'rel16-unexpected-instruction'
+  | 'no-toc-section'
+  | 'symbol-not-found'
+  | 'symbol-size-mismatch'
+  | 'symbol-in-bss'
+  | 'symbol-bad-section'
+  | 'out-of-bounds' // the C code would read or write outside its buffers (undefined behaviour)
+  | 'unsupported';
+
+export interface Where {
+  section?: number;
+  sectionName?: string;
+  offset?: bigint;
+  relSection?: number;
+  relIndex?: number;
+  relocation?: string;
+  symbol?: string;
+}
+
+export type Outcome =
+  | { kind: 'ok'; image: LoadedImage; hostAddress?: bigint }
+  | { kind: 'rejected'; code: RejectionCode | 'died'; message: string; where?: Where }
+  | { kind: 'crashed'; signal: string; message?: string }
+  | { kind: 'timeout'; ms: number };
