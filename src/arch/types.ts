@@ -1,0 +1,104 @@
+// The interface every arch implements, lld-style: classification (which relocation types exist,
+// how their value is computed) is kept apart from bit-writing (how the value lands in memory).
+import type { ByteView } from '../bytes.ts';
+import { LoadError } from '../errors.ts';
+import { hex } from '../bytes.ts';
+import type { Arch, RejectionCode } from '../types.ts';
+import type { ElfSymbol } from '../elf/reader.ts';
+
+/** Semantic switches that differ between loaders. Each is one named divergence from the ABI. */
+export interface Semantics {
+  /** Which loader's messages and checks to reproduce. */
+  loader: 'kexec-tools' | 'kernel' | 'abi';
+  /** ppc64 REL32 subtracts the host pointer of the location (kexec-tools) instead of P. */
+  rel32HostPointer: boolean;
+  /** ppc64 REL64 writes S+A (kexec-tools) instead of S+A-P. */
+  rel64Absolute: boolean;
+  /** ppc64 REL16_HA/LO rewrite `addis 2,12`/`addi 2,2` into `lis 2`/`addi 2,2` against .TOC. (kexec-tools). */
+  rel16Rewrite: boolean;
+  /** ppc64 local-entry offsets (REL24): from the ABI the loader was built for, or from e_flags. */
+  localEntry: 'elfv1' | 'elfv2' | 'e_flags';
+  /** Range checks the ABI requires but kexec-tools omits (PC32, ADDR32, REL32, ADDR16_HI/HA). */
+  abiRangeChecks: boolean;
+  /** Resolve the undefined `.TOC.` symbol to the TOC pointer (ABI); kexec-tools uses 0. */
+  resolveDotToc: boolean;
+}
+
+export interface RelocInput {
+  /** Store view (the loader's store byte order) over the buffer holding the location. */
+  view: ByteView;
+  off: number;
+  /** S + sec_base + A, as the generic loop computes it (u64). */
+  value: bigint;
+  /** P: the final address of the location. */
+  address: bigint;
+  /** Host address of the location (kexec-tools' REL32 uses it). */
+  hostLocation: bigint;
+  sym: ElfSymbol;
+  symName: () => string;
+  /** my_r2: .toc + 0x8000; throws the loader's rejection when there is no .toc. */
+  toc: () => bigint;
+  eFlags: number;
+  sem: Semantics;
+}
+
+export interface RelocSpec {
+  type: number;
+  name: string;
+  /** Bytes read and written at the location (0 for NONE). */
+  width: number;
+  /** Value to write; throws LoadError on range/instruction checks. */
+  compute: (r: RelocInput) => bigint;
+  /** Write bits. The default branch of a writer is an internal bug, never a user error. */
+  write: (view: ByteView, off: number, v: bigint) => void;
+}
+
+export interface ArchModule {
+  arch: 'x86_64' | 'ppc64';
+  machine: number;
+  /** Full name table (handled or not), for reports and the census. */
+  names: ReadonlyMap<number, string>;
+  typeName(type: number): string;
+  /** Classification: the spec for a type under given semantics, or undefined if unhandled. */
+  classify(type: number, sem: Semantics): RelocSpec | undefined;
+  /** The exact message the reference loader prints for an unhandled type. */
+  unknownMessage(type: number, sem: Semantics): string;
+}
+
+// ---- shared range checks and their single error message (lld's checkInt/checkUInt/checkAlignment)
+
+export function outOfRange(code: RejectionCode, cMessage: string, r: RelocInput, name: string): never {
+  throw new LoadError(code, cMessage, { relocation: name, symbol: r.symName() });
+}
+
+/** Signed range check on a two's complement value of `bits` bits. */
+export function fitsSigned(v: bigint, bits: number): boolean {
+  const s = BigInt.asIntN(64, v);
+  return s >= -(1n << BigInt(bits - 1)) && s < 1n << BigInt(bits - 1);
+}
+export function fitsUnsigned(v: bigint, bits: number): boolean {
+  return BigInt.asUintN(64, v) < 1n << BigInt(bits);
+}
+
+export function checkInt(r: RelocInput, name: string, v: bigint, bits: number): void {
+  if (!fitsSigned(v, bits)) {
+    const lo = -(1n << BigInt(bits - 1));
+    const hi = (1n << BigInt(bits - 1)) - 1n;
+    outOfRange('overflow', `relocation ${name} out of range: ${BigInt.asIntN(64, v)} is not in [${lo}, ${hi}]; references '${r.symName()}'`, r, name);
+  }
+}
+
+export function checkIntOrUInt(r: RelocInput, name: string, v: bigint, bits: number): void {
+  if (!fitsSigned(v, bits) && !fitsUnsigned(v, bits)) {
+    outOfRange('overflow', `relocation ${name} out of range: ${hex(v)} fits neither int${bits} nor uint${bits}; references '${r.symName()}'`, r, name);
+  }
+}
+
+// ---- PPC64 @l/@h/@ha/@higher/@highest helpers (pure)
+export const lo = (v: bigint): bigint => v & 0xffffn;
+export const hi = (v: bigint): bigint => (BigInt.asUintN(64, v) >> 16n) & 0xffffn;
+export const ha = (v: bigint): bigint => (BigInt.asUintN(64, v + 0x8000n) >> 16n) & 0xffffn;
+export const higher = (v: bigint): bigint => (BigInt.asUintN(64, v) >> 32n) & 0xffffn;
+export const highest = (v: bigint): bigint => (BigInt.asUintN(64, v) >> 48n) & 0xffffn;
+
+export type ArchName = Arch;

@@ -1,0 +1,76 @@
+// x86_64 relocations, as kexec-tools' kexec/arch/x86_64/kexec-elf-rel-x86_64.c and the ABI define them.
+import { u32, u64, s32, hex } from '../bytes.ts';
+import { EM_X86_64 } from '../elf/constants.ts';
+import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
+import { checkInt, outOfRange } from './types.ts';
+
+export const R_X86_64 = {
+  NONE: 0, '64': 1, PC32: 2, GOT32: 3, PLT32: 4, COPY: 5, GLOB_DAT: 6, JUMP_SLOT: 7, RELATIVE: 8,
+  GOTPCREL: 9, '32': 10, '32S': 11, '16': 12, PC16: 13, '8': 14, PC8: 15, DTPMOD64: 16, DTPOFF64: 17,
+  TPOFF64: 18, TLSGD: 19, TLSLD: 20, DTPOFF32: 21, GOTTPOFF: 22, TPOFF32: 23, PC64: 24, GOTOFF64: 25,
+  GOTPC32: 26, GOT64: 27, GOTPCREL64: 28, GOTPC64: 29, GOTPLT64: 30, PLTOFF64: 31, SIZE32: 32, SIZE64: 33,
+  GOTPC32_TLSDESC: 34, TLSDESC_CALL: 35, TLSDESC: 36, IRELATIVE: 37, RELATIVE64: 38,
+  GOTPCRELX: 41, REX_GOTPCRELX: 42,
+} as const;
+
+const names = new Map<number, string>(Object.entries(R_X86_64).map(([k, v]) => [v, `R_X86_64_${k}`]));
+
+/** kexec-tools' own reloc_name(): a table up to TPOFF32, then "R_X86_64_<n>". */
+function kexecToolsName(type: number): string {
+  return type <= 23 ? names.get(type)! : `R_X86_64_${type >>> 0}`;
+}
+
+const w64 = (v: RelocSpec['write']) => v;
+const store = (width: number): RelocSpec['write'] => (view, off, v) => view.store(off, width, v);
+
+function kexecOverflow(r: RelocInput, name: string): never {
+  // die("overflow in relocation type %s val %lx\n", reloc_name(r_type), value)
+  outOfRange('overflow', `overflow in relocation type ${name} val ${u64(r.value).toString(16)}\n`, r, name);
+}
+
+function table(sem: Semantics): Map<number, RelocSpec> {
+  const t = new Map<number, RelocSpec>();
+  const add = (type: number, width: number, compute: RelocSpec['compute']) =>
+    t.set(type, { type, name: names.get(type)!, width, compute, write: w64(store(width)) });
+  const pcrel = (type: number) =>
+    add(type, 4, (r) => {
+      const v = u64(r.value - r.address);
+      if (sem.abiRangeChecks) checkInt(r, names.get(type)!, v, 32); // ABI: PC32 is a signed 32-bit field
+      return v;
+    });
+
+  add(R_X86_64.NONE, 0, () => 0n);
+  add(R_X86_64['64'], 8, (r) => r.value);
+  add(R_X86_64['32'], 4, (r) => {
+    if (u32(r.value) !== r.value) kexecOverflow(r, 'R_X86_64_32');
+    return r.value;
+  });
+  add(R_X86_64['32S'], 4, (r) => {
+    if (s32(r.value) !== BigInt.asIntN(64, r.value)) kexecOverflow(r, 'R_X86_64_32S');
+    return r.value;
+  });
+  pcrel(R_X86_64.PC32);
+  pcrel(R_X86_64.PLT32);
+  return t;
+}
+
+const tables = new Map<string, Map<number, RelocSpec>>();
+
+export const x86_64: ArchModule = {
+  arch: 'x86_64',
+  machine: EM_X86_64,
+  names,
+  typeName: (type) => names.get(type) ?? `R_X86_64_${type >>> 0}`,
+  classify(type, sem) {
+    const key = JSON.stringify(sem);
+    let t = tables.get(key);
+    if (!t) tables.set(key, (t = table(sem)));
+    return t.get(type);
+  },
+  unknownMessage(type, sem) {
+    if (sem.loader === 'kexec-tools') return `Unhandled rela relocation: ${kexecToolsName(type)}\n`;
+    return `Unknown rela relocation: ${type}\n`;
+  },
+};
+
+export { hex };

@@ -1,0 +1,264 @@
+// A small ELF writer, for tests and the fuzzer: builds relocatable objects (and raw layouts)
+// in either class and byte order. It writes exactly what it is told, malformed values included.
+import { ByteView } from '../bytes.ts';
+import type { Endian } from '../types.ts';
+import {
+  ET_REL, SHT_NULL, SHT_RELA, SHT_REL, SHT_STRTAB, SHT_SYMTAB, SHT_NOBITS, SIZES, STB_GLOBAL, STB_LOCAL, STT_NOTYPE,
+} from './constants.ts';
+
+export interface RawSection {
+  name: string;
+  type: number;
+  flags?: bigint;
+  addr?: bigint;
+  data?: Uint8Array;
+  /** Size for NOBITS, or an override of data.length (to write malformed headers). */
+  size?: bigint;
+  /** Override of the file offset (malformed headers). */
+  offset?: bigint;
+  link?: number;
+  info?: number;
+  addralign?: bigint;
+  entsize?: bigint;
+}
+
+export interface RawElf {
+  is64: boolean;
+  endian: Endian;
+  type?: number;
+  machine: number;
+  entry?: bigint;
+  flags?: number;
+  /** Section 0 (SHT_NULL) is added automatically; indexes in link/info count it. */
+  sections: RawSection[];
+  /** Overrides for malformed headers. */
+  shstrndx?: number;
+  shentsize?: number;
+  ehsize?: number;
+  version?: number;
+}
+
+/** Lay out and encode an ELF file from raw section descriptions (section 0 added, .shstrtab appended). */
+export function writeElf(spec: RawElf): Uint8Array {
+  const c = spec.is64 ? 1 : 0;
+  const shstr = new StringTable();
+  const secs: RawSection[] = [{ name: '', type: SHT_NULL }, ...spec.sections];
+  const nameOffs = secs.map((s) => shstr.add(s.name));
+  const shstrIndex = secs.length;
+  const shstrName = shstr.add('.shstrtab');
+  const shstrData = shstr.bytes();
+  const all: RawSection[] = [...secs, { name: '.shstrtab', type: SHT_STRTAB, data: shstrData, addralign: 1n }];
+  nameOffs.push(shstrName);
+
+  const ehsize = SIZES.ehdr[c];
+  let off = ehsize;
+  const offsets: bigint[] = [];
+  for (const s of all) {
+    const align = Number(s.addralign && s.addralign > 0n && s.addralign <= 4096n ? s.addralign : 1n);
+    off = Math.ceil(off / align) * align;
+    offsets.push(BigInt(off));
+    if (s.type !== SHT_NOBITS && s.data) off += s.data.length;
+  }
+  off = Math.ceil(off / 8) * 8;
+  const shoff = off;
+  const shentsize = SIZES.shdr[c];
+  const total = shoff + shentsize * all.length;
+  const out = new Uint8Array(total);
+  const v = new ByteView(out, spec.endian);
+  // e_ident
+  out.set([0x7f, 0x45, 0x4c, 0x46, spec.is64 ? 2 : 1, spec.endian === 'little' ? 1 : 2, 1, 0]);
+  v.setU16(16, spec.type ?? ET_REL);
+  v.setU16(18, spec.machine);
+  v.setU32(20, spec.version ?? 1);
+  const w = spec.is64 ? 8 : 4;
+  const put = (o: number, x: bigint) => (spec.is64 ? v.setU64(o, x) : v.setU32(o, Number(BigInt.asUintN(32, x))));
+  put(24, spec.entry ?? 0n);
+  put(24 + w, 0n);
+  put(24 + 2 * w, BigInt(shoff));
+  const o = 24 + 3 * w;
+  v.setU32(o, spec.flags ?? 0);
+  v.setU16(o + 4, spec.ehsize ?? ehsize);
+  v.setU16(o + 6, 0);
+  v.setU16(o + 8, 0);
+  v.setU16(o + 10, spec.shentsize ?? shentsize);
+  v.setU16(o + 12, all.length);
+  v.setU16(o + 14, spec.shstrndx ?? shstrIndex);
+
+  all.forEach((s, i) => {
+    if (s.type !== SHT_NOBITS && s.data) out.set(s.data, Number(offsets[i]));
+    const h = shoff + i * shentsize;
+    const size = s.size ?? BigInt(s.data?.length ?? 0);
+    const fileOff = s.offset ?? (i === 0 ? 0n : offsets[i]!);
+    v.setU32(h, nameOffs[i]!);
+    v.setU32(h + 4, s.type);
+    if (spec.is64) {
+      v.setU64(h + 8, s.flags ?? 0n); v.setU64(h + 16, s.addr ?? 0n); v.setU64(h + 24, fileOff);
+      v.setU64(h + 32, size); v.setU32(h + 40, s.link ?? 0); v.setU32(h + 44, s.info ?? 0);
+      v.setU64(h + 48, s.addralign ?? (i === 0 ? 0n : 1n)); v.setU64(h + 56, s.entsize ?? 0n);
+    } else {
+      const n = (x: bigint) => Number(BigInt.asUintN(32, x));
+      v.setU32(h + 8, n(s.flags ?? 0n)); v.setU32(h + 12, n(s.addr ?? 0n)); v.setU32(h + 16, n(fileOff));
+      v.setU32(h + 20, n(size)); v.setU32(h + 24, s.link ?? 0); v.setU32(h + 28, s.info ?? 0);
+      v.setU32(h + 32, n(s.addralign ?? (i === 0 ? 0n : 1n))); v.setU32(h + 36, n(s.entsize ?? 0n));
+    }
+  });
+  return out;
+}
+
+export class StringTable {
+  private parts: number[] = [0];
+  private index = new Map<string, number>([['', 0]]);
+  add(s: string): number {
+    const hit = this.index.get(s);
+    if (hit !== undefined) return hit;
+    const off = this.parts.length;
+    for (let i = 0; i < s.length; i++) this.parts.push(s.charCodeAt(i) & 0xff);
+    this.parts.push(0);
+    this.index.set(s, off);
+    return off;
+  }
+  bytes(): Uint8Array {
+    return Uint8Array.from(this.parts);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Object builder: named sections, symbols and relocations, as a compiler would emit them.
+
+export interface ObjSection {
+  name: string;
+  type?: number; // default PROGBITS
+  flags: bigint;
+  data?: Uint8Array;
+  size?: bigint; // NOBITS
+  addralign?: bigint;
+  addr?: bigint;
+}
+
+export interface ObjSymbol {
+  name: string;
+  /** Section name, or a raw shndx number (SHN_ABS, SHN_COMMON, SHN_UNDEF, out of range...). */
+  section: string | number;
+  value?: bigint;
+  size?: bigint;
+  bind?: number;
+  type?: number;
+  other?: number;
+}
+
+export interface ObjRelocation {
+  /** Target section name. */
+  section: string;
+  offset: bigint;
+  type: number;
+  /** Symbol name, or a raw symbol index. */
+  symbol: string | number;
+  addend?: bigint;
+}
+
+export interface ObjectSpec {
+  is64?: boolean;
+  endian: Endian;
+  machine: number;
+  entry?: bigint;
+  flags?: number;
+  sections: ObjSection[];
+  symbols?: ObjSymbol[];
+  relocations?: ObjRelocation[];
+  /** Emit SHT_REL instead of SHT_RELA. */
+  rel?: boolean;
+  /** Emit one STT_SECTION symbol per section (as assemblers do). Default false. */
+  sectionSymbols?: boolean;
+}
+
+/** Build a relocatable object: sections, then .rela.<sec> per target, then .symtab and .strtab. */
+export function buildObject(spec: ObjectSpec): Uint8Array {
+  const is64 = spec.is64 ?? true;
+  const c = is64 ? 1 : 0;
+  const secIndex = new Map<string, number>();
+  spec.sections.forEach((s, i) => secIndex.set(s.name, i + 1));
+  const targets = [...new Set((spec.relocations ?? []).map((r) => r.section))];
+  const firstRel = spec.sections.length + 1;
+  const symtabIndex = firstRel + targets.length;
+  const strtabIndex = symtabIndex + 1;
+
+  const strtab = new StringTable();
+  const syms: { name: number; info: number; other: number; shndx: number; value: bigint; size: bigint }[] = [
+    { name: 0, info: 0, other: 0, shndx: 0, value: 0n, size: 0n },
+  ];
+  const symIndex = new Map<string, number>();
+  const shndxOf = (s: string | number): number => {
+    if (typeof s === 'number') return s;
+    const i = secIndex.get(s);
+    if (i === undefined) throw new Error(`buildObject: no section named ${s}`);
+    return i;
+  };
+  if (spec.sectionSymbols) {
+    spec.sections.forEach((s, i) => syms.push({ name: 0, info: (STB_LOCAL << 4) | 3, other: 0, shndx: i + 1, value: 0n, size: 0n }));
+  }
+  const ordered = [...(spec.symbols ?? [])].sort((a, b) => Number((a.bind ?? STB_GLOBAL) !== STB_LOCAL) - Number((b.bind ?? STB_GLOBAL) !== STB_LOCAL));
+  let firstGlobal = -1;
+  for (const s of ordered) {
+    const bind = s.bind ?? STB_GLOBAL;
+    if (bind !== STB_LOCAL && firstGlobal < 0) firstGlobal = syms.length;
+    symIndex.set(s.name, syms.length);
+    syms.push({
+      name: strtab.add(s.name), info: (bind << 4) | (s.type ?? STT_NOTYPE), other: s.other ?? 0,
+      shndx: shndxOf(s.section), value: s.value ?? 0n, size: s.size ?? 0n,
+    });
+  }
+  if (firstGlobal < 0) firstGlobal = syms.length;
+
+  const symEnt = SIZES.sym[c];
+  const symData = new Uint8Array(symEnt * syms.length);
+  const sv = new ByteView(symData, spec.endian);
+  syms.forEach((s, i) => {
+    const o = i * symEnt;
+    sv.setU32(o, s.name);
+    if (is64) {
+      sv.setU8(o + 4, s.info); sv.setU8(o + 5, s.other); sv.setU16(o + 6, s.shndx);
+      sv.setU64(o + 8, s.value); sv.setU64(o + 16, s.size);
+    } else {
+      sv.setU32(o + 4, Number(BigInt.asUintN(32, s.value))); sv.setU32(o + 8, Number(BigInt.asUintN(32, s.size)));
+      sv.setU8(o + 12, s.info); sv.setU8(o + 13, s.other); sv.setU16(o + 14, s.shndx);
+    }
+  });
+
+  const relSections: RawSection[] = targets.map((t) => {
+    const rs = (spec.relocations ?? []).filter((r) => r.section === t);
+    const ent = spec.rel ? SIZES.rel[c] : SIZES.rela[c];
+    const data = new Uint8Array(ent * rs.length);
+    const rv = new ByteView(data, spec.endian);
+    rs.forEach((r, i) => {
+      const o = i * ent;
+      const sym = typeof r.symbol === 'number' ? r.symbol : symIndex.get(r.symbol);
+      if (sym === undefined) throw new Error(`buildObject: no symbol named ${String(r.symbol)}`);
+      if (is64) {
+        rv.setU64(o, r.offset);
+        rv.setU64(o + 8, (BigInt(sym) << 32n) | BigInt(r.type >>> 0));
+        if (!spec.rel) rv.setU64(o + 16, r.addend ?? 0n);
+      } else {
+        rv.setU32(o, Number(BigInt.asUintN(32, r.offset)));
+        rv.setU32(o + 4, ((sym << 8) | (r.type & 0xff)) >>> 0);
+        if (!spec.rel) rv.setU32(o + 8, Number(BigInt.asUintN(32, r.addend ?? 0n)));
+      }
+    });
+    return {
+      name: (spec.rel ? '.rel' : '.rela') + t, type: spec.rel ? SHT_REL : SHT_RELA, flags: 0x40n /* INFO_LINK */,
+      data, link: symtabIndex, info: shndxOf(t), addralign: 8n, entsize: BigInt(ent),
+    };
+  });
+
+  return writeElf({
+    is64, endian: spec.endian, machine: spec.machine, entry: spec.entry, flags: spec.flags,
+    sections: [
+      ...spec.sections.map((s) => ({
+        name: s.name, type: s.type ?? 1, flags: s.flags, data: s.data, size: s.size,
+        addralign: s.addralign ?? 1n, addr: s.addr,
+      })),
+      ...relSections,
+      { name: '.symtab', type: SHT_SYMTAB, data: symData, link: strtabIndex, info: firstGlobal, addralign: 8n, entsize: BigInt(symEnt) },
+      { name: '.strtab', type: SHT_STRTAB, data: strtab.bytes(), addralign: 1n },
+    ],
+  });
+}

@@ -1,0 +1,62 @@
+// The engine's front door: one request + one profile → one Outcome. Never throws for bad input;
+// only internal bugs escape as non-typed exceptions.
+import { isLoadError, isPurgatoryOracleError, LoadError } from './errors.ts';
+import { ElfFile } from './elf/reader.ts';
+import { loadKexecTools } from './load/kexec-tools.ts';
+import { defaultTarget, makeProfile, type Profile } from './load/profile.ts';
+import type { Arch, LoadRequest, Outcome } from './types.ts';
+
+export interface EngineOptions {
+  /** Profile id: 'kexec-tools', 'kexec-tools-2.0.25', 'abi', 'kernel-6.1'... */
+  profile?: string;
+  /** The target the reference loader was built for; default from the file. */
+  target?: Arch;
+  /** Host address of the image buffer, for kexec-tools' REL32 (from the oracle's response). */
+  hostAddress?: bigint;
+  log?: boolean;
+}
+
+/** Guess the target from the ELF header (machine, byte order); undefined when unreadable. */
+export function targetOf(elf: Uint8Array): Arch | undefined {
+  if (elf.length < 20 || elf[0] !== 0x7f) return undefined;
+  const big = elf[5] === 2;
+  const machine = big ? (elf[18]! << 8) | elf[19]! : elf[18]! | (elf[19]! << 8);
+  try {
+    return defaultTarget(machine, big ? 'big' : 'little');
+  } catch {
+    return undefined;
+  }
+}
+
+export function resolveProfile(req: LoadRequest, opts: EngineOptions): Profile {
+  const target = opts.target ?? targetOf(req.elf) ?? 'x86_64';
+  return makeProfile(opts.profile ?? 'kexec-tools', target);
+}
+
+export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
+  let profile: Profile;
+  try {
+    profile = resolveProfile(req, opts);
+  } catch (e) {
+    return toRejection(e);
+  }
+  try {
+    if (profile.loader === 'kernel') {
+      throw new LoadError('unsupported', `the ${profile.id} load model is not available yet`);
+    }
+    const { image } = loadKexecTools(req.elf, req.base, profile, {
+      fill: req.fill, hostAddress: opts.hostAddress ?? 0n, log: opts.log, symbols: req.symbols,
+    });
+    return { kind: 'ok', image, hostAddress: opts.hostAddress };
+  } catch (e) {
+    return toRejection(e);
+  }
+}
+
+function toRejection(e: unknown): Outcome {
+  if (isLoadError(e)) return { kind: 'rejected', code: e.code, message: e.cMessage, where: e.where };
+  if (isPurgatoryOracleError(e)) return { kind: 'rejected', code: 'elf-format', message: e.message };
+  throw e; // an internal bug: never masked as a rejection
+}
+
+export { ElfFile };

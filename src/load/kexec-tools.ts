@@ -1,0 +1,497 @@
+// The kexec-tools load model: kexec/kexec-elf.c (build_elf_info), kexec/kexec-elf-rel.c
+// (build_elf_rel_info, elf_rel_load, elf_rel_set_symbol...) as they behave in 2.0.20–2.0.32,
+// quirks included. Stages: parse → layout (pure) → relocate (writes + log) → symbols.
+import { cAlign, u64 } from '../bytes.ts';
+import { LoadError, isPurgatoryOracleError, ElfFormatError } from '../errors.ts';
+import {
+  ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_REL, EV_CURRENT, EM_PPC64, EM_X86_64, PT_NOTE,
+  SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_DYNAMIC, SHT_NOBITS, SHT_NOTE, SHT_REL,
+  SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
+} from '../elf/constants.ts';
+import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
+import type { ArchModule, RelocInput } from '../arch/types.ts';
+import { x86_64 } from '../arch/x86_64.ts';
+import { ppc64 } from '../arch/ppc64.ts';
+import { CMem, type Ptr } from './cmem.ts';
+import type { Profile } from './profile.ts';
+import type { LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
+
+export const PARSE_FAILED = 'ELF rel parse failed\n';
+
+export interface KtSection extends SectionHeader {
+  /** sh_data: where the C code's pointer for this section points. */
+  data: Ptr;
+}
+
+export interface KtElf {
+  elf: ElfFile;
+  is64: boolean;
+  shnum: number;
+  shstrndx: number;
+  entry: bigint;
+  eFlags: number;
+  shdrs: KtSection[];
+  mem: CMem;
+  arch: ArchModule;
+  profile: Profile;
+}
+
+function parseFail(code: 'elf-format' | 'not-relocatable' | 'wrong-machine' | 'no-section-headers', detail: string): never {
+  throw new LoadError(code, PARSE_FAILED, {}, { cause: new Error(detail) });
+}
+
+/** build_elf_rel_info(): every check build_mem_ehdr/phdrs/shdrs/notes and machine_verify_elf_rel make. */
+export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
+  const len = BigInt(bytes.length);
+  if (bytes.length < 16) parseFail('elf-format', 'shorter than e_ident');
+  if (bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) parseFail('elf-format', 'no ELF magic');
+  const klass = bytes[4]!;
+  const data = bytes[5]!;
+  if (klass !== ELFCLASS32 && klass !== ELFCLASS64) parseFail('elf-format', `EI_CLASS ${klass}`);
+  if (data !== ELFDATA2LSB && data !== ELFDATA2MSB) parseFail('elf-format', `EI_DATA ${data}`);
+  const is64 = klass === ELFCLASS64;
+  const c = is64 ? 1 : 0;
+  if (len < BigInt(SIZES.ehdr[c])) parseFail('elf-format', 'shorter than the ELF header');
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const le = data === ELFDATA2LSB;
+  const w = is64 ? 8 : 4;
+  const word = (o: number) => (is64 ? dv.getBigUint64(o, le) : BigInt(dv.getUint32(o, le)));
+  const fo = 24 + 3 * w;
+  const ehsize = dv.getUint16(fo + 4, le);
+  const phentsize = dv.getUint16(fo + 6, le);
+  const phnum = dv.getUint16(fo + 8, le);
+  const shentsize = dv.getUint16(fo + 10, le);
+  const shnum = dv.getUint16(fo + 12, le);
+  const shstrndx = dv.getUint16(fo + 14, le);
+  const phoff = word(24 + w);
+  const shoff = word(24 + 2 * w);
+  if (ehsize !== SIZES.ehdr[c]) parseFail('elf-format', `e_ehsize ${ehsize}`);
+  if (phnum > 0 && phentsize !== SIZES.phdr[c]) parseFail('elf-format', `e_phentsize ${phentsize}`);
+  if (shnum > 0 && shentsize !== SIZES.shdr[c]) parseFail('elf-format', `e_shentsize ${shentsize}`);
+  if (bytes[6] !== EV_CURRENT || dv.getUint32(20, le) !== EV_CURRENT) parseFail('elf-format', 'EI_VERSION/e_version');
+
+  const oob = (what: string): never => {
+    throw new LoadError('out-of-bounds', `C loader would read ${what} outside the file (unsigned wrap-around; undefined behaviour)`);
+  };
+  // build_mem_phdrs: (e_phoff + size) > len, computed in 64-bit unsigned arithmetic.
+  if (phoff > 0n && phnum > 0) {
+    const end = phoff + BigInt(phnum * SIZES.phdr[c]);
+    if (u64(end) > len) parseFail('elf-format', 'program headers past EOF');
+    if (end > len) oob('program headers');
+  }
+  if (shoff > 0n && shnum > 0) {
+    const end = shoff + BigInt(shnum * SIZES.shdr[c]);
+    if (u64(end) > len) parseFail('elf-format', 'section headers past EOF');
+    if (end > len) oob('section headers');
+  }
+  let elf: ElfFile;
+  try {
+    elf = new ElfFile(bytes);
+  } catch (e) {
+    if (e instanceof ElfFormatError) parseFail('elf-format', e.message);
+    throw e;
+  }
+  for (const p of elf.programHeaders) {
+    const end = p.offset + p.filesz;
+    if (u64(end) > len) parseFail('elf-format', `phdr ${p.index} not in file`);
+    if (p.paddr !== u64(-1n) && u64(p.paddr + p.memsz) < p.paddr) parseFail('elf-format', `phdr ${p.index} address wraps`);
+  }
+  const entsizeWant = new Map<number, number>([
+    [SHT_SYMTAB, SIZES.sym[c]], [SHT_RELA, SIZES.rela[c]], [SHT_DYNAMIC, SIZES.dyn[c]], [SHT_REL, SIZES.rel[c]],
+  ]);
+  const mem = new CMem(bytes, elf.endian, profile.storeEndian);
+  const shdrs: KtSection[] = [];
+  for (const s of elf.sections) {
+    const want = entsizeWant.get(s.type);
+    if (want !== undefined && s.entsize !== BigInt(want)) parseFail('elf-format', `section ${s.index} entsize ${s.entsize}`);
+    if (s.type !== SHT_NOBITS && u64(s.offset + s.size) > len) parseFail('elf-format', `section ${s.index} not in file`);
+    if (u64(s.addr + s.size) < s.addr) parseFail('elf-format', `section ${s.index} address wraps`);
+    shdrs.push({ ...s, data: { buf: 'file', off: s.offset } });
+  }
+  const kt: KtElf = {
+    elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
+    shdrs, mem, arch: profile.target === 'x86_64' ? x86_64 : ppc64, profile,
+  };
+  buildMemNotes(kt);
+  if (elf.header.type !== ET_REL) parseFail('not-relocatable', `e_type ${elf.header.type}`);
+  if (shoff === 0n || shnum === 0) parseFail('no-section-headers', 'no section headers');
+  machineVerify(kt, klass, data);
+  return kt;
+}
+
+/** build_mem_notes(): walks the first PT_NOTE segment (p_offset != 0) or SHT_NOTE section. */
+function buildMemNotes(kt: KtElf): void {
+  let start: Ptr | undefined;
+  let size = 0n;
+  for (const p of kt.elf.programHeaders) {
+    if (p.type === PT_NOTE && p.offset) { start = { buf: 'file', off: p.offset }; size = p.filesz; break; }
+  }
+  if (!start) {
+    for (const s of kt.shdrs) {
+      if (s.type === SHT_NOTE) { start = s.data; size = s.size; break; }
+    }
+  }
+  if (!start) return;
+  const end = start.off + size;
+  // Two passes in C (count, then normalise); the second fails first on a corrupt note.
+  let note = start.off;
+  const a4 = (x: number) => (x + 3) & ~3 & 0xffffffff; // _ALIGN on a 32-bit n_namesz/n_descsz
+  while (note < end) {
+    const { view, off } = kt.mem.view({ buf: start.buf, off: note }, 12, 'an ELF note header');
+    const namesz = view.u32(off);
+    const descsz = view.u32(off + 4);
+    const noteSize = 12n + BigInt(a4(namesz) >>> 0) + BigInt(a4(descsz) >>> 0);
+    if (note + noteSize > end) parseFail('elf-format', 'ELF Note corrupted !');
+    note += noteSize;
+  }
+}
+
+/** machine_verify_elf_rel() of the arch the loader was built for. */
+function machineVerify(kt: KtElf, klass: number, data: number): void {
+  const m = kt.elf.header.machine;
+  if (kt.profile.target === 'x86_64') {
+    if (data !== ELFDATA2LSB) parseFail('wrong-machine', 'x86_64 wants ELFDATA2LSB');
+    if (klass !== ELFCLASS64 && !(klass === ELFCLASS32 && kt.profile.acceptX32)) parseFail('wrong-machine', 'bad class');
+    if (m !== EM_X86_64) parseFail('wrong-machine', `e_machine ${m}`);
+    return;
+  }
+  if (klass !== ELFCLASS64) parseFail('wrong-machine', 'ppc64 wants ELFCLASS64');
+  if (m !== EM_PPC64) parseFail('wrong-machine', `e_machine ${m}`);
+  // "Ensure .toc is sufficiently aligned."
+  const toc = tocSection(kt);
+  if (toc && toc.addralign < 256n) toc.addralign = 256n;
+}
+
+/** The C code's e_shdr[i]: reading past e_shnum entries is a heap over-read. */
+function shdrAt(kt: KtElf, i: number, what: string, where: Where = {}): KtSection {
+  const s = kt.shdrs[i];
+  if (!s) throw new LoadError('out-of-bounds', `C loader would read e_shdr[${i}] (${what}) past the ${kt.shnum}-entry section array (undefined behaviour)`, where);
+  return s;
+}
+
+/** toc_section(): the first section named ".toc" with a non-zero size. */
+export function tocSection(kt: KtElf): KtSection | undefined {
+  const strtab = shdrAt(kt, kt.shstrndx, 'e_shstrndx');
+  for (const s of kt.shdrs) {
+    if (s.size && kt.mem.streq({ buf: strtab.data.buf, off: strtab.data.off + BigInt(s.name) }, '.toc', 'a section name')) return s;
+  }
+  return undefined;
+}
+
+export function myR2(kt: KtElf, where?: Where): bigint {
+  const toc = tocSection(kt);
+  if (!toc) throw new LoadError('no-toc-section', 'TOC reloc without a toc section?', where);
+  return u64(toc.addr + 0x8000n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Layout: a pure function of the section headers, the entry, the base and the profile.
+
+export interface Layout {
+  /** Base after add_buffer's alignment. */
+  base: bigint;
+  bufsz: bigint;
+  bssPad: bigint;
+  bsssz: bigint;
+  memsz: bigint;
+  bufAlign: bigint;
+  bssAlign: bigint;
+  entry: bigint;
+  /** Address per section index (unchanged sh_addr for non-ALLOC sections). */
+  addr: bigint[];
+  /** Offset of each non-NOBITS ALLOC section in the image, else -1. */
+  imageOffset: number[];
+}
+
+export interface LayoutSection {
+  type: number;
+  flags: bigint;
+  addr: bigint;
+  size: bigint;
+  addralign: bigint;
+}
+
+export const MAX_IMAGE = 1n << 29n;
+
+export function layoutKexecTools(sections: readonly LayoutSection[], eEntry: bigint, requestedBase: bigint, profile: Profile): Layout {
+  const alignOf = (s: LayoutSection) => (profile.alignZeroAsOne && s.addralign === 0n ? 1n : s.addralign);
+  const alloc = (s: LayoutSection) => (s.flags & SHF_ALLOC) !== 0n;
+  // Find which section the entry is in (first SHF_ALLOC|SHF_EXECINSTR section containing it).
+  let entryShdr = -1;
+  let entry = eEntry;
+  for (let i = 0; i < sections.length; i++) {
+    const s = sections[i]!;
+    if (!alloc(s) || !(s.flags & SHF_EXECINSTR)) continue;
+    if (s.addr <= eEntry && u64(s.addr + s.size) > eEntry) {
+      entryShdr = i;
+      entry = u64(entry - s.addr);
+      break;
+    }
+  }
+  let bufAlign = 1n, bssAlign = 1n, bufsz = 0n, bsssz = 0n;
+  for (const s of sections) {
+    if (!alloc(s)) continue;
+    const a = alignOf(s);
+    if (s.type !== SHT_NOBITS) {
+      if (bufAlign < a) bufAlign = a;
+      bufsz = u64(cAlign(bufsz, a) + s.size);
+    } else {
+      if (bssAlign < a) bssAlign = a;
+      bsssz = u64(cAlign(bsssz, a) + s.size);
+    }
+  }
+  if (bufAlign < bssAlign) bufAlign = bssAlign;
+  let bssPad = 0n;
+  const m = bufsz & u64(bssAlign - 1n);
+  if (m) bssPad = u64(bssAlign - m);
+  const holeAlign = bufAlign < profile.pageSize ? profile.pageSize : bufAlign;
+  const base = cAlign(requestedBase, holeAlign);
+  const addr: bigint[] = [];
+  const imageOffset: number[] = [];
+  let dataAddr = base;
+  let bssAddr = u64(base + bufsz + bssPad);
+  for (const s of sections) {
+    if (!alloc(s)) { addr.push(s.addr); imageOffset.push(-1); continue; }
+    const a = alignOf(s);
+    if (s.type !== SHT_NOBITS) {
+      dataAddr = cAlign(dataAddr, a);
+      addr.push(dataAddr);
+      imageOffset.push(Number(u64(dataAddr - base) & 0xffffffffffffn));
+      dataAddr = u64(dataAddr + s.size);
+    } else {
+      bssAddr = cAlign(bssAddr, a);
+      addr.push(bssAddr);
+      imageOffset.push(-1);
+      bssAddr = u64(bssAddr + s.size);
+    }
+  }
+  if (entryShdr >= 0) entry = u64(entry + addr[entryShdr]!);
+  return { base, bufsz, bssPad, bsssz, memsz: u64(bufsz + bssPad + bsssz), bufAlign, bssAlign, entry, addr, imageOffset };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Relocate: apply the layout to a KtElf, copy sections into a fresh image, apply relocations.
+
+export interface RelocateOptions {
+  fill: number;
+  /** Host address of the image buffer (kexec-tools' REL32 subtracts the host pointer). */
+  hostAddress: bigint;
+  /** Record every relocation applied (on by default; the benchmark turns it off). */
+  log?: boolean;
+}
+
+export function applyLayout(kt: KtElf, layout: Layout, fill: number): void {
+  if (layout.bufsz > MAX_IMAGE) {
+    throw new LoadError('unsupported', `image of ${layout.bufsz} bytes exceeds the model's ${MAX_IMAGE}-byte limit (kexec-tools would try to malloc it)`);
+  }
+  const image = new Uint8Array(Number(layout.bufsz));
+  if (fill) image.fill(fill);
+  kt.mem.setImage(image);
+  kt.shdrs.forEach((s, i) => {
+    if (!(s.flags & SHF_ALLOC)) return;
+    s.addr = layout.addr[i]!;
+    if (s.type === SHT_NOBITS) return;
+    const off = layout.imageOffset[i]!;
+    const size = Number(s.size);
+    if (size) {
+      const src = kt.mem.check(s.data, size, `section ${i} data`, { section: i });
+      if (off + size > image.length) throw new LoadError('out-of-bounds', `section ${i} copy runs past the image (undefined behaviour)`, { section: i });
+      image.set(kt.mem.file.subarray(src, src + size), off);
+    }
+    s.data = { buf: 'image', off: BigInt(off) };
+  });
+}
+
+function readSym(kt: KtElf, symtab: KtSection, index: number, where: Where): ElfSymbol {
+  const ent = SIZES.sym[kt.is64 ? 1 : 0];
+  const { view, off } = kt.mem.view({ buf: symtab.data.buf, off: symtab.data.off + BigInt(index) * BigInt(ent) }, ent, `symbol ${index}`, where);
+  const info = kt.is64 ? view.u8(off + 4) : view.u8(off + 12);
+  return {
+    index, name: view.u32(off), info,
+    other: kt.is64 ? view.u8(off + 5) : view.u8(off + 13),
+    shndx: kt.is64 ? view.u16(off + 6) : view.u16(off + 14),
+    value: kt.is64 ? view.u64(off + 8) : BigInt(view.u32(off + 4)),
+    size: kt.is64 ? view.u64(off + 16) : BigInt(view.u32(off + 8)),
+    bind: info >> 4, stype: info & 0xf,
+  };
+}
+
+export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): RelocationLogEntry[] {
+  const log: RelocationLogEntry[] = [];
+  const { mem, arch, profile } = kt;
+  const sem = profile.sem;
+  const relEnt = (isRela: boolean) => (isRela ? SIZES.rela : SIZES.rel)[kt.is64 ? 1 : 0];
+  for (let ri = 0; ri < kt.shdrs.length; ri++) {
+    const rs = kt.shdrs[ri]!;
+    if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
+    const isRela = rs.type === SHT_RELA;
+    // kexec-tools: `(sh_info > e_shnum) || (sh_link > e_shnum)`: off by one, e_shnum itself passes.
+    if (rs.info > kt.shnum || rs.link > kt.shnum) {
+      throw new LoadError('bad-section-index', 'Invalid section number\n', { relSection: ri });
+    }
+    const section = shdrAt(kt, rs.info, 'sh_info', { relSection: ri });
+    const symtab = shdrAt(kt, rs.link, 'sh_link', { relSection: ri });
+    if (!(section.flags & SHF_ALLOC)) continue;
+    if (symtab.link > kt.shnum) continue; // "Invalid section number?" — silently skipped
+    const strtab = shdrAt(kt, symtab.link, 'symtab sh_link', { relSection: ri });
+    const ent = relEnt(isRela);
+    const count = Number((rs.size + BigInt(ent) - 1n) / BigInt(ent)); // for(ptr < rel_end; ptr += rel_size)
+    for (let k = 0; k < count; k++) {
+      const where: Where = { relSection: ri, relIndex: k, section: rs.info };
+      const { view, off } = mem.view({ buf: rs.data.buf, off: rs.data.off + BigInt(k * ent) }, ent, `relocation ${k}`, where);
+      let rOffset: bigint, rSym: number, rType: number, rAddend = 0n;
+      if (kt.is64) {
+        rOffset = view.u64(off);
+        const info = view.u64(off + 8);
+        rSym = Number(info >> 32n);
+        rType = Number(info & 0xffffffffn);
+        if (isRela) rAddend = view.u64(off + 16);
+      } else {
+        rOffset = BigInt(view.u32(off));
+        const info = view.u32(off + 4);
+        rSym = info >>> 8;
+        rType = info & 0xff;
+        if (isRela) rAddend = BigInt(view.u32(off + 8)); // zero-extended into unsigned long long
+      }
+      where.offset = rOffset;
+      const location: Ptr = { buf: section.data.buf, off: section.data.off + rOffset };
+      const address = u64(section.addr + rOffset);
+      const sym = readSym(kt, symtab, rSym, where);
+      const symName = (): string => {
+        if (sym.name) return mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) }) ?? `<name@${sym.name}>`;
+        const shstr = kt.shdrs[kt.shstrndx];
+        const sec = kt.shdrs[sym.shndx];
+        if (!shstr || !sec) return '<?>';
+        return mem.cstring({ buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) }) ?? `<name@${sec.name}>`;
+      };
+      // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array.
+      if (!sym.name) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where);
+      if (!sym.name) shdrAt(kt, sym.shndx, 'st_shndx (for a section symbol name)', where);
+      if (sym.shndx === SHN_UNDEF && sym.stype !== STT_NOTYPE) {
+        throw new LoadError('undefined-symbol', `Undefined symbol: ${symName()}\n`, { ...where, symbol: symName() });
+      }
+      let secBase = 0n;
+      if (sym.shndx === SHN_COMMON) {
+        throw new LoadError('common-symbol', `symbol: '${symName()}' in common section\n`, { ...where, symbol: symName() });
+      } else if (sym.shndx === SHN_ABS) {
+        secBase = 0n;
+      } else if (sym.shndx > kt.shnum) {
+        throw new LoadError('bad-section-index', `Invalid section: ${sym.shndx} for symbol ${symName()}\n`, { ...where, symbol: symName() });
+      } else {
+        secBase = shdrAt(kt, sym.shndx, 'st_shndx', where).addr;
+      }
+      let value = u64(sym.value + secBase + rAddend);
+      if (sem.resolveDotToc && sym.shndx === SHN_UNDEF && sym.name && symName() === '.TOC.') value = u64(myR2(kt, where) + rAddend);
+      const spec = arch.classify(rType, sem);
+      if (!spec) {
+        throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem), { ...where, relocation: arch.typeName(rType), symbol: symName() });
+      }
+      if (spec.width === 0) {
+        if (opts.log !== false) log.push(entry(ri, k, rs.info, rOffset, address, rType, spec.name, symName(), rSym, rAddend, value, -1, 0, new Uint8Array(0)));
+        continue;
+      }
+      const w = { ...where, relocation: spec.name };
+      const st = mem.store(location, spec.width, `${spec.name} location`, w);
+      const input: RelocInput = {
+        view: st.view, off: st.off, value, address,
+        hostLocation: u64((location.buf === 'image' ? opts.hostAddress : 0n) + location.off),
+        sym, symName, toc: () => myR2(kt, { ...w, symbol: symName() }), eFlags: kt.eFlags, sem,
+      };
+      const v = spec.compute(input);
+      spec.write(st.view, st.off, v);
+      if (opts.log !== false) {
+        const bytes = mem.bytesOf(location.buf).slice(st.off, st.off + spec.width);
+        log.push(entry(ri, k, rs.info, rOffset, address, rType, spec.name, symName(), rSym, rAddend, value, location.buf === 'image' ? st.off : -1, spec.width, bytes));
+      }
+    }
+  }
+  return log;
+}
+
+function entry(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
+  symbol: string, symIndex: number, addend: bigint, value: bigint, imageOffset: number, width: number, bytes: Uint8Array): RelocationLogEntry {
+  return { relSection, relIndex, section, offset, address, type, typeName, symbol, symIndex, addend: BigInt.asIntN(64, addend), value, imageOffset, width, bytes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// elf_rel_find_symbol / elf_rel_set_symbol / elf_rel_get_symbol / elf_rel_get_addr
+
+export function findSymbol(kt: KtElf, name: string): ElfSymbol | undefined {
+  const ent = SIZES.sym[kt.is64 ? 1 : 0];
+  for (const s of kt.shdrs) {
+    if (s.type !== SHT_SYMTAB) continue;
+    if (s.link > kt.shnum) continue;
+    const strtab = shdrAt(kt, s.link, 'symtab sh_link', { symbol: name });
+    const n = Number((s.size + BigInt(ent) - 1n) / BigInt(ent));
+    for (let i = 0; i < n; i++) {
+      const sym = readSym(kt, s, i, { symbol: name });
+      if (sym.bind !== STB_GLOBAL) continue;
+      if (!kt.mem.streq({ buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) }, name, 'a symbol name', { symbol: name })) continue;
+      if (sym.shndx === SHN_UNDEF || sym.shndx > kt.shnum) {
+        throw new LoadError('symbol-bad-section', `Symbol: ${name} has Bad section index ${sym.shndx}\n`, { symbol: name });
+      }
+      return sym;
+    }
+  }
+  return undefined;
+}
+
+function symbolPlace(kt: KtElf, name: string, size: number, verb: 'set' | 'get'): Ptr {
+  const sym = findSymbol(kt, name);
+  if (!sym) throw new LoadError('symbol-not-found', `Symbol: ${name} not found cannot ${verb}\n`, { symbol: name });
+  if (sym.size !== BigInt(size)) {
+    throw new LoadError('symbol-size-mismatch', `Symbol: ${name} has size: ${BigInt.asIntN(64, sym.size)} not ${size}\n`, { symbol: name });
+  }
+  const shdr = shdrAt(kt, sym.shndx, 'st_shndx', { symbol: name });
+  if (shdr.type === SHT_NOBITS) throw new LoadError('symbol-in-bss', `Symbol: ${name} is in a bss section cannot set\n`, { symbol: name });
+  return { buf: shdr.data.buf, off: shdr.data.off + sym.value };
+}
+
+export function setSymbol(kt: KtElf, name: string, bytes: Uint8Array): void {
+  const p = symbolPlace(kt, name, bytes.length, 'set');
+  const off = kt.mem.check(p, bytes.length, `symbol ${name}`, { symbol: name });
+  kt.mem.bytesOf(p.buf).set(bytes, off);
+}
+
+export function getSymbol(kt: KtElf, name: string, size: number): Uint8Array {
+  const p = symbolPlace(kt, name, size, 'get');
+  const off = kt.mem.check(p, size, `symbol ${name}`, { symbol: name });
+  return kt.mem.bytesOf(p.buf).slice(off, off + size);
+}
+
+export function getAddr(kt: KtElf, name: string): bigint {
+  const sym = findSymbol(kt, name);
+  if (!sym) throw new LoadError('symbol-not-found', `Symbol: ${name} not found cannot retrive it's address\n`, { symbol: name });
+  return u64(shdrAt(kt, sym.shndx, 'st_shndx', { symbol: name }).addr + sym.value);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface KexecToolsLoad {
+  kt: KtElf;
+  layout: Layout;
+  image: LoadedImage;
+}
+
+/** elf_rel_build_load() followed by the symbol writes. Throws LoadError; never exits. */
+export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile, opts: RelocateOptions & { symbols?: SymbolWrite[] }): KexecToolsLoad {
+  const kt = parseKexecTools(bytes, profile);
+  const layout = layoutKexecTools(kt.shdrs, kt.entry, base, profile);
+  applyLayout(kt, layout, opts.fill);
+  const relocations = relocateKexecTools(kt, opts);
+  for (const s of opts.symbols ?? []) setSymbol(kt, s.name, s.bytes);
+  const sections: LoadedSection[] = kt.shdrs.map((s, i) => ({
+    index: i, name: kt.elf.sectionName(i), addr: s.addr, size: s.size,
+    alloc: (s.flags & SHF_ALLOC) !== 0n, nobits: s.type === SHT_NOBITS,
+  }));
+  return {
+    kt, layout,
+    image: { base: layout.base, bytes: kt.mem.image, memsz: layout.memsz, entry: layout.entry, sections, relocations },
+  };
+}
+
+export function isInternal(e: unknown): boolean {
+  return !isPurgatoryOracleError(e);
+}
+
+export { EM_PPC64, EM_X86_64 };

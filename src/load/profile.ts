@@ -1,0 +1,120 @@
+// Loader profiles: which loader, which version, built for which target. Every difference from
+// the ABI-correct semantics is one named entry in DIVERGENCES, and one line in makeProfile().
+import type { Semantics } from '../arch/types.ts';
+import { UsageError } from '../errors.ts';
+import type { Arch, Endian } from '../types.ts';
+
+export type LoaderKind = 'kexec-tools' | 'kernel' | 'abi';
+
+export interface Profile {
+  id: string;
+  loader: LoaderKind;
+  version?: string;
+  /** The target the loader was built for (kexec-tools stores host-endian and picks ELFv1/v2 at build time). */
+  target: Arch;
+  storeEndian: Endian;
+  /** `sh_addralign == 0` counts as 1 (kexec-tools >= 2.0.24, commit 2b78a27); older: _ALIGN(x, 0) == 0. */
+  alignZeroAsOne: boolean;
+  /** x86_64 accepts ELFCLASS32 (x32) objects (kexec-tools >= 2.0.21, commit 6b5667d). */
+  acceptX32: boolean;
+  /** locate_hole aligns the base to at least getpagesize(). */
+  pageSize: bigint;
+  sem: Semantics;
+}
+
+export const KEXEC_TOOLS_VERSIONS = ['2.0.20', '2.0.25', '2.0.29', '2.0.32'] as const;
+export const KERNEL_VERSIONS = ['5.10', '6.1', '6.12'] as const;
+
+/** Known divergences of kexec-tools from the ABI, as they appear in the semantics switches. */
+export const DIVERGENCES = {
+  rel32HostPointer: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: R_PPC64_REL32 computes value - (uintptr_t)location (host pointer) instead of S+A-P',
+  rel64Absolute: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: R_PPC64_REL64 shares the ADDR64 case and writes S+A instead of S+A-P',
+  rel16Rewrite: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: R_PPC64_REL16_HA/LO rewrite addis 2,12 into lis 2 with (.TOC.>>16), no @ha carry',
+  localEntry: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: local entry offsets are applied when kexec-tools was built for ELFv2 (_CALL_ELF == 2), not from the object\'s e_flags',
+  abiRangeChecks: 'kexec-tools checks no range for PC32/PLT32, ADDR32, REL32, ADDR16_HI/HA (the ABI and lld do)',
+  resolveDotToc: 'kexec-tools resolves the undefined .TOC. symbol to 0 (STN_UNDEF with STT_NOTYPE) and adds my_r2 in the REL16 cases',
+} as const;
+
+function storeEndianOf(target: Arch): Endian {
+  return target === 'ppc64' ? 'big' : 'little';
+}
+
+export function kexecToolsSemantics(target: Arch): Semantics {
+  return {
+    loader: 'kexec-tools',
+    rel32HostPointer: true,
+    rel64Absolute: true,
+    rel16Rewrite: true,
+    localEntry: target === 'ppc64le' ? 'elfv2' : 'elfv1',
+    abiRangeChecks: false,
+    resolveDotToc: false,
+  };
+}
+
+export function abiSemantics(): Semantics {
+  return {
+    loader: 'abi',
+    rel32HostPointer: false,
+    rel64Absolute: false,
+    rel16Rewrite: false,
+    localEntry: 'e_flags',
+    abiRangeChecks: true,
+    resolveDotToc: true,
+  };
+}
+
+export const PROFILE_IDS = [
+  'kexec-tools',
+  ...KEXEC_TOOLS_VERSIONS.map((v) => `kexec-tools-${v}`),
+  'abi',
+  ...KERNEL_VERSIONS.map((v) => `kernel-${v}`),
+] as const;
+
+function cmpVersion(a: string, b: string): number {
+  const pa = a.split('.').map(Number);
+  const pb = b.split('.').map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] ?? 0) - (pb[i] ?? 0);
+    if (d) return d;
+  }
+  return 0;
+}
+
+/** Build a profile by id ('kexec-tools', 'kexec-tools-2.0.25', 'abi', 'kernel-6.1') for a target. */
+export function makeProfile(id: string, target: Arch): Profile {
+  const pageSize = 4096n;
+  if (id === 'abi') {
+    return {
+      id, loader: 'abi', target, storeEndian: storeEndianOf(target), alignZeroAsOne: true, acceptX32: true,
+      pageSize, sem: abiSemantics(),
+    };
+  }
+  const kt = /^kexec-tools(?:-(\d+\.\d+\.\d+))?$/.exec(id);
+  if (kt) {
+    const version: string = kt[1] ?? KEXEC_TOOLS_VERSIONS[KEXEC_TOOLS_VERSIONS.length - 1]!;
+    return {
+      id: `kexec-tools-${version}`, loader: 'kexec-tools', version, target,
+      storeEndian: storeEndianOf(target),
+      alignZeroAsOne: cmpVersion(version, '2.0.24') >= 0,
+      acceptX32: cmpVersion(version, '2.0.21') >= 0,
+      pageSize,
+      sem: kexecToolsSemantics(target),
+    };
+  }
+  const k = /^kernel-(\d+\.\d+)$/.exec(id);
+  if (k) {
+    return {
+      id, loader: 'kernel', version: k[1], target, storeEndian: storeEndianOf(target),
+      alignZeroAsOne: false, acceptX32: false, pageSize,
+      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, resolveDotToc: false },
+    };
+  }
+  throw new UsageError(`unknown profile '${id}' (known: ${PROFILE_IDS.join(', ')})`);
+}
+
+/** The target a purgatory is meant for: x86_64 by machine; ppc64 by byte order (BE: ELFv1, LE: ELFv2). */
+export function defaultTarget(machine: number, endian: Endian): Arch {
+  if (machine === 62) return 'x86_64';
+  if (machine === 21) return endian === 'big' ? 'ppc64' : 'ppc64le';
+  throw new UsageError(`unsupported e_machine ${machine}: purgatory-oracle knows x86_64 (62) and ppc64 (21)`);
+}
