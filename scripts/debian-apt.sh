@@ -8,13 +8,18 @@
 #
 # Usage:
 #   debian-apt.sh update  [--force] SUITE ARCH      refresh the indexes (skipped when < 24 h old)
-#   debian-apt.sh source  SUITE PKG DESTDIR          fetch + verify + unpack a source package;
+#   debian-apt.sh source  [--download-only] [--tar-only] SUITE PKG[=VER] DESTDIR
+#                                                    fetch + verify + unpack a source package;
 #                                                    last stdout line: the unpacked directory
+#                                                    (--download-only: the .dsc path, nothing unpacked;
+#                                                    --tar-only: only the upstream tarball, unpacked
+#                                                    with tar into PKG-UPSTREAM.orig, no Debian changes)
 #   debian-apt.sh download SUITE ARCH PKG[=VER] DESTDIR
 #                                                    fetch a binary .deb of any architecture;
 #                                                    last stdout line: the .deb path
 #   debian-apt.sh show    SUITE ARCH PKG             print the candidate version of a binary package
-#   debian-apt.sh showsrc SUITE PKG                  print the candidate version of a source package
+#   debian-apt.sh showsrc [--all] SUITE PKG          print the newest (--all: every, newest first)
+#                                                    listed version of a source package
 #   debian-apt.sh dir     SUITE ARCH                 print the private APT directory
 #
 # SUITE: bullseye | bookworm | trixie | sid (others are passed through as given).
@@ -29,6 +34,7 @@ set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(cd "$SCRIPT_DIR/.." && pwd)"
+SELF="$SCRIPT_DIR/$(basename "${BASH_SOURCE[0]}")"
 CACHE="${PURGATORY_ORACLE_CACHE:-$REPO_DIR/.cache}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 ARCHIVE_MIRROR="http://archive.debian.org/debian"
@@ -112,10 +118,13 @@ is_fresh() {
 
 lock_dir() { # serialise concurrent users of one (suite, arch) directory
   mkdir -p "$APTDIR"
+  # a nested call of this script (index refresh during a retry) runs under its parent's lock
+  [[ "${DEBIAN_APT_HOLDS_LOCK:-}" == "$APTDIR" ]] && return 0
   exec 9>"$APTDIR/.lock"
   if command -v flock >/dev/null 2>&1; then
     flock -w 900 9 || die 1 "timed out waiting for the lock on $APTDIR"
   fi
+  export DEBIAN_APT_HOLDS_LOCK="$APTDIR"
 }
 
 # One apt-get update attempt. Output goes to $APTDIR/update.log. Returns 0 only if every index
@@ -200,7 +209,7 @@ ensure_updated() { # quiet, non-forced update of SUITE/ARCH when needed
   local s="$1" a="$2"
   set_apt "$s" "$a"
   if ! is_fresh || [[ ! -f "$APTDIR/sources.list" ]]; then
-    ("$0" update "$s" "$a") || exit $?
+    ("$SELF" update "$s" "$a") || exit $?
   fi
   set_apt "$s" "$a"
 }
@@ -212,36 +221,130 @@ stage_dir() { # a fresh staging directory that apt's _apt user may write into
   printf '%s\n' "$d"
 }
 
+# run_fetch KIND LOGFILE CMD... — run an apt-get download command (source or download) in the
+# current staging directory with retries. Transient mirror failures (404 for a pool file the index
+# still names, "unexpected size", connection errors) are retried with backoff, refreshing the
+# index in between (a mirror mid-sync may list a version before or after its pool holds it).
+# Returns 0, or exits with the documented code after printing apt's own error lines.
+run_fetch() {
+  local what="$1" logf="$2"; shift 2
+  local attempt rc
+  for ((attempt = 1; attempt <= TRIES; attempt++)); do
+    rc=0
+    LC_ALL=C "$@" >"$logf" 2>&1 || rc=$?
+    [[ $rc -eq 0 ]] && return 0
+    if grep -qE "Unable to find a source package|Can not find a package|Unable to locate package|Version .* was not found|Can't select|Couldn't find package" "$logf"; then
+      sed "s/^/debian-apt: [$what] /" "$logf" >&2
+      return 3
+    fi
+    if grep -qE "Hash Sum mismatch|Size mismatch" "$logf" && ! grep -q "Mirror sync in progress" "$logf"; then
+      sed "s/^/debian-apt: [$what] /" "$logf" >&2
+      return 4
+    fi
+    if ((attempt < TRIES)); then
+      local wait="${BACKOFF[attempt - 1]:-180}"
+      log "[$what] attempt $attempt/$TRIES failed ($(grep -m1 -E '^(E: Failed to fetch|Err:)' "$logf" | cut -c1-200 || echo "exit $rc")); refreshing the index and retrying in ${wait}s"
+      sleep "$wait"
+      ("$SELF" update --force "$SUITE" "$ARCH") >/dev/null 2>&1 || log "[$what] index refresh failed; retrying with the old index"
+    fi
+  done
+  log "[$what] failed after $TRIES attempt(s) (suite=$SUITE arch=$ARCH, $(current_uri)); apt said:"
+  grep -E '^(Err:|E: |W: |  )' "$logf" | sed "s/^/debian-apt: [$what] /" >&2 || tail -n 20 "$logf" | sed "s/^/debian-apt: [$what] /" >&2
+  return 2
+}
+
+# bullseye: when its pool has left deb.debian.org, point its private sources at archive.debian.org.
+# Returns 0 if the switch worked (index fetched from the archive), 1 otherwise (sources restored).
+try_archive_switch() {
+  [[ "$SUITE" == "bullseye" && "$(current_uri)" == "$MIRROR" ]] || return 1
+  grep -qE "404" "$1" || return 1
+  log "bullseye's pool answers 404 on $MIRROR (moved to the archive?); trying $ARCHIVE_MIRROR"
+  prepare_dir "$SUITE" "$ARCHIVE_MIRROR"
+  : >"$APTDIR/check-valid-until-off"
+  if DEBIAN_APT_TRIES=2 "$SELF" update --force "$SUITE" "$ARCH"; then
+    set_apt "$SUITE" "$ARCH"
+    return 0
+  fi
+  log "$ARCHIVE_MIRROR is not reachable from here either; restoring $MIRROR"
+  rm -f "$APTDIR/check-valid-until-off"
+  prepare_dir "$SUITE" "$MIRROR"
+  ("$SELF" update --force "$SUITE" "$ARCH") >/dev/null 2>&1 || true
+  set_apt "$SUITE" "$ARCH"
+  return 1
+}
+
 do_source() {
+  local download_only=0 tar_only=0
+  while [[ "${1:-}" == --* ]]; do
+    case "$1" in
+      --download-only) download_only=1 ;;
+      --tar-only) tar_only=1 ;;
+      *) die 1 "unknown option $1" ;;
+    esac
+    shift
+  done
   [[ $# -eq 3 ]] || usage
   local suite="$1" pkg="$2" dest="$3"
   check_name suite "$suite"; check_name package "$pkg"
-  need dpkg-source dpkg-dev
+  [[ $download_only -eq 1 || $tar_only -eq 1 ]] || need dpkg-source dpkg-dev
   local arch; arch="$(native_arch)"
   SUITE="$suite"; ARCH="$arch"
   ensure_updated "$suite" "$arch"
-  lock_dir
   mkdir -p "$dest"
   dest="$(cd "$dest" && pwd)"
-  local stage; stage="$(stage_dir)"
-  local rc=0
-  (cd "$stage" && LC_ALL=C apt-get "${APT_OPTS[@]}" -q source --download-only "$pkg" >"$APTDIR/source.log" 2>&1) || rc=$?
+  local extra=()
+  [[ $tar_only -eq 1 ]] && extra+=(--tar-only)
+  local stage rc what="$suite source $pkg"
+  while :; do
+    lock_dir
+    stage="$(stage_dir)"
+    rc=0
+    (cd "$stage" && run_fetch "$what" "$APTDIR/source.log" apt-get "${APT_OPTS[@]}" -q source --download-only "${extra[@]}" "$pkg") || rc=$?
+    if [[ $rc -eq 2 ]] && try_archive_switch "$APTDIR/source.log"; then
+      rm -rf "$stage"; continue
+    fi
+    break
+  done
   if [[ $rc -ne 0 ]]; then
-    sed "s/^/debian-apt: [$suite source $pkg] /" "$APTDIR/source.log" >&2
     rm -rf "$stage"
-    if grep -qE "Unable to find a source package|Can not find a package" "$APTDIR/source.log"; then exit 3; fi
-    if grep -qE "Hash Sum mismatch|Size mismatch|checksum" "$APTDIR/source.log"; then exit 4; fi
-    exit 2
+    exit "$rc"
   fi
-  local dsc; dsc="$(find "$stage" -maxdepth 1 -name '*.dsc' | head -n1)"
-  [[ -n "$dsc" ]] || { rm -rf "$stage"; die 4 "apt-get source produced no .dsc for $pkg in $suite"; }
   # apt has checked every file against the signed Sources index; keep the downloaded files.
-  local f
+  local f files=()
   for f in "$stage"/*; do
-    [[ -f "$f" ]] && mv -f "$f" "$dest/"
+    [[ -f "$f" ]] || continue
+    mv -f "$f" "$dest/"
+    files+=("$dest/$(basename "$f")")
   done
   rm -rf "$stage"
-  dsc="$dest/$(basename "$dsc")"
+  [[ ${#files[@]} -gt 0 ]] || die 4 "apt-get source downloaded nothing for $pkg in $suite"
+  if [[ $tar_only -eq 1 ]]; then
+    # Upstream tarball only (no Debian changes): unpack it with tar into PKG-UPSTREAM.orig.
+    local orig; orig="$(printf '%s\n' "${files[@]}" | grep -E '\.orig\.tar\.[a-z0-9]+$' | head -n1)"
+    [[ -n "$orig" ]] || orig="$(printf '%s\n' "${files[@]}" | grep -E '\.tar\.[a-z0-9]+$' | head -n1)"
+    [[ -n "$orig" ]] || die 4 "no tarball among: ${files[*]}"
+    local base; base="$(basename "$orig")"; base="${base%%.orig.tar.*}"; base="${base%%.tar.*}"
+    local out="$dest/${base/_/-}.orig" sha; sha="$(sha256sum "$orig" | awk '{print $1}')"
+    if [[ $download_only -eq 1 ]]; then printf '%s\n' "$orig"; return 0; fi
+    if [[ -d "$out" && -f "$out.tar-sha256" && "$(cat "$out.tar-sha256")" == "$sha" ]]; then
+      log "already unpacked: $out"; printf '%s\n' "$out"; return 0
+    fi
+    rm -rf "$out" "$out.tmp"; mkdir -p "$out.tmp"
+    tar -xf "$orig" -C "$out.tmp" || { rm -rf "$out.tmp"; die 4 "cannot unpack $orig"; }
+    local top; top="$(find "$out.tmp" -mindepth 1 -maxdepth 1 -type d | head -n1)"
+    [[ -n "$top" ]] || { rm -rf "$out.tmp"; die 4 "$orig has no top directory"; }
+    mv "$top" "$out"; rm -rf "$out.tmp"
+    printf '%s\n' "$sha" >"$out.tar-sha256"
+    log "unpacked upstream tarball $(basename "$orig") (without Debian changes) into $out"
+    printf '%s\n' "$out"
+    return 0
+  fi
+  local dsc; dsc="$(printf '%s\n' "${files[@]}" | grep -E '\.dsc$' | head -n1)"
+  [[ -n "$dsc" ]] || die 4 "apt-get source produced no .dsc for $pkg in $suite"
+  if [[ $download_only -eq 1 ]]; then
+    printf '%s\n' "$dsc"
+    return 0
+  fi
   local srcname version upstream
   srcname="$(awk -F': ' '$1=="Source"{print $2; exit}' "$dsc")"
   version="$(awk -F': ' '$1=="Version"{print $2; exit}' "$dsc")"
@@ -277,13 +380,10 @@ do_download() {
   dest="$(cd "$dest" && pwd)"
   local stage; stage="$(stage_dir)"
   local rc=0
-  (cd "$stage" && LC_ALL=C apt-get "${APT_OPTS[@]}" -q download "$spec" >"$APTDIR/download.log" 2>&1) || rc=$?
+  (cd "$stage" && run_fetch "$suite $arch download $spec" "$APTDIR/download.log" apt-get "${APT_OPTS[@]}" -q download "$spec") || rc=$?
   if [[ $rc -ne 0 ]]; then
-    sed "s/^/debian-apt: [$suite $arch download $spec] /" "$APTDIR/download.log" >&2
     rm -rf "$stage"
-    if grep -qE "Unable to locate package|Version .* was not found|Can't select" "$APTDIR/download.log"; then exit 3; fi
-    if grep -qE "Hash Sum mismatch|Size mismatch" "$APTDIR/download.log"; then exit 4; fi
-    exit 2
+    exit "$rc"
   fi
   local deb; deb="$(find "$stage" -maxdepth 1 -name '*.deb' | head -n1)"
   [[ -n "$deb" ]] || { rm -rf "$stage"; die 4 "apt-get download produced no .deb for $spec"; }
@@ -305,6 +405,8 @@ do_show() {
 }
 
 do_showsrc() {
+  local all=0
+  if [[ "${1:-}" == "--all" ]]; then all=1; shift; fi
   [[ $# -eq 2 ]] || usage
   local suite="$1" pkg="$2"
   check_name suite "$suite"; check_name package "$pkg"
@@ -312,9 +414,9 @@ do_showsrc() {
   SUITE="$suite"; ARCH="$arch"
   ensure_updated "$suite" "$arch"
   local v
-  v="$(LC_ALL=C apt-cache "${APT_OPTS[@]}" showsrc --only-source "$pkg" 2>/dev/null | awk -F': ' '$1=="Version"{print $2}' | sort -V | tail -n1)"
+  v="$(LC_ALL=C apt-cache "${APT_OPTS[@]}" showsrc --only-source "$pkg" 2>/dev/null | awk -F': ' '$1=="Version"{print $2}' | sort -Vr | uniq)"
   [[ -n "$v" ]] || die 3 "no source package $pkg in $suite"
-  printf '%s\n' "$v"
+  if [[ $all -eq 1 ]]; then printf '%s\n' "$v"; else printf '%s\n' "$v" | head -n1; fi
 }
 
 cmd="${1:-}"
