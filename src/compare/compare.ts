@@ -1,0 +1,196 @@
+// Compare stage: outcomes first, bytes only when both sides are ok. Every differing byte range
+// is attributed to what wrote it (a relocation, the layout/padding, a symbol write, or copied
+// section contents).
+import { hex } from '../bytes.ts';
+import type { LoadedImage, Outcome, RejectionCode } from '../types.ts';
+
+/** Where a symbol write landed in the image (image offsets). */
+export interface SymbolRange {
+  name: string;
+  start: number;
+  end: number;
+}
+
+/** What a reference loader reported: the oracle response, live or stored. */
+export type RefOutcome =
+  | {
+      kind: 'ok';
+      relAddr: bigint;
+      relSize: bigint;
+      entry: bigint;
+      hostBuf: bigint;
+      shAddr: bigint[];
+      image: Uint8Array;
+    }
+  | { kind: 'rejected'; errno: number; message: string }
+  | { kind: 'crashed'; signal: string; message?: string }
+  | { kind: 'timeout'; ms: number };
+
+export type CaseClass =
+  | 'match'
+  | 'both-rejected'
+  | 'mismatch-bytes'
+  | 'mismatch-layout'
+  | 'one-rejected'
+  | 'oracle-crashed'
+  | 'oracle-timeout';
+
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+export type Attribution =
+  | { kind: 'relocation'; relSection: number; relIndex: number; type: string; symbol: string; addend: bigint; section: number; offset: bigint; address: bigint; value: bigint; imageOffset: number; width: number; ts: Uint8Array; ref: Uint8Array }
+  | { kind: 'symbol-write'; symbol: string }
+  | { kind: 'padding'; between: string }
+  | { kind: 'section-content'; section: number; name: string; offset: number };
+
+export interface RangeDiff extends ByteRange {
+  attributions: Attribution[];
+  ts: Uint8Array;
+  ref: Uint8Array;
+}
+
+export interface LayoutDiff {
+  field: string;
+  ts: string;
+  ref: string;
+}
+
+export interface CaseComparison {
+  cls: CaseClass;
+  /** Rejection classes on each side, when rejected. */
+  tsClass?: string;
+  refClass?: string;
+  layout: LayoutDiff[];
+  ranges: RangeDiff[];
+  differingBytes: number;
+  note?: string;
+}
+
+/** Normalise a rejection to a class both sides share. */
+export function tsRejectionClass(code: RejectionCode | 'died'): string {
+  switch (code) {
+    case 'elf-format':
+    case 'not-relocatable':
+    case 'wrong-machine':
+    case 'no-section-headers':
+      return 'parse-failed';
+    default:
+      return code;
+  }
+}
+
+const C_MESSAGES: [RegExp, string][] = [
+  [/^ELF rel parse failed/, 'parse-failed'],
+  [/^Invalid section number/, 'bad-section-index'],
+  [/^Invalid section: /, 'bad-section-index'],
+  [/^Undefined symbol/, 'undefined-symbol'],
+  [/in common section/, 'common-symbol'],
+  [/^(Unhandled|Unknown) rela relocation/, 'unknown-relocation'],
+  [/^overflow in relocation/, 'overflow'],
+  [/^TOC16 relocation overflows/, 'toc16-overflow'],
+  [/^bad TOC16 relocation/, 'toc16-misaligned'],
+  [/^REL24 .* out of range/, 'rel24-out-of-range'],
+  [/^Unexpected instruction/, 'rel16-unexpected-instruction'],
+  [/^TOC reloc without a toc/, 'no-toc-section'],
+  [/not found cannot/, 'symbol-not-found'],
+  [/has size: /, 'symbol-size-mismatch'],
+  [/is in a bss section/, 'symbol-in-bss'],
+  [/has Bad section index/, 'symbol-bad-section'],
+  [/^Cannot (malloc|realloc)/, 'unsupported'],
+];
+
+/** Classify a reference loader's die()/pr_err message. */
+export function refRejectionClass(message: string, extra: [RegExp, string][] = []): string {
+  for (const [re, cls] of [...extra, ...C_MESSAGES]) if (re.test(message)) return cls;
+  return 'other';
+}
+
+export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRange[] = [], refClasses: [RegExp, string][] = []): CaseComparison {
+  const base: CaseComparison = { cls: 'match', layout: [], ranges: [], differingBytes: 0 };
+  if (ref.kind === 'crashed') return { ...base, cls: 'oracle-crashed', note: `${ref.signal}${ref.message ? ': ' + ref.message : ''}`, tsClass: ts.kind === 'rejected' ? tsRejectionClass(ts.code) : ts.kind };
+  if (ref.kind === 'timeout') return { ...base, cls: 'oracle-timeout', note: `${ref.ms} ms`, tsClass: ts.kind === 'rejected' ? tsRejectionClass(ts.code) : ts.kind };
+  if (ts.kind === 'crashed' || ts.kind === 'timeout') return { ...base, cls: 'one-rejected', note: `TS engine ${ts.kind}` };
+  if (ts.kind === 'rejected' && ref.kind === 'rejected') {
+    const a = tsRejectionClass(ts.code);
+    const b = refRejectionClass(ref.message, refClasses);
+    return { ...base, cls: a === b ? 'both-rejected' : 'one-rejected', tsClass: a, refClass: b, note: a === b ? undefined : `TS: ${ts.message.trim()} / ref: ${ref.message.trim()}` };
+  }
+  if (ts.kind === 'rejected') return { ...base, cls: 'one-rejected', tsClass: tsRejectionClass(ts.code), refClass: 'ok', note: `TS rejected: ${ts.message.trim()}` };
+  if (ref.kind === 'rejected') return { ...base, cls: 'one-rejected', tsClass: 'ok', refClass: refRejectionClass(ref.message, refClasses), note: `reference rejected: ${ref.message.trim()}` };
+
+  const img = ts.image;
+  const layout: LayoutDiff[] = [];
+  const cmp = (field: string, a: bigint, b: bigint) => a !== b && layout.push({ field, ts: hex(a), ref: hex(b) });
+  cmp('base', img.base, ref.relAddr);
+  cmp('memsz', img.memsz, ref.relSize);
+  cmp('entry', img.entry, ref.entry);
+  cmp('bufsz', BigInt(img.bytes.length), BigInt(ref.image.length));
+  if (img.sections.length !== ref.shAddr.length) layout.push({ field: 'shnum', ts: String(img.sections.length), ref: String(ref.shAddr.length) });
+  img.sections.forEach((s, i) => {
+    const r = ref.shAddr[i];
+    if (r !== undefined) cmp(`section[${i}] ${s.name} addr`, s.addr, r);
+  });
+  const ranges = diffRanges(img.bytes, ref.image).map((r) => ({ ...r, ts: img.bytes.slice(r.start, r.end), ref: ref.image.slice(r.start, r.end), attributions: attribute(img, r, ref.image, symbols) }));
+  const differingBytes = ranges.reduce((n, r) => n + countDiffering(r.ts, r.ref), 0);
+  const cls: CaseClass = layout.length ? 'mismatch-layout' : ranges.length ? 'mismatch-bytes' : 'match';
+  return { cls, layout, ranges, differingBytes };
+}
+
+function countDiffering(a: Uint8Array, b: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < Math.max(a.length, b.length); i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+/** Maximal runs of differing bytes (the shorter buffer's tail counts as differing). */
+export function diffRanges(a: Uint8Array, b: Uint8Array, gap = 0): ByteRange[] {
+  const out: ByteRange[] = [];
+  const n = Math.max(a.length, b.length);
+  let i = 0;
+  while (i < n) {
+    if (i < a.length && i < b.length && a[i] === b[i]) { i++; continue; }
+    const start = i;
+    let last = i;
+    while (i < n) {
+      if (i >= a.length || i >= b.length || a[i] !== b[i]) last = i;
+      else if (i - last > gap) break;
+      i++;
+    }
+    out.push({ start, end: last + 1 });
+    i = last + 1;
+  }
+  return out;
+}
+
+/** Name what wrote the bytes in [r.start, r.end). */
+export function attribute(img: LoadedImage, r: ByteRange, refImage: Uint8Array, symbols: SymbolRange[]): Attribution[] {
+  const out: Attribution[] = [];
+  for (const rel of img.relocations) {
+    if (rel.imageOffset < 0 || rel.width === 0) continue;
+    if (rel.imageOffset < r.end && rel.imageOffset + rel.width > r.start) {
+      out.push({
+        kind: 'relocation', relSection: rel.relSection, relIndex: rel.relIndex, type: rel.typeName, symbol: rel.symbol,
+        addend: rel.addend, section: rel.section, offset: rel.offset, address: rel.address, value: rel.value,
+        imageOffset: rel.imageOffset, width: rel.width,
+        ts: img.bytes.slice(rel.imageOffset, rel.imageOffset + rel.width),
+        ref: refImage.slice(rel.imageOffset, rel.imageOffset + rel.width),
+      });
+    }
+  }
+  // Symbol writes land after relocation, so they overwrite relocated bytes.
+  for (const s of symbols) if (s.start < r.end && s.end > r.start) out.push({ kind: 'symbol-write', symbol: s.name });
+  if (!out.length) {
+    const secs = img.sections.filter((s) => s.alloc && !s.nobits).map((s) => ({ s, off: Number(s.addr - img.base), end: Number(s.addr - img.base + s.size) }));
+    const inside = secs.find((x) => r.start >= x.off && r.start < x.end);
+    if (inside) out.push({ kind: 'section-content', section: inside.s.index, name: inside.s.name, offset: r.start - inside.off });
+    else {
+      const before = secs.filter((x) => x.end <= r.start).pop();
+      const after = secs.find((x) => x.off >= r.end);
+      out.push({ kind: 'padding', between: `${before?.s.name ?? '<start>'} … ${after?.s.name ?? '<end>'}` });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,96 @@
+// The case matrix: corpus entry × base × symbol setting × fill. Deterministic, so stored
+// references and live runs line up.
+import { ElfFile } from '../elf/reader.ts';
+import { SHT_SYMTAB, STB_GLOBAL, STT_OBJECT, SHN_UNDEF, SHT_NOBITS } from '../elf/constants.ts';
+import type { LoadRequest, SymbolWrite } from '../types.ts';
+
+export interface BaseSpec {
+  name: string;
+  base: bigint;
+}
+
+/** low, mid, above 4 GiB, and one not aligned to the largest section alignment (nor to a page). */
+export const BASES: BaseSpec[] = [
+  { name: 'low', base: 0x0010_0000n },
+  { name: 'mid', base: 0x3ff0_0000n },
+  { name: 'high', base: 0x1_2340_0000n },
+  { name: 'unaligned', base: 0x3ff0_0f10n },
+];
+
+/** Symbols kexec-tools really sets in purgatories (kexec/arch/{x86_64,ppc64}, kexec/kexec.c). */
+export const REALISTIC_SYMBOLS = [
+  'sha256_digest', 'sha256_regions', // kexec.c: update_purgatory()
+  'entry64_regs', 'cmdline_end', 'jump_back_entry', // x86_64
+  'stack', 'kernel', 'dt_offset', 'my_toc', 'run_at_load', 'debug', 'panic_kernel', 'purgatory_start', // ppc64
+];
+
+export interface CaseSpec {
+  id: string;
+  base: bigint;
+  baseName: string;
+  fill: number;
+  symbols: SymbolWrite[];
+  symbolSetting: 'none' | 'realistic';
+}
+
+/** Deterministic byte pattern for a symbol write: recognisable in a hex dump. */
+function pattern(name: string, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  for (let i = 0; i < size; i++) {
+    h = Math.imul(h ^ i, 0x01000193) >>> 0;
+    out[i] = h & 0xff;
+  }
+  return out;
+}
+
+/** The realistic symbol writes that fit this purgatory: global data symbols present, with their own size. */
+export function realisticSymbols(elfBytes: Uint8Array): SymbolWrite[] {
+  let elf: ElfFile;
+  try {
+    elf = new ElfFile(elfBytes);
+  } catch {
+    return [];
+  }
+  const out: SymbolWrite[] = [];
+  for (const s of elf.sections) {
+    if (s.type !== SHT_SYMTAB) continue;
+    let syms;
+    try {
+      syms = elf.symbols(s.index);
+    } catch {
+      continue;
+    }
+    for (const sym of syms) {
+      if (sym.bind !== STB_GLOBAL || sym.stype !== STT_OBJECT || sym.shndx === SHN_UNDEF || sym.shndx >= elf.sections.length) continue;
+      if (elf.sections[sym.shndx]!.type === SHT_NOBITS) continue;
+      let name: string;
+      try {
+        name = elf.stringAt(s.link, sym.name);
+      } catch {
+        continue;
+      }
+      if (!REALISTIC_SYMBOLS.includes(name) || sym.size === 0n || sym.size > 4096n) continue;
+      if (out.some((o) => o.name === name)) continue;
+      out.push({ name, bytes: pattern(name, Number(sym.size)) });
+    }
+  }
+  return out.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function casesFor(elfBytes: Uint8Array): CaseSpec[] {
+  const realistic = realisticSymbols(elfBytes);
+  const out: CaseSpec[] = [];
+  for (const b of BASES) {
+    out.push({ id: `${b.name}/none/fill00`, base: b.base, baseName: b.name, fill: 0, symbols: [], symbolSetting: 'none' });
+    if (realistic.length) out.push({ id: `${b.name}/realistic/fill00`, base: b.base, baseName: b.name, fill: 0, symbols: realistic, symbolSetting: 'realistic' });
+  }
+  // One case with a non-zero fill: exposes the heap bytes kexec-tools leaves in the padding.
+  out.push({ id: 'low/none/fillA5', base: BASES[0]!.base, baseName: 'low', fill: 0xa5, symbols: [], symbolSetting: 'none' });
+  return out;
+}
+
+export function requestOf(elf: Uint8Array, c: CaseSpec): LoadRequest {
+  return { elf, base: c.base, fill: c.fill, symbols: c.symbols };
+}

@@ -1,0 +1,107 @@
+// Stored references: the live oracles' results, committed with provenance, so a machine with no
+// toolchain can still check the TS engine. Images are stored gzip-compressed and content-addressed.
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hex } from '../bytes.ts';
+import { sha256 } from '../image.ts';
+import { PurgatoryOracleError } from '../errors.ts';
+import type { RefOutcome } from '../compare/compare.ts';
+import type { Arch, SymbolWrite } from '../types.ts';
+
+export interface OracleIdentity {
+  loader: 'kexec-tools' | 'kernel';
+  version: string;
+  target: Arch;
+}
+
+export const oracleId = (o: OracleIdentity): string => `${o.loader}-${o.version}/${o.target}`;
+export const profileIdOf = (o: OracleIdentity): string => `${o.loader}-${o.version}`;
+
+export interface StoredOutcomeOk {
+  kind: 'ok';
+  relAddr: string;
+  relSize: string;
+  entry: string;
+  hostBuf: string;
+  shAddr: string[];
+  imageSha256: string;
+  imageLength: number;
+}
+export type StoredOutcome =
+  | StoredOutcomeOk
+  | { kind: 'rejected'; errno: number; message: string }
+  | { kind: 'crashed'; signal: string; message?: string }
+  | { kind: 'timeout'; ms: number };
+
+export interface StoredCase {
+  entry: string;
+  elfSha256: string;
+  case: string;
+  base: string;
+  fill: number;
+  symbols: { name: string; hex: string }[];
+  outcome: StoredOutcome;
+}
+
+export interface ReferenceFile {
+  format: 'purgatory-oracle/references@1';
+  oracle: OracleIdentity;
+  provenance: Record<string, unknown>;
+  cases: StoredCase[];
+}
+
+export class ReferenceError extends PurgatoryOracleError {}
+
+export const referencesDir = (corpusDir: string) => join(corpusDir, 'references');
+const blobPath = (corpusDir: string, sha: string) => join(referencesDir(corpusDir), 'blobs', `${sha}.gz`);
+const fileName = (o: OracleIdentity) => `${o.loader}-${o.version}.${o.target}.json`;
+
+export function encodeOutcome(corpusDir: string, o: RefOutcome): StoredOutcome {
+  if (o.kind !== 'ok') return o;
+  const sha = sha256(o.image);
+  const p = blobPath(corpusDir, sha);
+  if (!existsSync(p)) {
+    mkdirSync(join(referencesDir(corpusDir), 'blobs'), { recursive: true });
+    writeFileSync(p, gzipSync(o.image, { level: 9 }));
+  }
+  return {
+    kind: 'ok', relAddr: hex(o.relAddr), relSize: hex(o.relSize), entry: hex(o.entry), hostBuf: hex(o.hostBuf),
+    shAddr: o.shAddr.map((a) => hex(a)), imageSha256: sha, imageLength: o.image.length,
+  };
+}
+
+export function decodeOutcome(corpusDir: string, o: StoredOutcome): RefOutcome {
+  if (o.kind !== 'ok') return o;
+  const p = blobPath(corpusDir, o.imageSha256);
+  if (!existsSync(p)) throw new ReferenceError(`stored reference image ${o.imageSha256} is missing (${p}); regenerate with npm run references:verify -- --write`);
+  const image = new Uint8Array(gunzipSync(readFileSync(p)));
+  if (sha256(image) !== o.imageSha256) throw new ReferenceError(`stored reference image ${p} does not match its sha256`);
+  return {
+    kind: 'ok', relAddr: BigInt(o.relAddr), relSize: BigInt(o.relSize), entry: BigInt(o.entry), hostBuf: BigInt(o.hostBuf),
+    shAddr: o.shAddr.map((a) => BigInt(a)), image,
+  };
+}
+
+export const symbolsJson = (s: SymbolWrite[]) => s.map((x) => ({ name: x.name, hex: Buffer.from(x.bytes).toString('hex') }));
+export const symbolsOf = (s: { name: string; hex: string }[]): SymbolWrite[] => s.map((x) => ({ name: x.name, bytes: Uint8Array.from(Buffer.from(x.hex, 'hex')) }));
+
+export function loadReferenceFiles(corpusDir: string): ReferenceFile[] {
+  const dir = referencesDir(corpusDir);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => {
+      const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as ReferenceFile;
+      if (r.format !== 'purgatory-oracle/references@1') throw new ReferenceError(`${f}: unknown reference format ${String(r.format)}`);
+      return r;
+    });
+}
+
+export function writeReferenceFile(corpusDir: string, r: ReferenceFile): string {
+  mkdirSync(referencesDir(corpusDir), { recursive: true });
+  const p = join(referencesDir(corpusDir), fileName(r.oracle));
+  writeFileSync(p, JSON.stringify(r, null, 1) + '\n');
+  return p;
+}

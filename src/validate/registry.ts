@@ -1,0 +1,122 @@
+// The known-divergence registry: a committed data file. Each entry says where it applies, its
+// evidence, and how it is handled. Reports count the bytes and cases each entry covered; an
+// entry that covered nothing in a full run is reported as stale. Nothing is excluded silently.
+import { readFileSync } from 'node:fs';
+import { PurgatoryOracleError } from '../errors.ts';
+import type { CaseComparison } from '../compare/compare.ts';
+import type { Profile } from '../load/profile.ts';
+import type { Outcome } from '../types.ts';
+
+export interface RegistryEntry {
+  id: string;
+  scope: {
+    loader?: 'kexec-tools' | 'kernel' | 'abi';
+    versions?: string[];
+    targets?: string[];
+    relocation?: string | string[];
+    condition?: 'ts-out-of-bounds';
+  };
+  handling: 'modelled' | 'excluded' | 'outcome';
+  /** For 'modelled': the profile switch that reproduces it. */
+  switch?: string;
+  evidence: { file: string; line: number; code?: string; reasoning: string };
+}
+
+export interface Registry {
+  entries: RegistryEntry[];
+}
+
+export class RegistryError extends PurgatoryOracleError {}
+
+export function loadRegistry(path: string): Registry {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new RegistryError(`cannot read the known-divergence registry ${path}: ${(e as Error).message}`, { cause: e });
+  }
+  const r = raw as { format?: string; entries?: RegistryEntry[] };
+  if (r.format !== 'purgatory-oracle/known-divergences@1' || !Array.isArray(r.entries)) throw new RegistryError(`${path}: not a purgatory-oracle/known-divergences@1 file`);
+  const ids = new Set<string>();
+  for (const e of r.entries) {
+    if (!e.id || ids.has(e.id)) throw new RegistryError(`${path}: duplicate or missing id '${e.id}'`);
+    ids.add(e.id);
+    if (!['modelled', 'excluded', 'outcome'].includes(e.handling)) throw new RegistryError(`${path}: entry ${e.id} has unknown handling '${e.handling}'`);
+    if (!e.evidence?.file || !e.evidence.reasoning) throw new RegistryError(`${path}: entry ${e.id} has no evidence`);
+  }
+  return { entries: r.entries };
+}
+
+export interface Coverage {
+  cases: number;
+  bytes: number;
+}
+
+const list = (x: string | string[] | undefined): string[] | undefined => (x === undefined ? undefined : Array.isArray(x) ? x : [x]);
+
+function inScope(e: RegistryEntry, profile: Profile): boolean {
+  const s = e.scope;
+  if (s.loader && s.loader !== profile.loader) return false;
+  if (s.versions && !(profile.version && s.versions.includes(profile.version))) return false;
+  if (s.targets && !s.targets.includes(profile.target)) return false;
+  return true;
+}
+
+/** A profile switch that is actually on in this profile (differs from the ABI-correct default). */
+function switchOn(e: RegistryEntry, profile: Profile): boolean {
+  switch (e.switch) {
+    case undefined: return true;
+    case 'fill': return true;
+    case 'alignZeroAsOne': return !profile.alignZeroAsOne;
+    case 'localEntry': return profile.sem.localEntry !== 'e_flags';
+    default: {
+      const v = (profile.sem as unknown as Record<string, unknown>)[e.switch];
+      return v === true;
+    }
+  }
+}
+
+export interface CaseVerdict {
+  /** Registry entries that explain a non-matching case (empty if unexplained or matching). */
+  explainedBy: string[];
+  /** Entries whose modelled behaviour was exercised in this case (with bytes). */
+  exercised: { id: string; bytes: number }[];
+}
+
+/**
+ * Apply the registry to one compared case. `ts` is the TS outcome (for the relocation log).
+ * `fill` is the case's fill byte; padding coverage counts only when it is non-zero.
+ */
+export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp: CaseComparison, fill: number): CaseVerdict {
+  const exercised: { id: string; bytes: number }[] = [];
+  const explainedBy: string[] = [];
+  for (const e of reg.entries) {
+    if (!inScope(e, profile) || !switchOn(e, profile)) continue;
+    if (e.handling === 'modelled' && ts.kind === 'ok') {
+      const rels = list(e.scope.relocation);
+      if (rels) {
+        const hit = ts.image.relocations.filter((r) => rels.includes(r.typeName));
+        if (hit.length) exercised.push({ id: e.id, bytes: hit.reduce((n, r) => n + r.width, 0) });
+      } else if (e.switch === 'fill') {
+        if (fill !== 0) {
+          const covered = ts.image.sections.filter((s) => s.alloc && !s.nobits).reduce((n, s) => n + Number(s.size), 0);
+          const pad = ts.image.bytes.length - covered;
+          if (pad > 0) exercised.push({ id: e.id, bytes: pad });
+        }
+      }
+    }
+    if (cmp.cls === 'match' || cmp.cls === 'both-rejected') continue;
+    const rels = list(e.scope.relocation);
+    if (e.handling === 'excluded' && cmp.cls === 'mismatch-bytes' && rels) {
+      const all = cmp.ranges.every((r) => r.attributions.length > 0 && r.attributions.every((a) => a.kind === 'relocation' && rels.includes(a.type)));
+      if (all) {
+        explainedBy.push(e.id);
+        exercised.push({ id: e.id, bytes: cmp.differingBytes });
+      }
+    }
+    if (e.handling === 'outcome' && e.scope.condition === 'ts-out-of-bounds' && ts.kind === 'rejected' && ts.code === 'out-of-bounds') {
+      explainedBy.push(e.id);
+    }
+  }
+  return { explainedBy, exercised };
+}

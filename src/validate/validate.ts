@@ -1,0 +1,203 @@
+// validate: the TS engine against every available reference (live oracle where built, stored
+// references otherwise), over corpus × bases × symbol settings. Returns a report; never exits.
+import { readFileSync, existsSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { load } from '../engine.ts';
+import { sha256 } from '../image.ts';
+import { compareOutcomes, type CaseClass, type CaseComparison, type RefOutcome, type SymbolRange } from '../compare/compare.ts';
+import { renderComparison } from '../compare/render.ts';
+import { makeProfile } from '../load/profile.ts';
+import { SHF_EXECINSTR } from '../elf/constants.ts';
+import { ElfFile } from '../elf/reader.ts';
+import { getAddrSafe } from './symbols.ts';
+import { applyRegistry, loadRegistry, type Registry } from './registry.ts';
+import { decodeOutcome, loadReferenceFiles, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
+import type { Arch, LoadRequest, Outcome } from '../types.ts';
+
+export const DEFAULT_CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
+
+export interface CorpusEntry {
+  id: string;
+  file: string;
+  arch: Arch;
+  sha256: string;
+}
+
+export interface ValidateCase {
+  entry: string;
+  caseId: string;
+  req: LoadRequest;
+  ref: RefOutcome;
+}
+
+/** One reference loader: stored or live. */
+export interface ReferenceSource {
+  oracle: OracleIdentity;
+  live: boolean;
+  /** The cases with their reference outcomes. */
+  cases(): AsyncIterable<ValidateCase> | Iterable<ValidateCase>;
+  close?(): Promise<void>;
+}
+
+export interface CaseResult {
+  entry: string;
+  caseId: string;
+  cls: CaseClass;
+  explainedBy: string[];
+  comparison: CaseComparison;
+  report?: string;
+}
+
+export interface SourceSummary {
+  oracle: string;
+  target: Arch;
+  mode: 'live' | 'stored';
+  cases: number;
+  byClass: Partial<Record<CaseClass, number>>;
+  explained: number;
+  unexplained: number;
+  results: CaseResult[];
+}
+
+export interface ValidateReport {
+  corpus: string;
+  sources: SourceSummary[];
+  registry: { id: string; cases: number; bytes: number; stale: boolean }[];
+  unexplained: number;
+  missing: string[];
+  wallMs: number;
+}
+
+export function loadManifest(corpusDir: string): CorpusEntry[] {
+  const p = join(corpusDir, 'manifest.json');
+  if (!existsSync(p)) return [];
+  const m = JSON.parse(readFileSync(p, 'utf8')) as { entries?: CorpusEntry[] };
+  return m.entries ?? [];
+}
+
+/** Stored reference files as sources, with their ELF bytes resolved from the corpus by sha256. */
+export function storedSources(corpusDir: string, only?: Set<string>): ReferenceSource[] {
+  const entries = loadManifest(corpusDir);
+  const bySha = new Map(entries.map((e) => [e.sha256, e]));
+  const elfCache = new Map<string, Uint8Array>();
+  const elfOf = (sha: string): Uint8Array | undefined => {
+    const e = bySha.get(sha);
+    if (!e) return undefined;
+    let b = elfCache.get(sha);
+    if (!b) elfCache.set(sha, (b = new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file)))));
+    return b;
+  };
+  return loadReferenceFiles(corpusDir).map((rf) => ({
+    oracle: rf.oracle,
+    live: false,
+    *cases() {
+      for (const c of rf.cases) {
+        if (only && !only.has(c.entry)) continue;
+        const elf = elfOf(c.elfSha256);
+        if (!elf) continue;
+        yield {
+          entry: c.entry, caseId: c.case,
+          req: { elf, base: BigInt(c.base), fill: c.fill, symbols: symbolsOf(c.symbols) },
+          ref: decodeOutcome(corpusDir, c.outcome),
+        };
+      }
+    },
+  }));
+}
+
+export interface ValidateOptions {
+  corpusDir?: string;
+  sources: ReferenceSource[];
+  registryPath?: string;
+  /** Render reports for at most this many non-matching cases per source. */
+  maxReports?: number;
+  /** Test-only: flip one relocation's semantics to prove the gate catches it. */
+  engineOverride?: (req: LoadRequest, opts: Parameters<typeof load>[1]) => Outcome;
+  onCase?: (src: SourceSummary, r: CaseResult) => void;
+}
+
+export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
+  const t0 = performance.now();
+  const corpusDir = opts.corpusDir ?? DEFAULT_CORPUS;
+  const registry: Registry = loadRegistry(opts.registryPath ?? join(corpusDir, 'known-divergences.json'));
+  const coverage = new Map(registry.entries.map((e) => [e.id, { cases: 0, bytes: 0 }]));
+  const engine = opts.engineOverride ?? load;
+  const sources: SourceSummary[] = [];
+  for (const src of opts.sources) {
+    const profile = makeProfile(profileIdOf(src.oracle), src.oracle.target);
+    const summary: SourceSummary = {
+      oracle: oracleId(src.oracle), target: src.oracle.target, mode: src.live ? 'live' : 'stored',
+      cases: 0, byClass: {}, explained: 0, unexplained: 0, results: [],
+    };
+    let reports = 0;
+    for await (const c of src.cases()) {
+      const hostAddress = c.ref.kind === 'ok' ? c.ref.hostBuf : 0n;
+      const ts = engine(c.req, { profile: profile.id, target: profile.target, hostAddress });
+      const symbolRanges: SymbolRange[] = ts.kind === 'ok' ? symbolRangesOf(c.req, ts) : [];
+      const cmp = compareOutcomes(ts, c.ref, symbolRanges);
+      const verdict = applyRegistry(registry, profile, ts, cmp, c.req.fill);
+      for (const x of verdict.exercised) {
+        const cv = coverage.get(x.id)!;
+        cv.cases++;
+        cv.bytes += x.bytes;
+      }
+      for (const id of verdict.explainedBy) if (!verdict.exercised.some((x) => x.id === id)) coverage.get(id)!.cases++;
+      summary.cases++;
+      summary.byClass[cmp.cls] = (summary.byClass[cmp.cls] ?? 0) + 1;
+      const ok = cmp.cls === 'match' || cmp.cls === 'both-rejected';
+      if (!ok) {
+        if (verdict.explainedBy.length) summary.explained++;
+        else summary.unexplained++;
+      }
+      const result: CaseResult = { entry: c.entry, caseId: c.caseId, cls: cmp.cls, explainedBy: verdict.explainedBy, comparison: cmp };
+      if (!ok && reports < (opts.maxReports ?? 5)) {
+        reports++;
+        result.report = await renderComparison(cmp, ts.kind === 'ok' && c.ref.kind === 'ok' ? {
+          arch: profile.target, base: ts.image.base, tsImage: ts.image.bytes, refImage: c.ref.image,
+          execSections: execSectionsOf(c.req.elf, ts),
+        } : undefined);
+      }
+      summary.results.push(result);
+      opts.onCase?.(summary, result);
+    }
+    await src.close?.();
+    sources.push(summary);
+  }
+  const fullRun = sources.length > 0;
+  return {
+    corpus: corpusDir,
+    sources,
+    registry: registry.entries.map((e) => {
+      const c = coverage.get(e.id)!;
+      return { id: e.id, cases: c.cases, bytes: c.bytes, stale: fullRun && c.cases === 0 };
+    }),
+    unexplained: sources.reduce((n, s) => n + s.unexplained, 0),
+    missing: [],
+    wallMs: performance.now() - t0,
+  };
+}
+
+function symbolRangesOf(req: LoadRequest, ts: Extract<Outcome, { kind: 'ok' }>): SymbolRange[] {
+  const out: SymbolRange[] = [];
+  for (const s of req.symbols) {
+    const addr = getAddrSafe(req.elf, ts.image, s.name);
+    if (addr === undefined) continue;
+    const start = Number(addr - ts.image.base);
+    out.push({ name: s.name, start, end: start + s.bytes.length });
+  }
+  return out;
+}
+
+function execSectionsOf(elfBytes: Uint8Array, ts: Extract<Outcome, { kind: 'ok' }>): { start: number; end: number }[] {
+  try {
+    const elf = new ElfFile(elfBytes);
+    return ts.image.sections
+      .filter((s) => s.alloc && !s.nobits && ((elf.sections[s.index]?.flags ?? 0n) & SHF_EXECINSTR))
+      .map((s) => ({ start: Number(s.addr - ts.image.base), end: Number(s.addr - ts.image.base + s.size) }));
+  } catch {
+    return [];
+  }
+}
+
+export { sha256 };
