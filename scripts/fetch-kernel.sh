@@ -8,9 +8,9 @@
 #                       Debian's source package (one VERSION only; recorded as such)
 #     --refresh: ask the mirror again even if the cache already holds this version
 #
-# What it does, per version: `apt-get source --download-only linux=<candidate>` from the suite's
-# main component through the private APT of scripts/debian-apt.sh (apt checks every file against
-# the signed Sources index), extracts only the files listed below from the orig tarball, applies
+# What it does, per version: `debian-apt.sh source --download-only SUITE linux=<newest served>`
+# (the suite's main component through the private APT of scripts/debian-apt.sh; apt checks every
+# file against the signed Sources index), extracts only the files listed below from the orig tarball, applies
 # those Debian patches (debian/patches/series) that touch them, records provenance in source.json
 # and deletes the tarballs. Nothing is unpacked beyond these files.
 #
@@ -59,6 +59,7 @@ OPTIONAL=(
 DEBIAN_FILES=(
   debian/patches/series
   debian/config/amd64/config
+  debian/config/kernelarch-powerpc/config
   debian/config/kernelarch-powerpc/config-arch-64
   debian/config/ppc64el/config
   debian/config/config
@@ -97,51 +98,29 @@ have_all_required() {
   for f in "${REQUIRED[@]}"; do [[ -f "$dir/linux/$f" ]] || return 1; done
 }
 
-# TODO(debian-apt): scripts/debian-apt.sh `source` always unpacks the whole tree (1.4 GB for
-# linux) and `showsrc` gives only the newest listed version; this is the minimal download-only
-# call through the same private APT directory. Replace with `debian-apt.sh source
-# --download-only` if that script gains it.
-apt_opts() { # SUITE → sets APT_OPTS for the private APT directory debian-apt.sh maintains
-  local aptdir; aptdir="$("$DEBIAN_APT" dir "$1" "$ARCH")"
-  APT_OPTS=(
-    -o "Dir::Etc::SourceList=$aptdir/sources.list" -o "Dir::Etc::SourceParts=/dev/null"
-    -o "Dir::Etc::Preferences=/dev/null" -o "Dir::Etc::PreferencesParts=/dev/null"
-    -o "Dir::State=$aptdir/state" -o "Dir::State::Lists=$aptdir/lists"
-    -o "Dir::State::status=$aptdir/status" -o "Dir::Cache=$aptdir/cache"
-    -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
-    -o "APT::Architecture=$ARCH" -o "Acquire::Languages=none" -o "APT::Sandbox::User=root"
-  )
-  if [[ -f "$aptdir/check-valid-until-off" ]]; then APT_OPTS+=(-o "Acquire::Check-Valid-Until=false"); fi
-}
-
-listed_versions() { # SUITE → the suite's linux source versions, newest first
-  LC_ALL=C apt-cache "${APT_OPTS[@]}" showsrc --only-source linux 2>/dev/null |
-    awk -F': ' '$1=="Version"{print $2}' | sort -Vr | uniq
-}
-
 # Download the newest listed version whose files the mirror actually serves: the index can name a
-# version before (or after) the pool holds it (seen: trixie listing 6.12.117-1, pool answering 404).
+# version the pool does not hold (seen: trixie listing 6.12.117-1 and 6.12.113-1, pool answering
+# 404). A 404 is tried once; any other failure gets debian-apt.sh's own retries.
 # Sets PKGVER and SKIPPED (versions listed but answered 404).
 apt_source_download() { # SUITE DEST
-  local suite="$1" dest="$2" v rc
-  "$DEBIAN_APT" update "$suite" "$ARCH" || exit $?
-  apt_opts "$suite"
-  local versions; versions="$(listed_versions "$suite")"
-  [[ -n "$versions" ]] || die 3 "no linux source package listed for $suite"
+  local suite="$1" dest="$2" v rc aptdir versions
+  versions="$("$DEBIAN_APT" showsrc --all "$suite" linux)" || exit $?
+  aptdir="$("$DEBIAN_APT" dir "$suite" "$ARCH")"
   SKIPPED=()
   for v in $versions; do
     rm -rf "$dest" && mkdir -p "$dest"
     rc=0
-    (cd "$dest" && LC_ALL=C apt-get "${APT_OPTS[@]}" -q source --download-only "linux=$v") >"$dest/apt-source.log" 2>&1 || rc=$?
-    if [[ $rc -eq 0 ]]; then PKGVER="$v"; return 0; fi
-    if grep -qE 'Failed to fetch .* 404' "$dest/apt-source.log"; then
+    DEBIAN_APT_TRIES=1 "$DEBIAN_APT" source --download-only "$suite" "linux=$v" "$dest" >/dev/null 2>"$dest/apt.err" || rc=$?
+    if [[ $rc -eq 2 ]] && grep -q ' 404 ' "$aptdir/source.log" 2>/dev/null; then
       log "linux $v is listed in $suite but the mirror answers 404; trying the next listed version"
       SKIPPED+=("$v"); continue
     fi
-    sed 's/^/fetch-kernel: [apt-get source] /' "$dest/apt-source.log" >&2
-    grep -qE 'Unable to find a source package|Can not find' "$dest/apt-source.log" && exit 3
-    grep -qE 'Hash Sum mismatch|Size mismatch' "$dest/apt-source.log" && exit 4
-    exit 2
+    if [[ $rc -eq 2 ]]; then # not a 404: let debian-apt.sh retry as it does
+      rc=0; "$DEBIAN_APT" source --download-only "$suite" "linux=$v" "$dest" >/dev/null 2>"$dest/apt.err" || rc=$?
+    fi
+    if [[ $rc -ne 0 ]]; then cat "$dest/apt.err" >&2; exit "$rc"; fi
+    rm -f "$dest/apt.err"
+    PKGVER="$v"; return 0
   done
   die 2 "no listed linux version of $suite could be downloaded (404 for: ${SKIPPED[*]})"
 }
