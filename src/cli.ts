@@ -10,6 +10,10 @@ import { isPurgatoryOracleError, UsageError } from './errors.ts';
 import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
 import type { Arch, Outcome, SymbolWrite } from './types.ts';
+import { validate, DEFAULT_CORPUS, type ValidateReport } from './validate/validate.ts';
+import { planSources, type LiveOpener } from './validate/sources.ts';
+import { formatJson, formatJunit, formatMarkdown, formatText } from './validate/report.ts';
+import { openLiveOracles } from './validate/live.ts';
 
 export const EXIT = { ok: 0, rejected: 1, differ: 1, usage: 2, unavailable: 2, internal: 3 } as const;
 
@@ -116,7 +120,61 @@ function build(io: Io, setCode: (c: number) => void): Command {
       io.out(o.json ? JSON.stringify(i, null, 2) + '\n' : formatInspection(i) + '\n');
     });
 
+  const parity = (name: 'validate' | 'gate') =>
+    program
+      .command(name)
+      .argument('[corpus]', 'corpus directory (default: the bundled corpus)')
+      .option('--json', 'print the report as JSON')
+      .option('--stored-only', 'use stored references only, even where live oracles are built')
+      .option('--only <ids>', 'comma-separated corpus entry ids')
+      .option('--max-reports <n>', 'rendered diffs per oracle', '5')
+      .option('-v, --verbose', 'also render explained differences');
+
+  const runParity = async (corpus: string | undefined, o: { json?: boolean; storedOnly?: boolean; only?: string; maxReports: string; allowMissing?: boolean; verbose?: boolean }, requireLive: boolean): Promise<ValidateReport> => {
+    const corpusDir = corpus ?? DEFAULT_CORPUS;
+    const only = o.only ? new Set(o.only.split(',')) : undefined;
+    const plan = await planSources(corpusDir, liveOpener, { requireLive, storedOnly: o.storedOnly, only });
+    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
+    report.missing = plan.missing;
+    return report;
+  };
+
+  parity('validate')
+    .description('compare the TS engine with every available reference over the corpus (live where built, stored otherwise)')
+    .action(async (corpus: string | undefined, o) => {
+      const report = await runParity(corpus, o, false);
+      io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
+      setCode(report.unexplained ? EXIT.differ : EXIT.ok);
+    });
+
+  parity('gate')
+    .description('validate with CI semantics: exit 0 parity, 1 unexplained difference, 2 required oracle missing')
+    .option('--allow-missing', 'do not fail when a required live oracle is unavailable')
+    .option('--require-live', 'require every referenced oracle to be live (default when CI=true)')
+    .option('--junit <path>', 'write JUnit XML')
+    .option('--summary <path>', 'write a Markdown summary (also to $GITHUB_STEP_SUMMARY when set)')
+    .action(async (corpus: string | undefined, o) => {
+      const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
+      const report = await runParity(corpus, o, requireLive);
+      if (o.junit) writeOutput(o.junit, formatJunit(report));
+      const md = formatMarkdown(report);
+      if (o.summary) writeOutput(o.summary, md);
+      if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });
+      io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
+      if (report.unexplained) setCode(EXIT.differ);
+      else if (report.missing.length && !o.allowMissing) {
+        io.err(`purgatory-oracle: required oracle(s) unavailable: ${report.missing.join(', ')} (build them with: purgatory-oracle oracle build, or pass --allow-missing)\n`);
+        setCode(EXIT.unavailable);
+      } else setCode(EXIT.ok);
+    });
+
   return program;
+}
+
+let liveOpener: LiveOpener = openLiveOracles;
+/** Tests swap the live-oracle discovery (e.g. to simulate a missing oracle). */
+export function setLiveOpener(f: LiveOpener): void {
+  liveOpener = f;
 }
 
 /** Run the CLI; returns the exit code. */
