@@ -1,0 +1,168 @@
+// The corpus manifest (corpus/manifest.json): what each committed ELF is, where it came from,
+// how to reproduce it, and what relocations it carries. Pure: describing an ELF needs only bytes.
+
+import { createHash } from 'node:crypto';
+import { ET_DYN, ET_EXEC, ET_REL, EM_PPC64, EM_X86_64, parseElf64, relocationHistogram, type ParsedElf64 } from './elf-lite.ts';
+import { CorpusFormatError } from './errors.ts';
+import type { Abi, Arch } from '../types.ts';
+
+export type ElfKind = 'rel' | 'pie' | 'exec';
+
+export interface KexecToolsSourceOrigin {
+  kind: 'kexec-tools-source';
+  /** Upstream version, e.g. "2.0.25". */
+  version: string;
+  /** The Debian source package version it was unpacked from, e.g. "1:2.0.25-3". */
+  debianVersion: string;
+  suite: string;
+  /** The exact settings and commands; `configure`/`make` are run in a scratch copy of the tree. */
+  flags: {
+    /** CC given to configure ('' = configure's own choice, <triplet>-gcc). */
+    cc: string;
+    /** LD given to configure, or the linker of the PIE link. */
+    ld: string;
+    configure: string;
+    make: string;
+    /** Edit made to the scratch copy's purgatory/Makefile, if any (e.g. -Os → -O2). */
+    makefileEdit?: string;
+    /** For PIE entries: the link command over the purgatory objects, then the strip. */
+    link?: string;
+  };
+  variant: string;
+}
+
+export interface DebianKexecToolsBinaryOrigin {
+  kind: 'debian-kexec-tools-binary';
+  package: string;
+  version: string;
+  debArch: string;
+  suite: string;
+  /** Other suites whose package gave byte-identical purgatory. */
+  alsoSuites?: string[];
+  /** Where in the package: path and byte offset of the embedded object. */
+  path: string;
+  offset: number;
+  debSha256: string;
+}
+
+export interface DebianKernelImageOrigin {
+  kind: 'debian-kernel-image';
+  package: string;
+  version: string;
+  suite: string;
+  debArch: string;
+  path: string;
+  /** bzImage payload compression, or 'none' for an uncompressed vmlinux. */
+  compression: string;
+  /** Offset of the object inside the decompressed vmlinux. */
+  offset: number;
+  debSha256: string;
+}
+
+export type Origin = KexecToolsSourceOrigin | DebianKexecToolsBinaryOrigin | DebianKernelImageOrigin;
+
+export interface Toolchain {
+  /** First line of `<cc> --version`. */
+  cc?: string;
+  /** First line of `<ld> --version`. */
+  ld?: string;
+  /** First line of `<strip> --version` (the purgatory is stripped of debug info). */
+  strip?: string;
+  /** Strings of the object's .comment section (what the compiler says it was). */
+  comment: string[];
+}
+
+export interface ManifestEntry {
+  id: string;
+  file: string;
+  arch: Arch;
+  abi: Abi;
+  elfType: ElfKind;
+  eFlags: number;
+  origin: Origin;
+  toolchain: Toolchain;
+  sha256: string;
+  size: number;
+  sections: number;
+  relocationCount: number;
+  relocations: Record<string, number>;
+}
+
+export interface ManifestFailure {
+  /** The script that recorded it, so each script rewrites only its own failures. */
+  producer: 'extract-debian' | 'build-from-source';
+  /** What was being produced: an id or a description. */
+  what: string;
+  stage: string;
+  error: string;
+}
+
+export interface Manifest {
+  schema: 1;
+  note: string;
+  entries: ManifestEntry[];
+  failures: ManifestFailure[];
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+export interface ElfDescription {
+  arch: Arch;
+  abi: Abi;
+  elfType: ElfKind;
+  eFlags: number;
+  sha256: string;
+  size: number;
+  sections: number;
+  relocationCount: number;
+  relocations: Record<string, number>;
+  comment: string[];
+}
+
+function commentStrings(bytes: Uint8Array, elf: ParsedElf64): string[] {
+  const s = elf.sections.find((x) => x.name === '.comment');
+  if (!s) return [];
+  const text = new TextDecoder('latin1').decode(bytes.subarray(s.offset, s.offset + s.size));
+  return [...new Set(text.split('\0').filter((t) => t.length > 0))];
+}
+
+/** Classifies and summarises one corpus ELF. Throws CorpusFormatError if it is not one we hold. */
+export function describeElf(bytes: Uint8Array): ElfDescription {
+  const elf = parseElf64(bytes);
+  const h = elf.header;
+  let arch: Arch;
+  let abi: Abi;
+  if (h.machine === EM_X86_64 && h.endian === 'little') {
+    arch = 'x86_64';
+    abi = 'sysv';
+  } else if (h.machine === EM_PPC64) {
+    arch = h.endian === 'big' ? 'ppc64' : 'ppc64le';
+    // e_flags bits 0-1: 1 = ELFv1, 2 = ELFv2, 0 = unspecified (then the byte order's default).
+    const v = h.flags & 3;
+    abi = v === 2 ? 'elfv2' : v === 1 ? 'elfv1' : arch === 'ppc64' ? 'elfv1' : 'elfv2';
+  } else {
+    throw new CorpusFormatError(18, 'e_machine', h.machine, `not a corpus machine (${h.endian}-endian)`);
+  }
+  const elfType: ElfKind | undefined = h.type === ET_REL ? 'rel' : h.type === ET_DYN ? 'pie' : h.type === ET_EXEC ? 'exec' : undefined;
+  if (!elfType) throw new CorpusFormatError(16, 'e_type', h.type, 'neither ET_REL, ET_DYN nor ET_EXEC');
+  const relocations = relocationHistogram(elf);
+  return {
+    arch,
+    abi,
+    elfType,
+    eFlags: h.flags,
+    sha256: sha256(bytes),
+    size: bytes.length,
+    sections: h.shnum,
+    relocationCount: Object.values(relocations).reduce((a, b) => a + b, 0),
+    relocations,
+    comment: commentStrings(bytes, elf),
+  };
+}
+
+/** Ids become file names: keep them to a safe alphabet. */
+export function safeId(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '_');
+}

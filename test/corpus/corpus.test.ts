@@ -1,0 +1,70 @@
+// The committed corpus agrees with its manifest, and the lite reader agrees with binutils.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { describeElf, sha256, type Manifest } from '../../src/corpus/manifest.ts';
+import { parseElf64 } from '../../src/corpus/elf-lite.ts';
+import { relocationName } from '../../src/corpus/reloc-names.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const manifestPath = join(REPO, 'corpus/manifest.json');
+const manifest: Manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest) : { schema: 1, note: '', entries: [], failures: [] };
+const entries = manifest.entries;
+const hasReadelf = spawnSync('readelf', ['--version']).status === 0;
+
+describe('corpus manifest', () => {
+  it('covers all three targets, with Debian-built entries among them', () => {
+    expect(entries.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(entries.map((e) => e.arch))).toEqual(new Set(['x86_64', 'ppc64', 'ppc64le']));
+    expect(entries.filter((e) => e.origin.kind !== 'kexec-tools-source').length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('has unique ids, and file names made from them', () => {
+    expect(new Set(entries.map((e) => e.id)).size).toBe(entries.length);
+    for (const e of entries) expect(e.file).toMatch(new RegExp(`^corpus/elf/${e.id.replace(/[.]/g, '\\.')}\\.(ro|pie)$`));
+  });
+
+  it('lists every file in corpus/elf', () => {
+    const listed = new Set(entries.map((e) => e.file));
+    const onDisk = readdirSync(join(REPO, 'corpus/elf')).map((f) => `corpus/elf/${f}`);
+    expect(onDisk.filter((f) => !listed.has(f))).toEqual([]);
+  });
+
+  it('records every failure with a producer, a stage and an error', () => {
+    for (const f of manifest.failures) {
+      expect(f.producer).toMatch(/^(extract-debian|build-from-source)$/);
+      expect(f.stage.length).toBeGreaterThan(0);
+      expect(f.error.length).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe.each(entries.map((e) => [e.id, e] as const))('%s', (_id, e) => {
+  const bytes = new Uint8Array(readFileSync(join(REPO, e.file)));
+
+  it('matches its sha256, size and description', () => {
+    expect(sha256(bytes)).toBe(e.sha256);
+    expect(bytes.length).toBe(e.size);
+    const d = describeElf(bytes);
+    expect({ arch: d.arch, abi: d.abi, elfType: d.elfType, relocations: d.relocations }).toEqual({ arch: e.arch, abi: e.abi, elfType: e.elfType, relocations: e.relocations });
+  });
+
+  it.skipIf(!hasReadelf)('has the relocations readelf -rW lists, by the same names', () => {
+    const r = spawnSync('readelf', ['-rW', join(REPO, e.file)], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    // readelf rows: offset, info, type name, ...; count per name.
+    const fromReadelf = new Map<string, number>();
+    for (const line of r.stdout.split('\n')) {
+      const m = /^[0-9a-f]{8,16}\s+[0-9a-f]{8,16}\s+(R_\S+)/.exec(line);
+      if (m?.[1]) fromReadelf.set(m[1], (fromReadelf.get(m[1]) ?? 0) + 1);
+    }
+    const elf = parseElf64(bytes);
+    const ours = new Map<string, number>();
+    for (const rs of elf.relocations) for (const x of rs.entries) {
+      const n = relocationName(elf.header.machine, x.type);
+      ours.set(n, (ours.get(n) ?? 0) + 1);
+    }
+    expect(Object.fromEntries([...ours].sort())).toEqual(Object.fromEntries([...fromReadelf].sort()));
+  });
+});
