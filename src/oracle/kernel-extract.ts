@@ -7,13 +7,14 @@
 // braces of an `#if … #else … #endif` are counted for the first branch only, since each branch
 // of such a conditional is meant to open and close the same blocks.
 
-export class KernelExtractError extends Error {
+import { PurgatoryOracleError } from '../errors.ts';
+
+export class KernelExtractError extends PurgatoryOracleError {
   readonly code: 'missing-function' | 'ambiguous-function' | 'unbalanced';
   readonly file: string;
   readonly functionName: string;
   constructor(code: KernelExtractError['code'], file: string, functionName: string, message: string) {
     super(message);
-    this.name = 'KernelExtractError';
     this.code = code;
     this.file = file;
     this.functionName = functionName;
