@@ -330,8 +330,9 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
       throw new LoadError('bad-section-index', 'Invalid section number\n', { relSection: ri });
     }
     const section = shdrAt(kt, rs.info, 'sh_info', { relSection: ri });
-    const symtab = shdrAt(kt, rs.link, 'sh_link', { relSection: ri });
     if (!(section.flags & SHF_ALLOC)) continue;
+    // C only forms &e_shdr[sh_link] before the SHF_ALLOC test; the first read is symtab->sh_link below.
+    const symtab = shdrAt(kt, rs.link, 'sh_link', { relSection: ri });
     if (symtab.link > kt.shnum) continue; // "Invalid section number?" — silently skipped
     const strtab = shdrAt(kt, symtab.link, 'symtab sh_link', { relSection: ri });
     const ent = relEnt(isRela);

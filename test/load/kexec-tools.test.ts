@@ -1,0 +1,585 @@
+// The kexec-tools load model: layout, rejections (every code, exact messages), symbols and the
+// memory model's out-of-bounds cases. Expected values are worked out by hand from
+// kexec/kexec-elf-rel.c (elf_rel_load, elf_rel_*_symbol) and kexec/kexec-elf.c (build_elf_info).
+import { describe, expect, it } from 'vitest';
+import {
+  EM_PPC64, EM_X86_64, ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS,
+  SHT_PROGBITS, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT, STT_SECTION,
+} from '../../src/elf/constants.ts';
+import { buildObject, type ObjRelocation, type ObjSection, type ObjSymbol, type ObjectSpec } from '../../src/elf/writer.ts';
+import { ElfFile } from '../../src/elf/reader.ts';
+import { R_X86_64 } from '../../src/arch/x86_64.ts';
+import { R_PPC64 } from '../../src/arch/ppc64.ts';
+import { makeProfile } from '../../src/load/profile.ts';
+import {
+  PARSE_FAILED, getAddr, getSymbol, layoutKexecTools, loadKexecTools, type LayoutSection,
+} from '../../src/load/kexec-tools.ts';
+import { isLoadError, LoadError } from '../../src/errors.ts';
+import {
+  bytesOf, le, loadBytes, loadObject, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, type LoadOpts,
+} from '../fixture.ts';
+
+const R = R_X86_64;
+const AX = SHF_ALLOC | SHF_EXECINSTR;
+const WA = SHF_ALLOC | SHF_WRITE;
+
+// The standard x86_64 object:
+//   .text  AX  size 0x20 align 16  (0xcc)        → 0x100000
+//   .data  WA  size 0x10 align 8   (0x11)        → 0x100020
+//   .bss   NOBITS size 0x40 align 32             → bufsz 0x30, bss_pad 0x10 → 0x100040
+// Symbols: fn (.text+0, FUNC), var (.data+8, size 8, GLOBAL), lvar (LOCAL), wvar (WEAK),
+// bssvar (.bss+0, size 8), absv (SHN_ABS 0x1234, size 8).
+function std(relocations: ObjRelocation[] = [], extra: Partial<ObjectSpec> = {}, moreSymbols: ObjSymbol[] = []): ObjectSpec {
+  return {
+    endian: 'little', machine: EM_X86_64,
+    sections: [
+      { name: '.text', flags: AX, data: new Uint8Array(0x20).fill(0xcc), addralign: 16n },
+      { name: '.data', flags: WA, data: new Uint8Array(0x10).fill(0x11), addralign: 8n },
+      { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x40n, addralign: 32n },
+    ],
+    symbols: [
+      { name: 'fn', section: '.text', value: 0n, type: STT_FUNC, size: 0x20n },
+      { name: 'var', section: '.data', value: 8n, type: STT_OBJECT, size: 8n },
+      { name: 'lvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_LOCAL },
+      { name: 'wvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_WEAK },
+      { name: 'bssvar', section: '.bss', value: 0n, type: STT_OBJECT, size: 8n },
+      { name: 'absv', section: SHN_ABS, value: 0x1234n, size: 8n },
+      ...moreSymbols,
+    ],
+    relocations, ...extra,
+  };
+}
+
+const x86 = makeProfile('kexec-tools', 'x86_64');
+const reloc = (type: number, offset: bigint, symbol: string | number, addend = 0n, section = '.text'): ObjRelocation =>
+  ({ section, offset, type, symbol, addend });
+
+function setU16(elf: Uint8Array, off: number, v: number, little = true): Uint8Array {
+  const b = elf.slice();
+  new DataView(b.buffer).setUint16(off, v, little);
+  return b;
+}
+function setU64(elf: Uint8Array, off: number, v: bigint, little = true): Uint8Array {
+  const b = elf.slice();
+  new DataView(b.buffer).setBigUint64(off, v, little);
+  return b;
+}
+
+// -------------------------------------------------------------------------------------------
+describe('layout (elf_rel_load)', () => {
+  it('standard object: sections in header order, bss after bufsz + bss_pad', () => {
+    const img = okImage(loadObject(std()));
+    expect(img.base).toBe(0x100000n);
+    expect(sectionAddr(img, '.text')).toBe(0x100000n);
+    expect(sectionAddr(img, '.data')).toBe(0x100020n);
+    expect(sectionAddr(img, '.bss')).toBe(0x100040n);
+    expect(img.bytes.length).toBe(0x30);
+    expect(img.memsz).toBe(0x30n + 0x10n + 0x40n);
+  });
+
+  it('footprint, alignment and bss_pad, worked by hand on five sections', () => {
+    // .text 0x13 @16, .data 8 @8, .bss 0x100 @64 (NOBITS), .rodata 4 @4, .bss2 0x10 @16 (NOBITS).
+    // bufsz: _ALIGN(0,16)+0x13 = 0x13; _ALIGN(0x13,8)+8 = 0x20; _ALIGN(0x20,4)+4 = 0x24.
+    // bsssz: 0x100, then _ALIGN(0x100,16)+0x10 = 0x110. bss_align 64 → buf_align 64.
+    // bss_pad = 64 - (0x24 & 63) = 0x1c. memsz = 0x24 + 0x1c + 0x110 = 0x150.
+    // Base 0x100123 aligned to max(64, 4096) = 0x101000.
+    const spec: ObjectSpec = {
+      endian: 'little', machine: EM_X86_64,
+      sections: [
+        { name: '.text', flags: AX, data: new Uint8Array(0x13).fill(0x90), addralign: 16n },
+        { name: '.data', flags: WA, data: new Uint8Array(8).fill(0x22), addralign: 8n },
+        { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x100n, addralign: 64n },
+        { name: '.rodata', flags: SHF_ALLOC, data: Uint8Array.from([1, 2, 3, 4]), addralign: 4n },
+        { name: '.bss2', type: SHT_NOBITS, flags: WA, size: 0x10n, addralign: 16n },
+      ],
+    };
+    const img = okImage(loadObject(spec, { base: 0x100123n, fill: 0xa5 }));
+    expect(img.base).toBe(0x101000n);
+    expect(img.memsz).toBe(0x150n);
+    expect(img.bytes.length).toBe(0x24);
+    expect(sectionAddr(img, '.text')).toBe(0x101000n);
+    expect(sectionAddr(img, '.data')).toBe(0x101018n);
+    expect(sectionAddr(img, '.rodata')).toBe(0x101020n);
+    expect(sectionAddr(img, '.bss')).toBe(0x101040n);
+    expect(sectionAddr(img, '.bss2')).toBe(0x101140n);
+    // The fill byte appears in the inter-section padding (xmalloc'd buffer, never zeroed).
+    expect([...img.bytes]).toEqual([
+      ...new Array(0x13).fill(0x90), 0xa5, 0xa5, 0xa5, 0xa5, 0xa5, ...new Array(8).fill(0x22), 1, 2, 3, 4,
+    ]);
+  });
+
+  it('the pure layout function returns the same numbers', () => {
+    const secs: LayoutSection[] = [
+      { type: SHT_PROGBITS, flags: AX, addr: 0n, size: 0x13n, addralign: 16n },
+      { type: SHT_PROGBITS, flags: WA, addr: 0n, size: 8n, addralign: 8n },
+      { type: SHT_NOBITS, flags: WA, addr: 0n, size: 0x100n, addralign: 64n },
+      { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 4n, addralign: 4n },
+      { type: SHT_NOBITS, flags: WA, addr: 0n, size: 0x10n, addralign: 16n },
+      { type: SHT_PROGBITS, flags: 0n, addr: 0x5555n, size: 0x99n, addralign: 1n },
+    ];
+    const l = layoutKexecTools(secs, 0n, 0x100123n, x86);
+    expect(l).toMatchObject({ base: 0x101000n, bufsz: 0x24n, bssPad: 0x1cn, bsssz: 0x110n, memsz: 0x150n, bufAlign: 64n, bssAlign: 64n });
+    expect(l.addr).toEqual([0x101000n, 0x101018n, 0x101040n, 0x101020n, 0x101140n, 0x5555n]);
+    expect(l.imageOffset).toEqual([0, 0x18, -1, 0x20, -1, -1]);
+    expect(l.entry).toBe(0x101000n); // e_entry 0 is inside .text (sh_addr 0, size 0x13)
+  });
+
+  it('no bss_pad when bufsz is already a multiple of bss_align', () => {
+    const l = layoutKexecTools([
+      { type: SHT_PROGBITS, flags: AX, addr: 0n, size: 0x40n, addralign: 16n },
+      { type: SHT_NOBITS, flags: WA, addr: 0n, size: 8n, addralign: 32n },
+    ], 0n, 0x100000n, x86);
+    expect(l.bssPad).toBe(0n);
+    expect(l.addr[1]).toBe(0x100040n);
+  });
+
+  it('placement follows header order, not alignment order (no sorting)', () => {
+    const l = layoutKexecTools([
+      { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 3n, addralign: 1n },
+      { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 1n, addralign: 16n },
+      { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 2n, addralign: 4n },
+    ], 0n, 0x200000n, x86);
+    expect(l.addr).toEqual([0x200000n, 0x200010n, 0x200014n]);
+    expect(l.bufsz).toBe(0x16n);
+  });
+
+  it('base is aligned up to max(buf_align, getpagesize()): a 0x2000-aligned section moves base 0x101000 to 0x102000', () => {
+    const l = layoutKexecTools([{ type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 8n, addralign: 0x2000n }], 0n, 0x101000n, x86);
+    expect(l.base).toBe(0x102000n);
+    expect(l.bufAlign).toBe(0x2000n);
+    const small = layoutKexecTools([{ type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 8n, addralign: 8n }], 0n, 0x100008n, x86);
+    expect(small.base).toBe(0x101000n);
+  });
+
+  it('bss alignment raises buf_align (if (buf_align < bss_align) buf_align = bss_align)', () => {
+    const l = layoutKexecTools([
+      { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 8n, addralign: 8n },
+      { type: SHT_NOBITS, flags: WA, addr: 0n, size: 8n, addralign: 0x4000n },
+    ], 0n, 0x101000n, x86);
+    expect(l.bufAlign).toBe(0x4000n);
+    expect(l.base).toBe(0x104000n);
+    expect(l.bssPad).toBe(0x4000n - 8n);
+    expect(l.addr[1]).toBe(0x108000n);
+  });
+
+  it('non-ALLOC sections keep their sh_addr and take no space', () => {
+    const spec = std([], {}, []);
+    spec.sections.push({ name: '.comment', flags: 0n, data: new Uint8Array(0x100), addr: 0x4321n });
+    const img = okImage(loadObject(spec));
+    expect(sectionAddr(img, '.comment')).toBe(0x4321n);
+    expect(img.bytes.length).toBe(0x30);
+  });
+
+  describe('sh_addralign 0', () => {
+    // A: size 0x10 align 8 (bytes 0xaa); B: size 0x20 align 0 (bytes 0xbb).
+    const secs = (bSize = 0x20): ObjSection[] => [
+      { name: '.a', flags: SHF_ALLOC, data: new Uint8Array(0x10).fill(0xaa), addralign: 8n },
+      { name: '.b', flags: SHF_ALLOC, data: new Uint8Array(bSize).fill(0xbb), addralign: 0n },
+    ];
+    const obj = (bSize?: number): ObjectSpec => ({ endian: 'little', machine: EM_X86_64, sections: secs(bSize) });
+
+    it('kexec-tools >= 2.0.24 (commit 2b78a27, get_section_addralign): 0 counts as 1 → bufsz 0x30, B at base+0x10', () => {
+      for (const profile of ['kexec-tools-2.0.25', 'kexec-tools-2.0.29', 'kexec-tools-2.0.32']) {
+        const img = okImage(loadObject(obj(), { profile }));
+        expect(img.bytes.length).toBe(0x30);
+        expect(sectionAddr(img, '.b')).toBe(0x100010n);
+        expect([...img.bytes]).toEqual([...new Array(0x10).fill(0xaa), ...new Array(0x20).fill(0xbb)]);
+      }
+    });
+
+    it('kexec-tools 2.0.20: _ALIGN(x, 0) == 0 resets bufsz (0x20) and places B at address 0, over A (base 0)', () => {
+      const img = okImage(loadObject(obj(), { profile: 'kexec-tools-2.0.20', base: 0n }));
+      expect(img.bytes.length).toBe(0x20);
+      expect(sectionAddr(img, '.a')).toBe(0n);
+      expect(sectionAddr(img, '.b')).toBe(0n);
+      expect([...img.bytes]).toEqual(new Array(0x20).fill(0xbb));
+    });
+
+    it('kexec-tools 2.0.20 with a non-zero base: memcpy(buf + (0 - buf_addr), ...) is outside the buffer → out-of-bounds', () => {
+      expect(rejection(loadObject(obj(), { profile: 'kexec-tools-2.0.20' })).code).toBe('out-of-bounds');
+    });
+
+    it('kexec-tools 2.0.20: an empty align-0 section last resets bufsz to _ALIGN(0x10, 0) + 0 = 0; copying .a into xmalloc(0) → out-of-bounds', () => {
+      expect(layoutKexecTools([
+        { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 0x10n, addralign: 8n },
+        { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 0n, addralign: 0n },
+      ], 0n, 0x100000n, makeProfile('kexec-tools-2.0.20', 'x86_64'))).toMatchObject({ bufsz: 0n, addr: [0x100000n, 0n] });
+      expect(rejection(loadObject(obj(0), { profile: 'kexec-tools-2.0.20' })).code).toBe('out-of-bounds');
+    });
+  });
+
+  describe('entry fix-up', () => {
+    // .data (WA, sh_addr 0, size 0x40) contains e_entry but is not EXECINSTR; .text and .text2 both
+    // contain it; the first ALLOC|EXECINSTR one wins. Placed: .data 0x100000, .text 0x100040, .text2 0x100060.
+    const obj = (entry: bigint, textAddr = 0n): ObjectSpec => ({
+      endian: 'little', machine: EM_X86_64, entry,
+      sections: [
+        { name: '.data', flags: WA, data: new Uint8Array(0x40), addralign: 16n },
+        { name: '.text', flags: AX, data: new Uint8Array(0x20), addralign: 16n, addr: textAddr },
+        { name: '.text2', flags: AX, data: new Uint8Array(0x20), addralign: 16n, addr: textAddr },
+      ],
+    });
+    it('e_entry 0x10 → first ALLOC|EXECINSTR section containing it (.text at 0x100040) + 0x10', () => {
+      expect(okImage(loadObject(obj(0x10n))).entry).toBe(0x100050n);
+    });
+    it('e_entry relative to a non-zero sh_addr: 0x1008 in .text [0x1000, 0x1020) → 0x100048', () => {
+      expect(okImage(loadObject(obj(0x1008n, 0x1000n))).entry).toBe(0x100048n);
+    });
+    it('e_entry == sh_addr + sh_size is outside ((sh_addr + sh_size) > e_entry): left unchanged', () => {
+      expect(okImage(loadObject(obj(0x20n))).entry).toBe(0x20n);
+    });
+    it('e_entry in no executable section is passed through unchanged', () => {
+      expect(okImage(loadObject(obj(0x12345n))).entry).toBe(0x12345n);
+    });
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('relocation placement and the C memory model', () => {
+  it('r_offset past its section but inside the image silently overwrites the next section (as C)', () => {
+    // .text is 0x20 bytes; .text+0x28 is .data+8 (var). R_X86_64_64 of absv = 0x1234.
+    const img = okImage(loadObject(std([reloc(R['64'], 0x28n, 'absv')])));
+    expect([...sectionBytes(img, '.data')]).toEqual([...new Array(8).fill(0x11), ...le(8, 0x1234n)]);
+    expect(img.relocations[0]!.imageOffset).toBe(0x28);
+  });
+  it('r_offset past the image → out-of-bounds', () => {
+    expect(rejection(loadObject(std([reloc(R['64'], 0x2cn, 'absv')]))).code).toBe('out-of-bounds'); // 0x2c + 8 > 0x30
+    expect(rejection(loadObject(std([reloc(R['64'], 0xfffffffffffffff8n, 'absv')]))).code).toBe('out-of-bounds');
+  });
+  it('the last fitting offset is accepted (0x28 + 8 == bufsz)', () => {
+    expect(okImage(loadObject(std([reloc(R['64'], 0x28n, 'absv')])))).toBeTruthy();
+  });
+  it('a relocation in .bss writes into the file buffer (sh_data is never moved for NOBITS): image unchanged', () => {
+    const img = okImage(loadObject(std([reloc(R['64'], 0n, 'absv', 0n, '.bss')])));
+    expect([...img.bytes]).toEqual([...new Array(0x20).fill(0xcc), ...new Array(0x10).fill(0x11)]);
+    expect(img.relocations[0]!.imageOffset).toBe(-1);
+  });
+  it('r_sym past the symbol table and the file → out-of-bounds', () => {
+    expect(rejection(loadObject(std([reloc(R['64'], 0n, 0xffffff)]))).code).toBe('out-of-bounds');
+  });
+  it('r_sym 0 (STN_UNDEF, STT_NOTYPE) is allowed and resolves to 0: value = A', () => {
+    const img = okImage(loadObject(std([reloc(R['64'], 0n, 0, 0x5678n)])));
+    expect([...sectionBytes(img, '.text').subarray(0, 8)]).toEqual(le(8, 0x5678n));
+  });
+  it('an undefined STT_NOTYPE symbol resolves to 0 + A (the ppc64 .TOC. case)', () => {
+    const spec = std([reloc(R['64'], 0n, 'ext', 8n)], {}, [{ name: 'ext', section: SHN_UNDEF }]);
+    expect([...sectionBytes(okImage(loadObject(spec)), '.text').subarray(0, 8)]).toEqual(le(8, 8n));
+  });
+  it('SHN_ABS symbols have sec_base 0', () => {
+    const img = okImage(loadObject(std([reloc(R['64'], 0n, 'absv', 1n)])));
+    expect([...sectionBytes(img, '.text').subarray(0, 8)]).toEqual(le(8, 0x1235n));
+  });
+  it('relocations against a non-ALLOC section are skipped entirely (even unknown types)', () => {
+    const spec = std([reloc(R.GOT32, 0n, 'fn', 0n, '.debug')]);
+    spec.sections.push({ name: '.debug', flags: 0n, data: new Uint8Array(8) });
+    expect(okImage(loadObject(spec)).relocations).toHaveLength(0);
+  });
+  it('a relocation section whose symtab has sh_link > e_shnum is silently skipped ("Invalid section number?")', () => {
+    const elf = buildObject(std([reloc(R.GOT32, 0n, 'fn')]));
+    const symtab = sectionIndex(elf, '.symtab');
+    const shnum = new ElfFile(elf).sections.length;
+    expect(okImage(loadBytes(patchShdr(elf, symtab, 'link', shnum + 1))).relocations).toHaveLength(0);
+  });
+  it('the section symbol name comes from .shstrtab (st_name 0 → e_shdr[st_shndx].sh_name)', () => {
+    const spec = std([reloc(R['64'], 0n, 1)], { sectionSymbols: true });
+    const img = okImage(loadObject(spec));
+    expect(img.relocations[0]!.symbol).toBe('.text');
+    expect([...sectionBytes(img, '.text').subarray(0, 8)]).toEqual(le(8, 0x100000n));
+  });
+  it('fill byte 0 and 0xff: padding only, section bytes copied over it', () => {
+    const spec: ObjectSpec = {
+      endian: 'little', machine: EM_X86_64,
+      sections: [
+        { name: '.a', flags: SHF_ALLOC, data: Uint8Array.from([1]), addralign: 1n },
+        { name: '.b', flags: SHF_ALLOC, data: Uint8Array.from([2]), addralign: 4n },
+      ],
+    };
+    expect([...okImage(loadObject(spec, { fill: 0xff })).bytes]).toEqual([1, 0xff, 0xff, 0xff, 2]);
+    expect([...okImage(loadObject(spec, { fill: 0 })).bytes]).toEqual([1, 0, 0, 0, 2]);
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('rejections: every code with its exact kexec-tools message', () => {
+  const elf = buildObject(std());
+  const shnum = new ElfFile(elf).sections.length;
+
+  describe('parse failures all carry "ELF rel parse failed\\n"', () => {
+    const cases: [string, string, Uint8Array][] = [
+      ['elf-format', 'a file shorter than e_ident', elf.slice(0, 15)],
+      ['elf-format', 'a file shorter than Elf64_Ehdr', elf.slice(0, 63)],
+      ['elf-format', 'bad magic', (() => { const b = elf.slice(); b[0] = 0x7e; return b; })()],
+      ['elf-format', 'EI_CLASS 0', (() => { const b = elf.slice(); b[4] = 0; return b; })()],
+      ['elf-format', 'EI_DATA 3', (() => { const b = elf.slice(); b[5] = 3; return b; })()],
+      ['elf-format', 'EI_VERSION 2', (() => { const b = elf.slice(); b[6] = 2; return b; })()],
+      ['elf-format', 'e_version 0', (() => { const b = elf.slice(); new DataView(b.buffer).setUint32(20, 0, true); return b; })()],
+      ['elf-format', 'e_ehsize 63', setU16(elf, 52, 63)],
+      ['elf-format', 'e_shentsize 65', setU16(elf, 58, 65)],
+      ['elf-format', 'e_phnum 1 with e_phentsize 0', setU16(elf, 56, 1)],
+      ['elf-format', 'e_shoff past EOF', setU64(elf, 40, BigInt(elf.length))],
+      ['elf-format', 'huge e_shnum (0xffff): section headers past EOF', setU16(elf, 60, 0xffff)],
+      ['elf-format', 'sh_offset + sh_size past EOF', patchShdr(elf, 1, 'size', BigInt(elf.length))],
+      ['elf-format', 'sh_addr + sh_size wraps', patchShdr(elf, 1, 'addr', 0xfffffffffffffff0n)],
+      ['elf-format', 'SHT_SYMTAB with sh_entsize 16', patchShdr(elf, sectionIndex(elf, '.symtab'), 'entsize', 16)],
+      ['not-relocatable', 'e_type ET_EXEC', setU16(elf, 16, ET_EXEC)],
+      ['no-section-headers', 'e_shoff 0', setU64(elf, 40, 0n)],
+      ['no-section-headers', 'e_shnum 0', setU16(elf, 60, 0)],
+      ['wrong-machine', 'EM_PPC64 on an x86_64 build', setU16(elf, 18, EM_PPC64)],
+      ['wrong-machine', 'big-endian data on an x86_64 build', buildObject({ ...std(), endian: 'big' })],
+    ];
+    it.each(cases)('%s: %s', (code, _what, bytes) => {
+      expect(rejection(loadBytes(bytes, { target: 'x86_64' }))).toEqual({ code, message: PARSE_FAILED });
+    });
+    it('wrong-machine: ELFCLASS32 on a ppc64 build', () => {
+      const b = buildObject({ ...std(), is64: false, machine: EM_PPC64, endian: 'big' });
+      expect(rejection(loadBytes(b, { target: 'ppc64' }))).toEqual({ code: 'wrong-machine', message: PARSE_FAILED });
+    });
+    it('a corrupt SHT_NOTE (n_namesz past the section) fails build_mem_notes', () => {
+      const spec = std();
+      const note = new Uint8Array(16);
+      new DataView(note.buffer).setUint32(0, 0x100, true);
+      spec.sections.push({ name: '.note', type: 7, flags: 0n, data: note });
+      expect(rejection(loadObject(spec))).toEqual({ code: 'elf-format', message: PARSE_FAILED });
+    });
+  });
+
+  it('unknown-relocation (x86_64): "Unhandled rela relocation: R_X86_64_GOT32\\n"', () => {
+    expect(rejection(loadObject(std([reloc(R.GOT32, 0n, 'fn')]))))
+      .toEqual({ code: 'unknown-relocation', message: 'Unhandled rela relocation: R_X86_64_GOT32\n' });
+  });
+  it('unknown-relocation (ppc64): "Unknown rela relocation: 3\\n"', () => {
+    const spec: ObjectSpec = { ...std([reloc(R_PPC64.ADDR16, 0n, 'fn')]), machine: EM_PPC64, endian: 'big' };
+    expect(rejection(loadObject(spec, { target: 'ppc64' }))).toEqual({ code: 'unknown-relocation', message: 'Unknown rela relocation: 3\n' });
+  });
+  it('overflow: "overflow in relocation type R_X86_64_32 val ..."', () => {
+    expect(rejection(loadObject(std([reloc(R['32'], 0n, 'absv', 0xffffffffn)]))))
+      .toEqual({ code: 'overflow', message: 'overflow in relocation type R_X86_64_32 val 100001233\n' });
+  });
+  it('undefined-symbol: an SHN_UNDEF symbol that is not STT_NOTYPE → "Undefined symbol: ext\\n"', () => {
+    const spec = std([reloc(R['64'], 0n, 'ext')], {}, [{ name: 'ext', section: SHN_UNDEF, type: STT_FUNC }]);
+    expect(rejection(loadObject(spec))).toEqual({ code: 'undefined-symbol', message: 'Undefined symbol: ext\n' });
+  });
+  it('undefined-symbol without a name prints the name of e_shdr[0] (empty)', () => {
+    const spec = std([reloc(R['64'], 0n, '')], {}, [{ name: '', section: SHN_UNDEF, type: STT_OBJECT }]);
+    expect(rejection(loadObject(spec))).toEqual({ code: 'undefined-symbol', message: 'Undefined symbol: \n' });
+  });
+  it('common-symbol: "symbol: \'cv\' in common section\\n"', () => {
+    const spec = std([reloc(R['64'], 0n, 'cv')], {}, [{ name: 'cv', section: SHN_COMMON, type: STT_OBJECT, size: 8n }]);
+    expect(rejection(loadObject(spec))).toEqual({ code: 'common-symbol', message: "symbol: 'cv' in common section\n" });
+  });
+  describe('sh_info / sh_link / st_shndx against e_shnum', () => {
+    const relElf = buildObject(std([reloc(R['64'], 0n, 'fn')]));
+    const relIdx = sectionIndex(relElf, '.rela.text');
+    const n = new ElfFile(relElf).sections.length;
+
+    it('sh_info = e_shnum + 1 → "Invalid section number\\n"', () => {
+      expect(rejection(loadBytes(patchShdr(relElf, relIdx, 'info', n + 1)))).toEqual({ code: 'bad-section-index', message: 'Invalid section number\n' });
+    });
+    it('sh_link = e_shnum + 1 → "Invalid section number\\n"', () => {
+      expect(rejection(loadBytes(patchShdr(relElf, relIdx, 'link', n + 1)))).toEqual({ code: 'bad-section-index', message: 'Invalid section number\n' });
+    });
+    it('off by one: sh_info == e_shnum passes the "> e_shnum" check and reads e_shdr[e_shnum] → out-of-bounds, not a die', () => {
+      expect(rejection(loadBytes(patchShdr(relElf, relIdx, 'info', n))).code).toBe('out-of-bounds');
+    });
+    it('off by one: sh_link == e_shnum with an ALLOC target reads symtab->sh_link past the array → out-of-bounds', () => {
+      expect(rejection(loadBytes(patchShdr(relElf, relIdx, 'link', n))).code).toBe('out-of-bounds');
+    });
+    it('sh_link == e_shnum with a non-ALLOC target: C only forms &e_shdr[e_shnum] and skips the section → ok', () => {
+      const spec = std([reloc(R['64'], 0n, 'fn', 0n, '.debug')]);
+      spec.sections.push({ name: '.debug', flags: 0n, data: new Uint8Array(8) });
+      const e = buildObject(spec);
+      const m = new ElfFile(e).sections.length;
+      expect(okImage(loadBytes(patchShdr(e, sectionIndex(e, '.rela.debug'), 'link', m))).relocations).toHaveLength(0);
+    });
+    it('st_shndx > e_shnum on a named symbol → "Invalid section: %d for symbol %s\\n"', () => {
+      const spec = std([reloc(R['64'], 0n, 'bad')], {}, [{ name: 'bad', section: 0x100 }]);
+      expect(rejection(loadObject(spec))).toEqual({ code: 'bad-section-index', message: 'Invalid section: 256 for symbol bad\n' });
+    });
+    it('st_shndx in the reserved range (SHN_LORESERVE 0xff00) is just > e_shnum', () => {
+      const spec = std([reloc(R['64'], 0n, 'res')], {}, [{ name: 'res', section: 0xff00 }]);
+      expect(rejection(loadObject(spec)).message).toBe('Invalid section: 65280 for symbol res\n');
+    });
+    it('off by one: st_shndx == e_shnum reads e_shdr[e_shnum].sh_addr → out-of-bounds, not a die', () => {
+      const spec = std([reloc(R['64'], 0n, 'edge')], {}, [{ name: 'edge', section: n }]);
+      expect(new ElfFile(buildObject(spec)).sections.length).toBe(n);
+      expect(rejection(loadObject(spec)).code).toBe('out-of-bounds');
+    });
+    it('st_shndx == e_shnum - 1 (the last real section) is fine', () => {
+      const spec = std([reloc(R['64'], 0n, 'last')], {}, [{ name: 'last', section: n - 1 }]);
+      expect(okImage(loadObject(spec))).toBeTruthy();
+    });
+  });
+
+  describe('ppc64 arch rejections (messages verbatim from kexec-elf-rel-ppc64.c)', () => {
+    const T = SHF_ALLOC | SHF_EXECINSTR;
+    const ppc = (relocations: ObjRelocation[], toc = true, text = new Uint8Array(0x40)): ObjectSpec => ({
+      endian: 'little', machine: EM_PPC64, flags: 2,
+      sections: [
+        { name: '.text', flags: T, data: text, addralign: 4n },
+        ...(toc ? [{ name: '.toc', flags: WA, data: new Uint8Array(8), addralign: 8n }] : []),
+      ],
+      symbols: [
+        { name: 'far', section: SHN_ABS, value: 0x10000000n, type: STT_FUNC },
+        ...(toc ? [{ name: 't', section: '.toc' }] : []),
+        { name: '.TOC.', section: SHN_UNDEF },
+      ],
+      relocations,
+    });
+    const cases: [string, string, ObjectSpec][] = [
+      ['toc16-overflow', 'TOC16 relocation overflows (32768)\n', ppc([{ section: '.text', offset: 0n, type: R_PPC64.TOC16, symbol: 't', addend: 0x10000n }])],
+      ['toc16-misaligned', 'bad TOC16 relocation (1)\n', ppc([{ section: '.text', offset: 0n, type: R_PPC64.TOC16_DS, symbol: 't', addend: 0x8001n }])],
+      ['rel24-out-of-range', 'REL24 201326592 out of range!\n', ppc([{ section: '.text', offset: 0n, type: R_PPC64.REL24, symbol: 'far' }])],
+      ['rel16-unexpected-instruction', 'Unexpected instruction for  R_PPC64_REL16_HA', ppc([{ section: '.text', offset: 0n, type: R_PPC64.REL16_HA, symbol: '.TOC.' }])],
+      ['rel16-unexpected-instruction', 'Unexpected instruction for R_PPC64_REL16_LO', ppc([{ section: '.text', offset: 4n, type: R_PPC64.REL16_LO, symbol: '.TOC.', addend: 4n }])],
+      ['no-toc-section', 'TOC reloc without a toc section?', ppc([{ section: '.text', offset: 0n, type: R_PPC64.TOC, symbol: '.TOC.' }], false)],
+    ];
+    it.each(cases)('%s: %j', (code, message, spec) => {
+      // Base 0x4000000: REL24 to 0x10000000 from 0x4000000 is +0xc000000.
+      expect(rejection(loadObject(spec, { target: 'ppc64le', base: 0x4000000n }))).toEqual({ code, message });
+    });
+  });
+
+  it('unsupported: the kernel load model is not available yet', () => {
+    expect(rejection(loadObject(std(), { profile: 'kernel-6.1' })).code).toBe('unsupported');
+  });
+  it('an unknown profile id is a rejection, not an exception', () => {
+    const o = loadObject(std(), { profile: 'kexec-tools-9' });
+    expect(o.kind).toBe('rejected');
+    expect(rejection(o).message).toMatch(/unknown profile 'kexec-tools-9'/);
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('elf_rel_set_symbol / elf_rel_get_symbol / elf_rel_get_addr', () => {
+  const set = (name: string, bytes: number[], spec = std(), o: LoadOpts = {}) =>
+    loadObject(spec, { ...o, symbols: [{ name, bytes: Uint8Array.from(bytes) }] });
+
+  it('set writes into the image at sh_data + st_value, after relocation', () => {
+    // R_X86_64_64 fills var (.data+8) with 0x1234; the symbol write then replaces it.
+    const img = okImage(set('var', [1, 2, 3, 4, 5, 6, 7, 8], std([reloc(R['64'], 8n, 'absv', 0n, '.data')])));
+    expect([...sectionBytes(img, '.data')]).toEqual([...new Array(8).fill(0x11), 1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+  it('symbol-not-found: "Symbol: nosuch not found cannot set\\n"', () => {
+    expect(rejection(set('nosuch', [0]))).toEqual({ code: 'symbol-not-found', message: 'Symbol: nosuch not found cannot set\n' });
+  });
+  it('global binding only: a LOCAL or a WEAK symbol is not found', () => {
+    expect(rejection(set('lvar', [1, 2, 3, 4, 5, 6, 7, 8])).code).toBe('symbol-not-found');
+    expect(rejection(set('wvar', [1, 2, 3, 4, 5, 6, 7, 8])).message).toBe('Symbol: wvar not found cannot set\n');
+  });
+  it('symbol-size-mismatch: "Symbol: var has size: 8 not 4\\n"', () => {
+    expect(rejection(set('var', [1, 2, 3, 4]))).toEqual({ code: 'symbol-size-mismatch', message: 'Symbol: var has size: 8 not 4\n' });
+  });
+  it('symbol-size-mismatch prints st_size with %lld (signed)', () => {
+    const spec = std([], {}, [{ name: 'neg', section: '.data', size: 0xffffffffffffffffn }]);
+    expect(rejection(set('neg', [1], spec)).message).toBe('Symbol: neg has size: -1 not 1\n');
+  });
+  it('symbol-in-bss: "Symbol: bssvar is in a bss section cannot set\\n"', () => {
+    expect(rejection(set('bssvar', [1, 2, 3, 4, 5, 6, 7, 8]))).toEqual({ code: 'symbol-in-bss', message: 'Symbol: bssvar is in a bss section cannot set\n' });
+  });
+  it('symbol-bad-section: a global SHN_UNDEF symbol → "Symbol: ext has Bad section index 0\\n"', () => {
+    const spec = std([], {}, [{ name: 'ext', section: SHN_UNDEF, size: 1n }]);
+    expect(rejection(set('ext', [1], spec))).toEqual({ code: 'symbol-bad-section', message: 'Symbol: ext has Bad section index 0\n' });
+  });
+  it('symbol-bad-section: a global SHN_ABS symbol is "> e_shnum" → "Bad section index 65521"', () => {
+    expect(rejection(set('absv', [1, 2, 3, 4, 5, 6, 7, 8]))).toEqual({ code: 'symbol-bad-section', message: 'Symbol: absv has Bad section index 65521\n' });
+  });
+  it('a symbol whose bytes run past the image → out-of-bounds', () => {
+    const spec = std([], {}, [{ name: 'tail', section: '.data', value: 0xcn, size: 8n }]);
+    expect(rejection(set('tail', [1, 2, 3, 4, 5, 6, 7, 8], spec)).code).toBe('out-of-bounds');
+  });
+
+  describe('through loadKexecTools', () => {
+    const loaded = () => loadKexecTools(buildObject(std()), 0x100000n, x86, { fill: 0, hostAddress: 0n });
+    const thrown = (fn: () => unknown): LoadError => {
+      try {
+        fn();
+      } catch (e) {
+        if (isLoadError(e)) return e as LoadError;
+        throw e;
+      }
+      expect.fail('expected a LoadError');
+    };
+    it('get_symbol reads the relocated image', () => {
+      const { kt } = loaded();
+      expect([...getSymbol(kt, 'var', 8)]).toEqual(new Array(8).fill(0x11));
+    });
+    it('get_addr = e_shdr[st_shndx].sh_addr + st_value (.data 0x100020 + 8)', () => {
+      expect(getAddr(loaded().kt, 'var')).toBe(0x100028n);
+      expect(getAddr(loaded().kt, 'fn')).toBe(0x100000n);
+      expect(getAddr(loaded().kt, 'bssvar')).toBe(0x100040n);
+    });
+    it('get messages: "not found cannot get", "cannot retrive it\'s address", and bss "cannot set" (sic)', () => {
+      const { kt } = loaded();
+      expect(thrown(() => getSymbol(kt, 'nosuch', 8)).cMessage).toBe('Symbol: nosuch not found cannot get\n');
+      expect(thrown(() => getAddr(kt, 'nosuch')).cMessage).toBe("Symbol: nosuch not found cannot retrive it's address\n");
+      expect(thrown(() => getSymbol(kt, 'bssvar', 8)).cMessage).toBe('Symbol: bssvar is in a bss section cannot set\n');
+      expect(thrown(() => getSymbol(kt, 'var', 4)).cMessage).toBe('Symbol: var has size: 8 not 4\n');
+      expect(thrown(() => getAddr(kt, 'wvar')).code).toBe('symbol-not-found');
+    });
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('huge counts and sizes', () => {
+  const elf = buildObject(std([reloc(R['64'], 0n, 'fn')]));
+  it('a relocation section whose sh_size runs past EOF fails the parse', () => {
+    const b = patchShdr(elf, sectionIndex(elf, '.rela.text'), 'size', 0x100000n * 24n);
+    expect(rejection(loadBytes(b))).toEqual({ code: 'elf-format', message: PARSE_FAILED });
+  });
+  it('a relocation section whose sh_size is not a multiple of the entry size reads a last partial entry (ptr < rel_end)', () => {
+    // One real entry + 1 byte: the loop reads a second 24-byte entry from the bytes after the table.
+    const b = patchShdr(elf, sectionIndex(elf, '.rela.text'), 'size', 25n);
+    // buildObject puts .symtab right after .rela.text, so the extra entry is the all-zero symbol 0:
+    // r_info 0 → R_X86_64_NONE against symbol 0, a no-op.
+    const img = okImage(loadBytes(b));
+    expect(img.relocations.map((r) => r.typeName)).toEqual(['R_X86_64_64', 'R_X86_64_NONE']);
+  });
+  it('a huge bss is only memsz, never allocated', () => {
+    const spec = std();
+    spec.sections[2] = { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x100000000n, addralign: 32n };
+    const img = okImage(loadObject(spec));
+    expect(img.bytes.length).toBe(0x30);
+    expect(img.memsz).toBe(0x30n + 0x10n + 0x100000000n);
+  });
+  it('an image inflated by alignment beyond the model limit (512 MiB) is "unsupported", not an allocation', () => {
+    // bufsz = _ALIGN(1, 0x40000000) + 1 = 0x40000001.
+    const spec: ObjectSpec = {
+      endian: 'little', machine: EM_X86_64,
+      sections: [
+        { name: '.a', flags: SHF_ALLOC, data: Uint8Array.from([1]), addralign: 1n },
+        { name: '.b', flags: SHF_ALLOC, data: Uint8Array.from([2]), addralign: 0x40000000n },
+      ],
+    };
+    expect(layoutKexecTools([
+      { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 1n, addralign: 1n },
+      { type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 1n, addralign: 0x40000000n },
+    ], 0n, 0n, x86).bufsz).toBe(0x40000001n);
+    expect(rejection(loadObject(spec)).code).toBe('unsupported');
+  });
+  it('e_shnum 0xffff is a parse failure (headers past EOF)', () => {
+    expect(rejection(loadBytes(setU16(elf, 60, 0xffff)))).toEqual({ code: 'elf-format', message: PARSE_FAILED });
+  });
+  it('STT_SECTION symbols resolve to the placed section address', () => {
+    const spec = std([reloc(R['64'], 0n, 2, 4n)], { sectionSymbols: true });
+    // Symbol 2 is the section symbol of .data (0x100020) → 0x100024.
+    expect([...sectionBytes(okImage(loadObject(spec)), '.text').subarray(0, 8)]).toEqual(le(8, 0x100024n));
+    expect(STT_SECTION).toBe(3);
+  });
+});
+
+describe('x86_64 target accepts only what machine_verify_elf_rel accepts', () => {
+  it('ELFCLASS64 LE EM_X86_64 ok; kexec-tools 2.0.20 rejects x32, 2.0.21+ accepts it', () => {
+    const x32 = buildObject({ ...std(), is64: false });
+    expect(okImage(loadBytes(x32))).toBeTruthy();
+    expect(rejection(loadBytes(x32, { profile: 'kexec-tools-2.0.20' })).code).toBe('wrong-machine');
+  });
+});
+
+describe('STB_GLOBAL lookup walks every SHT_SYMTAB', () => {
+  it('symbols are matched by exact name (strcmp), not prefix', () => {
+    const spec = std([], {}, [{ name: 'var2', section: '.data', value: 0n, size: 4n }]);
+    const img = okImage(loadObject(spec, { symbols: [{ name: 'var2', bytes: bytesOf(9, 9, 9, 9) }] }));
+    expect([...sectionBytes(img, '.data').subarray(0, 4)]).toEqual([9, 9, 9, 9]);
+    expect(STB_GLOBAL).toBe(1);
+  });
+});
