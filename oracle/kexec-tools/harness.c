@@ -1,0 +1,392 @@
+/*
+ * harness.c — the kexec-tools oracle: a request loop implementing oracle/PROTOCOL.md (v1).
+ * Our own code (purgatory-oracle).
+ *
+ *   oracle                 serve requests on stdin, responses on stdout
+ *   oracle --info          print one JSON line describing this build, then exit
+ *   oracle --mark-stderr   also write "@@po-begin <id>" / "@@po-end <id>" lines on stderr around
+ *                          each request, so sanitizer reports can be attributed to a request
+ *
+ * All framing integers are little-endian, encoded bytewise (the oracle also runs big-endian).
+ * Exit: 0 on PEND or EOF at a record boundary, 3 on a malformed stream.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "po.h"
+#include "shim.h"
+
+#ifndef PO_KEXEC_TOOLS_VERSION
+#define PO_KEXEC_TOOLS_VERSION "unknown"
+#endif
+#ifndef PO_TARGET
+#define PO_TARGET "unknown"
+#endif
+#ifndef PO_SANITIZE
+#define PO_SANITIZE 0
+#endif
+
+#define MAGIC_REQ 0x51524f50u  /* "PORQ" */
+#define MAGIC_END 0x444e4550u  /* "PEND" */
+#define MAGIC_RSP 0x53524f50u  /* "PORS" */
+
+#if PO_SANITIZE
+/* ASan: report huge allocations as NULL (kexec-tools then dies "Cannot malloc"), abort on a
+ * finding so the runner sees a signal, no leak check (the oracle frees per request). */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+	return "allocator_may_return_null=1:detect_leaks=0:abort_on_error=1:halt_on_error=1:"
+	       "handle_abort=0:print_summary=1";
+}
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "print_stacktrace=1:halt_on_error=0:report_error_type=1";
+}
+#endif
+
+static void fatal(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void fatal(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("oracle: protocol error: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+	exit(PO_EXIT_PROTOCOL);
+}
+
+/* ---- input ---------------------------------------------------------------------------- */
+
+static uint8_t inbuf[1 << 16];
+static size_t in_pos, in_len;
+
+/* Read exactly n bytes; returns n, or the count read before EOF. */
+static size_t read_exact(uint8_t *dst, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		if (in_pos == in_len) {
+			ssize_t r;
+			if (n - got >= sizeof(inbuf)) {
+				r = read(0, dst + got, n - got);
+				if (r < 0 && errno == EINTR)
+					continue;
+				if (r < 0)
+					fatal("read: %s", strerror(errno));
+				if (r == 0)
+					return got;
+				got += (size_t)r;
+				continue;
+			}
+			r = read(0, inbuf, sizeof(inbuf));
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0)
+				fatal("read: %s", strerror(errno));
+			if (r == 0)
+				return got;
+			in_pos = 0;
+			in_len = (size_t)r;
+		}
+		{
+			size_t take = in_len - in_pos;
+			if (take > n - got)
+				take = n - got;
+			memcpy(dst + got, inbuf + in_pos, take);
+			in_pos += take;
+			got += take;
+		}
+	}
+	return got;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get_u64(const uint8_t *p)
+{
+	return (uint64_t)get_u32(p) | (uint64_t)get_u32(p + 4) << 32;
+}
+
+/* ---- output --------------------------------------------------------------------------- */
+
+static uint8_t *out;
+static size_t out_len, out_cap;
+
+static void out_reserve(size_t more)
+{
+	if (out_len + more > out_cap) {
+		size_t cap = out_cap ? out_cap : 1 << 16;
+		while (cap < out_len + more)
+			cap *= 2;
+		out = realloc(out, cap);
+		if (!out) {
+			po_diag("oracle: out of memory for a %zu-byte response\n", cap);
+			_exit(PO_EXIT_RESOURCE_LIMIT);
+		}
+		out_cap = cap;
+	}
+}
+
+static void put_u32(uint32_t v)
+{
+	out_reserve(4);
+	out[out_len++] = (uint8_t)v;
+	out[out_len++] = (uint8_t)(v >> 8);
+	out[out_len++] = (uint8_t)(v >> 16);
+	out[out_len++] = (uint8_t)(v >> 24);
+}
+
+static void put_u64(uint64_t v)
+{
+	put_u32((uint32_t)v);
+	put_u32((uint32_t)(v >> 32));
+}
+
+static void put_bytes(const void *p, size_t n)
+{
+	out_reserve(n);
+	if (n)
+		memcpy(out + out_len, p, n);
+	out_len += n;
+}
+
+static void patch_u32(size_t at, uint32_t v)
+{
+	out[at] = (uint8_t)v;
+	out[at + 1] = (uint8_t)(v >> 8);
+	out[at + 2] = (uint8_t)(v >> 16);
+	out[at + 3] = (uint8_t)(v >> 24);
+}
+
+static void flush_out(void)
+{
+	size_t done = 0;
+	while (done < out_len) {
+		ssize_t w = write(1, out + done, out_len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			po_diag("oracle: write: %s\n", strerror(errno));
+			exit(PO_EXIT_PROTOCOL);
+		}
+		done += (size_t)w;
+	}
+	out_len = 0;
+}
+
+/* ---- requests ------------------------------------------------------------------------- */
+
+struct ok_ctx {
+	uint32_t id;
+	int written;
+};
+
+static void on_ok(void *vctx, const struct po_loaded *res)
+{
+	struct ok_ctx *ctx = vctx;
+	size_t len_at;
+	uint32_t i;
+	if (res->image_len > 0xffffffffu - 64 - (uint64_t)res->shnum * 8) {
+		po_diag("oracle: image of %llu bytes does not fit a response\n",
+			(unsigned long long)res->image_len);
+		_exit(PO_EXIT_RESOURCE_LIMIT);
+	}
+	put_u32(MAGIC_RSP);
+	len_at = out_len;
+	put_u32(0);
+	put_u32(ctx->id);
+	put_u32(0); /* status ok */
+	put_u64(res->rel_addr);
+	put_u64(res->rel_size);
+	put_u64(res->entry);
+	put_u64(res->host_buf);
+	put_u32(res->shnum);
+	for (i = 0; i < res->shnum; i++)
+		put_u64(res->sh_addr[i]);
+	put_u32((uint32_t)res->image_len);
+	put_bytes(res->image, (size_t)res->image_len);
+	patch_u32(len_at, (uint32_t)(out_len - len_at - 4));
+	ctx->written = 1;
+}
+
+static void serve_one(const uint8_t *rec, uint32_t len, int mark)
+{
+	uint32_t id, nsyms, elf_len, i;
+	uint64_t base;
+	uint8_t fill;
+	const uint8_t *p, *end = rec + len, *elf;
+	struct po_symwrite *syms = NULL;
+	char *names = NULL;
+	const char *msg;
+	size_t msg_len, names_len = 0;
+	struct ok_ctx ctx;
+	int died;
+
+	if (len < 28)
+		fatal("request of %u bytes is shorter than its fixed part", len);
+	id = get_u32(rec);
+	/* flags = get_u32(rec + 4): reserved */
+	base = get_u64(rec + 8);
+	fill = rec[16];
+	nsyms = get_u32(rec + 20);
+	elf_len = get_u32(rec + 24);
+	p = rec + 28;
+	if (elf_len > (size_t)(end - p))
+		fatal("request %u: elf_len %u exceeds the record", id, elf_len);
+	elf = p;
+	p += elf_len;
+
+	if (nsyms > (size_t)(end - p) / 8)
+		fatal("request %u: %u symbol writes cannot fit the record", id, nsyms);
+	if (nsyms) {
+		const uint8_t *q = p;
+		syms = calloc(nsyms, sizeof(*syms));
+		if (!syms)
+			fatal("out of memory");
+		/* first pass: validate and size the names */
+		for (i = 0; i < nsyms; i++) {
+			uint32_t nl, dl;
+			if ((size_t)(end - q) < 4)
+				fatal("request %u: symbol %u truncated", id, i);
+			nl = get_u32(q);
+			q += 4;
+			if (nl > (size_t)(end - q))
+				fatal("request %u: symbol %u name truncated", id, i);
+			q += nl;
+			names_len += (size_t)nl + 1;
+			if ((size_t)(end - q) < 4)
+				fatal("request %u: symbol %u truncated", id, i);
+			dl = get_u32(q);
+			q += 4;
+			if (dl > (size_t)(end - q))
+				fatal("request %u: symbol %u data truncated", id, i);
+			q += dl;
+		}
+		names = malloc(names_len);
+		if (!names)
+			fatal("out of memory");
+		names_len = 0;
+		for (i = 0; i < nsyms; i++) {
+			uint32_t nl = get_u32(p), dl;
+			p += 4;
+			memcpy(names + names_len, p, nl);
+			names[names_len + nl] = '\0';
+			syms[i].name = names + names_len;
+			names_len += (size_t)nl + 1;
+			p += nl;
+			dl = get_u32(p);
+			p += 4;
+			syms[i].data = p;
+			syms[i].len = dl;
+			p += dl;
+		}
+	}
+	if (p != end)
+		fatal("request %u: %zu trailing bytes", id, (size_t)(end - p));
+
+	if (mark)
+		po_diag("@@po-begin %u\n", id);
+	ctx.id = id;
+	ctx.written = 0;
+	died = po_load(elf, elf_len, base, fill, syms, nsyms, on_ok, &ctx, &msg, &msg_len);
+	if (died) {
+		size_t len_at;
+		out_len = 0; /* nothing of a half-built ok response */
+		if (msg_len > 0xffffff00u)
+			msg_len = 0xffffff00u;
+		put_u32(MAGIC_RSP);
+		len_at = out_len;
+		put_u32(0);
+		put_u32(id);
+		put_u32(1);  /* died */
+		put_u32(0);  /* errno: kexec-tools has none */
+		put_u32((uint32_t)msg_len);
+		put_bytes(msg, msg_len);
+		patch_u32(len_at, (uint32_t)(out_len - len_at - 4));
+	} else if (msg_len && getenv("PO_ORACLE_VERBOSE")) {
+		po_diag("oracle: request %u printed: %.*s", id, (int)msg_len, msg);
+	}
+	if (mark)
+		po_diag("@@po-end %u\n", id);
+	flush_out();
+	free(syms);
+	free(names);
+}
+
+static void print_info(void)
+{
+	printf("{\"oracle\":\"kexec-tools\",\"protocol\":1,\"kexec_tools\":\"%s\",\"target\":\"%s\","
+	       "\"pagesize\":%lu,\"big_endian\":%s,\"call_elf\":%d,\"sanitize\":%s,"
+	       "\"long_bits\":%d}\n",
+		PO_KEXEC_TOOLS_VERSION, PO_TARGET, po_pagesize(),
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		"true",
+#else
+		"false",
+#endif
+#if defined(_CALL_ELF)
+		_CALL_ELF,
+#else
+		0,
+#endif
+		PO_SANITIZE ? "true" : "false", (int)(sizeof(long) * 8));
+}
+
+int main(int argc, char **argv)
+{
+	int mark = 0, i;
+	uint8_t *rec = NULL;
+	size_t rec_cap = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--info")) {
+			print_info();
+			return 0;
+		} else if (!strcmp(argv[i], "--mark-stderr")) {
+			mark = 1;
+		} else {
+			fprintf(stderr, "usage: %s [--info] [--mark-stderr]\n", argv[0]);
+			return 2;
+		}
+	}
+
+	for (;;) {
+		uint8_t hdr[8];
+		uint32_t magic, len;
+		size_t got = read_exact(hdr, 8);
+		if (got == 0)
+			return 0; /* EOF at a record boundary */
+		if (got < 8)
+			fatal("EOF inside a record header");
+		magic = get_u32(hdr);
+		len = get_u32(hdr + 4);
+		if (magic == MAGIC_END) {
+			if (len != 0)
+				fatal("PEND record with length %u", len);
+			return 0;
+		}
+		if (magic != MAGIC_REQ)
+			fatal("bad magic 0x%08x", magic);
+		if (len > rec_cap) {
+			free(rec);
+			rec_cap = len;
+			rec = malloc(rec_cap);
+			if (!rec)
+				fatal("out of memory for a %u-byte request", len);
+		}
+		if (read_exact(rec, len) != len)
+			fatal("EOF inside a %u-byte request", len);
+		serve_one(rec, len, mark);
+	}
+}

@@ -1,0 +1,56 @@
+/*
+ * shim.h — the part of kexec-tools' runtime that kexec/kexec-elf.c, kexec/kexec-elf-rel.c and
+ * kexec/arch/{x86_64,ppc64}/kexec-elf-rel-*.c need, reimplemented for a long-running oracle.
+ *
+ * Our own code (purgatory-oracle). The upstream files are compiled unmodified against their own
+ * headers; this header is only for the harness side.
+ */
+#ifndef PO_SHIM_H
+#define PO_SHIM_H
+
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit status of the oracle process when a request needs more memory than the oracle allows
+ * (the allocation succeeded but filling it would thrash the machine). The TS runner reports the
+ * request as crashed with signal "resource-limit". */
+#define PO_EXIT_RESOURCE_LIMIT 77
+/* Exit status for a malformed request stream (a bug in the runner, never in the ELF). */
+#define PO_EXIT_PROTOCOL 3
+
+/* What the loader handed to add_buffer() during the current request. */
+struct po_buffer {
+	int calls;                /* how many times add_buffer was called */
+	const void *buf;          /* the buffer pointer (host address) */
+	unsigned long bufsz;
+	unsigned long memsz;
+	unsigned long buf_align;
+	unsigned long buf_min, buf_max;
+	int buf_end;
+	unsigned long base;       /* the address add_buffer returned */
+};
+
+extern struct po_buffer po_last_buffer;
+
+/* Page size used by add_buffer's alignment (getpagesize(), or $PO_ORACLE_PAGESIZE). */
+unsigned long po_pagesize(void);
+
+/* Begin a request: sets the requested base and fill byte, starts capturing stderr.
+ * die() longjmps to *jmp. */
+void po_begin_request(uint64_t base, uint8_t fill, jmp_buf *jmp);
+/* End a request: stops capturing; returns everything written to stderr (fprintf, die) since
+ * po_begin_request in msg and len (valid until the next po_begin_request). Frees every block
+ * allocated during the request that the loader did not free itself. */
+void po_end_request(const char **msg, size_t *len);
+
+/* Allocation tracked like xmalloc but without the fill (harness-owned copies). */
+void *po_tracked_malloc(size_t size);
+
+/* free() as seen by the upstream objects (their references are renamed to this at build time). */
+void harness_free(void *ptr);
+
+/* The real stderr, while a request's stderr is being captured. */
+void po_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,429 @@
+// A generic runner for oracle processes that speak oracle/PROTOCOL.md (the kexec-tools harness,
+// the kernel harness): one long-lived process, requests pipelined ahead of the responses,
+// per-request timeout, crash detection with restart and resend, clean shutdown.
+import { execa, type ResultPromise } from 'execa';
+import type { Writable } from 'node:stream';
+import { PurgatoryOracleError } from '../errors.ts';
+import type { LoadRequest } from '../types.ts';
+import { encodeEnd, encodeRequest, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
+
+/** What a live oracle reported for one request. Structurally a RefOutcome (src/compare). */
+export type OracleResponse =
+  | {
+      kind: 'ok';
+      relAddr: bigint;
+      relSize: bigint;
+      entry: bigint;
+      hostBuf: bigint;
+      shAddr: bigint[];
+      image: Uint8Array;
+      /** Sanitizer (or other) reports the oracle wrote on stderr for this request. */
+      diagnostics?: string;
+    }
+  | { kind: 'rejected'; errno: number; message: string; diagnostics?: string }
+  | { kind: 'crashed'; signal: string; message?: string }
+  | { kind: 'timeout'; ms: number };
+
+/** How to start an oracle process. */
+export interface OracleCommand {
+  /** Executable: the oracle itself, or the emulator that runs it. */
+  file: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** For messages: e.g. "kexec-tools-2.0.25/ppc64". */
+  label: string;
+}
+
+export interface BatchOptions {
+  /** Per-request timeout, from the moment the request is the oldest one outstanding. */
+  timeoutMs?: number;
+  /** Requests written ahead of their responses (default 64). */
+  maxInFlight?: number;
+  /** Request bytes written ahead of their responses (default 16 MiB). */
+  maxInFlightBytes?: number;
+  /**
+   * The oracle writes "@@po-begin <id>" / "@@po-end <id>" lines on stderr around each request
+   * (kexec-tools harness: --mark-stderr). Stderr text between them is attached to that response
+   * as `diagnostics` (sanitizer reports), and a crash message is the text since the last begin.
+   */
+  markStderr?: boolean;
+}
+
+export interface BatchStats {
+  requests: number;
+  ok: number;
+  rejected: number;
+  crashed: number;
+  timeouts: number;
+  /** Processes started (1 + restarts). */
+  starts: number;
+}
+
+/** The oracle process could not be started, or the runner hit an internal error. */
+export class OracleProcessError extends PurgatoryOracleError {}
+
+/** The process ended with a status that means "no such request was processed" (not a crash). */
+const EXIT_PROTOCOL = 3;
+const EXIT_RESOURCE_LIMIT = 77;
+const STDERR_TAIL = 16 * 1024;
+
+interface Job {
+  id: number;
+  req: LoadRequest;
+  bytes?: Uint8Array;
+  resolve: (r: OracleResponse) => void;
+  reject: (e: unknown) => void;
+  /** A response arrived; with markStderr we still wait for its @@po-end line. */
+  answer?: OracleResponse;
+  stderrDone?: boolean;
+  diag?: string[];
+}
+
+type Proc = ResultPromise<{ stdin: 'pipe'; stdout: 'pipe'; stderr: 'pipe'; buffer: false; reject: false; cleanup: true }>;
+
+export class BatchOracle {
+  readonly command: OracleCommand;
+  readonly stats: BatchStats = { requests: 0, ok: 0, rejected: 0, crashed: 0, timeouts: 0, starts: 0 };
+  private readonly timeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly maxInFlightBytes: number;
+  private readonly markStderr: boolean;
+
+  private proc?: Proc;
+  private procGen = 0;
+  private reader = new ResponseReader();
+  private queue: Job[] = [];
+  private inflight: Job[] = [];
+  private inflightBytes = 0;
+  private waitingDrain = false;
+  private nextId = 1;
+  private timer?: NodeJS.Timeout;
+  private timedOut?: Job;
+  private stderrTail = '';
+  private stderrLine = '';
+  private stderrJob?: Job;
+  private closing = false;
+  private closed = false;
+  private fatal?: unknown;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(command: OracleCommand, opts: BatchOptions = {}) {
+    this.command = command;
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 64);
+    this.maxInFlightBytes = Math.max(1, opts.maxInFlightBytes ?? 16 * 1024 * 1024);
+    this.markStderr = opts.markStderr ?? false;
+  }
+
+  /** Run one request. Responses of concurrent calls come back in request order. */
+  run(req: LoadRequest): Promise<OracleResponse> {
+    if (this.closing || this.closed) return Promise.reject(new OracleProcessError(`${this.command.label}: oracle is closed`));
+    if (this.fatal) return Promise.reject(this.fatal);
+    return new Promise<OracleResponse>((resolve, reject) => {
+      const id = this.nextId;
+      this.nextId = this.nextId >= 0xffff_fffe ? 1 : this.nextId + 1;
+      this.queue.push({ id, req, resolve, reject });
+      this.stats.requests++;
+      this.pump();
+    });
+  }
+
+  /** Run many requests, pipelined; the result array is in request order. */
+  runMany(reqs: readonly LoadRequest[]): Promise<OracleResponse[]> {
+    return Promise.all(reqs.map((r) => this.run(r)));
+  }
+
+  /** Wait for outstanding requests, send PEND and wait for the process to exit. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closing = true;
+    if (this.queue.length || this.inflight.length) await new Promise<void>((r) => this.idleWaiters.push(r));
+    this.closed = true;
+    this.clearTimer();
+    const proc = this.proc;
+    this.proc = undefined;
+    if (!proc) return;
+    try {
+      proc.stdin.write(encodeEnd());
+      proc.stdin.end();
+    } catch {
+      /* the process is already gone */
+    }
+    const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
+    await proc;
+    clearTimeout(killer);
+  }
+
+  /** Kill the process now; outstanding requests are rejected. */
+  kill(): void {
+    this.closed = true;
+    this.closing = true;
+    this.clearTimer();
+    const proc = this.proc;
+    this.proc = undefined;
+    proc?.kill('SIGKILL');
+    this.failAll(new OracleProcessError(`${this.command.label}: oracle killed`));
+  }
+
+  // ---- process management ----------------------------------------------------------------
+
+  private start(): Proc {
+    this.procGen++;
+    const gen = this.procGen;
+    this.reader = new ResponseReader();
+    this.stderrTail = '';
+    this.stderrLine = '';
+    this.stderrJob = undefined;
+    this.waitingDrain = false;
+    this.stats.starts++;
+    const proc = execa(this.command.file, this.command.args, {
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cleanup: true,
+      env: this.command.env,
+      extendEnv: true,
+    }) as Proc;
+    this.proc = proc;
+    proc.stdin.on('error', () => {
+      /* EPIPE after a crash: the exit handler deals with it */
+    });
+    proc.stdout.on('data', (chunk: Buffer) => {
+      if (gen === this.procGen) this.onStdout(chunk);
+    });
+    proc.stderr.on('data', (chunk: Buffer) => {
+      if (gen === this.procGen) this.onStderr(chunk);
+    });
+    void proc.then((res) => {
+      if (gen !== this.procGen) return;
+      if (res.failed && res.exitCode === undefined && res.signal === undefined) {
+        // could not spawn at all
+        this.proc = undefined;
+        const err = new OracleProcessError(`${this.command.label}: cannot start ${this.command.file}: ${res.shortMessage ?? res.message}`, { cause: res.cause });
+        this.fatal = err;
+        this.failAll(err);
+        return;
+      }
+      this.onExit(res.exitCode, res.signal);
+    });
+    return proc;
+  }
+
+  private pump(): void {
+    if (this.fatal) return;
+    while (this.queue.length && this.inflight.length < this.maxInFlight && (this.inflight.length === 0 || this.inflightBytes < this.maxInFlightBytes) && !this.waitingDrain) {
+      const proc = this.proc ?? this.start();
+      const job = this.queue.shift()!;
+      if (!job.bytes) {
+        try {
+          job.bytes = encodeRequest(job.id, job.req);
+        } catch (e) {
+          job.reject(e);
+          continue;
+        }
+      }
+      this.inflight.push(job);
+      this.inflightBytes += job.bytes.length;
+      if (this.inflight.length === 1) this.armTimer();
+      const ok = (proc.stdin as Writable).write(job.bytes);
+      if (!ok) {
+        this.waitingDrain = true;
+        const gen = this.procGen;
+        proc.stdin.once('drain', () => {
+          if (gen !== this.procGen) return;
+          this.waitingDrain = false;
+          this.pump();
+        });
+      }
+    }
+    this.maybeIdle();
+  }
+
+  private onStdout(chunk: Uint8Array): void {
+    this.reader.push(chunk);
+    for (;;) {
+      let r: WireResponse | undefined;
+      try {
+        r = this.reader.next();
+      } catch (e) {
+        this.protocolFailure(e);
+        return;
+      }
+      if (!r) break;
+      const job = this.inflight[0];
+      if (!job || job.answer) {
+        this.protocolFailure(new ProtocolError(`${this.command.label}: response for id ${r.id} but none is outstanding`));
+        return;
+      }
+      if (job.id !== r.id) {
+        this.protocolFailure(new ProtocolError(`${this.command.label}: response for id ${r.id}, expected ${job.id}`));
+        return;
+      }
+      job.answer =
+        r.status === 0
+          ? { kind: 'ok', relAddr: r.relAddr, relSize: r.relSize, entry: r.entry, hostBuf: r.hostBuf, shAddr: r.shAddr, image: r.image }
+          : { kind: 'rejected', errno: r.errno, message: r.message };
+      if (this.markStderr && !job.stderrDone) {
+        // keep it at the head until its @@po-end line arrives; count it as answered for the timer
+        this.inflight.shift();
+        this.inflightBytes -= job.bytes!.length;
+        this.awaitingStderr.push(job);
+      } else {
+        this.inflight.shift();
+        this.inflightBytes -= job.bytes!.length;
+        this.finish(job, job.answer);
+      }
+      this.armTimer();
+    }
+    this.pump();
+  }
+
+  private awaitingStderr: Job[] = [];
+
+  private onStderr(chunk: Uint8Array): void {
+    const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
+    this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL);
+    if (!this.markStderr) return;
+    this.stderrLine += text;
+    let nl: number;
+    while ((nl = this.stderrLine.indexOf('\n')) >= 0) {
+      const line = this.stderrLine.slice(0, nl + 1);
+      this.stderrLine = this.stderrLine.slice(nl + 1);
+      const m = /^@@po-(begin|end) (\d+)\n$/.exec(line);
+      if (m) {
+        const id = Number(m[2]);
+        if (m[1] === 'begin') {
+          this.stderrJob = this.inflight.find((j) => j.id === id) ?? this.awaitingStderr.find((j) => j.id === id);
+          if (this.stderrJob) this.stderrJob.diag = [];
+        } else {
+          const job = this.awaitingStderr.find((j) => j.id === id) ?? this.inflight.find((j) => j.id === id);
+          if (job) {
+            job.stderrDone = true;
+            this.releaseAnswered();
+          }
+          this.stderrJob = undefined;
+        }
+      } else if (this.stderrJob) {
+        this.stderrJob.diag!.push(line);
+      }
+    }
+  }
+
+  /** With markStderr: resolve answered jobs, in order, once their stderr is complete. */
+  private releaseAnswered(force = false): void {
+    while (this.awaitingStderr.length) {
+      const job = this.awaitingStderr[0]!;
+      if (!job.stderrDone && !force) break;
+      this.awaitingStderr.shift();
+      const diag = job.diag?.join('');
+      const ans = job.answer!;
+      this.finish(job, diag && (ans.kind === 'ok' || ans.kind === 'rejected') ? { ...ans, diagnostics: diag } : ans);
+    }
+    this.maybeIdle();
+  }
+
+  private onExit(exitCode: number | undefined, signal: string | undefined): void {
+    this.clearTimer();
+    this.proc = undefined;
+    this.waitingDrain = false;
+    // Everything fully answered before the exit keeps its answer.
+    this.releaseAnswered(true);
+    if (this.closed) return;
+    const head = this.inflight.shift();
+    const rest = this.inflight;
+    this.inflight = [];
+    this.inflightBytes = 0;
+    if (!head) {
+      // exited between requests: nothing was lost; restart lazily
+      if (exitCode !== 0 || signal) this.stderrNote(`exited between requests (${signal ?? `exit ${exitCode}`})`);
+      this.queue.unshift(...rest);
+      this.pump();
+      return;
+    }
+    if (exitCode === EXIT_PROTOCOL && !signal) {
+      this.protocolFailure(new ProtocolError(`${this.command.label}: the oracle rejected request ${head.id} as malformed: ${this.tailText()}`), [head, ...rest]);
+      return;
+    }
+    if (this.timedOut === head) {
+      this.timedOut = undefined;
+      this.stats.timeouts++;
+      head.resolve({ kind: 'timeout', ms: this.timeoutMs });
+    } else {
+      const sig = signal ?? (exitCode === EXIT_RESOURCE_LIMIT ? 'resource-limit' : `exit ${exitCode ?? '?'}`);
+      this.stats.crashed++;
+      const message = this.crashText(head);
+      head.resolve(message ? { kind: 'crashed', signal: sig, message } : { kind: 'crashed', signal: sig });
+    }
+    // the rest were written to a process that never read them: send them again
+    for (const j of rest) j.diag = undefined;
+    this.queue.unshift(...rest);
+    this.pump();
+  }
+
+  private stderrNote(what: string): void {
+    if (process.env.PURGATORY_ORACLE_DEBUG) process.stderr.write(`${this.command.label}: ${what}\n${this.tailText()}\n`);
+  }
+
+  private crashText(job: Job): string {
+    if (this.markStderr && job.diag) return (job.diag.join('') + this.stderrLine).trim().slice(-STDERR_TAIL);
+    return this.tailText();
+  }
+
+  private tailText(): string {
+    return this.stderrTail.trim();
+  }
+
+  private finish(job: Job, r: OracleResponse): void {
+    if (r.kind === 'ok') this.stats.ok++;
+    else if (r.kind === 'rejected') this.stats.rejected++;
+    job.resolve(r);
+  }
+
+  private armTimer(): void {
+    this.clearTimer();
+    const head = this.inflight[0];
+    if (!head || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.inflight[0] !== head || !this.proc) return;
+      this.timedOut = head;
+      this.proc.kill('SIGKILL');
+    }, this.timeoutMs);
+    this.timer.unref?.();
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private protocolFailure(e: unknown, jobs?: Job[]): void {
+    this.fatal = e;
+    const proc = this.proc;
+    this.procGen++;
+    this.proc = undefined;
+    this.clearTimer();
+    proc?.kill('SIGKILL');
+    for (const j of jobs ?? []) j.reject(e);
+    this.failAll(e);
+  }
+
+  private failAll(e: unknown): void {
+    const jobs = [...this.awaitingStderr, ...this.inflight, ...this.queue];
+    this.awaitingStderr = [];
+    this.inflight = [];
+    this.queue = [];
+    this.inflightBytes = 0;
+    for (const j of jobs) j.reject(e);
+    this.maybeIdle();
+  }
+
+  private maybeIdle(): void {
+    if (this.queue.length || this.inflight.length || this.awaitingStderr.length) return;
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const f of w) f();
+  }
+}

@@ -1,0 +1,276 @@
+// Framing of oracle/PROTOCOL.md (v1): encode requests, decode responses incrementally.
+// Every integer is little-endian regardless of the host; records are length-prefixed.
+import { PurgatoryOracleError } from '../errors.ts';
+import type { LoadRequest } from '../types.ts';
+
+export const REQUEST_MAGIC = 0x51524f50; // "PORQ"
+export const END_MAGIC = 0x444e4550; // "PEND"
+export const RESPONSE_MAGIC = 0x53524f50; // "PORS"
+/** Bytes of a request body before the ELF: id, flags, base, fill, pad, nsyms, elf_len. */
+export const REQUEST_FIXED = 28;
+/** Largest record either side accepts (the length field is a u32). */
+export const MAX_RECORD = 0xffff_ffff;
+
+/** A response as the oracle sent it, before any interpretation. */
+export type WireResponse =
+  | {
+      id: number;
+      status: 0;
+      relAddr: bigint;
+      relSize: bigint;
+      entry: bigint;
+      hostBuf: bigint;
+      shAddr: bigint[];
+      image: Uint8Array;
+    }
+  | { id: number; status: 1; errno: number; message: string };
+
+/** A request as it travels, decoded (used by tests and fake oracles). */
+export interface WireRequest {
+  id: number;
+  flags: number;
+  req: LoadRequest;
+}
+
+export class ProtocolError extends PurgatoryOracleError {
+  constructor(
+    message: string,
+    /** Byte offset inside the record where decoding failed, when known. */
+    readonly offset?: number,
+  ) {
+    super(offset === undefined ? message : `${message} (at byte ${offset})`);
+  }
+}
+
+const utf8 = new TextEncoder();
+const utf8d = new TextDecoder('utf-8', { fatal: false });
+
+/** Encode one request record, header included. */
+export function encodeRequest(id: number, req: LoadRequest, flags = 0): Uint8Array {
+  if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) throw new ProtocolError(`request id ${id} is not a u32`);
+  if (req.base < 0n || req.base > 0xffff_ffff_ffff_ffffn) throw new ProtocolError(`base ${req.base} is not a u64`);
+  if (!Number.isInteger(req.fill) || req.fill < 0 || req.fill > 255) throw new ProtocolError(`fill ${req.fill} is not a byte`);
+  const names = req.symbols.map((s) => utf8.encode(s.name));
+  let body = REQUEST_FIXED + req.elf.length;
+  for (let i = 0; i < names.length; i++) body += 8 + names[i]!.length + req.symbols[i]!.bytes.length;
+  if (body > MAX_RECORD) throw new ProtocolError(`request of ${body} bytes exceeds the protocol's u32 length`);
+  const out = new Uint8Array(8 + body);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  v.setUint32(0, REQUEST_MAGIC, true);
+  v.setUint32(4, body, true);
+  v.setUint32(8, id, true);
+  v.setUint32(12, flags >>> 0, true);
+  v.setBigUint64(16, req.base, true);
+  out[24] = req.fill;
+  // 25..27: pad, zero
+  v.setUint32(28, req.symbols.length, true);
+  v.setUint32(32, req.elf.length, true);
+  out.set(req.elf, 36);
+  let o = 36 + req.elf.length;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i]!;
+    const data = req.symbols[i]!.bytes;
+    v.setUint32(o, name.length, true);
+    out.set(name, o + 4);
+    o += 4 + name.length;
+    v.setUint32(o, data.length, true);
+    out.set(data, o + 4);
+    o += 4 + data.length;
+  }
+  return out;
+}
+
+/** The record that asks the oracle to exit cleanly. */
+export function encodeEnd(): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setUint32(0, END_MAGIC, true);
+  return out;
+}
+
+/** Decode a request record (header included). Inverse of encodeRequest; for tests and fakes. */
+export function decodeRequest(rec: Uint8Array): WireRequest {
+  const v = new DataView(rec.buffer, rec.byteOffset, rec.byteLength);
+  if (rec.length < 8) throw new ProtocolError('request shorter than its header', 0);
+  if (v.getUint32(0, true) !== REQUEST_MAGIC) throw new ProtocolError(`bad request magic 0x${v.getUint32(0, true).toString(16)}`, 0);
+  const len = v.getUint32(4, true);
+  if (len !== rec.length - 8) throw new ProtocolError(`request length ${len} but ${rec.length - 8} bytes follow`, 4);
+  if (len < REQUEST_FIXED) throw new ProtocolError(`request body of ${len} bytes is shorter than its fixed part`, 4);
+  const id = v.getUint32(8, true);
+  const flags = v.getUint32(12, true);
+  const base = v.getBigUint64(16, true);
+  const fill = rec[24]!;
+  const nsyms = v.getUint32(28, true);
+  const elfLen = v.getUint32(32, true);
+  let o = 36;
+  if (elfLen > rec.length - o) throw new ProtocolError(`elf_len ${elfLen} exceeds the record`, 32);
+  const elf = rec.slice(o, o + elfLen);
+  o += elfLen;
+  const symbols: LoadRequest['symbols'] = [];
+  for (let i = 0; i < nsyms; i++) {
+    if (rec.length - o < 4) throw new ProtocolError(`symbol ${i} truncated`, o);
+    const nl = v.getUint32(o, true);
+    o += 4;
+    if (nl > rec.length - o) throw new ProtocolError(`symbol ${i} name truncated`, o);
+    const name = utf8d.decode(rec.subarray(o, o + nl));
+    o += nl;
+    if (rec.length - o < 4) throw new ProtocolError(`symbol ${i} truncated`, o);
+    const dl = v.getUint32(o, true);
+    o += 4;
+    if (dl > rec.length - o) throw new ProtocolError(`symbol ${i} data truncated`, o);
+    symbols.push({ name, bytes: rec.slice(o, o + dl) });
+    o += dl;
+  }
+  if (o !== rec.length) throw new ProtocolError(`${rec.length - o} trailing bytes`, o);
+  return { id, flags, req: { elf, base, fill, symbols } };
+}
+
+/** Encode a response record, header included (for tests and fake oracles). */
+export function encodeResponse(r: WireResponse): Uint8Array {
+  const msg = r.status === 1 ? utf8.encode(r.message) : undefined;
+  const body = r.status === 1 ? 16 + msg!.length : 8 + 32 + 4 + 8 * r.shAddr.length + 4 + r.image.length;
+  const out = new Uint8Array(8 + body);
+  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  v.setUint32(0, RESPONSE_MAGIC, true);
+  v.setUint32(4, body, true);
+  v.setUint32(8, r.id, true);
+  v.setUint32(12, r.status, true);
+  if (r.status === 1) {
+    v.setInt32(16, r.errno, true);
+    v.setUint32(20, msg!.length, true);
+    out.set(msg!, 24);
+    return out;
+  }
+  v.setBigUint64(16, r.relAddr, true);
+  v.setBigUint64(24, r.relSize, true);
+  v.setBigUint64(32, r.entry, true);
+  v.setBigUint64(40, r.hostBuf, true);
+  v.setUint32(48, r.shAddr.length, true);
+  let o = 52;
+  for (const a of r.shAddr) {
+    v.setBigUint64(o, a, true);
+    o += 8;
+  }
+  v.setUint32(o, r.image.length, true);
+  out.set(r.image, o + 4);
+  return out;
+}
+
+/** Decode one response body (the bytes after magic and length). */
+export function decodeResponseBody(body: Uint8Array): WireResponse {
+  const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  const need = (end: number, what: string, at: number): void => {
+    if (end > body.length) throw new ProtocolError(`response of ${body.length} bytes too short for ${what}`, at);
+  };
+  need(8, 'id and status', 0);
+  const id = v.getUint32(0, true);
+  const status = v.getUint32(4, true);
+  if (status === 1) {
+    need(16, 'errno and msg_len', 8);
+    const errno = v.getInt32(8, true);
+    const len = v.getUint32(12, true);
+    need(16 + len, 'the message', 16);
+    if (16 + len !== body.length) throw new ProtocolError(`${body.length - 16 - len} trailing bytes after the message`, 16 + len);
+    return { id, status: 1, errno, message: utf8d.decode(body.subarray(16, 16 + len)) };
+  }
+  if (status !== 0) throw new ProtocolError(`unknown status ${status}`, 4);
+  need(44, 'the ok header', 8);
+  const relAddr = v.getBigUint64(8, true);
+  const relSize = v.getBigUint64(16, true);
+  const entry = v.getBigUint64(24, true);
+  const hostBuf = v.getBigUint64(32, true);
+  const shnum = v.getUint32(40, true);
+  let o = 44;
+  need(o + 8 * shnum + 4, `${shnum} section addresses`, o);
+  const shAddr: bigint[] = new Array<bigint>(shnum);
+  for (let i = 0; i < shnum; i++, o += 8) shAddr[i] = v.getBigUint64(o, true);
+  const imageLen = v.getUint32(o, true);
+  o += 4;
+  need(o + imageLen, 'the image', o);
+  if (o + imageLen !== body.length) throw new ProtocolError(`${body.length - o - imageLen} trailing bytes after the image`, o + imageLen);
+  // copy: the body may be a view of a larger reassembly buffer that is reused
+  const image = body.slice(o, o + imageLen);
+  return { id, status: 0, relAddr, relSize, entry, hostBuf, shAddr, image };
+}
+
+/**
+ * Incremental response reader: push() stdout chunks as they arrive, then take whole records
+ * with next(). Chunks are kept as a list and joined only for the record being assembled.
+ */
+export class ResponseReader {
+  private chunks: Uint8Array[] = [];
+  private buffered = 0;
+  private head = 0; // bytes already consumed from chunks[0]
+
+  push(chunk: Uint8Array): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+  }
+
+  /** Bytes received but not yet returned as records. */
+  get pending(): number {
+    return this.buffered;
+  }
+
+  /** The next complete response, or undefined when more bytes are needed. */
+  next(): WireResponse | undefined {
+    if (this.buffered < 8) return undefined;
+    const hdr = this.peek(8);
+    const hv = new DataView(hdr.buffer, hdr.byteOffset, 8);
+    const magic = hv.getUint32(0, true);
+    if (magic !== RESPONSE_MAGIC) throw new ProtocolError(`bad response magic 0x${magic.toString(16).padStart(8, '0')}`);
+    const len = hv.getUint32(4, true);
+    if (this.buffered < 8 + len) return undefined;
+    this.skip(8);
+    const body = this.take(len);
+    return decodeResponseBody(body);
+  }
+
+  private peek(n: number): Uint8Array {
+    const first = this.chunks[0]!;
+    if (first.length - this.head >= n) return first.subarray(this.head, this.head + n);
+    const out = new Uint8Array(n);
+    let o = 0;
+    let h = this.head;
+    for (const c of this.chunks) {
+      const t = Math.min(c.length - h, n - o);
+      out.set(c.subarray(h, h + t), o);
+      o += t;
+      h = 0;
+      if (o === n) break;
+    }
+    return out;
+  }
+
+  private skip(n: number): void {
+    this.take(n, true);
+  }
+
+  private take(n: number, discard = false): Uint8Array {
+    this.buffered -= n;
+    const first = this.chunks[0];
+    if (first && first.length - this.head >= n) {
+      const out = first.subarray(this.head, this.head + n);
+      this.head += n;
+      if (this.head === first.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+      return out;
+    }
+    const out = discard ? new Uint8Array(0) : new Uint8Array(n);
+    let o = 0;
+    while (o < n) {
+      const c = this.chunks[0]!;
+      const t = Math.min(c.length - this.head, n - o);
+      if (!discard) out.set(c.subarray(this.head, this.head + t), o);
+      o += t;
+      this.head += t;
+      if (this.head === c.length) {
+        this.chunks.shift();
+        this.head = 0;
+      }
+    }
+    return out;
+  }
+}
