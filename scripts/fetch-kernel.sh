@@ -197,6 +197,10 @@ fetch_debian() { # VERSION
   local ver="$1" suite out dl pkgver
   suite="$(suite_of "$ver")"
   out="$CACHE/kernel/src/$ver"
+  if [[ -f "$out/source.json" ]] && [[ "$(node -p 'require(process.argv[1]).source' "$out/source.json")" != debian ]]; then
+    log "$ver: the cache holds a checkout's files; replacing them with Debian's"
+    rm -rf "$out"
+  fi
   if [[ $REFRESH -eq 0 ]] && have_all_required "$out"; then
     log "$ver: cached ($(node -p 'require(process.argv[1]).packageVersion' "$out/source.json")) in $out"
     return 0

@@ -168,8 +168,8 @@ int arch_kexec_locate_mem_hole(struct kexec_buf *kbuf);
 
 #if SHIM_ARCH_X86_64
 /* arch/x86/include/asm/kexec.h */
-int arch_kexec_apply_relocations_add(struct purgatory_info *pi, Elf_Shdr *section,
-				     const Elf_Shdr *relsec, const Elf_Shdr *symtab);
+extern int arch_kexec_apply_relocations_add(struct purgatory_info *pi, Elf_Shdr *section,
+					    const Elf_Shdr *relsec, const Elf_Shdr *symtab);
 #define arch_kexec_apply_relocations_add arch_kexec_apply_relocations_add
 #endif
 
