@@ -150,7 +150,8 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   return t;
 }
 
-const tables = new Map<string, Map<number, RelocSpec>>();
+// Tables are built once per semantics object (profiles share their Semantics).
+const tables = new WeakMap<Semantics, Map<number, RelocSpec>>();
 
 export const ppc64: ArchModule = {
   arch: 'ppc64',
@@ -158,9 +159,8 @@ export const ppc64: ArchModule = {
   names,
   typeName: nameOf,
   classify(type, sem) {
-    const key = JSON.stringify(sem);
-    let t = tables.get(key);
-    if (!t) tables.set(key, (t = table(sem)));
+    let t = tables.get(sem);
+    if (!t) tables.set(sem, (t = table(sem)));
     return t.get(type);
   },
   unknownMessage(type, sem) {

@@ -54,7 +54,8 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   return t;
 }
 
-const tables = new Map<string, Map<number, RelocSpec>>();
+// Tables are built once per semantics object (profiles share their Semantics).
+const tables = new WeakMap<Semantics, Map<number, RelocSpec>>();
 
 export const x86_64: ArchModule = {
   arch: 'x86_64',
@@ -62,9 +63,8 @@ export const x86_64: ArchModule = {
   names,
   typeName: (type) => names.get(type) ?? `R_X86_64_${type >>> 0}`,
   classify(type, sem) {
-    const key = JSON.stringify(sem);
-    let t = tables.get(key);
-    if (!t) tables.set(key, (t = table(sem)));
+    let t = tables.get(sem);
+    if (!t) tables.set(sem, (t = table(sem)));
     return t.get(type);
   },
   unknownMessage(type, sem) {

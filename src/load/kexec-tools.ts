@@ -304,7 +304,7 @@ export function applyLayout(kt: KtElf, layout: Layout, fill: number): void {
 
 function readSym(kt: KtElf, symtab: KtSection, index: number, where: Where): ElfSymbol {
   const ent = SIZES.sym[kt.is64 ? 1 : 0];
-  const { view, off } = kt.mem.view({ buf: symtab.data.buf, off: symtab.data.off + BigInt(index) * BigInt(ent) }, ent, `symbol ${index}`, where);
+  const { view, off } = kt.mem.view({ buf: symtab.data.buf, off: symtab.data.off + BigInt(index) * BigInt(ent) }, ent, 'a symbol', where);
   const info = kt.is64 ? view.u8(off + 4) : view.u8(off + 12);
   return {
     index, name: view.u32(off), info,
@@ -338,8 +338,9 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
     const ent = relEnt(isRela);
     const count = Number((rs.size + BigInt(ent) - 1n) / BigInt(ent)); // for(ptr < rel_end; ptr += rel_size)
     for (let k = 0; k < count; k++) {
-      const where: Where = { relSection: ri, relIndex: k, section: rs.info };
-      const { view, off } = mem.view({ buf: rs.data.buf, off: rs.data.off + BigInt(k * ent) }, ent, `relocation ${k}`, where);
+      // One fixed-shape object per relocation, filled in as we learn more (spreads are slow here).
+      const where: Where = { relSection: ri, relIndex: k, section: rs.info, offset: undefined, relocation: undefined, symbol: undefined };
+      const { view, off } = mem.view({ buf: rs.data.buf, off: rs.data.off + BigInt(k * ent) }, ent, 'a relocation entry', where);
       let rOffset: bigint, rSym: number, rType: number, rAddend = 0n;
       if (kt.is64) {
         rOffset = view.u64(off);
@@ -391,8 +392,9 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
         if (opts.log !== false) log.push(entry(ri, k, rs.info, rOffset, address, rType, spec.name, symName(), rSym, rAddend, value, -1, 0, new Uint8Array(0)));
         continue;
       }
-      const w = { ...where, relocation: spec.name };
-      const st = mem.store(location, spec.width, `${spec.name} location`, w);
+      where.relocation = spec.name;
+      const w = where;
+      const st = mem.store(location, spec.width, 'the relocation location', w);
       const input: RelocInput = {
         view: st.view, off: st.off, value, address,
         hostLocation: u64((location.buf === 'image' ? opts.hostAddress : 0n) + location.off),

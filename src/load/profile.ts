@@ -80,8 +80,17 @@ function cmpVersion(a: string, b: string): number {
   return 0;
 }
 
-/** Build a profile by id ('kexec-tools', 'kexec-tools-2.0.25', 'abi', 'kernel-6.1') for a target. */
+const profileCache = new Map<string, Profile>();
+
+/** Build a profile by id ('kexec-tools', 'kexec-tools-2.0.25', 'abi', 'kernel-6.1') for a target (memoised; treat as read-only). */
 export function makeProfile(id: string, target: Arch): Profile {
+  const key = `${id}/${target}`;
+  let p = profileCache.get(key);
+  if (!p) profileCache.set(key, (p = buildProfile(id, target)));
+  return p;
+}
+
+function buildProfile(id: string, target: Arch): Profile {
   const pageSize = 4096n;
   if (id === 'abi') {
     return {
