@@ -47,6 +47,11 @@ export interface BatchOptions {
    * as `diagnostics` (sanitizer reports), and a crash message is the text since the last begin.
    */
   markStderr?: boolean;
+  /**
+   * Extra time allowed for the first request after a (re)start, for process start-up (qemu-user
+   * start-up is tens of milliseconds, more on a loaded machine). Default 10 s.
+   */
+  startupMs?: number;
 }
 
 export interface BatchStats {
@@ -88,6 +93,9 @@ export class BatchOracle {
   private readonly maxInFlight: number;
   private readonly maxInFlightBytes: number;
   private readonly markStderr: boolean;
+  private readonly startupMs: number;
+  /** No response yet from the current process: the head's timer includes start-up. */
+  private fresh = true;
 
   private proc?: Proc;
   private procGen = 0;
@@ -113,6 +121,7 @@ export class BatchOracle {
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 64);
     this.maxInFlightBytes = Math.max(1, opts.maxInFlightBytes ?? 16 * 1024 * 1024);
     this.markStderr = opts.markStderr ?? false;
+    this.startupMs = Math.max(0, opts.startupMs ?? 10_000);
   }
 
   /** Run one request. Responses of concurrent calls come back in request order. */
@@ -175,6 +184,7 @@ export class BatchOracle {
     this.stderrLine = '';
     this.stderrJob = undefined;
     this.waitingDrain = false;
+    this.fresh = true;
     this.stats.starts++;
     const proc = execa(this.command.file, this.command.args, {
       stdin: 'pipe',
@@ -252,6 +262,7 @@ export class BatchOracle {
         return;
       }
       if (!r) break;
+      this.fresh = false;
       const job = this.inflight[0];
       if (!job || job.answer) {
         this.protocolFailure(new ProtocolError(`${this.command.label}: response for id ${r.id} but none is outstanding`));
@@ -390,7 +401,7 @@ export class BatchOracle {
       if (this.inflight[0] !== head || !this.proc) return;
       this.timedOut = head;
       this.proc.kill('SIGKILL');
-    }, this.timeoutMs);
+    }, this.timeoutMs + (this.fresh ? this.startupMs : 0));
     this.timer.unref?.();
   }
 

@@ -1,0 +1,224 @@
+// Live tests of the kexec-tools oracle (scripts/build-oracle.sh): every built (version, target)
+// loads a small purgatory-like object compiled here with the real (cross) compiler, rejects a
+// broken one with kexec-tools' own die() text, and survives a crash. Expected relocation values
+// are worked out from the psABIs (x86-64: S + A, S + A - P; ppc64: S + A, REL24 S + A - P in
+// bits 2..25) over the section addresses the oracle reports; the layout expectations restate
+// kexec-tools' elf_rel_load rule. Without CI=true a missing oracle or compiler skips with the
+// command that fixes it; with CI=true it fails.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { OracleResponse } from '../../src/oracle/batch.ts';
+import { KexecToolsOracle, responseToOutcome } from '../../src/oracle/kexec-tools.ts';
+import { isOracleUnavailableError, kexecToolsBuildDir, listKexecToolsOracles, readKexecToolsBuild, type OracleBuild } from '../../src/oracle/registry.ts';
+import type { Arch, LoadRequest } from '../../src/types.ts';
+import { compileObject, Elf64, haveCompiler, patched } from './elf-fixture.ts';
+
+const CI = process.env.CI === 'true';
+const FIX = 'scripts/ci-oracles.sh';
+/** What CI must have built (scripts/ci-oracles.sh). */
+const REQUIRED: { version: string; target: Arch; sanitize?: boolean }[] = [
+  { version: '2.0.25', target: 'x86_64' },
+  { version: '2.0.25', target: 'ppc64' },
+  { version: '2.0.25', target: 'ppc64le' },
+  { version: '2.0.25', target: 'x86_64', sanitize: true },
+];
+
+const BASE = 0x10_0123n;
+const SHF_ALLOC = 0x2n;
+const SHF_EXECINSTR = 0x4n;
+const SHT_NOBITS = 8;
+
+const builds = listKexecToolsOracles();
+
+describe('kexec-tools oracle builds', () => {
+  it.each(REQUIRED)('$version $target sanitize=$sanitize is built (required under CI=true)', ({ version, target, sanitize }) => {
+    try {
+      readKexecToolsBuild(kexecToolsBuildDir(version, target, sanitize ?? false), { version, target, sanitize });
+    } catch (e) {
+      if (!isOracleUnavailableError(e)) throw e;
+      if (CI) throw new Error(`${(e as Error).message} (CI builds them with ${FIX})`, { cause: e });
+      console.warn(`skipping: ${(e as Error).message}`);
+    }
+  });
+});
+
+function alignUp(x: bigint, a: bigint): bigint {
+  return (x + a - 1n) & ~(a - 1n);
+}
+
+/** kexec-tools' elf_rel_load footprint rule, restated: (buf_align, bufsz, memsz, entry offset). */
+function kexecLayout(e: Elf64): { bufAlign: bigint; bufsz: bigint; memsz: bigint } {
+  let bufAlign = 1n, bssAlign = 1n, bufsz = 0n, bsssz = 0n;
+  const toc = e.u16(0x12) === 21 ? e.sections.find((s) => s.size > 0 && s.name === '.toc') : undefined;
+  for (const s of e.sections) {
+    if (!(s.flags & SHF_ALLOC)) continue;
+    let align = BigInt(Number(e.u64(s.headerOffset + 0x30))) || 1n;
+    if (s === toc && align < 256n) align = 256n; // ppc64 machine_verify_elf_rel raises .toc to 256
+    if (s.type !== SHT_NOBITS) {
+      if (bufAlign < align) bufAlign = align;
+      bufsz = alignUp(bufsz, align) + BigInt(s.size);
+    } else {
+      if (bssAlign < align) bssAlign = align;
+      bsssz = alignUp(bsssz, align) + BigInt(s.size);
+    }
+  }
+  if (bufAlign < bssAlign) bufAlign = bssAlign;
+  const pad = bufsz & (bssAlign - 1n) ? bssAlign - (bufsz & (bssAlign - 1n)) : 0n;
+  return { bufAlign, bufsz, memsz: bufsz + pad + bsssz };
+}
+
+function readStore(img: Uint8Array, off: number, width: 4 | 8, le: boolean): bigint {
+  const v = new DataView(img.buffer, img.byteOffset, img.byteLength);
+  return width === 8 ? v.getBigUint64(off, le) : BigInt(v.getUint32(off, le));
+}
+
+for (const b of builds) {
+  const id = `kexec-tools ${b.version} ${b.target}${b.sanitize ? ' (ASan+UBSan)' : ''}`;
+  describe(id, () => {
+    const le = b.target !== 'ppc64';
+    const info = (b.build as { info?: { pagesize?: number } }).info;
+    const pageSize = BigInt(info?.pagesize ?? 4096);
+    let oracle: KexecToolsOracle | undefined;
+    let elf: Uint8Array | undefined;
+    let skip = '';
+
+    beforeAll(async () => {
+      if (!haveCompiler(b.target)) {
+        skip = `no compiler for ${b.target}; run scripts/setup-toolchains.sh`;
+        if (CI) throw new Error(skip);
+        return;
+      }
+      elf = compileObject(b.target);
+      oracle = KexecToolsOracle.fromBuild(b as OracleBuild);
+    });
+    afterAll(async () => {
+      await oracle?.close();
+    });
+
+    const need = (): { o: KexecToolsOracle; elf: Uint8Array } => {
+      if (!oracle || !elf) throw new Error(skip || 'setup failed');
+      return { o: oracle, elf };
+    };
+    const req = (bytes: Uint8Array, extra: Partial<LoadRequest> = {}): LoadRequest => ({ elf: bytes, base: BASE, fill: 0xa5, symbols: [], ...extra });
+
+    it('loads the object: layout per elf_rel_load, relocations per the psABI, symbol write applied', async (ctx) => {
+      if (skip && !CI) ctx.skip();
+      const { o, elf } = need();
+      const digest = new Uint8Array(32).map((_, i) => i + 1);
+      const r = await o.run(req(elf, { symbols: [{ name: 'sha256_digest', bytes: digest }] }));
+      if (r.kind !== 'ok') throw new Error(`expected ok, got ${JSON.stringify(r)}`);
+      const e = new Elf64(elf);
+      const lay = kexecLayout(e);
+      const align = lay.bufAlign > pageSize ? lay.bufAlign : pageSize;
+      expect(r.relAddr).toBe(alignUp(BASE, align));
+      expect(r.relSize).toBe(lay.memsz);
+      expect(BigInt(r.image.length)).toBe(lay.bufsz);
+      expect(r.shAddr.length).toBe(e.sections.length);
+      for (const s of e.sections) if (!(s.flags & SHF_ALLOC)) expect(r.shAddr[s.index]).toBe(0n);
+      // entry: e_entry (0) made relative to the first executable SHF_ALLOC section holding it
+      const text = e.sections.find((s) => (s.flags & SHF_ALLOC) && (s.flags & SHF_EXECINSTR) && s.size > 0)!;
+      expect(r.entry).toBe(r.shAddr[text.index]);
+
+      const syms = e.symbols();
+      const imgOff = (sec: number, off: bigint) => Number(r.shAddr[sec]! - r.relAddr + off);
+      const S = (i: number) => r.shAddr[syms[i]!.shndx]! + syms[i]!.value;
+      let checked = 0;
+      for (const rel of e.relas()) {
+        const target = e.sections[rel.section.info]!;
+        if (!(target.flags & SHF_ALLOC) || target.type === SHT_NOBITS) continue;
+        const off = imgOff(target.index, rel.offset);
+        const P = r.shAddr[target.index]! + rel.offset;
+        const value = BigInt.asUintN(64, S(rel.sym) + rel.addend);
+        if (b.target === 'x86_64') {
+          if (rel.type === 1) expect(readStore(r.image, off, 8, le), 'R_X86_64_64 = S + A').toBe(value);
+          else if (rel.type === 2 || rel.type === 4) expect(readStore(r.image, off, 4, le), 'R_X86_64_PC32/PLT32 = S + A - P').toBe(BigInt.asUintN(32, value - P));
+          else continue;
+        } else {
+          if (rel.type === 38) expect(readStore(r.image, off, 8, le), 'R_PPC64_ADDR64 = S + A').toBe(value);
+          else if (rel.type === 10) {
+            // R_PPC64_REL24: (S + A [+ local entry offset, ELFv2] - P) in bits 2..25 of the insn
+            const sym = syms[rel.sym]!;
+            const lep = b.target === 'ppc64le' ? BigInt(((1 << ((sym.other >> 5) & 7)) >> 2) << 2) : 0n;
+            const d = BigInt.asUintN(64, value + lep - P);
+            expect(readStore(r.image, off, 4, le) & 0x03fffffcn).toBe(d & 0x03fffffcn);
+          } else continue;
+        }
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(1);
+      const dsym = syms.find((s) => s.name === 'sha256_digest')!;
+      const at = imgOff(dsym.shndx, dsym.value);
+      expect([...r.image.subarray(at, at + 32)]).toEqual([...digest]);
+      // the Outcome view keeps the raw addresses
+      const out = responseToOutcome(r);
+      expect(out.kind === 'ok' && out.image.base === r.relAddr && out.hostAddress === r.hostBuf).toBe(true);
+    });
+
+    it('fills the bytes kexec-tools never writes with the request fill byte', async (ctx) => {
+      if (skip && !CI) ctx.skip();
+      const { o, elf } = need();
+      const [a, c] = await o.runMany([req(elf, { fill: 0x00 }), req(elf, { fill: 0xff })]);
+      if (a?.kind !== 'ok' || c?.kind !== 'ok') throw new Error('expected ok');
+      expect(a.image.length).toBe(c.image.length);
+      // alignment gaps between sections differ by exactly the fill byte, everything else is equal
+      for (let i = 0; i < a.image.length; i++) if (a.image[i] !== c.image[i]) expect([a.image[i], c.image[i]]).toEqual([0x00, 0xff]);
+    });
+
+    it('dies with kexec-tools\' message on an unknown relocation type', async (ctx) => {
+      if (skip && !CI) ctx.skip();
+      const { o, elf } = need();
+      const type = b.target === 'x86_64' ? 0x3f : 200;
+      const bad = patched(elf, (e) => {
+        const rel = e.relasFor('.text')[0]!;
+        e.setRelaInfo(rel, rel.sym, type);
+      });
+      const r = await o.run(req(bad));
+      const msg = b.target === 'x86_64' ? 'Unhandled rela relocation: R_X86_64_63\n' : 'Unknown rela relocation: 200\n';
+      expect(r).toMatchObject({ kind: 'rejected', errno: 0, message: msg });
+      expect(responseToOutcome(r)).toEqual({ kind: 'rejected', code: 'died', message: msg });
+    });
+
+    it('dies "ELF rel parse failed" on something that is not an ELF', async (ctx) => {
+      if (skip && !CI) ctx.skip();
+      const { o } = need();
+      expect(await o.run(req(new Uint8Array(100)))).toMatchObject({ kind: 'rejected', message: 'ELF rel parse failed\n' });
+    });
+
+    it('reports a wild r_offset and a huge r_sym as crashed, and the next requests still succeed', async (ctx) => {
+      if (skip && !CI) ctx.skip();
+      const { o, elf } = need();
+      const wildOffset = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
+      const hugeSym = patched(elf, (e) => {
+        const rel = e.relasFor('.text')[0]!;
+        e.setRelaInfo(rel, 0x7fff_ffff, rel.type);
+      });
+      const starts = o.stats.starts;
+      const rs: OracleResponse[] = await o.runMany([req(elf), req(wildOffset), req(elf), req(hugeSym), req(elf)]);
+      expect(rs.map((x) => x.kind)).toEqual(['ok', 'crashed', 'ok', 'crashed', 'ok']);
+      expect(rs[1]).toMatchObject({ kind: 'crashed', signal: b.sanitize ? 'SIGABRT' : 'SIGSEGV' });
+      expect(o.stats.starts - starts).toBeGreaterThanOrEqual(2);
+      // the answers after a crash are the same as before it (but for the host address of the buffer)
+      expect({ ...rs[4], hostBuf: 0n }).toEqual({ ...rs[0], hostBuf: 0n });
+    });
+
+    if (b.sanitize) {
+      it('ASan reports a relocation written just past the image (silent heap corruption without it)', async (ctx) => {
+        if (skip && !CI) ctx.skip();
+        const { o, elf } = need();
+        const near = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, BigInt(e.section('.text').size + 0x200)));
+        const r = await o.run(req(near));
+        expect(r.kind).toBe('crashed');
+        expect(r.kind === 'crashed' && r.message).toMatch(/AddressSanitizer: heap-buffer-overflow/);
+      });
+    }
+  });
+}
+
+if (builds.length === 0) {
+  describe('kexec-tools oracle (none built)', () => {
+    it(`needs ${FIX}`, (ctx) => {
+      if (CI) throw new Error(`no kexec-tools oracle is built under ${kexecToolsBuildDir('*', 'x86_64')}; run ${FIX}`);
+      console.warn(`skipping live kexec-tools tests: no oracle built; run ${FIX}`);
+      ctx.skip();
+    });
+  });
+}
