@@ -1,4 +1,18 @@
-// Discovery of built live oracles. Filled in by the oracle runners (src/oracle/).
-import type { LiveOpener } from './sources.ts';
+// Discovery of built live oracles: every kexec-tools build in the cache (not the sanitizer ones,
+// which are for fuzzing), opened lazily (the process starts with the first request).
+import { listKexecToolsOracles } from '../oracle/registry.ts';
+import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
+import type { LiveOpener, LiveOracle } from './sources.ts';
 
-export const openLiveOracles: LiveOpener = async () => [];
+export const openLiveOracles: LiveOpener = async () => {
+  const out: LiveOracle[] = [];
+  for (const b of listKexecToolsOracles()) {
+    if (b.sanitize) continue;
+    try {
+      out.push(KexecToolsOracle.fromBuild(b));
+    } catch {
+      // An emulator that is not installed makes the oracle unavailable; gate reports it as missing.
+    }
+  }
+  return out;
+};

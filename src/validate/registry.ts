@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { CaseComparison } from '../compare/compare.ts';
-import type { Profile } from '../load/profile.ts';
+import { abiSemantics, type Profile } from '../load/profile.ts';
+
+const ABI = abiSemantics();
 import type { Outcome } from '../types.ts';
 
 export interface RegistryEntry {
@@ -70,8 +72,9 @@ function switchOn(e: RegistryEntry, profile: Profile): boolean {
     case 'alignZeroAsOne': return !profile.alignZeroAsOne;
     case 'localEntry': return profile.sem.localEntry !== 'e_flags';
     default: {
-      const v = (profile.sem as unknown as Record<string, unknown>)[e.switch];
-      return v === true;
+      // The quirk is active where this profile's switch differs from the ABI-correct value.
+      const key = e.switch as keyof Profile['sem'];
+      return profile.sem[key] !== ABI[key];
     }
   }
 }
