@@ -40,6 +40,7 @@ done
 case "$TARGET" in all) VERSIONS=(5.10 6.1 6.12) ;; 5.10 | 6.1 | 6.12) VERSIONS=("$TARGET") ;; *) die "unknown version $TARGET" ;; esac
 case "$VARIANT" in all) VARIANTS=(x86_64 ppc64le) ;; x86_64 | ppc64le) VARIANTS=("$VARIANT") ;; *) die "unknown variant $VARIANT" ;; esac
 command -v "$CC" >/dev/null || die "$CC not found (apt-get install -y gcc)"
+[[ -z "$KSRC" || "$TARGET" != all ]] || die "--kernel-src / KERNEL_SRC names one tree: give one VERSION, not 'all'"
 
 for v in "${VERSIONS[@]}"; do
   if [[ -n "$KSRC" ]]; then
@@ -68,7 +69,10 @@ for v in "${VERSIONS[@]}"; do
       x86_64) flags+=(-DSHIM_PAGE_SHIFT=12) ;;
       ppc64le) flags+=(-DSHIM_PAGE_SHIFT=16) ;;
     esac
+    # The key covers what is compiled and where it came from (a checkout and Debian's package
+    # with the same text still get their own build.json).
     key="$( { cat "$REPO_DIR/oracle/kernel/harness.c" "$REPO_DIR/oracle/kernel/shim.h" "$out/kernel_functions.c";
+      node -p 'const s=require(process.argv[1]); [s.source, s.packageVersion, s.dscSha256 ?? s.path].join(" ")' "$src/source.json";
       echo "${flags[*]}"; echo "$cc_version"; } | sha256sum | awk '{print $1}')"
     if [[ -x "$out/oracle" && -f "$out/build.json" ]] && grep -q "\"key\": \"$key\"" "$out/build.json"; then
       log "$v $variant: up to date ($out/oracle)"
