@@ -1,0 +1,154 @@
+// Library side of `purgatory-oracle oracle setup|build|run` (src/cli.ts wires them). None of
+// these exits the process: failures are typed errors, progress goes to the `log` callback.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { PurgatoryOracleError } from '../errors.ts';
+import type { Arch, SymbolWrite } from '../types.ts';
+import type { OracleResponse } from './batch.ts';
+import { KexecToolsOracle } from './kexec-tools.ts';
+import {
+  KEXEC_TOOLS_TARGETS, KEXEC_TOOLS_VERSIONS, kexecToolsBuildCommand, listKexecToolsOracles, oracleBuildId,
+  OracleUnavailableError, REPO_DIR,
+} from './registry.ts';
+
+export type Log = (line: string) => void;
+const defaultLog: Log = (line) => process.stderr.write(`${line}\n`);
+
+/** A project script failed; `exitCode` and the tail of its stderr say why. */
+export class OracleCommandError extends PurgatoryOracleError {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | undefined,
+    readonly stderrTail: string,
+  ) {
+    super(`${command} failed (${exitCode === undefined ? 'did not run' : `exit ${exitCode}`})${stderrTail ? `:\n${stderrTail}` : ''}`);
+  }
+}
+
+interface ScriptResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run scripts/<name> with args, streaming its stderr lines to `log`. Never throws on exit codes. */
+async function runScript(name: string, args: string[], log: Log, env?: Record<string, string>): Promise<ScriptResult> {
+  const proc = execa(join(REPO_DIR, 'scripts', name), args, { reject: false, stdin: 'ignore', env, extendEnv: true, cwd: REPO_DIR, lines: false, buffer: { stdout: true, stderr: false } });
+  let stderr = '';
+  let partial = '';
+  proc.stderr?.on('data', (c: Buffer) => {
+    const text = c.toString('utf8');
+    stderr = (stderr + text).slice(-64 * 1024);
+    partial += text;
+    let nl: number;
+    while ((nl = partial.indexOf('\n')) >= 0) {
+      log(partial.slice(0, nl));
+      partial = partial.slice(nl + 1);
+    }
+  });
+  const r = await proc;
+  if (partial) log(partial);
+  if (r.exitCode === undefined) throw new OracleCommandError(`scripts/${name}`, undefined, r.shortMessage ?? String(r.message));
+  return { exitCode: r.exitCode, stdout: String(r.stdout ?? ''), stderr };
+}
+
+const lastLine = (s: string): string => s.trim().split('\n').pop() ?? '';
+const tail = (s: string, n = 20): string => s.trim().split('\n').slice(-n).join('\n');
+
+export interface SetupResult {
+  fetched: { version: string; path: string }[];
+  failed: { version: string; exitCode: number; message: string }[];
+}
+
+/**
+ * Install the toolchains (scripts/setup-toolchains.sh) and fetch kexec-tools sources
+ * (scripts/fetch-kexec-tools.sh). A version the mirror cannot serve is reported in `failed`;
+ * a toolchain failure throws OracleCommandError.
+ */
+export async function oracleSetup(opts: { versions?: readonly string[]; log?: Log } = {}): Promise<SetupResult> {
+  const log = opts.log ?? defaultLog;
+  const tc = await runScript('setup-toolchains.sh', [], log);
+  if (tc.exitCode !== 0) throw new OracleCommandError('scripts/setup-toolchains.sh', tc.exitCode, tail(tc.stderr));
+  const out: SetupResult = { fetched: [], failed: [] };
+  for (const v of opts.versions ?? Object.keys(KEXEC_TOOLS_VERSIONS)) {
+    const r = await runScript('fetch-kexec-tools.sh', [v], log);
+    if (r.exitCode === 0) out.fetched.push({ version: v, path: lastLine(r.stdout) });
+    else out.failed.push({ version: v, exitCode: r.exitCode, message: tail(r.stderr, 8) });
+  }
+  return out;
+}
+
+export interface BuildOptions {
+  /** An upstream version, "all" (every fetched version), or a local kexec-tools tree/tarball. */
+  version?: string;
+  target?: Arch | 'all';
+  sanitize?: boolean;
+  force?: boolean;
+  log?: Log;
+}
+
+/** Build oracles with scripts/build-oracle.sh; returns the built oracle binaries. */
+export async function oracleBuild(opts: BuildOptions = {}): Promise<string[]> {
+  const args = ['--kexec-tools', opts.version ?? '2.0.25', '--target', opts.target ?? 'all'];
+  if (opts.sanitize) args.push('--sanitize');
+  if (opts.force) args.push('--force');
+  const r = await runScript('build-oracle.sh', args, opts.log ?? defaultLog);
+  if (r.exitCode !== 0) throw new OracleCommandError(`scripts/build-oracle.sh ${args.join(' ')}`, r.exitCode, tail(r.stderr));
+  return r.stdout.trim().split('\n').filter(Boolean);
+}
+
+/** The target an ELF object is for, from e_machine and EI_DATA (undefined if neither). */
+export function targetOfElf(elf: Uint8Array): Arch | undefined {
+  if (elf.length < 0x14 || elf[0] !== 0x7f || elf[1] !== 0x45 || elf[2] !== 0x4c || elf[3] !== 0x46) return undefined;
+  const le = elf[5] === 1;
+  const machine = le ? elf[0x12]! | (elf[0x13]! << 8) : (elf[0x12]! << 8) | elf[0x13]!;
+  if (machine === 62) return 'x86_64';
+  if (machine === 21) return le ? 'ppc64le' : 'ppc64';
+  return undefined;
+}
+
+export interface RunOptions {
+  /** Only this kexec-tools version (default: every built one). */
+  version?: string;
+  /** Target (default: from the ELF header). */
+  target?: Arch;
+  fill?: number;
+  sanitize?: boolean;
+  timeoutMs?: number;
+  pageSize?: number;
+}
+
+export interface RunResult {
+  oracle: string;
+  version: string;
+  target: Arch;
+  response: OracleResponse;
+}
+
+/**
+ * Load `file` at `base` (with the symbol writes) in every built kexec-tools oracle that matches;
+ * throws OracleUnavailableError naming the build command when none does.
+ */
+export async function oracleRun(file: string, base: bigint, symbols: SymbolWrite[] = [], opts: RunOptions = {}): Promise<RunResult[]> {
+  const elf = new Uint8Array(readFileSync(file));
+  const target = opts.target ?? targetOfElf(elf);
+  if (!target) throw new OracleUnavailableError(`${file}: not an x86_64 or ppc64 ELF; pass a target`, `--target ${KEXEC_TOOLS_TARGETS.join('|')}`);
+  const builds = listKexecToolsOracles().filter(
+    (b) => b.target === target && (opts.version === undefined || b.version === opts.version) && b.sanitize === (opts.sanitize ?? false),
+  );
+  if (builds.length === 0) {
+    throw new OracleUnavailableError(`no kexec-tools oracle built for ${opts.version ?? 'any version'} ${target}${opts.sanitize ? ' (sanitize)' : ''}`, kexecToolsBuildCommand(opts.version ?? '2.0.25', target, opts.sanitize));
+  }
+  const results: RunResult[] = [];
+  for (const b of builds) {
+    const o = KexecToolsOracle.fromBuild(b, { timeoutMs: opts.timeoutMs, pageSize: opts.pageSize });
+    try {
+      const response = await o.run({ elf, base, fill: opts.fill ?? 0, symbols });
+      results.push({ oracle: oracleBuildId(b), version: b.version, target: b.target, response });
+    } finally {
+      await o.close();
+    }
+  }
+  return results;
+}
