@@ -132,7 +132,8 @@ function buildMemNotes(kt: KtElf): void {
     }
   }
   if (!start) return;
-  const end = start.off + size;
+  // note_end = note_start + size: pointer arithmetic, so a size that wraps puts the end below the start.
+  const end = cEnd(start.off, size);
   // Two passes in C (count, then normalise); the second fails first on a corrupt note.
   let note = start.off;
   const a4 = (x: number) => (x + 3) & ~3 & 0xffffffff; // _ALIGN on a 32-bit n_namesz/n_descsz
@@ -160,6 +161,17 @@ function machineVerify(kt: KtElf, klass: number, data: number): void {
   // "Ensure .toc is sufficiently aligned."
   const toc = tocSection(kt);
   if (toc && toc.addralign < 256n) toc.addralign = 256n;
+}
+
+/** C's `end = ptr + size` on a 64-bit host: the pointer sum wraps (buffer host base taken as 0). */
+function cEnd(off: bigint, size: bigint): bigint {
+  return u64(off + size);
+}
+
+/** Iterations of `for (p = start; p < start + size; p += ent)`: none when the end pointer wraps below start. */
+function cCount(off: bigint, size: bigint, ent: number): number {
+  const end = cEnd(off, size);
+  return end > off ? Number((end - off + BigInt(ent) - 1n) / BigInt(ent)) : 0;
 }
 
 /** The C code's e_shdr[i]: reading past e_shnum entries is a heap over-read. */
@@ -256,7 +268,9 @@ export function layoutKexecTools(sections: readonly LayoutSection[], eEntry: big
     if (s.type !== SHT_NOBITS) {
       dataAddr = cAlign(dataAddr, a);
       addr.push(dataAddr);
-      imageOffset.push(Number(u64(dataAddr - base) & 0xffffffffffffn));
+      // off = data_addr - buf_addr (unsigned): past 2^53 it is far outside any buffer, never aliased back in.
+      const off = u64(dataAddr - base);
+      imageOffset.push(off <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(off) : Number.MAX_SAFE_INTEGER);
       dataAddr = u64(dataAddr + s.size);
     } else {
       bssAddr = cAlign(bssAddr, a);
@@ -336,7 +350,7 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
     if (symtab.link > kt.shnum) continue; // "Invalid section number?" — silently skipped
     const strtab = shdrAt(kt, symtab.link, 'symtab sh_link', { relSection: ri });
     const ent = relEnt(isRela);
-    const count = Number((rs.size + BigInt(ent) - 1n) / BigInt(ent)); // for(ptr < rel_end; ptr += rel_size)
+    const count = cCount(rs.data.off, rs.size, ent); // for (ptr = sh_data; ptr < rel_end; ptr += rel_size)
     for (let k = 0; k < count; k++) {
       // One fixed-shape object per relocation, filled in as we learn more (spreads are slow here).
       const where: Where = { relSection: ri, relIndex: k, section: rs.info, offset: undefined, relocation: undefined, symbol: undefined };
@@ -425,7 +439,7 @@ export function findSymbol(kt: KtElf, name: string): ElfSymbol | undefined {
     if (s.type !== SHT_SYMTAB) continue;
     if (s.link > kt.shnum) continue;
     const strtab = shdrAt(kt, s.link, 'symtab sh_link', { symbol: name });
-    const n = Number((s.size + BigInt(ent) - 1n) / BigInt(ent));
+    const n = cCount(s.data.off, s.size, ent); // for (ptr = sh_data; ptr < sym_end; ptr += sym_size)
     for (let i = 0; i < n; i++) {
       const sym = readSym(kt, s, i, { symbol: name });
       if (sym.bind !== STB_GLOBAL) continue;
