@@ -127,7 +127,7 @@ describe.each(variants)('$name, kexec-tools profile', (v) => {
   it('R_PPC64_ADDR64: S+A = 0x4000020 as a doubleword (ELF ABI doubleword64)', () => {
     expect(read(v, [rel(R.ADDR64, '.data', 8, 'fn')], '.data', 8, 8)).toBe(0x4000020n);
   });
-  it('R_PPC64_ADDR64: S+A wraps mod 2^64 (abs 1, A=-2 → 0xffffffffffffffff)', () => {
+  it('R_PPC64_ADDR64: S+A wraps mod 2^64 (abs 1, A=-2 → 0xffffffffffffffff), unsigned long arithmetic in kexec-elf-rel.c', () => {
     expect(read(v, [rel(R.ADDR64, '.data', 8, 'abs', -2n)], '.data', 8, 8, { abs: 1n })).toBe(0xffffffffffffffffn);
   });
 
@@ -146,7 +146,7 @@ describe.each(variants)('$name, kexec-tools profile', (v) => {
   it('R_PPC64_TOC: my_r2 = .toc + 0x8000 = 0x4008100; S and A are ignored (kexec-elf-rel-ppc64.c)', () => {
     expect(read(v, [rel(R.TOC, '.data', 0, 'fn', 0x55n)], '.data', 0, 8)).toBe(R2);
   });
-  it('R_PPC64_TOC without a .toc section dies "TOC reloc without a toc section?"', () => {
+  it('R_PPC64_TOC kexec-tools: without a .toc section my_r2() dies "TOC reloc without a toc section?"', () => {
     expect(rejection(run(v, [rel(R.TOC, '.data', 0, 'fn')], { noToc: true })))
       .toEqual({ code: 'no-toc-section', message: 'TOC reloc without a toc section?' });
   });
@@ -207,7 +207,7 @@ describe.each(variants)('$name, kexec-tools profile', (v) => {
     expect(rejection(toc16(type, x))).toEqual({ code: 'toc16-misaligned', message: `bad TOC16 relocation (${printed})\n` });
   });
 
-  it('R_PPC64_TOC16 without a .toc section → no-toc-section', () => {
+  it('R_PPC64_TOC16 kexec-tools: without a .toc section my_r2() dies → no-toc-section', () => {
     expect(rejection(run(v, [rel(R.TOC16, '.text', 0x30, 'fn')], { noToc: true })).code).toBe('no-toc-section');
   });
 
@@ -223,14 +223,14 @@ describe.each(variants)('$name, kexec-tools profile', (v) => {
   it('R_PPC64_REL24: S+A-P = 0x20 → bl 0x48000021 (ELF ABI low24*; kexec-tools keeps opcode and AA/LK)', () => {
     expect(word0({})).toBe(0x48000021n);
   });
-  it('R_PPC64_REL24: the other instruction bits are kept: 0x4bffffff → 0x48000023, b (AA) 0x48000002 → 0x48000022', () => {
+  it('R_PPC64_REL24 kexec-tools: only bits 0x03fffffc change ("Only replace bits 2 through 26"): 0x4bffffff → 0x48000023, 0x48000002 → 0x48000022', () => {
     expect(word0({}, 'fn', 0n, 0x4bffffffn)).toBe(0x48000023n);
     expect(word0({}, 'fn', 0n, 0x48000002n)).toBe(0x48000022n);
   });
-  it('R_PPC64_REL24: +0x1fffffc is the largest forward branch (value + 0x2000000 <= 0x3ffffff)', () => {
+  it('R_PPC64_REL24: +0x1fffffc is the largest forward branch (kexec-tools: value + 0x2000000 <= 0x3ffffff; ABI low24* signed)', () => {
     expect(word0({ abs: 0x4000000n + 0x1fffffcn }, 'abs')).toBe(0x49fffffdn);
   });
-  it('R_PPC64_REL24: -0x2000000 is the largest backward branch', () => {
+  it('R_PPC64_REL24: -0x2000000 is the largest backward branch (kexec-tools range check; ABI low24* signed)', () => {
     expect(word0({ abs: 0x2000000n }, 'abs')).toBe(0x4a000001n);
   });
   it('R_PPC64_REL24 kexec-tools: +0x2000000 dies "REL24 %li out of range!"', () => {
@@ -359,6 +359,13 @@ describe('ppc64 REL16_HA / REL16_LO (ELFv2 global entry: addis 2,12,.TOC.-0b@ha;
     // LO at P = 0x4000014, A = 4: 0x4008100 + 4 - 0x4000014 = 0x80f0, #lo = 0x80f0.
     // Check: (1 << 16) + (int16_t)0x80f0 = 0x80f0 = .TOC. - 0b.
     expect(words({ profile: 'abi' })).toEqual([0x3c4c0001n, 0x384280f0n]);
+  });
+  it('R_PPC64_REL16_HA/LO abi on a big-endian object: the halfwords at insn+2 get the same #ha/#lo (A = 2 and 6 for .TOC.-0b)', () => {
+    // HA at P = 0x4000012, A = 2: 0x4008100 + 2 - 0x4000012 = 0x80f0 → #ha 1.
+    // LO at P = 0x4000016, A = 6: 0x4008100 + 6 - 0x4000016 = 0x80f0 → #lo 0x80f0.
+    const o = run(BE_V1, [rel(R.REL16_HA, '.text', 0x12, '.TOC.', 2n), rel(R.REL16_LO, '.text', 0x16, '.TOC.', 6n)],
+      { text: [[0x10, 4, 0x3c4c0000n], [0x14, 4, 0x38420000n]], profile: 'abi' });
+    expect([...sectionBytes(okImage(o), '.text').subarray(0x10, 0x18)]).toEqual([0x3c, 0x4c, 0x00, 0x01, 0x38, 0x42, 0x80, 0xf0]);
   });
   it('R_PPC64_REL16_HA on a big-endian object: r_offset is insn+2, so kexec-tools\' 32-bit instruction check reads the wrong word and dies', () => {
     const o = run(BE_V1, [rel(R.REL16_HA, '.text', 0x12, '.TOC.', 2n)], { text: [[0x10, 4, 0x3c4c0000n], [0x14, 4, 0x38420000n]] });

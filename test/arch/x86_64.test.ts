@@ -74,7 +74,7 @@ describe('R_X86_64_32 (zero-extended word32, kexec-tools: value != (uint32_t)val
     expect(at('.data', 0, 4, [{ section: '.data', offset: 0n, type: R['32'], symbol: 'fn', addend: 0x10n }]))
       .toEqual([0x30, 0x00, 0x10, 0x00]);
   });
-  it('R_X86_64_32: 0xffffffff is the largest value that fits', () => {
+  it('R_X86_64_32: 0xffffffff is the largest value that fits (psABI zero-extended word32; kexec-tools value == (uint32_t)value)', () => {
     expect(at('.data', 4, 4, [{ section: '.data', offset: 4n, type: R['32'], symbol: 'abs' }], 0xffffffffn))
       .toEqual([0xff, 0xff, 0xff, 0xff]);
   });
@@ -93,7 +93,7 @@ describe('R_X86_64_32 (zero-extended word32, kexec-tools: value != (uint32_t)val
 });
 
 describe('R_X86_64_32S (sign-extended word32, kexec-tools: (int64_t)value != *(int32_t *)location → overflow)', () => {
-  it('R_X86_64_32S: 0x7fffffff fits', () => {
+  it('R_X86_64_32S: 0x7fffffff fits (psABI sign-extended word32; kexec-tools (int64_t)value == *(int32_t *)location)', () => {
     expect(at('.data', 0, 4, [{ section: '.data', offset: 0n, type: R['32S'], symbol: 'abs' }], 0x7fffffffn))
       .toEqual([0xff, 0xff, 0xff, 0x7f]);
   });
@@ -101,7 +101,7 @@ describe('R_X86_64_32S (sign-extended word32, kexec-tools: (int64_t)value != *(i
     expect(rejection(run([{ section: '.data', offset: 0n, type: R['32S'], symbol: 'abs' }], 0x80000000n)))
       .toEqual({ code: 'overflow', message: 'overflow in relocation type R_X86_64_32S val 80000000\n' });
   });
-  it('R_X86_64_32S: -0x80000000 (0xffffffff80000000) fits and stores 0x80000000', () => {
+  it('R_X86_64_32S: -0x80000000 (0xffffffff80000000) fits and stores 0x80000000 (psABI sign-extended word32)', () => {
     expect(at('.data', 0, 4, [{ section: '.data', offset: 0n, type: R['32S'], symbol: 'abs', addend: -0x80000000n }]))
       .toEqual([0x00, 0x00, 0x00, 0x80]);
   });
@@ -109,7 +109,7 @@ describe('R_X86_64_32S (sign-extended word32, kexec-tools: (int64_t)value != *(i
     expect(rejection(run([{ section: '.data', offset: 0n, type: R['32S'], symbol: 'abs', addend: -0x80000001n }])).message)
       .toBe('overflow in relocation type R_X86_64_32S val ffffffff7fffffff\n');
   });
-  it('R_X86_64_32S: a kernel-style address 0xffffffff81000000 fits as -0x7f000000', () => {
+  it('R_X86_64_32S: a kernel-style address 0xffffffff81000000 fits as -0x7f000000 (psABI sign-extended word32)', () => {
     expect(at('.data', 0, 4, [{ section: '.data', offset: 0n, type: R['32S'], symbol: 'abs' }], 0xffffffff81000000n))
       .toEqual([0x00, 0x00, 0x00, 0x81]);
   });
@@ -156,19 +156,19 @@ describe('x86_64 relocation log', () => {
 });
 
 describe('x86_64 unhandled types: kexec-tools reloc_name() table stops at R_X86_64_TPOFF32 (23)', () => {
-  it('R_X86_64_GOT32 (3): "Unhandled rela relocation: R_X86_64_GOT32\\n"', () => {
+  it('R_X86_64_GOT32 (3) kexec-tools: "Unhandled rela relocation: R_X86_64_GOT32\\n" (kexec-elf-rel-x86_64.c default case)', () => {
     expect(rejection(run([{ section: '.text', offset: 0n, type: R.GOT32, symbol: 'fn' }])))
       .toEqual({ code: 'unknown-relocation', message: 'Unhandled rela relocation: R_X86_64_GOT32\n' });
   });
-  it('R_X86_64_TPOFF32 (23) is the last named entry', () => {
+  it('R_X86_64_TPOFF32 (23) is the last named entry of kexec-tools reloc_name()', () => {
     expect(rejection(run([{ section: '.text', offset: 0n, type: R.TPOFF32, symbol: 'fn' }])).message)
       .toBe('Unhandled rela relocation: R_X86_64_TPOFF32\n');
   });
-  it('R_X86_64_PC64 (24) is printed by number: "R_X86_64_24"', () => {
+  it('R_X86_64_PC64 (24) kexec-tools reloc_name() prints it by number: "R_X86_64_24"', () => {
     expect(rejection(run([{ section: '.text', offset: 0n, type: R.PC64, symbol: 'fn' }])).message)
       .toBe('Unhandled rela relocation: R_X86_64_24\n');
   });
-  it('R_X86_64_REX_GOTPCRELX (42) → "R_X86_64_42"', () => {
+  it('R_X86_64_REX_GOTPCRELX (42) kexec-tools reloc_name() → "R_X86_64_42"', () => {
     expect(rejection(run([{ section: '.text', offset: 0n, type: R.REX_GOTPCRELX, symbol: 'fn' }])).message)
       .toBe('Unhandled rela relocation: R_X86_64_42\n');
   });
@@ -194,7 +194,7 @@ describe('x32 (ELFCLASS32 on x86_64)', () => {
       .toBe('overflow in relocation type R_X86_64_32 val 10010001c\n');
   });
 
-  it('R_X86_64_PC32 with Elf32 r_addend -4: zero-extension does not change the low 32 bits (0x18)', () => {
+  it('R_X86_64_PC32 kexec-tools with Elf32 r_addend -4: zero-extension does not change the low 32 bits of value - address (0x18)', () => {
     expect([...sectionBytes(okImage(loadObject(x32([{ section: '.text', offset: 4n, type: R.PC32, symbol: 'fn', addend: -4n }]))), '.text').subarray(4, 8)])
       .toEqual([0x18, 0x00, 0x00, 0x00]);
   });
