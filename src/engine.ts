@@ -1,8 +1,9 @@
 // The engine's front door: one request + one profile → one Outcome. Never throws for bad input;
 // only internal bugs escape as non-typed exceptions.
-import { isLoadError, isPurgatoryOracleError, LoadError } from './errors.ts';
+import { isLoadError, isPurgatoryOracleError } from './errors.ts';
 import { ElfFile } from './elf/reader.ts';
 import { loadKexecTools } from './load/kexec-tools.ts';
+import { loadKernel } from './load/kernel.ts';
 import { defaultTarget, makeProfile, type Profile } from './load/profile.ts';
 import type { Arch, LoadRequest, Outcome } from './types.ts';
 
@@ -42,7 +43,8 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
   }
   try {
     if (profile.loader === 'kernel') {
-      throw new LoadError('unsupported', `the ${profile.id} load model is not available yet`);
+      const { image } = loadKernel(req.elf, req.base, profile, { log: opts.log, symbols: req.symbols });
+      return { kind: 'ok', image };
     }
     const { image } = loadKexecTools(req.elf, req.base, profile, {
       fill: req.fill, hostAddress: opts.hostAddress ?? 0n, log: opts.log, symbols: req.symbols,

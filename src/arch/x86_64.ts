@@ -23,10 +23,27 @@ function kexecToolsName(type: number): string {
 const w64 = (v: RelocSpec['write']) => v;
 const store = (width: number): RelocSpec['write'] => (view, off, v) => view.store(off, width, v);
 
-function kexecOverflow(r: RelocInput, name: string): never {
-  // die("overflow in relocation type %s val %lx\n", reloc_name(r_type), value)
+function overflow(r: RelocInput, type: number, sem: Semantics): never {
+  const name = names.get(type)!;
+  // kernel: pr_err("Overflow in relocation type %d value 0x%lx\n", (int)ELF64_R_TYPE(r_info), value)
+  if (sem.loader === 'kernel') outOfRange('overflow', `${KERNEL_PR_FMT}Overflow in relocation type ${type} value 0x${u64(r.value).toString(16)}\n`, r, name);
+  // kexec-tools: die("overflow in relocation type %s val %lx\n", reloc_name(r_type), value)
   outOfRange('overflow', `overflow in relocation type ${name} val ${u64(r.value).toString(16)}\n`, r, name);
 }
+
+/**
+ * The kernel's x86_64 hook (arch/x86/kernel/machine_kexec_64.c, arch_kexec_apply_relocations_add,
+ * identical in 5.10, 6.1 and 6.12) handles the same six types with the same checks as kexec-tools;
+ * it differs in its messages (pr_fmt "kexec: ") and in its symbol checks, which src/load/kernel.ts
+ * applies before calling classify(): every SHN_UNDEF symbol is rejected (kexec-tools accepts an
+ * undefined STT_NOTYPE one), and st_shndx >= e_shnum is invalid (kexec-tools: > e_shnum).
+ */
+export const KERNEL_PR_FMT = 'kexec: ';
+export const x86_64KernelMessages = {
+  undefinedSymbol: (name: string) => `${KERNEL_PR_FMT}Undefined symbol: ${name}\n`,
+  commonSymbol: (name: string) => `${KERNEL_PR_FMT}symbol '${name}' in common section\n`,
+  invalidSection: (shndx: number, name: string) => `${KERNEL_PR_FMT}Invalid section ${shndx} for symbol ${name}\n`,
+};
 
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
@@ -42,11 +59,11 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   add(R_X86_64.NONE, 0, () => 0n);
   add(R_X86_64['64'], 8, (r) => r.value);
   add(R_X86_64['32'], 4, (r) => {
-    if (u32(r.value) !== r.value) kexecOverflow(r, 'R_X86_64_32');
+    if (u32(r.value) !== r.value) overflow(r, R_X86_64['32'], sem);
     return r.value;
   });
   add(R_X86_64['32S'], 4, (r) => {
-    if (s32(r.value) !== BigInt.asIntN(64, r.value)) kexecOverflow(r, 'R_X86_64_32S');
+    if (s32(r.value) !== BigInt.asIntN(64, r.value)) overflow(r, R_X86_64['32S'], sem);
     return r.value;
   });
   pcrel(R_X86_64.PC32);
@@ -69,6 +86,7 @@ export const x86_64: ArchModule = {
   },
   unknownMessage(type, sem) {
     if (sem.loader === 'kexec-tools') return `Unhandled rela relocation: ${kexecToolsName(type)}\n`;
+    if (sem.loader === 'kernel') return `${KERNEL_PR_FMT}Unknown rela relocation: ${type >>> 0}\n`; // "%llu" of ELF64_R_TYPE
     return `Unknown rela relocation: ${type}\n`;
   },
 };

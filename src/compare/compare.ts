@@ -108,6 +108,15 @@ export function refRejectionClass(message: string, extra: [RegExp, string][] = [
   return 'other';
 }
 
+/**
+ * The text a reference rejection is classified by: its message, or `(errno N, no message)` when the
+ * loader returned an error without printing anything (the kernel's silent -ENOEXEC, -EINVAL and
+ * -ENOMEM returns), so that the errno still tells those cases apart.
+ */
+export function refRejectionText(ref: { errno: number; message: string }): string {
+  return ref.message === '' && ref.errno !== 0 ? `(errno ${ref.errno}, no message)` : ref.message;
+}
+
 export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRange[] = [], refClasses: [RegExp, string][] = []): CaseComparison {
   const base: CaseComparison = { cls: 'match', layout: [], ranges: [], differingBytes: 0 };
   if (ref.kind === 'crashed') return { ...base, cls: 'oracle-crashed', note: `${ref.signal}${ref.message ? ': ' + ref.message : ''}`, tsClass: ts.kind === 'rejected' ? tsRejectionClass(ts.code) : ts.kind };
@@ -115,11 +124,11 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
   if (ts.kind === 'crashed' || ts.kind === 'timeout') return { ...base, cls: 'one-rejected', note: `TS engine ${ts.kind}` };
   if (ts.kind === 'rejected' && ref.kind === 'rejected') {
     const a = tsRejectionClass(ts.code);
-    const b = refRejectionClass(ref.message, refClasses);
-    return { ...base, cls: a === b ? 'both-rejected' : 'one-rejected', tsClass: a, refClass: b, note: a === b ? undefined : `TS: ${ts.message.trim()} / ref: ${ref.message.trim()}` };
+    const b = refRejectionClass(refRejectionText(ref), refClasses);
+    return { ...base, cls: a === b ? 'both-rejected' : 'one-rejected', tsClass: a, refClass: b, note: a === b ? undefined : `TS: ${ts.message.trim()} / ref: ${refRejectionText(ref).trim()}` };
   }
   if (ts.kind === 'rejected') return { ...base, cls: 'one-rejected', tsClass: tsRejectionClass(ts.code), refClass: 'ok', note: `TS rejected: ${ts.message.trim()}` };
-  if (ref.kind === 'rejected') return { ...base, cls: 'one-rejected', tsClass: 'ok', refClass: refRejectionClass(ref.message, refClasses), note: `reference rejected: ${ref.message.trim()}` };
+  if (ref.kind === 'rejected') return { ...base, cls: 'one-rejected', tsClass: 'ok', refClass: refRejectionClass(refRejectionText(ref), refClasses), note: `reference rejected: ${refRejectionText(ref).trim()}` };
 
   const img = ts.image;
   const layout: LayoutDiff[] = [];

@@ -6,6 +6,18 @@ import type { Arch, Endian } from '../types.ts';
 
 export type LoaderKind = 'kexec-tools' | 'kernel' | 'abi';
 
+/**
+ * How the entry point is found (oracle/kernel/NOTES.md, "Entry point"):
+ * - 'first-exec': kexec-tools: the first SHF_ALLOC|SHF_EXECINSTR section containing e_entry by its
+ *   original address (NOBITS included), once;
+ * - 'exec-rematch': kernel 5.10: the same test on non-NOBITS sections, applied again by every
+ *   later containing exec section while image->start still equals e_entry (only a WARN otherwise);
+ * - 'purgatory-start': kernel 6.1 (stable backport, in 6.1.176) and 6.12: per section in index
+ *   order, the global purgatory_start's exec section or an exec section containing e_entry,
+ *   whichever comes first, fixes the entry.
+ */
+export type EntryRule = 'first-exec' | 'exec-rematch' | 'purgatory-start';
+
 export interface Profile {
   id: string;
   loader: LoaderKind;
@@ -17,8 +29,9 @@ export interface Profile {
   alignZeroAsOne: boolean;
   /** x86_64 accepts ELFCLASS32 (x32) objects (kexec-tools >= 2.0.21, commit 6b5667d). */
   acceptX32: boolean;
-  /** locate_hole aligns the base to at least getpagesize(). */
+  /** locate_hole aligns the base to at least getpagesize(); the kernel's kexec_add_buffer to PAGE_SIZE. */
   pageSize: bigint;
+  entryRule: EntryRule;
   sem: Semantics;
 }
 
@@ -95,7 +108,7 @@ function buildProfile(id: string, target: Arch): Profile {
   if (id === 'abi') {
     return {
       id, loader: 'abi', target, storeEndian: storeEndianOf(target), alignZeroAsOne: true, acceptX32: true,
-      pageSize, sem: abiSemantics(),
+      pageSize, entryRule: 'first-exec', sem: abiSemantics(),
     };
   }
   const kt = /^kexec-tools(?:-(\d+\.\d+\.\d+))?$/.exec(id);
@@ -107,14 +120,21 @@ function buildProfile(id: string, target: Arch): Profile {
       alignZeroAsOne: cmpVersion(version, '2.0.24') >= 0,
       acceptX32: cmpVersion(version, '2.0.21') >= 0,
       pageSize,
+      entryRule: 'first-exec',
       sem: kexecToolsSemantics(target),
     };
   }
   const k = /^kernel-(\d+\.\d+)$/.exec(id);
-  if (k) {
+  // Only the versions whose loader was read and checked live (NOTES.md); others may differ.
+  if (k && (KERNEL_VERSIONS as readonly string[]).includes(k[1]!)) {
+    const version = k[1]!;
     return {
-      id, loader: 'kernel', version: k[1], target, storeEndian: storeEndianOf(target),
-      alignZeroAsOne: false, acceptX32: false, pageSize,
+      id, loader: 'kernel', version, target, storeEndian: storeEndianOf(target),
+      // ALIGN(x, 0) == 0: the kernel never maps sh_addralign 0 to 1.
+      alignZeroAsOne: false, acceptX32: false,
+      // PAGE_SIZE: 4K on x86_64; 64K on Debian's powerpc64 kernels (CONFIG_PPC_64K_PAGES=y).
+      pageSize: target === 'x86_64' ? 4096n : 65536n,
+      entryRule: cmpVersion(version, '6.1') >= 0 ? 'purgatory-start' : 'exec-rematch',
       sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, resolveDotToc: false },
     };
   }

@@ -1,0 +1,387 @@
+// The kernel load model (src/load/kernel.ts): one test per difference between 5.10, 6.1 and 6.12,
+// and per difference from kexec-tools. Expected values are worked out by hand from
+// kernel/kexec_file.c and arch/x86/kernel/machine_kexec_64.c as oracle/kernel/NOTES.md quotes them
+// (ALIGN(x, a) = (x + a-1) & ~(a-1); PAGE_SIZE 4K on x86_64, 64K on ppc64le).
+import { describe, expect, it } from 'vitest';
+import {
+  EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS,
+  STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT,
+} from '../../src/elf/constants.ts';
+import { buildObject, type ObjRelocation, type ObjSymbol, type ObjectSpec } from '../../src/elf/writer.ts';
+import { ElfFile } from '../../src/elf/reader.ts';
+import { R_X86_64 } from '../../src/arch/x86_64.ts';
+import { makeProfile } from '../../src/load/profile.ts';
+import {
+  EINVAL, ENOEXEC, ENOMEM, KERNEL_ERRNO, KERNEL_MESSAGE_CLASSES, kernelEntry, layoutKernel, type KernelLayoutSection,
+} from '../../src/load/kernel.ts';
+import { refRejectionClass, refRejectionText, tsRejectionClass } from '../../src/compare/compare.ts';
+import type { Outcome, RejectionCode } from '../../src/types.ts';
+import { bytesOf, le, loadBytes, loadObject, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, type LoadOpts } from '../fixture.ts';
+
+const R = R_X86_64;
+const AX = SHF_ALLOC | SHF_EXECINSTR;
+const WA = SHF_ALLOC | SHF_WRITE;
+const VERSIONS = ['5.10', '6.1', '6.12'] as const;
+const kernel = (v: string, o: LoadOpts = {}): LoadOpts => ({ profile: `kernel-${v}`, ...o });
+
+// The standard x86_64 object (as in test/load/kexec-tools.test.ts):
+//   .text  AX  size 0x20 align 16 (0xcc)   → mem + 0
+//   .data  WA  size 0x10 align 8  (0x11)   → mem + 0x20
+//   .bss   NOBITS size 0x40 align 32       → bufsz ALIGN(0x30, 32) = 0x40 → mem + 0x40
+function std(relocations: ObjRelocation[] = [], extra: Partial<ObjectSpec> = {}, moreSymbols: ObjSymbol[] = []): ObjectSpec {
+  return {
+    endian: 'little', machine: EM_X86_64,
+    sections: [
+      { name: '.text', flags: AX, data: new Uint8Array(0x20).fill(0xcc), addralign: 16n },
+      { name: '.data', flags: WA, data: new Uint8Array(0x10).fill(0x11), addralign: 8n },
+      { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x40n, addralign: 32n },
+    ],
+    symbols: [
+      { name: 'fn', section: '.text', value: 0n, type: STT_FUNC, size: 0x20n },
+      { name: 'var', section: '.data', value: 8n, type: STT_OBJECT, size: 8n },
+      { name: 'lvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_LOCAL },
+      { name: 'wvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_WEAK },
+      { name: 'bssvar', section: '.bss', value: 0n, type: STT_OBJECT, size: 8n },
+      { name: 'absv', section: SHN_ABS, value: 0x1234n, size: 8n },
+      ...moreSymbols,
+    ],
+    relocations, ...extra,
+  };
+}
+const reloc = (type: number, offset: bigint, symbol: string | number, addend = 0n, section = '.text'): ObjRelocation =>
+  ({ section, offset, type, symbol, addend });
+
+/** .text (AX, 0x10) then .text.hot (AX, 0x20), both align 16; .data (WA, 0x10). */
+function twoText(entry: bigint, symbols: ObjSymbol[] = []): ObjectSpec {
+  return {
+    endian: 'little', machine: EM_X86_64, entry,
+    sections: [
+      { name: '.text', flags: AX, data: new Uint8Array(0x10).fill(0x90), addralign: 16n },
+      { name: '.text.hot', flags: AX, data: new Uint8Array(0x20).fill(0xc3), addralign: 16n },
+      { name: '.data', flags: WA, data: new Uint8Array(0x10), addralign: 16n },
+    ],
+    symbols,
+  };
+}
+const pstart = (section: string, value: bigint, bind?: number): ObjSymbol =>
+  ({ name: 'purgatory_start', section, value, type: STT_FUNC, bind });
+
+function rejectedWith(o: Outcome, code: RejectionCode, message: string): void {
+  expect(rejection(o)).toEqual({ code, message });
+}
+
+// -------------------------------------------------------------------------------------------
+describe('profiles: each version difference is one line', () => {
+  it('5.10 re-matches e_entry; 6.1 and 6.12 use purgatory_start', () => {
+    expect(makeProfile('kernel-5.10', 'x86_64').entryRule).toBe('exec-rematch');
+    expect(makeProfile('kernel-6.1', 'x86_64').entryRule).toBe('purgatory-start');
+    expect(makeProfile('kernel-6.12', 'x86_64').entryRule).toBe('purgatory-start');
+  });
+  it('PAGE_SIZE is 4K on x86_64 and 64K on ppc64le; sh_addralign 0 is not mapped to 1', () => {
+    expect(makeProfile('kernel-6.1', 'x86_64').pageSize).toBe(4096n);
+    expect(makeProfile('kernel-6.1', 'ppc64le').pageSize).toBe(65536n);
+    expect(makeProfile('kernel-6.1', 'x86_64').alignZeroAsOne).toBe(false);
+  });
+  it('refuses a kernel version whose loader was not checked', () => {
+    expect(() => makeProfile('kernel-4.19', 'x86_64')).toThrow(/unknown profile/);
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe.each(VERSIONS.map((v) => [v]))('layout, kernel %s', (v) => {
+  it('bufsz includes the padding up to the bss alignment; memsz is page-rounded', () => {
+    const img = okImage(loadObject(std(), kernel(v, { fill: 0xa5 })));
+    expect(img.base).toBe(0x100000n);
+    expect(sectionAddr(img, '.text')).toBe(0x100000n);
+    expect(sectionAddr(img, '.data')).toBe(0x100020n);
+    expect(sectionAddr(img, '.bss')).toBe(0x100040n); // mem + bufsz
+    expect(img.bytes.length).toBe(0x40); // ALIGN(0x30, 32); kexec-tools hands on 0x30
+    expect([...img.bytes.subarray(0x30)]).toEqual(new Array(0x10).fill(0)); // vzalloc: zero whatever the fill
+    expect(img.memsz).toBe(0x1000n); // ALIGN(0x40 + 0x40, 4096)
+    expect(img.entry).toBe(0x100000n); // e_entry 0 in .text
+  });
+
+  it('aligns the base to max(buf_align, PAGE_SIZE)', () => {
+    expect(okImage(loadObject(std(), kernel(v, { base: 0x100123n }))).base).toBe(0x101000n);
+    const big = std();
+    big.sections[1] = { ...big.sections[1]!, addralign: 0x2000n };
+    expect(okImage(loadObject(big, kernel(v, { base: 0x100123n }))).base).toBe(0x102000n);
+  });
+
+  it('ppc64le: 64K pages', () => {
+    const spec: ObjectSpec = {
+      endian: 'little', machine: EM_PPC64, flags: 2,
+      sections: [{ name: '.text', flags: AX, data: new Uint8Array(0x40).fill(0x60), addralign: 4n }],
+      symbols: [pstart('.text', 0n)],
+    };
+    const img = okImage(loadObject(spec, kernel(v, { base: 0x123456n })));
+    expect(img.base).toBe(0x130000n);
+    expect(img.memsz).toBe(0x10000n);
+    expect(img.bytes.length).toBe(0x40);
+  });
+
+  it('sh_addralign 0 on a PROGBITS section: ALIGN(x, 0) = 0 copies it over offset 0', () => {
+    const spec = std();
+    spec.sections = [spec.sections[0]!, { ...spec.sections[1]!, addralign: 0n }];
+    spec.symbols = [];
+    const img = okImage(loadObject(spec, kernel(v)));
+    expect(sectionAddr(img, '.text')).toBe(0x100000n);
+    expect(sectionAddr(img, '.data')).toBe(0x100000n); // kexec-tools >= 2.0.24: 0x100020
+    expect(img.bytes.length).toBe(0x10); // bufsz = ALIGN(0x20, 0) + 0x10
+    expect([...img.bytes]).toEqual(new Array(0x10).fill(0x11)); // .data over .text; .text's tail absorbed by the page
+  });
+
+  it('sh_addralign 0 on a NOBITS section: sh_addr = ALIGN(bss_addr, 0) = 0, absolute', () => {
+    const spec = std();
+    spec.sections = [spec.sections[0]!, { ...spec.sections[2]!, addralign: 0n }];
+    spec.symbols = [];
+    const img = okImage(loadObject(spec, kernel(v)));
+    expect(sectionAddr(img, '.bss')).toBe(0n);
+    expect(img.bytes.length).toBe(0x20); // bss_align stays 1
+    expect(img.memsz).toBe(0x1000n); // ALIGN(0x20 + 0x40, 4096)
+  });
+});
+
+describe('layoutKernel (pure)', () => {
+  const sec = (type: number, flags: bigint, size: bigint, addralign: bigint, offset = 0x1000n): KernelLayoutSection =>
+    ({ type, flags, addr: 0n, size, addralign, offset });
+  it('non-NOBITS: buffer offsets; NOBITS: addresses after bufsz and their file offset kept; non-ALLOC untouched', () => {
+    const lay = layoutKernel([
+      sec(0, 0n, 0n, 0n, 0n),
+      sec(1, AX, 0x21n, 16n),
+      sec(1, WA, 0x8n, 64n),
+      sec(SHT_NOBITS, WA, 0x10n, 128n, 0x2000n),
+      sec(1, 0n, 0x10n, 1n, 0x3000n),
+    ], 0x5000n, 4096n);
+    // bufsz: ALIGN(0x21, 64) + 8 = 0x48 → ALIGN(0x48, 128) = 0x80; buf_align max(64, 128) = 128
+    expect(lay.bufsz).toBe(0x80n);
+    expect(lay.bufAlign).toBe(128n);
+    expect(lay.mem).toBe(0x5000n);
+    expect(lay.memsz).toBe(0x1000n);
+    expect(lay.addr).toEqual([0n, 0x5000n, 0x5040n, 0x5080n, 0n]);
+    expect(lay.offset).toEqual([0n, 0n, 0x40n, 0x2000n, 0x3000n]);
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('entry point (image->start) per version', () => {
+  // [case, spec, base, 5.10, 6.1 and 6.12]
+  const cases: [string, ObjectSpec, bigint, bigint, bigint][] = [
+    ['an earlier exec section containing e_entry beats a later purgatory_start',
+      twoText(0n, [pstart('.text.hot', 4n)]), 0x100000n, 0x100000n, 0x100000n],
+    ['purgatory_start in the first exec section',
+      twoText(0n, [pstart('.text', 8n)]), 0x100000n, 0x100000n, 0x100008n],
+    ['5.10 re-matches while start == e_entry (base 0: .text lands at 0, .text.hot at 0x10)',
+      twoText(0n), 0n, 0x10n, 0n],
+    ['e_entry outside every section, purgatory_start in .text.hot (.text.hot at mem + 0x10)',
+      twoText(0x100n, [pstart('.text.hot', 4n)]), 0x100000n, 0x100n, 0x100014n],
+    ['a weak purgatory_start is not found',
+      twoText(0x100n, [pstart('.text.hot', 4n, STB_WEAK)]), 0x100000n, 0x100n, 0x100n],
+    ['a local purgatory_start is not found',
+      twoText(0x100n, [pstart('.text.hot', 4n, STB_LOCAL)]), 0x100000n, 0x100n, 0x100n],
+    ['purgatory_start in a non-exec section is ignored',
+      twoText(0x100n, [pstart('.data', 0n)]), 0x100000n, 0x100n, 0x100n],
+    ['purgatory_start with st_value >= sh_size is ignored',
+      twoText(0x100n, [pstart('.text.hot', 0x20n)]), 0x100000n, 0x100n, 0x100n],
+    ['e_entry only inside .text.hot (0x18 >= .text size 0x10)',
+      twoText(0x18n), 0x100000n, 0x100028n, 0x100028n],
+    ['an undefined first global purgatory_start makes find_symbol return NULL',
+      twoText(0x100n, [{ name: 'purgatory_start', section: SHN_UNDEF }, pstart('.text.hot', 4n)]), 0x100000n, 0x100n, 0x100n],
+  ];
+  it.each(cases)('%s', (_name, spec, base, v510, v61) => {
+    const elf = buildObject(spec);
+    expect(okImage(loadBytes(elf, kernel('5.10', { base }))).entry).toBe(v510);
+    expect(okImage(loadBytes(elf, kernel('6.1', { base }))).entry).toBe(v61);
+    expect(okImage(loadBytes(elf, kernel('6.12', { base }))).entry).toBe(v61);
+  });
+
+  it('kernelEntry is pure: the rule and the symbol decide', () => {
+    const secs: KernelLayoutSection[] = [
+      { type: 0, flags: 0n, addr: 0n, size: 0n, addralign: 0n, offset: 0n },
+      { type: 1, flags: AX, addr: 0n, size: 0x10n, addralign: 16n, offset: 0x40n },
+      { type: 1, flags: AX, addr: 0n, size: 0x20n, addralign: 16n, offset: 0x50n },
+    ];
+    const lay = layoutKernel(secs, 0x200000n, 4096n);
+    expect(kernelEntry(secs, 0n, lay, 'exec-rematch')).toBe(0x200000n);
+    expect(kernelEntry(secs, 0n, lay, 'purgatory-start', { shndx: 1, value: 4n })).toBe(0x200004n);
+    expect(kernelEntry(secs, 0x30n, lay, 'purgatory-start', { shndx: 2, value: 4n })).toBe(0x200014n);
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe.each(VERSIONS.map((v) => [v]))('relocations and rejections, kernel %s', (v) => {
+  it('applies R_X86_64_64, PC32, PLT32, 32 and 32S by the psABI over the kernel layout', () => {
+    const img = okImage(loadObject(std([
+      reloc(R['64'], 0n, 'var', 2n), reloc(R.PC32, 8n, 'var', -4n), reloc(R.PLT32, 12n, 'fn', -4n),
+      reloc(R['32'], 16n, 'var'), reloc(R['32S'], 20n, 'absv'),
+    ]), kernel(v)));
+    // var = .data + 8 = 0x100028; P(.text+8) = 0x100008; P(.text+12) = 0x10000c
+    expect([...sectionBytes(img, '.text').subarray(0, 24)]).toEqual([
+      ...le(8, 0x10002an), ...le(4, 0x100028n - 4n - 0x100008n), ...le(4, 0x100000n - 4n - 0x10000cn),
+      ...le(4, 0x100028n), ...le(4, 0x1234n),
+    ]);
+    expect(img.relocations.map((r) => [r.typeName, r.imageOffset, r.width])).toEqual([
+      ['R_X86_64_64', 0, 8], ['R_X86_64_PC32', 8, 4], ['R_X86_64_PLT32', 12, 4], ['R_X86_64_32', 16, 4], ['R_X86_64_32S', 20, 4],
+    ]);
+  });
+
+  it('PC32 has no range check: the u32 is silently truncated', () => {
+    // absv - P = 0x1234 - 0x100000000 → (u32) 0x1234
+    const img = okImage(loadObject(std([reloc(R.PC32, 0n, 'absv')]), kernel(v, { base: 0x1_0000_0000n })));
+    expect([...sectionBytes(img, '.text').subarray(0, 4)]).toEqual(le(4, 0x1234n));
+  });
+
+  it('R_X86_64_32 / 32S overflow: "%d" type and "0x%lx" value', () => {
+    rejectedWith(loadObject(std([reloc(R['32'], 0n, 'var')]), kernel(v, { base: 0x1_0000_0000n })),
+      'overflow', 'kexec: Overflow in relocation type 10 value 0x100000028\n');
+    rejectedWith(loadObject(std([reloc(R['32S'], 0n, 'var')]), kernel(v, { base: 0x8000_0000n })),
+      'overflow', 'kexec: Overflow in relocation type 11 value 0x80000028\n');
+  });
+
+  it('unknown types: "%llu" of ELF64_R_TYPE (GOTPCREL and PC64 are rejected too)', () => {
+    rejectedWith(loadObject(std([reloc(R.GOTPCREL, 0n, 'var')]), kernel(v)), 'unknown-relocation', 'kexec: Unknown rela relocation: 9\n');
+    rejectedWith(loadObject(std([reloc(R.PC64, 0n, 'var')]), kernel(v)), 'unknown-relocation', 'kexec: Unknown rela relocation: 24\n');
+    rejectedWith(loadObject(std([reloc(0x12345678, 0n, 'var')]), kernel(v)), 'unknown-relocation', 'kexec: Unknown rela relocation: 305419896\n');
+  });
+
+  it('every undefined symbol is rejected, STT_NOTYPE included (kexec-tools accepts that one)', () => {
+    const spec = std([reloc(R['64'], 0n, 'ext')], {}, [{ name: 'ext', section: SHN_UNDEF }]);
+    rejectedWith(loadObject(spec, kernel(v)), 'undefined-symbol', 'kexec: Undefined symbol: ext\n');
+    expect(loadObject(spec, { profile: 'kexec-tools' }).kind).toBe('ok');
+  });
+
+  it('common and out-of-range st_shndx: the hook\'s own messages; st_shndx == e_shnum is invalid (>=)', () => {
+    rejectedWith(loadObject(std([reloc(R['64'], 0n, 'c')], {}, [{ name: 'c', section: SHN_COMMON, size: 8n }]), kernel(v)),
+      'common-symbol', "kexec: symbol 'c' in common section\n");
+    const shnum = new ElfFile(buildObject(std([reloc(R['64'], 0n, 'var')]))).sections.length; // 3 + .rela.text + 3
+    expect(shnum).toBe(8);
+    rejectedWith(loadObject(std([reloc(R['64'], 0n, 'bad')], {}, [{ name: 'bad', section: 8 }]), kernel(v)),
+      'bad-section-index', 'kexec: Invalid section 8 for symbol bad\n');
+  });
+
+  it('relocation section sh_info or sh_link == e_shnum: -ENOEXEC with no message (kexec-tools checks >)', () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'var')]));
+    const rel = sectionIndex(elf, '.rela.text');
+    const shnum = new ElfFile(elf).sections.length;
+    rejectedWith(loadBytes(patchShdr(elf, rel, 'info', shnum), kernel(v)), 'bad-section-index', '');
+    rejectedWith(loadBytes(patchShdr(elf, rel, 'link', shnum), kernel(v)), 'bad-section-index', '');
+  });
+
+  it('symtab sh_link == e_shnum: the relocation section is skipped silently', () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'var')]));
+    const img = okImage(loadBytes(patchShdr(elf, sectionIndex(elf, '.symtab'), 'link', new ElfFile(elf).sections.length), kernel(v)));
+    expect(img.relocations).toEqual([]);
+    expect([...sectionBytes(img, '.text').subarray(0, 8)]).toEqual(new Array(8).fill(0xcc));
+  });
+
+  it('relocations against a non-ALLOC section are skipped', () => {
+    const spec = std([reloc(R['64'], 0n, 'var', 0n, '.note')]);
+    spec.sections.push({ name: '.note', flags: 0n, data: new Uint8Array(8) });
+    expect(okImage(loadObject(spec, kernel(v))).relocations).toEqual([]);
+  });
+
+  it('SHT_REL: -ENOEXEC "kexec_file: REL relocation unsupported."', () => {
+    rejectedWith(loadObject(std([reloc(R['64'], 0n, 'var')], { rel: true }), kernel(v)), 'unknown-relocation', 'kexec_file: REL relocation unsupported.\n');
+  });
+
+  it('ppc64le has no RELA hook: -ENOEXEC "kexec_file: RELA relocation unsupported."', () => {
+    const spec: ObjectSpec = {
+      endian: 'little', machine: EM_PPC64, flags: 2,
+      sections: [{ name: '.text', flags: AX, data: new Uint8Array(0x10), addralign: 4n }],
+      symbols: [pstart('.text', 0n)],
+      relocations: [reloc(38 /* R_PPC64_ADDR64 */, 8n, 'purgatory_start')],
+    };
+    rejectedWith(loadObject(spec, kernel(v)), 'unknown-relocation', 'kexec_file: RELA relocation unsupported.\n');
+  });
+
+  it('a relocation against a NOBITS section writes at its file offset (absorbed inside the last page here)', () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'var', 0n, '.bss')]));
+    const fileOff = new ElfFile(elf).sections[sectionIndex(elf, '.bss')]!.offset;
+    expect(fileOff).toBeGreaterThanOrEqual(0x40n); // past bufsz 0x40, inside the 4K page
+    const img = okImage(loadBytes(elf, kernel(v)));
+    expect(img.relocations).toHaveLength(1);
+    expect(img.relocations[0]!.imageOffset).toBe(-1);
+    expect(img.relocations[0]!.address).toBe(0x100040n); // P is the new sh_addr
+  });
+
+  it('an unnamed symbol with st_shndx SHN_ABS: sechdrs[0xfff1].sh_name is read (out-of-bounds)', () => {
+    const spec = std([reloc(R['64'], 0n, '')], {}, [{ name: '', section: SHN_ABS, value: 5n }]);
+    expect(rejection(loadObject(spec, kernel(v))).code).toBe('out-of-bounds');
+  });
+
+  it('a bad e_shstrndx is read by the hook (out-of-bounds), and only there', () => {
+    const setShstrndx = (elf: Uint8Array) => { const b = elf.slice(); new DataView(b.buffer).setUint16(0x3e, 0xff00, true); return b; };
+    expect(rejection(loadBytes(setShstrndx(buildObject(std([reloc(R['64'], 0n, 'var')]))), kernel(v))).code).toBe('out-of-bounds');
+    expect(loadBytes(setShstrndx(buildObject(std())), kernel(v)).kind).toBe('ok');
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe.each(VERSIONS.map((v) => [v]))('symbol writes and allocation failures, kernel %s', (v) => {
+  it('writes at purgatory_buf + sh_offset + st_value', () => {
+    const img = okImage(loadObject(std(), kernel(v, { symbols: [{ name: 'var', bytes: bytesOf(1, 2, 3, 4, 5, 6, 7, 8) }] })));
+    expect([...img.bytes.subarray(0x28, 0x30)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it('size mismatch, bss, and not found (-EINVAL, no message: local, weak, absent, SHN_ABS)', () => {
+    const set = (name: string, n: number) => loadObject(std(), kernel(v, { symbols: [{ name, bytes: new Uint8Array(n) }] }));
+    rejectedWith(set('var', 4), 'symbol-size-mismatch', 'kexec_file: symbol var size mismatch: expected 8 actual 4\n');
+    rejectedWith(set('bssvar', 8), 'symbol-in-bss', 'kexec_file: symbol bssvar is in a bss section. Cannot set\n');
+    for (const name of ['lvar', 'wvar', 'nosuch', 'absv']) rejectedWith(set(name, 8), 'symbol-not-found', '');
+  });
+
+  it('nothing to copy (bss only): vzalloc(0) is NULL → -ENOMEM', () => {
+    const spec = std();
+    spec.sections = [spec.sections[2]!];
+    spec.symbols = [];
+    rejectedWith(loadObject(spec, kernel(v)), 'unsupported', '');
+  });
+
+  it('a buffer above the model RAM (1 GiB) → -ENOMEM', () => {
+    const spec = std();
+    spec.sections[1] = { ...spec.sections[1]!, addralign: 1n << 30n }; // bufsz = 2^30 + 0x10 + bss padding
+    rejectedWith(loadObject(spec, kernel(v)), 'unsupported', '');
+  });
+
+  it('an empty input: kexec_purgatory_size <= 0 → -EINVAL', () => {
+    rejectedWith(loadBytes(new Uint8Array(0), kernel(v, { target: 'x86_64' })), 'elf-format', '');
+  });
+
+  it('no ELF validation: headers past the input are out-of-bounds, not a parse error', () => {
+    const elf = buildObject(std());
+    const farShoff = elf.slice();
+    new DataView(farShoff.buffer).setBigUint64(0x28, BigInt(elf.length) * 16n, true);
+    expect(rejection(loadBytes(farShoff, kernel(v))).code).toBe('out-of-bounds');
+    const noMagic = elf.slice();
+    noMagic.set([0, 0, 0, 0], 0); // the kernel never looks at e_ident
+    expect(loadBytes(noMagic, kernel(v, { target: 'x86_64' })).kind).toBe('ok');
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('KERNEL_MESSAGE_CLASSES', () => {
+  const msgs: [RejectionCode, string][] = [
+    ['overflow', 'kexec: Overflow in relocation type 10 value 0x100000028\n'],
+    ['unknown-relocation', 'kexec: Unknown rela relocation: 9\n'],
+    ['unknown-relocation', 'kexec_file: REL relocation unsupported.\n'],
+    ['unknown-relocation', 'kexec_file: RELA relocation unsupported.\n'],
+    ['undefined-symbol', 'kexec: Undefined symbol: ext\n'],
+    ['common-symbol', "kexec: symbol 'c' in common section\n"],
+    ['bad-section-index', 'kexec: Invalid section 8 for symbol bad\n'],
+    ['bad-section-index', ''],
+    ['symbol-size-mismatch', 'kexec_file: symbol var size mismatch: expected 8 actual 4\n'],
+    ['symbol-in-bss', 'kexec_file: symbol bssvar is in a bss section. Cannot set\n'],
+    ['symbol-not-found', ''],
+    ['unsupported', ''],
+  ];
+  it.each(msgs)('%s: %j classifies as the TS code does', (code, message) => {
+    const errno = KERNEL_ERRNO[code]!;
+    expect(errno).toBeDefined();
+    expect(refRejectionClass(refRejectionText({ errno, message }), KERNEL_MESSAGE_CLASSES)).toBe(tsRejectionClass(code));
+  });
+  it('errnos: -ENOEXEC for relocation failures, -EINVAL for symbols, -ENOMEM for allocations', () => {
+    expect([KERNEL_ERRNO['bad-section-index'], KERNEL_ERRNO.overflow, KERNEL_ERRNO['unknown-relocation']]).toEqual([ENOEXEC, ENOEXEC, ENOEXEC]);
+    expect([KERNEL_ERRNO['symbol-not-found'], KERNEL_ERRNO['symbol-in-bss'], KERNEL_ERRNO['elf-format']]).toEqual([EINVAL, EINVAL, EINVAL]);
+    expect(KERNEL_ERRNO.unsupported).toBe(ENOMEM);
+  });
+});
