@@ -72,7 +72,8 @@ function localEntryEnabled(r: RelocInput): boolean {
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
   const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write']) =>
-    t.set(type, { type, name: nameOf(type), width, compute, write });
+    // my_r2(), do_relative_toc() and the REL24 range check all run before *location is touched.
+    t.set(type, { type, name: nameOf(type), width, compute, write, checksFirst: true });
   const abi = sem.abiRangeChecks;
 
   add(R.ADDR32, 4, (r) => {

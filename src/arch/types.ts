@@ -51,6 +51,12 @@ export interface RelocSpec {
   compute: (r: RelocInput) => bigint;
   /** Write bits. The default branch of a writer is an internal bug, never a user error. */
   write: (view: ByteView, off: number, v: bigint) => void;
+  /**
+   * The reference code makes its checks (and may die) before it touches the location, so a die
+   * wins over an out-of-bounds location (kexec-elf-rel-ppc64.c). Unset: the location is accessed
+   * first (kexec-elf-rel-x86_64.c stores, then checks R_X86_64_32/32S).
+   */
+  checksFirst?: boolean;
 }
 
 export interface ArchModule {

@@ -174,6 +174,11 @@ function cCount(off: bigint, size: bigint, ent: number): number {
   return end > off ? Number((end - off + BigInt(ent) - 1n) / BigInt(ent)) : 0;
 }
 
+/** Whether [p, p + len) lies inside its buffer (CMem.check without the throw). */
+function fits(mem: CMem, p: Ptr, len: number): boolean {
+  return p.off >= 0n && p.off + BigInt(len) <= BigInt(mem.bytesOf(p.buf).length);
+}
+
 /** The C code's e_shdr[i]: reading past e_shnum entries is a heap over-read. */
 function shdrAt(kt: KtElf, i: number, what: string, where: Where = {}): KtSection {
   const s = kt.shdrs[i];
@@ -408,11 +413,19 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
       }
       where.relocation = spec.name;
       const w = where;
+      const hostLocation = u64((location.buf === 'image' ? opts.hostAddress : 0n) + location.off);
+      const toc = () => myR2(kt, { ...w, symbol: symName() });
+      if (spec.checksFirst && !fits(mem, location, spec.width)) {
+        // The C code may die in its checks before it touches *location; any access compute()
+        // makes (REL16's instruction read) raises the same out-of-bounds rejection as the store.
+        const untouchable = new Proxy(mem.imageStore, {
+          get: (t, p) => (typeof Reflect.get(t, p) === 'function' ? () => mem.store(location, spec.width, 'the relocation location', w) : Reflect.get(t, p)),
+        });
+        spec.compute({ view: untouchable, off: 0, value, address, hostLocation, sym, symName, toc, eFlags: kt.eFlags, sem });
+      }
       const st = mem.store(location, spec.width, 'the relocation location', w);
       const input: RelocInput = {
-        view: st.view, off: st.off, value, address,
-        hostLocation: u64((location.buf === 'image' ? opts.hostAddress : 0n) + location.off),
-        sym, symName, toc: () => myR2(kt, { ...w, symbol: symName() }), eFlags: kt.eFlags, sem,
+        view: st.view, off: st.off, value, address, hostLocation, sym, symName, toc, eFlags: kt.eFlags, sem,
       };
       const v = spec.compute(input);
       spec.write(st.view, st.off, v);

@@ -246,6 +246,56 @@ describe('relocation placement and the C memory model', () => {
     expect(rejection(loadObject(std([reloc(R['64'], 0x2cn, 'absv')]))).code).toBe('out-of-bounds'); // 0x2c + 8 > 0x30
     expect(rejection(loadObject(std([reloc(R['64'], 0xfffffffffffffff8n, 'absv')]))).code).toBe('out-of-bounds');
   });
+  describe('a location past the image: which comes first, the die or the access?', () => {
+    // kexec-elf-rel-ppc64.c computes my_r2(), runs do_relative_toc()'s checks and the REL24 range
+    // check before it touches *location; REL16_HA/LO read the instruction first.
+    // kexec-elf-rel-x86_64.c stores first (R_X86_64_32/32S check the stored word afterwards).
+    const T = SHF_ALLOC | SHF_EXECINSTR;
+    const ppc = (relocations: ObjRelocation[], toc = true): ObjectSpec => ({
+      endian: 'little', machine: EM_PPC64, flags: 2,
+      sections: [
+        { name: '.text', flags: T, data: new Uint8Array(0x40), addralign: 4n },
+        ...(toc ? [{ name: '.toc', flags: WA, data: new Uint8Array(8), addralign: 8n }] : []),
+      ],
+      symbols: [
+        { name: 'far', section: SHN_ABS, value: 0x10000000n, type: STT_FUNC },
+        { name: 'near', section: SHN_ABS, value: 0x4001000n, type: STT_FUNC },
+        ...(toc ? [{ name: 't', section: '.toc' }] : []),
+        { name: '.TOC.', section: SHN_UNDEF },
+      ],
+      relocations,
+    });
+    const past = 0x1000n; // the image is 0x108 bytes
+    const at = (type: number, symbol: string, addend = 0n, toc = true) =>
+      loadObject(ppc([{ section: '.text', offset: past, type, symbol, addend }], toc), { target: 'ppc64le', base: 0x4000000n });
+
+    it('R_PPC64_REL24 out of range dies "REL24 ... out of range!" before the access', () => {
+      // P = 0x4000000 + 0x1000; 0x10000000 - 0x4001000 = 0xbfff000 = 201322496.
+      expect(rejection(at(R_PPC64.REL24, 'far'))).toEqual({ code: 'rel24-out-of-range', message: 'REL24 201322496 out of range!\n' });
+    });
+    it('R_PPC64_REL24 in range then touches the location → out-of-bounds', () => {
+      expect(rejection(at(R_PPC64.REL24, 'near')).code).toBe('out-of-bounds');
+    });
+    it('R_PPC64_TOC16 overflow dies before the access', () => {
+      expect(rejection(at(R_PPC64.TOC16, 't', 0x10000n))).toEqual({ code: 'toc16-overflow', message: 'TOC16 relocation overflows (32768)\n' });
+    });
+    it('R_PPC64_TOC16_DS misalignment dies before the access', () => {
+      expect(rejection(at(R_PPC64.TOC16_DS, 't', 0x8001n)).code).toBe('toc16-misaligned');
+    });
+    it('R_PPC64_TOC without .toc: my_r2() dies before the store', () => {
+      expect(rejection(at(R_PPC64.TOC, '.TOC.', 0n, false))).toEqual({ code: 'no-toc-section', message: 'TOC reloc without a toc section?' });
+    });
+    it('R_PPC64_REL16_HA reads the instruction first → out-of-bounds', () => {
+      expect(rejection(at(R_PPC64.REL16_HA, '.TOC.')).code).toBe('out-of-bounds');
+    });
+    it('R_PPC64_ADDR64 just stores → out-of-bounds', () => {
+      expect(rejection(at(R_PPC64.ADDR64, 'far')).code).toBe('out-of-bounds');
+    });
+    it('R_X86_64_32 stores before its overflow check → out-of-bounds, not overflow', () => {
+      expect(rejection(loadObject(std([reloc(R['32'], 0x1000n, 'absv', 0xffffffffn)]))).code).toBe('out-of-bounds');
+    });
+  });
+
   it('the last fitting offset is accepted (0x28 + 8 == bufsz)', () => {
     expect(okImage(loadObject(std([reloc(R['64'], 0x28n, 'absv')])))).toBeTruthy();
   });
