@@ -81,6 +81,10 @@ fetch_debian() {
   mkdir -p "$SRC_DIR"
   local tree rc=0 variant="debian" note="" dsc="" dsc_sha=""
   tree="$("$SCRIPT_DIR/debian-apt.sh" source "$suite" kexec-tools "$SRC_DIR" | tail -n1)" || rc=$?
+  local srclog; srclog="$("$SCRIPT_DIR/debian-apt.sh" dir "$suite" "$(dpkg --print-architecture 2>/dev/null || echo amd64)")/source.log"
+  if [[ $rc -eq 2 ]] && [[ -f "$srclog" ]] && grep -qE '^Err:.*\(tar\)' "$srclog"; then
+    die 2 "the mirror does not serve kexec-tools $cand from $suite at all (its upstream tarball fails too; see above)"
+  fi
   if [[ $rc -eq 2 ]]; then
     # The mirror would not serve the whole source package (e.g. the Debian tarball answered 404
     # mid-sync). Fall back to the upstream tarball alone, still checked against the signed Sources

@@ -25,11 +25,12 @@ log() { printf 'setup-toolchains: %s\n' "$*" >&2; }
 check_only=0
 [[ "${1:-}" == "--check" ]] && check_only=1
 
-missing() {
-  local p status
+missing() { # one dpkg-query for all packages; prints those not installed
+  local installed
+  installed="$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "${PACKAGES[@]}" 2>/dev/null | awk '$2 ~ /^ii/ {print $1}' || true)"
+  local p
   for p in "${PACKAGES[@]}"; do
-    status="$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)"
-    [[ "$status" == ii* ]] || printf '%s\n' "$p"
+    grep -qxF "$p" <<<"$installed" || printf '%s\n' "$p"
   done
 }
 
