@@ -144,7 +144,8 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .action(async (corpus: string | undefined, o) => {
       const report = await runParity(corpus, o, false);
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
-      setCode(report.unexplained ? EXIT.differ : EXIT.ok);
+      if (!report.sources.length) io.err('purgatory-oracle: no reference available: no live oracle is built and the corpus has no stored references\n');
+      setCode(report.unexplained || report.missing.length || !report.sources.length ? EXIT.differ : EXIT.ok);
     });
 
   parity('gate')
@@ -162,7 +163,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
       if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
       if (report.unexplained) setCode(EXIT.differ);
-      else if (report.missing.length && !o.allowMissing) {
+      else if ((report.missing.length && !o.allowMissing) || !report.sources.length) {
         io.err(`purgatory-oracle: required oracle(s) unavailable: ${report.missing.join(', ')} (build them with: purgatory-oracle oracle build, or pass --allow-missing)\n`);
         setCode(EXIT.unavailable);
       } else setCode(EXIT.ok);

@@ -49,12 +49,12 @@ export interface SourcePlan {
  * also be live (CI mode); those that are not are listed as missing.
  */
 export async function planSources(corpusDir: string, openLive: LiveOpener, opts: { requireLive: boolean; storedOnly?: boolean; only?: Set<string> }): Promise<SourcePlan> {
-  const stored = storedSources(corpusDir, opts.only);
+  const missing: string[] = [];
+  const stored = storedSources(corpusDir, opts.only, missing);
   const live = opts.storedOnly ? [] : await openLive();
   const liveIds = new Set(live.map((l) => oracleId(l.oracle)));
   const entries = loadManifest(corpusDir).filter((e) => !opts.only || opts.only.has(e.id));
   const sources: ReferenceSource[] = live.map((l) => liveSource(corpusDir, l, entries));
-  const missing: string[] = [];
   for (const s of stored) {
     const id = oracleId(s.oracle);
     if (liveIds.has(id)) continue;

@@ -76,8 +76,11 @@ export function loadManifest(corpusDir: string): CorpusEntry[] {
   return m.entries ?? [];
 }
 
-/** Stored reference files as sources, with their ELF bytes resolved from the corpus by sha256. */
-export function storedSources(corpusDir: string, only?: Set<string>): ReferenceSource[] {
+/**
+ * Stored reference files as sources, with their ELF bytes resolved from the corpus by sha256.
+ * A stored case whose ELF is not in the corpus is reported through `missing`, never dropped silently.
+ */
+export function storedSources(corpusDir: string, only?: Set<string>, missing: string[] = []): ReferenceSource[] {
   const entries = loadManifest(corpusDir);
   const bySha = new Map(entries.map((e) => [e.sha256, e]));
   const elfCache = new Map<string, Uint8Array>();
@@ -95,7 +98,11 @@ export function storedSources(corpusDir: string, only?: Set<string>): ReferenceS
       for (const c of rf.cases) {
         if (only && !only.has(c.entry)) continue;
         const elf = elfOf(c.elfSha256);
-        if (!elf) continue;
+        if (!elf) {
+          const m = `stored reference ${oracleId(rf.oracle)} ${c.entry}: no corpus file with sha256 ${c.elfSha256} (regenerate: npm run references:write)`;
+          if (!missing.includes(m)) missing.push(m);
+          continue;
+        }
         yield {
           entry: c.entry, caseId: c.case,
           req: { elf, base: BigInt(c.base), fill: c.fill, symbols: symbolsOf(c.symbols) },
