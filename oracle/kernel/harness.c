@@ -27,6 +27,17 @@
 #define END_MAGIC 0x444e4550u  /* "PEND" */
 #define RESP_MAGIC 0x53524f50u /* "PORS" */
 
+/* Exit statuses the TS runner (src/oracle/batch.ts) reads: a malformed request is not a crash of
+ * the loader, and running out of host memory is a resource limit. */
+#define EXIT_PROTOCOL 3
+#define EXIT_RESOURCE_LIMIT 77
+#define EXIT_IO 2
+
+/* --mark-stderr: "@@po-begin <id>" / "@@po-end <id>" around each request on stderr, so that
+ * WARN_ON reports reach the runner as that request's diagnostics. */
+static int mark_stderr;
+static uint32_t current_id;
+
 /* The model machine's RAM: vmalloc refuses sizes above it ("exceeds total pages"). */
 #define SHIM_TOTALRAM_BYTES (1UL << 30)
 
@@ -52,7 +63,7 @@ void shim_printk(const char *fmt, ...)
 		char *p = realloc(msg_buf, cap);
 		if (!p) {
 			fprintf(stderr, "kernel-oracle: out of memory for messages\n");
-			exit(3);
+			exit(EXIT_RESOURCE_LIMIT);
 		}
 		msg_buf = p;
 		msg_cap = cap;
@@ -130,7 +141,7 @@ void *vmalloc(unsigned long size)
 		return p;
 	}
 	fprintf(stderr, "kernel-oracle: more than %d live vmalloc blocks\n", MAX_VBLOCKS);
-	exit(3);
+	exit(EXIT_RESOURCE_LIMIT);
 }
 
 void *vzalloc(unsigned long size)
@@ -183,7 +194,7 @@ static void read_exact(void *p, size_t n)
 {
 	if (n && fread(p, 1, n, stdin) != n) {
 		fprintf(stderr, "kernel-oracle: truncated request (%s)\n", feof(stdin) ? "EOF" : "read error");
-		exit(2);
+		exit(EXIT_PROTOCOL);
 	}
 }
 
@@ -207,7 +218,7 @@ static void put_bytes(const void *p, size_t n)
 		unsigned char *q = realloc(out, cap);
 		if (!q) {
 			fprintf(stderr, "kernel-oracle: out of memory for the response\n");
-			exit(3);
+			exit(EXIT_RESOURCE_LIMIT);
 		}
 		out = q;
 		out_cap = cap;
@@ -235,8 +246,12 @@ static void send_response(void)
 	memcpy(out + 4, b, 4);
 	if (fwrite(out, 1, out_len, stdout) != out_len || fflush(stdout) != 0) {
 		fprintf(stderr, "kernel-oracle: cannot write the response\n");
-		exit(2);
+		exit(EXIT_IO);
 	}
+	/* After the response: a runner that reads the two pipes as they come then sees the response
+	 * first and keeps it until its stderr is complete. */
+	if (mark_stderr)
+		fprintf(stderr, "@@po-end %u\n", current_id);
 }
 
 static void begin_response(uint32_t id, uint32_t status)
@@ -262,12 +277,12 @@ static void send_error(uint32_t id, int err)
 static void fail_request(const char *what)
 {
 	fprintf(stderr, "kernel-oracle: malformed request: %s\n", what);
-	exit(2);
+	exit(EXIT_PROTOCOL);
 }
 
 static void handle(const unsigned char *rec, size_t len)
 {
-	if (len < 36)
+	if (len < 28)
 		fail_request("shorter than its fixed fields");
 	uint32_t id = get_u32(rec);
 	uint64_t base = get_u64(rec + 8);
@@ -280,6 +295,25 @@ static void handle(const unsigned char *rec, size_t len)
 	const unsigned char *syms = elf + elf_len;
 	const unsigned char *end = rec + len;
 
+	/* Check the symbol records before loading: a malformed request is refused whole. */
+	const unsigned char *p = syms;
+	for (uint32_t s = 0; s < nsyms; s++) {
+		for (int part = 0; part < 2; part++) {
+			if ((size_t)(end - p) < 4)
+				fail_request("symbol record past the record");
+			uint32_t n = get_u32(p);
+			p += 4;
+			if ((size_t)(end - p) < n)
+				fail_request("symbol record past the record");
+			p += n;
+		}
+	}
+	if (p != end)
+		fail_request("trailing bytes after the symbol records");
+
+	current_id = id;
+	if (mark_stderr)
+		fprintf(stderr, "@@po-begin %u\n", id);
 	msg_len = 0;
 	request_base = base;
 
@@ -288,7 +322,7 @@ static void handle(const unsigned char *rec, size_t len)
 	char *copy = map_guarded(elf_len, 8, &er);
 	if (!copy) {
 		fprintf(stderr, "kernel-oracle: cannot map %u bytes of input\n", elf_len);
-		exit(3);
+		exit(EXIT_RESOURCE_LIMIT);
 	}
 	memcpy(copy, elf, elf_len);
 	shim_kexec_purgatory = copy;
@@ -307,20 +341,14 @@ static void handle(const unsigned char *rec, size_t len)
 	struct purgatory_info *pi = &image.purgatory_info;
 
 	for (uint32_t s = 0; ret == 0 && s < nsyms; s++) {
-		if ((size_t)(end - syms) < 4)
-			fail_request("symbol name length past the record");
 		uint32_t nl = get_u32(syms);
 		syms += 4;
-		if ((size_t)(end - syms) < (size_t)nl + 4)
-			fail_request("symbol name past the record");
 		char *name = malloc((size_t)nl + 1);
 		memcpy(name, syms, nl);
 		name[nl] = 0;
 		syms += nl;
 		uint32_t dl = get_u32(syms);
 		syms += 4;
-		if ((size_t)(end - syms) < dl)
-			fail_request("symbol data past the record");
 		void *data = malloc(dl ? dl : 1);
 		memcpy(data, syms, dl);
 		syms += dl;
@@ -352,8 +380,16 @@ static void handle(const unsigned char *rec, size_t len)
 	munmap(er.map, er.map_len);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--mark-stderr")) {
+			mark_stderr = 1;
+		} else {
+			fprintf(stderr, "usage: %s [--mark-stderr]\n", argv[0]);
+			return EXIT_PROTOCOL;
+		}
+	}
 	unsigned char hdr[8];
 	unsigned char *rec = NULL;
 	size_t rec_cap = 0;
@@ -372,7 +408,7 @@ int main(void)
 			unsigned char *p = realloc(rec, len);
 			if (!p) {
 				fprintf(stderr, "kernel-oracle: cannot hold a %u-byte request\n", len);
-				exit(3);
+				exit(EXIT_RESOURCE_LIMIT);
 			}
 			rec = p;
 			rec_cap = len;

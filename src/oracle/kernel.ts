@@ -1,14 +1,11 @@
 // The kernel oracle: the Linux kernel's own kexec_file purgatory loader (5.10, 6.1, 6.12), compiled
 // in userspace by scripts/build-kernel-oracle.sh. This module finds the builds and opens them as
 // live oracles speaking oracle/PROTOCOL.md. See oracle/kernel/NOTES.md for what they model.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PurgatoryOracleError } from '../errors.ts';
-import type { RefOutcome } from '../compare/compare.ts';
+import { existsSync, readFileSync, accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
 import type { Arch, LoadRequest } from '../types.ts';
-import type { LiveOracle } from '../validate/sources.ts';
-import { InterimBatchRunner } from './kernel-interim-runner.ts';
+import { BatchOracle, type BatchOptions, type BatchStats, type OracleResponse } from './batch.ts';
+import { cacheDir, isOracleUnavailableError, OracleUnavailableError } from './registry.ts';
 
 export const KERNEL_VERSIONS = ['5.10', '6.1', '6.12'] as const;
 export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
@@ -47,27 +44,6 @@ export interface KernelOracleBuild {
   info: KernelBuildInfo;
 }
 
-const BRAND = Symbol.for('purgatory-oracle.KernelOracleUnavailableError');
-
-/** The oracle is not built (or its build is unusable); the message says how to build it. */
-export class KernelOracleUnavailableError extends PurgatoryOracleError {
-  readonly [BRAND] = true;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'OracleUnavailableError';
-  }
-}
-
-export const isKernelOracleUnavailableError = (e: unknown): e is KernelOracleUnavailableError =>
-  typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
-
-const REPO_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-
-/** $PURGATORY_ORACLE_CACHE or <repo>/.cache, as the scripts use. */
-export function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env.PURGATORY_ORACLE_CACHE ? resolve(env.PURGATORY_ORACLE_CACHE) : join(REPO_DIR, '.cache');
-}
-
 export const buildCommand = (version: string, variant: string): string =>
   `scripts/build-kernel-oracle.sh ${version} --variant ${variant}`;
 
@@ -75,28 +51,28 @@ export function kernelOracleDir(version: KernelVersion, variant: KernelVariant, 
   return join(cache, 'build', `kernel-${version}-${variant}`);
 }
 
-/** The build of one version and variant; throws KernelOracleUnavailableError if it is not built. */
+/** The build of one version and variant; throws OracleUnavailableError (with the fix) if it is not built. */
 export function findKernelOracle(version: KernelVersion, variant: KernelVariant, cache = cacheDir()): KernelOracleBuild {
   const dir = kernelOracleDir(version, variant, cache);
   const binary = join(dir, 'oracle');
   const infoPath = join(dir, 'build.json');
+  const fix = buildCommand(version, variant);
   if (!existsSync(binary) || !existsSync(infoPath)) {
-    throw new KernelOracleUnavailableError(
-      `kernel ${version} ${variant} oracle is not built (no ${binary}); build it with: ${buildCommand(version, variant)}`);
+    throw new OracleUnavailableError(`kernel ${version} ${variant} oracle is not built (no ${binary})`, fix);
   }
   try {
     accessSync(binary, constants.X_OK);
   } catch (cause) {
-    throw new KernelOracleUnavailableError(`${binary} is not executable; rebuild with: ${buildCommand(version, variant)}`, { cause });
+    throw new OracleUnavailableError(`${binary} is not executable`, fix, { cause });
   }
   let info: KernelBuildInfo;
   try {
     info = JSON.parse(readFileSync(infoPath, 'utf8')) as KernelBuildInfo;
   } catch (cause) {
-    throw new KernelOracleUnavailableError(`${infoPath} is unreadable; rebuild with: ${buildCommand(version, variant)}`, { cause });
+    throw new OracleUnavailableError(`${infoPath} is unreadable`, fix, { cause });
   }
   if (info.kernelVersion !== version || info.variant !== variant) {
-    throw new KernelOracleUnavailableError(`${infoPath} describes kernel ${info.kernelVersion} ${info.variant}, not ${version} ${variant}`);
+    throw new OracleUnavailableError(`${infoPath} describes kernel ${info.kernelVersion} ${info.variant}, not ${version} ${variant}`, fix);
   }
   return { version, variant, target: variant, dir, binary, info };
 }
@@ -109,24 +85,57 @@ export function listKernelOracles(cache = cacheDir()): KernelOracleBuild[] {
       try {
         out.push(findKernelOracle(v, a, cache));
       } catch (e) {
-        if (!isKernelOracleUnavailableError(e)) throw e;
+        if (!isOracleUnavailableError(e)) throw e;
       }
     }
   }
   return out;
 }
 
-export interface OpenKernelOracleOptions {
-  timeoutMs?: number;
+export type OpenKernelOracleOptions = BatchOptions;
+
+/**
+ * A live kernel oracle: one harness process (started with the first request) behind the
+ * project's BatchOracle, requests pipelined. WARN_ON reports come back as `diagnostics`.
+ */
+export class KernelOracle {
+  readonly loader = 'kernel' as const;
+  private readonly batch: BatchOracle;
+
+  constructor(readonly build: KernelOracleBuild, opts: OpenKernelOracleOptions = {}) {
+    this.batch = new BatchOracle(
+      { file: build.binary, args: ['--mark-stderr'], label: `kernel-${build.version}/${build.variant}` },
+      { timeoutMs: 10_000, markStderr: true, ...opts },
+    );
+  }
+
+  /** The identity validate uses: { loader, version, target }. */
+  get oracle(): { loader: 'kernel'; version: string; target: Arch } {
+    return { loader: 'kernel', version: this.build.version, target: this.build.target };
+  }
+
+  get stats(): BatchStats {
+    return this.batch.stats;
+  }
+
+  run(req: LoadRequest): Promise<OracleResponse> {
+    return this.batch.run(req);
+  }
+
+  runMany(reqs: readonly LoadRequest[]): Promise<OracleResponse[]> {
+    return this.batch.runMany(reqs);
+  }
+
+  close(): Promise<void> {
+    return this.batch.close();
+  }
+
+  kill(): void {
+    this.batch.kill();
+  }
 }
 
-/** A live kernel oracle: one harness process, requests pipelined through it. */
-export function openKernelOracle(build: KernelOracleBuild, opts: OpenKernelOracleOptions = {}): LiveOracle & { build: KernelOracleBuild } {
-  const runner = new InterimBatchRunner(build.binary, [], { timeoutMs: opts.timeoutMs });
-  return {
-    oracle: { loader: 'kernel', version: build.version, target: build.target },
-    build,
-    runMany: (reqs: LoadRequest[]): Promise<RefOutcome[]> => runner.runMany(reqs),
-    close: () => runner.close(),
-  };
+/** Open a kernel oracle build (see findKernelOracle / listKernelOracles). */
+export function openKernelOracle(build: KernelOracleBuild, opts: OpenKernelOracleOptions = {}): KernelOracle {
+  return new KernelOracle(build, opts);
 }
