@@ -70,6 +70,8 @@ export interface LoadedImage {
 export type RejectionCode =
   | 'elf-format' // the file is not a well-formed ELF in a way the loader checks
   | 'not-relocatable'
+  | 'not-pie' // the PIE loader was given something other than an ET_DYN with a PT_DYNAMIC
+  | 'textrel-undeclared' // a dynamic relocation writes a non-writable segment without DT_TEXTREL/DF_TEXTREL
   | 'wrong-machine'
   | 'no-section-headers'
   | 'bad-section-index'
@@ -97,6 +99,8 @@ export interface Where {
   relIndex?: number;
   relocation?: string;
   symbol?: string;
+  /** out-of-bounds: the access the C code would make, and the size of the buffer it falls outside. */
+  access?: { buf: 'file' | 'image'; offset: bigint; length: bigint; size: bigint };
 }
 
 export type Outcome =

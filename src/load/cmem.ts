@@ -47,7 +47,7 @@ export class CMem {
       throw new LoadError(
         'out-of-bounds',
         `C loader would access ${what} at ${p.buf} buffer offset ${p.off} (+${l}), outside its ${size} bytes (undefined behaviour)`,
-        where,
+        { ...where, access: { buf: p.buf, offset: p.off, length: l, size } },
       );
     }
     return Number(p.off);

@@ -330,6 +330,17 @@ describe.each(VERSIONS.map((v) => [v]))('symbol writes and allocation failures, 
     for (const name of ['lvar', 'wvar', 'nosuch', 'absv']) rejectedWith(set(name, 8), 'symbol-not-found', '');
   });
 
+  it('no bounds check on the write: inside the last page it is absorbed, past it out-of-bounds (access named)', () => {
+    const spec = std([], {}, [
+      { name: 'tail', section: '.data', value: 0x100n, type: STT_OBJECT, size: 4n },
+      { name: 'far', section: '.data', value: 0x10000n, type: STT_OBJECT, size: 4n },
+    ]);
+    const img = okImage(loadObject(spec, kernel(v, { symbols: [{ name: 'tail', bytes: bytesOf(1, 2, 3, 4) }] })));
+    expect(img.bytes.length).toBe(0x40); // written at 0x120, past bufsz: not in the image
+    const o = loadObject(spec, kernel(v, { symbols: [{ name: 'far', bytes: bytesOf(1, 2, 3, 4) }] }));
+    expect(o.kind === 'rejected' && o.code === 'out-of-bounds' && o.where?.access).toEqual({ buf: 'image', offset: 0x10020n, length: 4n, size: 0x1000n });
+  });
+
   it('nothing to copy (bss only): vzalloc(0) is NULL → -ENOMEM', () => {
     const spec = std();
     spec.sections = [spec.sections[2]!];
