@@ -157,6 +157,7 @@ function countDiffering(a: Uint8Array, b: Uint8Array): number {
 /** Maximal runs of differing bytes (the shorter buffer's tail counts as differing). */
 export function diffRanges(a: Uint8Array, b: Uint8Array, gap = 0): ByteRange[] {
   const out: ByteRange[] = [];
+  if (a.length === b.length && Buffer.compare(a, b) === 0) return out;
   const n = Math.max(a.length, b.length);
   let i = 0;
   while (i < n) {

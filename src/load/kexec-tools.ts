@@ -34,6 +34,13 @@ export interface KtElf {
   mem: CMem;
   arch: ArchModule;
   profile: Profile;
+  /**
+   * toc_section() result. The C code rescans by name on every TOC relocation; the answer can only
+   * change if a relocation writes into the file buffer (where .shstrtab lives), which clears it.
+   */
+  tocCache?: { sec: KtSection | undefined };
+  /** Symbol names by string-table pointer, for the relocation log. */
+  nameCache: Map<string, string>;
 }
 
 function parseFail(code: 'elf-format' | 'not-relocatable' | 'wrong-machine' | 'no-section-headers', detail: string): never {
@@ -110,7 +117,7 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
   }
   const kt: KtElf = {
     elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
-    shdrs, mem, arch: profile.target === 'x86_64' ? x86_64 : ppc64, profile,
+    shdrs, mem, arch: profile.target === 'x86_64' ? x86_64 : ppc64, profile, nameCache: new Map(),
   };
   buildMemNotes(kt);
   if (elf.header.type !== ET_REL) parseFail('not-relocatable', `e_type ${elf.header.type}`);
@@ -188,6 +195,13 @@ function shdrAt(kt: KtElf, i: number, what: string, where: Where = {}): KtSectio
 
 /** toc_section(): the first section named ".toc" with a non-zero size. */
 export function tocSection(kt: KtElf): KtSection | undefined {
+  if (kt.tocCache) return kt.tocCache.sec;
+  const sec = scanTocSection(kt);
+  kt.tocCache = { sec };
+  return sec;
+}
+
+function scanTocSection(kt: KtElf): KtSection | undefined {
   const strtab = shdrAt(kt, kt.shstrndx, 'e_shstrndx');
   for (const s of kt.shdrs) {
     if (s.size && kt.mem.streq({ buf: strtab.data.buf, off: strtab.data.off + BigInt(s.name) }, '.toc', 'a section name')) return s;
@@ -379,7 +393,13 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
       const address = u64(section.addr + rOffset);
       const sym = readSym(kt, symtab, rSym, where);
       const symName = (): string => {
-        if (sym.name) return mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) }) ?? `<name@${sym.name}>`;
+        if (sym.name) {
+          const p = { buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) };
+          const key = `${p.buf}:${p.off}`;
+          let n = kt.nameCache.get(key);
+          if (n === undefined) kt.nameCache.set(key, (n = mem.cstring(p) ?? `<name@${sym.name}>`));
+          return n;
+        }
         const shstr = kt.shdrs[kt.shstrndx];
         const sec = kt.shdrs[sym.shndx];
         if (!shstr || !sec) return '<?>';
@@ -429,6 +449,11 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
       };
       const v = spec.compute(input);
       spec.write(st.view, st.off, v);
+      if (location.buf === 'file') {
+        // A write into the file copy can change names or tables the C code rereads.
+        kt.tocCache = undefined;
+        kt.nameCache.clear();
+      }
       if (opts.log !== false) {
         const bytes = mem.bytesOf(location.buf).slice(st.off, st.off + spec.width);
         log.push(entry(ri, k, rs.info, rOffset, address, rType, spec.name, symName(), rSym, rAddend, value, location.buf === 'image' ? st.off : -1, spec.width, bytes));
