@@ -8,10 +8,10 @@
  * then applies the symbol writes with kexec_purgatory_get_set_symbol(..., false), and reports
  * kbuf->mem, kbuf->memsz, image->start, the purgatory buffer and every section's sh_addr.
  *
- * Memory model (NOTES.md, "Memory"): the input ELF ends 8-byte aligned right before a
- * PROT_NONE page, so reads past it fault; vzalloc is page-granular with a guard page after it,
- * as the kernel's vmalloc is, so writes past the last page fault and writes past the buffer
- * inside its last page are silently absorbed, as in the kernel. A fault kills the process; the
+ * Memory model (NOTES.md, "Memory"): the input ELF ends 8-byte aligned right before 1 GiB of
+ * PROT_NONE address space (and starts 1 GiB after another), so reads outside it fault; vzalloc is
+ * page-granular and guarded the same way, so writes past its last page fault and writes past the
+ * buffer inside its last page are silently absorbed, as in the kernel. A fault kills the process; the
  * TS runner reports it as `crashed` and restarts us.
  */
 #define _GNU_SOURCE
@@ -89,8 +89,11 @@ static size_t page_size(void)
 	return ps;
 }
 
-/* An anonymous mapping of `size` usable bytes followed by a PROT_NONE guard page. The region
- * starts `lead` bytes into the mapping; its header records what to unmap. */
+/* Usable bytes surrounded by reserved PROT_NONE address space, GUARD_BYTES on each side: any
+ * access up to 1 GiB before or after the block faults instead of reading or corrupting whatever
+ * else is mapped there (the other blocks are mapped nearby). Reserving costs no memory. */
+#define GUARD_BYTES (1UL << 30)
+
 struct region {
 	void *map;
 	size_t map_len;
@@ -102,20 +105,21 @@ static void *map_guarded(size_t size, size_t align_end, struct region *r)
 	size_t body = (size + ps - 1) / ps * ps;
 	if (body == 0)
 		body = ps;
-	size_t len = body + ps;
-	char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t len = GUARD_BYTES + body + GUARD_BYTES;
+	char *m = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
-	if (mprotect(m + body, ps, PROT_NONE) != 0) {
+	char *start = m + GUARD_BYTES;
+	if (mprotect(start, body, PROT_READ | PROT_WRITE) != 0) {
 		munmap(m, len);
 		return NULL;
 	}
 	r->map = m;
 	r->map_len = len;
 	if (!align_end)
-		return m;
+		return start;
 	size_t rounded = (size + align_end - 1) / align_end * align_end;
-	return m + body - rounded;
+	return start + body - rounded;
 }
 
 /* vmalloc'd blocks: looked up by address for vfree. A handful live at once. */
