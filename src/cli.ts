@@ -14,6 +14,7 @@ import { validate, DEFAULT_CORPUS, type ValidateReport } from './validate/valida
 import { planSources, type LiveOpener } from './validate/sources.ts';
 import { formatJson, formatJunit, formatMarkdown, formatText } from './validate/report.ts';
 import { openLiveOracles } from './validate/live.ts';
+import { crossMatrix, formatMatrix } from './validate/matrix.ts';
 
 export const EXIT = { ok: 0, rejected: 1, differ: 1, usage: 2, unavailable: 2, internal: 3 } as const;
 
@@ -167,6 +168,20 @@ function build(io: Io, setCode: (c: number) => void): Command {
         io.err(`purgatory-oracle: required oracle(s) unavailable: ${report.missing.join(', ')} (build them with: purgatory-oracle oracle build, or pass --allow-missing)\n`);
         setCode(EXIT.unavailable);
       } else setCode(EXIT.ok);
+    });
+
+  program
+    .command('matrix')
+    .description('where the reference implementations disagree with each other (kexec-tools versions, kernel), over the corpus')
+    .argument('[corpus]', 'corpus directory (default: the bundled corpus)')
+    .option('--stored-only', 'use stored references only')
+    .option('--only <ids>', 'comma-separated corpus entry ids')
+    .option('--json', 'JSON output')
+    .action(async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; json?: boolean }) => {
+      const corpusDir = corpus ?? DEFAULT_CORPUS;
+      const plan = await planSources(corpusDir, liveOpener, { requireLive: false, storedOnly: o.storedOnly, only: o.only ? new Set(o.only.split(',')) : undefined });
+      const rows = await crossMatrix(plan.sources);
+      io.out(o.json ? JSON.stringify(rows, null, 2) + '\n' : formatMatrix(rows));
     });
 
   return program;
