@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Writable } from 'node:stream';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { LoadRequest } from '../types.ts';
-import { encodeEnd, encodeRequest, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
+import { encodeEnd, encodeRequestParts, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
 
 /** What a live oracle reported for one request. Structurally a RefOutcome (src/compare). */
 export type OracleResponse =
@@ -75,7 +75,9 @@ const STDERR_TAIL = 16 * 1024;
 interface Job {
   id: number;
   req: LoadRequest;
-  bytes?: Uint8Array;
+  /** The encoded record, in parts (the ELF is not copied); kept until answered, for resending. */
+  parts?: Uint8Array[];
+  size?: number;
   resolve: (r: OracleResponse) => void;
   reject: (e: unknown) => void;
   /** A response arrived; with markStderr we still wait for its @@po-end line. */
@@ -100,7 +102,9 @@ export class BatchOracle {
   private proc?: Proc;
   private procGen = 0;
   private reader = new ResponseReader();
+  /** Jobs not yet written: queue[qHead..] (a head index instead of O(n) shift). */
   private queue: Job[] = [];
+  private qHead = 0;
   private inflight: Job[] = [];
   private inflightBytes = 0;
   private waitingDrain = false;
@@ -146,7 +150,7 @@ export class BatchOracle {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closing = true;
-    if (this.queue.length || this.inflight.length) await new Promise<void>((r) => this.idleWaiters.push(r));
+    if (this.queued() || this.inflight.length) await new Promise<void>((r) => this.idleWaiters.push(r));
     this.closed = true;
     this.clearTimer();
     const proc = this.proc;
@@ -223,21 +227,24 @@ export class BatchOracle {
 
   private pump(): void {
     if (this.fatal) return;
-    while (this.queue.length && this.inflight.length < this.maxInFlight && (this.inflight.length === 0 || this.inflightBytes < this.maxInFlightBytes) && !this.waitingDrain) {
+    while (this.queued() && this.inflight.length < this.maxInFlight && (this.inflight.length === 0 || this.inflightBytes < this.maxInFlightBytes) && !this.waitingDrain) {
       const proc = this.proc ?? this.start();
-      const job = this.queue.shift()!;
-      if (!job.bytes) {
+      const job = this.dequeue();
+      if (!job.parts) {
         try {
-          job.bytes = encodeRequest(job.id, job.req);
+          job.parts = encodeRequestParts(job.id, job.req);
+          job.size = job.parts.reduce((n, p) => n + p.length, 0);
         } catch (e) {
           job.reject(e);
           continue;
         }
       }
       this.inflight.push(job);
-      this.inflightBytes += job.bytes.length;
+      this.inflightBytes += job.size!;
       if (this.inflight.length === 1) this.armTimer();
-      const ok = (proc.stdin as Writable).write(job.bytes);
+      const stdin = proc.stdin as Writable;
+      let ok = true;
+      for (const p of job.parts) ok = stdin.write(p);
       if (!ok) {
         this.waitingDrain = true;
         const gen = this.procGen;
@@ -279,11 +286,11 @@ export class BatchOracle {
       if (this.markStderr && !job.stderrDone) {
         // keep it at the head until its @@po-end line arrives; count it as answered for the timer
         this.inflight.shift();
-        this.inflightBytes -= job.bytes!.length;
+        this.inflightBytes -= job.size!;
         this.awaitingStderr.push(job);
       } else {
         this.inflight.shift();
-        this.inflightBytes -= job.bytes!.length;
+        this.inflightBytes -= job.size!;
         this.finish(job, job.answer);
       }
       this.armTimer();
@@ -349,7 +356,7 @@ export class BatchOracle {
     if (!head) {
       // exited between requests: nothing was lost; restart lazily
       if (exitCode !== 0 || signal) this.stderrNote(`exited between requests (${signal ?? `exit ${exitCode}`})`);
-      this.queue.unshift(...rest);
+      this.requeue(rest);
       this.pump();
       return;
     }
@@ -369,7 +376,7 @@ export class BatchOracle {
     }
     // the rest were written to a process that never read them: send them again
     for (const j of rest) j.diag = undefined;
-    this.queue.unshift(...rest);
+    this.requeue(rest);
     this.pump();
   }
 
@@ -422,17 +429,41 @@ export class BatchOracle {
   }
 
   private failAll(e: unknown): void {
-    const jobs = [...this.awaitingStderr, ...this.inflight, ...this.queue];
+    const jobs = [...this.awaitingStderr, ...this.inflight, ...this.queue.slice(this.qHead)];
     this.awaitingStderr = [];
     this.inflight = [];
     this.queue = [];
+    this.qHead = 0;
     this.inflightBytes = 0;
     for (const j of jobs) j.reject(e);
     this.maybeIdle();
   }
 
+  private queued(): number {
+    return this.queue.length - this.qHead;
+  }
+
+  private dequeue(): Job {
+    const job = this.queue[this.qHead++]!;
+    if (this.qHead === this.queue.length) {
+      this.queue = [];
+      this.qHead = 0;
+    } else if (this.qHead >= 4096 && this.qHead * 2 >= this.queue.length) {
+      this.queue = this.queue.slice(this.qHead);
+      this.qHead = 0;
+    }
+    return job;
+  }
+
+  /** Put written-but-unanswered jobs back at the front, in order. */
+  private requeue(jobs: Job[]): void {
+    if (!jobs.length) return;
+    this.queue = [...jobs, ...this.queue.slice(this.qHead)];
+    this.qHead = 0;
+  }
+
   private maybeIdle(): void {
-    if (this.queue.length || this.inflight.length || this.awaitingStderr.length) return;
+    if (this.queued() || this.inflight.length || this.awaitingStderr.length) return;
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();

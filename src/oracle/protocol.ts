@@ -43,39 +43,62 @@ export class ProtocolError extends PurgatoryOracleError {
 }
 
 const utf8 = new TextEncoder();
+
+/** Uninitialised bytes (every byte is then written): Node's Buffer.allocUnsafe, as a plain view. */
+function allocBytes(n: number): Uint8Array {
+  const b = Buffer.allocUnsafe(n);
+  return new Uint8Array(b.buffer, b.byteOffset, n);
+}
 const utf8d = new TextDecoder('utf-8', { fatal: false });
 
-/** Encode one request record, header included. */
-export function encodeRequest(id: number, req: LoadRequest, flags = 0): Uint8Array {
+/**
+ * Encode one request record as parts to be written back to back: the header and fixed fields,
+ * the ELF itself (not copied), and the symbol writes. Their concatenation is the record.
+ */
+export function encodeRequestParts(id: number, req: LoadRequest, flags = 0): Uint8Array[] {
   if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) throw new ProtocolError(`request id ${id} is not a u32`);
   if (req.base < 0n || req.base > 0xffff_ffff_ffff_ffffn) throw new ProtocolError(`base ${req.base} is not a u64`);
   if (!Number.isInteger(req.fill) || req.fill < 0 || req.fill > 255) throw new ProtocolError(`fill ${req.fill} is not a byte`);
   const names = req.symbols.map((s) => utf8.encode(s.name));
-  let body = REQUEST_FIXED + req.elf.length;
-  for (let i = 0; i < names.length; i++) body += 8 + names[i]!.length + req.symbols[i]!.bytes.length;
+  let symLen = 0;
+  for (let i = 0; i < names.length; i++) symLen += 8 + names[i]!.length + req.symbols[i]!.bytes.length;
+  const body = REQUEST_FIXED + req.elf.length + symLen;
   if (body > MAX_RECORD) throw new ProtocolError(`request of ${body} bytes exceeds the protocol's u32 length`);
-  const out = new Uint8Array(8 + body);
-  const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  const head = new Uint8Array(36);
+  const v = new DataView(head.buffer);
   v.setUint32(0, REQUEST_MAGIC, true);
   v.setUint32(4, body, true);
   v.setUint32(8, id, true);
   v.setUint32(12, flags >>> 0, true);
   v.setBigUint64(16, req.base, true);
-  out[24] = req.fill;
-  // 25..27: pad, zero
+  head[24] = req.fill; // 25..27: pad, zero
   v.setUint32(28, req.symbols.length, true);
   v.setUint32(32, req.elf.length, true);
-  out.set(req.elf, 36);
-  let o = 36 + req.elf.length;
+  if (symLen === 0) return [head, req.elf];
+  const syms = new Uint8Array(symLen);
+  const sv = new DataView(syms.buffer);
+  let o = 0;
   for (let i = 0; i < names.length; i++) {
     const name = names[i]!;
     const data = req.symbols[i]!.bytes;
-    v.setUint32(o, name.length, true);
-    out.set(name, o + 4);
+    sv.setUint32(o, name.length, true);
+    syms.set(name, o + 4);
     o += 4 + name.length;
-    v.setUint32(o, data.length, true);
-    out.set(data, o + 4);
+    sv.setUint32(o, data.length, true);
+    syms.set(data, o + 4);
     o += 4 + data.length;
+  }
+  return [head, req.elf, syms];
+}
+
+/** Encode one request record, header included, as one array. */
+export function encodeRequest(id: number, req: LoadRequest, flags = 0): Uint8Array {
+  const parts = encodeRequestParts(id, req, flags);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
   }
   return out;
 }
@@ -187,8 +210,8 @@ export function decodeResponseBody(body: Uint8Array): WireResponse {
   o += 4;
   need(o + imageLen, 'the image', o);
   if (o + imageLen !== body.length) throw new ProtocolError(`${body.length - o - imageLen} trailing bytes after the image`, o + imageLen);
-  // copy: the body may be a view of a larger reassembly buffer that is reused
-  const image = body.slice(o, o + imageLen);
+  // a view, not a copy: ResponseReader never reuses the memory it hands out
+  const image = body.subarray(o, o + imageLen);
   return { id, status: 0, relAddr, relSize, entry, hostBuf, shAddr, image };
 }
 
@@ -258,7 +281,7 @@ export class ResponseReader {
       }
       return out;
     }
-    const out = discard ? new Uint8Array(0) : new Uint8Array(n);
+    const out = discard ? new Uint8Array(0) : allocBytes(n);
     let o = 0;
     while (o < n) {
       const c = this.chunks[0]!;
