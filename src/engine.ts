@@ -4,6 +4,7 @@ import { isLoadError, isPurgatoryOracleError } from './errors.ts';
 import { ElfFile } from './elf/reader.ts';
 import { loadKexecTools } from './load/kexec-tools.ts';
 import { loadKernel } from './load/kernel.ts';
+import { loadPie } from './load/pie.ts';
 import { defaultTarget, makeProfile, type Profile } from './load/profile.ts';
 import type { Arch, LoadRequest, Outcome } from './types.ts';
 
@@ -44,6 +45,10 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
   try {
     if (profile.loader === 'kernel') {
       const { image } = loadKernel(req.elf, req.base, profile, { log: opts.log, symbols: req.symbols });
+      return { kind: 'ok', image };
+    }
+    if (profile.loader === 'pie') {
+      const { image } = loadPie(req.elf, req.base, profile, { fill: req.fill, log: opts.log, symbols: req.symbols });
       return { kind: 'ok', image };
     }
     const { image } = loadKexecTools(req.elf, req.base, profile, {

@@ -43,6 +43,11 @@ export const STT_SECTION = 3;
 export const PT_LOAD = 1;
 export const PT_DYNAMIC = 2;
 export const PT_NOTE = 4;
+export const PT_PHDR = 6;
+
+export const PF_X = 1;
+export const PF_W = 2;
+export const PF_R = 4;
 
 export const DT_NULL = 0n;
 export const DT_STRTAB = 5n;
@@ -57,6 +62,17 @@ export const DT_RELENT = 19n;
 export const DT_TEXTREL = 22n;
 export const DT_FLAGS = 30n;
 export const DT_RELACOUNT = 0x6ffffff9n;
+export const DT_NEEDED = 1n;
+export const DT_PLTRELSZ = 2n;
+export const DT_HASH = 4n;
+export const DT_STRSZ = 10n;
+export const DT_PLTREL = 20n;
+export const DT_JMPREL = 23n;
+export const DT_RELR = 36n;
+export const DT_GNU_HASH = 0x6ffffef5n;
+export const DT_FLAGS_1 = 0x6ffffffbn;
+/** DT_FLAGS bit: relocations may write to a non-writable segment. */
+export const DF_TEXTREL = 0x4n;
 
 /** Entry sizes per class: [ELF32, ELF64]. */
 export const SIZES = {

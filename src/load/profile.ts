@@ -4,7 +4,7 @@ import type { Semantics } from '../arch/types.ts';
 import { UsageError } from '../errors.ts';
 import type { Arch, Endian } from '../types.ts';
 
-export type LoaderKind = 'kexec-tools' | 'kernel' | 'abi';
+export type LoaderKind = 'kexec-tools' | 'kernel' | 'abi' | 'pie';
 
 /**
  * How the entry point is found (oracle/kernel/NOTES.md, "Entry point"):
@@ -81,6 +81,7 @@ export const PROFILE_IDS = [
   ...KEXEC_TOOLS_VERSIONS.map((v) => `kexec-tools-${v}`),
   'abi',
   ...KERNEL_VERSIONS.map((v) => `kernel-${v}`),
+  'pie',
 ] as const;
 
 function cmpVersion(a: string, b: string): number {
@@ -105,6 +106,8 @@ export function makeProfile(id: string, target: Arch): Profile {
 
 function buildProfile(id: string, target: Arch): Profile {
   const pageSize = 4096n;
+  // A PIE loaded from its program headers (src/load/pie.ts): ABI relocation semantics, no layout quirks.
+  if (id === 'pie') return { id, loader: 'pie', target, storeEndian: storeEndianOf(target), alignZeroAsOne: true, acceptX32: false, pageSize, entryRule: 'first-exec', sem: abiSemantics() };
   if (id === 'abi') {
     return {
       id, loader: 'abi', target, storeEndian: storeEndianOf(target), alignZeroAsOne: true, acceptX32: true,
