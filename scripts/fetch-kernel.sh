@@ -213,6 +213,7 @@ fetch_debian() { # VERSION
     [[ "$(node -p 'require(process.argv[1]).packageVersion' "$out/source.json")" == "$pkgver" ]]; then
     log "$ver: cache already holds linux $pkgver"
     rm -rf "$dl"
+    rmdir "$CACHE/kernel/dl" 2>/dev/null || true
     return 0
   fi
   log "$ver: extracting ${#REQUIRED[@]}+${#OPTIONAL[@]} files"
@@ -228,6 +229,7 @@ fetch_debian() { # VERSION
     fetchedAt="$(date -u +%FT%TZ)" >"$out.tmp/source.json"
   rm -rf "$out" && mv "$out.tmp" "$out"
   rm -rf "$dl"
+  rmdir "$CACHE/kernel/dl" 2>/dev/null || true
   log "$ver: linux $pkgver ready in $out (dsc sha256 $sha; ${#PATCHES_APPLIED[@]} Debian patch(es) touch our files)"
 }
 
