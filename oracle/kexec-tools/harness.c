@@ -9,6 +9,7 @@
  *
  * All framing integers are little-endian, encoded bytewise (the oracle also runs big-endian).
  * Exit: 0 on PEND or EOF at a record boundary, 3 on a malformed stream.
+ * Supports the optional FLAG_SAME_ELF extension (PROTOCOL.md), announced in --info "features".
  */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
@@ -35,6 +36,12 @@
 #define MAGIC_REQ 0x51524f50u  /* "PORQ" */
 #define MAGIC_END 0x444e4550u  /* "PEND" */
 #define MAGIC_RSP 0x53524f50u  /* "PORS" */
+#define FLAG_SAME_ELF 0x1u     /* optional extension: reuse the previous request's ELF */
+
+/* The ELF of the last request that carried one (for FLAG_SAME_ELF). */
+static uint8_t *last_elf;
+static uint32_t last_elf_len;
+static int have_last_elf;
 
 #if PO_SANITIZE
 /* ASan: report huge allocations as NULL (kexec-tools then dies "Cannot malloc"), abort on a
@@ -224,7 +231,7 @@ static void on_ok(void *vctx, const struct po_loaded *res)
 
 static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 {
-	uint32_t id, nsyms, elf_len, i;
+	uint32_t id, flags, nsyms, elf_len, i;
 	uint64_t base;
 	uint8_t fill;
 	const uint8_t *p, *end = rec + len, *elf;
@@ -238,7 +245,9 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	if (len < 28)
 		fatal("request of %u bytes is shorter than its fixed part", len);
 	id = get_u32(rec);
-	/* flags = get_u32(rec + 4): reserved */
+	flags = get_u32(rec + 4);
+	if (flags & ~FLAG_SAME_ELF)
+		fatal("request %u: unknown flags 0x%x", id, flags);
 	base = get_u64(rec + 8);
 	fill = rec[16];
 	nsyms = get_u32(rec + 20);
@@ -248,6 +257,23 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 		fatal("request %u: elf_len %u exceeds the record", id, elf_len);
 	elf = p;
 	p += elf_len;
+	if (flags & FLAG_SAME_ELF) {
+		if (elf_len != 0)
+			fatal("request %u: FLAG_SAME_ELF with elf_len %u", id, elf_len);
+		if (!have_last_elf)
+			fatal("request %u: FLAG_SAME_ELF but no earlier request carried an ELF", id);
+		elf = last_elf;
+		elf_len = last_elf_len;
+	} else {
+		uint8_t *copy = realloc(last_elf, elf_len ? elf_len : 1);
+		if (!copy)
+			fatal("out of memory keeping a %u-byte ELF", elf_len);
+		memcpy(copy, elf, elf_len);
+		last_elf = copy;
+		last_elf_len = elf_len;
+		have_last_elf = 1;
+		elf = last_elf;
+	}
 
 	if (nsyms > (size_t)(end - p) / 8)
 		fatal("request %u: %u symbol writes cannot fit the record", id, nsyms);
@@ -330,7 +356,7 @@ static void print_info(void)
 {
 	printf("{\"oracle\":\"kexec-tools\",\"protocol\":1,\"kexec_tools\":\"%s\",\"target\":\"%s\","
 	       "\"pagesize\":%lu,\"big_endian\":%s,\"call_elf\":%d,\"sanitize\":%s,"
-	       "\"long_bits\":%d}\n",
+	       "\"long_bits\":%d,\"features\":[\"same-elf\"]}\n",
 		PO_KEXEC_TOOLS_VERSION, PO_TARGET, po_pagesize(),
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 		"true",

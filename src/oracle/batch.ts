@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Writable } from 'node:stream';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { LoadRequest } from '../types.ts';
-import { encodeEnd, encodeRequestParts, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
+import { encodeEnd, encodeRequestParts, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
 
 /** What a live oracle reported for one request. Structurally a RefOutcome (src/compare). */
 export type OracleResponse =
@@ -52,6 +52,11 @@ export interface BatchOptions {
    * start-up is tens of milliseconds, more on a loaded machine). Default 10 s.
    */
   startupMs?: number;
+  /**
+   * Use the optional FLAG_SAME_ELF extension: a request whose ELF equals the previous one written
+   * to the same process is sent without it. Only for oracles that support it (kexec-tools).
+   */
+  sameElf?: boolean;
 }
 
 export interface BatchStats {
@@ -67,6 +72,11 @@ export interface BatchStats {
 /** The oracle process could not be started, or the runner hit an internal error. */
 export class OracleProcessError extends PurgatoryOracleError {}
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
 /** The process ended with a status that means "no such request was processed" (not a crash). */
 const EXIT_PROTOCOL = 3;
 const EXIT_RESOURCE_LIMIT = 77;
@@ -75,8 +85,7 @@ const STDERR_TAIL = 16 * 1024;
 interface Job {
   id: number;
   req: LoadRequest;
-  /** The encoded record, in parts (the ELF is not copied); kept until answered, for resending. */
-  parts?: Uint8Array[];
+  /** Bytes of the encoded record as last written (re-encoded when resent to a new process). */
   size?: number;
   resolve: (r: OracleResponse) => void;
   reject: (e: unknown) => void;
@@ -96,6 +105,9 @@ export class BatchOracle {
   private readonly maxInFlightBytes: number;
   private readonly markStderr: boolean;
   private readonly startupMs: number;
+  private readonly sameElf: boolean;
+  /** The ELF of the last request written to the current process. */
+  private lastElf?: Uint8Array;
   /** No response yet from the current process: the head's timer includes start-up. */
   private fresh = true;
 
@@ -126,9 +138,13 @@ export class BatchOracle {
     this.maxInFlightBytes = Math.max(1, opts.maxInFlightBytes ?? 16 * 1024 * 1024);
     this.markStderr = opts.markStderr ?? false;
     this.startupMs = Math.max(0, opts.startupMs ?? 10_000);
+    this.sameElf = opts.sameElf ?? false;
   }
 
-  /** Run one request. Responses of concurrent calls come back in request order. */
+  /**
+   * Run one request. Responses of concurrent calls come back in request order. The request's
+   * buffers are written without copying: do not modify them until the promise settles.
+   */
   run(req: LoadRequest): Promise<OracleResponse> {
     if (this.closing || this.closed) return Promise.reject(new OracleProcessError(`${this.command.label}: oracle is closed`));
     if (this.fatal) return Promise.reject(this.fatal);
@@ -189,6 +205,7 @@ export class BatchOracle {
     this.stderrJob = undefined;
     this.waitingDrain = false;
     this.fresh = true;
+    this.lastElf = undefined;
     this.stats.starts++;
     const proc = execa(this.command.file, this.command.args, {
       stdin: 'pipe',
@@ -230,21 +247,23 @@ export class BatchOracle {
     while (this.queued() && this.inflight.length < this.maxInFlight && (this.inflight.length === 0 || this.inflightBytes < this.maxInFlightBytes) && !this.waitingDrain) {
       const proc = this.proc ?? this.start();
       const job = this.dequeue();
-      if (!job.parts) {
-        try {
-          job.parts = encodeRequestParts(job.id, job.req);
-          job.size = job.parts.reduce((n, p) => n + p.length, 0);
-        } catch (e) {
-          job.reject(e);
-          continue;
-        }
+      let parts: Uint8Array[];
+      try {
+        const same = this.sameElf && this.lastElf !== undefined && sameBytes(this.lastElf, job.req.elf);
+        parts = encodeRequestParts(job.id, job.req, same ? FLAG_SAME_ELF : 0);
+        // a copy: the caller may reuse its buffer for the next request
+        if (!same && this.sameElf) this.lastElf = job.req.elf.slice();
+      } catch (e) {
+        job.reject(e);
+        continue;
       }
+      job.size = parts.reduce((n, p) => n + p.length, 0);
       this.inflight.push(job);
       this.inflightBytes += job.size!;
       if (this.inflight.length === 1) this.armTimer();
       const stdin = proc.stdin as Writable;
       let ok = true;
-      for (const p of job.parts) ok = stdin.write(p);
+      for (const p of parts) ok = stdin.write(p);
       if (!ok) {
         this.waitingDrain = true;
         const gen = this.procGen;

@@ -32,6 +32,11 @@ export interface KexecToolsOpenOptions extends BatchOptions {
 const DEFAULT_TIMEOUT_NATIVE_MS = 10_000;
 const DEFAULT_TIMEOUT_EMULATED_MS = 30_000;
 
+function supportsSameElf(build: OracleBuild): boolean {
+  const info = (build.build as { info?: { features?: unknown } }).info;
+  return Array.isArray(info?.features) && info.features.includes('same-elf');
+}
+
 function onPath(cmd: string): boolean {
   if (cmd.includes('/')) return existsSync(cmd);
   for (const d of (process.env.PATH ?? '').split(delimiter)) if (d && existsSync(join(d, cmd))) return true;
@@ -93,6 +98,8 @@ export class KexecToolsOracle {
       maxInFlight: opts.maxInFlight,
       maxInFlightBytes: opts.maxInFlightBytes,
       markStderr: opts.markStderr ?? build.sanitize,
+      startupMs: opts.startupMs,
+      sameElf: opts.sameElf ?? supportsSameElf(build),
     });
     return new KexecToolsOracle(build, batch);
   }

@@ -8,6 +8,11 @@ export const END_MAGIC = 0x444e4550; // "PEND"
 export const RESPONSE_MAGIC = 0x53524f50; // "PORS"
 /** Bytes of a request body before the ELF: id, flags, base, fill, pad, nsyms, elf_len. */
 export const REQUEST_FIXED = 28;
+/**
+ * Request flag (optional extension, PROTOCOL.md): the ELF is the one of the previous request sent
+ * to this process; elf_len is 0. Only for oracles whose --info lists the "same-elf" feature.
+ */
+export const FLAG_SAME_ELF = 0x1;
 /** Largest record either side accepts (the length field is a u32). */
 export const MAX_RECORD = 0xffff_ffff;
 
@@ -56,13 +61,15 @@ const utf8d = new TextDecoder('utf-8', { fatal: false });
  * the ELF itself (not copied), and the symbol writes. Their concatenation is the record.
  */
 export function encodeRequestParts(id: number, req: LoadRequest, flags = 0): Uint8Array[] {
+  const sameElf = (flags & FLAG_SAME_ELF) !== 0;
+  const elfLen = sameElf ? 0 : req.elf.length;
   if (!Number.isInteger(id) || id < 0 || id > 0xffff_ffff) throw new ProtocolError(`request id ${id} is not a u32`);
   if (req.base < 0n || req.base > 0xffff_ffff_ffff_ffffn) throw new ProtocolError(`base ${req.base} is not a u64`);
   if (!Number.isInteger(req.fill) || req.fill < 0 || req.fill > 255) throw new ProtocolError(`fill ${req.fill} is not a byte`);
   const names = req.symbols.map((s) => utf8.encode(s.name));
   let symLen = 0;
   for (let i = 0; i < names.length; i++) symLen += 8 + names[i]!.length + req.symbols[i]!.bytes.length;
-  const body = REQUEST_FIXED + req.elf.length + symLen;
+  const body = REQUEST_FIXED + elfLen + symLen;
   if (body > MAX_RECORD) throw new ProtocolError(`request of ${body} bytes exceeds the protocol's u32 length`);
   const head = new Uint8Array(36);
   const v = new DataView(head.buffer);
@@ -73,8 +80,9 @@ export function encodeRequestParts(id: number, req: LoadRequest, flags = 0): Uin
   v.setBigUint64(16, req.base, true);
   head[24] = req.fill; // 25..27: pad, zero
   v.setUint32(28, req.symbols.length, true);
-  v.setUint32(32, req.elf.length, true);
-  if (symLen === 0) return [head, req.elf];
+  v.setUint32(32, elfLen, true);
+  const elfPart = sameElf ? [] : [req.elf];
+  if (symLen === 0) return [head, ...elfPart];
   const syms = new Uint8Array(symLen);
   const sv = new DataView(syms.buffer);
   let o = 0;
@@ -88,7 +96,7 @@ export function encodeRequestParts(id: number, req: LoadRequest, flags = 0): Uin
     syms.set(data, o + 4);
     o += 4 + data.length;
   }
-  return [head, req.elf, syms];
+  return [head, ...elfPart, syms];
 }
 
 /** Encode one request record, header included, as one array. */

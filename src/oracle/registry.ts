@@ -77,6 +77,8 @@ export interface KexecToolsBuildInfo {
     call_elf: number;
     sanitize: boolean;
     long_bits: number;
+    /** Optional protocol extensions the harness implements ("same-elf"). */
+    features?: string[];
   };
 }
 

@@ -71,6 +71,19 @@ describe('BatchOracle', () => {
     await o.close();
   });
 
+  it('sends a repeated ELF once with FLAG_SAME_ELF, and in full again after a restart', async () => {
+    const o = fake({ sameElf: true });
+    const c = enc.encode('C-elf');
+    const copy = c.slice();
+    const out = await o.runMany([req('O1'), { ...req('x'), elf: c }, { ...req('x'), elf: copy }, { ...req('x'), elf: c }]);
+    // the 3rd and 4th carry the same bytes as the 2nd (the 3rd as a different array)
+    expect(out.slice(1).map((r) => (r.kind === 'rejected' ? r.message : r.kind))).toEqual(['same-elf 0', 'same-elf 1', 'same-elf 2']);
+    const after = await o.runMany([req('S'), { ...req('x'), elf: c }]);
+    expect(after[0]!.kind).toBe('crashed');
+    expect(after[1]).toMatchObject({ kind: 'rejected', message: 'same-elf 0' }); // new process: full ELF
+    await o.close();
+  });
+
   it('reports an oracle that cannot start as an error, not as a crash', async () => {
     const o = new BatchOracle({ file: '/nonexistent/oracle', args: [], label: 'missing' });
     await expect(o.run(req('O'))).rejects.toThrow(/cannot start/);

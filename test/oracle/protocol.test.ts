@@ -2,7 +2,7 @@
 // incremental reassembly of responses split at every possible byte boundary.
 import { describe, expect, it } from 'vitest';
 import {
-  decodeRequest, decodeResponseBody, encodeEnd, encodeRequest, encodeResponse, END_MAGIC, ProtocolError,
+  decodeRequest, decodeResponseBody, encodeEnd, encodeRequest, encodeResponse, END_MAGIC, FLAG_SAME_ELF, ProtocolError,
   REQUEST_MAGIC, RESPONSE_MAGIC, ResponseReader, type WireResponse,
 } from '../../src/oracle/protocol.ts';
 import type { LoadRequest } from '../../src/types.ts';
@@ -50,6 +50,18 @@ describe('request encoding', () => {
     expect(d.req.fill).toBe(req.fill);
     expect([...d.req.elf]).toEqual([...req.elf]);
     expect(d.req.symbols.map((s) => [s.name, [...s.bytes]])).toEqual(req.symbols.map((s) => [s.name, [...s.bytes]]));
+  });
+
+  it('FLAG_SAME_ELF: flags bit 0, elf_len 0 and no ELF bytes', () => {
+    const b = encodeRequest(5, req, FLAG_SAME_ELF);
+    const v = new DataView(b.buffer);
+    expect(v.getUint32(12, true)).toBe(1);
+    expect(v.getUint32(32, true)).toBe(0);
+    expect(b.length - 8).toBe(28 + (4 + 13 + 4 + 32) + (4 + 2 + 4 + 0));
+    const d = decodeRequest(b);
+    expect(d.flags).toBe(FLAG_SAME_ELF);
+    expect(d.req.elf.length).toBe(0);
+    expect(d.req.symbols[0]!.name).toBe('sha256_digest');
   });
 
   it('rejects values that do not fit their fields', () => {
