@@ -9,6 +9,7 @@ import { describeAttribution } from '../compare/render.ts';
 import { oracleId, profileIdOf } from './references.ts';
 import type { ReferenceSource, ValidateCase } from './validate.ts';
 import type { Arch } from '../types.ts';
+import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 
 export type PairClass = 'same' | 'both-rejected' | 'outcome-differs' | 'layout-differs' | 'bytes-differs';
 
@@ -29,7 +30,7 @@ export interface PairSummary {
 }
 
 function refClass(o: RefOutcome): string {
-  return o.kind === 'rejected' ? refRejectionClass(o.message) : o.kind;
+  return o.kind === 'rejected' ? refRejectionClass(o.message, /^kexec(_file)?: |^\(errno/.test(o.message) ? KERNEL_MESSAGE_CLASSES : []) : o.kind;
 }
 
 export function compareRefs(a: RefOutcome, b: RefOutcome): { cls: PairClass; detail: string[] } {

@@ -8,6 +8,7 @@ import { sha256 } from '../image.ts';
 import { compareOutcomes, type CaseClass, type CaseComparison, type RefOutcome, type SymbolRange } from '../compare/compare.ts';
 import { renderComparison } from '../compare/render.ts';
 import { makeProfile } from '../load/profile.ts';
+import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 import { SHF_EXECINSTR } from '../elf/constants.ts';
 import { ElfFile } from '../elf/reader.ts';
 import { getAddrSafe } from './symbols.ts';
@@ -142,7 +143,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       const hostAddress = c.ref.kind === 'ok' ? c.ref.hostBuf : 0n;
       const ts = engine(c.req, { profile: profile.id, target: profile.target, hostAddress });
       const symbolRanges: SymbolRange[] = ts.kind === 'ok' ? symbolRangesOf(c.req, ts) : [];
-      const cmp = compareOutcomes(ts, c.ref, symbolRanges);
+      const cmp = compareOutcomes(ts, c.ref, symbolRanges, profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : []);
       const verdict = applyRegistry(registry, profile, ts, cmp, c.req.fill);
       for (const x of verdict.exercised) {
         const cv = coverage.get(x.id)!;
