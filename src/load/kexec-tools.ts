@@ -41,6 +41,8 @@ export interface KtElf {
   tocCache?: { sec: KtSection | undefined };
   /** Symbol names by string-table pointer, for the relocation log. */
   nameCache: Map<string, string>;
+  /** Decoded symbols by symtab pointer and index; valid while nothing writes where they live. */
+  symCache: Map<string, ElfSymbol>;
 }
 
 function parseFail(code: 'elf-format' | 'not-relocatable' | 'wrong-machine' | 'no-section-headers', detail: string): never {
@@ -117,7 +119,7 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
   }
   const kt: KtElf = {
     elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
-    shdrs, mem, arch: profile.target === 'x86_64' ? x86_64 : ppc64, profile, nameCache: new Map(),
+    shdrs, mem, arch: profile.target === 'x86_64' ? x86_64 : ppc64, profile, nameCache: new Map(), symCache: new Map(),
   };
   buildMemNotes(kt);
   if (elf.header.type !== ET_REL) parseFail('not-relocatable', `e_type ${elf.header.type}`);
@@ -391,7 +393,13 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
       where.offset = rOffset;
       const location: Ptr = { buf: section.data.buf, off: section.data.off + rOffset };
       const address = u64(section.addr + rOffset);
-      const sym = readSym(kt, symtab, rSym, where);
+      // Symbols live in the file copy unless the symtab is SHF_ALLOC (then relocations may patch it).
+      const symKey = symtab.data.buf === 'file' ? `${symtab.index}:${rSym}` : '';
+      let sym = symKey ? kt.symCache.get(symKey) : undefined;
+      if (!sym) {
+        sym = readSym(kt, symtab, rSym, where);
+        if (symKey) kt.symCache.set(symKey, sym);
+      }
       const symName = (): string => {
         if (sym.name) {
           const p = { buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) };
@@ -453,6 +461,7 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
         // A write into the file copy can change names or tables the C code rereads.
         kt.tocCache = undefined;
         kt.nameCache.clear();
+        kt.symCache.clear();
       }
       if (opts.log !== false) {
         const bytes = mem.bytesOf(location.buf).slice(st.off, st.off + spec.width);
