@@ -28,8 +28,13 @@ export const TARGETS: Target[] = [
   { arch: 'ppc64le', triplet: 'powerpc64le-linux-gnu' },
 ];
 
-export type Variant = 'gcc' | 'gcc-O2' | 'gcc-ffunction-sections' | 'clang-lld';
-export const VARIANTS: Variant[] = ['gcc', 'gcc-O2', 'gcc-ffunction-sections', 'clang-lld'];
+export type Variant = 'gcc' | 'gcc-O2' | 'gcc-ffunction-sections' | 'clang-lld' | 'clang-bfd';
+export const VARIANTS: Variant[] = ['gcc', 'gcc-O2', 'gcc-ffunction-sections', 'clang-lld', 'clang-bfd'];
+/**
+ * clang with GNU ld, only where clang+lld cannot build: Debian's lld (14) rejects ELFv1 objects
+ * ("ABI version 1 is not supported"), so ppc64 big-endian gets its clang-compiled purgatory this way.
+ */
+export const VARIANT_TARGETS: Partial<Record<Variant, Arch[]>> = { 'clang-bfd': ['ppc64'] };
 
 export interface BuildSpec {
   version: string;
@@ -60,8 +65,8 @@ interface VariantSettings {
   ld: string;
   /** Appended to configure's PURGATORY_EXTRA_CFLAGS on the make command line. */
   extraCflags?: string;
-  /** purgatory/Makefile edit in the scratch copy: [from, to]. */
-  makefileEdit?: [string, string];
+  /** Edit of a Makefile in the scratch copy: every ' from ' becomes ' to ' (expected count given). */
+  makefileEdit?: { file: string; from: string; to: string; count: number; why: string };
   /** Tools for the PIE link and the strip. */
   pieLd: string;
   strip: string;
@@ -84,13 +89,24 @@ export function settings(spec: BuildSpec): VariantSettings {
     case 'gcc':
       return gcc;
     case 'gcc-O2':
-      return { ...gcc, makefileEdit: ['-Os', '-O2'] };
+      return { ...gcc, makefileEdit: { file: 'purgatory/Makefile', from: '-Os', to: '-O2', count: 1, why: 'the purgatory CFLAGS line' } };
     case 'gcc-ffunction-sections':
       return { ...gcc, extraCflags: '-ffunction-sections' };
     case 'clang-lld': {
       // The purgatory is linked by the compiler driver (-r), so lld is chosen with -fuse-ld.
       const cc = `clang --target=${t} -fuse-ld=lld`;
       return { ...gcc, env: { CC: cc, LD: 'ld.lld' }, cc, ld: 'ld.lld', pieLd: 'ld.lld', ccVersion: ['clang'], ldVersion: ['ld.lld'] };
+    }
+    case 'clang-bfd': {
+      // clang has no -mcall-aixdesc (a GCC option); for powerpc64-linux-gnu it emits ELFv1 anyway.
+      const cc = `clang --target=${t}`;
+      return {
+        ...gcc,
+        env: { CC: cc },
+        cc,
+        ccVersion: ['clang'],
+        makefileEdit: { file: 'purgatory/arch/ppc64/Makefile', from: '-mcall-aixdesc', to: '', count: 2, why: 'clang rejects the GCC-only option (CFLAGS and ASFLAGS lines)' },
+      };
     }
   }
 }
@@ -136,22 +152,27 @@ export async function buildOne(spec: BuildSpec, tree: SourceTree, opts: { keep?:
   const conf = await runAsync('./configure', configureArgs, { cwd: src, env });
   out.log.push(`${id}: configure ${conf.status} in ${(conf.ms / 1000).toFixed(1)} s`);
   if (conf.status !== 0) {
-    const cl = existsSync(join(src, 'config.log')) ? tail(readFileSync(join(src, 'config.log'), 'utf8'), 15) : '';
+    // config.log ends with confdefs.h; the reason is in its error lines.
+    const text = existsSync(join(src, 'config.log')) ? readFileSync(join(src, 'config.log'), 'utf8') : '';
+    const lines = text.split('\n');
+    const cl = [...new Set([...lines.filter((l) => /ld(\.lld)?: error|not supported/i.test(l)), ...lines.filter((l) => /error|cannot|unrecognized/i.test(l))])].slice(0, 12).join('\n');
     out.failures.push(fail(id, 'configure', { ...conf, stderr: `${conf.stderr}\n--- config.log tail ---\n${cl}` }));
     return out;
   }
   let makefileEdit: string | undefined;
   if (s.makefileEdit) {
-    const mf = join(src, 'purgatory/Makefile');
-    const [from, to] = s.makefileEdit;
+    const { file, from, to, count, why } = s.makefileEdit;
+    const mf = join(src, file);
     const text = readFileSync(mf, 'utf8');
-    const n = text.split(` ${from} `).length - 1;
-    if (n !== 1) {
-      out.failures.push({ producer: 'build-from-source', what: id, stage: 'makefile-edit', error: `expected one ' ${from} ' in purgatory/Makefile, found ${n}` });
+    // Match the flag as a whole word, at a line end too.
+    const re = new RegExp(`(?<=\\s)${from.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}(?=\\s|$)`, 'gm');
+    const n = (text.match(re) ?? []).length;
+    if (n !== count) {
+      out.failures.push({ producer: 'build-from-source', what: id, stage: 'makefile-edit', error: `expected ${count} '${from}' in ${file}, found ${n}` });
       return out;
     }
-    writeFileSync(mf, text.replace(` ${from} `, ` ${to} `));
-    makefileEdit = `purgatory/Makefile: ' ${from} ' -> ' ${to} ' (the purgatory CFLAGS line)`;
+    writeFileSync(mf, text.replace(re, to));
+    makefileEdit = `${file}: '${from}' -> '${to}' x${count} (${why})`;
   }
   const makeArgs = ['purgatory/purgatory.ro'];
   if (s.extraCflags) {
@@ -218,7 +239,10 @@ export function defaultSpecs(): BuildSpec[] {
   const specs: BuildSpec[] = [];
   for (const version of VERSIONS) {
     for (const target of TARGETS) {
-      for (const variant of FULL_VERSIONS.includes(version) ? VARIANTS : (['gcc'] as Variant[])) specs.push({ version, target, variant });
+      for (const variant of FULL_VERSIONS.includes(version) ? VARIANTS : (['gcc'] as Variant[])) {
+        const only = VARIANT_TARGETS[variant];
+        if (!only || only.includes(target.arch)) specs.push({ version, target, variant });
+      }
     }
   }
   return specs;
@@ -241,6 +265,7 @@ export function entryFor(o: BuildOutput): ManifestEntry {
     sections: d.sections,
     relocationCount: d.relocationCount,
     relocations: d.relocations,
+    undefinedSymbols: d.undefinedSymbols,
   };
 }
 

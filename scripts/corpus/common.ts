@@ -4,7 +4,7 @@ import { spawn, spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Manifest, ManifestEntry, ManifestFailure } from '../../src/corpus/manifest.ts';
+import { markDuplicates, type Manifest, type ManifestEntry, type ManifestFailure } from '../../src/corpus/manifest.ts';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const CACHE = process.env.PURGATORY_ORACLE_CACHE ?? join(REPO, '.cache');
@@ -106,7 +106,7 @@ export function mergeManifest(
   const out: Manifest = {
     schema: 1,
     note: MANIFEST_NOTE,
-    entries: [...kept, ...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)),
+    entries: markDuplicates([...kept, ...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
     failures: [...m.failures.filter((f) => f.producer !== producer || !ownFailure(f)), ...failures],
   };
   mkdirSync(CORPUS, { recursive: true });

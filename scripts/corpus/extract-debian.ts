@@ -309,6 +309,7 @@ function entryFor(id: string, x: Extracted): ManifestEntry {
     sections: d.sections,
     relocationCount: d.relocationCount,
     relocations: d.relocations,
+    undefinedSymbols: d.undefinedSymbols,
   };
 }
 

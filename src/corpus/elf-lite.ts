@@ -26,6 +26,7 @@ const SHDR64_SIZE = 64;
 const PHDR64_SIZE = 56;
 const RELA64_SIZE = 24;
 const REL64_SIZE = 16;
+const SYM64_SIZE = 24;
 
 export interface Elf64Header {
   endian: Endian;
@@ -74,10 +75,23 @@ export interface Elf64RelocationSection {
   entries: Elf64Relocation[];
 }
 
+export interface Elf64Symbol {
+  name: string;
+  value: bigint;
+  size: bigint;
+  /** STB_* (st_info >> 4). */
+  bind: number;
+  /** STT_* (st_info & 0xf). */
+  type: number;
+  shndx: number;
+}
+
 export interface ParsedElf64 {
   header: Elf64Header;
   sections: Elf64Section[];
   relocations: Elf64RelocationSection[];
+  /** The SHT_SYMTAB (index 0 kept, so symbols[r_sym] is literal); empty when there is none. */
+  symbols: Elf64Symbol[];
   /** Bytes the object spans: end of the section header table or of the last section, whichever is later. */
   extent: number;
 }
@@ -245,7 +259,26 @@ export function parseElf64(buf: Uint8Array): ParsedElf64 {
     }
     relocations.push({ section: s.index, name: s.name, rela, target: s.info, entries });
   }
-  return { header: h, sections, relocations, extent };
+  const symbols: Elf64Symbol[] = [];
+  const symtab = sections.find((x) => x.type === SHT_SYMTAB);
+  if (symtab) {
+    const shAt = h.shoff + symtab.index * h.shentsize;
+    if (symtab.entsize < SYM64_SIZE) throw new CorpusFormatError(shAt + 56, `section ${symtab.index} sh_entsize`, symtab.entsize, 'symbol entry size below 24');
+    const strtab = sections[symtab.link];
+    if (!strtab || strtab.type !== SHT_STRTAB) throw new CorpusFormatError(shAt + 40, `section ${symtab.index} sh_link`, symtab.link, 'symbol table sh_link is not a SHT_STRTAB');
+    for (let off = symtab.offset; off + SYM64_SIZE <= symtab.offset + symtab.size; off += symtab.entsize) {
+      const info = r.u8(off + 4);
+      symbols.push({
+        name: readString(buf, strtab.offset, strtab.size, r.u32(off), off, 'st_name'),
+        bind: info >> 4,
+        type: info & 0xf,
+        shndx: r.u16(off + 6),
+        value: r.u64(off + 8),
+        size: r.u64(off + 16),
+      });
+    }
+  }
+  return { header: h, sections, relocations, symbols, extent };
 }
 
 /** Relocation-type histogram by name, over every SHT_REL/SHT_RELA table; keys sorted. */

@@ -86,6 +86,13 @@ export interface ManifestEntry {
   sections: number;
   relocationCount: number;
   relocations: Record<string, number>;
+  /** Global/weak symbols left undefined (SHN_UNDEF): a loader must resolve or reject these. */
+  undefinedSymbols: string[];
+  /**
+   * Set when an earlier entry (Debian-built first, then by id) has byte-identical content: the
+   * provenance differs, the object does not. Parity runs may skip these.
+   */
+  duplicateOf?: string;
 }
 
 export interface ManifestFailure {
@@ -118,6 +125,7 @@ export interface ElfDescription {
   sections: number;
   relocationCount: number;
   relocations: Record<string, number>;
+  undefinedSymbols: string[];
   comment: string[];
 }
 
@@ -158,6 +166,7 @@ export function describeElf(bytes: Uint8Array): ElfDescription {
     sections: h.shnum,
     relocationCount: Object.values(relocations).reduce((a, b) => a + b, 0),
     relocations,
+    undefinedSymbols: elf.symbols.filter((x, i) => i > 0 && x.shndx === 0 && x.name !== '').map((x) => x.name).sort(),
     comment: commentStrings(bytes, elf),
   };
 }
@@ -165,4 +174,17 @@ export function describeElf(bytes: Uint8Array): ElfDescription {
 /** Ids become file names: keep them to a safe alphabet. */
 export function safeId(s: string): string {
   return s.replace(/[^A-Za-z0-9._-]+/g, '_');
+}
+
+/** Marks byte-identical entries: the first of each sha256 (Debian-built first, then by id) is canonical. */
+export function markDuplicates(entries: ManifestEntry[]): ManifestEntry[] {
+  const rank = (e: ManifestEntry) => (e.origin.kind === 'kexec-tools-source' ? 1 : 0);
+  const order = [...entries].sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const first = new Map<string, string>();
+  for (const e of order) if (!first.has(e.sha256)) first.set(e.sha256, e.id);
+  return entries.map((e) => {
+    const { duplicateOf: _drop, ...rest } = e;
+    const canon = first.get(e.sha256);
+    return canon !== undefined && canon !== e.id ? { ...rest, duplicateOf: canon } : rest;
+  });
 }

@@ -47,7 +47,13 @@ describe.each(entries.map((e) => [e.id, e] as const))('%s', (_id, e) => {
     expect(sha256(bytes)).toBe(e.sha256);
     expect(bytes.length).toBe(e.size);
     const d = describeElf(bytes);
-    expect({ arch: d.arch, abi: d.abi, elfType: d.elfType, relocations: d.relocations }).toEqual({ arch: e.arch, abi: e.abi, elfType: e.elfType, relocations: e.relocations });
+    expect({ arch: d.arch, abi: d.abi, elfType: d.elfType, relocations: d.relocations, undefinedSymbols: d.undefinedSymbols }).toEqual({
+      arch: e.arch,
+      abi: e.abi,
+      elfType: e.elfType,
+      relocations: e.relocations,
+      undefinedSymbols: e.undefinedSymbols,
+    });
   });
 
   it.skipIf(!hasReadelf)('has the relocations readelf -rW lists, by the same names', () => {

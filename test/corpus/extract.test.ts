@@ -187,3 +187,29 @@ describe('parseBzImage', () => {
     expect(appendedSize(Uint8Array.of(1, 2))).toBeUndefined();
   });
 });
+
+describe('parseElf64 symbols', () => {
+  it('keeps symbol 0 and reports undefined globals (names from the linked string table)', () => {
+    // The .symtab links to .shstrtab (index 3 here), so names are offsets into it: 1 = ".text".
+    const sym = (name: number, info: number, shndx: number) => {
+      const b = new Uint8Array(24);
+      const dv = new DataView(b.buffer);
+      dv.setUint32(0, name, true);
+      b[4] = info;
+      dv.setUint16(6, shndx, true);
+      return b;
+    };
+    const obj = synthElf({
+      sections: [
+        { name: '.text', type: 1, data: junk(8) },
+        { name: '.symtab', type: 2, data: concat(sym(0, 0, 0), sym(1, 0x12, 0), sym(7, 0x10, 1)), entsize: 24, link: 3 },
+      ],
+    });
+    const elf = parseElf64(obj);
+    expect(elf.symbols.map((s) => [s.name, s.bind, s.type, s.shndx])).toEqual([
+      ['', 0, 0, 0],
+      ['.text', 1, 2, 0],
+      ['.symtab', 1, 0, 1],
+    ]);
+  });
+});
