@@ -85,7 +85,7 @@ export interface KernelElf {
   /** e_shoff, e_shnum as read. */
   shoff: bigint;
   shnum: number;
-  /** The original headers at ehdr + e_shoff (the kernel's `sechdrs`), read host-endian. */
+  /** The original headers at ehdr + e_shoff (the kernel's `sechdrs`), read host-endian; fields past the input read as 0 until checked. */
   sections: SectionHeader[];
 }
 
@@ -111,17 +111,46 @@ export function parseKernel(bytes: Uint8Array, profile: Profile): KernelElf {
   const k = { mem };
   const shoff = rd(k, 0x28n, 8, 'e_shoff');
   const shnum = Number(rd(k, 0x3cn, 2, 'e_shnum'));
+  // Decoded without checks: the loader reads these fields one by one (kbufReads() checks what
+  // setup_kbuf reads, then the whole table is checked where setup_sechdrs copies it).
+  const field = (at: bigint, width: 2 | 4 | 8): bigint => {
+    const o = u64(at);
+    if (o + BigInt(width) > BigInt(bytes.length)) return 0n;
+    const v = mem.fileView;
+    return width === 8 ? v.u64(Number(o)) : BigInt(width === 4 ? v.u32(Number(o)) : v.u16(Number(o)));
+  };
   const sections: SectionHeader[] = [];
   for (let i = 0; i < shnum; i++) {
     const h = u64(shoff + BigInt(i) * SHDR_SIZE);
-    const { view, off } = mem.view({ buf: 'file', off: h }, 64, `section header ${i} (ehdr + e_shoff)`, { section: i });
     sections.push({
-      index: i, name: view.u32(off), type: view.u32(off + 4), flags: view.u64(off + 8), addr: view.u64(off + 16),
-      offset: view.u64(off + 24), size: view.u64(off + 32), link: view.u32(off + 40), info: view.u32(off + 44),
-      addralign: view.u64(off + 48), entsize: view.u64(off + 56), hdrOffset: off,
+      index: i, name: Number(field(h, 4)), type: Number(field(h + 4n, 4)), flags: field(h + 8n, 8), addr: field(h + 16n, 8),
+      offset: field(h + 24n, 8), size: field(h + 32n, 8), link: Number(field(h + 40n, 4)), info: Number(field(h + 44n, 4)),
+      addralign: field(h + 48n, 8), entsize: field(h + 56n, 8), hdrOffset: Number(h & 0xffffffffffffn),
     });
   }
   return { mem, profile, shoff, shnum, sections };
+}
+
+/**
+ * The header fields kexec_purgatory_setup_kbuf reads, in its order: sh_flags of every section;
+ * sh_addralign, sh_type, sh_size of SHF_ALLOC ones. `sh_flags & SHF_ALLOC` compiles to a test of
+ * the flags' low byte (gcc -O2: `testb $0x2, 8(hdr)`), so only that byte is read.
+ */
+function kbufReads(k: KernelElf): void {
+  k.sections.forEach((s, i) => {
+    const h = u64(k.shoff + BigInt(i) * SHDR_SIZE);
+    const where = { section: i };
+    rd(k, h + 8n, 1, `sechdrs[${i}].sh_flags`, where);
+    if (!(s.flags & SHF_ALLOC)) return;
+    rd(k, h + 48n, 8, `sechdrs[${i}].sh_addralign`, where);
+    rd(k, h + 4n, 4, `sechdrs[${i}].sh_type`, where);
+    rd(k, h + 32n, 8, `sechdrs[${i}].sh_size`, where);
+  });
+}
+
+/** kexec_purgatory_setup_sechdrs: memcpy(sechdrs, ehdr + e_shoff, e_shnum * sizeof(Elf_Shdr)). */
+function sechdrsCopy(k: KernelElf): void {
+  if (k.shnum) k.mem.check({ buf: 'file', off: k.shoff }, BigInt(k.shnum) * SHDR_SIZE, 'the section header table (memcpy to pi->sechdrs)');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -341,12 +370,15 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
     const namePtr: Ptr = sym.name
       ? { buf: 'file', off: u64(strtab + BigInt(sym.name)) }
       : { buf: 'file', off: u64(shstrtab + rd(k, k.shoff + BigInt(sym.shndx) * SHDR_SIZE, 4, `sechdrs[${sym.shndx}].sh_name`, where)) };
-    const symName = (): string => mem.cstring(namePtr) ?? `<name@${namePtr.off}>`;
+    const symName = (): string => {
+      const s = mem.cstring(namePtr);
+      return s === undefined ? `<name@${namePtr.off}>` : utf8(s);
+    };
     /** The name as pr_err("%s") reads it: running off the input is a fault. */
     const printedName = (): string => {
       const s = mem.cstring(namePtr);
       if (s === undefined) fail('out-of-bounds', `C loader would read the name of symbol ${symIndex} past the input (pr_err %s; undefined behaviour)`, where);
-      return s;
+      return utf8(s);
     };
     if (sym.shndx === SHN_UNDEF) {
       const nm = printedName();
@@ -383,6 +415,11 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
     }
   }
 };
+
+/** printk copies the name's bytes; messages are text decoded as UTF-8 (oracle/PROTOCOL.md), so decode them the same way. */
+function utf8(latin1: string): string {
+  return new TextDecoder().decode(Uint8Array.from(latin1, (c) => c.charCodeAt(0)));
+}
 
 function logEntry(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
   symbol: string, symIndex: number, addend: bigint, value: bigint, imageOffset: number, width: number, bytes: Uint8Array): RelocationLogEntry {
@@ -439,11 +476,13 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   if (profile.loader !== 'kernel') throw new Error(`loadKernel: profile ${profile.id} is not a kernel profile (internal)`);
   if (bytes.length === 0) fail('elf-format', '', {}, 'kexec_purgatory_size <= 0: -EINVAL, no message');
   const k = parseKernel(bytes, profile);
+  kbufReads(k);
   const layout = layoutKernel(k.sections, base, profile.pageSize);
   // setup_kbuf: vzalloc(kbuf->bufsz). (setup_sechdrs' vzalloc(e_shnum * 64) cannot fail once this did not.)
   if (vzallocFails(layout.bufsz, profile.pageSize)) {
     fail('unsupported', '', {}, `vzalloc(${layout.bufsz}) returned NULL: -ENOMEM, no message`);
   }
+  sechdrsCopy(k);
   // vmalloc hands out whole pages: writes past bufsz inside the last page are absorbed, not reported.
   k.mem.setImage(new Uint8Array(Number(cAlign(layout.bufsz, profile.pageSize))));
   // setup_sechdrs

@@ -61,13 +61,17 @@ const show = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 
  * right before one PROT_NONE host page, and each vmalloc block (kernel-page-rounded, as the TS
  * image buffer is) is followed by one. An out-of-bounds access that touches that page faults; one
  * entirely in the input's alignment slack reads zeros, and one beyond the guard page lands in
- * whatever the host mapped there: the oracle cannot judge those, so any outcome of it is accepted.
+ * whatever the host mapped there: the oracle cannot judge those, so any outcome of it is accepted
+ * (and counted).
  */
 const HOST_PAGE = 4096n;
 function oracleMustFault(ts: Outcome): boolean | undefined {
   if (ts.kind !== 'rejected' || ts.code !== 'out-of-bounds') return undefined;
   const a = ts.where?.access;
   if (!a) return true; // an out-of-bounds the model reports without an access (none today)
+  // A memcpy longer than the address space: glibc's memmove (the oracle's memcpy) copies a few
+  // vectors and returns when dst > src (checked: memcpy(dst, dst - 1M, SIZE_MAX) survives).
+  if (a.length >= 1n << 47n) return false;
   const guard = a.buf === 'file' ? (a.size + 7n) & ~7n : a.size;
   return a.offset < guard + HOST_PAGE && a.offset + a.length > guard;
 }
@@ -225,7 +229,7 @@ describe.each(KERNEL_VERSIONS.map((v) => [v]))('kernel %s ppc64le (hook-less): T
     else it.skip(`trampoline_64.S not buildable here: ${why}`, () => {});
   }
 
-  it.each(ppcKexecTools.map((e) => [e.id, e]))('%s (kexec-tools purgatory: RELA, rejected by the generic hook) × casesFor()', async (_id, e) => {
+  it.each(ppcKexecTools.map((e) => [e.id, e]))('%s (kexec-tools purgatory, hook-less loader: RELA rejected, ET_DYN .rela.dyn skipped) × casesFor()', async (_id, e) => {
     expect(await parity(o.get(), profile, 'ppc64le', corpusCases(readEntry(e)), `${version} ppc64le kexec-tools corpus`)).toEqual([]);
   }, 60_000);
 });

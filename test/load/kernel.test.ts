@@ -358,6 +358,28 @@ describe.each(VERSIONS.map((v) => [v]))('symbol writes and allocation failures, 
     rejectedWith(loadBytes(new Uint8Array(0), kernel(v, { target: 'x86_64' })), 'elf-format', '');
   });
 
+  it('setup_kbuf reads only the low byte of sh_flags (and more of SHF_ALLOC headers) before vzalloc', () => {
+    // One more header than the table holds, of which only 16 bytes (zero: not SHF_ALLOC) exist.
+    const extend = (elf: Uint8Array) => {
+      const b = new Uint8Array(elf.length + 16);
+      b.set(elf);
+      const dv = new DataView(b.buffer);
+      dv.setUint16(0x3c, dv.getUint16(0x3c, true) + 1, true);
+      return b;
+    };
+    const bssOnly = std();
+    bssOnly.sections = [bssOnly.sections[2]!];
+    bssOnly.symbols = [];
+    rejectedWith(loadBytes(extend(buildObject(bssOnly)), kernel(v)), 'unsupported', ''); // vzalloc(0) before the table copy
+    expect(rejection(loadBytes(extend(buildObject(std())), kernel(v))).code).toBe('out-of-bounds'); // memcpy of e_shnum headers
+  });
+
+  it('names in messages are the bytes printk copies, decoded as UTF-8 like every oracle message', () => {
+    const name = '\u00c3\u00a9t\u00c3\u00a9'; // the bytes c3 a9 74 c3 a9
+    rejectedWith(loadObject(std([reloc(R['64'], 0n, name)], {}, [{ name, section: SHN_UNDEF }]), kernel(v)),
+      'undefined-symbol', 'kexec: Undefined symbol: \u00e9t\u00e9\n');
+  });
+
   it('no ELF validation: headers past the input are out-of-bounds, not a parse error', () => {
     const elf = buildObject(std());
     const farShoff = elf.slice();
