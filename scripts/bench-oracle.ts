@@ -63,16 +63,17 @@ async function benchTarget(target: Arch): Promise<Row[]> {
     if (r.kind !== 'ok') throw new Error(`${elfPath} does not load on ${target}: ${JSON.stringify(r)}`);
   }
 
-  // 1. batched + pipelined, one process, end to end (process start included)
-  {
+  // 1. batched + pipelined, one process, end to end (process start included); with the
+  //    same-elf extension (the ELF crosses the pipe once) and without it (every request carries it)
+  for (const sameElf of [true, false]) {
     const reqs = requests(elf, nBatch);
     const t0 = performance.now();
-    const o = KexecToolsOracle.fromBuild(build);
+    const o = KexecToolsOracle.fromBuild(build, { sameElf });
     const out = await o.runMany(reqs);
     await o.close();
     const s = (performance.now() - t0) / 1000;
     const ok = out.filter((r) => r.kind === 'ok').length;
-    rows.push(row('batched, pipelined (1 process)', nBatch, s, ok === nBatch ? undefined : `${nBatch - ok} not ok`));
+    rows.push(row(`batched, pipelined${sameElf ? ', same-elf' : ', full ELF'}`, nBatch, s, ok === nBatch ? undefined : `${nBatch - ok} not ok`));
   }
 
   // 2. one process per request (spawn, one request, PEND, exit)
