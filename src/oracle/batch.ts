@@ -244,6 +244,8 @@ export class BatchOracle {
 
   private pump(): void {
     if (this.fatal) return;
+    // cork: the requests written in one pump go out in one writev instead of one write each
+    let corked: Writable | undefined;
     while (this.queued() && this.inflight.length < this.maxInFlight && (this.inflight.length === 0 || this.inflightBytes < this.maxInFlightBytes) && !this.waitingDrain) {
       const proc = this.proc ?? this.start();
       const job = this.dequeue();
@@ -262,6 +264,11 @@ export class BatchOracle {
       this.inflightBytes += job.size!;
       if (this.inflight.length === 1) this.armTimer();
       const stdin = proc.stdin as Writable;
+      if (corked !== stdin) {
+        corked?.uncork();
+        stdin.cork();
+        corked = stdin;
+      }
       let ok = true;
       for (const p of parts) ok = stdin.write(p);
       if (!ok) {
@@ -274,6 +281,7 @@ export class BatchOracle {
         });
       }
     }
+    corked?.uncork();
     this.maybeIdle();
   }
 
