@@ -63,7 +63,9 @@ export const KERNEL_MESSAGE_CLASSES: [RegExp, string][] = [
   [/^kexec_file: symbol [^]* is in a bss section\. Cannot set/, 'symbol-in-bss'],
   [/^\(errno -8, no message\)$/, 'bad-section-index'], // relsec sh_info/sh_link >= e_shnum
   [/^\(errno -12, no message\)$/, 'unsupported'], // vzalloc() failed
-  [/^\(errno -22, no message\)$/, 'symbol-not-found'], // kexec_purgatory_find_symbol() returned NULL
+  // kexec_purgatory_find_symbol() returned NULL; also an empty input (kexec_purgatory_size <= 0,
+  // code elf-format here), which no class can tell apart: compare errno and text for that one.
+  [/^\(errno -22, no message\)$/, 'symbol-not-found'],
 ];
 
 function fail(code: RejectionCode, message: string, where: Where = {}, detail?: string): never {

@@ -2,7 +2,9 @@
 // and per difference from kexec-tools. Expected values are worked out by hand from
 // kernel/kexec_file.c and arch/x86/kernel/machine_kexec_64.c as oracle/kernel/NOTES.md quotes them
 // (ALIGN(x, a) = (x + a-1) & ~(a-1); PAGE_SIZE 4K on x86_64, 64K on ppc64le).
-import { describe, expect, it } from 'vitest';
+// Every load made here is recorded, and the last test replays them all through the live kernel
+// oracles: the hand-derived expectations are also the real kernel code's behaviour.
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS,
   STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT,
@@ -16,7 +18,25 @@ import {
 } from '../../src/load/kernel.ts';
 import { refRejectionClass, refRejectionText, tsRejectionClass } from '../../src/compare/compare.ts';
 import type { Outcome, RejectionCode } from '../../src/types.ts';
-import { bytesOf, le, loadBytes, loadObject, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, type LoadOpts } from '../fixture.ts';
+import { compareOutcomes } from '../../src/compare/compare.ts';
+import { targetOf } from '../../src/engine.ts';
+import { findKernelOracle, openKernelOracle, type KernelVariant, type KernelVersion } from '../../src/oracle/kernel.ts';
+import { isOracleUnavailableError } from '../../src/oracle/registry.ts';
+import type { Arch, LoadRequest } from '../../src/types.ts';
+import {
+  bytesOf, le, loadBytes as fixtureLoadBytes, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, type LoadOpts,
+} from '../fixture.ts';
+
+/** Every kernel-profile load of this file, replayed live at the end. */
+const recorded: { version: KernelVersion; target: Arch; req: LoadRequest; outcome: Outcome }[] = [];
+function loadBytes(elf: Uint8Array, o: LoadOpts = {}): Outcome {
+  const outcome = fixtureLoadBytes(elf, o);
+  const version = /^kernel-(.*)$/.exec(o.profile ?? '')?.[1] as KernelVersion | undefined;
+  const target = o.target ?? targetOf(elf);
+  if (version && target) recorded.push({ version, target, req: { elf, base: o.base ?? 0x100000n, fill: o.fill ?? 0, symbols: o.symbols ?? [] }, outcome });
+  return outcome;
+}
+const loadObject = (spec: ObjectSpec, o: LoadOpts = {}): Outcome => loadBytes(buildObject(spec), o);
 
 const R = R_X86_64;
 const AX = SHF_ALLOC | SHF_EXECINSTR;
@@ -417,4 +437,42 @@ describe('KERNEL_MESSAGE_CLASSES', () => {
     expect([KERNEL_ERRNO['symbol-not-found'], KERNEL_ERRNO['symbol-in-bss'], KERNEL_ERRNO['elf-format']]).toEqual([EINVAL, EINVAL, EINVAL]);
     expect(KERNEL_ERRNO.unsupported).toBe(ENOMEM);
   });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('every load above, replayed through the live kernel oracle', () => {
+  const CI = process.env.CI === 'true';
+  const builds = VERSIONS.flatMap((v) => (['x86_64', 'ppc64le'] as KernelVariant[]).map((variant) => {
+    try {
+      return { v, variant, build: findKernelOracle(v, variant) };
+    } catch (e) {
+      if (!isOracleUnavailableError(e)) throw e;
+      return { v, variant, missing: `${(e as Error).message} (all of them: bash scripts/build-kernel-oracle.sh all)` };
+    }
+  }));
+  const closers: (() => Promise<void>)[] = [];
+  afterAll(async () => { await Promise.all(closers.map((c) => c())); });
+  it.each(builds.map((b) => [`${b.v} ${b.variant}`, b]))('kernel %s agrees', async (_n, b) => {
+    if (!b.build) {
+      if (CI) throw new Error(b.missing);
+      console.warn(`skipped: ${b.missing}`);
+      return;
+    }
+    const mine = recorded.filter((r) => r.version === b.v && r.target === b.variant);
+    expect(mine.length).toBeGreaterThan(0);
+    const oracle = openKernelOracle(b.build, { timeoutMs: 20_000 });
+    closers.push(() => oracle.close());
+    const refs = await oracle.runMany(mine.map((r) => r.req));
+    const diffs = mine.flatMap((r, i) => {
+      const ref = refs[i]!;
+      const cmp = compareOutcomes(r.outcome, ref, [], KERNEL_MESSAGE_CLASSES);
+      if (cmp.cls === 'match') return [];
+      const ts = r.outcome;
+      // Same errno, same text (this also covers the empty input: -EINVAL with no message, which by class alone reads as symbol-not-found).
+      if (ts.kind === 'rejected' && ref.kind === 'rejected' && ts.message === ref.message && KERNEL_ERRNO[ts.code as RejectionCode] === ref.errno) return [];
+      if (cmp.cls === 'oracle-crashed' && ts.kind === 'rejected' && ts.code === 'out-of-bounds') return [];
+      return [`load ${i}: ${cmp.cls} ${cmp.note ?? ''} ${JSON.stringify(cmp.layout)}`];
+    });
+    expect(diffs).toEqual([]);
+  }, 60_000);
 });
