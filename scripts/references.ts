@@ -80,7 +80,9 @@ for (const o of live) {
       provenance: {
         generatedBy: 'scripts/references.ts',
         harnessRevision,
-        build: build ? { ...build.build, source_path: undefined, source_meta: undefined } : undefined,
+        build: build
+          ? { ...build.build, source_path: undefined, source_meta: undefined }
+          : (o as { build?: { info?: unknown } }).build?.info,
         note: 'hostBuf is the harness heap address of the image buffer: deterministic under qemu-user (static, no ASLR), varies natively (ASLR); kexec-tools ppc64 REL32 depends on it',
       },
       cases,
