@@ -7,10 +7,14 @@ export {
 } from './errors.ts';
 export { ElfFile, parseElf, type ElfSymbol, type ElfRelocation, type SectionHeader, type ProgramHeader } from './elf/reader.ts';
 export { buildObject, writeElf, type ObjectSpec, type RawElf } from './elf/writer.ts';
-export { makeProfile, defaultTarget, PROFILE_IDS, DIVERGENCES, type Profile } from './load/profile.ts';
+export { makeProfile, defaultTarget, PROFILE_IDS, DIVERGENCES, type Profile, type EntryRule } from './load/profile.ts';
 export {
   parseKexecTools, layoutKexecTools, relocateKexecTools, loadKexecTools, setSymbol, getSymbol, getAddr, type Layout,
 } from './load/kexec-tools.ts';
+export {
+  parseKernel, layoutKernel, kernelEntry, relocateKernel, loadKernel, findKernelSymbol, setKernelSymbol,
+  KERNEL_MESSAGE_CLASSES, KERNEL_ERRNO, type KernelLayout,
+} from './load/kernel.ts';
 export { x86_64, R_X86_64 } from './arch/x86_64.ts';
 export { ppc64, R_PPC64 } from './arch/ppc64.ts';
 export { imageManifest, outcomeJson, type ImageManifest } from './image.ts';
