@@ -310,14 +310,13 @@ export class BatchOracle {
         r.status === 0
           ? { kind: 'ok', relAddr: r.relAddr, relSize: r.relSize, entry: r.entry, hostBuf: r.hostBuf, shAddr: r.shAddr, image: r.image }
           : { kind: 'rejected', errno: r.errno, message: r.message };
-      if (this.markStderr && !job.stderrDone) {
-        // keep it at the head until its @@po-end line arrives; count it as answered for the timer
-        this.inflight.shift();
-        this.inflightBytes -= job.size!;
+      this.inflight.shift();
+      this.inflightBytes -= job.size!;
+      if (this.markStderr) {
+        // resolved (in order) once its @@po-end line has arrived too, with its stderr attached
         this.awaitingStderr.push(job);
+        this.releaseAnswered();
       } else {
-        this.inflight.shift();
-        this.inflightBytes -= job.size!;
         this.finish(job, job.answer);
       }
       this.armTimer();
