@@ -88,6 +88,8 @@ export interface OracleBuild {
   version: string;
   target: Arch;
   sanitize: boolean;
+  /** Built from a local kexec-tools tree or tarball (--kexec-tools PATH), not a Debian package. */
+  local: boolean;
   dir: string;
   /** The oracle binary. */
   oracle: string;
@@ -146,6 +148,7 @@ export function readKexecToolsBuild(dir: string, expect?: { version?: string; ta
     version: info.version,
     target: info.target,
     sanitize: info.sanitize === true,
+    local: /-local-[0-9a-f]+$/.test(info.version),
     dir,
     oracle,
     benchLoad: existsSync(bench) ? bench : undefined,
@@ -183,6 +186,7 @@ export async function listOracles(cache = cacheDir()): Promise<OracleBuild[]> {
         version: k.version,
         target: k.target,
         sanitize: false,
+        local: k.info.source === 'checkout',
         dir: k.dir,
         oracle: k.binary,
         emulator: null,
