@@ -71,12 +71,24 @@ export function encodeOutcome(corpusDir: string, o: RefOutcome): StoredOutcome {
   };
 }
 
+// Decoded (and hash-checked) images by path: many cases share one image (content-addressed).
+const blobCache = new Map<string, Uint8Array>();
+
+function readBlob(corpusDir: string, sha: string): Uint8Array {
+  const p = blobPath(corpusDir, sha);
+  let image = blobCache.get(p);
+  if (image) return image;
+  if (!existsSync(p)) throw new ReferenceError(`stored reference image ${sha} is missing (${p}); regenerate with npm run references:write`);
+  image = new Uint8Array(gunzipSync(readFileSync(p)));
+  if (sha256(image) !== sha) throw new ReferenceError(`stored reference image ${p} does not match its sha256`);
+  if (blobCache.size > 4096) blobCache.clear();
+  blobCache.set(p, image);
+  return image;
+}
+
 export function decodeOutcome(corpusDir: string, o: StoredOutcome): RefOutcome {
   if (o.kind !== 'ok') return o;
-  const p = blobPath(corpusDir, o.imageSha256);
-  if (!existsSync(p)) throw new ReferenceError(`stored reference image ${o.imageSha256} is missing (${p}); regenerate with npm run references:verify -- --write`);
-  const image = new Uint8Array(gunzipSync(readFileSync(p)));
-  if (sha256(image) !== o.imageSha256) throw new ReferenceError(`stored reference image ${p} does not match its sha256`);
+  const image = readBlob(corpusDir, o.imageSha256);
   return {
     kind: 'ok', relAddr: BigInt(o.relAddr), relSize: BigInt(o.relSize), entry: BigInt(o.entry), hostBuf: BigInt(o.hostBuf),
     shAddr: o.shAddr.map((a) => BigInt(a)), image,
