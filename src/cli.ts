@@ -15,6 +15,13 @@ import { planSources, type LiveOpener } from './validate/sources.ts';
 import { formatJson, formatJunit, formatMarkdown, formatText } from './validate/report.ts';
 import { openLiveOracles } from './validate/live.ts';
 import { crossMatrix, formatMatrix } from './validate/matrix.ts';
+import { liveSource, type LiveOracle } from './validate/sources.ts';
+import { loadManifest } from './validate/validate.ts';
+import { KexecToolsOracle } from './oracle/kexec-tools.ts';
+import { OracleUnavailableError, readKexecToolsBuild } from './oracle/registry.ts';
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 
 export const EXIT = { ok: 0, rejected: 1, differ: 1, usage: 2, unavailable: 2, internal: 3 } as const;
 
@@ -155,9 +162,20 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--require-live', 'require every referenced oracle to be live (default when CI=true)')
     .option('--junit <path>', 'write JUnit XML')
     .option('--summary <path>', 'write a Markdown summary (also to $GITHUB_STEP_SUMMARY when set)')
+    .option('--kexec-tools <path>', "build the oracle from this kexec-tools checkout or tarball first, and gate it alone (against the newest kexec-tools model)")
+    .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
     .action(async (corpus: string | undefined, o) => {
       const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
-      const report = await runParity(corpus, o, requireLive);
+      let report: ValidateReport;
+      if (o.kexecTools) {
+        const corpusDir = corpus ?? DEFAULT_CORPUS;
+        const built = await buildUserKexecTools(o.kexecTools, o.target, io);
+        const only = o.only ? new Set<string>(o.only.split(',')) : undefined;
+        const entries = loadManifest(corpusDir).filter((e) => !only || only.has(e.id));
+        report = await validate({ corpusDir, sources: built.map((l) => liveSource(corpusDir, l, entries)), maxReports: Number(o.maxReports) });
+      } else {
+        report = await runParity(corpus, o, requireLive);
+      }
       if (o.junit) writeOutput(o.junit, formatJunit(report));
       const md = formatMarkdown(report);
       if (o.summary) writeOutput(o.summary, md);
@@ -185,6 +203,16 @@ function build(io: Io, setCode: (c: number) => void): Command {
     });
 
   return program;
+}
+
+/** Build the kexec-tools oracle from a user's tree with scripts/build-oracle.sh and open it. */
+async function buildUserKexecTools(path: string, target: string, io: Io): Promise<LiveOracle[]> {
+  const script = fileURLToPath(new URL('../scripts/build-oracle.sh', import.meta.url));
+  const r = await execa('bash', [script, '--kexec-tools', resolve(path), '--target', target], { reject: false, stderr: 'pipe', stdout: 'pipe' });
+  io.err(r.stderr ? r.stderr + '\n' : '');
+  if (r.exitCode !== 0) throw new OracleUnavailableError(`building the kexec-tools oracle from ${path} failed (exit ${r.exitCode})`, `bash ${script} --kexec-tools ${path} --target ${target}`);
+  const dirs = String(r.stdout).split('\n').filter((l) => l.endsWith('/oracle')).map((l) => dirname(l));
+  return dirs.map((d) => KexecToolsOracle.fromBuild(readKexecToolsBuild(d)));
 }
 
 let liveOpener: LiveOpener = openLiveOracles;

@@ -114,11 +114,15 @@ function buildProfile(id: string, target: Arch): Profile {
       pageSize, entryRule: 'first-exec', sem: abiSemantics(),
     };
   }
-  const kt = /^kexec-tools(?:-(\d+\.\d+\.\d+))?$/.exec(id);
+  // kexec-tools-<x.y.z>, or kexec-tools-<label> for a developer's own tree (modelled as the
+  // newest release, keeping the label).
+  const kt = /^kexec-tools(?:-(.+))?$/.exec(id);
   if (kt) {
-    const version: string = kt[1] ?? KEXEC_TOOLS_VERSIONS[KEXEC_TOOLS_VERSIONS.length - 1]!;
+    const newest = KEXEC_TOOLS_VERSIONS[KEXEC_TOOLS_VERSIONS.length - 1]!;
+    const label: string = kt[1] ?? newest;
+    const version = /^\d+\.\d+\.\d+$/.test(label) ? label : newest;
     return {
-      id: `kexec-tools-${version}`, loader: 'kexec-tools', version, target,
+      id: `kexec-tools-${label}`, loader: 'kexec-tools', version, target,
       storeEndian: storeEndianOf(target),
       alignZeroAsOne: cmpVersion(version, '2.0.24') >= 0,
       acceptX32: cmpVersion(version, '2.0.21') >= 0,
