@@ -156,7 +156,7 @@ export async function buildOne(spec: BuildSpec, tree: SourceTree, opts: { keep?:
     const text = existsSync(join(src, 'config.log')) ? readFileSync(join(src, 'config.log'), 'utf8') : '';
     const lines = text.split('\n');
     const cl = [...new Set([...lines.filter((l) => /ld(\.lld)?: error|not supported/i.test(l)), ...lines.filter((l) => /error|cannot|unrecognized/i.test(l))])].slice(0, 12).join('\n');
-    out.failures.push(fail(id, 'configure', { ...conf, stderr: `${conf.stderr}\n--- config.log tail ---\n${cl}` }));
+    out.failures.push(fail(id, 'configure', { ...conf, stderr: `${conf.stderr}\n--- config.log error lines ---\n${cl}` }));
     return out;
   }
   let makefileEdit: string | undefined;

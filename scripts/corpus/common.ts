@@ -107,12 +107,17 @@ export function mergeManifest(
     schema: 1,
     note: MANIFEST_NOTE,
     entries: markDuplicates([...kept, ...entries].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))),
-    failures: [...m.failures.filter((f) => f.producer !== producer || !ownFailure(f)), ...failures],
+    failures: [...m.failures.filter((f) => f.producer !== producer || !ownFailure(f)), ...failures].map((f) => ({ ...f, error: machineNeutral(f.error) })),
   };
   mkdirSync(CORPUS, { recursive: true });
   writeFileSync(`${MANIFEST}.tmp`, JSON.stringify(out, null, 2) + '\n');
   renameSync(`${MANIFEST}.tmp`, MANIFEST);
   return out;
+}
+
+/** Error texts go into a committed file: name the cache and the repository, not this machine's paths. */
+export function machineNeutral(text: string): string {
+  return text.split(CACHE).join('$CACHE').split(REPO).join('<repo>');
 }
 
 export function log(msg: string): void {
