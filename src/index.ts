@@ -19,3 +19,12 @@ export { x86_64, R_X86_64 } from './arch/x86_64.ts';
 export { ppc64, R_PPC64 } from './arch/ppc64.ts';
 export { imageManifest, outcomeJson, type ImageManifest } from './image.ts';
 export { inspect, relocationHistogram, type Inspection } from './inspect.ts';
+export {
+  loadPie, parsePie, layoutPie, relocatePie, classifyPie, findPieSymbol, setPieSymbol, getPieSymbol, getPieAddr, PIE_DYNAMIC,
+  type PieLoad, type PieLayout, type PieRelocKind,
+} from './load/pie.ts';
+export { buildPie, type PieSpec } from './elf/pie-writer.ts';
+export {
+  census, censusEntry, formatCensusText, formatCensusMarkdown, formatCensusJson, type Census, type CensusEntry, type CensusFile,
+} from './pie/census.ts';
+export { equivalence, formatEquivalence, type Equivalence, type Verdict } from './pie/equivalence.ts';
