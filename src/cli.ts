@@ -3,25 +3,22 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { load } from './engine.ts';
-import { imageManifest, outcomeJson } from './image.ts';
-import { formatInspection, inspect } from './inspect.ts';
 import { isPurgatoryOracleError, UsageError } from './errors.ts';
 import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
 import type { Arch, Outcome, SymbolWrite } from './types.ts';
-import { validate, DEFAULT_CORPUS, type ValidateReport } from './validate/validate.ts';
-import { planSources, type LiveOpener } from './validate/sources.ts';
-import { formatJson, formatJunit, formatMarkdown, formatText } from './validate/report.ts';
-import { openLiveOracles } from './validate/live.ts';
-import { crossMatrix, formatMatrix } from './validate/matrix.ts';
-import { liveSource, type LiveOracle } from './validate/sources.ts';
-import { loadManifest } from './validate/validate.ts';
-import { KexecToolsOracle } from './oracle/kexec-tools.ts';
-import { OracleUnavailableError, readKexecToolsBuild } from './oracle/registry.ts';
-import { execa } from 'execa';
+import type { ValidateReport } from './validate/validate.ts';
+import type { LiveOpener, LiveOracle } from './validate/sources.ts';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
+import type { ImageManifest } from './image.ts';
+
+// Subcommands load their modules on demand, so `--help` and `--version` start fast.
+const engineMod = () => import('./engine.ts');
+const imageMod = () => import('./image.ts');
+const validateMod = () => import('./validate/validate.ts');
+const sourcesMod = () => import('./validate/sources.ts');
+const reportMod = () => import('./validate/report.ts');
 
 export const EXIT = { ok: 0, rejected: 1, differ: 1, usage: 2, unavailable: 2, internal: 3 } as const;
 
@@ -61,7 +58,7 @@ function writeOutput(path: string, data: string | Uint8Array): void {
   writeFileSync(path, data);
 }
 
-export function formatOutcome(o: Outcome): string {
+export function formatOutcome(o: Outcome, imageManifest: (img: Extract<Outcome, { kind: 'ok' }>['image'], host?: bigint) => ImageManifest): string {
   switch (o.kind) {
     case 'ok': {
       const m = imageManifest(o.image, o.hostAddress);
@@ -103,7 +100,9 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--fill <byte>', 'byte that fills fresh allocations (kexec-tools never zeroes its buffer)', '0')
     .option('-o, --output <image.bin>', 'write the image; the manifest goes beside it as .json')
     .option('--json', 'print the outcome as JSON')
-    .action((file: string, o: { base: string; set: string[]; profile: string; target?: Arch; hostAddress: string; fill: string; output?: string; json?: boolean }) => {
+    .action(async (file: string, o: { base: string; set: string[]; profile: string; target?: Arch; hostAddress: string; fill: string; output?: string; json?: boolean }) => {
+      const { load } = await engineMod();
+      const { imageManifest, outcomeJson } = await imageMod();
       const fill = Number(parseBigint(o.fill, '--fill'));
       if (fill > 255) throw new UsageError('--fill must be a byte (0..255)');
       const outcome = load(
@@ -114,7 +113,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
         writeOutput(o.output, outcome.image.bytes);
         writeOutput(o.output.replace(/(\.bin)?$/, '.json'), JSON.stringify(imageManifest(outcome.image, outcome.hostAddress), null, 2) + '\n');
       }
-      io.out(o.json ? JSON.stringify(outcomeJson(outcome), null, 2) + '\n' : formatOutcome(outcome));
+      io.out(o.json ? JSON.stringify(outcomeJson(outcome), null, 2) + '\n' : formatOutcome(outcome, imageManifest));
       setCode(outcome.kind === 'ok' ? EXIT.ok : EXIT.rejected);
     });
 
@@ -123,7 +122,8 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .description('readelf-like summary and relocation-type histogram')
     .argument('<file>')
     .option('--json', 'JSON output')
-    .action((file: string, o: { json?: boolean }) => {
+    .action(async (file: string, o: { json?: boolean }) => {
+      const { inspect, formatInspection } = await import('./inspect.ts');
       const i = inspect(readInput(file));
       io.out(o.json ? JSON.stringify(i, null, 2) + '\n' : formatInspection(i) + '\n');
     });
@@ -139,9 +139,11 @@ function build(io: Io, setCode: (c: number) => void): Command {
       .option('-v, --verbose', 'also render explained differences');
 
   const runParity = async (corpus: string | undefined, o: { json?: boolean; storedOnly?: boolean; only?: string; maxReports: string; allowMissing?: boolean; verbose?: boolean }, requireLive: boolean): Promise<ValidateReport> => {
+    const { validate, DEFAULT_CORPUS } = await validateMod();
+    const { planSources } = await sourcesMod();
     const corpusDir = corpus ?? DEFAULT_CORPUS;
     const only = o.only ? new Set(o.only.split(',')) : undefined;
-    const plan = await planSources(corpusDir, liveOpener, { requireLive, storedOnly: o.storedOnly, only });
+    const plan = await planSources(corpusDir, await liveOpener(), { requireLive, storedOnly: o.storedOnly, only });
     const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
     report.missing = plan.missing;
     return report;
@@ -150,6 +152,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
   parity('validate')
     .description('compare the TS engine with every available reference over the corpus (live where built, stored otherwise)')
     .action(async (corpus: string | undefined, o) => {
+      const { formatJson, formatText } = await reportMod();
       const report = await runParity(corpus, o, false);
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
       if (!report.sources.length) io.err('purgatory-oracle: no reference available: no live oracle is built and the corpus has no stored references\n');
@@ -166,8 +169,11 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
     .action(async (corpus: string | undefined, o) => {
       const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
+      const { formatJson, formatJunit, formatMarkdown, formatText } = await reportMod();
       let report: ValidateReport;
       if (o.kexecTools) {
+        const { validate, DEFAULT_CORPUS, loadManifest } = await validateMod();
+        const { liveSource } = await sourcesMod();
         const corpusDir = corpus ?? DEFAULT_CORPUS;
         const built = await buildUserKexecTools(o.kexecTools, o.target, io);
         const only = o.only ? new Set<string>(o.only.split(',')) : undefined;
@@ -196,8 +202,11 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--only <ids>', 'comma-separated corpus entry ids')
     .option('--json', 'JSON output')
     .action(async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; json?: boolean }) => {
+      const { DEFAULT_CORPUS } = await validateMod();
+      const { planSources } = await sourcesMod();
+      const { crossMatrix, formatMatrix } = await import('./validate/matrix.ts');
       const corpusDir = corpus ?? DEFAULT_CORPUS;
-      const plan = await planSources(corpusDir, liveOpener, { requireLive: false, storedOnly: o.storedOnly, only: o.only ? new Set(o.only.split(',')) : undefined });
+      const plan = await planSources(corpusDir, await liveOpener(), { requireLive: false, storedOnly: o.storedOnly, only: o.only ? new Set(o.only.split(',')) : undefined });
       const rows = await crossMatrix(plan.sources);
       io.out(o.json ? JSON.stringify(rows, null, 2) + '\n' : formatMatrix(rows));
     });
@@ -207,6 +216,9 @@ function build(io: Io, setCode: (c: number) => void): Command {
 
 /** Build the kexec-tools oracle from a user's tree with scripts/build-oracle.sh and open it. */
 async function buildUserKexecTools(path: string, target: string, io: Io): Promise<LiveOracle[]> {
+  const { execa } = await import('execa');
+  const { KexecToolsOracle } = await import('./oracle/kexec-tools.ts');
+  const { OracleUnavailableError, readKexecToolsBuild } = await import('./oracle/registry.ts');
   const script = fileURLToPath(new URL('../scripts/build-oracle.sh', import.meta.url));
   const r = await execa('bash', [script, '--kexec-tools', resolve(path), '--target', target], { reject: false, stderr: 'pipe', stdout: 'pipe' });
   io.err(r.stderr ? r.stderr + '\n' : '');
@@ -215,10 +227,11 @@ async function buildUserKexecTools(path: string, target: string, io: Io): Promis
   return dirs.map((d) => KexecToolsOracle.fromBuild(readKexecToolsBuild(d)));
 }
 
-let liveOpener: LiveOpener = openLiveOracles;
-/** Tests swap the live-oracle discovery (e.g. to simulate a missing oracle). */
-export function setLiveOpener(f: LiveOpener): void {
-  liveOpener = f;
+let liveOpenerOverride: LiveOpener | undefined;
+const liveOpener = async (): Promise<LiveOpener> => liveOpenerOverride ?? (await import('./validate/live.ts')).openLiveOracles;
+/** Tests swap the live-oracle discovery (e.g. to simulate a missing oracle); undefined restores it. */
+export function setLiveOpener(f: LiveOpener | undefined): void {
+  liveOpenerOverride = f;
 }
 
 /** Run the CLI; returns the exit code. */

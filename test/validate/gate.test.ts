@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import tmp from 'tmp';
 import { main, setLiveOpener } from '../../src/cli.ts';
 import { DEFAULT_CORPUS } from '../../src/validate/validate.ts';
-import { openLiveOracles } from '../../src/validate/live.ts';
 import { load } from '../../src/engine.ts';
 import type { ReferenceFile } from '../../src/validate/references.ts';
 
@@ -23,7 +22,7 @@ async function run(argv: string[], env: Record<string, string | undefined> = {})
   }
 }
 
-afterEach(() => setLiveOpener(openLiveOracles));
+afterEach(() => setLiveOpener(undefined));
 
 describe('gate on stored references', () => {
   it('passes (exit 0) on the bundled corpus with stored references only', async () => {
