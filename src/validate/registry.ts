@@ -16,7 +16,12 @@ export interface RegistryEntry {
     versions?: string[];
     targets?: string[];
     relocation?: string | string[];
-    condition?: 'ts-out-of-bounds';
+    /**
+     * 'outcome' entries: ts-out-of-bounds: the TS model rejects an access the C code makes outside
+     * its buffers (undefined behaviour); oracle-resource-limit: the oracle harness refused an
+     * allocation over its limit (exit 77, reported as crashed 'resource-limit'): no C outcome.
+     */
+    condition?: 'ts-out-of-bounds' | 'oracle-resource-limit';
   };
   handling: 'modelled' | 'excluded' | 'outcome';
   /** For 'modelled': the profile switch that reproduces it. */
@@ -118,6 +123,9 @@ export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp:
       }
     }
     if (e.handling === 'outcome' && e.scope.condition === 'ts-out-of-bounds' && ts.kind === 'rejected' && ts.code === 'out-of-bounds') {
+      explainedBy.push(e.id);
+    }
+    if (e.handling === 'outcome' && e.scope.condition === 'oracle-resource-limit' && cmp.cls === 'oracle-crashed' && /^resource-limit\b/.test(cmp.note ?? '')) {
       explainedBy.push(e.id);
     }
   }

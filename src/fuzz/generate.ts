@@ -1,0 +1,507 @@
+// Case generators. Each takes the case's own Rng and the target, and returns a CaseDesc:
+// - structured: objects synthesized with buildObject: sections with every kind of alignment, NOBITS,
+//   symbols of every binding/type/shndx kind, relocations of every type the arch defines (handled
+//   or not) whose values sit on each check's boundary (32/32S, REL24 ±32 MiB and alignment,
+//   TOC16 ±32 KiB, the @ha rounding edge...), REL and RELA, bases with high bits set;
+// - mutate: a corpus purgatory with relocation types, addends, offsets, symbol values, section
+//   flags, alignments and sizes changed, or truncated;
+// - malformed: a small synthesized object whose headers and tables are corrupted (parsers).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { x86_64, R_X86_64 } from '../arch/x86_64.ts';
+import { ppc64, R_PPC64 } from '../arch/ppc64.ts';
+import {
+  EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_NOTE,
+  SHT_PROGBITS, SHT_REL, SHT_RELA, SHT_SYMTAB, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT,
+  STT_SECTION, SHT_DYNAMIC, SHT_STRTAB,
+} from '../elf/constants.ts';
+import { ElfFile } from '../elf/reader.ts';
+import type { ObjRelocation, ObjSection } from '../elf/writer.ts';
+import { PROFILE_IDS } from '../load/profile.ts';
+import type { Arch, Endian } from '../types.ts';
+import { realisticSymbols } from '../validate/cases.ts';
+import type { Rng } from './prng.ts';
+import { corpusBytes, type CaseDesc, type FObject, type FSymbol, type FuzzMode, type FuzzValue, type Patch } from './desc.ts';
+
+const U64 = (v: bigint) => BigInt.asUintN(64, v);
+
+// ---------------------------------------------------------------------------------------------
+// Relocation types and their boundaries
+
+/** How a boundary value is reached: S+A (abs), S+A-P (pcrel), S+A-my_r2 (tocrel). */
+type Reach = 'abs' | 'pcrel' | 'tocrel' | 'rel16' | 'any';
+
+interface TypeInfo {
+  type: number;
+  reach: Reach;
+  targets: bigint[];
+  /** Bytes at the location. */
+  width: number;
+}
+
+const S32 = [0x7fffffffn, 0x80000000n, -0x80000000n, -0x80000001n, 0xffffffffn, 0x100000000n, -1n, 0n];
+const U32 = [0xffffffffn, 0x100000000n, 0n, -1n, 0x7fffffffn, 0x80000000n];
+
+function x86Types(): Map<number, TypeInfo> {
+  const R = R_X86_64;
+  const m = new Map<number, TypeInfo>();
+  const add = (type: number, reach: Reach, targets: bigint[], width: number) => m.set(type, { type, reach, targets, width });
+  add(R['64'], 'abs', [0n, -1n, 0x8000000000000000n, 0x100000000n], 8);
+  add(R['32'], 'abs', U32, 4);
+  add(R['32S'], 'abs', S32, 4);
+  add(R.PC32, 'pcrel', S32, 4);
+  add(R.PLT32, 'pcrel', S32, 4);
+  add(R.NONE, 'any', [0n], 0);
+  add(R['16'], 'abs', [0xffffn, 0x10000n, -0x8000n], 2);
+  add(R.PC16, 'pcrel', [0x7fffn, 0x8000n], 2);
+  add(R['8'], 'abs', [0xffn, 0x100n], 1);
+  add(R.PC8, 'pcrel', [0x7fn, 0x80n], 1);
+  add(R.PC64, 'pcrel', [0n, -1n], 8);
+  add(R.GOTPCREL, 'pcrel', [0n], 4);
+  return m;
+}
+
+function ppcTypes(): Map<number, TypeInfo> {
+  const R = R_PPC64;
+  const m = new Map<number, TypeInfo>();
+  const add = (type: number, reach: Reach, targets: bigint[], width: number) => m.set(type, { type, reach, targets, width });
+  add(R.ADDR32, 'abs', [...U32, -0x80000000n, -0x80000001n], 4);
+  add(R.ADDR64, 'abs', [0n, -1n, 0x8000000000000000n], 8);
+  add(R.REL64, 'pcrel', [0n, 8n, -8n, 0x100000000n], 8);
+  add(R.REL32, 'pcrel', [0n, 4n, -4n, 0x7fffffffn, 0x80000000n], 4);
+  add(R.TOC, 'abs', [0n], 8);
+  add(R.TOC16, 'tocrel', [0x7fffn, 0x8000n, -0x8000n, -0x8001n, 0n, 0xffffn], 2);
+  add(R.TOC16_DS, 'tocrel', [0x7ffcn, 0x7ffen, 0x8000n, -0x8000n, -0x7ffen, 1n, 2n], 2);
+  add(R.TOC16_LO, 'tocrel', [0xffffn, 0x10000n, 1n, -1n], 2);
+  add(R.TOC16_LO_DS, 'tocrel', [0x10002n, 3n, 4n, -4n], 2);
+  add(R.TOC16_HI, 'tocrel', [0x7fff0000n, -1n, 0xffff0000n, 0x100000000n, 0x10000n], 2);
+  add(R.TOC16_HA, 'tocrel', [0x7fffn, 0x8000n, 0x17fffn, 0x18000n, -0x8000n, -0x8001n], 2);
+  add(R.REL24, 'pcrel', [0x1fffffcn, 0x2000000n, -0x2000000n, -0x2000004n, 0x1fffffen, 1n, 2n, 3n, 0n, 4n], 4);
+  add(R.ADDR16_LO, 'abs', [0xffffn, 0x10000n], 2);
+  add(R.ADDR16_HI, 'abs', [0x7fffffffn, 0x80000000n, -0x80000000n, -0x80000001n, 0xffffffffn], 2);
+  add(R.ADDR16_HA, 'abs', [0x7fffn, 0x8000n, 0xffff7fffn, 0xffff8000n, 0x7fff7fffn, 0x7fff8000n, -0x8000n, -0x8001n, 0x80000000n], 2);
+  add(R.ADDR16_HIGHER, 'abs', [0xffff_ffff_0000n, 0x1_0000_0000_0000n, -1n], 2);
+  add(R.ADDR16_HIGHEST, 'abs', [0xffff_0000_0000_0000n, -1n, 0n], 2);
+  add(R.REL16_HA, 'rel16', [0n, 4n, 0x8000n], 4);
+  add(R.REL16_LO, 'rel16', [0n, 4n, 0x8000n], 4);
+  add(R.REL16, 'pcrel', [0x7fffn, 0x8000n], 2);
+  add(R.REL16_HI, 'pcrel', [0x7fffffffn, 0x80000000n], 2);
+  add(R.REL14, 'pcrel', [0x7ffcn, 0x8000n], 4);
+  add(R.ADDR24, 'abs', [0x1fffffcn, 0x2000000n], 4);
+  add(R.ADDR16, 'abs', [0x7fffn, 0x8000n], 2);
+  add(R.NONE, 'any', [0n], 0);
+  return m;
+}
+
+const TYPES = { x86_64: x86Types(), ppc64: ppcTypes() };
+
+/** Type numbers no table defines, for the unknown-relocation paths. */
+const UNKNOWN_TYPES = { x86_64: [39, 40, 43, 200, 255, 0x100, 0xffff, 0x7fffffff, 0xffffffff], ppc64: [18, 23, 32, 121, 200, 247, 253, 255, 0x100, 0xffffffff] };
+
+function archModule(arch: Arch) {
+  return arch === 'x86_64' ? x86_64 : ppc64;
+}
+const tableOf = (arch: Arch) => (arch === 'x86_64' ? TYPES.x86_64 : TYPES.ppc64);
+/** Types the kexec-tools hook handles (the interesting ones), per arch. */
+const HANDLED = {
+  x86_64: [R_X86_64['64'], R_X86_64['32'], R_X86_64['32S'], R_X86_64.PC32, R_X86_64.PLT32, R_X86_64.NONE],
+  ppc64: [R_PPC64.ADDR32, R_PPC64.ADDR64, R_PPC64.REL64, R_PPC64.REL32, R_PPC64.TOC, R_PPC64.TOC16, R_PPC64.TOC16_DS,
+    R_PPC64.TOC16_LO, R_PPC64.TOC16_LO_DS, R_PPC64.TOC16_HI, R_PPC64.TOC16_HA, R_PPC64.REL24, R_PPC64.ADDR16_LO,
+    R_PPC64.ADDR16_HI, R_PPC64.ADDR16_HA, R_PPC64.ADDR16_HIGHER, R_PPC64.ADDR16_HIGHEST, R_PPC64.REL16_HA, R_PPC64.REL16_LO],
+};
+
+/** A relocation type: mostly handled ones, then every other defined type, then undefined numbers. */
+export function pickType(rng: Rng, arch: Arch): number {
+  const a = arch === 'x86_64' ? 'x86_64' : 'ppc64';
+  return rng.weighted<() => number>([
+    [70, () => rng.pick(HANDLED[a])],
+    [22, () => rng.pick([...archModule(arch).names.keys()])],
+    [8, () => rng.pick(UNKNOWN_TYPES[a])],
+  ])();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared value pickers
+
+const INTERESTING_64 = [0n, 1n, 2n, 3n, 4n, 7n, 8n, 0x7fn, 0x80n, 0xffn, 0x100n, 0xfffn, 0x1000n, 0x7fffn, 0x8000n, 0xffffn, 0x10000n,
+  0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn, 0x8000000000000000n, 0xfffffffffffffff0n,
+  0xfffffffffffffff8n, 0xffffffffffffffffn];
+
+function interesting(rng: Rng): bigint {
+  return rng.weighted<() => bigint>([
+    [6, () => rng.pick(INTERESTING_64)],
+    [2, () => BigInt(rng.int(256))],
+    [1, () => rng.u64()],
+    [1, () => U64(-BigInt(rng.range(1, 64)))],
+  ])();
+}
+
+function smallDelta(rng: Rng): bigint {
+  return rng.weighted<() => bigint>([
+    [5, () => 0n], [2, () => 1n], [2, () => -1n], [1, () => 4n], [1, () => -4n], [1, () => 2n], [1, () => BigInt(rng.range(-16, 16))],
+  ])();
+}
+
+export const BASES: bigint[] = [
+  0x10_0000n, 0x3ff0_0000n, 0x1_2340_0000n, 0x3ff0_0f10n, 0n, 0x7fff_f000n, 0xffff_f000n, 0xffff_0000n, 0x8000_0000n,
+  0x8000_0000_0000_0000n, 0xffff_ffff_fff0_0000n, 0xffff_ffff_ffff_f000n, 0x7fff_ffff_ffff_f000n, 0xffff_ffff_8000_0000n,
+];
+
+function pickBase(rng: Rng): bigint {
+  return rng.weighted<() => bigint>([
+    [10, () => rng.pick(BASES.slice(0, 4))],
+    [6, () => rng.pick(BASES)],
+    [2, () => rng.u64() & ~0xfffn],
+    [1, () => rng.u64()],
+  ])();
+}
+
+function pickAlign(rng: Rng): bigint {
+  return rng.weighted<() => bigint>([
+    [10, () => rng.pick([1n, 2n, 4n, 8n, 16n])],
+    [3, () => 0n],
+    [3, () => 1n << BigInt(rng.range(5, 12))],
+    [1, () => 1n << BigInt(rng.range(13, 20))],
+    [1, () => rng.pick([1n << 32n, 1n << 63n, 1n << 40n])],
+    [1, () => rng.pick([3n, 6n, 24n, 0x1001n])],
+  ])();
+}
+
+function storeWord(bytes: Uint8Array, off: number, width: number, v: bigint, endian: Endian): void {
+  for (let i = 0; i < width && off + i < bytes.length; i++) {
+    const shift = BigInt(8 * (endian === 'little' ? i : width - 1 - i));
+    if (off + i >= 0) bytes[off + i] = Number((U64(v) >> shift) & 0xffn);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// structured
+
+const SECTION_POOL = ['.data', '.rodata', '.bss', '.text.2', '.got', '.note.x', '.comment', '.data.rel', '.sbss'];
+
+interface GenSection extends ObjSection {
+  dataLen: number;
+}
+
+/** Synthesize an object (valid container, adversarial contents). `small` keeps it tiny (malformed mode's base). */
+export function structuredObject(rng: Rng, arch: Arch, small = false): { obj: FObject; base: bigint } {
+  const endian: Endian = arch === 'ppc64' ? 'big' : 'little';
+  const ppc = arch !== 'x86_64';
+  const is64 = !(arch === 'x86_64' && rng.chance(0.04)); // x32 objects (kexec-tools >= 2.0.21 accepts them)
+  const storeEndian: Endian = endian;
+  const sections: GenSection[] = [];
+  const textLen = rng.pick([0, 4, 16, 64, 128, 256]);
+  sections.push({ name: '.text', flags: SHF_ALLOC | SHF_EXECINSTR, data: rng.bytes(textLen), addralign: rng.chance(0.8) ? rng.pick([4n, 16n]) : pickAlign(rng), dataLen: textLen });
+  if (ppc && rng.chance(0.75)) {
+    const n = rng.pick([8, 16, 64, 256]);
+    sections.push({ name: '.toc', flags: SHF_ALLOC | SHF_WRITE, data: new Uint8Array(n), addralign: rng.chance(0.8) ? 8n : pickAlign(rng), dataLen: n });
+  }
+  const extra = rng.int(small ? 2 : 5);
+  for (let i = 0; i < extra; i++) {
+    let name = rng.pick(SECTION_POOL);
+    if (sections.some((s) => s.name === name)) name = `${name}.${i}`;
+    const nobits = name.startsWith('.bss') || name.startsWith('.sbss') || rng.chance(0.08);
+    const flagsPick = rng.weighted<bigint>([[6, SHF_ALLOC | SHF_WRITE], [3, SHF_ALLOC], [2, 0n], [1, SHF_ALLOC | SHF_EXECINSTR], [1, SHF_ALLOC | SHF_WRITE | SHF_EXECINSTR]]);
+    const align = pickAlign(rng);
+    const addr = rng.chance(0.1) ? interesting(rng) : 0n;
+    if (nobits) {
+      const size = rng.weighted<() => bigint>([[8, () => BigInt(rng.int(4096))], [1, () => 1n << BigInt(rng.range(20, 40))], [1, () => rng.pick([1n << 63n, U64(-1n), 1n << 31n])]])();
+      sections.push({ name, type: SHT_NOBITS, flags: flagsPick | SHF_ALLOC, size, addralign: align, addr, dataLen: 0 });
+    } else {
+      const len = rng.pick([0, 8, 16, 32, 64, 100, 128]);
+      const type = name.startsWith('.note') ? SHT_NOTE : rng.chance(0.04) ? rng.pick([SHT_STRTAB, SHT_DYNAMIC, 0x6ffffff0, 0x70000001]) : SHT_PROGBITS;
+      const data = type === SHT_NOTE ? noteData(rng, endian) : rng.chance(0.5) ? new Uint8Array(len) : rng.bytes(len);
+      sections.push({ name, type, flags: flagsPick, data, addralign: align, addr, dataLen: data.length });
+    }
+  }
+  const secNames = sections.map((s) => s.name);
+  const withData = sections.filter((s) => s.dataLen > 0);
+
+  const symbols: FSymbol[] = [];
+  const symName = () => `s${symbols.length}`;
+  const nsyms = rng.int(small ? 3 : 6);
+  for (let i = 0; i < nsyms; i++) symbols.push(randomSymbol(rng, symName(), secNames, ppc));
+  if (ppc && rng.chance(0.5)) symbols.push({ name: '.TOC.', section: SHN_UNDEF, bind: STB_GLOBAL, type: STT_NOTYPE });
+  if (rng.chance(0.2)) {
+    const s = rng.pick(sections);
+    symbols.push({ name: rng.pick(['sha256_digest', 'purgatory_start', 'stack', 'entry64_regs', 'my_toc']), section: s.name, value: BigInt(rng.int(Math.max(1, s.dataLen))), size: rng.pick([0n, 4n, 8n, 32n]), bind: STB_GLOBAL, type: rng.pick([STT_OBJECT, STT_FUNC]) });
+  }
+
+  const relocations: ObjRelocation[] = [];
+  const nrel = rng.int(small ? 4 : 10) + (small ? 0 : 1);
+  for (let i = 0; i < nrel && (withData.length || rng.chance(0.3)); i++) {
+    const target = withData.length && rng.chance(0.9) ? rng.pick(withData) : rng.pick(sections);
+    const type = pickType(rng, arch);
+    const info = tableOf(arch).get(type);
+    const width = info?.width ?? 4;
+    const offset = pickOffset(rng, target.dataLen, width);
+    let symbol: string | number;
+    let addend = 0n;
+    const strategy = info && rng.chance(0.75) ? info.reach : 'any';
+    const goal = info ? U64(rng.pick(info.targets) + smallDelta(rng)) : 0n;
+    const split = (total: bigint): [bigint, bigint] => {
+      const a = rng.weighted<() => bigint>([[3, () => 0n], [2, () => BigInt(rng.range(-8, 8))], [1, () => total], [1, () => interesting(rng)]])();
+      return [U64(total - a), BigInt.asIntN(64, a)];
+    };
+    switch (strategy) {
+      case 'abs': {
+        const [v, a] = split(goal);
+        symbol = symName();
+        symbols.push({ name: symbol, section: SHN_ABS, value: v, bind: rng.pick([STB_LOCAL, STB_GLOBAL]), type: rng.pick([STT_NOTYPE, STT_OBJECT]) });
+        addend = a;
+        break;
+      }
+      case 'pcrel': {
+        // S - P = st_value + A - r_offset when the symbol is in the location's own section.
+        const [v, a] = split(U64(goal + offset));
+        symbol = symName();
+        symbols.push({ name: symbol, section: target.name, value: v, bind: rng.pick([STB_LOCAL, STB_GLOBAL]), type: rng.pick([STT_FUNC, STT_NOTYPE]), other: ppc ? rng.int(8) << 5 : 0 });
+        addend = a;
+        break;
+      }
+      case 'tocrel': {
+        const toc = sections.find((s) => s.name === '.toc');
+        const [v, a] = split(U64(goal + 0x8000n));
+        symbol = symName();
+        symbols.push({ name: symbol, section: toc ? '.toc' : target.name, value: v, bind: STB_LOCAL, type: STT_OBJECT });
+        addend = a;
+        break;
+      }
+      case 'rel16': {
+        // The ELFv2 global-entry prologue: addis 2,12,.TOC.-0b@ha / addi 2,2,.TOC.-0b@l (host-endian read).
+        const insn = type === R_PPC64.REL16_HA ? 0x3c4c0000n : 0x38420000n;
+        if (target.data && rng.chance(0.85)) storeWord(target.data, Number(offset), 4, insn | BigInt(rng.int(0x10000)), storeEndian);
+        let toc = symbols.find((s) => s.name === '.TOC.');
+        if (!toc) symbols.push((toc = { name: '.TOC.', section: SHN_UNDEF, bind: STB_GLOBAL, type: STT_NOTYPE }));
+        symbol = '.TOC.';
+        addend = type === R_PPC64.REL16_LO ? rng.pick([4n, 0n, 8n]) : rng.pick([0n, 4n]);
+        break;
+      }
+      default: {
+        symbol = symbols.length && rng.chance(0.85) ? rng.pick(symbols).name : rng.pick([0, symbols.length + 1, symbols.length + 2, 0xffffff]);
+        addend = rng.chance(0.5) ? 0n : BigInt.asIntN(64, interesting(rng));
+      }
+    }
+    relocations.push({ section: target.name, offset, type, symbol, addend });
+  }
+  const text = sections[0]!;
+  const entry = rng.weighted<() => bigint>([[6, () => BigInt(rng.int(Math.max(1, text.dataLen)))], [2, () => 0n], [1, () => interesting(rng)]])();
+  const flags = ppc ? rng.weighted<number>([[5, arch === 'ppc64' ? 1 : 2], [1, 0], [1, arch === 'ppc64' ? 2 : 1], [1, 3]]) : 0;
+  const obj: FObject = {
+    is64, endian, machine: ppc ? EM_PPC64 : EM_X86_64, entry, flags,
+    sections: sections.map(({ dataLen: _d, ...s }) => s),
+    symbols, relocations,
+    rel: rng.chance(0.1),
+    sectionSymbols: rng.chance(0.2),
+  };
+  return { obj, base: pickBase(rng) };
+}
+
+function randomSymbol(rng: Rng, name: string, secNames: string[], ppc: boolean): FSymbol {
+  const section = rng.weighted<() => FSymbol['section']>([
+    [14, () => rng.pick(secNames)],
+    [2, () => SHN_ABS],
+    [2, () => SHN_UNDEF],
+    [1, () => SHN_COMMON],
+    [1, () => ({ shnum: 0 })],
+    [1, () => ({ shnum: rng.pick([-1, 1, 2]) })],
+    [1, () => rng.pick([0xff00, 0xffff, 0xfff3])],
+  ])();
+  return {
+    name, section,
+    value: rng.chance(0.7) ? BigInt(rng.int(128)) : interesting(rng),
+    size: rng.pick([0n, 4n, 8n, 32n, interesting(rng)]),
+    bind: rng.weighted<number>([[4, STB_GLOBAL], [4, STB_LOCAL], [2, STB_WEAK], [1, rng.range(3, 15)]]),
+    type: rng.weighted<number>([[4, STT_NOTYPE], [3, STT_FUNC], [3, STT_OBJECT], [1, STT_SECTION], [1, rng.range(4, 15)]]),
+    other: ppc ? (rng.int(8) << 5) | rng.int(4) : rng.chance(0.1) ? rng.int(256) : 0,
+  };
+}
+
+function pickOffset(rng: Rng, len: number, width: number): bigint {
+  return rng.weighted<() => bigint>([
+    [16, () => BigInt(Math.max(0, rng.int(Math.max(1, len - width + 1))) & ~(width > 1 && rng.chance(0.8) ? Math.min(width, 4) - 1 : 0))],
+    [2, () => BigInt(Math.max(0, len - width + rng.range(1, 3)))],
+    [1, () => BigInt(len)],
+    [1, () => rng.pick([1n << 32n, 1n << 40n, 1n << 63n, U64(-1n), U64(-4n), 0x10000000n])],
+  ])();
+}
+
+function noteData(rng: Rng, endian: Endian): Uint8Array {
+  const namesz = rng.weighted<number>([[6, 4], [1, 0], [1, 0xffffffff], [1, 0xfffffffd], [1, rng.int(64)]]);
+  const descsz = rng.weighted<number>([[6, 8], [1, 0], [1, 0xffffffff], [1, 0xfffffff0], [1, rng.int(64)]]);
+  const out = new Uint8Array(rng.pick([12, 24, 28, 40]));
+  storeWord(out, 0, 4, BigInt(namesz), endian);
+  storeWord(out, 4, 4, BigInt(descsz), endian);
+  storeWord(out, 8, 4, 1n, endian);
+  out.set([0x47, 0x4e, 0x55, 0], 12 < out.length ? 12 : 0);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// mutate (corpus)
+
+export interface CorpusRef {
+  id: string;
+  file: string;
+  arch: Arch;
+  shnum: number;
+  nsyms: number;
+  /** Entries per SHT_REL/SHT_RELA section, in section order. */
+  relCounts: number[];
+  sectionNames: string[];
+  size: number;
+  realistic: { name: string; size: number }[];
+}
+
+let corpusRefs: CorpusRef[] | undefined;
+
+/** The corpus purgatories (ET_REL) from <root>/corpus/manifest.json, indexed once. */
+export function loadCorpusRefs(root: string): CorpusRef[] {
+  if (corpusRefs) return corpusRefs;
+  const p = join(root, 'corpus', 'manifest.json');
+  const out: CorpusRef[] = [];
+  if (existsSync(p)) {
+    const m = JSON.parse(readFileSync(p, 'utf8')) as { entries?: { id: string; file: string; arch: Arch; elfType?: string }[] };
+    for (const e of m.entries ?? []) {
+      if (e.elfType && e.elfType !== 'rel') continue;
+      const file = join(root, e.file);
+      if (!existsSync(file)) continue;
+      try {
+        const bytes = corpusBytes(file);
+        const elf = new ElfFile(bytes);
+        if (elf.header.type !== 1) continue;
+        const relCounts: number[] = [];
+        let nsyms = 0;
+        for (const s of elf.sections) {
+          if (s.type === SHT_REL || s.type === SHT_RELA) relCounts.push(Number(s.size / (s.entsize || 1n)));
+          if (s.type === SHT_SYMTAB && !nsyms) nsyms = Number(s.size / (s.entsize || 1n));
+        }
+        out.push({
+          id: e.id, file: e.file, arch: e.arch, shnum: elf.sections.length, nsyms, relCounts,
+          sectionNames: elf.sections.map((s) => elf.sectionName(s.index)), size: bytes.length,
+          realistic: realisticSymbols(bytes).map((s) => ({ name: s.name, size: s.bytes.length })),
+        });
+      } catch {
+        /* not indexable: skipped */
+      }
+    }
+  }
+  out.sort((a, b) => a.id.localeCompare(b.id));
+  return (corpusRefs = out);
+}
+
+function boundaryFor(rng: Rng, arch: Arch, type: number): bigint {
+  const info = tableOf(arch).get(type);
+  return info ? U64(rng.pick(info.targets) + smallDelta(rng)) : interesting(rng);
+}
+
+function mutation(rng: Rng, ref: CorpusRef): Patch {
+  const relSecs = ref.relCounts.map((n, i) => [i, n] as const).filter(([, n]) => n > 0);
+  const relPatch = (field: 'type' | 'addend' | 'offset' | 'sym', value: (rs: number, i: number) => FuzzValue): Patch => {
+    const [rs, n] = rng.pick(relSecs);
+    const index = rng.int(n);
+    return { k: 'rel', relSec: rs, index, field, value: value(rs, index) };
+  };
+  const sec = () => rng.range(1, Math.max(1, ref.shnum - 1));
+  const kinds: [number, () => Patch][] = [
+    [6, () => relPatch('type', () => BigInt(pickType(rng, ref.arch)))],
+    [5, () => relPatch('addend', () => (rng.chance(0.5) ? boundaryFor(rng, ref.arch, pickType(rng, ref.arch)) : interesting(rng)))],
+    [3, () => relPatch('offset', () => rng.weighted<() => FuzzValue>([[3, () => BigInt(rng.int(4096))], [2, () => interesting(rng)], [1, () => 1n << 40n]])())],
+    [3, () => relPatch('sym', () => rng.weighted<() => bigint>([[3, () => BigInt(rng.int(Math.max(1, ref.nsyms)))], [2, () => BigInt(ref.nsyms + rng.int(3))], [1, () => 0xffffffn], [1, () => 0n]])())],
+    [4, () => ({ k: 'sym', index: rng.range(1, Math.max(1, ref.nsyms - 1)), field: 'value', value: interesting(rng) })],
+    [3, () => ({ k: 'sym', index: rng.range(1, Math.max(1, ref.nsyms - 1)), field: 'shndx', value: rng.pick<FuzzValue>([{ shnum: 0 }, { shnum: -1 }, { shnum: 1 }, BigInt(SHN_ABS), BigInt(SHN_COMMON), 0n, 0xff00n]) })],
+    [1, () => ({ k: 'sym', index: rng.range(1, Math.max(1, ref.nsyms - 1)), field: rng.pick(['info', 'other'] as const), value: BigInt(rng.int(256)) })],
+    [1, () => ({ k: 'sym', index: rng.range(1, Math.max(1, ref.nsyms - 1)), field: 'size', value: interesting(rng) })],
+    [3, () => ({ k: 'shdr', sec: sec(), field: 'flags', value: rng.pick([SHF_ALLOC, SHF_ALLOC | SHF_EXECINSTR, SHF_ALLOC | SHF_WRITE, 0n, SHF_WRITE, 0x7n]) })],
+    [3, () => ({ k: 'shdr', sec: sec(), field: 'addralign', value: pickAlign(rng) })],
+    [2, () => ({ k: 'shdr', sec: sec(), field: 'size', value: rng.chance(0.5) ? BigInt(rng.int(0x2000)) : interesting(rng) })],
+    [1, () => ({ k: 'shdr', sec: sec(), field: rng.pick(['link', 'info'] as const), value: rng.pick<FuzzValue>([{ shnum: 0 }, { shnum: -1 }, { shnum: 1 }, 0n, BigInt(rng.int(ref.shnum))]) })],
+    [1, () => ({ k: 'shdr', sec: sec(), field: 'addr', value: interesting(rng) })],
+    [1, () => ({ k: 'shdr', sec: sec(), field: 'type', value: BigInt(rng.pick([SHT_NOBITS, SHT_PROGBITS, SHT_RELA, SHT_REL, SHT_NOTE, SHT_SYMTAB])) })],
+    [1, () => ({ k: 'ehdr', field: 'entry', value: interesting(rng) })],
+    [1, () => ({ k: 'truncate', length: rng.int(ref.size) })],
+  ];
+  if (!relSecs.length) return { k: 'shdr', sec: sec(), field: 'addralign', value: pickAlign(rng) };
+  return rng.weighted(kinds)();
+}
+
+// ---------------------------------------------------------------------------------------------
+// malformed
+
+function corruption(rng: Rng, nsecs: number, nsyms: number, nrels: number): Patch {
+  const shnumish = (): FuzzValue => rng.pick<FuzzValue>([{ shnum: 0 }, { shnum: -1 }, { shnum: 1 }, 0n, 0xffffn, 0xffffffffn, 0xff00n]);
+  const sec = () => rng.int(nsecs + 1);
+  return rng.weighted<() => Patch>([
+    [2, () => ({ k: 'ehdr', field: 'class', value: BigInt(rng.pick([0, 1, 2, 3, 0xff])) })],
+    [2, () => ({ k: 'ehdr', field: 'data', value: BigInt(rng.pick([0, 1, 2, 3])) })],
+    [1, () => ({ k: 'ehdr', field: rng.pick(['identVersion', 'version'] as const), value: BigInt(rng.pick([0, 2, 0xff])) })],
+    [1, () => ({ k: 'ehdr', field: 'type', value: BigInt(rng.pick([0, 2, 3, 4, 0xfe00, 0xffff])) })],
+    [1, () => ({ k: 'ehdr', field: 'machine', value: BigInt(rng.pick([0, 3, EM_X86_64, EM_PPC64, 0xffff])) })],
+    [2, () => ({ k: 'ehdr', field: 'ehsize', value: BigInt(rng.pick([0, 52, 64, 65, 0xffff])) })],
+    [3, () => ({ k: 'ehdr', field: 'shentsize', value: BigInt(rng.pick([0, 40, 63, 64, 65, 128, 0xffff])) })],
+    [4, () => ({ k: 'ehdr', field: 'shnum', value: rng.pick<FuzzValue>([0n, 1n, { shnum: -1 }, { shnum: 1 }, { shnum: 8 }, 0xffffn]) })],
+    [4, () => ({ k: 'ehdr', field: 'shoff', value: rng.pick([0n, 1n, 0x40n, 0x1000n, 1n << 32n, U64(-1n), U64(-64n), U64(-0x1000n), interesting(rng)]) })],
+    [4, () => ({ k: 'ehdr', field: 'shstrndx', value: shnumish() })],
+    [3, () => ({ k: 'ehdr', field: 'phoff', value: rng.pick([0x40n, 0n, U64(-1n), U64(-56n), 1n << 40n]) })],
+    [3, () => ({ k: 'ehdr', field: 'phnum', value: BigInt(rng.pick([1, 2, 3, 0xffff])) })],
+    [2, () => ({ k: 'ehdr', field: 'phentsize', value: BigInt(rng.pick([32, 56, 0, 57])) })],
+    [5, () => ({ k: 'shdr', sec: sec(), field: 'offset', value: rng.pick([0n, 1n, U64(-1n), U64(-8n), 1n << 32n, 1n << 63n, interesting(rng)]) })],
+    [5, () => ({ k: 'shdr', sec: sec(), field: 'size', value: rng.pick([0n, 1n, 7n, 23n, 25n, U64(-1n), U64(-8n), 1n << 32n, 1n << 63n, interesting(rng)]) })],
+    [2, () => ({ k: 'shdr', sec: sec(), field: 'addr', value: rng.pick([U64(-1n), U64(-8n), 1n << 63n, interesting(rng)]) })],
+    [3, () => ({ k: 'shdr', sec: sec(), field: 'entsize', value: rng.pick([0n, 1n, 8n, 16n, 24n, 25n, U64(-1n)]) })],
+    [4, () => ({ k: 'shdr', sec: sec(), field: rng.pick(['link', 'info'] as const), value: shnumish() })],
+    [3, () => ({ k: 'shdr', sec: sec(), field: 'type', value: BigInt(rng.pick([0, SHT_PROGBITS, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_DYNAMIC, SHT_NOTE, SHT_NOBITS, SHT_REL, 0xffffffff])) })],
+    [2, () => ({ k: 'shdr', sec: sec(), field: 'name', value: rng.pick([0n, 1n, 0xffffn, 0xffffffffn, BigInt(rng.int(64))]) })],
+    [2, () => ({ k: 'shdr', sec: sec(), field: 'flags', value: rng.pick([0n, SHF_ALLOC, SHF_ALLOC | SHF_EXECINSTR, U64(-1n)]) })],
+    [3, () => ({ k: 'sym', index: rng.int(nsyms + 1), field: rng.pick(['name', 'shndx'] as const), value: rng.pick<FuzzValue>([{ shnum: 0 }, 0xffffn, 0xffffffffn, BigInt(rng.int(0x10000))]) })],
+    [3, () => ({ k: 'rel', relSec: rng.int(2), index: rng.int(Math.max(1, nrels)), field: 'sym', value: rng.pick([BigInt(nsyms), BigInt(nsyms + 1), 0xffffffn, 0xffffffffn]) })],
+    [3, () => ({ k: 'rel', relSec: rng.int(2), index: rng.int(Math.max(1, nrels)), field: 'offset', value: rng.pick([1n << 32n, 1n << 40n, U64(-1n), U64(-4n), 0x1000n]) })],
+    [3, () => ({ k: 'byte', at: rng.int(0x7fffffff), value: rng.int(256) })],
+    [2, () => ({ k: 'truncate', length: rng.int(1024) })],
+  ])();
+}
+
+// ---------------------------------------------------------------------------------------------
+
+export interface GenerateContext {
+  /** Repository root (corpus/manifest.json lives under it). */
+  root: string;
+  /** TS-only runs pick a profile per case; oracle runs leave it to the oracle. */
+  tsOnly?: boolean;
+}
+
+const ARCHES: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
+
+/** Generate case `mode` for `arch` (undefined: any arch, TS-only runs). */
+export function generateCase(rng: Rng, mode: FuzzMode, arch: Arch | undefined, ctx: GenerateContext): CaseDesc {
+  const a = arch ?? rng.pick(ARCHES);
+  const fill = rng.chance(0.5) ? 0 : rng.int(256);
+  let desc: CaseDesc;
+  if (mode === 'mutate') {
+    const refs = loadCorpusRefs(ctx.root).filter((r) => r.arch === a);
+    if (!refs.length) return generateCase(rng, 'structured', a, ctx);
+    const ref = rng.pick(refs);
+    const patches: Patch[] = [];
+    const n = rng.weighted<number>([[5, 1], [3, 2], [2, 3], [1, 5]]);
+    for (let i = 0; i < n; i++) patches.push(mutation(rng, ref));
+    const symbols = ref.realistic.length && rng.chance(0.3)
+      ? ref.realistic.map((s) => ({ name: s.name, bytes: rng.bytes(rng.chance(0.9) ? s.size : s.size + 1) }))
+      : [];
+    desc = { mode, arch: a, source: { kind: 'corpus', id: ref.id, file: ref.file }, patches, base: pickBase(rng), fill, symbols };
+  } else {
+    const { obj, base } = structuredObject(rng, a, mode === 'malformed');
+    const patches: Patch[] = [];
+    if (mode === 'malformed') {
+      const nsecs = obj.sections.length + new Set((obj.relocations ?? []).map((r) => r.section)).size + 3;
+      const n = rng.weighted<number>([[5, 1], [3, 2], [2, 3], [1, 6]]);
+      for (let i = 0; i < n; i++) patches.push(corruption(rng, nsecs, obj.symbols.length, obj.relocations?.length ?? 0));
+    }
+    const globals = obj.symbols.filter((s) => s.bind === STB_GLOBAL && typeof s.section === 'string');
+    const symbols = globals.length && rng.chance(0.15)
+      ? [rng.pick(globals)].map((s) => ({ name: rng.chance(0.9) ? s.name : 'no_such_symbol', bytes: rng.bytes(Number(BigInt.asUintN(8, s.size ?? 0n)) % 64 + (rng.chance(0.8) ? 0 : 1)) }))
+      : [];
+    desc = { mode, arch: a, source: { kind: 'spec', obj }, patches, base, fill, symbols };
+  }
+  if (ctx.tsOnly) desc.profile = rng.pick(PROFILE_IDS);
+  return desc;
+}

@@ -1,0 +1,99 @@
+// Which oracles a fuzz campaign talks to: parse "kexec-tools-2.0.25/x86_64[+sanitize]" and
+// "kernel-6.1/x86_64", open them, and say which TS profile models each.
+import { UsageError } from '../errors.ts';
+import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
+import { findKernelOracle, openKernelOracle, KERNEL_VERSIONS, KERNEL_VARIANTS, type KernelVersion, type KernelVariant, listKernelOracles } from '../oracle/kernel.ts';
+import { listKexecToolsOracles, oracleBuildId } from '../oracle/registry.ts';
+import type { OracleResponse } from '../oracle/batch.ts';
+import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
+import { MAX_IMAGE } from '../load/kexec-tools.ts';
+import type { Arch, LoadRequest } from '../types.ts';
+
+export interface OracleSpec {
+  loader: 'kexec-tools' | 'kernel';
+  version: string;
+  target: Arch;
+  sanitize: boolean;
+  /** "kexec-tools-2.0.25/x86_64+sanitize" */
+  id: string;
+  /** The TS profile that models it. */
+  profile: string;
+  /** Extra reference message classes (the kernel's pr_err texts). */
+  refClasses: [RegExp, string][];
+}
+
+export interface FuzzOracle {
+  spec: OracleSpec;
+  run(req: LoadRequest): Promise<OracleResponse>;
+  runMany(reqs: readonly LoadRequest[]): Promise<OracleResponse[]>;
+  close(): Promise<void>;
+  kill(): void;
+}
+
+const TARGETS: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
+
+export function parseOracleSpec(s: string): OracleSpec {
+  const m = /^(kexec-tools|kernel)-([\d.]+)\/(x86_64|ppc64le|ppc64)(\+sanitize)?$/.exec(s.trim());
+  if (!m) throw new UsageError(`--oracle '${s}': expected kexec-tools-<version>/<target>[+sanitize] or kernel-<version>/<target> (targets: ${TARGETS.join(', ')})`);
+  const loader = m[1] as 'kexec-tools' | 'kernel';
+  const version = m[2]!;
+  const target = m[3] as Arch;
+  const sanitize = Boolean(m[4]);
+  if (loader === 'kernel') {
+    if (sanitize) throw new UsageError(`--oracle '${s}': the kernel oracle has no sanitizer build`);
+    if (!(KERNEL_VERSIONS as readonly string[]).includes(version)) throw new UsageError(`--oracle '${s}': kernel versions are ${KERNEL_VERSIONS.join(', ')}`);
+    if (!(KERNEL_VARIANTS as readonly string[]).includes(target)) throw new UsageError(`--oracle '${s}': kernel oracle targets are ${KERNEL_VARIANTS.join(', ')}`);
+  }
+  if (sanitize && target !== 'x86_64') throw new UsageError(`--oracle '${s}': the sanitizer build exists for x86_64 only`);
+  return {
+    loader, version, target, sanitize,
+    id: `${loader}-${version}/${target}${sanitize ? '+sanitize' : ''}`,
+    profile: `${loader}-${version}`,
+    refClasses: refClassesFor(loader),
+  };
+}
+
+/**
+ * How a reference message is classified. The oracle returns everything printed since the request
+ * began; kexec-tools prints warnings with fprintf before die() ("ELF Note corrupted !", "Warning:
+ * Elf Note name is not null terminated"), and die()'s text is the last line. compareOutcomes'
+ * patterns are anchored at the start of the message, so the die() line is matched here too.
+ */
+export const DIE_LINE_CLASSES: [RegExp, string][] = [
+  [/(?:^|\n)ELF rel parse failed\n?$/, 'parse-failed'],
+  [/(?:^|\n)Cannot (?:malloc|realloc)[^\n]*\n?$/, 'unsupported'],
+];
+
+export function refClassesFor(loader: 'kexec-tools' | 'kernel'): [RegExp, string][] {
+  return loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : DIE_LINE_CLASSES;
+}
+
+/** Every built oracle, as specs ("--oracle all"). */
+export function builtOracleSpecs(): OracleSpec[] {
+  const out: OracleSpec[] = listKexecToolsOracles().map((b) => parseOracleSpec(oracleBuildId(b)));
+  for (const k of listKernelOracles()) out.push(parseOracleSpec(`kernel-${k.version}/${k.target}`));
+  return out;
+}
+
+/**
+ * The kexec-tools harness refuses allocations over PO_ORACLE_MAX_ALLOC (default 1 GiB) with a
+ * 'resource-limit' exit; the TS model refuses images over MAX_IMAGE (512 MiB). Fuzzing aligns the
+ * two so an image between the limits is not loaded (and shipped back) by one side only.
+ */
+export const FUZZ_ORACLE_ENV = { PO_ORACLE_MAX_ALLOC: String(MAX_IMAGE) };
+/**
+ * Under ASan a multi-GiB malloc succeeds and unpoisons its shadow (1/8 of it) before the harness
+ * can refuse it, which takes seconds: cap ASan's allocator instead, so malloc returns NULL and
+ * kexec-tools dies "Cannot malloc", as it does when the real malloc fails.
+ */
+export const FUZZ_SANITIZE_ENV = { ...FUZZ_ORACLE_ENV, ASAN_OPTIONS: `max_allocation_size_mb=${Number(MAX_IMAGE >> 20n)}:allocator_may_return_null=1` };
+
+/** Open an oracle; throws OracleUnavailableError (with the fix) when it is not built. */
+export async function openOracle(spec: OracleSpec): Promise<FuzzOracle> {
+  if (spec.loader === 'kexec-tools') {
+    const o = await KexecToolsOracle.open(spec.version, spec.target, { sanitize: spec.sanitize, env: spec.sanitize ? FUZZ_SANITIZE_ENV : FUZZ_ORACLE_ENV });
+    return { spec, run: (r) => o.run(r), runMany: (r) => o.runMany(r), close: () => o.close(), kill: () => o.kill() };
+  }
+  const o = openKernelOracle(findKernelOracle(spec.version as KernelVersion, spec.target as KernelVariant));
+  return { spec, run: (r) => o.run(r), runMany: (r) => o.runMany(r), close: () => o.close(), kill: () => o.kill() };
+}
