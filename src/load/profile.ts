@@ -116,11 +116,13 @@ function buildProfile(id: string, target: Arch): Profile {
   }
   // kexec-tools-<x.y.z>, or kexec-tools-<label> for a developer's own tree (modelled as the
   // newest release, keeping the label).
-  const kt = /^kexec-tools(?:-(.+))?$/.exec(id);
+  // A release (x.y.z, optionally with a suffix such as 2.0.32-git) or a local tree's build label
+  // (scripts/build-oracle.sh names those <version>-local-<hash>, or unknown-local-<hash>).
+  const kt = /^kexec-tools(?:-(\d+\.\d+\.\d+(?:-[\w.+-]+)?|[\w.+]*-?local-[\w.+-]+))?$/.exec(id);
   if (kt) {
     const newest = KEXEC_TOOLS_VERSIONS[KEXEC_TOOLS_VERSIONS.length - 1]!;
     const label: string = kt[1] ?? newest;
-    const version = /^\d+\.\d+\.\d+$/.test(label) ? label : newest;
+    const version = /^\d+\.\d+\.\d+/.exec(label)?.[0] ?? newest;
     return {
       id: `kexec-tools-${label}`, loader: 'kexec-tools', version, target,
       storeEndian: storeEndianOf(target),
