@@ -195,6 +195,20 @@ function build(io: Io, setCode: (c: number) => void): Command {
     });
 
   program
+    .command('census')
+    .description('relocation types and sites per purgatory, ET_REL against PIE, and which loaders handle each type')
+    .argument('<files...>', 'purgatory ELF files (ET_REL .ro and/or PIE)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text'))
+    .option('--json', 'same as --format json')
+    .action(async (files: string[], o: { format: 'text' | 'markdown' | 'json'; json?: boolean }) => {
+      const { census, formatCensusText, formatCensusMarkdown, formatCensusJson } = await import('./pie/census.ts');
+      const c = census(files.map((f) => ({ name: f.replace(/^.*\//, ''), bytes: readInput(f) })));
+      const format = o.json ? 'json' : o.format;
+      io.out(format === 'json' ? formatCensusJson(c) : format === 'markdown' ? formatCensusMarkdown(c) : formatCensusText(c));
+      setCode(c.entries.some((e) => e.error) ? EXIT.rejected : EXIT.ok);
+    });
+
+  program
     .command('matrix')
     .description('where the reference implementations disagree with each other (kexec-tools versions, kernel), over the corpus')
     .argument('[corpus]', 'corpus directory (default: the bundled corpus)')
