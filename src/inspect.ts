@@ -24,6 +24,10 @@ export function archModuleFor(machine: number): ArchModule | undefined {
   return machine === EM_X86_64 ? x86_64 : machine === ppc64.machine ? ppc64 : undefined;
 }
 
+/**
+ * Relocation-type counts by name over every SHT_REL/SHT_RELA table, keys in code-unit order (not
+ * the locale's: corpus/manifest.json stores these objects and must not depend on where it is built).
+ */
 export function relocationHistogram(elf: ElfFile): Record<string, number> {
   const arch = archModuleFor(elf.header.machine);
   const hist: Record<string, number> = {};
@@ -34,7 +38,7 @@ export function relocationHistogram(elf: ElfFile): Record<string, number> {
       hist[name] = (hist[name] ?? 0) + 1;
     }
   }
-  return Object.fromEntries(Object.entries(hist).sort(([a], [b]) => a.localeCompare(b)));
+  return Object.fromEntries(Object.entries(hist).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 export function inspect(bytes: Uint8Array): Inspection {

@@ -9,8 +9,9 @@
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { EM_PPC64, EM_X86_64, ET_DYN, ET_EXEC, ET_REL, SHT_NOBITS, parseElf64 } from '../../src/corpus/elf-lite.ts';
-import { appendedSize, parseBzImage, scanEmbeddedElfs, sniffCompression, type EmbeddedElf } from '../../src/corpus/extract.ts';
+import { EM_PPC64, EM_X86_64, ET_DYN, ET_EXEC, ET_REL, SHT_NOBITS } from '../../src/elf/constants.ts';
+import type { ElfFile } from '../../src/elf/reader.ts';
+import { appendedSize, parseBzImage, readCorpusElf, scanEmbeddedElfs, sniffCompression, type EmbeddedElf } from '../../src/corpus/extract.ts';
 import { describeElf, safeId, sha256, type ManifestEntry, type ManifestFailure, type Origin } from '../../src/corpus/manifest.ts';
 import { CACHE, CORPUS_ELF, REPO, CommandError, isMain, log, mergeManifest, run, runOk, tail } from './common.ts';
 
@@ -269,18 +270,20 @@ export function extractKernel(suite: string, debArch: string, pkg?: string, vers
   if (rejected.length > 0) findings.push(`rejected ET_REL candidates: ${rejected.join('; ')}`);
   if (found.length === 0) {
     // Say what is there instead: every embedded ELF of this machine except the vmlinux itself.
-    let secs: ReturnType<typeof parseElf64>['sections'] = [];
+    let outer: ElfFile | undefined;
     try {
-      secs = parseElf64(vmlinux).sections;
+      outer = readCorpusElf(vmlinux);
     } catch {
       /* not an ELF vmlinux: offsets stay file offsets */
     }
     for (const t of [ET_EXEC, ET_DYN]) {
       for (const f of scanEmbeddedElfs(vmlinux, { type: t, machine }).filter((x) => x.offset !== 0)) {
-        const s = secs.find((x) => x.type !== SHT_NOBITS && x.addr !== 0n && f.offset >= x.offset && f.offset < x.offset + x.size);
-        const where = s ? ` (vaddr 0x${(s.addr + BigInt(f.offset - s.offset)).toString(16)} in ${s.name})` : '';
-        const soname = f.elf.sections.some((x) => x.name === '.dynsym') ? ', has .dynsym' : '';
-        findings.push(`embedded e_type=${t === ET_DYN ? 'ET_DYN' : 'ET_EXEC'} object at file offset 0x${f.offset.toString(16)}${where}, ${f.length} bytes${soname}, sections [${f.elf.sections.map((x) => x.name).filter(Boolean).join(' ')}]`);
+        const at = BigInt(f.offset);
+        const s = outer?.sections.find((x) => x.type !== SHT_NOBITS && x.addr !== 0n && at >= x.offset && at < x.offset + x.size);
+        const where = s && outer ? ` (vaddr 0x${(s.addr + at - s.offset).toString(16)} in ${outer.sectionName(s.index)})` : '';
+        const names = f.elf.sections.map((x) => f.elf.sectionName(x.index));
+        const soname = names.includes('.dynsym') ? ', has .dynsym' : '';
+        findings.push(`embedded e_type=${t === ET_DYN ? 'ET_DYN' : 'ET_EXEC'} object at file offset 0x${f.offset.toString(16)}${where}, ${f.length} bytes${soname}, sections [${names.filter(Boolean).join(' ')}]`);
       }
     }
     findings.push(`no ET_REL e_machine=${machine} object in ${path}'s vmlinux`);

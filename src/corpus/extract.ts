@@ -4,8 +4,27 @@
 // and the decompressing.
 
 import { CorpusFormatError, isCorpusFormatError } from './errors.ts';
-import { parseElf64, type ParsedElf64 } from './elf-lite.ts';
+import { ElfFile } from '../elf/reader.ts';
+import { isElfFormatError } from '../errors.ts';
 import type { Endian } from '../types.ts';
+
+/**
+ * One corpus object through the project's reader, checked with ElfFile.validate() and required to
+ * be ELF64 with section headers (every purgatory this project handles is). A format error comes
+ * out as a CorpusFormatError naming the same field, with the ElfFormatError as its cause.
+ */
+export function readCorpusElf(bytes: Uint8Array): ElfFile {
+  try {
+    const elf = new ElfFile(bytes);
+    const h = elf.header;
+    if (!h.is64) throw new CorpusFormatError(4, 'e_ident[EI_CLASS]', h.klass, 'not ELFCLASS64');
+    if (h.shnum === 0) throw new CorpusFormatError(60, 'e_shnum', 0, 'no section headers');
+    return elf.validate();
+  } catch (e) {
+    if (!isElfFormatError(e)) throw e;
+    throw new CorpusFormatError(Number(e.offset), e.field, e.value, e.reason, { cause: e });
+  }
+}
 
 export interface ScanOptions {
   /** e_type to accept (1 = ET_REL). */
@@ -24,7 +43,7 @@ export interface EmbeddedElf {
   endian: Endian;
   /** The object's bytes (a view into the scanned buffer, not a copy). */
   bytes: Uint8Array;
-  elf: ParsedElf64;
+  elf: ElfFile;
 }
 
 const MAGIC = Uint8Array.of(0x7f, 0x45, 0x4c, 0x46);
@@ -60,11 +79,11 @@ export function scanEmbeddedElfs(buf: Uint8Array, opts: ScanOptions): EmbeddedEl
       if (shEnd > BigInt(buf.length - at)) {
         throw new CorpusFormatError(at + 40, 'e_shoff', shoff, `section header table ends 0x${shEnd.toString(16)} bytes in, past the buffer`);
       }
-      // Parse within everything that follows; sections may lie after the table in theory.
-      const elf = parseElf64(buf.subarray(at));
-      const length = elf.extent;
+      // Read within everything that follows; sections may lie after the table in theory.
+      const length = readCorpusElf(buf.subarray(at)).extent();
       const bytes = buf.subarray(at, at + length);
-      found.push({ offset: at, length, endian: elf.header.endian, bytes, elf: parseElf64(bytes) });
+      const elf = readCorpusElf(bytes);
+      found.push({ offset: at, length, endian: elf.endian, bytes, elf });
     } catch (e) {
       if (!isCorpusFormatError(e)) throw e;
       opts.onReject?.(at, e);

@@ -2,8 +2,11 @@
 // how to reproduce it, and what relocations it carries. Pure: describing an ELF needs only bytes.
 
 import { createHash } from 'node:crypto';
-import { ET_DYN, ET_EXEC, ET_REL, EM_PPC64, EM_X86_64, parseElf64, relocationHistogram, type ParsedElf64 } from './elf-lite.ts';
+import { ET_DYN, ET_EXEC, ET_REL, EM_PPC64, EM_X86_64, SHN_UNDEF, SHT_SYMTAB } from '../elf/constants.ts';
+import type { ElfFile } from '../elf/reader.ts';
+import { relocationHistogram } from '../inspect.ts';
 import { CorpusFormatError } from './errors.ts';
+import { readCorpusElf } from './extract.ts';
 import type { Abi, Arch } from '../types.ts';
 
 export type ElfKind = 'rel' | 'pie' | 'exec';
@@ -129,29 +132,41 @@ export interface ElfDescription {
   comment: string[];
 }
 
-function commentStrings(bytes: Uint8Array, elf: ParsedElf64): string[] {
-  const s = elf.sections.find((x) => x.name === '.comment');
+function commentStrings(elf: ElfFile): string[] {
+  const s = elf.sections.find((x) => elf.sectionName(x.index) === '.comment');
   if (!s) return [];
-  const text = new TextDecoder('latin1').decode(bytes.subarray(s.offset, s.offset + s.size));
+  const text = new TextDecoder('latin1').decode(elf.sectionData(s.index));
   return [...new Set(text.split('\0').filter((t) => t.length > 0))];
+}
+
+/** Named SHN_UNDEF symbols of the SHT_SYMTAB (symbol 0 aside), sorted. */
+function undefinedSymbols(elf: ElfFile): string[] {
+  const symtab = elf.sections.find((x) => x.type === SHT_SYMTAB);
+  if (!symtab) return [];
+  return elf
+    .symbols(symtab.index)
+    .filter((x) => x.index > 0 && x.shndx === SHN_UNDEF)
+    .map((x) => elf.stringAt(symtab.link, x.name))
+    .filter((n) => n !== '')
+    .sort();
 }
 
 /** Classifies and summarises one corpus ELF. Throws CorpusFormatError if it is not one we hold. */
 export function describeElf(bytes: Uint8Array): ElfDescription {
-  const elf = parseElf64(bytes);
+  const elf = readCorpusElf(bytes);
   const h = elf.header;
   let arch: Arch;
   let abi: Abi;
-  if (h.machine === EM_X86_64 && h.endian === 'little') {
+  if (h.machine === EM_X86_64 && elf.endian === 'little') {
     arch = 'x86_64';
     abi = 'sysv';
   } else if (h.machine === EM_PPC64) {
-    arch = h.endian === 'big' ? 'ppc64' : 'ppc64le';
+    arch = elf.endian === 'big' ? 'ppc64' : 'ppc64le';
     // e_flags bits 0-1: 1 = ELFv1, 2 = ELFv2, 0 = unspecified (then the byte order's default).
     const v = h.flags & 3;
     abi = v === 2 ? 'elfv2' : v === 1 ? 'elfv1' : arch === 'ppc64' ? 'elfv1' : 'elfv2';
   } else {
-    throw new CorpusFormatError(18, 'e_machine', h.machine, `not a corpus machine (${h.endian}-endian)`);
+    throw new CorpusFormatError(18, 'e_machine', h.machine, `not a corpus machine (${elf.endian}-endian)`);
   }
   const elfType: ElfKind | undefined = h.type === ET_REL ? 'rel' : h.type === ET_DYN ? 'pie' : h.type === ET_EXEC ? 'exec' : undefined;
   if (!elfType) throw new CorpusFormatError(16, 'e_type', h.type, 'neither ET_REL, ET_DYN nor ET_EXEC');
@@ -166,8 +181,8 @@ export function describeElf(bytes: Uint8Array): ElfDescription {
     sections: h.shnum,
     relocationCount: Object.values(relocations).reduce((a, b) => a + b, 0),
     relocations,
-    undefinedSymbols: elf.symbols.filter((x, i) => i > 0 && x.shndx === 0 && x.name !== '').map((x) => x.name).sort(),
-    comment: commentStrings(bytes, elf),
+    undefinedSymbols: undefinedSymbols(elf),
+    comment: commentStrings(elf),
   };
 }
 

@@ -5,7 +5,8 @@ import { ByteView } from '../bytes.ts';
 import { ElfFormatError } from '../errors.ts';
 import type { Endian } from '../types.ts';
 import {
-  ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, SHT_NOBITS, SHT_REL, SHT_RELA, SIZES, SHT_DYNAMIC,
+  ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EV_CURRENT, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA, SHT_STRTAB,
+  SHT_SYMTAB, SIZES, SHT_DYNAMIC,
 } from './constants.ts';
 
 export interface ElfHeader {
@@ -97,6 +98,12 @@ export function checkRange(field: string, off: bigint, len: bigint, size: number
   if (off + len > BigInt(size)) fail(field, at, off + len, `range [${off}, ${off + len}) runs past the end of the file (${size} bytes)`);
   return Number(off);
 }
+
+/** Byte offsets of the section header fields validate() names, per class: [ELF32, ELF64]. */
+const SHDR_FIELDS = [
+  { offset: 16, size: 20, link: 24, entsize: 36 },
+  { offset: 24, size: 32, link: 40, entsize: 56 },
+] as const;
 
 export class ElfFile {
   readonly view: ByteView;
@@ -261,6 +268,81 @@ export class ElfFile {
     const isRela = s.type === SHT_RELA;
     if (!isRela && s.type !== SHT_REL) fail(`section[${relsec}].sh_type`, s.hdrOffset + 4, s.type, 'not SHT_REL or SHT_RELA');
     return decodeRelocations(this.sectionData(relsec), this.endian, this.header.is64, isRela, addendSigned);
+  }
+
+  /**
+   * The checks a loader-grade read leaves out, for callers that take an ELF on trust from
+   * untrusted bytes (the corpus tools carving objects out of binaries): EI_VERSION and e_version
+   * are EV_CURRENT; e_ehsize is the class's header size; the program header table lies in the
+   * file; e_shstrndx is below e_shnum and names a SHT_STRTAB; section 0 is SHT_NULL; every
+   * sh_offset, sh_entsize and (except NOBITS) sh_size is at most the file size, and every section
+   * with contents lies in the file; every section name is NUL-terminated inside .shstrtab; every
+   * REL/RELA table has sh_entsize at least the entry size and a multiple of it as sh_size; the
+   * SHT_SYMTAB links a SHT_STRTAB holding every symbol name. The loaders do not call this: the C
+   * loaders they model are laxer, and that laxness is part of the model. Returns this.
+   */
+  validate(): this {
+    const h = this.header;
+    const size = this.bytes.length;
+    const c = h.is64 ? 1 : 0;
+    const bits = h.is64 ? 64 : 32;
+    const w = h.is64 ? 8 : 4;
+    const o = 24 + 3 * w; // offset of e_flags
+    const at = SHDR_FIELDS[c];
+    if (h.identVersion !== EV_CURRENT) fail('e_ident[EI_VERSION]', 6, h.identVersion, 'not EV_CURRENT');
+    if (h.version !== EV_CURRENT) fail('e_version', 20, h.version, 'not EV_CURRENT');
+    if (h.ehsize !== SIZES.ehdr[c]) fail('e_ehsize', o + 4, h.ehsize, `not the size of Elf${bits}_Ehdr (${SIZES.ehdr[c]})`);
+    if (h.phnum > 0) {
+      // The constructor skips a table at e_phoff 0; here it must fit all the same.
+      if (h.phentsize < SIZES.phdr[c]) fail('e_phentsize', o + 6, h.phentsize, `smaller than Elf${bits}_Phdr`);
+      checkRange('e_phoff', h.phoff, BigInt(h.phnum) * BigInt(h.phentsize), size, 24 + w);
+    }
+    if (h.shnum === 0) return this;
+    if (this.sections.length === 0) fail('e_shoff', 24 + 2 * w, h.shoff, `e_shnum is ${h.shnum} but e_shoff is 0`);
+    if (h.shstrndx >= h.shnum) fail('e_shstrndx', o + 14, h.shstrndx, `not below e_shnum (${h.shnum})`);
+    const limit = BigInt(size);
+    for (const s of this.sections) {
+      const f = `section[${s.index}]`;
+      if (s.offset > limit) fail(`${f}.sh_offset`, s.hdrOffset + at.offset, s.offset, `past the end of the file (${size} bytes)`);
+      // A NOBITS section's size is memory, not file.
+      if (s.type !== SHT_NOBITS && s.size > limit) fail(`${f}.sh_size`, s.hdrOffset + at.size, s.size, `larger than the file (${size} bytes)`);
+      if (s.entsize > limit) fail(`${f}.sh_entsize`, s.hdrOffset + at.entsize, s.entsize, `larger than the file (${size} bytes)`);
+      if (s.index === 0 && s.type !== SHT_NULL) fail(`${f}.sh_type`, s.hdrOffset + 4, s.type, 'section 0 is not SHT_NULL');
+      if (s.type !== SHT_NOBITS && s.type !== SHT_NULL) checkRange(`${f}.sh_offset`, s.offset, s.size, size, s.hdrOffset + at.offset);
+    }
+    const shstr = this.sections[h.shstrndx]!;
+    if (shstr.type !== SHT_STRTAB) fail('e_shstrndx', o + 14, h.shstrndx, 'does not name a SHT_STRTAB');
+    for (const s of this.sections) this.stringAt(h.shstrndx, s.name);
+    for (const s of this.sections) {
+      if (s.type !== SHT_REL && s.type !== SHT_RELA) continue;
+      const min = BigInt((s.type === SHT_RELA ? SIZES.rela : SIZES.rel)[c]);
+      if (s.entsize < min) fail(`section[${s.index}].sh_entsize`, s.hdrOffset + at.entsize, s.entsize, `relocation entry size below ${min}`);
+      if (s.size % s.entsize !== 0n) fail(`section[${s.index}].sh_size`, s.hdrOffset + at.size, s.size, 'relocation table size is not a multiple of sh_entsize');
+    }
+    const symtab = this.sections.find((x) => x.type === SHT_SYMTAB);
+    if (symtab) {
+      const f = `section[${symtab.index}]`;
+      if (symtab.entsize < BigInt(SIZES.sym[c])) fail(`${f}.sh_entsize`, symtab.hdrOffset + at.entsize, symtab.entsize, `symbol entry size below ${SIZES.sym[c]}`);
+      if (this.sections[symtab.link]?.type !== SHT_STRTAB) fail(`${f}.sh_link`, symtab.hdrOffset + at.link, symtab.link, 'symbol table sh_link is not a SHT_STRTAB');
+      for (const sym of this.symbols(symtab.index)) this.stringAt(symtab.link, sym.name);
+    }
+    return this;
+  }
+
+  /**
+   * Bytes the object spans from its first byte: the end of the section header table, of the
+   * program header table or of the last section with file contents, whichever is furthest. What
+   * to cut when the object is embedded in a larger buffer; inside the file once validate() passed.
+   */
+  extent(): number {
+    const h = this.header;
+    let end = h.shoff + BigInt(h.shnum) * BigInt(h.shentsize);
+    const grow = (x: bigint) => {
+      if (x > end) end = x;
+    };
+    if (h.phnum > 0) grow(h.phoff + BigInt(h.phnum) * BigInt(h.phentsize));
+    for (const s of this.sections) if (s.type !== SHT_NOBITS && s.type !== SHT_NULL) grow(s.offset + s.size);
+    return Number(end);
   }
 
   dynamic(): DynamicEntry[] {

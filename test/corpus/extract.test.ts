@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { appendedSize, parseBzImage, scanEmbeddedElfs, sniffCompression, type Compression } from '../../src/corpus/extract.ts';
-import { parseElf64, relocationHistogram } from '../../src/corpus/elf-lite.ts';
+import { appendedSize, parseBzImage, readCorpusElf, scanEmbeddedElfs, sniffCompression, type Compression } from '../../src/corpus/extract.ts';
 import { CorpusFormatError, isCorpusFormatError } from '../../src/corpus/errors.ts';
+import { SHT_REL, SHT_RELA, SHT_SYMTAB } from '../../src/elf/constants.ts';
+import { isElfFormatError } from '../../src/errors.ts';
+import { relocationHistogram } from '../../src/inspect.ts';
 import { concat, rela, synthElf } from './synth-elf.ts';
 
 const junk = (n: number, seed = 1) => {
@@ -23,7 +25,8 @@ describe('scanEmbeddedElfs', () => {
     expect(found[0]!.offset).toBe(1001);
     expect(found[0]!.length).toBe(obj.length);
     expect(Buffer.from(found[0]!.bytes).equals(Buffer.from(obj))).toBe(true);
-    expect(found[0]!.elf.sections.map((s) => s.name)).toEqual(['', '.text', '.shstrtab']);
+    const elf = found[0]!.elf;
+    expect(elf.sections.map((s) => elf.sectionName(s.index))).toEqual(['', '.text', '.shstrtab']);
   });
 
   it('filters on e_type and e_machine', () => {
@@ -70,7 +73,7 @@ describe('scanEmbeddedElfs', () => {
   });
 });
 
-describe('parseElf64 + relocationHistogram', () => {
+describe('readCorpusElf + relocationHistogram', () => {
   for (const endian of ['little', 'big'] as const) {
     it(`decodes RELA entries (${endian}-endian) and names them`, () => {
       const machine = endian === 'big' ? 21 : 62;
@@ -86,9 +89,10 @@ describe('parseElf64 + relocationHistogram', () => {
           { name: '.rela.text', type: 4, data: rela(entries, endian), entsize: 24, info: 1 },
         ],
       });
-      const elf = parseElf64(obj);
-      expect(elf.relocations).toHaveLength(1);
-      expect(elf.relocations[0]!.entries.map((e) => [e.offset, e.type, e.sym, e.addend])).toEqual(entries);
+      const elf = readCorpusElf(obj);
+      const tables = elf.sections.filter((s) => s.type === SHT_RELA || s.type === SHT_REL);
+      expect(tables).toHaveLength(1);
+      expect(elf.relocations(tables[0]!.index).map((e) => [e.offset, e.type, e.sym, e.addend])).toEqual(entries);
       expect(relocationHistogram(elf)).toEqual(
         machine === 62
           ? { R_X86_64_32S: 1, R_X86_64_64: 1, R_X86_64_PC32: 2 }
@@ -99,7 +103,7 @@ describe('parseElf64 + relocationHistogram', () => {
 
   it('rejects a relocation table whose size is not a multiple of sh_entsize', () => {
     const obj = synthElf({ sections: [{ name: '.rela.text', type: 4, data: new Uint8Array(30), entsize: 24 }] });
-    expect(() => parseElf64(obj)).toThrow(CorpusFormatError);
+    expect(() => readCorpusElf(obj)).toThrow(CorpusFormatError);
   });
 
   it('rejects a section running past the buffer, naming the field', () => {
@@ -108,11 +112,12 @@ describe('parseElf64 + relocationHistogram', () => {
     const shoff = Number(dv.getBigUint64(40, true));
     dv.setBigUint64(shoff + 64 + 32, 0x100000n, true); // .text sh_size
     try {
-      parseElf64(obj);
+      readCorpusElf(obj);
       expect.unreachable();
     } catch (e) {
       expect(isCorpusFormatError(e)).toBe(true);
-      expect((e as CorpusFormatError).field).toBe('section 1 sh_size');
+      expect((e as CorpusFormatError).field).toBe('section[1].sh_size');
+      expect(isElfFormatError((e as CorpusFormatError).cause)).toBe(true);
     }
   });
 });
@@ -188,7 +193,7 @@ describe('parseBzImage', () => {
   });
 });
 
-describe('parseElf64 symbols', () => {
+describe('readCorpusElf symbols', () => {
   it('keeps symbol 0 and reports undefined globals (names from the linked string table)', () => {
     // The .symtab links to .shstrtab (index 3 here), so names are offsets into it: 1 = ".text".
     const sym = (name: number, info: number, shndx: number) => {
@@ -205,8 +210,9 @@ describe('parseElf64 symbols', () => {
         { name: '.symtab', type: 2, data: concat(sym(0, 0, 0), sym(1, 0x12, 0), sym(7, 0x10, 1)), entsize: 24, link: 3 },
       ],
     });
-    const elf = parseElf64(obj);
-    expect(elf.symbols.map((s) => [s.name, s.bind, s.type, s.shndx])).toEqual([
+    const elf = readCorpusElf(obj);
+    const symtab = elf.sections.find((s) => s.type === SHT_SYMTAB)!;
+    expect(elf.symbols(symtab.index).map((s) => [elf.stringAt(symtab.link, s.name), s.bind, s.stype, s.shndx])).toEqual([
       ['', 0, 0, 0],
       ['.text', 1, 2, 0],
       ['.symtab', 1, 0, 1],

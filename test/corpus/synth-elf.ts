@@ -1,5 +1,5 @@
 // Builds small synthetic ELF64 objects for the corpus tests: enough structure (sections, names,
-// one relocation table) for the scanner and the lite parser to accept or reject on purpose.
+// one relocation table) for the scanner and ElfFile.validate() to accept or reject on purpose.
 
 export interface SynthSection {
   name: string;

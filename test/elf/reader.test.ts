@@ -309,6 +309,52 @@ describe('malformed headers → ElfFormatError naming field, offset and value', 
   });
 });
 
+describe('validate(): the checks a loader-grade read leaves out', () => {
+  it.each(variants)('accepts a well-formed %s object and returns it; extent() is the object, not what follows', (_n, is64, endian) => {
+    for (const rel of [false, true]) {
+      const good = buildObject(sample(is64, endian, rel));
+      const f = new ElfFile(good);
+      expect(f.validate()).toBe(f);
+      expect(f.extent()).toBe(good.length);
+      const padded = new Uint8Array(good.length + 100).fill(0xa5);
+      padded.set(good);
+      expect(new ElfFile(padded).validate().extent()).toBe(good.length);
+    }
+  });
+
+  const good64 = buildObject(sample(true, 'little'));
+  const dv = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const idx = (name: string) => sectionIndex(good64, name);
+  const hdr = (name: string) => new ElfFile(good64).sections[idx(name)]!.hdrOffset;
+  // [what, field, byte offset named, spoil]
+  const cases: [string, string, () => number, (b: Uint8Array) => Uint8Array][] = [
+    ['EI_VERSION not EV_CURRENT', 'e_ident[EI_VERSION]', () => 6, (b) => ((b[6] = 0), b)],
+    ['e_version not EV_CURRENT', 'e_version', () => 20, (b) => (dv(b).setUint32(20, 2, true), b)],
+    ['e_ehsize not 64', 'e_ehsize', () => 0x34, (b) => (dv(b).setUint16(0x34, 80, true), b)],
+    // The constructor skips a program header table at e_phoff 0; validate() does not.
+    ['e_phnum 1 at e_phoff 0 with e_phentsize below 56', 'e_phentsize', () => 0x36, (b) => (dv(b).setUint16(0x38, 1, true), dv(b).setUint16(0x36, 8, true), b)],
+    ['e_shstrndx not below e_shnum', 'e_shstrndx', () => 0x3e, (b) => (dv(b).setUint16(0x3e, 200, true), b)],
+    ['e_shstrndx naming a non-STRTAB', 'e_shstrndx', () => 0x3e, (b) => (dv(b).setUint16(0x3e, idx('.text'), true), b)],
+    ['section 0 not SHT_NULL', 'section[0].sh_type', () => new ElfFile(good64).sections[0]!.hdrOffset + 4, (b) => patchShdr(b, 0, 'type', SHT_PROGBITS)],
+    ['sh_size larger than the file', `section[${idx('.data')}].sh_size`, () => hdr('.data') + 32, (b) => patchShdr(b, idx('.data'), 'size', BigInt(b.length + 1))],
+    ['contents past EOF', `section[${idx('.data')}].sh_offset`, () => hdr('.data') + 24, (b) => patchShdr(b, idx('.data'), 'offset', BigInt(b.length - 4))],
+    ['a NOBITS sh_offset past EOF', `section[${idx('.bss')}].sh_offset`, () => hdr('.bss') + 24, (b) => patchShdr(b, idx('.bss'), 'offset', BigInt(b.length + 1))],
+    ['sh_entsize larger than the file', `section[${idx('.text')}].sh_entsize`, () => hdr('.text') + 56, (b) => patchShdr(b, idx('.text'), 'entsize', BigInt(b.length + 1))],
+    ['a section name past .shstrtab', `section[${idx('.shstrtab')}] string`, () => -1, (b) => patchShdr(b, 1, 'name', 0x7fffffff)],
+    ['RELA sh_entsize below 24', `section[${idx('.rela.text')}].sh_entsize`, () => hdr('.rela.text') + 56, (b) => patchShdr(b, idx('.rela.text'), 'entsize', 16)],
+    ['RELA sh_size not a multiple of sh_entsize', `section[${idx('.rela.text')}].sh_size`, () => hdr('.rela.text') + 32, (b) => patchShdr(b, idx('.rela.text'), 'size', 30)],
+    ['SHT_SYMTAB sh_entsize below 24', `section[${idx('.symtab')}].sh_entsize`, () => hdr('.symtab') + 56, (b) => patchShdr(b, idx('.symtab'), 'entsize', 8)],
+    ['SHT_SYMTAB sh_link not a STRTAB', `section[${idx('.symtab')}].sh_link`, () => hdr('.symtab') + 40, (b) => patchShdr(b, idx('.symtab'), 'link', idx('.text'))],
+    ['a symbol name not NUL-terminated in its table', `section[${idx('.strtab')}] string`, () => -1, (b) => patchShdr(b, idx('.strtab'), 'size', new ElfFile(b).sections[idx('.strtab')]!.size - 1n)],
+  ];
+  it.each(cases)('rejects %s, naming %s', (_what, field, at, spoil) => {
+    const b = spoil(good64.slice());
+    const f = new ElfFile(b); // the loader-grade read accepts it
+    const offset = at();
+    expectFormatError(() => f.validate(), field, offset < 0 ? undefined : offset);
+  });
+});
+
 describe('the reader throws nothing but ElfFormatError', () => {
   function exercise(bytes: Uint8Array): void {
     const f = new ElfFile(bytes);
@@ -322,6 +368,8 @@ describe('the reader throws nothing but ElfFormatError', () => {
       f.sectionData(i);
     }
     f.dynamic();
+    f.extent();
+    f.validate();
   }
   function expectOnlyFormatErrors(bytes: Uint8Array): void {
     try {
