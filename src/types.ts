@@ -108,3 +108,18 @@ export type Outcome =
   | { kind: 'rejected'; code: RejectionCode | 'died'; message: string; where?: Where }
   | { kind: 'crashed'; signal: string; message?: string }
   | { kind: 'timeout'; ms: number };
+
+/** What a reference loader reported for one request: a live oracle's response, or a stored one. */
+export type RefOutcome =
+  | {
+      kind: 'ok';
+      relAddr: bigint;
+      relSize: bigint;
+      entry: bigint;
+      hostBuf: bigint;
+      shAddr: bigint[];
+      image: Uint8Array;
+    }
+  | { kind: 'rejected'; errno: number; message: string }
+  | { kind: 'crashed'; signal: string; message?: string }
+  | { kind: 'timeout'; ms: number };

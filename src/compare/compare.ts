@@ -2,7 +2,9 @@
 // is attributed to what wrote it (a relocation, the layout/padding, a symbol write, or copied
 // section contents).
 import { hex } from '../bytes.ts';
-import type { LoadedImage, Outcome, RejectionCode } from '../types.ts';
+import type { LoadedImage, Outcome, RefOutcome, RejectionCode } from '../types.ts';
+
+export type { RefOutcome } from '../types.ts';
 
 /** Where a symbol write landed in the image (image offsets). */
 export interface SymbolRange {
@@ -10,21 +12,6 @@ export interface SymbolRange {
   start: number;
   end: number;
 }
-
-/** What a reference loader reported: the oracle response, live or stored. */
-export type RefOutcome =
-  | {
-      kind: 'ok';
-      relAddr: bigint;
-      relSize: bigint;
-      entry: bigint;
-      hostBuf: bigint;
-      shAddr: bigint[];
-      image: Uint8Array;
-    }
-  | { kind: 'rejected'; errno: number; message: string }
-  | { kind: 'crashed'; signal: string; message?: string }
-  | { kind: 'timeout'; ms: number };
 
 export type CaseClass =
   | 'match'

@@ -4,25 +4,16 @@
 import { execa, type ResultPromise } from 'execa';
 import type { Writable } from 'node:stream';
 import { PurgatoryOracleError } from '../errors.ts';
-import type { LoadRequest } from '../types.ts';
+import type { LoadRequest, RefOutcome } from '../types.ts';
 import { encodeEnd, encodeRequestParts, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
 
-/** What a live oracle reported for one request. Structurally a RefOutcome (src/compare). */
+/**
+ * What a live oracle reported for one request: a RefOutcome whose ok and rejected arms may carry
+ * the sanitizer (or other) reports the oracle wrote on stderr for this request.
+ */
 export type OracleResponse =
-  | {
-      kind: 'ok';
-      relAddr: bigint;
-      relSize: bigint;
-      entry: bigint;
-      hostBuf: bigint;
-      shAddr: bigint[];
-      image: Uint8Array;
-      /** Sanitizer (or other) reports the oracle wrote on stderr for this request. */
-      diagnostics?: string;
-    }
-  | { kind: 'rejected'; errno: number; message: string; diagnostics?: string }
-  | { kind: 'crashed'; signal: string; message?: string }
-  | { kind: 'timeout'; ms: number };
+  | (Extract<RefOutcome, { kind: 'ok' | 'rejected' }> & { diagnostics?: string })
+  | Exclude<RefOutcome, { kind: 'ok' | 'rejected' }>;
 
 /** How to start an oracle process. */
 export interface OracleCommand {
