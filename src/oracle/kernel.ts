@@ -3,8 +3,8 @@
 // live oracles speaking oracle/PROTOCOL.md. See oracle/kernel/NOTES.md for what they model.
 import { existsSync, readFileSync, accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
-import type { Arch, LoadRequest } from '../types.ts';
-import { BatchOracle, type BatchOptions, type BatchStats, type OracleResponse } from './batch.ts';
+import type { Arch } from '../types.ts';
+import { BatchOracle, type BatchOptions } from './batch.ts';
 import { cacheDir, isOracleUnavailableError, OracleUnavailableError } from './registry.ts';
 
 export const KERNEL_VERSIONS = ['5.10', '6.1', '6.12'] as const;
@@ -95,15 +95,14 @@ export function listKernelOracles(cache = cacheDir()): KernelOracleBuild[] {
 export type OpenKernelOracleOptions = BatchOptions;
 
 /**
- * A live kernel oracle: one harness process (started with the first request) behind the
- * project's BatchOracle, requests pipelined. WARN_ON reports come back as `diagnostics`.
+ * A live kernel oracle: one harness process (started with the first request), requests
+ * pipelined by the project's BatchOracle. WARN_ON reports come back as `diagnostics`.
  */
-export class KernelOracle {
+export class KernelOracle extends BatchOracle {
   readonly loader = 'kernel' as const;
-  private readonly batch: BatchOracle;
 
   constructor(readonly build: KernelOracleBuild, opts: OpenKernelOracleOptions = {}) {
-    this.batch = new BatchOracle(
+    super(
       { file: build.binary, args: ['--mark-stderr'], label: `kernel-${build.version}/${build.variant}` },
       { timeoutMs: 10_000, markStderr: true, ...opts },
     );
@@ -112,26 +111,6 @@ export class KernelOracle {
   /** The identity validate uses: { loader, version, target }. */
   get oracle(): { loader: 'kernel'; version: string; target: Arch } {
     return { loader: 'kernel', version: this.build.version, target: this.build.target };
-  }
-
-  get stats(): BatchStats {
-    return this.batch.stats;
-  }
-
-  run(req: LoadRequest): Promise<OracleResponse> {
-    return this.batch.run(req);
-  }
-
-  runMany(reqs: readonly LoadRequest[]): Promise<OracleResponse[]> {
-    return this.batch.runMany(reqs);
-  }
-
-  close(): Promise<void> {
-    return this.batch.close();
-  }
-
-  kill(): void {
-    this.batch.kill();
   }
 }
 

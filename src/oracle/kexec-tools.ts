@@ -3,8 +3,8 @@
 // (version, target). x86_64 runs natively; ppc64 and ppc64le run under qemu-user.
 import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Arch, LoadRequest, LoadedSection, Outcome } from '../types.ts';
-import { BatchOracle, type BatchOptions, type BatchStats, type OracleResponse } from './batch.ts';
+import type { Arch, LoadedSection, Outcome } from '../types.ts';
+import { BatchOracle, type BatchOptions, type OracleCommand, type OracleResponse } from './batch.ts';
 import {
   cacheDir,
   kexecToolsBuildCommand,
@@ -43,27 +43,21 @@ function onPath(cmd: string): boolean {
   return false;
 }
 
-export class KexecToolsOracle {
+/** A live kexec-tools oracle: one batch process of the build, requests pipelined by BatchOracle. */
+export class KexecToolsOracle extends BatchOracle {
   readonly loader = 'kexec-tools' as const;
   readonly version: string;
   readonly target: Arch;
-  readonly build: OracleBuild;
-  private readonly batch: BatchOracle;
 
-  private constructor(build: OracleBuild, batch: BatchOracle) {
-    this.build = build;
+  private constructor(readonly build: OracleBuild, command: OracleCommand, opts: BatchOptions) {
+    super(command, opts);
     this.version = build.version;
     this.target = build.target;
-    this.batch = batch;
   }
 
   /** The identity validate uses: { loader, version, target }. */
   get oracle(): { loader: 'kexec-tools'; version: string; target: Arch } {
     return { loader: 'kexec-tools', version: this.version, target: this.target };
-  }
-
-  get stats(): BatchStats {
-    return this.batch.stats;
   }
 
   /**
@@ -93,7 +87,7 @@ export class KexecToolsOracle {
     const command = build.emulator
       ? { file: build.emulator, args: [build.oracle, ...args], env, label: `kexec-tools-${build.version}/${build.target}` }
       : { file: build.oracle, args, env, label: `kexec-tools-${build.version}/${build.target}${build.sanitize ? '+sanitize' : ''}` };
-    const batch = new BatchOracle(command, {
+    return new KexecToolsOracle(build, command, {
       timeoutMs: opts.timeoutMs ?? (build.emulator ? DEFAULT_TIMEOUT_EMULATED_MS : DEFAULT_TIMEOUT_NATIVE_MS),
       maxInFlight: opts.maxInFlight,
       maxInFlightBytes: opts.maxInFlightBytes,
@@ -101,24 +95,6 @@ export class KexecToolsOracle {
       startupMs: opts.startupMs,
       sameElf: opts.sameElf ?? supportsSameElf(build),
     });
-    return new KexecToolsOracle(build, batch);
-  }
-
-  run(req: LoadRequest): Promise<OracleResponse> {
-    return this.batch.run(req);
-  }
-
-  runMany(reqs: readonly LoadRequest[]): Promise<OracleResponse[]> {
-    return this.batch.runMany(reqs);
-  }
-
-  close(): Promise<void> {
-    return this.batch.close();
-  }
-
-  /** Stop at once (outstanding requests are rejected). */
-  kill(): void {
-    this.batch.kill();
   }
 }
 
