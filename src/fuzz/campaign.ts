@@ -89,8 +89,11 @@ export interface CampaignSummary {
   casesPerSec: number;
   byClass: Record<string, number>;
   byMode: Record<string, number>;
-  /** Per registry entry: cases it explained, cases that exercised it (modelled entries). */
-  registry: Record<string, { explained: number; exercised: number }>;
+  /**
+   * Per registry entry: cases it explained; cases that exercised it (modelled entries: the TS
+   * engine applied the quirk) and, of those, the ones that matched the oracle byte for byte.
+   */
+  registry: Record<string, { explained: number; exercised: number; matched: number }>;
   signatures: SignatureSummary[];
   confirmations: SignatureSummary[];
   /**
@@ -244,6 +247,7 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
       [s.known, s.reproducer] = known;
       return;
     }
+    if (!opts.out && !opts.minimize) return;
     const min = await minimize(desc, keep, verify);
     let final = min?.desc ?? desc;
     let req = requestOf(final);
@@ -289,8 +293,12 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
       bump(sum.byMode, desc.mode);
       bump(sum.byClass, ev.sig?.cls === 'ts-exception' ? 'ts-exception' : ev.cmp.cls);
       sum.tsMaxMs = Math.max(sum.tsMaxMs, ev.tsMs);
-      for (const id of ev.verdict.explainedBy) (sum.registry[id] ??= { explained: 0, exercised: 0 }).explained++;
-      for (const x of ev.verdict.exercised) (sum.registry[x.id] ??= { explained: 0, exercised: 0 }).exercised++;
+      for (const id of ev.verdict.explainedBy) (sum.registry[id] ??= { explained: 0, exercised: 0, matched: 0 }).explained++;
+      for (const x of ev.verdict.exercised) {
+        const r = (sum.registry[x.id] ??= { explained: 0, exercised: 0, matched: 0 });
+        r.exercised++;
+        if (ev.cmp.cls === 'match') r.matched++;
+      }
       const diagText = (ref.kind === 'ok' || ref.kind === 'rejected' ? ref.diagnostics : undefined) ?? (ref.kind === 'crashed' ? ref.message : undefined);
       const dsig = diagText ? diagnosticSignature(diagText) : undefined;
       if (dsig) {

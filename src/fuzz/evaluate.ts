@@ -10,7 +10,7 @@ import { applyRegistry, type CaseVerdict, type Registry, type RegistryEntry } fr
 import { getAddrSafe } from '../validate/symbols.ts';
 import type { OracleResponse } from '../oracle/batch.ts';
 import type { LoadRequest, Outcome } from '../types.ts';
-import type { OracleSpec } from './oracles.ts';
+import { dieText, type OracleSpec } from './oracles.ts';
 import { makeKey, signatureOf, type Signature } from './signature.ts';
 
 export interface Evaluation {
@@ -43,7 +43,15 @@ export function hostAddressOf(ref: OracleResponse): bigint {
   return ref.kind === 'ok' ? ref.hostBuf : 0n;
 }
 
-export function evaluate(spec: OracleSpec, reg: Registry, req: LoadRequest, ref: OracleResponse): Evaluation {
+/** The reference outcome as compared: a kexec-tools rejection by its die() line (see dieText). */
+export function comparable(spec: OracleSpec, ref: OracleResponse): OracleResponse {
+  if (spec.loader !== 'kexec-tools' || ref.kind !== 'rejected') return ref;
+  const message = dieText(ref.message);
+  return message === ref.message ? ref : { ...ref, message };
+}
+
+export function evaluate(spec: OracleSpec, reg: Registry, req: LoadRequest, ref0: OracleResponse): Evaluation {
+  const ref = comparable(spec, ref0);
   const profile = makeProfile(spec.profile, spec.target);
   const t0 = performance.now();
   let ts: Outcome;
@@ -118,7 +126,7 @@ export function divergesWithoutSwitch(spec: OracleSpec, entry: RegistryEntry, re
   if (!p) return false;
   try {
     const ts = loadWithProfile(req, p, hostAddressOf(ref));
-    const cls = compareOutcomes(ts, ref, symbolRangesOf(req, ts), spec.refClasses).cls;
+    const cls = compareOutcomes(ts, comparable(spec, ref), symbolRangesOf(req, ts), spec.refClasses).cls;
     return cls !== 'match' && cls !== 'both-rejected';
   } catch {
     return false;

@@ -39,7 +39,7 @@ export function formatCampaign(c: CampaignSummary): string {
   if (cls) out.push(`  classes: ${cls}`);
   const modes = Object.entries(c.byMode).map(([k, v]) => `${k} ${v}`).join(', ');
   if (modes) out.push(`  modes: ${modes}`);
-  const reg = Object.entries(c.registry).map(([k, v]) => `${k} (${v.explained ? `explained ${v.explained}` : ''}${v.explained && v.exercised ? ', ' : ''}${v.exercised ? `exercised ${v.exercised}` : ''})`);
+  const reg = Object.entries(c.registry).map(([k, v]) => `${k} (${[v.explained ? `explained ${v.explained}` : '', v.exercised ? `exercised ${v.exercised}, matched ${v.matched}` : ''].filter(Boolean).join(', ')})`);
   if (reg.length) out.push(`  registry: ${reg.join('; ')}`);
   const findings = c.signatures.filter((s) => s.finding);
   out.push(`  findings (not explained by the registry): ${findings.length}`);

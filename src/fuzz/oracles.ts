@@ -53,19 +53,21 @@ export function parseOracleSpec(s: string): OracleSpec {
   };
 }
 
-/**
- * How a reference message is classified. The oracle returns everything printed since the request
- * began; kexec-tools prints warnings with fprintf before die() ("ELF Note corrupted !", "Warning:
- * Elf Note name is not null terminated"), and die()'s text is the last line. compareOutcomes'
- * patterns are anchored at the start of the message, so the die() line is matched here too.
- */
-export const DIE_LINE_CLASSES: [RegExp, string][] = [
-  [/(?:^|\n)ELF rel parse failed\n?$/, 'parse-failed'],
-  [/(?:^|\n)Cannot (?:malloc|realloc)[^\n]*\n?$/, 'unsupported'],
-];
-
 export function refClassesFor(loader: 'kexec-tools' | 'kernel'): [RegExp, string][] {
-  return loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : DIE_LINE_CLASSES;
+  return loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : [];
+}
+
+/**
+ * The die() text of a kexec-tools rejection. The oracle returns everything printed since the
+ * request began; kexec-tools prints warnings with fprintf before it dies ("Warning: Elf Note name
+ * is not null terminated", "ELF Note corrupted !", kexec-elf.c:728/739), and die()'s message is the
+ * last line. compareOutcomes' message patterns are anchored at the start, so they are given that line.
+ */
+export function dieText(message: string): string {
+  const lines = message.split('\n');
+  const end = message.endsWith('\n') ? lines.length - 2 : lines.length - 1;
+  if (end <= 0) return message;
+  return lines[end]! + (message.endsWith('\n') ? '\n' : '');
 }
 
 /** Every built oracle, as specs ("--oracle all"). */

@@ -245,7 +245,8 @@ export async function runRobustness(opts: RobustnessOptions): Promise<Robustness
       await new Promise((r) => setImmediate(r));
     }
   } else {
-    const workerFile = new URL('./worker-boot.mjs', import.meta.url);
+    // Compiled (dist/): the worker is plain JS. From source: a bootstrap registers tsx first.
+    const workerFile = import.meta.url.endsWith('.js') ? new URL('./worker.js', import.meta.url) : new URL('./worker-boot.mjs', import.meta.url);
     let tick: NodeJS.Timeout | undefined;
     await new Promise<void>((resolveAll, rejectAll) => {
       let running = 0;

@@ -181,7 +181,7 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzSum
       const c = await runOracleCampaign(oracle, {
         seed: options.seed, modes, cases, timeMs: options.timeMs, shard, out, known: options.known, overwrite: options.overwrite, root, registry,
         batch: options.batch ?? (spec.target === 'x86_64' ? 64 : 32), minimize: options.minimize ?? true,
-        minimizeTests: options.minimizeTests ?? 4000, minimizeMs: options.minimizeMs ?? (spec.target === 'x86_64' ? 20_000 : 60_000),
+        minimizeTests: options.minimizeTests ?? 4000, minimizeMs: options.minimizeMs ?? (spec.target === 'x86_64' ? 20_000 : 30_000),
         hangMs, confirm: options.confirm ?? true, progress,
       }, () => openOracle(spec));
       summary.campaigns.push(c);

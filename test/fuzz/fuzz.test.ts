@@ -13,6 +13,7 @@ import { caseIndices, caseFor } from '../../src/fuzz/campaign.ts';
 import { buildCase, fromJson, requestOf, setCorpusRoot, toJson, type CaseDesc } from '../../src/fuzz/desc.ts';
 import { budget, ddmin, minimizeDesc } from '../../src/fuzz/minimize.ts';
 import { oobWhat, signatureDir } from '../../src/fuzz/signature.ts';
+import { dieText } from '../../src/fuzz/oracles.ts';
 import { runRobustness } from '../../src/fuzz/robustness.ts';
 import { parseDuration, parseFuzzOptions, parseShard, REPO_ROOT, runFuzz } from '../../src/fuzz/run.ts';
 import { loadCorpusRefs } from '../../src/fuzz/generate.ts';
@@ -173,12 +174,15 @@ describe('minimizer', () => {
 });
 
 describe('signatures', () => {
-  it('name the kind of out-of-bounds access, not its index', () => {
+  it('name the kind of out-of-bounds access, not its index; classify a C rejection by its die() line', () => {
     expect(oobWhat('C loader would read e_shdr[9] (st_shndx) past the 9-entry section array (undefined behaviour)')).toBe('e_shdr[st_shndx]');
     expect(oobWhat('C loader would access the relocation location at image buffer offset 4096 (+8), outside its 64 bytes (undefined behaviour)')).toBe('relocation-location');
     expect(oobWhat('C loader would access sechdrs[5].sh_flags at file buffer offset 1 (+8), outside its 2 bytes (undefined behaviour)')).toBe('sechdrs[i].sh_flags');
     expect(oobWhat('C loader would access R_X86_64_64 location (purgatory_buf + sh_offset + r_offset) at image buffer offset 9 (+8), outside its 4 bytes (undefined behaviour)')).toBe('relocation-location');
     expect(oobWhat('C loader would access symbol sha256_digest at image buffer offset 9 (+8), outside its 4 bytes (undefined behaviour)')).toBe('symbol-write');
+    expect(dieText('Warning: Elf Note name is not null terminated\nInvalid section: 65523 for symbol s0\n')).toBe('Invalid section: 65523 for symbol s0\n');
+    expect(dieText('ELF Note corrupted !\nELF rel parse failed\n')).toBe('ELF rel parse failed\n');
+    expect(dieText('Unexpected instruction for  R_PPC64_REL16_HA')).toBe('Unexpected instruction for  R_PPC64_REL16_HA');
     expect(signatureDir('kexec-tools-2.0.25/x86_64+sanitize R_X86_64_32 one-rejected out-of-bounds:e_shdr[st_shndx]~ub')).toBe('kexec-tools-2.0.25_x86_64+sanitize_R_X86_64_32_one-rejected_out-of-bounds_e_shdr_st_shndx_ub');
   });
 });
