@@ -419,8 +419,12 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
 };
 
 /** printk copies the name's bytes; messages are text decoded as UTF-8 (oracle/PROTOCOL.md), so decode them the same way. */
+const decoder = new TextDecoder();
+/** Bytes (as a latin1 string) decoded as UTF-8, as the oracle's messages are; ASCII needs no work. */
 function utf8(latin1: string): string {
-  return new TextDecoder().decode(Uint8Array.from(latin1, (c) => c.charCodeAt(0)));
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(latin1)) return latin1;
+  return decoder.decode(Uint8Array.from(latin1, (c) => c.charCodeAt(0)));
 }
 
 function logEntry(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
