@@ -21,8 +21,10 @@ export interface Signature {
  * indexes and names taken out (one signature per kind of access, not per index).
  */
 export function oobWhat(message: string): string {
-  const shdr = /e_shdr\[\d+\] \(([^)]+)\)/.exec(message);
-  if (shdr) return `e_shdr[${shdr[1]!.replace(/ \(.*$/, '').replace(/\s+/g, '_')}]`;
+  // "e_shdr[9] (st_shndx)": the index checks (sh_info, sh_link, st_shndx == e_shnum...);
+  // "e_shdr[9] (st_shndx (for a section symbol name))": the name of a section symbol (st_name 0).
+  const shdr = /e_shdr\[\d+\] \(([^)(]+)(\(for a section symbol name)?/.exec(message);
+  if (shdr) return `e_shdr[${shdr[1]!.trim().replace(/\s+/g, '_')}${shdr[2] ? ':name' : ''}]`;
   const acc = /access (.+?) at (?:file|image) buffer/.exec(message);
   if (acc) {
     const a = acc[1]!;

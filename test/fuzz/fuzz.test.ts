@@ -176,6 +176,8 @@ describe('minimizer', () => {
 describe('signatures', () => {
   it('name the kind of out-of-bounds access, not its index; classify a C rejection by its die() line', () => {
     expect(oobWhat('C loader would read e_shdr[9] (st_shndx) past the 9-entry section array (undefined behaviour)')).toBe('e_shdr[st_shndx]');
+    expect(oobWhat('C loader would read e_shdr[7] (symtab sh_link) past the 7-entry section array (undefined behaviour)')).toBe('e_shdr[symtab_sh_link]');
+    expect(oobWhat('C loader would read e_shdr[65522] (st_shndx (for a section symbol name)) past the 17-entry section array (undefined behaviour)')).toBe('e_shdr[st_shndx:name]');
     expect(oobWhat('C loader would access the relocation location at image buffer offset 4096 (+8), outside its 64 bytes (undefined behaviour)')).toBe('relocation-location');
     expect(oobWhat('C loader would access sechdrs[5].sh_flags at file buffer offset 1 (+8), outside its 2 bytes (undefined behaviour)')).toBe('sechdrs[i].sh_flags');
     expect(oobWhat('C loader would access R_X86_64_64 location (purgatory_buf + sh_offset + r_offset) at image buffer offset 9 (+8), outside its 4 bytes (undefined behaviour)')).toBe('relocation-location');
