@@ -1,6 +1,7 @@
 // Which oracles a fuzz campaign talks to: parse "kexec-tools-2.0.25/x86_64[+sanitize]" and
 // "kernel-6.1/x86_64", open them, and say which TS profile models each.
-import { UsageError } from '../errors.ts';
+import { isPurgatoryOracleError, UsageError } from '../errors.ts';
+import { makeProfile } from '../load/profile.ts';
 import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
 import { findKernelOracle, openKernelOracle, KERNEL_VERSIONS, KERNEL_VARIANTS, type KernelVersion, type KernelVariant, listKernelOracles } from '../oracle/kernel.ts';
 import { listKexecToolsOracles, oracleBuildId } from '../oracle/registry.ts';
@@ -33,7 +34,7 @@ export interface FuzzOracle {
 const TARGETS: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
 
 export function parseOracleSpec(s: string): OracleSpec {
-  const m = /^(kexec-tools|kernel)-([\d.]+)\/(x86_64|ppc64le|ppc64)(\+sanitize)?$/.exec(s.trim());
+  const m = /^(kexec-tools|kernel)-([^/\s]+)\/(x86_64|ppc64le|ppc64)(\+sanitize)?$/.exec(s.trim());
   if (!m) throw new UsageError(`--oracle '${s}': expected kexec-tools-<version>/<target>[+sanitize] or kernel-<version>/<target> (targets: ${TARGETS.join(', ')})`);
   const loader = m[1] as 'kexec-tools' | 'kernel';
   const version = m[2]!;
@@ -70,10 +71,19 @@ export function dieText(message: string): string {
   return lines[end]! + (message.endsWith('\n') ? '\n' : '');
 }
 
-/** Every built oracle, as specs ("--oracle all"). */
+/** Every built oracle that a TS profile models, as specs ("--oracle all"); local builds of other versions are left out. */
 export function builtOracleSpecs(): OracleSpec[] {
-  const out: OracleSpec[] = listKexecToolsOracles().map((b) => parseOracleSpec(oracleBuildId(b)));
-  for (const k of listKernelOracles()) out.push(parseOracleSpec(`kernel-${k.version}/${k.target}`));
+  const ids = [...listKexecToolsOracles().map((b) => oracleBuildId(b)), ...listKernelOracles().map((k) => `kernel-${k.version}/${k.target}`)];
+  const out: OracleSpec[] = [];
+  for (const id of ids) {
+    try {
+      const spec = parseOracleSpec(id);
+      makeProfile(spec.profile, spec.target);
+      out.push(spec);
+    } catch (e) {
+      if (!isPurgatoryOracleError(e)) throw e;
+    }
+  }
   return out;
 }
 
