@@ -195,6 +195,27 @@ function build(io: Io, setCode: (c: number) => void): Command {
     });
 
   program
+    .command('fuzz')
+    .description('differential fuzzing: generated purgatories through the TS engine and live oracles; with no --oracle, TS-only robustness')
+    .option('--oracle <id>', 'kexec-tools-<version>/<target>[+sanitize], kernel-<version>/<target>, or all (repeatable)', collect, [])
+    .option('--seed <n>', 'campaign seed: the same seed gives the same cases', '1')
+    .option('--cases <n>', 'length of the case stream (default 1000 unless --time)')
+    .option('--time <duration>', 'fuzzing time per oracle, e.g. 60s, 5m (triage not counted)')
+    .option('--shard <i/n>', 'run only the cases k with k mod n == i', '0/1')
+    .option('--mode <modes>', 'structured, mutate, malformed (comma-separated), or all', 'all')
+    .option('--out <dir>', 'reproducer directory, one subdirectory per signature (default: corpus/regressions)')
+    .option('--workers <n>', 'TS-only: worker threads (default: CPUs, at most 8; 0 = inline)')
+    .option('--no-minimize', 'write findings without minimizing them')
+    .option('--overwrite', 'rewrite reproducers whose signature directory already exists')
+    .option('--json', 'print the summary as JSON (no progress output)')
+    .action(async (o) => {
+      const { parseFuzzOptions, runFuzz, formatFuzzSummary } = await import('./fuzz/run.ts');
+      const summary = await runFuzz(parseFuzzOptions(o), { ...io, isTTY: process.stderr.isTTY });
+      io.out(formatFuzzSummary(summary, o.json));
+      setCode(summary.unavailable.length ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
+    });
+
+  program
     .command('census')
     .description('relocation types and sites per purgatory, ET_REL against PIE, and which loaders handle each type')
     .argument('<files...>', 'purgatory ELF files (ET_REL .ro and/or PIE)')
