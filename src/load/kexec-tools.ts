@@ -132,10 +132,17 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
 function buildMemNotes(kt: KtElf): void {
   let start: Ptr | undefined;
   let size = 0n;
+  const h = kt.elf.header;
+  // e_phdr/e_shdr stay NULL when e_phoff/e_shoff is 0, but the loops still run to e_phnum/e_shnum.
+  const nullArray = (what: string): never => {
+    throw new LoadError('out-of-bounds', `C loader would walk a NULL ${what} array (e_${what === 'e_phdr' ? 'phoff' : 'shoff'} is 0 with a non-zero count; undefined behaviour)`);
+  };
+  if (h.phnum > 0 && h.phoff === 0n) nullArray('e_phdr');
   for (const p of kt.elf.programHeaders) {
     if (p.type === PT_NOTE && p.offset) { start = { buf: 'file', off: p.offset }; size = p.filesz; break; }
   }
   if (!start) {
+    if (h.shnum > 0 && h.shoff === 0n) nullArray('e_shdr');
     for (const s of kt.shdrs) {
       if (s.type === SHT_NOTE) { start = s.data; size = s.size; break; }
     }
@@ -143,15 +150,19 @@ function buildMemNotes(kt: KtElf): void {
   if (!start) return;
   // note_end = note_start + size: pointer arithmetic, so a size that wraps puts the end below the start.
   const end = cEnd(start.off, size);
-  // Two passes in C (count, then normalise); the second fails first on a corrupt note.
-  let note = start.off;
   const a4 = (x: number) => (x + 3) & ~3 & 0xffffffff; // _ALIGN on a 32-bit n_namesz/n_descsz
-  while (note < end) {
-    const { view, off } = kt.mem.view({ buf: start.buf, off: note }, 12, 'an ELF note header');
+  const header = (note: bigint) => {
+    const { view, off } = kt.mem.view({ buf: start!.buf, off: note }, 12, 'an ELF note header');
     const namesz = view.u32(off);
-    const descsz = view.u32(off + 4);
-    const noteSize = 12n + BigInt(a4(namesz) >>> 0) + BigInt(a4(descsz) >>> 0);
+    return { namesz, size: 12n + BigInt(a4(namesz) >>> 0) + BigInt(a4(view.u32(off + 4)) >>> 0) };
+  };
+  // Pass 1 (count): reads every header, no checks.
+  for (let note = start.off; note < end; note += header(note).size);
+  // Pass 2 (normalise): the bounds check, then `name[n_namesz - 1]` is read.
+  for (let note = start.off; note < end;) {
+    const { namesz, size: noteSize } = header(note);
     if (note + noteSize > end) parseFail('elf-format', 'ELF Note corrupted !');
+    if (namesz !== 0) kt.mem.check({ buf: start.buf, off: note + 12n + BigInt(namesz) - 1n }, 1, 'the last byte of an ELF note name');
     note += noteSize;
   }
 }
@@ -413,19 +424,35 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
         if (!shstr || !sec) return '<?>';
         return mem.cstring({ buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) }) ?? `<name@${sec.name}>`;
       };
+      // die("…%s…", name) dereferences the name: a string that runs off its buffer is a C fault.
+      const dieName = (): string => {
+        const p: Ptr | undefined = sym.name
+          ? { buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) }
+          : kt.shdrs[kt.shstrndx] && kt.shdrs[sym.shndx]
+            ? { buf: kt.shdrs[kt.shstrndx]!.data.buf, off: kt.shdrs[kt.shstrndx]!.data.off + BigInt(kt.shdrs[sym.shndx]!.name) }
+            : undefined;
+        const n = p ? mem.cstring(p, Number.MAX_SAFE_INTEGER) : undefined;
+        if (n === undefined) {
+          throw new LoadError('out-of-bounds', `C loader would format the name of symbol ${sym.index} for die() past the end of its buffer (undefined behaviour)`, where);
+        }
+        return n;
+      };
       // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array.
       if (!sym.name) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where);
       if (!sym.name) shdrAt(kt, sym.shndx, 'st_shndx (for a section symbol name)', where);
       if (sym.shndx === SHN_UNDEF && sym.stype !== STT_NOTYPE) {
-        throw new LoadError('undefined-symbol', `Undefined symbol: ${symName()}\n`, { ...where, symbol: symName() });
+        const n = dieName();
+        throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where, symbol: n });
       }
       let secBase = 0n;
       if (sym.shndx === SHN_COMMON) {
-        throw new LoadError('common-symbol', `symbol: '${symName()}' in common section\n`, { ...where, symbol: symName() });
+        const n = dieName();
+        throw new LoadError('common-symbol', `symbol: '${n}' in common section\n`, { ...where, symbol: n });
       } else if (sym.shndx === SHN_ABS) {
         secBase = 0n;
       } else if (sym.shndx > kt.shnum) {
-        throw new LoadError('bad-section-index', `Invalid section: ${sym.shndx} for symbol ${symName()}\n`, { ...where, symbol: symName() });
+        const n = dieName();
+        throw new LoadError('bad-section-index', `Invalid section: ${sym.shndx} for symbol ${n}\n`, { ...where, symbol: n });
       } else {
         secBase = shdrAt(kt, sym.shndx, 'st_shndx', where).addr;
       }

@@ -372,13 +372,16 @@ describe('rejections: every code with its exact kexec-tools message', () => {
       ['elf-format', 'sh_addr + sh_size wraps', patchShdr(elf, 1, 'addr', 0xfffffffffffffff0n)],
       ['elf-format', 'SHT_SYMTAB with sh_entsize 16', patchShdr(elf, sectionIndex(elf, '.symtab'), 'entsize', 16)],
       ['not-relocatable', 'e_type ET_EXEC', setU16(elf, 16, ET_EXEC)],
-      ['no-section-headers', 'e_shoff 0', setU64(elf, 40, 0n)],
       ['no-section-headers', 'e_shnum 0', setU16(elf, 60, 0)],
       ['wrong-machine', 'EM_PPC64 on an x86_64 build', setU16(elf, 18, EM_PPC64)],
       ['wrong-machine', 'big-endian data on an x86_64 build', buildObject({ ...std(), endian: 'big' })],
     ];
     it.each(cases)('%s: %s', (code, _what, bytes) => {
       expect(rejection(loadBytes(bytes, { target: 'x86_64' }))).toEqual({ code, message: PARSE_FAILED });
+    });
+    it('e_shoff 0 with e_shnum > 0: build_mem_notes walks the NULL e_shdr array (kexec-elf.c build_mem_notes; the C loader faults)', () => {
+      const o = loadBytes(setU64(elf, 40, 0n), { target: 'x86_64' });
+      expect(o.kind === 'rejected' && o.code).toBe('out-of-bounds');
     });
     it('wrong-machine: ELFCLASS32 on a ppc64 build', () => {
       const b = buildObject({ ...std(), is64: false, machine: EM_PPC64, endian: 'big' });
