@@ -3,7 +3,8 @@
 // an already-known integer into bytes (shifts, no ByteView), so they cannot hide an engine bug.
 import { expect } from 'vitest';
 import { load, type EngineOptions } from '../src/engine.ts';
-import { buildObject, type ObjectSpec } from '../src/elf/writer.ts';
+import { buildObject, type ObjectSpec, type ObjRelocation, type ObjSymbol } from '../src/elf/writer.ts';
+import { EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHT_NOBITS, STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT } from '../src/elf/constants.ts';
 import { ElfFile } from '../src/elf/reader.ts';
 import type { Endian, LoadedImage, Outcome, SymbolWrite } from '../src/types.ts';
 
@@ -105,5 +106,35 @@ export function rng(seed: number): () => number {
     x ^= x >>> 17;
     x ^= x << 5; x >>>= 0;
     return x;
+  };
+}
+
+// The standard x86_64 object:
+//   .text  AX  size 0x20 align 16  (0xcc)        → 0x100000
+//   .data  WA  size 0x10 align 8   (0x11)        → 0x100020
+//   .bss   NOBITS size 0x40 align 32             → bufsz 0x30, bss_pad 0x10 → 0x100040
+// Symbols: fn (.text+0, FUNC), var (.data+8, size 8, GLOBAL), lvar (LOCAL), wvar (WEAK),
+// bssvar (.bss+0, size 8), absv (SHN_ABS 0x1234, size 8).
+const AX = SHF_ALLOC | SHF_EXECINSTR;
+const WA = SHF_ALLOC | SHF_WRITE;
+
+export function std(relocations: ObjRelocation[] = [], extra: Partial<ObjectSpec> = {}, moreSymbols: ObjSymbol[] = []): ObjectSpec {
+  return {
+    endian: 'little', machine: EM_X86_64,
+    sections: [
+      { name: '.text', flags: AX, data: new Uint8Array(0x20).fill(0xcc), addralign: 16n },
+      { name: '.data', flags: WA, data: new Uint8Array(0x10).fill(0x11), addralign: 8n },
+      { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x40n, addralign: 32n },
+    ],
+    symbols: [
+      { name: 'fn', section: '.text', value: 0n, type: STT_FUNC, size: 0x20n },
+      { name: 'var', section: '.data', value: 8n, type: STT_OBJECT, size: 8n },
+      { name: 'lvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_LOCAL },
+      { name: 'wvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_WEAK },
+      { name: 'bssvar', section: '.bss', value: 0n, type: STT_OBJECT, size: 8n },
+      { name: 'absv', section: SHN_ABS, value: 0x1234n, size: 8n },
+      ...moreSymbols,
+    ],
+    relocations, ...extra,
   };
 }

@@ -7,7 +7,7 @@ import { loadKexecTools } from '../load/kexec-tools.ts';
 import { loadKernel } from '../load/kernel.ts';
 import { abiSemantics, makeProfile, type Profile } from '../load/profile.ts';
 import { applyRegistry, type CaseVerdict, type Registry, type RegistryEntry } from '../validate/registry.ts';
-import { getAddrSafe } from '../validate/symbols.ts';
+import { symbolRangesOf } from '../validate/symbols.ts';
 import type { OracleResponse } from '../oracle/batch.ts';
 import type { LoadRequest, Outcome } from '../types.ts';
 import { dieText, type OracleSpec } from './oracles.ts';
@@ -27,17 +27,7 @@ export interface Evaluation {
   tsError?: unknown;
 }
 
-export function symbolRangesOf(req: LoadRequest, ts: Outcome): SymbolRange[] {
-  if (ts.kind !== 'ok') return [];
-  const out: SymbolRange[] = [];
-  for (const s of req.symbols) {
-    const addr = getAddrSafe(req.elf, ts.image, s.name);
-    if (addr === undefined) continue;
-    const start = Number(addr - ts.image.base);
-    out.push({ name: s.name, start, end: start + s.bytes.length });
-  }
-  return out;
-}
+export { symbolRangesOf };
 
 export function hostAddressOf(ref: OracleResponse): bigint {
   return ref.kind === 'ok' ? ref.hostBuf : 0n;

@@ -11,7 +11,7 @@ import { makeProfile, type Profile } from '../load/profile.ts';
 import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 import { SHF_EXECINSTR } from '../elf/constants.ts';
 import { ElfFile } from '../elf/reader.ts';
-import { getAddrSafe } from './symbols.ts';
+import { symbolRangesOf } from './symbols.ts';
 import { applyRegistry, loadRegistry, type Registry } from './registry.ts';
 import { decodeOutcome, loadReferenceFiles, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
 import type { Arch, LoadRequest, Outcome } from '../types.ts';
@@ -150,7 +150,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
         ts = engine(c.req, { profile: profile.id, target: profile.target, hostAddress });
         if (key) memo.set(key, ts);
       }
-      const symbolRanges: SymbolRange[] = ts.kind === 'ok' ? symbolRangesOf(c.req, ts) : [];
+      const symbolRanges: SymbolRange[] = symbolRangesOf(c.req, ts);
       const cmp = compareOutcomes(ts, c.ref, symbolRanges, profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : []);
       const verdict = applyRegistry(registry, profile, ts, cmp, c.req.fill);
       for (const x of verdict.exercised) {
@@ -211,17 +211,6 @@ export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint)
     req.symbols.map((s) => `${s.name}=${Buffer.from(s.bytes).toString('hex')}`).join(','),
     profile.target === 'x86_64' ? '' : hostAddress,
   ].join('|');
-}
-
-function symbolRangesOf(req: LoadRequest, ts: Extract<Outcome, { kind: 'ok' }>): SymbolRange[] {
-  const out: SymbolRange[] = [];
-  for (const s of req.symbols) {
-    const addr = getAddrSafe(req.elf, ts.image, s.name);
-    if (addr === undefined) continue;
-    const start = Number(addr - ts.image.base);
-    out.push({ name: s.name, start, end: start + s.bytes.length });
-  }
-  return out;
 }
 
 function execSectionsOf(elfBytes: Uint8Array, ts: Extract<Outcome, { kind: 'ok' }>): { start: number; end: number }[] {

@@ -24,7 +24,7 @@ import { findKernelOracle, openKernelOracle, type KernelVariant, type KernelVers
 import { isOracleUnavailableError } from '../../src/oracle/registry.ts';
 import type { Arch, LoadRequest } from '../../src/types.ts';
 import {
-  bytesOf, le, loadBytes as fixtureLoadBytes, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, type LoadOpts,
+  bytesOf, le, loadBytes as fixtureLoadBytes, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, std, type LoadOpts,
 } from '../fixture.ts';
 
 /** Every kernel-profile load of this file, replayed live at the end. */
@@ -44,30 +44,8 @@ const WA = SHF_ALLOC | SHF_WRITE;
 const VERSIONS = ['5.10', '6.1', '6.12'] as const;
 const kernel = (v: string, o: LoadOpts = {}): LoadOpts => ({ profile: `kernel-${v}`, ...o });
 
-// The standard x86_64 object (as in test/load/kexec-tools.test.ts):
-//   .text  AX  size 0x20 align 16 (0xcc)   → mem + 0
-//   .data  WA  size 0x10 align 8  (0x11)   → mem + 0x20
-//   .bss   NOBITS size 0x40 align 32       → bufsz ALIGN(0x30, 32) = 0x40 → mem + 0x40
-function std(relocations: ObjRelocation[] = [], extra: Partial<ObjectSpec> = {}, moreSymbols: ObjSymbol[] = []): ObjectSpec {
-  return {
-    endian: 'little', machine: EM_X86_64,
-    sections: [
-      { name: '.text', flags: AX, data: new Uint8Array(0x20).fill(0xcc), addralign: 16n },
-      { name: '.data', flags: WA, data: new Uint8Array(0x10).fill(0x11), addralign: 8n },
-      { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x40n, addralign: 32n },
-    ],
-    symbols: [
-      { name: 'fn', section: '.text', value: 0n, type: STT_FUNC, size: 0x20n },
-      { name: 'var', section: '.data', value: 8n, type: STT_OBJECT, size: 8n },
-      { name: 'lvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_LOCAL },
-      { name: 'wvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_WEAK },
-      { name: 'bssvar', section: '.bss', value: 0n, type: STT_OBJECT, size: 8n },
-      { name: 'absv', section: SHN_ABS, value: 0x1234n, size: 8n },
-      ...moreSymbols,
-    ],
-    relocations, ...extra,
-  };
-}
+// The standard x86_64 object (test/fixture.ts std()): .text AX 0x20 align 16 → mem + 0, .data WA
+// 0x10 align 8 → mem + 0x20, .bss NOBITS 0x40 align 32 → bufsz ALIGN(0x30, 32) = 0x40 → mem + 0x40.
 const reloc = (type: number, offset: bigint, symbol: string | number, addend = 0n, section = '.text'): ObjRelocation =>
   ({ section, offset, type, symbol, addend });
 

@@ -16,39 +16,13 @@ import {
 } from '../../src/load/kexec-tools.ts';
 import { isLoadError, LoadError } from '../../src/errors.ts';
 import {
-  bytesOf, le, loadBytes, loadObject, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, type LoadOpts,
+  bytesOf, le, loadBytes, loadObject, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, std, type LoadOpts,
 } from '../fixture.ts';
 
 const R = R_X86_64;
 const AX = SHF_ALLOC | SHF_EXECINSTR;
 const WA = SHF_ALLOC | SHF_WRITE;
 
-// The standard x86_64 object:
-//   .text  AX  size 0x20 align 16  (0xcc)        → 0x100000
-//   .data  WA  size 0x10 align 8   (0x11)        → 0x100020
-//   .bss   NOBITS size 0x40 align 32             → bufsz 0x30, bss_pad 0x10 → 0x100040
-// Symbols: fn (.text+0, FUNC), var (.data+8, size 8, GLOBAL), lvar (LOCAL), wvar (WEAK),
-// bssvar (.bss+0, size 8), absv (SHN_ABS 0x1234, size 8).
-function std(relocations: ObjRelocation[] = [], extra: Partial<ObjectSpec> = {}, moreSymbols: ObjSymbol[] = []): ObjectSpec {
-  return {
-    endian: 'little', machine: EM_X86_64,
-    sections: [
-      { name: '.text', flags: AX, data: new Uint8Array(0x20).fill(0xcc), addralign: 16n },
-      { name: '.data', flags: WA, data: new Uint8Array(0x10).fill(0x11), addralign: 8n },
-      { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x40n, addralign: 32n },
-    ],
-    symbols: [
-      { name: 'fn', section: '.text', value: 0n, type: STT_FUNC, size: 0x20n },
-      { name: 'var', section: '.data', value: 8n, type: STT_OBJECT, size: 8n },
-      { name: 'lvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_LOCAL },
-      { name: 'wvar', section: '.data', value: 0n, type: STT_OBJECT, size: 8n, bind: STB_WEAK },
-      { name: 'bssvar', section: '.bss', value: 0n, type: STT_OBJECT, size: 8n },
-      { name: 'absv', section: SHN_ABS, value: 0x1234n, size: 8n },
-      ...moreSymbols,
-    ],
-    relocations, ...extra,
-  };
-}
 
 const x86 = makeProfile('kexec-tools', 'x86_64');
 const reloc = (type: number, offset: bigint, symbol: string | number, addend = 0n, section = '.text'): ObjRelocation =>
