@@ -3,6 +3,7 @@
 import { u64, s64 } from '../bytes.ts';
 import { EM_PPC64 } from '../elf/constants.ts';
 import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
+import { classifierFor } from './types.ts';
 import { checkInt, checkIntOrUInt, outOfRange, lo, hi, ha, higher, highest } from './types.ts';
 
 export const R_PPC64 = {
@@ -151,19 +152,13 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   return t;
 }
 
-// Tables are built once per semantics object (profiles share their Semantics).
-const tables = new WeakMap<Semantics, Map<number, RelocSpec>>();
 
 export const ppc64: ArchModule = {
   arch: 'ppc64',
   machine: EM_PPC64,
   names,
   typeName: nameOf,
-  classify(type, sem) {
-    let t = tables.get(sem);
-    if (!t) tables.set(sem, (t = table(sem)));
-    return t.get(type);
-  },
+  classify: classifierFor(table),
   unknownMessage(type, sem) {
     if (sem.loader === 'kexec-tools') return `Unknown rela relocation: ${type >>> 0}\n`;
     return `Unknown rela relocation: ${type >>> 0}\n`;

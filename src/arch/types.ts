@@ -108,3 +108,13 @@ export const higher = (v: bigint): bigint => (BigInt.asUintN(64, v) >> 32n) & 0x
 export const highest = (v: bigint): bigint => (BigInt.asUintN(64, v) >> 48n) & 0xffffn;
 
 export type ArchName = Arch;
+
+/** classify() for an arch: its relocation table, built once per Semantics object (profiles share theirs). */
+export function classifierFor(build: (sem: Semantics) => Map<number, RelocSpec>): ArchModule['classify'] {
+  const tables = new WeakMap<Semantics, Map<number, RelocSpec>>();
+  return (type, sem) => {
+    let t = tables.get(sem);
+    if (!t) tables.set(sem, (t = build(sem)));
+    return t.get(type);
+  };
+}

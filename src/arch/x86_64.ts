@@ -2,6 +2,7 @@
 import { u32, u64, s32, hex } from '../bytes.ts';
 import { EM_X86_64 } from '../elf/constants.ts';
 import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
+import { classifierFor } from './types.ts';
 import { checkInt, outOfRange } from './types.ts';
 
 export const R_X86_64 = {
@@ -71,19 +72,13 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   return t;
 }
 
-// Tables are built once per semantics object (profiles share their Semantics).
-const tables = new WeakMap<Semantics, Map<number, RelocSpec>>();
 
 export const x86_64: ArchModule = {
   arch: 'x86_64',
   machine: EM_X86_64,
   names,
   typeName: (type) => names.get(type) ?? `R_X86_64_${type >>> 0}`,
-  classify(type, sem) {
-    let t = tables.get(sem);
-    if (!t) tables.set(sem, (t = table(sem)));
-    return t.get(type);
-  },
+  classify: classifierFor(table),
   unknownMessage(type, sem) {
     if (sem.loader === 'kexec-tools') return `Unhandled rela relocation: ${kexecToolsName(type)}\n`;
     if (sem.loader === 'kernel') return `${KERNEL_PR_FMT}Unknown rela relocation: ${type >>> 0}\n`; // "%llu" of ELF64_R_TYPE
