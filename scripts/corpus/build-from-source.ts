@@ -10,7 +10,7 @@
 
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { describeElf, type KexecToolsSourceOrigin, type ManifestEntry, type ManifestFailure, type Toolchain } from '../../src/corpus/manifest.ts';
+import { entryFromElf, type KexecToolsSourceOrigin, type ManifestEntry, type ManifestFailure, type Toolchain } from '../../src/corpus/manifest.ts';
 import { CACHE, CORPUS_ELF, REPO, isMain, log, mergeManifest, pool, runAsync, run, tail, versionLine } from './common.ts';
 import type { Arch } from '../../src/types.ts';
 
@@ -249,24 +249,7 @@ export function defaultSpecs(): BuildSpec[] {
 }
 
 export function entryFor(o: BuildOutput): ManifestEntry {
-  const d = describeElf(o.bytes);
-  const ext = d.elfType === 'rel' ? 'ro' : 'pie';
-  return {
-    id: o.id,
-    file: `corpus/elf/${o.id}.${ext}`,
-    arch: d.arch,
-    abi: d.abi,
-    elfType: d.elfType,
-    eFlags: d.eFlags,
-    origin: o.origin,
-    toolchain: { ...o.toolchain, comment: d.comment },
-    sha256: d.sha256,
-    size: d.size,
-    sections: d.sections,
-    relocationCount: d.relocationCount,
-    relocations: d.relocations,
-    undefinedSymbols: d.undefinedSymbols,
-  };
+  return entryFromElf(o.id, o.bytes, o.origin, o.toolchain);
 }
 
 async function main(argv: string[]): Promise<number> {

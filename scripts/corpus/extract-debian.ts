@@ -12,7 +12,7 @@ import { basename, join } from 'node:path';
 import { EM_PPC64, EM_X86_64, ET_DYN, ET_EXEC, ET_REL, SHT_NOBITS } from '../../src/elf/constants.ts';
 import type { ElfFile } from '../../src/elf/reader.ts';
 import { appendedSize, parseBzImage, readCorpusElf, scanEmbeddedElfs, sniffCompression, type EmbeddedElf } from '../../src/corpus/extract.ts';
-import { describeElf, safeId, sha256, type ManifestEntry, type ManifestFailure, type Origin } from '../../src/corpus/manifest.ts';
+import { entryFromElf, safeId, sha256, type ManifestEntry, type ManifestFailure, type Origin } from '../../src/corpus/manifest.ts';
 import { CACHE, CORPUS_ELF, REPO, CommandError, isMain, log, mergeManifest, run, runOk, tail } from './common.ts';
 
 const APT = join(REPO, 'scripts/debian-apt.sh');
@@ -297,23 +297,7 @@ export function extractKernel(suite: string, debArch: string, pkg?: string, vers
 }
 
 function entryFor(id: string, x: Extracted): ManifestEntry {
-  const d = describeElf(x.bytes);
-  return {
-    id,
-    file: `corpus/elf/${id}.ro`,
-    arch: d.arch,
-    abi: d.abi,
-    elfType: d.elfType,
-    eFlags: d.eFlags,
-    origin: x.origin,
-    toolchain: { comment: d.comment },
-    sha256: d.sha256,
-    size: d.size,
-    sections: d.sections,
-    relocationCount: d.relocationCount,
-    relocations: d.relocations,
-    undefinedSymbols: d.undefinedSymbols,
-  };
+  return entryFromElf(id, x.bytes, x.origin);
 }
 
 export function idFor(o: Origin, index = 0): string {

@@ -203,3 +203,27 @@ export function markDuplicates(entries: ManifestEntry[]): ManifestEntry[] {
     return canon !== undefined && canon !== e.id ? { ...rest, duplicateOf: canon } : rest;
   });
 }
+
+/**
+ * The manifest entry for one corpus object: everything but id, origin and the toolchain the
+ * producer ran is read from the ELF itself. `.ro` for relocatable objects, `.pie` otherwise.
+ */
+export function entryFromElf(id: string, bytes: Uint8Array, origin: Origin, toolchain: Omit<Toolchain, 'comment'> = {}): ManifestEntry {
+  const d = describeElf(bytes);
+  return {
+    id,
+    file: `corpus/elf/${id}.${d.elfType === 'rel' ? 'ro' : 'pie'}`,
+    arch: d.arch,
+    abi: d.abi,
+    elfType: d.elfType,
+    eFlags: d.eFlags,
+    origin,
+    toolchain: { ...toolchain, comment: d.comment },
+    sha256: d.sha256,
+    size: d.size,
+    sections: d.sections,
+    relocationCount: d.relocationCount,
+    relocations: d.relocations,
+    undefinedSymbols: d.undefinedSymbols,
+  };
+}
