@@ -1,5 +1,5 @@
 // x86_64 relocations, as kexec-tools' kexec/arch/x86_64/kexec-elf-rel-x86_64.c and the ABI define them.
-import { u32, u64, s32, hex } from '../bytes.ts';
+import { u32, u64, s32 } from '../bytes.ts';
 import { EM_X86_64 } from '../elf/constants.ts';
 import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
 import { classifierFor } from './types.ts';
@@ -21,7 +21,6 @@ function kexecToolsName(type: number): string {
   return type <= 23 ? names.get(type)! : `R_X86_64_${type >>> 0}`;
 }
 
-const w64 = (v: RelocSpec['write']) => v;
 const store = (width: number): RelocSpec['write'] => (view, off, v) => view.store(off, width, v);
 
 function overflow(r: RelocInput, type: number, sem: Semantics): never {
@@ -49,7 +48,7 @@ export const x86_64KernelMessages = {
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
   const add = (type: number, width: number, compute: RelocSpec['compute']) =>
-    t.set(type, { type, name: names.get(type)!, width, compute, write: w64(store(width)) });
+    t.set(type, { type, name: names.get(type)!, width, compute, write: store(width) });
   const pcrel = (type: number) =>
     add(type, 4, (r) => {
       const v = u64(r.value - r.address);
@@ -86,4 +85,3 @@ export const x86_64: ArchModule = {
   },
 };
 
-export { hex };

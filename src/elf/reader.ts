@@ -232,7 +232,7 @@ export class ElfFile {
   symbols(symtab: number): ElfSymbol[] {
     const cached = this.symCache.get(symtab);
     if (cached) return cached;
-    const s = this.section(symtab, 'symbol table index');
+    this.section(symtab, 'symbol table index'); // names the index in the error if it is bad
     const is64 = this.header.is64;
     const ent = SIZES.sym[is64 ? 1 : 0];
     const data = this.sectionData(symtab);
@@ -254,7 +254,6 @@ export class ElfFile {
         stype: info & 0xf,
       };
     }
-    void s;
     this.symCache.set(symtab, out);
     return out;
   }

@@ -2,7 +2,7 @@
 // (build_elf_rel_info, elf_rel_load, elf_rel_set_symbol...) as they behave in 2.0.20–2.0.32,
 // quirks included. Stages: parse → layout (pure) → relocate (writes + log) → symbols.
 import { cAlign, u64 } from '../bytes.ts';
-import { LoadError, isPurgatoryOracleError, ElfFormatError } from '../errors.ts';
+import { LoadError, ElfFormatError } from '../errors.ts';
 import {
   ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_REL, EV_CURRENT, EM_PPC64, EM_X86_64, PT_NOTE,
   SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_DYNAMIC, SHT_NOBITS, SHT_NOTE, SHT_REL,
@@ -581,8 +581,4 @@ export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile
   };
 }
 
-export function isInternal(e: unknown): boolean {
-  return !isPurgatoryOracleError(e);
-}
 
-export { EM_PPC64, EM_X86_64 };
