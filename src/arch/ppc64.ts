@@ -6,6 +6,12 @@ import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
 import { classifierFor } from './types.ts';
 import { checkInt, checkIntOrUInt, outOfRange, lo, hi, ha, higher, highest } from './types.ts';
 
+/**
+ * Every type the 64-bit PowerPC ELF ABI supplement (ELFv1), the ELFv2 ABI (with its Power10 additions)
+ * and GNU binutils (include/elf/ppc64.h) define, for reports, the census and the fuzzer. Which of
+ * them a loader handles is decided by table() below, not by this list. Binutils' internal-only
+ * numbers (R_PPC64_LO_DS_OPT, R_PPC64_16DX_HA) never appear in object files and are left out.
+ */
 export const R_PPC64 = {
   NONE: 0, ADDR32: 1, ADDR24: 2, ADDR16: 3, ADDR16_LO: 4, ADDR16_HI: 5, ADDR16_HA: 6, ADDR14: 7,
   ADDR14_BRTAKEN: 8, ADDR14_BRNTAKEN: 9, REL24: 10, REL14: 11, REL14_BRTAKEN: 12, REL14_BRNTAKEN: 13,
@@ -27,7 +33,17 @@ export const R_PPC64 = {
   DTPREL16_HIGHEST: 105, DTPREL16_HIGHESTA: 106, TLSGD: 107, TLSLD: 108, TOCSAVE: 109,
   ADDR16_HIGH: 110, ADDR16_HIGHA: 111, TPREL16_HIGH: 112, TPREL16_HIGHA: 113, DTPREL16_HIGH: 114,
   DTPREL16_HIGHA: 115, REL24_NOTOC: 116, ADDR64_LOCAL: 117, ENTRY: 118, PLTSEQ: 119, PLTCALL: 120,
+  // Power10 (ELFv2 ABI 1.5): prefixed instructions and PC-relative addressing.
+  PLTSEQ_NOTOC: 121, PLTCALL_NOTOC: 122, PCREL_OPT: 123, REL24_P9NOTOC: 124,
+  D34: 128, D34_LO: 129, D34_HI30: 130, D34_HA30: 131, PCREL34: 132, GOT_PCREL34: 133,
+  PLT_PCREL34: 134, PLT_PCREL34_NOTOC: 135, ADDR16_HIGHER34: 136, ADDR16_HIGHERA34: 137,
+  ADDR16_HIGHEST34: 138, ADDR16_HIGHESTA34: 139, REL16_HIGHER34: 140, REL16_HIGHERA34: 141,
+  REL16_HIGHEST34: 142, REL16_HIGHESTA34: 143, D28: 144, PCREL28: 145, TPREL34: 146, DTPREL34: 147,
+  GOT_TLSGD_PCREL34: 148, GOT_TLSLD_PCREL34: 149, GOT_TPREL_PCREL34: 150, GOT_DTPREL_PCREL34: 151,
+  REL16_HIGH: 240, REL16_HIGHA: 241, REL16_HIGHER: 242, REL16_HIGHERA: 243, REL16_HIGHEST: 244,
+  REL16_HIGHESTA: 245, REL16DX_HA: 246, JMP_IREL: 247,
   IRELATIVE: 248, REL16: 249, REL16_LO: 250, REL16_HI: 251, REL16_HA: 252,
+  GNU_VTINHERIT: 253, GNU_VTENTRY: 254,
 } as const;
 
 const R = R_PPC64;

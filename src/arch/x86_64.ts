@@ -5,13 +5,23 @@ import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
 import { classifierFor } from './types.ts';
 import { checkInt, outOfRange } from './types.ts';
 
+/**
+ * Every type the x86-64 psABI (x86-64-ABI, "Relocation Types") and GNU binutils
+ * (include/elf/x86-64.h) define, for reports, the census and the fuzzer. Which of them a loader
+ * handles is decided by table() below, not by this list. 39/40 (PC32_BND, PLT32_BND) are
+ * deprecated in the psABI but still named by binutils; 250/251 are GNU extensions.
+ */
 export const R_X86_64 = {
   NONE: 0, '64': 1, PC32: 2, GOT32: 3, PLT32: 4, COPY: 5, GLOB_DAT: 6, JUMP_SLOT: 7, RELATIVE: 8,
   GOTPCREL: 9, '32': 10, '32S': 11, '16': 12, PC16: 13, '8': 14, PC8: 15, DTPMOD64: 16, DTPOFF64: 17,
   TPOFF64: 18, TLSGD: 19, TLSLD: 20, DTPOFF32: 21, GOTTPOFF: 22, TPOFF32: 23, PC64: 24, GOTOFF64: 25,
   GOTPC32: 26, GOT64: 27, GOTPCREL64: 28, GOTPC64: 29, GOTPLT64: 30, PLTOFF64: 31, SIZE32: 32, SIZE64: 33,
   GOTPC32_TLSDESC: 34, TLSDESC_CALL: 35, TLSDESC: 36, IRELATIVE: 37, RELATIVE64: 38,
-  GOTPCRELX: 41, REX_GOTPCRELX: 42,
+  PC32_BND: 39, PLT32_BND: 40, GOTPCRELX: 41, REX_GOTPCRELX: 42,
+  CODE_4_GOTPCRELX: 43, CODE_4_GOTTPOFF: 44, CODE_4_GOTPC32_TLSDESC: 45,
+  CODE_5_GOTPCRELX: 46, CODE_5_GOTTPOFF: 47, CODE_5_GOTPC32_TLSDESC: 48,
+  CODE_6_GOTPCRELX: 49, CODE_6_GOTTPOFF: 50, CODE_6_GOTPC32_TLSDESC: 51,
+  GNU_VTINHERIT: 250, GNU_VTENTRY: 251,
 } as const;
 
 const names = new Map<number, string>(Object.entries(R_X86_64).map(([k, v]) => [v, `R_X86_64_${k}`]));
