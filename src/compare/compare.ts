@@ -89,9 +89,26 @@ const C_MESSAGES: [RegExp, string][] = [
   [/^Cannot (malloc|realloc)/, 'unsupported'],
 ];
 
-/** Classify a reference loader's die()/pr_err message. */
+/**
+ * The die() line of a reference rejection: the last non-empty line of what the loader printed.
+ * The oracles return everything printed since the request began, and kexec-tools prints warnings
+ * with fprintf before it dies ("ELF Note corrupted !", kexec-elf.c:728, then die("ELF rel parse
+ * failed\n"), kexec-elf-rel.c:433; "Warning: Elf Note name is not null terminated",
+ * kexec-elf.c:739, then any later die()), so the reason is the last line. A message of one line
+ * comes back unchanged; otherwise the line keeps its newline if one followed it.
+ */
+export function dieText(message: string): string {
+  const lines = message.split('\n');
+  let end = lines.length - 1;
+  while (end > 0 && lines[end] === '') end--;
+  if (end === 0) return message;
+  return lines[end]! + (end < lines.length - 1 ? '\n' : '');
+}
+
+/** Classify a reference loader's die()/pr_err message by its die() line (dieText). */
 export function refRejectionClass(message: string, extra: [RegExp, string][] = []): string {
-  for (const [re, cls] of [...extra, ...C_MESSAGES]) if (re.test(message)) return cls;
+  const line = dieText(message);
+  for (const [re, cls] of [...extra, ...C_MESSAGES]) if (re.test(line)) return cls;
   return 'other';
 }
 

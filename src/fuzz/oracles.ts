@@ -58,18 +58,8 @@ export function refClassesFor(loader: 'kexec-tools' | 'kernel'): [RegExp, string
   return loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : [];
 }
 
-/**
- * The die() text of a kexec-tools rejection. The oracle returns everything printed since the
- * request began; kexec-tools prints warnings with fprintf before it dies ("Warning: Elf Note name
- * is not null terminated", "ELF Note corrupted !", kexec-elf.c:728/739), and die()'s message is the
- * last line. compareOutcomes' message patterns are anchored at the start, so they are given that line.
- */
-export function dieText(message: string): string {
-  const lines = message.split('\n');
-  const end = message.endsWith('\n') ? lines.length - 2 : lines.length - 1;
-  if (end <= 0) return message;
-  return lines[end]! + (message.endsWith('\n') ? '\n' : '');
-}
+/** The die() line of a kexec-tools rejection (shared with compareOutcomes). */
+export { dieText } from '../compare/compare.ts';
 
 /** Every built oracle that a TS profile models, as specs ("--oracle all"); local builds of other versions are left out. */
 export function builtOracleSpecs(): OracleSpec[] {

@@ -1,0 +1,71 @@
+// Rejection classification of the reference loaders' output: by the die() line, which is the last
+// line when the C code printed warnings first. The multi-line messages below are put together from
+// the format strings of kexec-tools 2.0.25/2.0.29/2.0.32 (same line numbers in all three):
+//   kexec/kexec-elf.c:728      fprintf(stderr, "ELF Note corrupted !\n"); return -1;
+//   kexec/kexec-elf.c:739      fprintf(stderr, "Warning: Elf Note name is not null terminated\n"); (continues)
+//   kexec/kexec-elf-rel.c:391  die("Undefined symbol: %s\n", name);
+//   kexec/kexec-elf-rel.c:402  die("Invalid section: %d for symbol %s\n", ...);
+//   kexec/kexec-elf-rel.c:433  die("ELF rel parse failed\n");
+//   kexec/arch/x86_64/kexec-elf-rel-x86_64.c:87  die("Unhandled rela relocation: %s\n", reloc_name(r_type));
+//   kexec/arch/ppc64/kexec-elf-rel-ppc64.c:70    die("TOC reloc without a toc section?");
+import { describe, expect, it } from 'vitest';
+import { compareOutcomes, dieText, refRejectionClass } from '../../src/compare/compare.ts';
+import { dieText as fuzzDieText } from '../../src/fuzz/oracles.ts';
+import { KERNEL_MESSAGE_CLASSES } from '../../src/load/kernel.ts';
+import type { Outcome, RefOutcome } from '../../src/types.ts';
+
+const NOTE_CORRUPTED = 'ELF Note corrupted !\n';
+const NOTE_WARNING = 'Warning: Elf Note name is not null terminated\n';
+
+describe('dieText: the last non-empty line', () => {
+  it.each([
+    ['one line, kept as is', 'ELF rel parse failed\n', 'ELF rel parse failed\n'],
+    ['one line without a newline, kept as is', 'TOC reloc without a toc section?', 'TOC reloc without a toc section?'],
+    ['kexec-elf.c:728 then kexec-elf-rel.c:433', NOTE_CORRUPTED + 'ELF rel parse failed\n', 'ELF rel parse failed\n'],
+    ['kexec-elf.c:739 then kexec-elf-rel.c:402', NOTE_WARNING + 'Invalid section: 65523 for symbol s0\n', 'Invalid section: 65523 for symbol s0\n'],
+    ['a die() without a newline after a warning (kexec-elf-rel-ppc64.c:70)', NOTE_WARNING + 'TOC reloc without a toc section?', 'TOC reloc without a toc section?'],
+    ['trailing empty lines are skipped', NOTE_WARNING + 'Undefined symbol: foo\n\n\n', 'Undefined symbol: foo\n'],
+    ['empty', '', ''],
+  ])('%s', (_why, message, want) => {
+    expect(dieText(message)).toBe(want);
+  });
+  it('the fuzzer uses the same helper', () => {
+    expect(fuzzDieText).toBe(dieText);
+  });
+});
+
+describe('refRejectionClass classifies by the die() line, not the first line', () => {
+  it.each([
+    ['kexec-elf.c:728 + kexec-elf-rel.c:433', NOTE_CORRUPTED + 'ELF rel parse failed\n', 'parse-failed'],
+    ['kexec-elf.c:739 + kexec-elf.c:728 + kexec-elf-rel.c:433 (a warned note, then a corrupt one)', NOTE_WARNING + NOTE_CORRUPTED + 'ELF rel parse failed\n', 'parse-failed'],
+    ['kexec-elf.c:739 + kexec-elf-rel.c:391', NOTE_WARNING + 'Undefined symbol: foo\n', 'undefined-symbol'],
+    ['kexec-elf.c:739 + kexec-elf-rel.c:402', NOTE_WARNING + 'Invalid section: 65523 for symbol s0\n', 'bad-section-index'],
+    ['kexec-elf.c:739 + kexec-elf-rel-x86_64.c:87', NOTE_WARNING + 'Unhandled rela relocation: R_X86_64_GOT32\n', 'unknown-relocation'],
+    ['kexec-elf.c:739 + kexec-elf-rel-ppc64.c:70', NOTE_WARNING + 'TOC reloc without a toc section?', 'no-toc-section'],
+  ])('%s', (_src, message, cls) => {
+    expect(refRejectionClass(message)).toBe(cls);
+  });
+  it('a warning alone is not a class; single-line messages classify as before', () => {
+    expect(refRejectionClass(NOTE_WARNING)).toBe('other');
+    expect(refRejectionClass('ELF rel parse failed\n')).toBe('parse-failed');
+    expect(refRejectionClass('kexec: Unknown rela relocation: 3\n', KERNEL_MESSAGE_CLASSES)).toBe('unknown-relocation');
+    expect(refRejectionClass('(errno -8, no message)', KERNEL_MESSAGE_CLASSES)).toBe('bad-section-index');
+  });
+});
+
+describe('compareOutcomes: a warning before the die() no longer turns both-rejected into one-rejected', () => {
+  const ref = (message: string): RefOutcome => ({ kind: 'rejected', errno: 0, message });
+  it.each([
+    [{ kind: 'rejected', code: 'elf-format', message: 'ELF rel parse failed\n' } as Outcome, NOTE_CORRUPTED + 'ELF rel parse failed\n', 'parse-failed'],
+    [{ kind: 'rejected', code: 'undefined-symbol', message: 'Undefined symbol: foo\n' } as Outcome, NOTE_WARNING + 'Undefined symbol: foo\n', 'undefined-symbol'],
+  ])('TS %j vs a two-line reference', (ts, message, cls) => {
+    const c = compareOutcomes(ts, ref(message));
+    expect(c).toMatchObject({ cls: 'both-rejected', tsClass: cls, refClass: cls });
+  });
+  it('different classes still differ, and the note shows the whole reference text', () => {
+    const ts = { kind: 'rejected', code: 'overflow', message: 'overflow in relocation type R_X86_64_32 val 100000000\n' } as Outcome;
+    const c = compareOutcomes(ts, ref(NOTE_WARNING + 'Undefined symbol: foo\n'));
+    expect(c).toMatchObject({ cls: 'one-rejected', tsClass: 'overflow', refClass: 'undefined-symbol' });
+    expect(c.note).toContain('Warning: Elf Note name is not null terminated');
+  });
+});
