@@ -12,6 +12,9 @@ import type { LiveOpener, LiveOracle } from './validate/sources.ts';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import type { ImageManifest } from './image.ts';
+import type { OracleResponse } from './oracle/batch.ts';
+import type { OracleListing } from './oracle/commands.ts';
+import type { OracleSpec } from './fuzz/oracles.ts';
 
 // Subcommands load their modules on demand, so `--help` and `--version` start fast.
 const engineMod = () => import('./engine.ts');
@@ -19,6 +22,7 @@ const imageMod = () => import('./image.ts');
 const validateMod = () => import('./validate/validate.ts');
 const sourcesMod = () => import('./validate/sources.ts');
 const reportMod = () => import('./validate/report.ts');
+const oracleMod = () => import('./oracle/commands.ts');
 
 export const EXIT = { ok: 0, rejected: 1, differ: 1, usage: 2, unavailable: 2, internal: 3 } as const;
 
@@ -58,14 +62,18 @@ function writeOutput(path: string, data: string | Uint8Array): void {
   writeFileSync(path, data);
 }
 
-export function formatOutcome(o: Outcome, imageManifest: (img: Extract<Outcome, { kind: 'ok' }>['image'], host?: bigint) => ImageManifest): string {
+/**
+ * An outcome as `relocate` prints it. `relocationLog: false` (a live oracle's outcome, which has no
+ * relocation log) says so instead of counting the relocations applied.
+ */
+export function formatOutcome(o: Outcome, imageManifest: (img: Extract<Outcome, { kind: 'ok' }>['image'], host?: bigint) => ImageManifest, opts: { relocationLog?: boolean } = {}): string {
   switch (o.kind) {
     case 'ok': {
       const m = imageManifest(o.image, o.hostAddress);
       const lines = [
         `ok: base ${m.base} bufsz ${hex(m.bufsz)} memsz ${m.memsz} entry ${m.entry} sha256 ${m.sha256}`,
         ...m.sections.filter((s) => s.alloc).map((s) => `  [${String(s.index).padStart(2)}] ${s.name.padEnd(24)} ${s.addr} size ${s.size}${s.nobits ? ' (nobits)' : ''}`),
-        `  ${m.relocations.length} relocation(s) applied`,
+        opts.relocationLog === false ? '  relocation log: not reported by the oracle' : `  ${m.relocations.length} relocation(s) applied`,
       ];
       return lines.join('\n') + '\n';
     }
@@ -246,7 +254,159 @@ function build(io: Io, setCode: (c: number) => void): Command {
       io.out(o.json ? JSON.stringify(rows, null, 2) + '\n' : formatMatrix(rows));
     });
 
+  addOracleCommands(program, io, setCode, collect);
   return program;
+}
+
+/** `oracle setup|build|build-kernel|list|run`: the live oracles (src/oracle/commands.ts does the work). */
+function addOracleCommands(program: Command, io: Io, setCode: (c: number) => void, collect: (v: string, acc: string[]) => string[]): void {
+  const oracle = program.command('oracle').description('set up, build, list and run the live oracles (the real C loaders)');
+  const log = (line: string) => io.err(`${line}\n`);
+
+  oracle
+    .command('setup')
+    .description('install the toolchains (scripts/setup-toolchains.sh) and fetch kexec-tools sources from Debian (scripts/fetch-kexec-tools.sh)')
+    .option('--kexec-tools <version>', 'a kexec-tools version to fetch (repeatable; default: every known version)', collect, [])
+    .option('--json', 'print what was fetched as JSON')
+    .action(async (o: { kexecTools: string[]; json?: boolean }) => {
+      const { KEXEC_TOOLS_VERSIONS } = await import('./oracle/registry.ts');
+      const known = Object.keys(KEXEC_TOOLS_VERSIONS);
+      for (const v of o.kexecTools) if (!known.includes(v)) throw new UsageError(`--kexec-tools '${v}': known versions are ${known.join(', ')} (a local tree is built with: oracle build --kexec-tools PATH)`);
+      const { oracleSetup } = await oracleMod();
+      const r = await oracleSetup({ versions: o.kexecTools.length ? o.kexecTools : undefined, log });
+      if (o.json) io.out(JSON.stringify(r, null, 2) + '\n');
+      else {
+        for (const f of r.fetched) io.out(`fetched kexec-tools ${f.version}: ${f.path}\n`);
+        for (const f of r.failed) io.out(`not fetched kexec-tools ${f.version} (exit ${f.exitCode}): ${f.message.split('\n').pop()}\n`);
+      }
+      setCode(r.failed.length ? EXIT.unavailable : EXIT.ok);
+    });
+
+  oracle
+    .command('build')
+    .description('build the kexec-tools oracle (scripts/build-oracle.sh) from a Debian version, fetched on demand, or from your tree or tarball; prints each oracle built')
+    .option('--kexec-tools <version|path>', 'upstream version (see oracle setup), all (every fetched version), or a kexec-tools tree or tarball', '2.0.25')
+    .addOption(new Option('--target <arch>', 'target to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .option('--sanitize', 'the ASan+UBSan build (x86_64 only)')
+    .option('--force', 'rebuild even when up to date')
+    .action(async (o: { kexecTools: string; target: Arch | 'all'; sanitize?: boolean; force?: boolean }) => {
+      const { oracleBuild } = await oracleMod();
+      // The script runs in the repository: a path is made absolute here, a version is passed as is.
+      const version = /^(\d+\.\d+\.\d+|all)$/.test(o.kexecTools) ? o.kexecTools : resolve(o.kexecTools);
+      const built = await oracleBuild({ version, target: o.target, sanitize: o.sanitize, force: o.force, log });
+      for (const p of built) io.out(`${p}\n`);
+    });
+
+  oracle
+    .command('build-kernel')
+    .description("build the kernel's kexec_file purgatory loader as an oracle (scripts/build-kernel-oracle.sh), from Debian's linux sources or your checkout")
+    .argument('[version]', 'kernel version: 5.10, 6.1, 6.12 or all', 'all')
+    .addOption(new Option('--variant <variant>', 'x86_64 (the x86_64 loader) or ppc64le (the generic loader, 64K pages)').choices(['x86_64', 'ppc64le', 'all']).default('all'))
+    .option('--kernel-src <path>', 'take the sources from this kernel checkout (one version)')
+    .action(async (version: string, o: { variant: 'x86_64' | 'ppc64le' | 'all'; kernelSrc?: string }) => {
+      const { KERNEL_VERSIONS } = await import('./oracle/kernel.ts');
+      const v = ([...KERNEL_VERSIONS, 'all'] as const).find((x) => x === version);
+      if (!v) throw new UsageError(`kernel version '${version}': expected ${KERNEL_VERSIONS.join(', ')} or all`);
+      if (o.kernelSrc && v === 'all') throw new UsageError('--kernel-src builds one version: name it (5.10, 6.1 or 6.12)');
+      const { oracleBuildKernel } = await oracleMod();
+      const built = await oracleBuildKernel({ version: v, variant: o.variant, kernelSrc: o.kernelSrc ? resolve(o.kernelSrc) : undefined, log });
+      for (const k of built) io.out(`${k.binary}\n`);
+    });
+
+  oracle
+    .command('list')
+    .description('the built oracles: id, version, target, features, emulator, paths')
+    .option('--json', 'JSON output')
+    .action(async (o: { json?: boolean }) => {
+      const { oracleList } = await oracleMod();
+      const list = await oracleList();
+      io.out(o.json ? JSON.stringify(list, null, 2) + '\n' : formatOracleList(list));
+      if (!list.length) io.err('purgatory-oracle: no oracle is built; build one with: purgatory-oracle oracle build (kexec-tools) or oracle build-kernel\n');
+    });
+
+  oracle
+    .command('run')
+    .description('load FILE in one live oracle and print its outcome as `relocate` prints the TS engine\'s')
+    .argument('<file>', 'purgatory ELF (ET_REL)')
+    .requiredOption('--oracle <id>', 'kexec-tools-<version>/<target>[+sanitize] or kernel-<version>/<target> (see oracle list)')
+    .requiredOption('--base <addr>', 'load base (aligned up as add_buffer would)')
+    .option('--set <name=hex>', 'elf_rel_set_symbol after load (repeatable)', collect, [])
+    .option('--fill <byte>', 'byte that fills fresh allocations (kexec-tools never zeroes its buffer)', '0')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (file: string, o: { oracle: string; base: string; set: string[]; fill: string; json?: boolean }) => {
+      const { parseOracleSpec } = await import('./fuzz/oracles.ts');
+      const target = parseOracleSpec(o.oracle);
+      const fill = Number(parseBigint(o.fill, '--fill'));
+      if (fill > 255) throw new UsageError('--fill must be a byte (0..255)');
+      const elf = readInput(file);
+      const req = { elf, base: parseBigint(o.base, '--base'), fill, symbols: o.set.map(parseSymbolWrite) };
+      const { oracleRunOne } = await oracleMod();
+      const { spec, response } = await oracleRunOne(target, req);
+      const view = await oracleOutcomeView(spec, response, elf);
+      if (response.kind !== 'crashed' && response.kind !== 'timeout' && response.diagnostics) io.err(response.diagnostics.endsWith('\n') ? response.diagnostics : `${response.diagnostics}\n`);
+      io.out(o.json ? JSON.stringify(view.json, null, 2) + '\n' : view.text);
+      setCode(response.kind === 'ok' ? EXIT.ok : EXIT.rejected);
+    });
+}
+
+export function formatOracleList(list: OracleListing[]): string {
+  const rows = list.map((b) => [
+    b.id,
+    b.emulator ? `under ${b.emulator}` : 'native',
+    `page ${b.pageSize ?? '?'}`,
+    b.features.length ? `features ${b.features.join(',')}` : 'features -',
+    b.local ? `local ${b.source ?? ''}` : (b.source ?? ''),
+    b.oracle,
+  ]);
+  const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ') + '\n').join('');
+}
+
+/**
+ * A live oracle's response in `relocate`'s form: an ok image with its sections named and sized from
+ * the ELF (the C loaders report only their addresses), a rejection by the class compareOutcomes
+ * gives it (its die() line), crashes and timeouts as they are.
+ */
+async function oracleOutcomeView(spec: OracleSpec, r: OracleResponse, elf: Uint8Array): Promise<{ text: string; json: unknown }> {
+  const { imageManifest, outcomeJson } = await imageMod();
+  const head = { oracle: spec.id, profile: spec.profile };
+  if (r.kind === 'rejected') {
+    const { refRejectionClass, refRejectionText } = await import('./compare/compare.ts');
+    const text = refRejectionText(r);
+    const cls = refRejectionClass(text, spec.refClasses);
+    return { text: `rejected (${cls}): ${text.trim()}\n`, json: { ...head, kind: 'rejected', code: cls, message: r.message, errno: r.errno } };
+  }
+  const { responseToOutcome } = await import('./oracle/kexec-tools.ts');
+  const outcome = responseToOutcome(r);
+  if (outcome.kind !== 'ok') return { text: formatOutcome(outcome, imageManifest), json: { ...head, ...(outcomeJson(outcome) as object) } };
+  await nameSections(outcome.image.sections, elf);
+  const { relocations: _none, ...image } = imageManifest(outcome.image, outcome.hostAddress);
+  return { text: formatOutcome(outcome, imageManifest, { relocationLog: false }), json: { ...head, kind: 'ok', image } };
+}
+
+/** Section names, sizes and flags from the file's headers, where they can be read. */
+async function nameSections(sections: { index: number; name: string; size: bigint; alloc: boolean; nobits: boolean }[], elf: Uint8Array): Promise<void> {
+  const { ElfFile } = await import('./elf/reader.ts');
+  const { SHF_ALLOC, SHT_NOBITS } = await import('./elf/constants.ts');
+  let file: InstanceType<typeof ElfFile>;
+  try {
+    file = new ElfFile(elf);
+  } catch (e) {
+    if (isPurgatoryOracleError(e)) return;
+    throw e;
+  }
+  for (const s of sections) {
+    const h = file.sections[s.index];
+    if (!h) continue;
+    s.size = h.size;
+    s.alloc = (h.flags & BigInt(SHF_ALLOC)) !== 0n;
+    s.nobits = h.type === SHT_NOBITS;
+    try {
+      s.name = file.sectionName(s.index);
+    } catch (e) {
+      if (!isPurgatoryOracleError(e)) throw e;
+    }
+  }
 }
 
 /** Build the kexec-tools oracle from a user's tree with scripts/build-oracle.sh and open it. */
@@ -282,7 +442,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     }
     if (isPurgatoryOracleError(e)) {
       io.err(`purgatory-oracle: ${(e as Error).message}\n`);
-      return (e as Error).name === 'OracleUnavailableError' || e instanceof UsageError ? EXIT.usage : EXIT.rejected;
+      // A missing oracle, or a setup/build script that failed (OracleCommandError): unavailable.
+      const name = (e as Error).name;
+      return name === 'OracleUnavailableError' || name === 'OracleCommandError' || e instanceof UsageError ? EXIT.usage : EXIT.rejected;
     }
     io.err(`purgatory-oracle: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return EXIT.internal;

@@ -4,13 +4,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { PurgatoryOracleError } from '../errors.ts';
-import type { Arch, SymbolWrite } from '../types.ts';
+import type { Arch, LoadRequest, SymbolWrite } from '../types.ts';
 import type { OracleResponse } from './batch.ts';
 import { KexecToolsOracle } from './kexec-tools.ts';
+import { KERNEL_VARIANTS, KERNEL_VERSIONS, listKernelOracles, type KernelOracleBuild, type KernelVariant, type KernelVersion } from './kernel.ts';
 import {
-  KEXEC_TOOLS_TARGETS, KEXEC_TOOLS_VERSIONS, kexecToolsBuildCommand, listKexecToolsOracles, oracleBuildId,
-  OracleUnavailableError, REPO_DIR,
+  KEXEC_TOOLS_TARGETS, KEXEC_TOOLS_VERSIONS, kexecToolsBuildCommand, listKexecToolsOracles, listOracles, oracleBuildId,
+  OracleUnavailableError, REPO_DIR, type OracleBuild,
 } from './registry.ts';
+import { openOracle, parseOracleSpec, type OracleSpec } from '../fuzz/oracles.ts';
 
 export type Log = (line: string) => void;
 const defaultLog: Log = (line) => process.stderr.write(`${line}\n`);
@@ -151,4 +153,71 @@ export async function oracleRun(file: string, base: bigint, symbols: SymbolWrite
     }
   }
   return results;
+}
+
+/**
+ * Build kernel oracles with scripts/build-kernel-oracle.sh (it fetches the kernel sources it needs
+ * through scripts/fetch-kernel.sh); returns the builds now present for those versions and variants.
+ */
+export async function oracleBuildKernel(opts: { version?: KernelVersion | 'all'; variant?: KernelVariant | 'all'; kernelSrc?: string; log?: Log } = {}): Promise<KernelOracleBuild[]> {
+  const version = opts.version ?? 'all';
+  const variant = opts.variant ?? 'all';
+  const args = [version, '--variant', variant, ...(opts.kernelSrc ? ['--kernel-src', opts.kernelSrc] : [])];
+  const r = await runScript('build-kernel-oracle.sh', args, opts.log ?? defaultLog);
+  if (r.exitCode !== 0) throw new OracleCommandError(`scripts/build-kernel-oracle.sh ${args.join(' ')}`, r.exitCode, tail(r.stderr));
+  const versions: readonly string[] = version === 'all' ? KERNEL_VERSIONS : [version];
+  const variants: readonly string[] = variant === 'all' ? KERNEL_VARIANTS : [variant];
+  return listKernelOracles().filter((k) => versions.includes(k.version) && variants.includes(k.variant));
+}
+
+/** One built oracle as `oracle list` shows it: the registry's entry without its raw build.json, plus what it records. */
+export interface OracleListing extends Omit<OracleBuild, 'build' | 'benchLoad'> {
+  /** The id `oracle run --oracle` and `fuzz --oracle` take: kexec-tools-2.0.25/x86_64[+sanitize], kernel-6.1/x86_64. */
+  id: string;
+  /** Harness protocol extensions (kexec-tools build.json info.features: same-elf, image-delta). */
+  features: string[];
+  pageSize: number | null;
+  /** Where the loader's sources came from: the kexec-tools tree, or the kernel source package version. */
+  source: string | null;
+  builtAt: string | null;
+}
+
+function listing(b: OracleBuild): OracleListing {
+  const info = b.build as { info?: { features?: unknown; pagesize?: unknown }; pageSize?: unknown; source_path?: unknown; packageVersion?: unknown; checkout?: unknown; built_at?: unknown; builtAt?: unknown };
+  const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+  const features = Array.isArray(info.info?.features) ? info.info.features.filter((f): f is string => typeof f === 'string') : [];
+  const pageSize = typeof info.info?.pagesize === 'number' ? info.info.pagesize : typeof info.pageSize === 'number' ? info.pageSize : null;
+  return {
+    id: oracleBuildId(b), loader: b.loader, version: b.version, target: b.target, sanitize: b.sanitize, local: b.local,
+    dir: b.dir, oracle: b.oracle, emulator: b.emulator, features, pageSize,
+    source: str(info.source_path) ?? str(info.checkout) ?? (str(info.packageVersion) ? `linux ${str(info.packageVersion)}` : null),
+    builtAt: str(info.built_at) ?? str(info.builtAt),
+  };
+}
+
+/** Every built oracle (kexec-tools, then kernel) under $PURGATORY_ORACLE_CACHE/build. */
+export async function oracleList(): Promise<OracleListing[]> {
+  return (await listOracles()).map(listing);
+}
+
+export interface RunOneResult {
+  spec: OracleSpec;
+  response: OracleResponse;
+}
+
+/**
+ * One request through one live oracle, named as `fuzz --oracle` names it
+ * (kexec-tools-<version>/<target>[+sanitize], kernel-<version>/<target>: a string, parsed here, or
+ * parseOracleSpec()'s result). The oracle runs with the fuzzer's environment, so its allocation
+ * limit is the TS engine's (MAX_IMAGE). Throws UsageError for a malformed id and
+ * OracleUnavailableError (with the build command) when it is not built.
+ */
+export async function oracleRunOne(oracle: string | OracleSpec, req: LoadRequest): Promise<RunOneResult> {
+  const spec = typeof oracle === 'string' ? parseOracleSpec(oracle) : oracle;
+  const o = await openOracle(spec);
+  try {
+    return { spec, response: await o.run(req) };
+  } finally {
+    await o.close();
+  }
 }

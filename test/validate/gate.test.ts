@@ -4,23 +4,11 @@ import { cpSync, readFileSync, writeFileSync, readdirSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import tmp from 'tmp';
-import { main, setLiveOpener } from '../../src/cli.ts';
+import { setLiveOpener } from '../../src/cli.ts';
+import { runCli as run } from '../cli-run.ts';
 import { DEFAULT_CORPUS } from '../../src/validate/validate.ts';
 import { load } from '../../src/engine.ts';
 import type { ReferenceFile } from '../../src/validate/references.ts';
-
-async function run(argv: string[], env: Record<string, string | undefined> = {}) {
-  const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(env)) v === undefined ? delete process.env[k] : (process.env[k] = v);
-  let out = '';
-  let err = '';
-  try {
-    const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
-    return { code, out, err };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) v === undefined ? delete process.env[k] : (process.env[k] = v);
-  }
-}
 
 afterEach(() => setLiveOpener(undefined));
 
