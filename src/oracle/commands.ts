@@ -1,17 +1,12 @@
-// Library side of `purgatory-oracle oracle setup|build|run` (src/cli.ts wires them). None of
+// Library side of `purgatory-oracle oracle setup|build|build-kernel|list|run` (src/cli.ts wires them). None of
 // these exits the process: failures are typed errors, progress goes to the `log` callback.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { PurgatoryOracleError } from '../errors.ts';
-import type { Arch, LoadRequest, SymbolWrite } from '../types.ts';
+import type { Arch, LoadRequest } from '../types.ts';
 import type { OracleResponse } from './batch.ts';
-import { KexecToolsOracle } from './kexec-tools.ts';
 import { KERNEL_VARIANTS, KERNEL_VERSIONS, listKernelOracles, type KernelOracleBuild, type KernelVariant, type KernelVersion } from './kernel.ts';
-import {
-  KEXEC_TOOLS_TARGETS, KEXEC_TOOLS_VERSIONS, kexecToolsBuildCommand, listKexecToolsOracles, listOracles, oracleBuildId,
-  OracleUnavailableError, REPO_DIR, type OracleBuild,
-} from './registry.ts';
+import { KEXEC_TOOLS_VERSIONS, listOracles, oracleBuildId, REPO_DIR, type OracleBuild } from './registry.ts';
 import { openOracle, parseOracleSpec, type OracleSpec } from '../fuzz/oracles.ts';
 
 export type Log = (line: string) => void;
@@ -98,61 +93,6 @@ export async function oracleBuild(opts: BuildOptions = {}): Promise<string[]> {
   const r = await runScript('build-oracle.sh', args, opts.log ?? defaultLog);
   if (r.exitCode !== 0) throw new OracleCommandError(`scripts/build-oracle.sh ${args.join(' ')}`, r.exitCode, tail(r.stderr));
   return r.stdout.trim().split('\n').filter(Boolean);
-}
-
-/** The target an ELF object is for, from e_machine and EI_DATA (undefined if neither). */
-export function targetOfElf(elf: Uint8Array): Arch | undefined {
-  if (elf.length < 0x14 || elf[0] !== 0x7f || elf[1] !== 0x45 || elf[2] !== 0x4c || elf[3] !== 0x46) return undefined;
-  const le = elf[5] === 1;
-  const machine = le ? elf[0x12]! | (elf[0x13]! << 8) : (elf[0x12]! << 8) | elf[0x13]!;
-  if (machine === 62) return 'x86_64';
-  if (machine === 21) return le ? 'ppc64le' : 'ppc64';
-  return undefined;
-}
-
-export interface RunOptions {
-  /** Only this kexec-tools version (default: every built one). */
-  version?: string;
-  /** Target (default: from the ELF header). */
-  target?: Arch;
-  fill?: number;
-  sanitize?: boolean;
-  timeoutMs?: number;
-  pageSize?: number;
-}
-
-export interface RunResult {
-  oracle: string;
-  version: string;
-  target: Arch;
-  response: OracleResponse;
-}
-
-/**
- * Load `file` at `base` (with the symbol writes) in every built kexec-tools oracle that matches;
- * throws OracleUnavailableError naming the build command when none does.
- */
-export async function oracleRun(file: string, base: bigint, symbols: SymbolWrite[] = [], opts: RunOptions = {}): Promise<RunResult[]> {
-  const elf = new Uint8Array(readFileSync(file));
-  const target = opts.target ?? targetOfElf(elf);
-  if (!target) throw new OracleUnavailableError(`${file}: not an x86_64 or ppc64 ELF; pass a target`, `--target ${KEXEC_TOOLS_TARGETS.join('|')}`);
-  const builds = listKexecToolsOracles().filter(
-    (b) => b.target === target && (opts.version === undefined || b.version === opts.version) && b.sanitize === (opts.sanitize ?? false),
-  );
-  if (builds.length === 0) {
-    throw new OracleUnavailableError(`no kexec-tools oracle built for ${opts.version ?? 'any version'} ${target}${opts.sanitize ? ' (sanitize)' : ''}`, kexecToolsBuildCommand(opts.version ?? '2.0.25', target, opts.sanitize));
-  }
-  const results: RunResult[] = [];
-  for (const b of builds) {
-    const o = KexecToolsOracle.fromBuild(b, { timeoutMs: opts.timeoutMs, pageSize: opts.pageSize });
-    try {
-      const response = await o.run({ elf, base, fill: opts.fill ?? 0, symbols });
-      results.push({ oracle: oracleBuildId(b), version: b.version, target: b.target, response });
-    } finally {
-      await o.close();
-    }
-  }
-  return results;
 }
 
 /**
