@@ -450,3 +450,9 @@ export async function main(argv: string[], io: Io = defaultIo): Promise<number> 
     return EXIT.internal;
   }
 }
+
+// Run directly (`npx tsx src/cli.ts …`, the replay line of a fuzz reproducer's report, `npm run
+// validate`): the same main() the bin/ launcher calls. Imported as a module, nothing runs.
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main(process.argv.slice(2));
+}
