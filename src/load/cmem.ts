@@ -9,7 +9,45 @@ export type BufId = 'file' | 'image';
 
 export interface Ptr {
   buf: BufId;
+  /**
+   * Displacement of the C pointer from the start of its buffer, as C's pointer arithmetic and
+   * pointer comparisons see it on a real heap address (see ptrOffset/ptrAdd): `buf + sh_offset`
+   * with sh_offset = 2^64 - 8 points 8 bytes *below* the buffer, not 2^64 - 8 bytes above it.
+   */
   off: bigint;
+}
+
+/**
+ * Heap buffers on the modelled hosts lie below 2^47: Linux places user mappings under 2^47 on
+ * x86_64 (even with 5-level paging, unless asked for more) and ppc64, and qemu-user guests share
+ * the host's address space. A pointer at host address B < 2^47 plus a 64-bit x therefore wraps
+ * past 2^64 (landing below B) only when x >= 2^64 - B > 2^64 - 2^47.
+ */
+const HOST_ADDRESS_LIMIT = 1n << 47n;
+const TWO64 = 1n << 64n;
+const WRAP_AT = TWO64 - HOST_ADDRESS_LIMIT;
+
+/**
+ * `buf + field` for a 64-bit unsigned offset field (sh_offset, p_offset): its displacement from
+ * the buffer, in [-2^47, 2^64 - 2^47). Values from 2^64 - 2^47 up are negative (below the buffer);
+ * anything smaller lies above it, however large: with sh_offset = 2^63 the C pointer is
+ * B + 2^63, above every address in the buffer (UBSan: "pointer index expression with base
+ * 0x618000000880 overflowed to 0x8000618000000880", kexec-elf.c:657), not below it.
+ * Exact for a buffer at any host address B < 2^47, except for displacements in [-2^47, -B):
+ * there the real pointer wraps to the top of the address space, which the model (not knowing B)
+ * reads as below the buffer.
+ */
+export function ptrOffset(field: bigint): bigint {
+  return field >= WRAP_AT ? field - TWO64 : field;
+}
+
+/**
+ * C's `p + x` for a pointer at displacement `off` and a 64-bit unsigned `x` (sh_size, r_offset,
+ * st_value): the sum wraps modulo 2^64, in the same displacement window as ptrOffset.
+ */
+export function ptrAdd(off: bigint, x: bigint): bigint {
+  const s = off + x;
+  return s >= WRAP_AT ? s - TWO64 : s;
 }
 
 export class CMem {
@@ -39,7 +77,7 @@ export class CMem {
     return b === 'file' ? this.file : this.image;
   }
 
-  /** Resolve [p, p+len) to a number offset, or reject as out-of-bounds. */
+  /** Resolve [p, p+len) to a number offset, or reject as out-of-bounds (below or past the buffer). */
   check(p: Ptr, len: number | bigint, what: string, where: Where = {}): number {
     const size = BigInt(this.bytesOf(p.buf).length);
     const l = BigInt(len);

@@ -12,7 +12,7 @@ import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
 import type { ArchModule, RelocInput } from '../arch/types.ts';
 import { x86_64 } from '../arch/x86_64.ts';
 import { ppc64 } from '../arch/ppc64.ts';
-import { CMem, type Ptr } from './cmem.ts';
+import { CMem, ptrAdd, ptrOffset, type Ptr } from './cmem.ts';
 import type { Profile } from './profile.ts';
 import type { LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
@@ -115,7 +115,9 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
     if (want !== undefined && s.entsize !== BigInt(want)) parseFail('elf-format', `section ${s.index} entsize ${s.entsize}`);
     if (s.type !== SHT_NOBITS && u64(s.offset + s.size) > len) parseFail('elf-format', `section ${s.index} not in file`);
     if (u64(s.addr + s.size) < s.addr) parseFail('elf-format', `section ${s.index} address wraps`);
-    shdrs.push({ ...s, data: { buf: 'file', off: s.offset } });
+    // sh_data = buf + sh_offset (kexec-elf.c:657): the wrapping check above lets sh_offset = 2^64 - 8
+    // with sh_size >= 8 through, and the pointer then lies below the file buffer.
+    shdrs.push({ ...s, data: { buf: 'file', off: ptrOffset(s.offset) } });
   }
   const kt: KtElf = {
     elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
@@ -139,7 +141,7 @@ function buildMemNotes(kt: KtElf): void {
   };
   if (h.phnum > 0 && h.phoff === 0n) nullArray('e_phdr');
   for (const p of kt.elf.programHeaders) {
-    if (p.type === PT_NOTE && p.offset) { start = { buf: 'file', off: p.offset }; size = p.filesz; break; }
+    if (p.type === PT_NOTE && p.offset) { start = { buf: 'file', off: ptrOffset(p.offset) }; size = p.filesz; break; } // p_data = buf + p_offset
   }
   if (!start) {
     if (h.shnum > 0 && h.shoff === 0n) nullArray('e_shdr');
@@ -183,12 +185,16 @@ function machineVerify(kt: KtElf, klass: number, data: number): void {
   if (toc && toc.addralign < 256n) toc.addralign = 256n;
 }
 
-/** C's `end = ptr + size` on a 64-bit host: the pointer sum wraps (buffer host base taken as 0). */
+/** C's `end = ptr + size` on a 64-bit host, as a displacement from the buffer (see ptrAdd). */
 function cEnd(off: bigint, size: bigint): bigint {
-  return u64(off + size);
+  return ptrAdd(off, size);
 }
 
-/** Iterations of `for (p = start; p < start + size; p += ent)`: none when the end pointer wraps below start. */
+/**
+ * Iterations of `for (p = start; p < start + size; p += ent)`: none when the end pointer wraps below
+ * start. A start below the buffer (sh_offset "negative") with an end inside it runs, and its first
+ * read is out of bounds.
+ */
 function cCount(off: bigint, size: bigint, ent: number): number {
   const end = cEnd(off, size);
   return end > off ? Number((end - off + BigInt(ent) - 1n) / BigInt(ent)) : 0;
@@ -402,7 +408,7 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
         if (isRela) rAddend = BigInt(view.u32(off + 8)); // zero-extended into unsigned long long
       }
       where.offset = rOffset;
-      const location: Ptr = { buf: section.data.buf, off: section.data.off + rOffset };
+      const location: Ptr = { buf: section.data.buf, off: ptrAdd(section.data.off, rOffset) }; // sh_data + r_offset
       const address = u64(section.addr + rOffset);
       // Symbols live in the file copy unless the symtab is SHF_ALLOC (then relocations may patch it).
       const symKey = symtab.data.buf === 'file' ? `${symtab.index}:${rSym}` : '';
@@ -535,7 +541,7 @@ function symbolPlace(kt: KtElf, name: string, size: number, verb: 'set' | 'get')
   }
   const shdr = shdrAt(kt, sym.shndx, 'st_shndx', { symbol: name });
   if (shdr.type === SHT_NOBITS) throw new LoadError('symbol-in-bss', `Symbol: ${name} is in a bss section cannot set\n`, { symbol: name });
-  return { buf: shdr.data.buf, off: shdr.data.off + sym.value };
+  return { buf: shdr.data.buf, off: ptrAdd(shdr.data.off, sym.value) }; // sh_data + st_value
 }
 
 export function setSymbol(kt: KtElf, name: string, bytes: Uint8Array): void {

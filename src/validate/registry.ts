@@ -22,6 +22,12 @@ export interface RegistryEntry {
      * allocation over its limit (exit 77, reported as crashed 'resource-limit'): no C outcome.
      */
     condition?: 'ts-out-of-bounds' | 'oracle-resource-limit';
+    /**
+     * ts-out-of-bounds only: which accesses the entry explains. 'below-buffer': the access starts
+     * below its buffer (a pointer formed with a 64-bit offset that wrapped, where.access.offset < 0);
+     * 'not-below-buffer': every other out-of-bounds rejection. Unset: all of them.
+     */
+    access?: 'below-buffer' | 'not-below-buffer';
   };
   handling: 'modelled' | 'excluded' | 'outcome';
   /** For 'modelled': the profile switch that reproduces it. */
@@ -50,6 +56,9 @@ export function loadRegistry(path: string): Registry {
     ids.add(e.id);
     if (!['modelled', 'excluded', 'outcome'].includes(e.handling)) throw new RegistryError(`${path}: entry ${e.id} has unknown handling '${e.handling}'`);
     if (!e.evidence?.file || !e.evidence.reasoning) throw new RegistryError(`${path}: entry ${e.id} has no evidence`);
+    if (e.scope.access !== undefined && (e.scope.condition !== 'ts-out-of-bounds' || !['below-buffer', 'not-below-buffer'].includes(e.scope.access))) {
+      throw new RegistryError(`${path}: entry ${e.id}: scope.access '${e.scope.access}' needs condition ts-out-of-bounds and is 'below-buffer' or 'not-below-buffer'`);
+    }
   }
   return { entries: r.entries };
 }
@@ -123,7 +132,8 @@ export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp:
       }
     }
     if (e.handling === 'outcome' && e.scope.condition === 'ts-out-of-bounds' && ts.kind === 'rejected' && ts.code === 'out-of-bounds') {
-      explainedBy.push(e.id);
+      const below = (ts.where?.access?.offset ?? 0n) < 0n;
+      if (e.scope.access === undefined || (e.scope.access === 'below-buffer') === below) explainedBy.push(e.id);
     }
     if (e.handling === 'outcome' && e.scope.condition === 'oracle-resource-limit' && cmp.cls === 'oracle-crashed' && /^resource-limit\b/.test(cmp.note ?? '')) {
       explainedBy.push(e.id);

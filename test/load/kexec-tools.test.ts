@@ -607,6 +607,75 @@ describe('huge counts and sizes', () => {
     });
   });
 
+  describe('sh_offset close to 2^64: section data below the file buffer (kexec-elf.c:640 passes it, :657 sh_data = buf + sh_offset)', () => {
+    // (sh_offset + sh_size) mod 2^64 = (2^64 - 8 + 24) mod 2^64 = 16 <= len, so the section "fits";
+    // sh_data = buf - 8 and sh_data + sh_size = buf + 16 > sh_data, so every pointer loop runs, and
+    // its first read starts 8 bytes below the buffer.
+    const below = (o: ReturnType<typeof loadBytes>) => {
+      const r = rejection(o);
+      return { code: r.code, access: o.kind === 'rejected' ? o.where?.access : undefined };
+    };
+    const wrap = (e: Uint8Array, name: string, off: bigint, size: bigint) =>
+      patchShdr(patchShdr(e, sectionIndex(e, name), 'offset', off), sectionIndex(e, name), 'size', size);
+    const withRel = buildObject(std([reloc(R['64'], 0n, 'absv')]));
+    const len = BigInt(withRel.length);
+
+    it('.rela.text at 2^64 - 8, 24 bytes: elf_rel_load reads its first entry at file offset -8 (kexec-elf-rel.c:341-342) → out-of-bounds', () => {
+      expect(below(loadBytes(wrap(withRel, '.rela.text', -8n, 24n)))).toEqual({ code: 'out-of-bounds', access: { buf: 'file', offset: -8n, length: 24n, size: len } });
+    });
+    it('.symtab at 2^64 - 8: elf_rel_find_symbol reads symbol 0 at file offset -8 (kexec-elf-rel.c:467-468) → out-of-bounds, not symbol-not-found', () => {
+      const e = buildObject(std());
+      const o = loadBytes(wrap(e, '.symtab', -8n, 24n), { symbols: [{ name: 'var', bytes: new Uint8Array(8) }] });
+      expect(below(o)).toEqual({ code: 'out-of-bounds', access: { buf: 'file', offset: -8n, length: 24n, size: BigInt(e.length) } });
+    });
+    it('SHT_NOTE at 2^64 - 8: build_mem_notes reads the 12-byte header at file offset -8 (kexec-elf.c:695, :704) → out-of-bounds', () => {
+      const spec = std();
+      spec.sections.push({ name: '.note', type: 7, flags: 0n, data: new Uint8Array(12) });
+      const e = buildObject(spec);
+      expect(below(loadBytes(wrap(e, '.note', -8n, 24n)))).toEqual({ code: 'out-of-bounds', access: { buf: 'file', offset: -8n, length: 12n, size: BigInt(e.length) } });
+    });
+    it('PT_NOTE with p_offset 2^64 - 8 (kexec-elf.c:427 passes it, :444 p_data = buf - 8) → out-of-bounds at -8', () => {
+      // Append one 56-byte Elf64_Phdr { p_type PT_NOTE, p_offset 2^64 - 8, p_filesz 24 } and point e_phoff at it.
+      const e = new Uint8Array(withRel.length + 56);
+      e.set(withRel);
+      const dv = new DataView(e.buffer);
+      const ph = withRel.length;
+      dv.setUint32(ph, 4, true);
+      dv.setBigUint64(ph + 8, (1n << 64n) - 8n, true);
+      dv.setBigUint64(ph + 32, 24n, true);
+      dv.setBigUint64(32, BigInt(ph), true); // e_phoff
+      dv.setUint16(54, 56, true); // e_phentsize
+      dv.setUint16(56, 1, true); // e_phnum
+      expect(below(loadBytes(e))).toEqual({ code: 'out-of-bounds', access: { buf: 'file', offset: -8n, length: 12n, size: BigInt(e.length) } });
+    });
+    it('an ALLOC section at 2^64 - 8: memcpy(buf + off, sh_data, sh_size) copies from file offset -8 (kexec-elf-rel.c:280) → out-of-bounds', () => {
+      expect(below(loadBytes(wrap(withRel, '.text', -8n, 0x20n)))).toEqual({ code: 'out-of-bounds', access: { buf: 'file', offset: -8n, length: 0x20n, size: len } });
+    });
+    it('.rela.text at 2^63 with sh_size 2^63 + 0x40: buf + 2^63 lies above the buffer (no wrap below 2^64 for a heap address < 2^47), rel_end = buf + 0x40 < sh_data → no relocation', () => {
+      expect(okImage(loadBytes(wrap(withRel, '.rela.text', 1n << 63n, (1n << 63n) + 0x40n))).relocations).toHaveLength(0);
+    });
+    it('.rela.text at 2^64 - 2^47 (the lowest offset read as below the buffer) with sh_size 2^47 + 0x40 → out-of-bounds', () => {
+      expect(below(loadBytes(wrap(withRel, '.rela.text', -(1n << 47n), (1n << 47n) + 0x40n))).access?.offset).toBe(-(1n << 47n));
+    });
+  });
+
+  describe('a 64-bit offset that wraps back into the image is an ordinary access', () => {
+    it('r_offset 2^64 - 8 on .data (image + 0x20): location = image + 0x18, the last 8 bytes of .text (kexec-elf-rel.c:355)', () => {
+      const img = okImage(loadObject(std([reloc(R['64'], (1n << 64n) - 8n, 'absv', 0n, '.data')])));
+      expect([...sectionBytes(img, '.text')]).toEqual([...new Array(0x18).fill(0xcc), ...le(8, 0x1234n)]);
+      expect(img.relocations[0]!.imageOffset).toBe(0x18);
+    });
+    it('r_offset 2^64 - 0x28 on .data: location = image - 8 → out-of-bounds', () => {
+      expect(rejection(loadObject(std([reloc(R['64'], (1n << 64n) - 0x28n, 'absv', 0n, '.data')]))).code).toBe('out-of-bounds');
+    });
+    it('st_value 2^64 - 8 in .data: elf_rel_set_symbol writes sh_data + st_value = image + 0x18 (kexec-elf-rel.c:527)', () => {
+      const spec = std([], {}, []);
+      spec.symbols = [{ name: 'var', section: '.data', value: (1n << 64n) - 8n, type: STT_OBJECT, size: 8n }];
+      const img = okImage(loadObject(spec, { symbols: [{ name: 'var', bytes: bytesOf(1, 2, 3, 4, 5, 6, 7, 8) }] }));
+      expect([...sectionBytes(img, '.text').subarray(0x18)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    });
+  });
+
   it('kexec-tools 2.0.20, base 2^48, sh_addralign 0: off = 0 - buf_addr = 0xffff000000000000 is far outside the buffer → out-of-bounds', () => {
     const spec: ObjectSpec = {
       endian: 'little', machine: EM_X86_64,

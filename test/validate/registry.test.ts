@@ -1,0 +1,41 @@
+// The known-divergence registry: 'outcome' entries for TS out-of-bounds rejections are split by
+// where the access starts, so each such case is explained by exactly one entry.
+import { join } from 'node:path';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { applyRegistry, loadRegistry, RegistryError } from '../../src/validate/registry.ts';
+import { makeProfile } from '../../src/load/profile.ts';
+import type { CaseComparison } from '../../src/compare/compare.ts';
+import type { Outcome } from '../../src/types.ts';
+import { REPO_ROOT } from '../../src/fuzz/run.ts';
+
+const registry = loadRegistry(join(REPO_ROOT, 'corpus', 'known-divergences.json'));
+const kt = makeProfile('kexec-tools-2.0.25', 'x86_64');
+const crashed: CaseComparison = { cls: 'oracle-crashed', layout: [], ranges: [], differingBytes: 0, note: 'SIGSEGV' };
+const oob = (offset?: bigint): Outcome => ({
+  kind: 'rejected', code: 'out-of-bounds', message: 'C loader would access …',
+  where: offset === undefined ? {} : { access: { buf: 'file', offset, length: 24n, size: 0x200n } },
+});
+
+describe('ts-out-of-bounds entries (kexec-tools)', () => {
+  it.each([
+    ['an access 8 bytes below the file buffer', 'kt-pointer-below-buffer', -8],
+    ['an access past the end of the buffer', 'kt-off-by-one-section-index', 0x200],
+    ['an out-of-bounds rejection without an access (e_shdr[e_shnum], a NULL walk)', 'kt-off-by-one-section-index', undefined],
+  ])('%s is explained by %s', (_what, want, offset) => {
+    expect(applyRegistry(registry, kt, oob(offset === undefined ? undefined : BigInt(offset)), crashed, 0).explainedBy).toEqual([want]);
+  });
+  it('the kernel entry is unsplit: it explains a below-buffer access too', () => {
+    expect(applyRegistry(registry, makeProfile('kernel-6.1', 'x86_64'), oob(-8n), crashed, 0).explainedBy).toEqual(['kernel-trusts-blob-out-of-bounds']);
+  });
+  it('scope.access is refused without condition ts-out-of-bounds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'po-reg-'));
+    const p = join(dir, 'r.json');
+    writeFileSync(p, JSON.stringify({
+      format: 'purgatory-oracle/known-divergences@1',
+      entries: [{ id: 'x', scope: { access: 'below-buffer' }, handling: 'outcome', evidence: { file: 'f.c', line: 1, reasoning: 'r' } }],
+    }));
+    expect(() => loadRegistry(p)).toThrow(RegistryError);
+  });
+});
