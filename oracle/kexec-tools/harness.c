@@ -9,7 +9,8 @@
  *
  * All framing integers are little-endian, encoded bytewise (the oracle also runs big-endian).
  * Exit: 0 on PEND or EOF at a record boundary, 3 on a malformed stream.
- * Supports the optional FLAG_SAME_ELF extension (PROTOCOL.md), announced in --info "features".
+ * Supports the optional FLAG_SAME_ELF and FLAG_IMAGE_DELTA extensions (PROTOCOL.md), announced
+ * in --info "features".
  */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "po.h"
@@ -37,11 +39,20 @@
 #define MAGIC_END 0x444e4550u  /* "PEND" */
 #define MAGIC_RSP 0x53524f50u  /* "PORS" */
 #define FLAG_SAME_ELF 0x1u     /* optional extension: reuse the previous request's ELF */
+#define FLAG_IMAGE_DELTA 0x2u  /* optional extension: the image may come back as a delta */
+#define STATUS_OK 0u
+#define STATUS_DIED 1u
+#define STATUS_OK_DELTA 2u
 
 /* The ELF of the last request that carried one (for FLAG_SAME_ELF). */
 static uint8_t *last_elf;
 static uint32_t last_elf_len;
 static int have_last_elf;
+
+/* The image of the last ok response written to a FLAG_IMAGE_DELTA request (the delta base). */
+static uint8_t *prev_img;
+static size_t prev_len, prev_cap;
+static int have_prev_img;
 
 #if PO_SANITIZE
 /* ASan: report huge allocations as NULL (kexec-tools then dies "Cannot malloc"), abort on a
@@ -198,13 +209,94 @@ static void flush_out(void)
 
 struct ok_ctx {
 	uint32_t id;
+	uint32_t flags;
 	int written;
 };
+
+static uint64_t load_u64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* The byte the delta is taken against at offset i: the previous image, 0 past its end. */
+static uint8_t prev_at(size_t i)
+{
+	return i < prev_len ? prev_img[i] : 0;
+}
+
+/*
+ * Write the image as delta runs against the previous one (PROTOCOL.md, status 2): nruns, then
+ * per run offset, length, bytes. Runs separated by fewer equal bytes than a run header (8) are
+ * merged. Returns 0, writing nothing, when the delta would not be smaller than half the image.
+ */
+static int put_delta(const uint8_t *img, size_t n)
+{
+	size_t start = out_len, nruns_at, limit = n / 2, i = 0, common = n < prev_len ? n : prev_len;
+	uint32_t nruns = 0;
+	nruns_at = out_len;
+	put_u32(0);
+	while (i < n) {
+		size_t run, last;
+		while (i + 8 <= common && load_u64(img + i) == load_u64(prev_img + i))
+			i += 8;
+		while (i < n && img[i] == prev_at(i))
+			i++;
+		if (i >= n)
+			break;
+		run = i;
+		last = i;
+		while (i < n && i - last <= 8) {
+			if (img[i] != prev_at(i))
+				last = i;
+			i++;
+		}
+		i = last + 1;
+		if (out_len - start + 8 + (i - run) > limit) {
+			out_len = start;
+			return 0;
+		}
+		put_u32((uint32_t)run);
+		put_u32((uint32_t)(i - run));
+		put_bytes(img + run, i - run);
+		nruns++;
+	}
+	patch_u32(nruns_at, nruns);
+	return 1;
+}
+
+/*
+ * The delta base lives in its own mapping, not on the malloc heap: the loads that follow see the
+ * same heap (and the same host_buf, which REL32 writes into images) as without the extension.
+ */
+static void keep_prev(const uint8_t *img, size_t n)
+{
+	if (n > prev_cap) {
+		size_t page = (size_t)po_pagesize(), cap = (n + page - 1) / page * page;
+		void *p;
+		if (cap < ((size_t)1 << 20))
+			cap = (size_t)1 << 20;
+		p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			po_diag("oracle: cannot map %zu bytes for the delta base\n", cap);
+			_exit(PO_EXIT_RESOURCE_LIMIT);
+		}
+		if (prev_img)
+			munmap(prev_img, prev_cap);
+		prev_img = p;
+		prev_cap = cap;
+	}
+	if (n)
+		memcpy(prev_img, img, n);
+	prev_len = n;
+	have_prev_img = 1;
+}
 
 static void on_ok(void *vctx, const struct po_loaded *res)
 {
 	struct ok_ctx *ctx = vctx;
-	size_t len_at;
+	size_t len_at, status_at;
 	uint32_t i;
 	if (res->image_len > 0xffffffffu - 64 - (uint64_t)res->shnum * 8) {
 		po_diag("oracle: image of %llu bytes does not fit a response\n",
@@ -215,7 +307,8 @@ static void on_ok(void *vctx, const struct po_loaded *res)
 	len_at = out_len;
 	put_u32(0);
 	put_u32(ctx->id);
-	put_u32(0); /* status ok */
+	status_at = out_len;
+	put_u32(STATUS_OK);
 	put_u64(res->rel_addr);
 	put_u64(res->rel_size);
 	put_u64(res->entry);
@@ -224,8 +317,16 @@ static void on_ok(void *vctx, const struct po_loaded *res)
 	for (i = 0; i < res->shnum; i++)
 		put_u64(res->sh_addr[i]);
 	put_u32((uint32_t)res->image_len);
-	put_bytes(res->image, (size_t)res->image_len);
+	if ((ctx->flags & FLAG_IMAGE_DELTA) && have_prev_img && put_delta(res->image, (size_t)res->image_len))
+		patch_u32(status_at, STATUS_OK_DELTA);
+	else
+		put_bytes(res->image, (size_t)res->image_len);
 	patch_u32(len_at, (uint32_t)(out_len - len_at - 4));
+	/* Kept only for clients that use the extension: the heap of the others is as it was. */
+	if (ctx->flags & FLAG_IMAGE_DELTA)
+		keep_prev(res->image, (size_t)res->image_len);
+	else
+		have_prev_img = 0;
 	ctx->written = 1;
 }
 
@@ -246,7 +347,7 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 		fatal("request of %u bytes is shorter than its fixed part", len);
 	id = get_u32(rec);
 	flags = get_u32(rec + 4);
-	if (flags & ~FLAG_SAME_ELF)
+	if (flags & ~(FLAG_SAME_ELF | FLAG_IMAGE_DELTA))
 		fatal("request %u: unknown flags 0x%x", id, flags);
 	base = get_u64(rec + 8);
 	fill = rec[16];
@@ -326,6 +427,7 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	if (mark)
 		po_diag("@@po-begin %u\n", id);
 	ctx.id = id;
+	ctx.flags = flags;
 	ctx.written = 0;
 	died = po_load(elf, elf_len, base, fill, syms, nsyms, on_ok, &ctx, &msg, &msg_len);
 	if (died) {
@@ -337,7 +439,7 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 		len_at = out_len;
 		put_u32(0);
 		put_u32(id);
-		put_u32(1);  /* died */
+		put_u32(STATUS_DIED);
 		put_u32(0);  /* errno: kexec-tools has none */
 		put_u32((uint32_t)msg_len);
 		put_bytes(msg, msg_len);
@@ -356,7 +458,7 @@ static void print_info(void)
 {
 	printf("{\"oracle\":\"kexec-tools\",\"protocol\":1,\"kexec_tools\":\"%s\",\"target\":\"%s\","
 	       "\"pagesize\":%lu,\"big_endian\":%s,\"call_elf\":%d,\"sanitize\":%s,"
-	       "\"long_bits\":%d,\"features\":[\"same-elf\"]}\n",
+	       "\"long_bits\":%d,\"features\":[\"same-elf\",\"image-delta\"]}\n",
 		PO_KEXEC_TOOLS_VERSION, PO_TARGET, po_pagesize(),
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 		"true",

@@ -5,7 +5,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Writable } from 'node:stream';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { LoadRequest, RefOutcome } from '../types.ts';
-import { encodeEnd, encodeRequestParts, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
+import { encodeEnd, encodeRequestParts, FLAG_IMAGE_DELTA, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
 
 /**
  * What a live oracle reported for one request: a RefOutcome whose ok and rejected arms may carry
@@ -48,6 +48,12 @@ export interface BatchOptions {
    * to the same process is sent without it. Only for oracles that support it (kexec-tools).
    */
   sameElf?: boolean;
+  /**
+   * Use the optional FLAG_IMAGE_DELTA extension: the oracle may send an ok image as a delta
+   * against the previous one (most of a purgatory's bytes are the same from one case to the
+   * next). Only for oracles that support it (kexec-tools).
+   */
+  imageDelta?: boolean;
 }
 
 export interface BatchStats {
@@ -93,10 +99,12 @@ export class BatchOracle {
   readonly stats: BatchStats = { requests: 0, ok: 0, rejected: 0, crashed: 0, timeouts: 0, starts: 0 };
   private readonly timeoutMs: number;
   private readonly maxInFlight: number;
+  private readonly lowWater: number;
   private readonly maxInFlightBytes: number;
   private readonly markStderr: boolean;
   private readonly startupMs: number;
   private readonly sameElf: boolean;
+  private readonly imageDelta: boolean;
   /** The ELF of the last request written to the current process. */
   private lastElf?: Uint8Array;
   /** No response yet from the current process: the head's timer includes start-up. */
@@ -104,7 +112,7 @@ export class BatchOracle {
 
   private proc?: Proc;
   private procGen = 0;
-  private reader = new ResponseReader();
+  private reader: ResponseReader;
   /** Jobs not yet written: queue[qHead..] (a head index instead of O(n) shift). */
   private queue: Job[] = [];
   private qHead = 0;
@@ -113,6 +121,8 @@ export class BatchOracle {
   private waitingDrain = false;
   private nextId = 1;
   private timer?: NodeJS.Timeout;
+  private timerHead?: Job;
+  private timerDeadline = 0;
   private timedOut?: Job;
   private stderrTail = '';
   private stderrLine = '';
@@ -126,10 +136,13 @@ export class BatchOracle {
     this.command = command;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 64);
+    this.lowWater = this.maxInFlight >> 1;
     this.maxInFlightBytes = Math.max(1, opts.maxInFlightBytes ?? 16 * 1024 * 1024);
     this.markStderr = opts.markStderr ?? false;
     this.startupMs = Math.max(0, opts.startupMs ?? 10_000);
     this.sameElf = opts.sameElf ?? false;
+    this.imageDelta = opts.imageDelta ?? false;
+    this.reader = new ResponseReader({ delta: this.imageDelta });
   }
 
   /**
@@ -190,7 +203,7 @@ export class BatchOracle {
   private start(): Proc {
     this.procGen++;
     const gen = this.procGen;
-    this.reader = new ResponseReader();
+    this.reader = new ResponseReader({ delta: this.imageDelta });
     this.stderrTail = '';
     this.stderrLine = '';
     this.stderrJob = undefined;
@@ -235,6 +248,9 @@ export class BatchOracle {
 
   private pump(): void {
     if (this.fatal) return;
+    // Refill only once half the window has been answered: one writev carries many requests
+    // (a system call per response costs more than the response itself).
+    if (this.inflight.length > this.lowWater) return;
     // cork: the requests written in one pump go out in one writev instead of one write each
     let corked: Writable | undefined;
     while (this.queued() && this.inflight.length < this.maxInFlight && (this.inflight.length === 0 || this.inflightBytes < this.maxInFlightBytes) && !this.waitingDrain) {
@@ -243,7 +259,7 @@ export class BatchOracle {
       let parts: Uint8Array[];
       try {
         const same = this.sameElf && this.lastElf !== undefined && sameBytes(this.lastElf, job.req.elf);
-        parts = encodeRequestParts(job.id, job.req, same ? FLAG_SAME_ELF : 0);
+        parts = encodeRequestParts(job.id, job.req, (same ? FLAG_SAME_ELF : 0) | (this.imageDelta ? FLAG_IMAGE_DELTA : 0));
         // a copy: the caller may reuse its buffer for the next request
         if (!same && this.sameElf) this.lastElf = job.req.elf.slice();
       } catch (e) {
@@ -416,22 +432,47 @@ export class BatchOracle {
     job.resolve(r);
   }
 
+  /**
+   * The head request's clock starts now. One timer serves many heads: it is not cleared and set
+   * again per response, it re-arms itself for the current head's deadline when it fires early.
+   */
   private armTimer(): void {
-    this.clearTimer();
     const head = this.inflight[0];
-    if (!head || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.inflight[0] !== head || !this.proc) return;
-      this.timedOut = head;
-      this.proc.kill('SIGKILL');
-    }, this.timeoutMs + (this.fresh ? this.startupMs : 0));
+    if (!head || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      this.clearTimer();
+      return;
+    }
+    this.timerHead = head;
+    this.timerDeadline = performance.now() + this.timeoutMs + (this.fresh ? this.startupMs : 0);
+    if (!this.timer) this.setTimer(this.timerDeadline - performance.now());
+  }
+
+  private setTimer(ms: number): void {
+    this.timer = setTimeout(() => this.onTimer(), Math.max(1, Math.ceil(ms)));
     this.timer.unref?.();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    const head = this.inflight[0];
+    if (!head || !this.proc) return;
+    if (head !== this.timerHead) {
+      this.armTimer();
+      return;
+    }
+    const left = this.timerDeadline - performance.now();
+    if (left > 0) {
+      this.setTimer(left);
+      return;
+    }
+    this.timedOut = head;
+    this.proc.kill('SIGKILL');
   }
 
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerHead = undefined;
   }
 
   private protocolFailure(e: unknown, jobs?: Job[]): void {
