@@ -6,6 +6,8 @@
  *   oracle --info          print one JSON line describing this build, then exit
  *   oracle --mark-stderr   also write "@@po-begin <id>" / "@@po-end <id>" lines on stderr around
  *                          each request, so sanitizer reports can be attributed to a request
+ *   oracle --fork-server   serve from a forked child; when it dies inside a request, answer that
+ *                          request "crashed" (status 3) and fork a fresh child (PROTOCOL.md)
  *
  * All framing integers are little-endian, encoded bytewise (the oracle also runs big-endian).
  * Exit: 0 on PEND or EOF at a record boundary, 3 on a malformed stream.
@@ -19,7 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "po.h"
@@ -43,6 +48,23 @@
 #define STATUS_OK 0u
 #define STATUS_DIED 1u
 #define STATUS_OK_DELTA 2u
+#define STATUS_CRASHED 3u      /* --fork-server: the child died inside this request */
+
+/*
+ * --fork-server: what the serving child shares with the parent, which outlives it. busy/id: the
+ * request in progress (set before the load, cleared once its response is written). The ELF of
+ * the last request that carried one (FLAG_SAME_ELF) lives here too, so that a fresh child can
+ * serve the same-ELF requests already written behind the one that crashed.
+ */
+#define SHARED_ELF_MAX ((size_t)64 << 20)
+struct shared_state {
+	volatile uint32_t busy, id;
+	volatile uint32_t elf_len;
+	volatile int have_elf;
+};
+static int fork_server;
+static struct shared_state *shared;
+static uint8_t *shared_elf;
 
 /* The ELF of the last request that carried one (for FLAG_SAME_ELF). */
 static uint8_t *last_elf;
@@ -80,6 +102,8 @@ static void fatal(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
+	if (shared)
+		shared->busy = 0; /* a malformed stream, not a crash: the fork server exits with 3 */
 	exit(PO_EXIT_PROTOCOL);
 }
 
@@ -95,7 +119,8 @@ static size_t read_exact(uint8_t *dst, size_t n)
 	while (got < n) {
 		if (in_pos == in_len) {
 			ssize_t r;
-			if (n - got >= sizeof(inbuf)) {
+			/* fork server: no read-ahead, so a dead child loses no request behind its own */
+			if (fork_server || n - got >= sizeof(inbuf)) {
 				r = read(0, dst + got, n - got);
 				if (r < 0 && errno == EINTR)
 					continue;
@@ -361,11 +386,23 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	if (flags & FLAG_SAME_ELF) {
 		if (elf_len != 0)
 			fatal("request %u: FLAG_SAME_ELF with elf_len %u", id, elf_len);
-		if (!have_last_elf)
-			fatal("request %u: FLAG_SAME_ELF but no earlier request carried an ELF", id);
-		elf = last_elf;
-		elf_len = last_elf_len;
+		if (fork_server && shared->have_elf) {
+			elf = shared_elf;
+			elf_len = shared->elf_len;
+		} else {
+			if (!have_last_elf)
+				fatal("request %u: FLAG_SAME_ELF but no earlier request carried an ELF", id);
+			elf = last_elf;
+			elf_len = last_elf_len;
+		}
+	} else if (fork_server && elf_len <= SHARED_ELF_MAX) {
+		memcpy(shared_elf, elf, elf_len);
+		shared->elf_len = elf_len;
+		shared->have_elf = 1;
+		elf = shared_elf;
 	} else {
+		if (fork_server)
+			shared->have_elf = 0;
 		uint8_t *copy = realloc(last_elf, elf_len ? elf_len : 1);
 		if (!copy)
 			fatal("out of memory keeping a %u-byte ELF", elf_len);
@@ -450,6 +487,8 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	if (mark)
 		po_diag("@@po-end %u\n", id);
 	flush_out();
+	if (fork_server)
+		shared->busy = 0;
 	free(syms);
 	free(names);
 }
@@ -458,7 +497,7 @@ static void print_info(void)
 {
 	printf("{\"oracle\":\"kexec-tools\",\"protocol\":1,\"kexec_tools\":\"%s\",\"target\":\"%s\","
 	       "\"pagesize\":%lu,\"big_endian\":%s,\"call_elf\":%d,\"sanitize\":%s,"
-	       "\"long_bits\":%d,\"features\":[\"same-elf\",\"image-delta\"]}\n",
+	       "\"long_bits\":%d,\"features\":[\"same-elf\",\"image-delta\",\"fork-server\"]}\n",
 		PO_KEXEC_TOOLS_VERSION, PO_TARGET, po_pagesize(),
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 		"true",
@@ -473,30 +512,12 @@ static void print_info(void)
 		PO_SANITIZE ? "true" : "false", (int)(sizeof(long) * 8));
 }
 
-int main(int argc, char **argv)
+/* The request loop; returns the process exit status (0: PEND or EOF at a record boundary). */
+static int serve_loop(int mark)
 {
-	int mark = 0, i;
 	uint8_t *rec = NULL;
 	size_t rec_cap = 0;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--info")) {
-			print_info();
-			return 0;
-		} else if (!strcmp(argv[i], "--mark-stderr")) {
-			mark = 1;
-		} else {
-			fprintf(stderr, "usage: %s [--info] [--mark-stderr]\n", argv[0]);
-			return 2;
-		}
-	}
-
-	/* Larger pipes: a 40 KB request or response then needs one wake-up, not several.
-	 * Best effort (not a pipe, an old kernel, or an emulator without it: fine). */
-#ifdef F_SETPIPE_SZ
-	(void)fcntl(0, F_SETPIPE_SZ, 1 << 20);
-	(void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
-#endif
 	for (;;) {
 		uint8_t hdr[8];
 		uint32_t magic, len;
@@ -514,7 +535,17 @@ int main(int argc, char **argv)
 		}
 		if (magic != MAGIC_REQ)
 			fatal("bad magic 0x%08x", magic);
-		if (len > rec_cap) {
+		if (len > rec_cap && fork_server) {
+			/* off the heap: an earlier load may have corrupted it, and a child that died
+			 * here, inside a record, would leave the stream between two record boundaries */
+			void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				fatal("cannot map a %u-byte request", len);
+			if (rec)
+				munmap(rec, rec_cap);
+			rec = p;
+			rec_cap = len;
+		} else if (len > rec_cap) {
 			free(rec);
 			rec_cap = len;
 			rec = malloc(rec_cap);
@@ -523,6 +554,92 @@ int main(int argc, char **argv)
 		}
 		if (read_exact(rec, len) != len)
 			fatal("EOF inside a %u-byte request", len);
+		if (fork_server) {
+			/* from here until its response is written, a death is this request's crash */
+			shared->id = len >= 4 ? get_u32(rec) : 0;
+			shared->busy = 1;
+		}
 		serve_one(rec, len, mark);
 	}
+}
+
+/*
+ * --fork-server: the parent never loads anything. It forks a child that runs serve_loop on the
+ * same stdin/stdout; when the child dies inside a request, the parent writes that request's
+ * "crashed" response (status 3: signal, exit status) and forks a fresh child, which carries on
+ * with the next request in the pipe (children read no further ahead than the current request).
+ * Far cheaper than the runner starting a new process (or a new qemu) after every crash.
+ */
+static int run_fork_server(int mark)
+{
+	pid_t parent = getpid();
+	void *sh = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *se = mmap(NULL, SHARED_ELF_MAX, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sh == MAP_FAILED || se == MAP_FAILED)
+		fatal("fork server: cannot map shared memory: %s", strerror(errno));
+	shared = sh;
+	shared_elf = se;
+	memset(sh, 0, sizeof(*shared));
+	for (;;) {
+		int st;
+		uint32_t id;
+		pid_t pid = fork();
+		if (pid < 0)
+			fatal("fork server: fork: %s", strerror(errno));
+		if (pid == 0) {
+			/* a child stuck in a request dies with the parent (the runner kills it on timeout) */
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(0);
+			exit(serve_loop(mark));
+		}
+		while (waitpid(pid, &st, 0) < 0) {
+			if (errno != EINTR)
+				fatal("fork server: waitpid: %s", strerror(errno));
+		}
+		if (!shared->busy) {
+			if (WIFEXITED(st))
+				return WEXITSTATUS(st);
+			continue; /* died between requests (its response is out): carry on */
+		}
+		id = shared->id;
+		shared->busy = 0;
+		/* stderr first: the runner waits for this line, after the child's own reports */
+		po_diag(mark ? "@@po-end %u\n" : "@@po-crash %u\n", id);
+		out_len = 0;
+		put_u32(MAGIC_RSP);
+		put_u32(16);
+		put_u32(id);
+		put_u32(STATUS_CRASHED);
+		put_u32(WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0u);
+		put_u32(WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : 0xffffffffu);
+		flush_out();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int mark = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--info")) {
+			print_info();
+			return 0;
+		} else if (!strcmp(argv[i], "--mark-stderr")) {
+			mark = 1;
+		} else if (!strcmp(argv[i], "--fork-server")) {
+			fork_server = 1;
+		} else {
+			fprintf(stderr, "usage: %s [--info] [--mark-stderr] [--fork-server]\n", argv[0]);
+			return 2;
+		}
+	}
+
+	/* Larger pipes: a 40 KB request or response then needs one wake-up, not several.
+	 * Best effort (not a pipe, an old kernel, or an emulator without it: fine). */
+#ifdef F_SETPIPE_SZ
+	(void)fcntl(0, F_SETPIPE_SZ, 1 << 20);
+	(void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
+#endif
+	return fork_server ? run_fork_server(mark) : serve_loop(mark);
 }

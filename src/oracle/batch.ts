@@ -1,8 +1,9 @@
 // A generic runner for oracle processes that speak oracle/PROTOCOL.md (the kexec-tools harness,
 // the kernel harness): one long-lived process, requests pipelined ahead of the responses,
 // per-request timeout, crash detection with restart and resend, clean shutdown.
-import { execa, type ResultPromise } from 'execa';
-import type { Writable } from 'node:stream';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { LoadRequest, RefOutcome } from '../types.ts';
 import { encodeEnd, encodeRequestParts, FLAG_IMAGE_DELTA, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
@@ -54,6 +55,12 @@ export interface BatchOptions {
    * next). Only for oracles that support it (kexec-tools).
    */
   imageDelta?: boolean;
+  /**
+   * Start the oracle with --fork-server (kexec-tools harness, feature "fork-server"): a request
+   * whose load kills the serving child comes back as `crashed` from the same process, which
+   * forks a fresh child for the requests behind it; no process restart, nothing resent.
+   */
+  forkServer?: boolean;
 }
 
 export interface BatchStats {
@@ -74,6 +81,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
+/** The largest ELF a fork server keeps for FLAG_SAME_ELF across children (harness.c SHARED_ELF_MAX). */
+const FORK_SHARED_ELF_MAX = 64 * 1024 * 1024;
+
+/** A fork server's crash report as the name a process exit would have: SIGSEGV, resource-limit, exit N. */
+function crashName(signal: number, exitStatus: number): string {
+  if (signal > 0) return Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0] ?? `signal ${signal}`;
+  return exitStatus === EXIT_RESOURCE_LIMIT ? 'resource-limit' : `exit ${exitStatus}`;
+}
+
 /** The process ended with a status that means "no such request was processed" (not a crash). */
 const EXIT_PROTOCOL = 3;
 const EXIT_RESOURCE_LIMIT = 77;
@@ -92,7 +108,23 @@ interface Job {
   diag?: string[];
 }
 
-type Proc = ResultPromise<{ stdin: 'pipe'; stdout: 'pipe'; stderr: 'pipe'; buffer: false; reject: false; cleanup: true }>;
+type Proc = ChildProcessByStdio<Writable, Readable, Readable> & { exited: Promise<void> };
+
+/**
+ * Oracle processes still running. They exit on their own at stdin EOF when this process ends;
+ * one exit hook (not one per spawn: a fuzz campaign restarts the oracle after every crash) kills
+ * any that are stuck in a request.
+ */
+const live = new Set<Proc>();
+let exitHook = false;
+function track(p: Proc): void {
+  live.add(p);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const q of live) q.kill('SIGKILL');
+  });
+}
 
 export class BatchOracle {
   readonly command: OracleCommand;
@@ -105,6 +137,7 @@ export class BatchOracle {
   private readonly startupMs: number;
   private readonly sameElf: boolean;
   private readonly imageDelta: boolean;
+  private readonly forkServer: boolean;
   /** The ELF of the last request written to the current process. */
   private lastElf?: Uint8Array;
   /** No response yet from the current process: the head's timer includes start-up. */
@@ -126,6 +159,7 @@ export class BatchOracle {
   private timedOut?: Job;
   private stderrTail = '';
   private stderrLine = '';
+  private sinceCrash = '';
   private stderrJob?: Job;
   private closing = false;
   private closed = false;
@@ -142,6 +176,7 @@ export class BatchOracle {
     this.startupMs = Math.max(0, opts.startupMs ?? 10_000);
     this.sameElf = opts.sameElf ?? false;
     this.imageDelta = opts.imageDelta ?? false;
+    this.forkServer = opts.forkServer ?? false;
     this.reader = new ResponseReader({ delta: this.imageDelta });
   }
 
@@ -183,7 +218,7 @@ export class BatchOracle {
       /* the process is already gone */
     }
     const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await proc;
+    await proc.exited;
     clearTimeout(killer);
   }
 
@@ -206,22 +241,23 @@ export class BatchOracle {
     this.reader = new ResponseReader({ delta: this.imageDelta });
     this.stderrTail = '';
     this.stderrLine = '';
+    this.sinceCrash = '';
     this.stderrJob = undefined;
     this.waitingDrain = false;
     this.fresh = true;
     this.lastElf = undefined;
     this.stats.starts++;
-    const proc = execa(this.command.file, this.command.args, {
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      cleanup: true,
-      env: this.command.env,
-      extendEnv: true,
+    // node:child_process directly: execa's per-spawn machinery (signal-exit hooks, abort
+    // controllers, result promises) cost more than the oracle's own start-up, per crash
+    const args = this.forkServer ? [...this.command.args, '--fork-server'] : this.command.args;
+    const proc = spawn(this.command.file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: this.command.env ? { ...process.env, ...this.command.env } : process.env,
     }) as Proc;
+    let resolveExited!: () => void;
+    proc.exited = new Promise<void>((r) => (resolveExited = r));
     this.proc = proc;
+    track(proc);
     proc.stdin.on('error', () => {
       /* EPIPE after a crash: the exit handler deals with it */
     });
@@ -231,17 +267,28 @@ export class BatchOracle {
     proc.stderr.on('data', (chunk: Buffer) => {
       if (gen === this.procGen) this.onStderr(chunk);
     });
-    void proc.then((res) => {
+    let ended = false;
+    proc.on('error', (err: NodeJS.ErrnoException) => {
+      if (ended || proc.pid !== undefined) return; // a kill() that failed, or similar: 'close' follows
+      // could not spawn at all
+      ended = true;
+      live.delete(proc);
+      resolveExited();
       if (gen !== this.procGen) return;
-      if (res.failed && res.exitCode === undefined && res.signal === undefined) {
-        // could not spawn at all
-        this.proc = undefined;
-        const err = new OracleProcessError(`${this.command.label}: cannot start ${this.command.file}: ${res.shortMessage ?? res.message}`, { cause: res.cause });
-        this.fatal = err;
-        this.failAll(err);
-        return;
-      }
-      this.onExit(res.exitCode, res.signal);
+      this.proc = undefined;
+      const e = new OracleProcessError(`${this.command.label}: cannot start ${this.command.file}: ${err.message}`, { cause: err });
+      this.fatal = e;
+      this.failAll(e);
+    });
+    // 'close': the process has exited and its stdout and stderr are drained, so every response
+    // written before a crash has been read
+    proc.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (ended) return;
+      ended = true;
+      live.delete(proc);
+      resolveExited();
+      if (gen !== this.procGen) return;
+      this.onExit(code ?? undefined, signal ?? undefined);
     });
     return proc;
   }
@@ -258,7 +305,8 @@ export class BatchOracle {
       const job = this.dequeue();
       let parts: Uint8Array[];
       try {
-        const same = this.sameElf && this.lastElf !== undefined && sameBytes(this.lastElf, job.req.elf);
+        // a fork server keeps the shared ELF for its next child up to SHARED_ELF_MAX
+        const same = this.sameElf && this.lastElf !== undefined && (!this.forkServer || job.req.elf.length <= FORK_SHARED_ELF_MAX) && sameBytes(this.lastElf, job.req.elf);
         parts = encodeRequestParts(job.id, job.req, (same ? FLAG_SAME_ELF : 0) | (this.imageDelta ? FLAG_IMAGE_DELTA : 0));
         // a copy: the caller may reuse its buffer for the next request
         if (!same && this.sameElf) this.lastElf = job.req.elf.slice();
@@ -316,11 +364,18 @@ export class BatchOracle {
       job.answer =
         r.status === 0
           ? { kind: 'ok', relAddr: r.relAddr, relSize: r.relSize, entry: r.entry, hostBuf: r.hostBuf, shAddr: r.shAddr, image: r.image }
-          : { kind: 'rejected', errno: r.errno, message: r.message };
+          : r.status === 1
+            ? { kind: 'rejected', errno: r.errno, message: r.message }
+            : { kind: 'crashed', signal: crashName(r.signal, r.exitStatus) };
+      if (r.status === 3) this.stats.crashed++;
       this.inflight.shift();
       this.inflightBytes -= job.size!;
-      if (this.markStderr) {
-        // resolved (in order) once its @@po-end line has arrived too, with its stderr attached
+      // With markStderr, every answer waits for its @@po-end line; a fork server's crash report
+      // waits for its @@po-crash line (its stderr is the crash message). Later answers queue
+      // behind a waiting one: answers resolve in request order.
+      const waits = this.markStderr || r.status === 3;
+      if (waits || this.awaitingStderr.length) {
+        if (!waits) job.stderrDone = true;
         this.awaitingStderr.push(job);
         this.releaseAnswered();
       } else {
@@ -336,8 +391,12 @@ export class BatchOracle {
   private onStderr(chunk: Uint8Array): void {
     const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
     this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL);
-    if (!this.markStderr) return;
+    if (!this.markStderr && !this.forkServer) return;
     this.stderrLine += text;
+    if (!this.markStderr) {
+      this.onCrashMarks();
+      return;
+    }
     let nl: number;
     while ((nl = this.stderrLine.indexOf('\n')) >= 0) {
       const line = this.stderrLine.slice(0, nl + 1);
@@ -362,6 +421,33 @@ export class BatchOracle {
     }
   }
 
+  /**
+   * Fork server without markStderr: "@@po-crash <id>" closes the stderr of a request whose child
+   * died; the text since the previous such line (or the start) is its crash message, as the whole
+   * stderr of a process that died is without the fork server.
+   */
+  private onCrashMarks(): void {
+    let nl: number;
+    while ((nl = this.stderrLine.indexOf('\n')) >= 0) {
+      const line = this.stderrLine.slice(0, nl + 1);
+      this.stderrLine = this.stderrLine.slice(nl + 1);
+      const m = /^@@po-crash (\d+)\n$/.exec(line);
+      if (!m) {
+        this.sinceCrash = (this.sinceCrash + line).slice(-STDERR_TAIL);
+        continue;
+      }
+      const id = Number(m[1]);
+      // the line may come before or after the response on stdout
+      const job = this.awaitingStderr.find((j) => j.id === id) ?? this.inflight.find((j) => j.id === id);
+      if (job) {
+        job.diag = [this.sinceCrash];
+        job.stderrDone = true;
+      }
+      this.sinceCrash = '';
+      this.releaseAnswered();
+    }
+  }
+
   /** With markStderr: resolve answered jobs, in order, once their stderr is complete. */
   private releaseAnswered(force = false): void {
     while (this.awaitingStderr.length) {
@@ -370,6 +456,11 @@ export class BatchOracle {
       this.awaitingStderr.shift();
       const diag = job.diag?.join('');
       const ans = job.answer!;
+      if (ans.kind === 'crashed') {
+        const message = diag?.trim().slice(-STDERR_TAIL);
+        job.resolve(message && ans.message === undefined ? { ...ans, message } : ans);
+        continue;
+      }
       this.finish(job, diag && (ans.kind === 'ok' || ans.kind === 'rejected') ? { ...ans, diagnostics: diag } : ans);
     }
     this.maybeIdle();

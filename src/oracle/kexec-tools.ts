@@ -83,6 +83,7 @@ export class KexecToolsOracle extends BatchOracle {
       throw new OracleUnavailableError(`${build.emulator} is needed to run the ${build.target} oracle and is not installed`, 'scripts/setup-toolchains.sh');
     }
     const args = build.sanitize ? ['--mark-stderr'] : [];
+    const forkServer = (opts.forkServer ?? false) && supports(build, 'fork-server');
     const env: Record<string, string> = { ...opts.env };
     if (opts.pageSize !== undefined) env.PO_ORACLE_PAGESIZE = String(opts.pageSize);
     const command = build.emulator
@@ -96,6 +97,7 @@ export class KexecToolsOracle extends BatchOracle {
       startupMs: opts.startupMs,
       sameElf: opts.sameElf ?? supports(build, 'same-elf'),
       imageDelta: opts.imageDelta ?? supports(build, 'image-delta'),
+      forkServer,
     });
   }
 }

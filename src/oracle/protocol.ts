@@ -23,6 +23,8 @@ export const FLAG_IMAGE_DELTA = 0x2;
 export const STATUS_OK = 0;
 export const STATUS_DIED = 1;
 export const STATUS_OK_DELTA = 2;
+/** --fork-server: the serving child died inside this request (PROTOCOL.md). */
+export const STATUS_CRASHED = 3;
 /** Largest record either side accepts (the length field is a u32). */
 export const MAX_RECORD = 0xffff_ffff;
 
@@ -38,7 +40,9 @@ export type WireResponse =
       shAddr: bigint[];
       image: Uint8Array;
     }
-  | { id: number; status: 1; errno: number; message: string };
+  | { id: number; status: 1; errno: number; message: string }
+  /** signal: the number that killed the child (0: it exited); exitStatus: its exit status (-1: killed). */
+  | { id: number; status: 3; signal: number; exitStatus: number };
 
 /** A request as it travels, decoded (used by tests and fake oracles). */
 export interface WireRequest {
@@ -170,6 +174,17 @@ export function decodeRequest(rec: Uint8Array): WireRequest {
 
 /** Encode a response record, header included (for tests and fake oracles). */
 export function encodeResponse(r: WireResponse): Uint8Array {
+  if (r.status === 3) {
+    const out = new Uint8Array(24);
+    const v = new DataView(out.buffer);
+    v.setUint32(0, RESPONSE_MAGIC, true);
+    v.setUint32(4, 16, true);
+    v.setUint32(8, r.id, true);
+    v.setUint32(12, STATUS_CRASHED, true);
+    v.setInt32(16, r.signal, true);
+    v.setInt32(20, r.exitStatus, true);
+    return out;
+  }
   const msg = r.status === 1 ? utf8.encode(r.message) : undefined;
   const body = r.status === 1 ? 16 + msg!.length : 8 + 32 + 4 + 8 * r.shAddr.length + 4 + r.image.length;
   const out = new Uint8Array(8 + body);
@@ -269,6 +284,11 @@ export function decodeResponseBody(body: Uint8Array, prev?: Uint8Array): WireRes
     need(16 + len, 'the message', 16);
     if (16 + len !== body.length) throw new ProtocolError(`${body.length - 16 - len} trailing bytes after the message`, 16 + len);
     return { id, status: 1, errno, message: utf8d.decode(body.subarray(16, 16 + len)) };
+  }
+  if (status === STATUS_CRASHED) {
+    need(16, 'signal and exit status', 8);
+    if (body.length !== 16) throw new ProtocolError(`${body.length - 16} trailing bytes after a crash report`, 16);
+    return { id, status: 3, signal: v.getInt32(8, true), exitStatus: v.getInt32(12, true) };
   }
   if (status !== STATUS_OK && status !== STATUS_OK_DELTA) throw new ProtocolError(`unknown status ${status}`, 4);
   need(44, 'the ok header', 8);
@@ -372,6 +392,7 @@ export class ResponseReader {
     const body = this.take(len);
     const r = decodeResponseBody(body, this.prevLen < 0 ? undefined : this.prevBuf.subarray(0, this.prevLen));
     if (r.status === 0 && this.delta) this.keep(r.image);
+    else if (r.status === 3) this.prevLen = -1; // a fresh child has no delta base
     return r;
   }
 

@@ -224,6 +224,32 @@ for (const b of builds) {
       }
     });
 
+    it('with --fork-server, answers a crashing request as crashed from the same process, and the rest as without it', async (ctx) => {
+      if (skip && !CI) ctx.skip();
+      const { elf } = need();
+      const features = (b.build as { info?: { features?: string[] } }).info?.features ?? [];
+      if (!features.includes('fork-server')) ctx.skip();
+      const wildOffset = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
+      const other = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 8n));
+      // same-ELF requests queued behind a crash (served by the next child from the shared copy),
+      // image deltas across it (the next child starts without a base), two crashes in a row
+      const reqs = [elf, elf, wildOffset, elf, elf, wildOffset, wildOffset, other, other, elf].map((x, i) => req(x, { base: BASE + BigInt(i) * 0x1_0000n }));
+      const plain = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: false });
+      const forked = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: true });
+      try {
+        const [a, f] = await Promise.all([plain.runMany(reqs), forked.runMany(reqs)]);
+        const strip = (r: OracleResponse) =>
+          r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : { ...r, hostBuf: 0n, diagnostics: undefined };
+        expect(f.map(strip)).toEqual(a.map(strip));
+        expect(f.map((r) => r.kind === 'crashed')).toEqual([false, false, true, false, false, true, true, false, false, false]);
+        expect(f[9]!.kind).toBe('ok');
+        expect(forked.stats).toMatchObject({ starts: 1, crashed: 3 });
+        if (b.sanitize) expect(f[2]).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/AddressSanitizer/) });
+      } finally {
+        await Promise.all([plain.close(), forked.close()]);
+      }
+    });
+
     if (b.sanitize) {
       it('UBSan findings come back as diagnostics of the request that caused them', async (ctx) => {
         if (skip && !CI) ctx.skip();

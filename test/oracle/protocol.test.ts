@@ -98,6 +98,8 @@ describe('response decoding', () => {
     ['ok', okResp],
     ['died', diedResp],
     ['ok, empty image and no sections', { ...okResp, shAddr: [], image: new Uint8Array(0) } as WireResponse],
+    ['crashed (fork server: signal 11)', { id: 5, status: 3, signal: 11, exitStatus: -1 } as WireResponse],
+    ['crashed (fork server: exit 77)', { id: 6, status: 3, signal: 0, exitStatus: 77 } as WireResponse],
   ])('round-trips %s', (_n, r) => {
     const b = encodeResponse(r);
     expect(new DataView(b.buffer).getUint32(0, true)).toBe(RESPONSE_MAGIC);
@@ -255,9 +257,19 @@ describe('image deltas (FLAG_IMAGE_DELTA, status 2)', () => {
       r.push(stream.subarray(cut));
       for (let x = r.next(); x; x = r.next()) got.push(x);
       expect(got.map((g) => g.id)).toEqual([1, 2, 3, 4]);
-      expect(got.map((g) => (g.status === 0 ? [...g.image] : g.message))).toEqual([[...a], [...b], diedResp.message, [...c]]);
+      expect(got.map((g) => (g.status === 0 ? [...g.image] : g.status === 1 ? g.message : g.signal))).toEqual([[...a], [...b], diedResp.message, [...c]]);
       r.end();
     }
+  });
+
+  it('a crash report (status 3: a fresh child, no base) ends the delta chain', () => {
+    const r = new ResponseReader({ delta: true });
+    r.push(encodeResponse(ok(prev, 1)));
+    r.push(encodeResponse({ id: 2, status: 3, signal: 11, exitStatus: -1 }));
+    r.push(encodeDeltaResponse(ok(changed(prev, [3]), 3), prev));
+    expect(r.next()!.status).toBe(0);
+    expect(r.next()).toEqual({ id: 2, status: 3, signal: 11, exitStatus: -1 });
+    expect(() => r.next()).toThrow(/without a previous image/);
   });
 
   it('the reader keeps its own copy of the base: a caller changing an image does not corrupt the next one', () => {
