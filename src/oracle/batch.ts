@@ -196,6 +196,11 @@ export class BatchOracle {
     });
   }
 
+  /** Process id of the running oracle process, if one is running (for CPU accounting in benchmarks). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   /** Run many requests, pipelined; the result array is in request order. */
   runMany(reqs: readonly LoadRequest[]): Promise<OracleResponse[]> {
     return Promise.all(reqs.map((r) => this.run(r)));
