@@ -138,8 +138,9 @@ export class BatchOracle {
   private readonly sameElf: boolean;
   private readonly imageDelta: boolean;
   private readonly forkServer: boolean;
-  /** The ELF of the last request written to the current process. */
+  /** The ELF of the last request written to the current process (a view of lastElfBuf). */
   private lastElf?: Uint8Array;
+  private lastElfBuf = new Uint8Array(0);
   /** No response yet from the current process: the head's timer includes start-up. */
   private fresh = true;
 
@@ -313,8 +314,14 @@ export class BatchOracle {
         // a fork server keeps the shared ELF for its next child up to SHARED_ELF_MAX
         const same = this.sameElf && this.lastElf !== undefined && (!this.forkServer || job.req.elf.length <= FORK_SHARED_ELF_MAX) && sameBytes(this.lastElf, job.req.elf);
         parts = encodeRequestParts(job.id, job.req, (same ? FLAG_SAME_ELF : 0) | (this.imageDelta ? FLAG_IMAGE_DELTA : 0));
-        // a copy: the caller may reuse its buffer for the next request
-        if (!same && this.sameElf) this.lastElf = job.req.elf.slice();
+        // a copy (the caller may reuse its buffer for the next request), into one buffer kept
+        // for the purpose: a fuzz campaign sends a new ELF with nearly every request
+        if (!same && this.sameElf) {
+          const elf = job.req.elf;
+          if (elf.length > this.lastElfBuf.length) this.lastElfBuf = new Uint8Array(Math.max(elf.length, this.lastElfBuf.length * 2, 4096));
+          this.lastElfBuf.set(elf);
+          this.lastElf = this.lastElfBuf.subarray(0, elf.length);
+        }
       } catch (e) {
         job.reject(e);
         continue;
