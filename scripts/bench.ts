@@ -1,10 +1,16 @@
 // Benchmark (not a test): TS engine vs the native C kexec-tools loader, in one run on one machine.
-//   npm run bench [-- --quick]
+//   npm run bench [-- --quick] [-- --differential]   (--differential: section 2 only)
 // Prints a table and writes it to bench-results.md. Reports medians and TS/C ratios.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { resolve } from 'node:path';
+import { loadavg, cpus } from 'node:os';
 import { load } from '../src/engine.ts';
+import { compareOutcomes } from '../src/compare/compare.ts';
+import { caseFor } from '../src/fuzz/campaign.ts';
+import { FUZZ_MODES, requestOf, setCorpusRoot } from '../src/fuzz/desc.ts';
+import { FUZZ_ORACLE_ENV } from '../src/fuzz/oracles.ts';
+import type { Arch, LoadRequest } from '../src/types.ts';
 import { buildObject } from '../src/elf/writer.ts';
 import { R_X86_64 } from '../src/arch/x86_64.ts';
 import { listKexecToolsOracles } from '../src/oracle/registry.ts';
@@ -13,6 +19,7 @@ import { DEFAULT_CORPUS, loadManifest } from '../src/validate/validate.ts';
 import tmp from 'tmp';
 
 const quick = process.argv.includes('--quick');
+const differentialOnly = process.argv.includes('--differential');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rows: string[][] = [];
 const row = (...r: (string | number)[]) => { rows.push(r.map(String)); console.log(r.join('\t')); };
@@ -55,14 +62,14 @@ const entries = loadManifest(corpus).filter((e) => e.arch === 'x86_64' && e.file
 const dir = tmp.dirSync({ unsafeCleanup: true });
 
 row('what', 'TS ns/load', 'C ns/load', 'TS/C');
-for (const e of entries) {
+for (const e of differentialOnly ? [] : entries) {
   const file = resolve(corpus, '..', e.file);
   const elf = new Uint8Array(readFileSync(file));
   const ts = tsNsPerLoad(elf, quick ? 200 : 1000);
   const c = x86?.benchLoad ? await cNsPerLoad(x86.benchLoad, file, 20000) : NaN;
   row(e.id, ts.toFixed(0), c.toFixed(0), (ts / c).toFixed(1));
 }
-for (const n of quick ? [1000, 10000] : [1000, 10000, 100000, 1000000]) {
+for (const n of differentialOnly ? [] : quick ? [1000, 10000] : [1000, 10000, 100000, 1000000]) {
   const elf = synthetic(n);
   const file = resolve(dir.name, `syn-${n}.o`);
   writeFileSync(file, elf);
@@ -72,44 +79,123 @@ for (const n of quick ? [1000, 10000] : [1000, 10000, 100000, 1000000]) {
   row(`synthetic ${n} relocations`, ts.toFixed(0), c.toFixed(0), (ts / c).toFixed(1));
 }
 
-// Differential cases per second, end to end (oracle + TS engine), batched vs one process per request.
+// Differential cases per second, end to end: the oracle's answer, the TS engine's load
+// (log: false) and compareOutcomes, for (a) the corpus purgatory at many bases and fill bytes and
+// (b) a fuzz-like stream of small generated cases (the fuzz campaign's own, seed 1; generated
+// before the clock starts). Batched: one oracle process, requests streamed in windows of 256
+// with the next window in flight while this one is compared (as the fuzz campaign does), fork
+// server on for (b) (a tenth of those cases crash the C loader). Medians of several runs. Where
+// the time goes: oracle-only cases/s (no TS work), CPU µs per case on each side (Node: this
+// process; oracle: its process and its children), and one process per request for contrast.
+const WINDOW = 256;
+const runsOf = quick ? 1 : 3;
+const cpuOfPid = (pid: number | undefined): number => {
+  if (pid === undefined) return NaN;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime, stime, cutime, cstime (clock ticks: 100 Hz); the fork server's children are waited for
+    return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) * 10_000;
+  } catch {
+    return NaN;
+  }
+};
+
+interface Pass {
+  perSec: number;
+  nodeUs: number;
+  oracleUs: number;
+}
+
+/** Stream reqs through the oracle in windows; with `ts`, load + compare every answer. */
+async function pass(o: KexecToolsOracle, reqs: LoadRequest[], target: Arch, ts: boolean): Promise<Pass> {
+  const c0 = process.cpuUsage();
+  const k0 = cpuOfPid(o.pid);
+  const t0 = performance.now();
+  let next = o.runMany(reqs.slice(0, WINDOW));
+  for (let s = 0; s < reqs.length; s += WINDOW) {
+    const cur = next;
+    if (s + WINDOW < reqs.length) next = o.runMany(reqs.slice(s + WINDOW, s + 2 * WINDOW));
+    const outs = await cur;
+    if (!ts) continue;
+    for (let i = 0; i < outs.length; i++) {
+      const ref = outs[i]!;
+      const req = reqs[s + i]!;
+      const out = load(req, { profile: 'kexec-tools-2.0.25', target, hostAddress: ref.kind === 'ok' ? ref.hostBuf : 0n, log: false });
+      compareOutcomes(out, ref);
+    }
+  }
+  const secs = (performance.now() - t0) / 1000;
+  const c = process.cpuUsage(c0);
+  return { perSec: reqs.length / secs, nodeUs: (c.user + c.system) / reqs.length, oracleUs: (cpuOfPid(o.pid) - k0) / reqs.length };
+}
+
+function medianPass(ps: Pass[]): Pass {
+  return { perSec: median(ps.map((p) => p.perSec)), nodeUs: median(ps.map((p) => p.nodeUs)), oracleUs: median(ps.map((p) => p.oracleUs)) };
+}
+
+setCorpusRoot(resolve(import.meta.dirname, '..'));
+const diffRows: string[] = [];
 for (const target of ['x86_64', 'ppc64le'] as const) {
-  const b = builds.find((x) => x.target === target && !x.sanitize);
+  const b = builds.find((x) => x.target === target && !x.sanitize && x.version === '2.0.25');
   const e = loadManifest(corpus).find((x) => x.arch === target && x.file.endsWith('.ro'));
   if (!b || !e) continue;
+  const emulated = b.emulator !== null;
   const elf = new Uint8Array(readFileSync(resolve(corpus, '..', e.file)));
-  const reqs = Array.from({ length: quick ? 500 : 3000 }, (_, i) => ({ elf, base: 0x100000n + BigInt(i) * 0x10000n, fill: 0, symbols: [] }));
-  const o = KexecToolsOracle.fromBuild(b);
-  await o.runMany(reqs.slice(0, 10));
-  const t0 = performance.now();
-  const outs = await o.runMany(reqs);
-  outs.forEach((r, i) => load(reqs[i]!, { profile: 'kexec-tools-2.0.25', target, hostAddress: r.kind === 'ok' ? r.hostBuf : 0n, log: false }));
-  const batched = reqs.length / ((performance.now() - t0) / 1000);
-  await o.close();
-  const single = quick ? 10 : 30;
+  const nCorpus = quick ? 2000 : emulated ? 6000 : 20000;
+  const corpusReqs: LoadRequest[] = Array.from({ length: nCorpus }, (_, i) => ({ elf, base: 0x100000n + BigInt(i % 4096) * 0x10000n, fill: i % 3 === 0 ? i & 0xff : 0, symbols: [] }));
+  const nFuzz = quick ? 500 : emulated ? 1500 : 4000;
+  const g0 = performance.now();
+  const fuzzReqs: LoadRequest[] = [];
+  for (let k = 0; fuzzReqs.length < nFuzz; k++) {
+    try {
+      fuzzReqs.push(requestOf(caseFor(1, k, FUZZ_MODES, target, resolve(import.meta.dirname, '..'))));
+    } catch {
+      /* a generation error: the campaign counts and skips it */
+    }
+  }
+  const genPerSec = nFuzz / ((performance.now() - g0) / 1000);
+  for (const [what, reqs, forkServer] of [['corpus purgatory, many bases', corpusReqs, false], ['fuzz-like generated cases', fuzzReqs, true]] as const) {
+    const o = KexecToolsOracle.fromBuild(b, { forkServer, env: FUZZ_ORACLE_ENV });
+    await o.runMany(reqs.slice(0, 64)); // start-up, qemu's translation of the hot paths, JIT
+    const only: Pass[] = [];
+    const e2e: Pass[] = [];
+    for (let r = 0; r < runsOf; r++) {
+      only.push(await pass(o, reqs, target, false));
+      e2e.push(await pass(o, reqs, target, true));
+    }
+    await o.close();
+    const m = medianPass(e2e);
+    const mo = medianPass(only);
+    row(`differential cases/s ${target}, ${what} (end to end | oracle only)`, m.perSec.toFixed(0), mo.perSec.toFixed(0), (m.perSec / mo.perSec).toFixed(2));
+    diffRows.push(`${target.padEnd(8)} ${what.padEnd(30)} e2e ${m.perSec.toFixed(0).padStart(6)}/s  oracle-only ${mo.perSec.toFixed(0).padStart(6)}/s  CPU µs/case: Node ${m.nodeUs.toFixed(0)} (oracle-only run ${mo.nodeUs.toFixed(0)}), oracle ${m.oracleUs.toFixed(0)}${what.startsWith('fuzz') ? `  (generation alone ${genPerSec.toFixed(0)}/s)` : ''}`);
+  }
+  const single = quick ? 10 : emulated ? 10 : 30;
   const t1 = performance.now();
   for (let i = 0; i < single; i++) {
     const p = KexecToolsOracle.fromBuild(b);
-    await p.run(reqs[i]!);
+    await p.run(corpusReqs[i]!);
     await p.close();
   }
   const perProcess = single / ((performance.now() - t1) / 1000);
-  row(`differential cases/s ${target} (batched | process per request)`, batched.toFixed(0), perProcess.toFixed(1), (batched / perProcess).toFixed(0) + 'x');
+  row(`differential cases/s ${target}, one process per request`, perProcess.toFixed(1), '', '');
 }
+console.log(`\nwhere the time goes (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${cpus().length} CPUs; medians of ${runsOf}):\n${diffRows.join('\n')}\n`);
 
 // validate wall time (stored references) and CLI cold start.
-const cli = resolve(import.meta.dirname, '../bin/purgatory-oracle.mjs');
-const v0 = performance.now();
-await execa(cli, ['validate', '--stored-only'], { reject: false });
-row('validate --stored-only wall ms', (performance.now() - v0).toFixed(0), '', '');
-const cold: number[] = [];
-for (let i = 0; i < 5; i++) {
-  const c0 = performance.now();
-  await execa(cli, ['--version']);
-  cold.push(performance.now() - c0);
+if (!differentialOnly) {
+  const cli = resolve(import.meta.dirname, '../bin/purgatory-oracle.mjs');
+  const v0 = performance.now();
+  await execa(cli, ['validate', '--stored-only'], { reject: false });
+  row('validate --stored-only wall ms', (performance.now() - v0).toFixed(0), '', '');
+  const cold: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const c0 = performance.now();
+    await execa(cli, ['--version']);
+    cold.push(performance.now() - c0);
+  }
+  row('CLI cold start ms (median of 5)', median(cold).toFixed(0), '', '');
 }
-row('CLI cold start ms (median of 5)', median(cold).toFixed(0), '', '');
 
 const md = ['| what | TS | C | ratio |', '| --- | ---: | ---: | ---: |', ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n');
-writeFileSync('bench-results.md', `# purgatory-oracle benchmark\n\n${new Date().toISOString()} · node ${process.version} · ${process.arch}\n\n${md}\n`);
+writeFileSync('bench-results.md', `# purgatory-oracle benchmark\n\n${new Date().toISOString()} · node ${process.version} · ${process.arch}\n\n${md}\n\n\`\`\`\n${diffRows.join('\n')}\n\`\`\`\n`);
 dir.removeCallback();

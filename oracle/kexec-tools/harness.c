@@ -6,10 +6,13 @@
  *   oracle --info          print one JSON line describing this build, then exit
  *   oracle --mark-stderr   also write "@@po-begin <id>" / "@@po-end <id>" lines on stderr around
  *                          each request, so sanitizer reports can be attributed to a request
+ *   oracle --fork-server   serve from a forked child; when it dies inside a request, answer that
+ *                          request "crashed" (status 3) and fork a fresh child (PROTOCOL.md)
  *
  * All framing integers are little-endian, encoded bytewise (the oracle also runs big-endian).
  * Exit: 0 on PEND or EOF at a record boundary, 3 on a malformed stream.
- * Supports the optional FLAG_SAME_ELF extension (PROTOCOL.md), announced in --info "features".
+ * Supports the optional FLAG_SAME_ELF and FLAG_IMAGE_DELTA extensions (PROTOCOL.md), announced
+ * in --info "features".
  */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
@@ -18,6 +21,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "po.h"
@@ -37,11 +44,37 @@
 #define MAGIC_END 0x444e4550u  /* "PEND" */
 #define MAGIC_RSP 0x53524f50u  /* "PORS" */
 #define FLAG_SAME_ELF 0x1u     /* optional extension: reuse the previous request's ELF */
+#define FLAG_IMAGE_DELTA 0x2u  /* optional extension: the image may come back as a delta */
+#define STATUS_OK 0u
+#define STATUS_DIED 1u
+#define STATUS_OK_DELTA 2u
+#define STATUS_CRASHED 3u      /* --fork-server: the child died inside this request */
+
+/*
+ * --fork-server: what the serving child shares with the parent, which outlives it. busy/id: the
+ * request in progress (set before the load, cleared once its response is written). The ELF of
+ * the last request that carried one (FLAG_SAME_ELF) lives here too, so that a fresh child can
+ * serve the same-ELF requests already written behind the one that crashed.
+ */
+#define SHARED_ELF_MAX ((size_t)64 << 20)
+struct shared_state {
+	volatile uint32_t busy, id;
+	volatile uint32_t elf_len;
+	volatile int have_elf;
+};
+static int fork_server;
+static struct shared_state *shared;
+static uint8_t *shared_elf;
 
 /* The ELF of the last request that carried one (for FLAG_SAME_ELF). */
 static uint8_t *last_elf;
 static uint32_t last_elf_len;
 static int have_last_elf;
+
+/* The image of the last ok response written to a FLAG_IMAGE_DELTA request (the delta base). */
+static uint8_t *prev_img;
+static size_t prev_len, prev_cap;
+static int have_prev_img;
 
 #if PO_SANITIZE
 /* ASan: report huge allocations as NULL (kexec-tools then dies "Cannot malloc"), abort on a
@@ -69,6 +102,8 @@ static void fatal(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
+	if (shared)
+		shared->busy = 0; /* a malformed stream, not a crash: the fork server exits with 3 */
 	exit(PO_EXIT_PROTOCOL);
 }
 
@@ -84,7 +119,8 @@ static size_t read_exact(uint8_t *dst, size_t n)
 	while (got < n) {
 		if (in_pos == in_len) {
 			ssize_t r;
-			if (n - got >= sizeof(inbuf)) {
+			/* fork server: no read-ahead, so a dead child loses no request behind its own */
+			if (fork_server || n - got >= sizeof(inbuf)) {
 				r = read(0, dst + got, n - got);
 				if (r < 0 && errno == EINTR)
 					continue;
@@ -198,13 +234,94 @@ static void flush_out(void)
 
 struct ok_ctx {
 	uint32_t id;
+	uint32_t flags;
 	int written;
 };
+
+static uint64_t load_u64(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* The byte the delta is taken against at offset i: the previous image, 0 past its end. */
+static uint8_t prev_at(size_t i)
+{
+	return i < prev_len ? prev_img[i] : 0;
+}
+
+/*
+ * Write the image as delta runs against the previous one (PROTOCOL.md, status 2): nruns, then
+ * per run offset, length, bytes. Runs separated by fewer equal bytes than a run header (8) are
+ * merged. Returns 0, writing nothing, when the delta would not be smaller than half the image.
+ */
+static int put_delta(const uint8_t *img, size_t n)
+{
+	size_t start = out_len, nruns_at, limit = n / 2, i = 0, common = n < prev_len ? n : prev_len;
+	uint32_t nruns = 0;
+	nruns_at = out_len;
+	put_u32(0);
+	while (i < n) {
+		size_t run, last;
+		while (i + 8 <= common && load_u64(img + i) == load_u64(prev_img + i))
+			i += 8;
+		while (i < n && img[i] == prev_at(i))
+			i++;
+		if (i >= n)
+			break;
+		run = i;
+		last = i;
+		while (i < n && i - last <= 8) {
+			if (img[i] != prev_at(i))
+				last = i;
+			i++;
+		}
+		i = last + 1;
+		if (out_len - start + 8 + (i - run) > limit) {
+			out_len = start;
+			return 0;
+		}
+		put_u32((uint32_t)run);
+		put_u32((uint32_t)(i - run));
+		put_bytes(img + run, i - run);
+		nruns++;
+	}
+	patch_u32(nruns_at, nruns);
+	return 1;
+}
+
+/*
+ * The delta base lives in its own mapping, not on the malloc heap: the loads that follow see the
+ * same heap (and the same host_buf, which REL32 writes into images) as without the extension.
+ */
+static void keep_prev(const uint8_t *img, size_t n)
+{
+	if (n > prev_cap) {
+		size_t page = (size_t)po_pagesize(), cap = (n + page - 1) / page * page;
+		void *p;
+		if (cap < ((size_t)1 << 20))
+			cap = (size_t)1 << 20;
+		p = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (p == MAP_FAILED) {
+			po_diag("oracle: cannot map %zu bytes for the delta base\n", cap);
+			_exit(PO_EXIT_RESOURCE_LIMIT);
+		}
+		if (prev_img)
+			munmap(prev_img, prev_cap);
+		prev_img = p;
+		prev_cap = cap;
+	}
+	if (n)
+		memcpy(prev_img, img, n);
+	prev_len = n;
+	have_prev_img = 1;
+}
 
 static void on_ok(void *vctx, const struct po_loaded *res)
 {
 	struct ok_ctx *ctx = vctx;
-	size_t len_at;
+	size_t len_at, status_at;
 	uint32_t i;
 	if (res->image_len > 0xffffffffu - 64 - (uint64_t)res->shnum * 8) {
 		po_diag("oracle: image of %llu bytes does not fit a response\n",
@@ -215,7 +332,8 @@ static void on_ok(void *vctx, const struct po_loaded *res)
 	len_at = out_len;
 	put_u32(0);
 	put_u32(ctx->id);
-	put_u32(0); /* status ok */
+	status_at = out_len;
+	put_u32(STATUS_OK);
 	put_u64(res->rel_addr);
 	put_u64(res->rel_size);
 	put_u64(res->entry);
@@ -224,8 +342,16 @@ static void on_ok(void *vctx, const struct po_loaded *res)
 	for (i = 0; i < res->shnum; i++)
 		put_u64(res->sh_addr[i]);
 	put_u32((uint32_t)res->image_len);
-	put_bytes(res->image, (size_t)res->image_len);
+	if ((ctx->flags & FLAG_IMAGE_DELTA) && have_prev_img && put_delta(res->image, (size_t)res->image_len))
+		patch_u32(status_at, STATUS_OK_DELTA);
+	else
+		put_bytes(res->image, (size_t)res->image_len);
 	patch_u32(len_at, (uint32_t)(out_len - len_at - 4));
+	/* Kept only for clients that use the extension: the heap of the others is as it was. */
+	if (ctx->flags & FLAG_IMAGE_DELTA)
+		keep_prev(res->image, (size_t)res->image_len);
+	else
+		have_prev_img = 0;
 	ctx->written = 1;
 }
 
@@ -246,7 +372,7 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 		fatal("request of %u bytes is shorter than its fixed part", len);
 	id = get_u32(rec);
 	flags = get_u32(rec + 4);
-	if (flags & ~FLAG_SAME_ELF)
+	if (flags & ~(FLAG_SAME_ELF | FLAG_IMAGE_DELTA))
 		fatal("request %u: unknown flags 0x%x", id, flags);
 	base = get_u64(rec + 8);
 	fill = rec[16];
@@ -260,11 +386,23 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	if (flags & FLAG_SAME_ELF) {
 		if (elf_len != 0)
 			fatal("request %u: FLAG_SAME_ELF with elf_len %u", id, elf_len);
-		if (!have_last_elf)
-			fatal("request %u: FLAG_SAME_ELF but no earlier request carried an ELF", id);
-		elf = last_elf;
-		elf_len = last_elf_len;
+		if (fork_server && shared->have_elf) {
+			elf = shared_elf;
+			elf_len = shared->elf_len;
+		} else {
+			if (!have_last_elf)
+				fatal("request %u: FLAG_SAME_ELF but no earlier request carried an ELF", id);
+			elf = last_elf;
+			elf_len = last_elf_len;
+		}
+	} else if (fork_server && elf_len <= SHARED_ELF_MAX) {
+		memcpy(shared_elf, elf, elf_len);
+		shared->elf_len = elf_len;
+		shared->have_elf = 1;
+		elf = shared_elf;
 	} else {
+		if (fork_server)
+			shared->have_elf = 0;
 		uint8_t *copy = realloc(last_elf, elf_len ? elf_len : 1);
 		if (!copy)
 			fatal("out of memory keeping a %u-byte ELF", elf_len);
@@ -326,6 +464,7 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	if (mark)
 		po_diag("@@po-begin %u\n", id);
 	ctx.id = id;
+	ctx.flags = flags;
 	ctx.written = 0;
 	died = po_load(elf, elf_len, base, fill, syms, nsyms, on_ok, &ctx, &msg, &msg_len);
 	if (died) {
@@ -337,7 +476,7 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 		len_at = out_len;
 		put_u32(0);
 		put_u32(id);
-		put_u32(1);  /* died */
+		put_u32(STATUS_DIED);
 		put_u32(0);  /* errno: kexec-tools has none */
 		put_u32((uint32_t)msg_len);
 		put_bytes(msg, msg_len);
@@ -348,6 +487,8 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	if (mark)
 		po_diag("@@po-end %u\n", id);
 	flush_out();
+	if (fork_server)
+		shared->busy = 0;
 	free(syms);
 	free(names);
 }
@@ -356,7 +497,7 @@ static void print_info(void)
 {
 	printf("{\"oracle\":\"kexec-tools\",\"protocol\":1,\"kexec_tools\":\"%s\",\"target\":\"%s\","
 	       "\"pagesize\":%lu,\"big_endian\":%s,\"call_elf\":%d,\"sanitize\":%s,"
-	       "\"long_bits\":%d,\"features\":[\"same-elf\"]}\n",
+	       "\"long_bits\":%d,\"features\":[\"same-elf\",\"image-delta\",\"fork-server\"]}\n",
 		PO_KEXEC_TOOLS_VERSION, PO_TARGET, po_pagesize(),
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 		"true",
@@ -371,30 +512,12 @@ static void print_info(void)
 		PO_SANITIZE ? "true" : "false", (int)(sizeof(long) * 8));
 }
 
-int main(int argc, char **argv)
+/* The request loop; returns the process exit status (0: PEND or EOF at a record boundary). */
+static int serve_loop(int mark)
 {
-	int mark = 0, i;
 	uint8_t *rec = NULL;
 	size_t rec_cap = 0;
 
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--info")) {
-			print_info();
-			return 0;
-		} else if (!strcmp(argv[i], "--mark-stderr")) {
-			mark = 1;
-		} else {
-			fprintf(stderr, "usage: %s [--info] [--mark-stderr]\n", argv[0]);
-			return 2;
-		}
-	}
-
-	/* Larger pipes: a 40 KB request or response then needs one wake-up, not several.
-	 * Best effort (not a pipe, an old kernel, or an emulator without it: fine). */
-#ifdef F_SETPIPE_SZ
-	(void)fcntl(0, F_SETPIPE_SZ, 1 << 20);
-	(void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
-#endif
 	for (;;) {
 		uint8_t hdr[8];
 		uint32_t magic, len;
@@ -412,7 +535,17 @@ int main(int argc, char **argv)
 		}
 		if (magic != MAGIC_REQ)
 			fatal("bad magic 0x%08x", magic);
-		if (len > rec_cap) {
+		if (len > rec_cap && fork_server) {
+			/* off the heap: an earlier load may have corrupted it, and a child that died
+			 * here, inside a record, would leave the stream between two record boundaries */
+			void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			if (p == MAP_FAILED)
+				fatal("cannot map a %u-byte request", len);
+			if (rec)
+				munmap(rec, rec_cap);
+			rec = p;
+			rec_cap = len;
+		} else if (len > rec_cap) {
 			free(rec);
 			rec_cap = len;
 			rec = malloc(rec_cap);
@@ -421,6 +554,92 @@ int main(int argc, char **argv)
 		}
 		if (read_exact(rec, len) != len)
 			fatal("EOF inside a %u-byte request", len);
+		if (fork_server) {
+			/* from here until its response is written, a death is this request's crash */
+			shared->id = len >= 4 ? get_u32(rec) : 0;
+			shared->busy = 1;
+		}
 		serve_one(rec, len, mark);
 	}
+}
+
+/*
+ * --fork-server: the parent never loads anything. It forks a child that runs serve_loop on the
+ * same stdin/stdout; when the child dies inside a request, the parent writes that request's
+ * "crashed" response (status 3: signal, exit status) and forks a fresh child, which carries on
+ * with the next request in the pipe (children read no further ahead than the current request).
+ * Far cheaper than the runner starting a new process (or a new qemu) after every crash.
+ */
+static int run_fork_server(int mark)
+{
+	pid_t parent = getpid();
+	void *sh = mmap(NULL, sizeof(*shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *se = mmap(NULL, SHARED_ELF_MAX, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (sh == MAP_FAILED || se == MAP_FAILED)
+		fatal("fork server: cannot map shared memory: %s", strerror(errno));
+	shared = sh;
+	shared_elf = se;
+	memset(sh, 0, sizeof(*shared));
+	for (;;) {
+		int st;
+		uint32_t id;
+		pid_t pid = fork();
+		if (pid < 0)
+			fatal("fork server: fork: %s", strerror(errno));
+		if (pid == 0) {
+			/* a child stuck in a request dies with the parent (the runner kills it on timeout) */
+			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+			if (getppid() != parent)
+				_exit(0);
+			exit(serve_loop(mark));
+		}
+		while (waitpid(pid, &st, 0) < 0) {
+			if (errno != EINTR)
+				fatal("fork server: waitpid: %s", strerror(errno));
+		}
+		if (!shared->busy) {
+			if (WIFEXITED(st))
+				return WEXITSTATUS(st);
+			continue; /* died between requests (its response is out): carry on */
+		}
+		id = shared->id;
+		shared->busy = 0;
+		/* stderr first: the runner waits for this line, after the child's own reports */
+		po_diag(mark ? "@@po-end %u\n" : "@@po-crash %u\n", id);
+		out_len = 0;
+		put_u32(MAGIC_RSP);
+		put_u32(16);
+		put_u32(id);
+		put_u32(STATUS_CRASHED);
+		put_u32(WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0u);
+		put_u32(WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : 0xffffffffu);
+		flush_out();
+	}
+}
+
+int main(int argc, char **argv)
+{
+	int mark = 0, i;
+
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--info")) {
+			print_info();
+			return 0;
+		} else if (!strcmp(argv[i], "--mark-stderr")) {
+			mark = 1;
+		} else if (!strcmp(argv[i], "--fork-server")) {
+			fork_server = 1;
+		} else {
+			fprintf(stderr, "usage: %s [--info] [--mark-stderr] [--fork-server]\n", argv[0]);
+			return 2;
+		}
+	}
+
+	/* Larger pipes: a 40 KB request or response then needs one wake-up, not several.
+	 * Best effort (not a pipe, an old kernel, or an emulator without it: fine). */
+#ifdef F_SETPIPE_SZ
+	(void)fcntl(0, F_SETPIPE_SZ, 1 << 20);
+	(void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
+#endif
+	return fork_server ? run_fork_server(mark) : serve_loop(mark);
 }

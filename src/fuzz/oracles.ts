@@ -93,7 +93,9 @@ export const FUZZ_SANITIZE_ENV = { ...FUZZ_ORACLE_ENV, ASAN_OPTIONS: `max_alloca
 /** Open an oracle; throws OracleUnavailableError (with the fix) when it is not built. */
 export async function openOracle(spec: OracleSpec): Promise<FuzzOracle> {
   if (spec.loader === 'kexec-tools') {
-    const o = await KexecToolsOracle.open(spec.version, spec.target, { sanitize: spec.sanitize, env: spec.sanitize ? FUZZ_SANITIZE_ENV : FUZZ_ORACLE_ENV });
+    // fork server: about one generated case in ten crashes the C loader; the harness forks a
+    // fresh child instead of the runner restarting the process (and qemu) each time
+    const o = await KexecToolsOracle.open(spec.version, spec.target, { sanitize: spec.sanitize, env: spec.sanitize ? FUZZ_SANITIZE_ENV : FUZZ_ORACLE_ENV, forkServer: true });
     return { spec, run: (r) => o.run(r), runMany: (r) => o.runMany(r), close: () => o.close(), kill: () => o.kill() };
   }
   const o = openKernelOracle(findKernelOracle(spec.version as KernelVersion, spec.target as KernelVariant));

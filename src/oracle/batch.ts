@@ -1,11 +1,12 @@
 // A generic runner for oracle processes that speak oracle/PROTOCOL.md (the kexec-tools harness,
 // the kernel harness): one long-lived process, requests pipelined ahead of the responses,
 // per-request timeout, crash detection with restart and resend, clean shutdown.
-import { execa, type ResultPromise } from 'execa';
-import type { Writable } from 'node:stream';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { constants as osConstants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { LoadRequest, RefOutcome } from '../types.ts';
-import { encodeEnd, encodeRequestParts, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
+import { encodeEnd, encodeRequestParts, FLAG_IMAGE_DELTA, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
 
 /**
  * What a live oracle reported for one request: a RefOutcome whose ok and rejected arms may carry
@@ -48,6 +49,18 @@ export interface BatchOptions {
    * to the same process is sent without it. Only for oracles that support it (kexec-tools).
    */
   sameElf?: boolean;
+  /**
+   * Use the optional FLAG_IMAGE_DELTA extension: the oracle may send an ok image as a delta
+   * against the previous one (most of a purgatory's bytes are the same from one case to the
+   * next). Only for oracles that support it (kexec-tools).
+   */
+  imageDelta?: boolean;
+  /**
+   * Start the oracle with --fork-server (kexec-tools harness, feature "fork-server"): a request
+   * whose load kills the serving child comes back as `crashed` from the same process, which
+   * forks a fresh child for the requests behind it; no process restart, nothing resent.
+   */
+  forkServer?: boolean;
 }
 
 export interface BatchStats {
@@ -68,6 +81,15 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
+/** The largest ELF a fork server keeps for FLAG_SAME_ELF across children (harness.c SHARED_ELF_MAX). */
+const FORK_SHARED_ELF_MAX = 64 * 1024 * 1024;
+
+/** A fork server's crash report as the name a process exit would have: SIGSEGV, resource-limit, exit N. */
+function crashName(signal: number, exitStatus: number): string {
+  if (signal > 0) return Object.entries(osConstants.signals).find(([, n]) => n === signal)?.[0] ?? `signal ${signal}`;
+  return exitStatus === EXIT_RESOURCE_LIMIT ? 'resource-limit' : `exit ${exitStatus}`;
+}
+
 /** The process ended with a status that means "no such request was processed" (not a crash). */
 const EXIT_PROTOCOL = 3;
 const EXIT_RESOURCE_LIMIT = 77;
@@ -86,25 +108,45 @@ interface Job {
   diag?: string[];
 }
 
-type Proc = ResultPromise<{ stdin: 'pipe'; stdout: 'pipe'; stderr: 'pipe'; buffer: false; reject: false; cleanup: true }>;
+type Proc = ChildProcessByStdio<Writable, Readable, Readable> & { exited: Promise<void> };
+
+/**
+ * Oracle processes still running. They exit on their own at stdin EOF when this process ends;
+ * one exit hook (not one per spawn: a fuzz campaign restarts the oracle after every crash) kills
+ * any that are stuck in a request.
+ */
+const live = new Set<Proc>();
+let exitHook = false;
+function track(p: Proc): void {
+  live.add(p);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const q of live) q.kill('SIGKILL');
+  });
+}
 
 export class BatchOracle {
   readonly command: OracleCommand;
   readonly stats: BatchStats = { requests: 0, ok: 0, rejected: 0, crashed: 0, timeouts: 0, starts: 0 };
   private readonly timeoutMs: number;
   private readonly maxInFlight: number;
+  private readonly lowWater: number;
   private readonly maxInFlightBytes: number;
   private readonly markStderr: boolean;
   private readonly startupMs: number;
   private readonly sameElf: boolean;
-  /** The ELF of the last request written to the current process. */
+  private readonly imageDelta: boolean;
+  private readonly forkServer: boolean;
+  /** The ELF of the last request written to the current process (a view of lastElfBuf). */
   private lastElf?: Uint8Array;
+  private lastElfBuf = new Uint8Array(0);
   /** No response yet from the current process: the head's timer includes start-up. */
   private fresh = true;
 
   private proc?: Proc;
   private procGen = 0;
-  private reader = new ResponseReader();
+  private reader: ResponseReader;
   /** Jobs not yet written: queue[qHead..] (a head index instead of O(n) shift). */
   private queue: Job[] = [];
   private qHead = 0;
@@ -113,9 +155,12 @@ export class BatchOracle {
   private waitingDrain = false;
   private nextId = 1;
   private timer?: NodeJS.Timeout;
+  private timerHead?: Job;
+  private timerDeadline = 0;
   private timedOut?: Job;
   private stderrTail = '';
   private stderrLine = '';
+  private sinceCrash = '';
   private stderrJob?: Job;
   private closing = false;
   private closed = false;
@@ -126,10 +171,14 @@ export class BatchOracle {
     this.command = command;
     this.timeoutMs = opts.timeoutMs ?? 10_000;
     this.maxInFlight = Math.max(1, opts.maxInFlight ?? 64);
+    this.lowWater = this.maxInFlight >> 1;
     this.maxInFlightBytes = Math.max(1, opts.maxInFlightBytes ?? 16 * 1024 * 1024);
     this.markStderr = opts.markStderr ?? false;
     this.startupMs = Math.max(0, opts.startupMs ?? 10_000);
     this.sameElf = opts.sameElf ?? false;
+    this.imageDelta = opts.imageDelta ?? false;
+    this.forkServer = opts.forkServer ?? false;
+    this.reader = new ResponseReader({ delta: this.imageDelta });
   }
 
   /**
@@ -146,6 +195,11 @@ export class BatchOracle {
       this.stats.requests++;
       this.pump();
     });
+  }
+
+  /** Process id of the running oracle process, if one is running (for CPU accounting in benchmarks). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
   }
 
   /** Run many requests, pipelined; the result array is in request order. */
@@ -170,7 +224,7 @@ export class BatchOracle {
       /* the process is already gone */
     }
     const killer = setTimeout(() => proc.kill('SIGKILL'), 5000);
-    await proc;
+    await proc.exited;
     clearTimeout(killer);
   }
 
@@ -190,25 +244,26 @@ export class BatchOracle {
   private start(): Proc {
     this.procGen++;
     const gen = this.procGen;
-    this.reader = new ResponseReader();
+    this.reader = new ResponseReader({ delta: this.imageDelta });
     this.stderrTail = '';
     this.stderrLine = '';
+    this.sinceCrash = '';
     this.stderrJob = undefined;
     this.waitingDrain = false;
     this.fresh = true;
     this.lastElf = undefined;
     this.stats.starts++;
-    const proc = execa(this.command.file, this.command.args, {
-      stdin: 'pipe',
-      stdout: 'pipe',
-      stderr: 'pipe',
-      buffer: false,
-      reject: false,
-      cleanup: true,
-      env: this.command.env,
-      extendEnv: true,
+    // node:child_process directly: execa's per-spawn machinery (signal-exit hooks, abort
+    // controllers, result promises) cost more than the oracle's own start-up, per crash
+    const args = this.forkServer ? [...this.command.args, '--fork-server'] : this.command.args;
+    const proc = spawn(this.command.file, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: this.command.env ? { ...process.env, ...this.command.env } : process.env,
     }) as Proc;
+    let resolveExited!: () => void;
+    proc.exited = new Promise<void>((r) => (resolveExited = r));
     this.proc = proc;
+    track(proc);
     proc.stdin.on('error', () => {
       /* EPIPE after a crash: the exit handler deals with it */
     });
@@ -218,23 +273,37 @@ export class BatchOracle {
     proc.stderr.on('data', (chunk: Buffer) => {
       if (gen === this.procGen) this.onStderr(chunk);
     });
-    void proc.then((res) => {
+    let ended = false;
+    proc.on('error', (err: NodeJS.ErrnoException) => {
+      if (ended || proc.pid !== undefined) return; // a kill() that failed, or similar: 'close' follows
+      // could not spawn at all
+      ended = true;
+      live.delete(proc);
+      resolveExited();
       if (gen !== this.procGen) return;
-      if (res.failed && res.exitCode === undefined && res.signal === undefined) {
-        // could not spawn at all
-        this.proc = undefined;
-        const err = new OracleProcessError(`${this.command.label}: cannot start ${this.command.file}: ${res.shortMessage ?? res.message}`, { cause: res.cause });
-        this.fatal = err;
-        this.failAll(err);
-        return;
-      }
-      this.onExit(res.exitCode, res.signal);
+      this.proc = undefined;
+      const e = new OracleProcessError(`${this.command.label}: cannot start ${this.command.file}: ${err.message}`, { cause: err });
+      this.fatal = e;
+      this.failAll(e);
+    });
+    // 'close': the process has exited and its stdout and stderr are drained, so every response
+    // written before a crash has been read
+    proc.on('close', (code: number | null, signal: NodeJS.Signals | null) => {
+      if (ended) return;
+      ended = true;
+      live.delete(proc);
+      resolveExited();
+      if (gen !== this.procGen) return;
+      this.onExit(code ?? undefined, signal ?? undefined);
     });
     return proc;
   }
 
   private pump(): void {
     if (this.fatal) return;
+    // Refill only once half the window has been answered: one writev carries many requests
+    // (a system call per response costs more than the response itself).
+    if (this.inflight.length > this.lowWater) return;
     // cork: the requests written in one pump go out in one writev instead of one write each
     let corked: Writable | undefined;
     while (this.queued() && this.inflight.length < this.maxInFlight && (this.inflight.length === 0 || this.inflightBytes < this.maxInFlightBytes) && !this.waitingDrain) {
@@ -242,10 +311,17 @@ export class BatchOracle {
       const job = this.dequeue();
       let parts: Uint8Array[];
       try {
-        const same = this.sameElf && this.lastElf !== undefined && sameBytes(this.lastElf, job.req.elf);
-        parts = encodeRequestParts(job.id, job.req, same ? FLAG_SAME_ELF : 0);
-        // a copy: the caller may reuse its buffer for the next request
-        if (!same && this.sameElf) this.lastElf = job.req.elf.slice();
+        // a fork server keeps the shared ELF for its next child up to SHARED_ELF_MAX
+        const same = this.sameElf && this.lastElf !== undefined && (!this.forkServer || job.req.elf.length <= FORK_SHARED_ELF_MAX) && sameBytes(this.lastElf, job.req.elf);
+        parts = encodeRequestParts(job.id, job.req, (same ? FLAG_SAME_ELF : 0) | (this.imageDelta ? FLAG_IMAGE_DELTA : 0));
+        // a copy (the caller may reuse its buffer for the next request), into one buffer kept
+        // for the purpose: a fuzz campaign sends a new ELF with nearly every request
+        if (!same && this.sameElf) {
+          const elf = job.req.elf;
+          if (elf.length > this.lastElfBuf.length) this.lastElfBuf = new Uint8Array(Math.max(elf.length, this.lastElfBuf.length * 2, 4096));
+          this.lastElfBuf.set(elf);
+          this.lastElf = this.lastElfBuf.subarray(0, elf.length);
+        }
       } catch (e) {
         job.reject(e);
         continue;
@@ -300,11 +376,18 @@ export class BatchOracle {
       job.answer =
         r.status === 0
           ? { kind: 'ok', relAddr: r.relAddr, relSize: r.relSize, entry: r.entry, hostBuf: r.hostBuf, shAddr: r.shAddr, image: r.image }
-          : { kind: 'rejected', errno: r.errno, message: r.message };
+          : r.status === 1
+            ? { kind: 'rejected', errno: r.errno, message: r.message }
+            : { kind: 'crashed', signal: crashName(r.signal, r.exitStatus) };
+      if (r.status === 3) this.stats.crashed++;
       this.inflight.shift();
       this.inflightBytes -= job.size!;
-      if (this.markStderr) {
-        // resolved (in order) once its @@po-end line has arrived too, with its stderr attached
+      // With markStderr, every answer waits for its @@po-end line; a fork server's crash report
+      // waits for its @@po-crash line (its stderr is the crash message). Later answers queue
+      // behind a waiting one: answers resolve in request order.
+      const waits = this.markStderr || r.status === 3;
+      if (waits || this.awaitingStderr.length) {
+        if (!waits) job.stderrDone = true;
         this.awaitingStderr.push(job);
         this.releaseAnswered();
       } else {
@@ -320,8 +403,12 @@ export class BatchOracle {
   private onStderr(chunk: Uint8Array): void {
     const text = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8');
     this.stderrTail = (this.stderrTail + text).slice(-STDERR_TAIL);
-    if (!this.markStderr) return;
+    if (!this.markStderr && !this.forkServer) return;
     this.stderrLine += text;
+    if (!this.markStderr) {
+      this.onCrashMarks();
+      return;
+    }
     let nl: number;
     while ((nl = this.stderrLine.indexOf('\n')) >= 0) {
       const line = this.stderrLine.slice(0, nl + 1);
@@ -346,6 +433,33 @@ export class BatchOracle {
     }
   }
 
+  /**
+   * Fork server without markStderr: "@@po-crash <id>" closes the stderr of a request whose child
+   * died; the text since the previous such line (or the start) is its crash message, as the whole
+   * stderr of a process that died is without the fork server.
+   */
+  private onCrashMarks(): void {
+    let nl: number;
+    while ((nl = this.stderrLine.indexOf('\n')) >= 0) {
+      const line = this.stderrLine.slice(0, nl + 1);
+      this.stderrLine = this.stderrLine.slice(nl + 1);
+      const m = /^@@po-crash (\d+)\n$/.exec(line);
+      if (!m) {
+        this.sinceCrash = (this.sinceCrash + line).slice(-STDERR_TAIL);
+        continue;
+      }
+      const id = Number(m[1]);
+      // the line may come before or after the response on stdout
+      const job = this.awaitingStderr.find((j) => j.id === id) ?? this.inflight.find((j) => j.id === id);
+      if (job) {
+        job.diag = [this.sinceCrash];
+        job.stderrDone = true;
+      }
+      this.sinceCrash = '';
+      this.releaseAnswered();
+    }
+  }
+
   /** With markStderr: resolve answered jobs, in order, once their stderr is complete. */
   private releaseAnswered(force = false): void {
     while (this.awaitingStderr.length) {
@@ -354,6 +468,11 @@ export class BatchOracle {
       this.awaitingStderr.shift();
       const diag = job.diag?.join('');
       const ans = job.answer!;
+      if (ans.kind === 'crashed') {
+        const message = diag?.trim().slice(-STDERR_TAIL);
+        job.resolve(message && ans.message === undefined ? { ...ans, message } : ans);
+        continue;
+      }
       this.finish(job, diag && (ans.kind === 'ok' || ans.kind === 'rejected') ? { ...ans, diagnostics: diag } : ans);
     }
     this.maybeIdle();
@@ -416,22 +535,47 @@ export class BatchOracle {
     job.resolve(r);
   }
 
+  /**
+   * The head request's clock starts now. One timer serves many heads: it is not cleared and set
+   * again per response, it re-arms itself for the current head's deadline when it fires early.
+   */
   private armTimer(): void {
-    this.clearTimer();
     const head = this.inflight[0];
-    if (!head || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) return;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.inflight[0] !== head || !this.proc) return;
-      this.timedOut = head;
-      this.proc.kill('SIGKILL');
-    }, this.timeoutMs + (this.fresh ? this.startupMs : 0));
+    if (!head || !Number.isFinite(this.timeoutMs) || this.timeoutMs <= 0) {
+      this.clearTimer();
+      return;
+    }
+    this.timerHead = head;
+    this.timerDeadline = performance.now() + this.timeoutMs + (this.fresh ? this.startupMs : 0);
+    if (!this.timer) this.setTimer(this.timerDeadline - performance.now());
+  }
+
+  private setTimer(ms: number): void {
+    this.timer = setTimeout(() => this.onTimer(), Math.max(1, Math.ceil(ms)));
     this.timer.unref?.();
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    const head = this.inflight[0];
+    if (!head || !this.proc) return;
+    if (head !== this.timerHead) {
+      this.armTimer();
+      return;
+    }
+    const left = this.timerDeadline - performance.now();
+    if (left > 0) {
+      this.setTimer(left);
+      return;
+    }
+    this.timedOut = head;
+    this.proc.kill('SIGKILL');
   }
 
   private clearTimer(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.timerHead = undefined;
   }
 
   private protocolFailure(e: unknown, jobs?: Job[]): void {

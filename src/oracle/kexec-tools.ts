@@ -32,9 +32,10 @@ export interface KexecToolsOpenOptions extends BatchOptions {
 const DEFAULT_TIMEOUT_NATIVE_MS = 10_000;
 const DEFAULT_TIMEOUT_EMULATED_MS = 30_000;
 
-function supportsSameElf(build: OracleBuild): boolean {
+/** Whether the build's --info lists an optional protocol extension ("same-elf", "image-delta"). */
+function supports(build: OracleBuild, feature: string): boolean {
   const info = (build.build as { info?: { features?: unknown } }).info;
-  return Array.isArray(info?.features) && info.features.includes('same-elf');
+  return Array.isArray(info?.features) && info.features.includes(feature);
 }
 
 function onPath(cmd: string): boolean {
@@ -82,6 +83,7 @@ export class KexecToolsOracle extends BatchOracle {
       throw new OracleUnavailableError(`${build.emulator} is needed to run the ${build.target} oracle and is not installed`, 'scripts/setup-toolchains.sh');
     }
     const args = build.sanitize ? ['--mark-stderr'] : [];
+    const forkServer = (opts.forkServer ?? false) && supports(build, 'fork-server');
     const env: Record<string, string> = { ...opts.env };
     if (opts.pageSize !== undefined) env.PO_ORACLE_PAGESIZE = String(opts.pageSize);
     const command = build.emulator
@@ -93,7 +95,9 @@ export class KexecToolsOracle extends BatchOracle {
       maxInFlightBytes: opts.maxInFlightBytes,
       markStderr: opts.markStderr ?? build.sanitize,
       startupMs: opts.startupMs,
-      sameElf: opts.sameElf ?? supportsSameElf(build),
+      sameElf: opts.sameElf ?? supports(build, 'same-elf'),
+      imageDelta: opts.imageDelta ?? supports(build, 'image-delta'),
+      forkServer,
     });
   }
 }

@@ -13,6 +13,18 @@ export const REQUEST_FIXED = 28;
  * to this process; elf_len is 0. Only for oracles whose --info lists the "same-elf" feature.
  */
 export const FLAG_SAME_ELF = 0x1;
+/**
+ * Request flag (optional extension, PROTOCOL.md): the oracle may send the image of an ok response
+ * as a delta against the image of the previous ok response (status 2). Only for oracles whose
+ * --info lists the "image-delta" feature.
+ */
+export const FLAG_IMAGE_DELTA = 0x2;
+/** Response status values (PROTOCOL.md). */
+export const STATUS_OK = 0;
+export const STATUS_DIED = 1;
+export const STATUS_OK_DELTA = 2;
+/** --fork-server: the serving child died inside this request (PROTOCOL.md). */
+export const STATUS_CRASHED = 3;
 /** Largest record either side accepts (the length field is a u32). */
 export const MAX_RECORD = 0xffff_ffff;
 
@@ -28,7 +40,9 @@ export type WireResponse =
       shAddr: bigint[];
       image: Uint8Array;
     }
-  | { id: number; status: 1; errno: number; message: string };
+  | { id: number; status: 1; errno: number; message: string }
+  /** signal: the number that killed the child (0: it exited); exitStatus: its exit status (-1: killed). */
+  | { id: number; status: 3; signal: number; exitStatus: number };
 
 /** A request as it travels, decoded (used by tests and fake oracles). */
 export interface WireRequest {
@@ -49,7 +63,10 @@ export class ProtocolError extends PurgatoryOracleError {
 
 const utf8 = new TextEncoder();
 
-/** Uninitialised bytes (every byte is then written): Node's Buffer.allocUnsafe, as a plain view. */
+/**
+ * Uninitialised bytes (every byte is then written): Node's Buffer.allocUnsafe, as a plain view.
+ * (Not carved from a large slab: fresh pages cost a fault each, and malloc reuses freed blocks.)
+ */
 function allocBytes(n: number): Uint8Array {
   const b = Buffer.allocUnsafe(n);
   return new Uint8Array(b.buffer, b.byteOffset, n);
@@ -157,6 +174,17 @@ export function decodeRequest(rec: Uint8Array): WireRequest {
 
 /** Encode a response record, header included (for tests and fake oracles). */
 export function encodeResponse(r: WireResponse): Uint8Array {
+  if (r.status === 3) {
+    const out = new Uint8Array(24);
+    const v = new DataView(out.buffer);
+    v.setUint32(0, RESPONSE_MAGIC, true);
+    v.setUint32(4, 16, true);
+    v.setUint32(8, r.id, true);
+    v.setUint32(12, STATUS_CRASHED, true);
+    v.setInt32(16, r.signal, true);
+    v.setInt32(20, r.exitStatus, true);
+    return out;
+  }
   const msg = r.status === 1 ? utf8.encode(r.message) : undefined;
   const body = r.status === 1 ? 16 + msg!.length : 8 + 32 + 4 + 8 * r.shAddr.length + 4 + r.image.length;
   const out = new Uint8Array(8 + body);
@@ -186,8 +214,62 @@ export function encodeResponse(r: WireResponse): Uint8Array {
   return out;
 }
 
-/** Decode one response body (the bytes after magic and length). */
-export function decodeResponseBody(body: Uint8Array): WireResponse {
+/**
+ * Delta runs of `image` against `prev` (bytes past prev's end count as 0), as the kexec-tools
+ * harness computes them: runs separated by fewer than 9 equal bytes are merged. For tests and
+ * fake oracles.
+ */
+export function deltaRuns(image: Uint8Array, prev: Uint8Array): { offset: number; bytes: Uint8Array }[] {
+  const at = (i: number) => (i < prev.length ? prev[i]! : 0);
+  const runs: { offset: number; bytes: Uint8Array }[] = [];
+  let i = 0;
+  while (i < image.length) {
+    while (i < image.length && image[i] === at(i)) i++;
+    if (i >= image.length) break;
+    const start = i;
+    let last = i;
+    while (i < image.length && i - last <= 8) {
+      if (image[i] !== at(i)) last = i;
+      i++;
+    }
+    i = last + 1;
+    runs.push({ offset: start, bytes: image.slice(start, i) });
+  }
+  return runs;
+}
+
+/**
+ * Encode an ok response as status 2 (FLAG_IMAGE_DELTA): the image as delta runs against `prev`,
+ * the image of the previous ok response (for tests and fake oracles).
+ */
+export function encodeDeltaResponse(r: Extract<WireResponse, { status: 0 }>, prev: Uint8Array): Uint8Array {
+  const runs = deltaRuns(r.image, prev);
+  const full = encodeResponse({ ...r, image: new Uint8Array(0) });
+  const runBytes = runs.reduce((n, x) => n + 8 + x.bytes.length, 0);
+  const out = new Uint8Array(full.length + 4 + runBytes);
+  out.set(full);
+  const v = new DataView(out.buffer);
+  v.setUint32(4, out.length - 8, true);
+  v.setUint32(12, STATUS_OK_DELTA, true);
+  let o = full.length - 4;
+  v.setUint32(o, r.image.length, true);
+  v.setUint32(o + 4, runs.length, true);
+  o += 8;
+  for (const x of runs) {
+    v.setUint32(o, x.offset, true);
+    v.setUint32(o + 4, x.bytes.length, true);
+    out.set(x.bytes, o + 8);
+    o += 8 + x.bytes.length;
+  }
+  return out;
+}
+
+/**
+ * Decode one response body (the bytes after magic and length). `prev` is the image of the
+ * previous ok response on the same process: the base of a status 2 (delta) response, which is
+ * returned as status 0 with the image rebuilt in a new buffer.
+ */
+export function decodeResponseBody(body: Uint8Array, prev?: Uint8Array): WireResponse {
   const v = new DataView(body.buffer, body.byteOffset, body.byteLength);
   const need = (end: number, what: string, at: number): void => {
     if (end > body.length) throw new ProtocolError(`response of ${body.length} bytes too short for ${what}`, at);
@@ -203,7 +285,12 @@ export function decodeResponseBody(body: Uint8Array): WireResponse {
     if (16 + len !== body.length) throw new ProtocolError(`${body.length - 16 - len} trailing bytes after the message`, 16 + len);
     return { id, status: 1, errno, message: utf8d.decode(body.subarray(16, 16 + len)) };
   }
-  if (status !== 0) throw new ProtocolError(`unknown status ${status}`, 4);
+  if (status === STATUS_CRASHED) {
+    need(16, 'signal and exit status', 8);
+    if (body.length !== 16) throw new ProtocolError(`${body.length - 16} trailing bytes after a crash report`, 16);
+    return { id, status: 3, signal: v.getInt32(8, true), exitStatus: v.getInt32(12, true) };
+  }
+  if (status !== STATUS_OK && status !== STATUS_OK_DELTA) throw new ProtocolError(`unknown status ${status}`, 4);
   need(44, 'the ok header', 8);
   const relAddr = v.getBigUint64(8, true);
   const relSize = v.getBigUint64(16, true);
@@ -216,21 +303,61 @@ export function decodeResponseBody(body: Uint8Array): WireResponse {
   for (let i = 0; i < shnum; i++, o += 8) shAddr[i] = v.getBigUint64(o, true);
   const imageLen = v.getUint32(o, true);
   o += 4;
+  if (status === STATUS_OK_DELTA) return { id, status: 0, relAddr, relSize, entry, hostBuf, shAddr, image: applyDelta(body, v, o, imageLen, prev) };
   need(o + imageLen, 'the image', o);
   if (o + imageLen !== body.length) throw new ProtocolError(`${body.length - o - imageLen} trailing bytes after the image`, o + imageLen);
-  // a view, not a copy: ResponseReader never reuses the memory it hands out
-  const image = body.subarray(o, o + imageLen);
+  // a view, not a copy: ResponseReader never reuses the memory it hands out (a plain Uint8Array
+  // even over a Node Buffer chunk, like the images rebuilt from deltas)
+  const image = new Uint8Array(body.buffer, body.byteOffset + o, imageLen);
   return { id, status: 0, relAddr, relSize, entry, hostBuf, shAddr, image };
+}
+
+/** The image of a status 2 response: prev (0 past its end), cut to imageLen, with the runs at body[o..] applied. */
+function applyDelta(body: Uint8Array, v: DataView, o: number, imageLen: number, prev: Uint8Array | undefined): Uint8Array {
+  if (!prev) throw new ProtocolError('delta response without a previous image on this process', 4);
+  if (o + 4 > body.length) throw new ProtocolError(`response of ${body.length} bytes too short for the run count`, o);
+  const nruns = v.getUint32(o, true);
+  o += 4;
+  const image = allocBytes(imageLen);
+  const common = Math.min(imageLen, prev.length);
+  image.set(common === prev.length ? prev : prev.subarray(0, common));
+  if (imageLen > common) image.fill(0, common);
+  let end = 0;
+  for (let i = 0; i < nruns; i++) {
+    if (o + 8 > body.length) throw new ProtocolError(`delta run ${i} header truncated`, o);
+    const off = v.getUint32(o, true);
+    const len = v.getUint32(o + 4, true);
+    if (off < end) throw new ProtocolError(`delta run ${i} at ${off} overlaps or precedes the previous run (ends at ${end})`, o);
+    if (len > imageLen - off || off > imageLen) throw new ProtocolError(`delta run ${i} [${off}, +${len}) exceeds the ${imageLen}-byte image`, o);
+    o += 8;
+    if (len > body.length - o) throw new ProtocolError(`delta run ${i} bytes truncated`, o);
+    if (len > 64) image.set(body.subarray(o, o + len), off);
+    else for (let k = 0; k < len; k++) image[off + k] = body[o + k]!; // most runs are one relocation: no view per run
+    o += len;
+    end = off + len;
+  }
+  if (o !== body.length) throw new ProtocolError(`${body.length - o} trailing bytes after the delta runs`, o);
+  return image;
 }
 
 /**
  * Incremental response reader: push() stdout chunks as they arrive, then take whole records
- * with next(). Chunks are kept as a list and joined only for the record being assembled.
+ * with next(). Chunks are kept as a list and joined only for the record being assembled; a record
+ * inside one chunk is decoded in place (its image is a view of the chunk). The reader keeps its
+ * own copy of the last ok image, the base of the next delta (status 2) response.
  */
 export class ResponseReader {
   private chunks: Uint8Array[] = [];
   private buffered = 0;
   private head = 0; // bytes already consumed from chunks[0]
+  private prevBuf = new Uint8Array(0);
+  private prevLen = -1; // -1: no ok response yet
+  private readonly delta: boolean;
+
+  /** delta: the requests ask for FLAG_IMAGE_DELTA, so keep each ok image as the next base. */
+  constructor(opts: { delta?: boolean } = {}) {
+    this.delta = opts.delta ?? false;
+  }
 
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
@@ -246,15 +373,48 @@ export class ResponseReader {
   /** The next complete response, or undefined when more bytes are needed. */
   next(): WireResponse | undefined {
     if (this.buffered < 8) return undefined;
-    const hdr = this.peek(8);
-    const hv = new DataView(hdr.buffer, hdr.byteOffset, 8);
-    const magic = hv.getUint32(0, true);
+    const c = this.chunks[0]!;
+    const h = this.head;
+    let magic: number;
+    let len: number;
+    if (c.length - h >= 8) {
+      magic = (c[h]! | (c[h + 1]! << 8) | (c[h + 2]! << 16) | (c[h + 3]! << 24)) >>> 0;
+      len = (c[h + 4]! | (c[h + 5]! << 8) | (c[h + 6]! << 16) | (c[h + 7]! << 24)) >>> 0;
+    } else {
+      const hdr = this.peek(8);
+      const hv = new DataView(hdr.buffer, hdr.byteOffset, 8);
+      magic = hv.getUint32(0, true);
+      len = hv.getUint32(4, true);
+    }
     if (magic !== RESPONSE_MAGIC) throw new ProtocolError(`bad response magic 0x${magic.toString(16).padStart(8, '0')}`);
-    const len = hv.getUint32(4, true);
-    if (this.buffered < 8 + len) return undefined;
+    if (this.buffered - 8 < len) return undefined;
     this.skip(8);
     const body = this.take(len);
-    return decodeResponseBody(body);
+    const r = decodeResponseBody(body, this.prevLen < 0 ? undefined : this.prevBuf.subarray(0, this.prevLen));
+    if (r.status === 0 && this.delta) this.keep(r.image);
+    else if (r.status === 3) this.prevLen = -1; // a fresh child has no delta base
+    return r;
+  }
+
+  /**
+   * The stream has ended: throws a ProtocolError when it stopped inside a record (a truncated
+   * response), and returns quietly at a record boundary.
+   */
+  end(): void {
+    if (this.buffered === 0) return;
+    let need = '';
+    if (this.buffered >= 8) {
+      const hdr = this.peek(8);
+      need = ` of a ${new DataView(hdr.buffer, hdr.byteOffset, 8).getUint32(4, true) + 8}-byte record`;
+    }
+    throw new ProtocolError(`output ended inside a response: ${this.buffered} bytes${need}`);
+  }
+
+  /** Copy the image into the reader's own buffer (the delta base): callers may keep or change theirs. */
+  private keep(image: Uint8Array): void {
+    if (image.length > this.prevBuf.length) this.prevBuf = new Uint8Array(Math.max(image.length, this.prevBuf.length * 2, 4096));
+    this.prevBuf.set(image);
+    this.prevLen = image.length;
   }
 
   private peek(n: number): Uint8Array {

@@ -200,6 +200,56 @@ for (const b of builds) {
       expect(strip(rs[4])).toEqual(strip(rs[0]));
     });
 
+    it('answers the same with image deltas (FLAG_IMAGE_DELTA) as with full images', async (ctx) => {
+      if (skip && !CI) ctx.skip();
+      const { elf } = need();
+      const features = (b.build as { info?: { features?: string[] } }).info?.features ?? [];
+      if (!features.includes('image-delta')) ctx.skip();
+      const other = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
+      const reqs = Array.from({ length: 24 }, (_, i) =>
+        req(i === 9 ? new Uint8Array(100) : i === 15 ? other : elf, { base: BASE + BigInt(i) * 0x1_0000n, fill: i % 4 === 0 ? i : 0xa5 }));
+      const full = KexecToolsOracle.fromBuild(b as OracleBuild, { imageDelta: false });
+      const delta = KexecToolsOracle.fromBuild(b as OracleBuild, { imageDelta: true });
+      try {
+        const [a, d] = await Promise.all([full.runMany(reqs), delta.runMany(reqs)]);
+        // host_buf varies natively (ASLR); under qemu-user it is deterministic and must not move:
+        // the delta base is kept off the malloc heap the loads use (REL32 writes host_buf)
+        // (a crash report names the pid and ASLR addresses: only its signal is compared)
+        const strip = (r: OracleResponse) =>
+          r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : { ...r, hostBuf: b.emulator ? (r.kind === 'ok' ? r.hostBuf : 0n) : 0n, diagnostics: undefined };
+        expect(d.map(strip)).toEqual(a.map(strip));
+        expect(d.filter((r) => r.kind === 'ok').length).toBeGreaterThan(15);
+      } finally {
+        await Promise.all([full.close(), delta.close()]);
+      }
+    });
+
+    it('with --fork-server, answers a crashing request as crashed from the same process, and the rest as without it', async (ctx) => {
+      if (skip && !CI) ctx.skip();
+      const { elf } = need();
+      const features = (b.build as { info?: { features?: string[] } }).info?.features ?? [];
+      if (!features.includes('fork-server')) ctx.skip();
+      const wildOffset = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
+      const other = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 8n));
+      // same-ELF requests queued behind a crash (served by the next child from the shared copy),
+      // image deltas across it (the next child starts without a base), two crashes in a row
+      const reqs = [elf, elf, wildOffset, elf, elf, wildOffset, wildOffset, other, other, elf].map((x, i) => req(x, { base: BASE + BigInt(i) * 0x1_0000n }));
+      const plain = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: false });
+      const forked = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: true });
+      try {
+        const [a, f] = await Promise.all([plain.runMany(reqs), forked.runMany(reqs)]);
+        const strip = (r: OracleResponse) =>
+          r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : { ...r, hostBuf: 0n, diagnostics: undefined };
+        expect(f.map(strip)).toEqual(a.map(strip));
+        expect(f.map((r) => r.kind === 'crashed')).toEqual([false, false, true, false, false, true, true, false, false, false]);
+        expect(f[9]!.kind).toBe('ok');
+        expect(forked.stats).toMatchObject({ starts: 1, crashed: 3 });
+        if (b.sanitize) expect(f[2]).toMatchObject({ kind: 'crashed', message: expect.stringMatching(/AddressSanitizer/) });
+      } finally {
+        await Promise.all([plain.close(), forked.close()]);
+      }
+    });
+
     if (b.sanitize) {
       it('UBSan findings come back as diagnostics of the request that caused them', async (ctx) => {
         if (skip && !CI) ctx.skip();

@@ -2,8 +2,8 @@
 // incremental reassembly of responses split at every possible byte boundary.
 import { describe, expect, it } from 'vitest';
 import {
-  decodeRequest, decodeResponseBody, encodeEnd, encodeRequest, encodeResponse, END_MAGIC, FLAG_SAME_ELF, ProtocolError,
-  REQUEST_MAGIC, RESPONSE_MAGIC, ResponseReader, type WireResponse,
+  decodeRequest, decodeResponseBody, deltaRuns, encodeDeltaResponse, encodeEnd, encodeRequest, encodeResponse, END_MAGIC,
+  FLAG_IMAGE_DELTA, FLAG_SAME_ELF, ProtocolError, REQUEST_MAGIC, RESPONSE_MAGIC, ResponseReader, STATUS_OK_DELTA, type WireResponse,
 } from '../../src/oracle/protocol.ts';
 import type { LoadRequest } from '../../src/types.ts';
 
@@ -64,6 +64,12 @@ describe('request encoding', () => {
     expect(d.req.symbols[0]!.name).toBe('sha256_digest');
   });
 
+  it('FLAG_IMAGE_DELTA: flags bit 1, combinable with FLAG_SAME_ELF', () => {
+    const b = encodeRequest(5, req, FLAG_SAME_ELF | FLAG_IMAGE_DELTA);
+    expect(new DataView(b.buffer).getUint32(12, true)).toBe(3);
+    expect(decodeRequest(b).flags).toBe(FLAG_SAME_ELF | FLAG_IMAGE_DELTA);
+  });
+
   it('rejects values that do not fit their fields', () => {
     expect(() => encodeRequest(-1, req)).toThrow(ProtocolError);
     expect(() => encodeRequest(2 ** 32, req)).toThrow(ProtocolError);
@@ -92,6 +98,8 @@ describe('response decoding', () => {
     ['ok', okResp],
     ['died', diedResp],
     ['ok, empty image and no sections', { ...okResp, shAddr: [], image: new Uint8Array(0) } as WireResponse],
+    ['crashed (fork server: signal 11)', { id: 5, status: 3, signal: 11, exitStatus: -1 } as WireResponse],
+    ['crashed (fork server: exit 77)', { id: 6, status: 3, signal: 0, exitStatus: 77 } as WireResponse],
   ])('round-trips %s', (_n, r) => {
     const b = encodeResponse(r);
     expect(new DataView(b.buffer).getUint32(0, true)).toBe(RESPONSE_MAGIC);
@@ -138,5 +146,140 @@ describe('response decoding', () => {
     const r = new ResponseReader();
     r.push(new Uint8Array(16));
     expect(() => r.next()).toThrow(/bad response magic/);
+  });
+});
+
+describe('truncated streams', () => {
+  it('end() is quiet at every record boundary and throws a ProtocolError inside a record', () => {
+    const recs = [encodeResponse(okResp), encodeResponse(diedResp)];
+    const stream = new Uint8Array([...recs[0]!, ...recs[1]!]);
+    const boundaries = new Set([0, recs[0]!.length, stream.length]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const r = new ResponseReader();
+      r.push(stream.subarray(0, cut));
+      while (r.next());
+      if (boundaries.has(cut)) expect(() => r.end()).not.toThrow();
+      else expect(() => r.end()).toThrow(ProtocolError);
+    }
+  });
+
+  it('a record whose length field overstates its body is not returned (it waits), and end() names it', () => {
+    const b = encodeResponse(diedResp);
+    new DataView(b.buffer).setUint32(4, b.length - 8 + 5, true);
+    const r = new ResponseReader();
+    r.push(b);
+    expect(r.next()).toBeUndefined();
+    expect(() => r.end()).toThrow(/ended inside a response: \d+ bytes of a \d+-byte record/);
+  });
+
+  it.each([
+    ['an image field running past the record', (v: DataView, n: number) => v.setUint32(n - okResp.image.length - 4, 999, true), /too short for the image/],
+    ['a section count running past the record', (v: DataView) => v.setUint32(48, 1000, true), /section addresses/],
+    ['a message length running past the record', undefined, /too short for the message/],
+  ] as const)('decoding %s is a typed ProtocolError with its offset', (_n, patch, re) => {
+    const b = patch ? encodeResponse(okResp) : encodeResponse(diedResp);
+    const v = new DataView(b.buffer);
+    if (patch) patch(v, b.length);
+    else v.setUint32(20, 1000, true);
+    let err: unknown;
+    try {
+      decodeResponseBody(b.subarray(8));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ProtocolError);
+    expect(String(err)).toMatch(re);
+    expect((err as ProtocolError).offset).toBeTypeOf('number');
+  });
+});
+
+describe('image deltas (FLAG_IMAGE_DELTA, status 2)', () => {
+  const prev = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff);
+  const changed = (img: Uint8Array, at: number[]) => {
+    const out = img.slice();
+    for (const i of at) out[i] = out[i]! ^ 0x5a;
+    return out;
+  };
+  const ok = (image: Uint8Array, id = 9): Extract<WireResponse, { status: 0 }> => ({ ...okResp, id, image });
+
+  it('runs cover exactly the differing bytes; gaps under 9 equal bytes are merged', () => {
+    const img = changed(prev, [3, 10, 40, 41, 299]);
+    expect(deltaRuns(img, prev).map((r) => [r.offset, r.bytes.length])).toEqual([[3, 8], [40, 2], [299, 1]]);
+    expect(deltaRuns(prev, prev)).toEqual([]);
+  });
+
+  it.each([
+    ['the same image', prev],
+    ['a few bytes changed', changed(prev, [0, 1, 17, 200, 299])],
+    ['a shorter image', changed(prev.slice(0, 120), [5])],
+    ['a longer image (the base is 0 past the previous end)', Uint8Array.from([...prev, 0, 0, 7, 0, 9])],
+    ['an empty image', new Uint8Array(0)],
+  ])('round-trips %s', (_n, img) => {
+    const rec = encodeDeltaResponse(ok(img), prev);
+    expect(new DataView(rec.buffer).getUint32(12, true)).toBe(STATUS_OK_DELTA);
+    const d = decodeResponseBody(rec.subarray(8), prev);
+    expect(d).toEqual({ ...ok(img), image: img });
+  });
+
+  it('a delta without a previous image, or with runs out of order or past the image, is a ProtocolError', () => {
+    const img = changed(prev, [10, 100]);
+    const rec = encodeDeltaResponse(ok(img), prev);
+    expect(() => decodeResponseBody(rec.subarray(8))).toThrow(/without a previous image/);
+    const runsAt = rec.length - (8 + 1 + 8 + 1) - 4; // nruns, then two one-byte runs
+    const v = new DataView(rec.buffer);
+    expect(v.getUint32(runsAt, true)).toBe(2);
+    const swapped = rec.slice();
+    new DataView(swapped.buffer).setUint32(runsAt + 4 + 9, 5, true); // second run's offset before the first's end
+    expect(() => decodeResponseBody(swapped.subarray(8), prev)).toThrow(ProtocolError);
+    const past = rec.slice();
+    new DataView(past.buffer).setUint32(runsAt + 4 + 9, 300, true);
+    expect(() => decodeResponseBody(past.subarray(8), prev)).toThrow(/exceeds the 300-byte image/);
+    const trailing = new Uint8Array(rec.length + 2);
+    trailing.set(rec);
+    expect(() => decodeResponseBody(trailing.subarray(8, rec.length + 2), prev)).toThrow(/trailing bytes after the delta runs/);
+  });
+
+  it('the reader rebuilds back-to-back full, delta and died records split at every byte boundary', () => {
+    const a = prev;
+    const b = changed(a, [1, 2, 250]);
+    const c = Uint8Array.from([...b.subarray(0, 200), 1, 2, 3]);
+    const stream = new Uint8Array([
+      ...encodeResponse(ok(a, 1)),
+      ...encodeDeltaResponse(ok(b, 2), a),
+      ...encodeResponse({ ...diedResp, id: 3 }), // a died response does not change the base
+      ...encodeDeltaResponse(ok(c, 4), b),
+    ]);
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const r = new ResponseReader({ delta: true });
+      const got: WireResponse[] = [];
+      r.push(stream.subarray(0, cut));
+      for (let x = r.next(); x; x = r.next()) got.push(x);
+      r.push(stream.subarray(cut));
+      for (let x = r.next(); x; x = r.next()) got.push(x);
+      expect(got.map((g) => g.id)).toEqual([1, 2, 3, 4]);
+      expect(got.map((g) => (g.status === 0 ? [...g.image] : g.status === 1 ? g.message : g.signal))).toEqual([[...a], [...b], diedResp.message, [...c]]);
+      r.end();
+    }
+  });
+
+  it('a crash report (status 3: a fresh child, no base) ends the delta chain', () => {
+    const r = new ResponseReader({ delta: true });
+    r.push(encodeResponse(ok(prev, 1)));
+    r.push(encodeResponse({ id: 2, status: 3, signal: 11, exitStatus: -1 }));
+    r.push(encodeDeltaResponse(ok(changed(prev, [3]), 3), prev));
+    expect(r.next()!.status).toBe(0);
+    expect(r.next()).toEqual({ id: 2, status: 3, signal: 11, exitStatus: -1 });
+    expect(() => r.next()).toThrow(/without a previous image/);
+  });
+
+  it('the reader keeps its own copy of the base: a caller changing an image does not corrupt the next one', () => {
+    const b = changed(prev, [7]);
+    const r = new ResponseReader({ delta: true });
+    r.push(encodeResponse(ok(prev, 1)));
+    const first = r.next()!;
+    if (first.status === 0) first.image.fill(0);
+    r.push(encodeDeltaResponse(ok(b, 2), prev));
+    const second = r.next()!;
+    expect(second.status === 0 && [...second.image]).toEqual([...b]);
   });
 });
