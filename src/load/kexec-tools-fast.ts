@@ -62,17 +62,15 @@ function streq(bytes: Uint8Array, p: number, name: string): number {
   return 1;
 }
 
-/** ElfFile.sectionName() over the decoded table. */
+/** ElfFile.sectionName(): NUL-terminated inside the name table, one char per byte (its latin1()). */
 function sectionName(bytes: Uint8Array, sh: Float64Array, shnum: number, shstrndx: number, i: number): string {
   if (shstrndx === 0 || shstrndx >= shnum) return '';
   const b = shstrndx * STRIDE;
   const name = sh[i * STRIDE + NAME]!;
-  if (sh[b + TYPE] === SHT_NOBITS || name >= sh[b + SIZE]!) return `<bad name ${name}>`;
-  // ElfFile.stringAt(): NUL-terminated inside the table, one char per byte (latin1).
-  const start = sh[b + OFF]! + name;
+  if (sh[b + TYPE] === SHT_NOBITS) return `<bad name ${name}>`;
   const end = sh[b + OFF]! + sh[b + SIZE]!;
   let str = '';
-  for (let p = start; p < end; p++) {
+  for (let p = sh[b + OFF]! + name; p < end; p++) {
     const c = bytes[p]!;
     if (c === 0) return str;
     str += String.fromCharCode(c);
