@@ -35,13 +35,6 @@ function u48(dv: DataView, o: number, le: boolean): number {
   return hi < 0x10000 ? hi * TWO32 + lo : -1;
 }
 
-/** An s64 field as a number, or NaN when its magnitude exceeds 2^48. */
-function s48(dv: DataView, o: number, le: boolean): number {
-  const lo = dv.getUint32(le ? o : o + 4, le);
-  const hi = dv.getInt32(le ? o + 4 : o, le);
-  return hi >= -0x10000 && hi < 0x10000 ? hi * TWO32 + lo : NaN;
-}
-
 /** Store the u64 two's complement of v (a safe integer) in the loader's store byte order. */
 function store64(dv: DataView, o: number, v: number, le: boolean): void {
   const hi = Math.floor(v / TWO32);
@@ -93,6 +86,7 @@ export function loadKexecToolsFast(
   if (len < 64 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) return undefined;
   if (bytes[4] !== 2 || bytes[6] !== 1 || (bytes[5] !== 1 && bytes[5] !== 2)) return undefined;
   const le = bytes[5] === 1;
+  const L = le ? 0 : 4, H = 4 - L; // offsets of the low and high words of a 64-bit field
   const dv = new DataView(bytes.buffer, bytes.byteOffset, len);
   if (dv.getUint16(16, le) !== 1 || dv.getUint32(20, le) !== 1) return undefined; // ET_REL, EV_CURRENT
   const machine = dv.getUint16(18, le);
@@ -225,6 +219,7 @@ export function loadKexecToolsFast(
   }
   const out = new DataView(image.buffer, image.byteOffset, bufsz);
   const sle = profile.storeEndian === 'little';
+  const SL = sle ? 0 : 4; // store offset of the low word
 
   // ---- relocate (relocateKexecTools)
   const r2 = toc >= 0 ? sh[toc * STRIDE + LADDR]! + 0x8000 : NaN;
@@ -253,19 +248,23 @@ export function loadKexecToolsFast(
     const saddr = sh[tb + LADDR]!;
     const symOff = sh[link * STRIDE + OFF]!;
     for (let k = 0; k < count; k++) {
+      // The hot loop reads 64-bit fields inline (as u48() would; r_addend signed): calls here are
+      // not reliably inlined into this large function.
       const p = rOff + k * ent;
-      const rOffset = u48(dv, p, le);
-      if (rOffset < 0) return undefined;
-      const rType = dv.getUint32(le ? p + 8 : p + 12, le);
-      const rSym = dv.getUint32(le ? p + 12 : p + 8, le);
-      const addend = ent === 24 ? s48(dv, p + 16, le) : 0;
-      if (addend !== addend) return undefined;
+      const offHi = dv.getUint32(p + H, le);
+      const rType = dv.getUint32(p + 8 + L, le); // r_info: type in the low word, symbol in the high
+      const rSym = dv.getUint32(p + 8 + H, le);
+      const addHi = ent === 24 ? dv.getInt32(p + 16 + H, le) : 0;
+      if (offHi >= 0x10000 || addHi < -0x10000 || addHi >= 0x10000) return undefined;
+      const rOffset = offHi * TWO32 + dv.getUint32(p + L, le);
+      const addend = ent === 24 ? addHi * TWO32 + dv.getUint32(p + 16 + L, le) : 0;
       const so = symOff + rSym * 24;
       if (so + 24 > len) return undefined;
       const stName = dv.getUint32(so, le);
       const shndx = dv.getUint16(so + 6, le);
-      const stValue = u48(dv, so + 8, le);
-      if (stValue < 0 || (stName === 0 && (shstrndx >= shnum || shndx >= shnum))) return undefined;
+      const valHi = dv.getUint32(so + 8 + H, le);
+      if (valHi >= 0x10000 || (stName === 0 && (shstrndx >= shnum || shndx >= shnum))) return undefined;
+      const stValue = valHi * TWO32 + dv.getUint32(so + 8 + L, le);
       let secBase: number;
       if (shndx === SHN_COMMON) return undefined;
       if (shndx === SHN_ABS) secBase = 0;
@@ -279,10 +278,13 @@ export function loadKexecToolsFast(
         switch (rType) {
           case 0 /* R_X86_64_NONE */:
             continue;
-          case 1 /* R_X86_64_64 */:
+          case 1 /* R_X86_64_64 */: {
             if (loc + 8 > bufsz) return undefined;
-            store64(out, loc, value, sle);
+            const hi = Math.floor(value / TWO32); // store64() inline
+            out.setUint32(loc + SL, value - hi * TWO32, sle);
+            out.setUint32(loc + 4 - SL, hi >>> 0, sle);
             continue;
+          }
           case 10 /* R_X86_64_32 */:
             if (loc + 4 > bufsz || value < 0 || value >= TWO32) return undefined;
             out.setUint32(loc, value, sle);
