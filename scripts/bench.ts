@@ -1,44 +1,84 @@
 // Benchmark (not a test): TS engine vs the native C kexec-tools loader, in one run on one machine.
 //   npm run bench [-- --quick] [-- --differential]   (--differential: section 2 only)
 // Prints a table and writes it to bench-results.md. Reports medians and TS/C ratios.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadavg, cpus } from 'node:os';
-import { load } from '../src/engine.ts';
+import { pathToFileURL } from 'node:url';
 import { compareOutcomes } from '../src/compare/compare.ts';
 import { caseFor } from '../src/fuzz/campaign.ts';
 import { FUZZ_MODES, requestOf, setCorpusRoot } from '../src/fuzz/desc.ts';
 import { FUZZ_ORACLE_ENV } from '../src/fuzz/oracles.ts';
 import type { Arch, LoadRequest } from '../src/types.ts';
 import { buildObject } from '../src/elf/writer.ts';
+import { ElfFile } from '../src/elf/reader.ts';
+import { SHT_REL, SHT_RELA } from '../src/elf/constants.ts';
 import { R_X86_64 } from '../src/arch/x86_64.ts';
 import { listKexecToolsOracles } from '../src/oracle/registry.ts';
 import { KexecToolsOracle } from '../src/oracle/kexec-tools.ts';
 import { DEFAULT_CORPUS, loadManifest } from '../src/validate/validate.ts';
+import type * as EngineModule from '../src/engine.ts';
+import type * as ModelModule from '../src/load/kexec-tools.ts';
+import type * as FastModule from '../src/load/kexec-tools-fast.ts';
+import type * as ProfileModule from '../src/load/profile.ts';
 import tmp from 'tmp';
 
 const quick = process.argv.includes('--quick');
 const differentialOnly = process.argv.includes('--differential');
+const SAMPLES = 5;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rows: string[][] = [];
 const row = (...r: (string | number)[]) => { rows.push(r.map(String)); console.log(r.join('\t')); };
 
-function tsNsPerLoad(elf: Uint8Array, n: number): number {
-  const req = { elf, base: 0x100000n, fill: 0, symbols: [] };
-  for (let i = 0; i < Math.min(200, n); i++) load(req, { profile: 'kexec-tools-2.0.25', log: false });
+// Section 1 measures what users run: the compiled dist/ build when it is at least as new as every
+// source file (`npm run build`), else the sources through tsx.
+const root = resolve(import.meta.dirname, '..');
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+const distFresh = existsSync(join(root, 'dist/engine.js')) && existsSync(join(root, 'dist/load/kexec-tools-fast.js'))
+  && newest(join(root, 'dist')) >= newest(join(root, 'src'));
+const modPath = (rel: string) => pathToFileURL(join(root, distFresh ? 'dist' : 'src', rel + (distFresh ? '.js' : '.ts'))).href;
+const engine = (await import(modPath('engine'))) as typeof EngineModule;
+const model = (await import(modPath('load/kexec-tools'))) as typeof ModelModule;
+const fastMod = (await import(modPath('load/kexec-tools-fast'))) as typeof FastModule;
+const profiles = (await import(modPath('load/profile'))) as typeof ProfileModule;
+const build = distFresh ? 'compiled dist/ (node)' : 'src/ through tsx (dist/ missing or older than src/; `npm run build`)';
+console.log(`TS engine under test: ${build}`);
+
+const PROFILE = 'kexec-tools-2.0.25';
+const profile = profiles.makeProfile(PROFILE, 'x86_64');
+
+/** Median over SAMPLES of the mean ns per call over n calls (after a warm-up). */
+function nsPer(n: number, f: () => void): number {
+  for (let i = 0; i < Math.min(200, n); i++) f();
   const samples: number[] = [];
-  for (let s = 0; s < 5; s++) {
+  for (let s = 0; s < SAMPLES; s++) {
     const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) load(req, { profile: 'kexec-tools-2.0.25', log: false });
+    for (let i = 0; i < n; i++) f();
     samples.push(Number(process.hrtime.bigint() - t0) / n);
   }
   return median(samples);
 }
 
+/** engine.load() without a log (the fast path when it applies), and the faithful model alone. */
+function tsTimes(elf: Uint8Array, n: number, modelN: number): { fast: number; model: number; engaged: boolean } {
+  const req = { elf, base: 0x100000n, fill: 0, symbols: [] };
+  const engaged = fastMod.loadKexecToolsFast(elf, req.base, profile, 0, 0n, []) !== undefined;
+  const fast = nsPer(n, () => engine.load(req, { profile: PROFILE, log: false }));
+  const m = nsPer(modelN, () => model.loadKexecTools(elf, req.base, profile, { fill: 0, hostAddress: 0n, log: false }));
+  return { fast, model: m, engaged };
+}
+
 async function cNsPerLoad(benchLoad: string, file: string, n: number): Promise<number> {
   const samples: number[] = [];
-  for (let s = 0; s < 5; s++) {
+  for (let s = 0; s < SAMPLES; s++) {
     const { stdout } = await execa(benchLoad, [file, String(n)]);
     samples.push((JSON.parse(stdout) as { ns_per_load: number }).ns_per_load);
   }
@@ -56,27 +96,38 @@ function synthetic(nrel: number): Uint8Array {
 }
 
 const builds = listKexecToolsOracles();
-const x86 = builds.find((b) => b.target === 'x86_64' && !b.sanitize && b.benchLoad);
+const x86 = builds.find((b) => b.target === 'x86_64' && !b.sanitize && b.benchLoad && b.version === profile.version)
+  ?? builds.find((b) => b.target === 'x86_64' && !b.sanitize && b.benchLoad);
 const corpus = DEFAULT_CORPUS;
 const entries = loadManifest(corpus).filter((e) => e.arch === 'x86_64' && e.file.endsWith('.ro')).slice(0, quick ? 2 : 6);
 const dir = tmp.dirSync({ unsafeCleanup: true });
+const fmt = (ns: number) => ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(2)} µs`;
 
-row('what', 'TS ns/load', 'C ns/load', 'TS/C');
+console.log(`C: ${x86?.benchLoad ?? '(no bench-load binary: build the oracles first)'}`);
+row('what (per load; TS = engine.load without a log)', 'TS', 'C', 'TS/C', 'TS faithful model', 'model/C');
+const perRel: { n: number; fast: number; c: number }[] = [];
+const line = (what: string, t: { fast: number; model: number; engaged: boolean }, c: number) =>
+  row(what + (t.engaged ? '' : ' (fast path bailed: TS = model)'), fmt(t.fast), fmt(c), (t.fast / c).toFixed(2), fmt(t.model), (t.model / c).toFixed(1));
 for (const e of differentialOnly ? [] : entries) {
   const file = resolve(corpus, '..', e.file);
   const elf = new Uint8Array(readFileSync(file));
-  const ts = tsNsPerLoad(elf, quick ? 200 : 1000);
+  const t = tsTimes(elf, quick ? 2000 : 20000, quick ? 100 : 1000);
   const c = x86?.benchLoad ? await cNsPerLoad(x86.benchLoad, file, 20000) : NaN;
-  row(e.id, ts.toFixed(0), c.toFixed(0), (ts / c).toFixed(1));
+  const nrel = new ElfFile(elf).sections.filter((x) => x.type === SHT_RELA || x.type === SHT_REL).reduce((k, x) => k + Number(x.size / x.entsize), 0);
+  line(`${e.id} (${nrel} relocations)`, t, c);
 }
 for (const n of differentialOnly ? [] : quick ? [1000, 10000] : [1000, 10000, 100000, 1000000]) {
   const elf = synthetic(n);
   const file = resolve(dir.name, `syn-${n}.o`);
   writeFileSync(file, elf);
-  const reps = Math.max(1, Math.floor(200000 / n));
-  const ts = tsNsPerLoad(elf, reps);
+  const t = tsTimes(elf, Math.max(3, Math.floor(2000000 / n)), Math.max(1, Math.floor(100000 / n)));
   const c = x86?.benchLoad ? await cNsPerLoad(x86.benchLoad, file, Math.max(3, Math.floor(2000000 / n))) : NaN;
-  row(`synthetic ${n} relocations`, ts.toFixed(0), c.toFixed(0), (ts / c).toFixed(1));
+  line(`synthetic ${n} R_X86_64_64`, t, c);
+  perRel.push({ n, fast: t.fast, c });
+}
+if (perRel.length > 1) {
+  const a = perRel[0]!, z = perRel[perRel.length - 1]!;
+  row(`growth ${a.n} → ${z.n} relocations (×${z.n / a.n})`, `×${(z.fast / a.fast).toFixed(0)}`, `×${(z.c / a.c).toFixed(0)}`, '', '', '');
 }
 
 // Differential cases per second, end to end: the oracle's answer, the TS engine's load
@@ -120,7 +171,7 @@ async function pass(o: KexecToolsOracle, reqs: LoadRequest[], target: Arch, ts: 
     for (let i = 0; i < outs.length; i++) {
       const ref = outs[i]!;
       const req = reqs[s + i]!;
-      const out = load(req, { profile: 'kexec-tools-2.0.25', target, hostAddress: ref.kind === 'ok' ? ref.hostBuf : 0n, log: false });
+      const out = engine.load(req, { profile: 'kexec-tools-2.0.25', target, hostAddress: ref.kind === 'ok' ? ref.hostBuf : 0n, log: false });
       compareOutcomes(out, ref);
     }
   }
@@ -196,6 +247,7 @@ if (!differentialOnly) {
   row('CLI cold start ms (median of 5)', median(cold).toFixed(0), '', '');
 }
 
-const md = ['| what | TS | C | ratio |', '| --- | ---: | ---: | ---: |', ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n');
-writeFileSync('bench-results.md', `# purgatory-oracle benchmark\n\n${new Date().toISOString()} · node ${process.version} · ${process.arch}\n\n${md}\n\n\`\`\`\n${diffRows.join('\n')}\n\`\`\`\n`);
+const md = [`TS: ${build}; C: bench-load of kexec-tools ${x86?.version ?? '?'} (${x86?.target ?? '-'}); medians of ${SAMPLES} samples.`, '',
+  `| ${rows[0]!.join(' | ')} |`, '| --- | ---: | ---: | ---: | ---: | ---: |', ...rows.slice(1).map((r) => `| ${r.join(' | ')} |`)].join('\n');
+writeFileSync('bench-results.md', `# purgatory-oracle benchmark\n\n${new Date().toISOString()} · node ${process.version} · ${process.arch} · ${cpus().length} CPUs · load average at the end ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n\n${md}\n\n\`\`\`\n${diffRows.join('\n')}\n\`\`\`\n`);
 dir.removeCallback();

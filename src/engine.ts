@@ -3,6 +3,7 @@
 import { isLoadError, isPurgatoryOracleError } from './errors.ts';
 import { ElfFile } from './elf/reader.ts';
 import { loadKexecTools } from './load/kexec-tools.ts';
+import { loadKexecToolsFast } from './load/kexec-tools-fast.ts';
 import { loadKernel } from './load/kernel.ts';
 import { loadPie } from './load/pie.ts';
 import { defaultTarget, makeProfile, type Profile } from './load/profile.ts';
@@ -50,6 +51,12 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
     if (profile.loader === 'pie') {
       const { image } = loadPie(req.elf, req.base, profile, { fill: req.fill, log: opts.log, symbols: req.symbols });
       return { kind: 'ok', image };
+    }
+    if (opts.log === false) {
+      // Without a relocation log, plain requests take the fast path; it returns exactly what the
+      // model would, or undefined (then the model below decides, quirks and rejections included).
+      const image = loadKexecToolsFast(req.elf, req.base, profile, req.fill, opts.hostAddress ?? 0n, req.symbols);
+      if (image) return { kind: 'ok', image, hostAddress: opts.hostAddress };
     }
     const { image } = loadKexecTools(req.elf, req.base, profile, {
       fill: req.fill, hostAddress: opts.hostAddress ?? 0n, log: opts.log, symbols: req.symbols,
