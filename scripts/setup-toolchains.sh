@@ -5,7 +5,10 @@
 # runs `apt-get update` (with retries) once and installs the missing packages from the machine's
 # own Debian sources. Not root: prints the exact command and exits 1.
 #
-# Usage: scripts/setup-toolchains.sh [--check]     (--check: only report, exit 1 if anything is missing)
+# Usage: scripts/setup-toolchains.sh [--check] [--fuzz]
+#   --check  only report, exit 1 if anything is missing
+#   --fuzz   also the coverage-guided fuzzing toolchain (libclang-rt-dev for libFuzzer, afl++) that
+#            scripts/build-fuzz-harness.sh needs
 # Exit codes: 0 all present, 1 missing and not installable here, 2 apt failure after retries.
 set -euo pipefail
 
@@ -23,7 +26,13 @@ BACKOFF=(5 15 45 90)
 log() { printf 'setup-toolchains: %s\n' "$*" >&2; }
 
 check_only=0
-[[ "${1:-}" == "--check" ]] && check_only=1
+for arg in "$@"; do
+  case "$arg" in
+    --check) check_only=1 ;;
+    --fuzz) PACKAGES+=(libclang-rt-dev afl++) ;;
+    *) log "unknown argument: $arg (usage: setup-toolchains.sh [--check] [--fuzz])"; exit 1 ;;
+  esac
+done
 
 missing() { # one dpkg-query for all packages; prints those not installed
   local installed

@@ -116,14 +116,22 @@ static void untrack(struct block *b)
 	*b = blocks[--nblocks];
 }
 
+/* The oracle's answer to an allocation above the limit: exit with PO_EXIT_RESOURCE_LIMIT (the TS
+ * runner reports the request as crashed, signal "resource-limit"). Weak: the fuzzing entry point
+ * (fuzz-entry.c) ends the input instead, so a fuzzer does not count it as a crash. */
+__attribute__((weak)) void po_resource_limit_exceeded(size_t size)
+{
+	po_diag("oracle: resource limit: a %zu-byte allocation succeeded but exceeds the "
+		"oracle's limit of %zu bytes (PO_ORACLE_MAX_ALLOC)\n", size, limit_alloc());
+	_exit(PO_EXIT_RESOURCE_LIMIT);
+}
+
 static void check_limit(void *p, size_t size)
 {
 	if (size > limit_alloc()) {
 		/* malloc agreed; the real kexec-tools would now touch it all. Refuse to thrash. */
 		free(p);
-		po_diag("oracle: resource limit: a %zu-byte allocation succeeded but exceeds the "
-			"oracle's limit of %zu bytes (PO_ORACLE_MAX_ALLOC)\n", size, limit_alloc());
-		_exit(PO_EXIT_RESOURCE_LIMIT);
+		po_resource_limit_exceeded(size);
 	}
 }
 

@@ -44,6 +44,10 @@ void po_begin_request(uint64_t base, uint8_t fill, jmp_buf *jmp);
  * allocated during the request that the loader did not free itself. */
 void po_end_request(const char **msg, size_t *len);
 
+/* Called when an allocation succeeded but exceeds PO_ORACLE_MAX_ALLOC (the block is already
+ * freed). Weak in shim.c (exits with PO_EXIT_RESOURCE_LIMIT); fuzz-entry.c overrides it. */
+void po_resource_limit_exceeded(size_t size);
+
 /* Allocation tracked like xmalloc but without the fill (harness-owned copies). */
 void *po_tracked_malloc(size_t size);
 
