@@ -54,6 +54,11 @@ export interface CampaignOptions {
   hangMs: number;
   confirm: boolean;
   progress?: Progress;
+  /**
+   * Replay: case k is replay[k] (inputs of a coverage-guided fuzzer, see replay.ts) instead of the
+   * seeded generator's; `cases` must then be replay.length.
+   */
+  replay?: readonly CaseDesc[];
 }
 
 export interface CaseRef {
@@ -160,7 +165,7 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
     while (items.length < opts.batch) {
       const n = it.next();
       if (n.done) break;
-      const desc = caseFor(opts.seed, n.value, opts.modes, spec.target, opts.root);
+      const desc = opts.replay ? opts.replay[n.value]! : caseFor(opts.seed, n.value, opts.modes, spec.target, opts.root);
       try {
         items.push({ k: n.value, desc, req: requestOf(desc) });
       } catch {

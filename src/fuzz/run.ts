@@ -12,6 +12,7 @@ import { formatFuzzText } from './format.ts';
 import { builtOracleSpecs, openOracle, parseOracleSpec, type OracleSpec } from './oracles.ts';
 import { Progress, type ProgressMode } from './progress.ts';
 import { runRobustness, type RobustnessSummary } from './robustness.ts';
+import { replayCases, replayFiles } from './replay.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -46,6 +47,11 @@ export interface FuzzOptions {
   killMs?: number;
   heapLimitMiB?: number;
   progress?: ProgressMode | 'auto';
+  /** Replay these files (or directories of files) instead of generating cases; needs an oracle. */
+  replay?: string[];
+  /** Replay: load address and heap fill of every replayed input (default 0x100000, 0). */
+  replayBase?: bigint;
+  replayFill?: number;
 }
 
 export interface FuzzIo {
@@ -78,6 +84,9 @@ export interface RawFuzzOptions {
   time?: string;
   shard?: string;
   mode?: string;
+  replay?: string[];
+  base?: string;
+  fill?: string;
   out?: string;
   json?: boolean;
   workers?: string;
@@ -130,6 +139,23 @@ export function parseFuzzOptions(raw: RawFuzzOptions): FuzzOptions {
   if (raw.minimize === false) o.minimize = false;
   if (raw.overwrite) o.overwrite = true;
   if (raw.json) o.progress = 'none';
+  if (raw.replay?.length) {
+    if (!o.oracles.length) throw new UsageError('--replay needs at least one --oracle (the replayed inputs go through the differential)');
+    if (raw.cases !== undefined) throw new UsageError('--replay runs every replayed input once: --cases does not apply');
+    o.replay = raw.replay;
+    if (raw.base !== undefined) {
+      if (!/^(0x[0-9a-f]+|\d+)$/i.test(raw.base)) throw new UsageError(`--base '${raw.base}': expected a number (0x… or decimal)`);
+      o.replayBase = BigInt(raw.base);
+      if (o.replayBase > 0xffff_ffff_ffff_ffffn) throw new UsageError(`--base '${raw.base}': not a u64`);
+    }
+    if (raw.fill !== undefined) {
+      const f = /^(0x[0-9a-f]{1,2}|\d{1,3})$/i.test(raw.fill) ? Number(raw.fill) : NaN;
+      if (!(f <= 255)) throw new UsageError(`--fill '${raw.fill}': expected a byte (0x… or decimal, at most 255)`);
+      o.replayFill = f;
+    }
+  } else if (raw.base !== undefined || raw.fill !== undefined) {
+    throw new UsageError('--base and --fill apply to --replay only (generated cases choose their own)');
+  }
   return o;
 }
 
@@ -148,6 +174,7 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzSum
     format: 'purgatory-oracle/fuzz-summary@1', seed: options.seed, modes, shard: `${shard.index}/${shard.count}`,
     campaigns: [], unavailable: [], findings: 0, openFindings: 0, reproducers: [], wallMs: 0,
   };
+  const replayFiles_ = options.replay?.length ? replayFiles(options.replay) : undefined;
   const specs: OracleSpec[] = [];
   for (const s of options.oracles) {
     if (s === 'all') specs.push(...builtOracleSpecs().filter((x) => !specs.some((y) => y.id === x.id)));
@@ -177,9 +204,10 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzSum
       summary.campaigns.push(c);
       continue;
     }
+    const replay = replayFiles_ && replayCases(replayFiles_, spec.target, { base: options.replayBase ?? 0x100000n, fill: options.replayFill ?? 0 });
     try {
       const c = await runOracleCampaign(oracle, {
-        seed: options.seed, modes, cases, timeMs: options.timeMs, shard, out, known: options.known, overwrite: options.overwrite, root, registry,
+        replay, seed: options.seed, modes, cases: replay ? replay.length : cases, timeMs: options.timeMs, shard, out, known: options.known, overwrite: options.overwrite, root, registry,
         batch: options.batch ?? (spec.target === 'x86_64' ? 64 : 32), minimize: options.minimize ?? true,
         minimizeTests: options.minimizeTests ?? 4000, minimizeMs: options.minimizeMs ?? (spec.target === 'x86_64' ? 20_000 : 30_000),
         hangMs, confirm: options.confirm ?? true, progress,
