@@ -6,28 +6,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { isOracleUnavailableError, kexecToolsBuildDir, readKexecToolsBuild } from '../../src/oracle/registry.ts';
+import { kexecToolsOracleBuilt } from '../live-oracle.ts';
 import { REPO_ROOT, runFuzz } from '../../src/fuzz/run.ts';
-
-const CI = process.env.CI === 'true';
-
-function built(): boolean {
-  try {
-    readKexecToolsBuild(kexecToolsBuildDir('2.0.25', 'x86_64'), { version: '2.0.25', target: 'x86_64' });
-    return true;
-  } catch (e) {
-    if (!isOracleUnavailableError(e)) throw e;
-    if (CI) throw new Error(`${(e as Error).message} (CI builds it with scripts/ci-oracles.sh)`, { cause: e });
-    console.warn(`skipping live fuzz: ${(e as Error).message}`);
-    return false;
-  }
-}
 
 const tmp = mkdtempSync(join(tmpdir(), 'po-fuzz-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('live fuzz: kexec-tools 2.0.25 x86_64', () => {
-  const have = built();
+  const have = kexecToolsOracleBuilt('2.0.25', 'x86_64', 'live fuzz');
 
   it.skipIf(!have)('300 seeded cases (structured, mutate, malformed): no new divergence class', async () => {
     const s = await runFuzz({

@@ -11,11 +11,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.ts';
 import { ElfFile } from '../../src/elf/reader.ts';
 import { SHT_RELA } from '../../src/elf/constants.ts';
-import { cacheDir, isOracleUnavailableError, kexecToolsBuildDir, readKexecToolsBuild } from '../../src/oracle/registry.ts';
+import { cacheDir } from '../../src/oracle/registry.ts';
+import { CI, kexecToolsOracleBuilt } from '../live-oracle.ts';
 import { replayCases, replayFiles } from '../../src/fuzz/replay.ts';
 import { parseFuzzOptions, REPO_ROOT, runFuzz } from '../../src/fuzz/run.ts';
 
-const CI = process.env.CI === 'true';
 const tmp = mkdtempSync(join(tmpdir(), 'po-replay-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -72,20 +72,8 @@ describe('replay inputs', () => {
   });
 });
 
-function oracleBuilt(): boolean {
-  try {
-    readKexecToolsBuild(kexecToolsBuildDir('2.0.25', 'x86_64'), { version: '2.0.25', target: 'x86_64' });
-    return true;
-  } catch (e) {
-    if (!isOracleUnavailableError(e)) throw e;
-    if (CI) throw new Error(`${(e as Error).message} (CI builds it with scripts/ci-oracles.sh)`, { cause: e });
-    console.warn(`skipping live replay: ${(e as Error).message}`);
-    return false;
-  }
-}
-
 describe('live replay: kexec-tools 2.0.25 x86_64', () => {
-  const have = oracleBuilt();
+  const have = kexecToolsOracleBuilt('2.0.25', 'x86_64', 'live replay');
   it.skipIf(!have)('a fuzzer crash file goes through the differential: the C fault is the access the model predicts', async () => {
     const d = join(tmp, 'live');
     mkdirSync(d, { recursive: true });
