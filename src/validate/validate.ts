@@ -11,7 +11,7 @@ import { makeProfile, type Profile } from '../load/profile.ts';
 import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 import { SHF_EXECINSTR } from '../elf/constants.ts';
 import { ElfFile } from '../elf/reader.ts';
-import { symbolRangesOf } from './symbols.ts';
+import { SymbolFinder, symbolRangesOf } from './symbols.ts';
 import { applyRegistry, loadRegistry, type Registry } from './registry.ts';
 import { decodeOutcome, loadReferenceFiles, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
 import type { Arch, LoadRequest, Outcome } from '../types.ts';
@@ -150,7 +150,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
         ts = engine(c.req, { profile: profile.id, target: profile.target, hostAddress });
         if (key) memo.set(key, ts);
       }
-      const symbolRanges: SymbolRange[] = symbolRangesOf(c.req, ts);
+      const symbolRanges: SymbolRange[] = symbolRangesOf(c.req, ts, finderOf(c.req.elf));
       const cmp = compareOutcomes(ts, c.ref, symbolRanges, profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : []);
       const verdict = applyRegistry(registry, profile, ts, cmp, c.req.fill);
       for (const x of verdict.exercised) {
@@ -195,6 +195,15 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
 }
 
 const elfKeys = new WeakMap<Uint8Array, string>();
+const semKeys = new WeakMap<Profile, string>();
+const finders = new WeakMap<Uint8Array, SymbolFinder>();
+
+/** One symbol finder per input file: the cases' ELF bytes are shared and never written. */
+function finderOf(elf: Uint8Array): SymbolFinder {
+  let f = finders.get(elf);
+  if (!f) finders.set(elf, (f = new SymbolFinder(elf)));
+  return f;
+}
 
 /**
  * A key for memoising TS outcomes across profiles that behave identically: the semantics and
@@ -204,10 +213,15 @@ const elfKeys = new WeakMap<Uint8Array, string>();
 export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint): string {
   let ek = elfKeys.get(req.elf);
   if (!ek) elfKeys.set(req.elf, (ek = sha256(req.elf)));
-  const { id: _id, version, ...rest } = profile;
-  const sem = JSON.stringify(rest, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  // Profiles are memoised and read-only (makeProfile): their part of the key is built once.
+  let sem = semKeys.get(profile);
+  if (sem === undefined) {
+    const { id: _id, version: _version, ...rest } = profile;
+    sem = JSON.stringify(rest, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    semKeys.set(profile, sem);
+  }
   return [
-    sem, profile.loader === 'kernel' ? version : '', ek, req.base, req.fill,
+    sem, profile.loader === 'kernel' ? profile.version : '', ek, req.base, req.fill,
     req.symbols.map((s) => `${s.name}=${Buffer.from(s.bytes).toString('hex')}`).join(','),
     profile.target === 'x86_64' ? '' : hostAddress,
   ].join('|');
