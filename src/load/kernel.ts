@@ -558,6 +558,20 @@ function vzallocFails(size: bigint, pageSize: bigint): boolean {
   return size === 0n || pages === 0n || pages > MODEL_RAM;
 }
 
+/** Working buffers up to this size are reused from load to load (larger ones are allocated each time). */
+const SCRATCH_MAX = 1 << 20;
+let scratch = new Uint8Array(0);
+
+/**
+ * The zeroed purgatory buffer a load works in (vzalloc). Loads run one at a time and return a copy
+ * of the first bufsz bytes, never this buffer, so one buffer serves every load up to SCRATCH_MAX.
+ */
+function scratchImage(size: number): Uint8Array {
+  if (size > SCRATCH_MAX) return new Uint8Array(size);
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, Math.min(SCRATCH_MAX, scratch.length * 2)));
+  return scratch.subarray(0, size).fill(0);
+}
+
 /** kexec_load_purgatory() followed by the symbol writes. Throws LoadError; never exits. */
 export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, opts: KernelLoadOptions = {}): KernelLoad {
   if (profile.loader !== 'kernel') throw new Error(`loadKernel: profile ${profile.id} is not a kernel profile (internal)`);
@@ -571,7 +585,7 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   }
   sechdrsCopy(k);
   // vmalloc hands out whole pages: writes past bufsz inside the last page are absorbed, not reported.
-  k.mem.setImage(new Uint8Array(Number(cAlign(layout.bufsz, profile.pageSize))));
+  k.mem.setImage(scratchImage(Number(cAlign(layout.bufsz, profile.pageSize))));
   // setup_sechdrs
   const eEntry = rd(k, 0x18n, 8, 'e_entry');
   const entrySym = profile.entryRule === 'purgatory-start' ? findKernelSymbol(k, 'purgatory_start') : undefined;
