@@ -15,47 +15,38 @@ interface FoundSymbol {
  * the finder is in use (validate's corpus files are read once and never written).
  */
 export class SymbolFinder {
-  private elf: ElfFile | null | undefined;
-  private readonly found = new Map<string, FoundSymbol | undefined>();
+  /** First occurrences by name, of the symbols read before the scan ended (see find()). */
+  private names: Map<string, FoundSymbol> | undefined;
 
   constructor(readonly bytes: Uint8Array) {}
 
   /**
    * The first STB_GLOBAL symbol with a name, over the SHT_SYMTAB sections in index order, whose
    * name is `name`; undefined when there is none, or when the file, a symbol table or a name read
-   * before the match is unreadable.
+   * before the match is unreadable. One scan serves every name: it records each name's first
+   * symbol and stops at the first unreadable table or name, past which no search gets.
    */
   find(name: string): FoundSymbol | undefined {
-    if (this.found.has(name)) return this.found.get(name);
-    const f = this.search(name);
-    this.found.set(name, f);
-    return f;
+    this.names ??= this.scan();
+    return this.names.get(name);
   }
 
-  private search(name: string): FoundSymbol | undefined {
+  private scan(): Map<string, FoundSymbol> {
+    const names = new Map<string, FoundSymbol>();
     try {
-      if (this.elf === undefined) {
-        try {
-          this.elf = new ElfFile(this.bytes);
-        } catch (e) {
-          this.elf = null;
-          throw e;
-        }
-      }
-      const elf = this.elf;
-      if (!elf) return undefined;
+      const elf = new ElfFile(this.bytes);
       for (const s of elf.sections) {
         if (s.type !== SHT_SYMTAB) continue;
         for (const sym of elf.symbols(s.index)) {
           if (sym.bind !== STB_GLOBAL || !sym.name) continue;
-          if (elf.stringAt(s.link, sym.name) !== name) continue;
-          return { shndx: sym.shndx, value: sym.value };
+          const name = elf.stringAt(s.link, sym.name);
+          if (!names.has(name)) names.set(name, { shndx: sym.shndx, value: sym.value });
         }
       }
     } catch {
-      return undefined;
+      // unreadable from here on: names not yet seen are not found
     }
-    return undefined;
+    return names;
   }
 
   /** Address of the symbol in the loaded image (section address + st_value), or undefined. */

@@ -13,8 +13,8 @@ import { SHF_EXECINSTR } from '../elf/constants.ts';
 import { ElfFile } from '../elf/reader.ts';
 import { SymbolFinder, symbolRangesOf } from './symbols.ts';
 import { applyRegistry, loadRegistry, needsRelocationLog, type Registry } from './registry.ts';
-import { decodeOutcome, loadReferenceFiles, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
-import type { Arch, LoadRequest, Outcome } from '../types.ts';
+import { decodeOutcomeAsync, loadReferenceFiles, prefetchBlobs, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
+import type { Arch, LoadRequest, Outcome, SymbolWrite } from '../types.ts';
 
 export const DEFAULT_CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
 
@@ -92,10 +92,29 @@ export function storedSources(corpusDir: string, only?: Set<string>, missing: st
     if (!b) elfCache.set(sha, (b = new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file)))));
     return b;
   };
-  return loadReferenceFiles(corpusDir).map((rf) => ({
+  // Cases share a few symbol settings: decode each once (requests are read-only).
+  const writes = new Map<string, SymbolWrite[]>();
+  const symbolWrites = (sy: { name: string; hex: string }[]): SymbolWrite[] => {
+    const key = sy.map((x) => `${x.name}=${x.hex}`).join(',');
+    let w = writes.get(key);
+    if (!w) writes.set(key, (w = symbolsOf(sy)));
+    return w;
+  };
+  const files = loadReferenceFiles(corpusDir);
+  // The stored images of every source are read and decompressed in the background from the
+  // first case on, in the order validate uses them, while the engine runs.
+  let prefetched = false;
+  const prefetch = () => {
+    if (prefetched) return;
+    prefetched = true;
+    prefetchBlobs(corpusDir, files.flatMap((rf) => rf.cases.flatMap((c) =>
+      c.outcome.kind === 'ok' && (!only || only.has(c.entry)) && bySha.has(c.elfSha256) ? [c.outcome.imageSha256] : [])));
+  };
+  return files.map((rf) => ({
     oracle: rf.oracle,
     live: false,
-    *cases() {
+    async *cases() {
+      prefetch();
       for (const c of rf.cases) {
         if (only && !only.has(c.entry)) continue;
         const elf = elfOf(c.elfSha256);
@@ -106,8 +125,8 @@ export function storedSources(corpusDir: string, only?: Set<string>, missing: st
         }
         yield {
           entry: c.entry, caseId: c.case,
-          req: { elf, base: BigInt(c.base), fill: c.fill, symbols: symbolsOf(c.symbols) },
-          ref: decodeOutcome(corpusDir, c.outcome),
+          req: { elf, base: BigInt(c.base), fill: c.fill, symbols: symbolWrites(c.symbols) },
+          ref: await decodeOutcomeAsync(corpusDir, c.outcome),
         };
       }
     },
@@ -207,8 +226,10 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   };
 }
 
+// By identity: validate's requests (files, symbol writes) are read-only.
 const elfKeys = new WeakMap<Uint8Array, string>();
 const semKeys = new WeakMap<Profile, string>();
+const symbolKeys = new WeakMap<SymbolWrite[], string>();
 const finders = new WeakMap<Uint8Array, SymbolFinder>();
 
 /** One symbol finder per input file: the cases' ELF bytes are shared and never written. */
@@ -234,9 +255,10 @@ export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint)
     sem = JSON.stringify(rest, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
     semKeys.set(profile, sem);
   }
+  let sk = symbolKeys.get(req.symbols);
+  if (sk === undefined) symbolKeys.set(req.symbols, (sk = req.symbols.map((s) => `${s.name}=${Buffer.from(s.bytes).toString('hex')}`).join(',')));
   return [
-    sem, ek, req.base, req.fill,
-    req.symbols.map((s) => `${s.name}=${Buffer.from(s.bytes).toString('hex')}`).join(','),
+    sem, ek, req.base, req.fill, sk,
     profile.target === 'x86_64' ? '' : hostAddress,
   ].join('|');
 }

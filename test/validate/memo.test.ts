@@ -34,15 +34,19 @@ function outcome(f: () => { image: unknown }): string {
   return JSON.stringify(o, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
 }
 
-const cases = (loader: string, version: string): { c: ValidateCase; target: string }[] =>
-  storedSources(DEFAULT_CORPUS)
-    .filter((s) => s.oracle.loader === loader && s.oracle.version === version)
-    .flatMap((s) => [...(s.cases() as Iterable<ValidateCase>)].map((c) => ({ c, target: s.oracle.target })));
+async function cases(loader: string, version: string): Promise<{ c: ValidateCase; target: string }[]> {
+  const out: { c: ValidateCase; target: string }[] = [];
+  for (const s of storedSources(DEFAULT_CORPUS)) {
+    if (s.oracle.loader !== loader || s.oracle.version !== version) continue;
+    for await (const c of s.cases()) out.push({ c, target: s.oracle.target });
+  }
+  return out;
+}
 
 describe('validate memoises outcomes by profile fields', () => {
-  it('the kernel model never reads a profile id or version (the corpus cases of kernel 6.1 and 5.10)', () => {
+  it('the kernel model never reads a profile id or version (the corpus cases of kernel 6.1 and 5.10)', async () => {
     for (const version of ['6.1', '5.10']) {
-      for (const { c, target } of cases('kernel', version)) {
+      for (const { c, target } of await cases('kernel', version)) {
         const p = makeProfile(`kernel-${version}`, target as Profile['target']);
         const opts = { symbols: c.req.symbols };
         expect(outcome(() => loadKernel(c.req.elf, c.req.base, blind(p), opts))).toBe(outcome(() => loadKernel(c.req.elf, c.req.base, p, opts)));
@@ -50,8 +54,8 @@ describe('validate memoises outcomes by profile fields', () => {
     }
   }, 120_000);
 
-  it('the kexec-tools model never reads a profile id or version (the corpus cases of kexec-tools 2.0.25)', () => {
-    for (const { c, target } of cases('kexec-tools', '2.0.25')) {
+  it('the kexec-tools model never reads a profile id or version (the corpus cases of kexec-tools 2.0.25)', async () => {
+    for (const { c, target } of await cases('kexec-tools', '2.0.25')) {
       const p = makeProfile('kexec-tools-2.0.25', target as Profile['target']);
       const hostAddress = c.ref.kind === 'ok' ? c.ref.hostBuf : 0n;
       const opts = { fill: c.req.fill, hostAddress, symbols: c.req.symbols };
@@ -59,8 +63,8 @@ describe('validate memoises outcomes by profile fields', () => {
     }
   }, 120_000);
 
-  it('kernel 6.1 and 6.12 share memo keys; 5.10 (another entry rule) does not', () => {
-    const c = cases('kernel', '6.1')[0]!.c;
+  it('kernel 6.1 and 6.12 share memo keys; 5.10 (another entry rule) does not', async () => {
+    const c = (await cases('kernel', '6.1'))[0]!.c;
     const key = (id: string) => memoKey(makeProfile(id, 'x86_64'), c.req, 0n);
     expect(key('kernel-6.1')).toBe(key('kernel-6.12'));
     expect(key('kernel-5.10')).not.toBe(key('kernel-6.1'));
@@ -78,7 +82,7 @@ describe('validate loads without the relocation log where nothing reads it', () 
   });
 
   it('a kernel case whose bytes differ is compared with the log: the differing relocation is named', async () => {
-    const all = cases('kernel', '6.1').filter(({ target, c }) => target === 'x86_64' && c.ref.kind === 'ok');
+    const all = (await cases('kernel', '6.1')).filter(({ target, c }) => target === 'x86_64' && c.ref.kind === 'ok');
     const { c } = all.find(({ c }) => c.caseId === 'low/none/fill00')!;
     const ts = load(c.req, { profile: 'kernel-6.1', target: 'x86_64' });
     if (ts.kind !== 'ok' || c.ref.kind !== 'ok') throw new Error('expected ok outcomes');
