@@ -99,7 +99,7 @@ const blobPending = new Map<string, Promise<Uint8Array>>();
  * used, as readBlob() would raise them there.
  */
 export function prefetchBlobs(corpusDir: string, shas: Iterable<string>): void {
-  for (const sha of shas) {
+  for (const sha of new Set(shas)) {
     const p = blobPath(corpusDir, sha);
     if (blobCache.has(p) || blobPending.has(p)) continue;
     const pending = (async () => {
