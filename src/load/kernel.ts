@@ -608,12 +608,17 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   const eEntry = rd(k, 0x18n, 8, 'e_entry');
   const entrySym = profile.entryRule === 'purgatory-start' ? findKernelSymbol(k, 'purgatory_start') : undefined;
   const entry = kernelEntry(k.sections, eEntry, layout, profile.entryRule, entrySym && { shndx: entrySym.shndx, value: entrySym.value });
+  const fileSize = BigInt(k.mem.file.length);
+  const imageSize = BigInt(k.mem.image.length);
   k.sections.forEach((s, i) => {
     if (!isAlloc(s) || s.type === SHT_NOBITS || s.size === 0n) return;
     // memcpy(purgatory_buf + offset, ehdr + sh_offset, sh_size), in index order (later sections may overwrite).
-    const src = k.mem.check({ buf: 'file', off: s.offset }, s.size, `section ${i} contents (ehdr + sh_offset)`, { section: i });
-    const dst = k.mem.check({ buf: 'image', off: layout.offset[i]! }, s.size, `section ${i} copy destination`, { section: i });
-    k.mem.image.set(k.mem.file.subarray(src, src + Number(s.size)), dst);
+    // Both ranges are checked as CMem.check does; the rejection is CMem's.
+    const to = layout.offset[i]!;
+    if (s.offset < 0n || s.offset + s.size > fileSize) k.mem.check({ buf: 'file', off: s.offset }, s.size, `section ${i} contents (ehdr + sh_offset)`, { section: i });
+    if (to < 0n || to + s.size > imageSize) k.mem.check({ buf: 'image', off: to }, s.size, `section ${i} copy destination`, { section: i });
+    const src = Number(s.offset);
+    k.mem.image.set(k.mem.file.subarray(src, src + Number(s.size)), Number(to));
   });
   const relocations = relocateKernel(k, layout, opts);
   for (const w of opts.symbols ?? []) setKernelSymbol(k, layout, w.name, w.bytes);
