@@ -102,6 +102,17 @@ function relocationsByType(img: LoadedImage): Map<string, { count: number; bytes
   return m;
 }
 
+const applicableCache = new WeakMap<Registry, WeakMap<Profile, RegistryEntry[]>>();
+
+/** The entries in scope for a profile whose switch is on in it, in registry order (once per registry and profile: both are read-only). */
+function applicable(reg: Registry, profile: Profile): RegistryEntry[] {
+  let byProfile = applicableCache.get(reg);
+  if (!byProfile) applicableCache.set(reg, (byProfile = new WeakMap()));
+  let list = byProfile.get(profile);
+  if (!list) byProfile.set(profile, (list = reg.entries.filter((e) => inScope(e, profile) && switchOn(e, profile))));
+  return list;
+}
+
 /**
  * Whether applyRegistry() reads the relocation log of an ok outcome under this profile for a case
  * whose bytes match: a modelled entry scoped to relocation types applies to it. (When bytes
@@ -125,8 +136,7 @@ export interface CaseVerdict {
 export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp: CaseComparison, fill: number): CaseVerdict {
   const exercised: { id: string; bytes: number }[] = [];
   const explainedBy: string[] = [];
-  for (const e of reg.entries) {
-    if (!inScope(e, profile) || !switchOn(e, profile)) continue;
+  for (const e of applicable(reg, profile)) {
     if (e.handling === 'modelled' && ts.kind === 'ok') {
       const rels = list(e.scope.relocation);
       if (rels) {
