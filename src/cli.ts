@@ -151,7 +151,9 @@ function build(io: Io, setCode: (c: number) => void): Command {
     const { planSources } = await sourcesMod();
     const corpusDir = corpus ?? DEFAULT_CORPUS;
     const only = o.only ? new Set(o.only.split(',')) : undefined;
-    const plan = await planSources(corpusDir, await liveOpener(), { requireLive, storedOnly: o.storedOnly, only });
+    // The live-oracle modules (execa, the oracle drivers) load only when live oracles are wanted.
+    const openLive: LiveOpener = async () => (await liveOpener())();
+    const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only });
     const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
     report.missing = plan.missing;
     return report;

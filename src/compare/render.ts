@@ -1,7 +1,6 @@
 // Human-readable rendering of a case comparison: annotated hex of both sides through the `diff`
 // package, the culprit relocation named, and the affected instruction disassembled (Capstone).
 import { createRequire } from 'node:module';
-import { createTwoFilesPatch } from 'diff';
 import { hex } from '../bytes.ts';
 import type { Arch } from '../types.ts';
 import type { CaseComparison, RangeDiff, Attribution } from './compare.ts';
@@ -109,6 +108,7 @@ async function instructionAt(ctx: RenderContext, image: Uint8Array, at: number):
 async function renderRange(r: RangeDiff, ctx?: RenderContext): Promise<string[]> {
   const lines = [`  bytes ${hex(r.start)}..${hex(r.end)} differ (${r.end - r.start} byte(s))`];
   for (const a of r.attributions) lines.push(`    ← ${describeAttribution(a)}`);
+  const { createTwoFilesPatch } = await import('diff'); // loaded only when a byte range is rendered
   const patch = createTwoFilesPatch('reference', 'ts-engine', hexdump(r.ref, r.start).join('\n') + '\n', hexdump(r.ts, r.start).join('\n') + '\n', '', '', { context: 2 });
   lines.push(...patch.split('\n').slice(2).filter((l) => l && !l.startsWith('\\')).map((l) => '    ' + l));
   const rel = r.attributions.find((a): a is Extract<Attribution, { kind: 'relocation' }> => a.kind === 'relocation');

@@ -11,7 +11,7 @@
 // The kernel validates nothing: it reads its embedded blob with host-endian Elf64 structs and
 // trusts every offset, size and index. What C would read or write outside the input or the
 // purgatory buffer is an `out-of-bounds` rejection here (the live oracle faults on a guard page).
-import { cAlign, u64 } from '../bytes.ts';
+import { cAlign, u64, type ByteView } from '../bytes.ts';
 import { LoadError } from '../errors.ts';
 import {
   SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_REL, SHT_RELA, SHT_SYMTAB, STB_GLOBAL,
@@ -22,7 +22,7 @@ import type { RelocInput } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
 import type { LayoutSection } from './kexec-tools.ts';
 import type { EntryRule, Profile } from './profile.ts';
-import type { LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
+import type { Endian, LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors: every rejection carries the kernel's errno (through its code) and exact pr_err text.
@@ -91,15 +91,27 @@ export interface KernelElf {
   sections: SectionHeader[];
 }
 
-/** A checked read of the input: the kernel reads it in place, so outside it is out-of-bounds. */
-function rd(k: { mem: CMem }, off: bigint, width: 1 | 2 | 4 | 8, what: string, where?: Where): bigint {
-  const { view, off: o } = k.mem.view({ buf: 'file', off: u64(off) }, width, what, where);
+/**
+ * A checked read of the input: the kernel reads it in place, so outside it is out-of-bounds (CMem's
+ * rejection). `what` and `where` may be functions: they are built only for that rejection.
+ */
+function rd(k: { mem: CMem }, off: bigint, width: 1 | 2 | 4 | 8, what: string | (() => string), where?: Where | (() => Where)): bigint {
+  const o = u64(off);
+  if (o + BigInt(width) > BigInt(k.mem.file.length)) outOfInput(k.mem, o, width, what, where);
+  const view = k.mem.fileView;
+  const n = Number(o);
   switch (width) {
-    case 1: return BigInt(view.u8(o));
-    case 2: return BigInt(view.u16(o));
-    case 4: return BigInt(view.u32(o));
-    case 8: return view.u64(o);
+    case 1: return BigInt(view.u8(n));
+    case 2: return BigInt(view.u16(n));
+    case 4: return BigInt(view.u32(n));
+    case 8: return view.u64(n);
   }
+}
+
+/** The rejection for a read of [off, off + len) of the input that does not fit in it: CMem's, with its message and `where`. */
+function outOfInput(mem: CMem, off: bigint, len: number | bigint, what: string | (() => string), where?: Where | (() => Where)): never {
+  mem.check({ buf: 'file', off }, len, typeof what === 'string' ? what : what(), typeof where === 'function' ? where() : where);
+  throw new Error(`kernel model: read of ${len} bytes at input offset ${off} is in bounds after all (internal)`);
 }
 
 /** The kernel's host byte order for a target: it reads its own embedded blob as native structs. */
@@ -107,9 +119,26 @@ function hostEndian(profile: Profile) {
   return profile.storeEndian;
 }
 
+/** CMems over inputs, by input: see inputMem(). */
+const inputMems = new WeakMap<Uint8Array, CMem>();
+
+/**
+ * The CMem for a load of `bytes`. The kernel never writes its input (every store in this file is to
+ * the purgatory buffer, 'image'), so the CMem made for an earlier load of the same bytes serves
+ * again, once its copy is checked to still equal them (a caller may have changed the bytes since);
+ * loadKernel gives it a new purgatory buffer.
+ */
+function inputMem(bytes: Uint8Array, e: Endian): CMem {
+  const m = inputMems.get(bytes);
+  if (m && m.fileEndian === e && m.storeEndian === e && Buffer.compare(m.file, bytes) === 0) return m;
+  const fresh = new CMem(bytes, e, e);
+  inputMems.set(bytes, fresh);
+  return fresh;
+}
+
 export function parseKernel(bytes: Uint8Array, profile: Profile): KernelElf {
   const e = hostEndian(profile);
-  const mem = new CMem(bytes, e, e);
+  const mem = inputMem(bytes, e);
   const k = { mem };
   const shoff = rd(k, 0x28n, 8, 'e_shoff');
   const shnum = Number(rd(k, 0x3cn, 2, 'e_shnum'));
@@ -139,15 +168,19 @@ export function parseKernel(bytes: Uint8Array, profile: Profile): KernelElf {
  * the flags' low byte (gcc -O2: `testb $0x2, 8(hdr)`), so only that byte is read.
  */
 function kbufReads(k: KernelElf): void {
-  k.sections.forEach((s, i) => {
+  const size = BigInt(k.mem.file.length);
+  // Each read either fits in the input or is the out-of-bounds rejection rd() makes.
+  const need = (i: number, at: bigint, width: 1 | 4 | 8, field: string) => {
+    if (u64(at) + BigInt(width) > size) rd(k, at, width, `sechdrs[${i}].${field}`, { section: i });
+  };
+  for (let i = 0; i < k.sections.length; i++) {
     const h = u64(k.shoff + BigInt(i) * SHDR_SIZE);
-    const where = { section: i };
-    rd(k, h + 8n, 1, `sechdrs[${i}].sh_flags`, where);
-    if (!(s.flags & SHF_ALLOC)) return;
-    rd(k, h + 48n, 8, `sechdrs[${i}].sh_addralign`, where);
-    rd(k, h + 4n, 4, `sechdrs[${i}].sh_type`, where);
-    rd(k, h + 32n, 8, `sechdrs[${i}].sh_size`, where);
-  });
+    need(i, h + 8n, 1, 'sh_flags');
+    if (!(k.sections[i]!.flags & SHF_ALLOC)) continue;
+    need(i, h + 48n, 8, 'sh_addralign');
+    need(i, h + 4n, 4, 'sh_type');
+    need(i, h + 32n, 8, 'sh_size');
+  }
 }
 
 /** kexec_purgatory_setup_sechdrs: memcpy(sechdrs, ehdr + e_shoff, e_shnum * sizeof(Elf_Shdr)). */
@@ -265,13 +298,27 @@ export function kernelEntry(sections: readonly LayoutSection[], eEntry: bigint, 
 // ---------------------------------------------------------------------------------------------
 // Symbols: kexec_purgatory_find_symbol, kexec_purgatory_get_set_symbol.
 
-function readSym(k: KernelElf, at: bigint, index: number, where: Where): ElfSymbol {
-  const { view, off } = k.mem.view({ buf: 'file', off: u64(at) }, 24, `symbol ${index}`, where);
+function readSym(k: KernelElf, at: bigint, index: number, where: Where | (() => Where)): ElfSymbol {
+  const o = u64(at);
+  if (o + SYM_SIZE > BigInt(k.mem.file.length)) outOfInput(k.mem, o, SYM_SIZE, `symbol ${index}`, where);
+  return decodeSym(k.mem.fileView, Number(o), index);
+}
+
+function decodeSym(view: ByteView, off: number, index: number): ElfSymbol {
   const info = view.u8(off + 4);
   return {
     index, name: view.u32(off), info, other: view.u8(off + 5), shndx: view.u16(off + 6),
     value: view.u64(off + 8), size: view.u64(off + 16), bind: info >> 4, stype: info & 0xf,
   };
+}
+
+/** strcmp(ehdr + off, name) == 0, reading only as far as strcmp would (CMem.streq when that could leave the input). */
+function strEq(mem: CMem, off: bigint, name: string, where: Where): boolean {
+  const b = mem.file;
+  if (off + BigInt(name.length + 1) > BigInt(b.length)) return mem.streq({ buf: 'file', off }, name, 'a symbol name (strcmp)', where);
+  const o = Number(off);
+  for (let i = 0; i < name.length; i++) if (b[o + i] !== name.charCodeAt(i)) return false;
+  return b[o + name.length] === 0;
 }
 
 /**
@@ -281,15 +328,20 @@ function readSym(k: KernelElf, at: bigint, index: number, where: Where): ElfSymb
  */
 export function findKernelSymbol(k: KernelElf, name: string): ElfSymbol | undefined {
   const where: Where = { symbol: name };
+  const size = BigInt(k.mem.file.length);
+  const view = k.mem.fileView;
   for (const s of k.sections) {
     if (s.type !== SHT_SYMTAB) continue;
     if (s.link >= k.shnum) continue; // invalid strtab section number
     const strtab = k.sections[s.link]!.offset;
     const n = s.size / SYM_SIZE;
     for (let i = 0n; i < n; i++) {
-      const sym = readSym(k, s.offset + i * SYM_SIZE, Number(i), where);
-      if (sym.bind !== STB_GLOBAL) continue;
-      if (!k.mem.streq({ buf: 'file', off: u64(strtab + BigInt(sym.name)) }, name, 'a symbol name (strcmp)', where)) continue;
+      const at = u64(s.offset + i * SYM_SIZE);
+      if (at + SYM_SIZE > size) outOfInput(k.mem, at, SYM_SIZE, `symbol ${Number(i)}`, where);
+      const off = Number(at);
+      if (view.u8(off + 4) >> 4 !== STB_GLOBAL) continue;
+      if (!strEq(k.mem, u64(strtab + BigInt(view.u32(off))), name, where)) continue;
+      const sym = decodeSym(view, off, Number(i));
       if (sym.shndx === SHN_UNDEF || sym.shndx >= k.shnum) return undefined;
       return sym;
     }
@@ -342,7 +394,49 @@ const genericRela: Hook = ({ ri }) => fail('unknown-relocation', `${KEXEC_FILE_P
 /** include/linux/kexec.h: the generic arch_kexec_apply_relocations (no arch defines a REL hook). */
 const genericRel: Hook = ({ ri }) => fail('unknown-relocation', `${KEXEC_FILE_PR_FMT}REL relocation unsupported.\n`, { relSection: ri });
 
-/** arch/x86/kernel/machine_kexec_64.c: arch_kexec_apply_relocations_add. */
+/** The `where` of a relocation's rejections once its r_offset is read. */
+const relWhere = (relSection: number, relIndex: number, section: number, offset: bigint): Where => ({ relSection, relIndex, section, offset });
+
+/** The symbol table entry `symIndex` and where its name is, as the relocation loop reads them. */
+function readSymEntry(k: KernelElf, symtab: SectionHeader, strtab: bigint, shstrtab: bigint, symIndex: number,
+  ri: number, relIndex: number, target: number, rOffset: bigint): SymEntry {
+  const where = () => relWhere(ri, relIndex, target, rOffset);
+  const sym = readSym(k, symtab.offset + BigInt(symIndex) * SYM_SIZE, symIndex, where);
+  // name = st_name ? strtab + st_name : shstrtab + sechdrs[st_shndx].sh_name: the sh_name load is
+  // kept by the compiler even when the name is never printed (checked live: SHN_ABS faults).
+  const namePtr: Ptr = sym.name
+    ? { buf: 'file', off: u64(strtab + BigInt(sym.name)) }
+    : { buf: 'file', off: u64(shstrtab + rd(k, k.shoff + BigInt(sym.shndx) * SHDR_SIZE, 4, () => `sechdrs[${sym.shndx}].sh_name`, where)) };
+  return { sym, namePtr };
+}
+
+/** The name as pr_err("%s") reads it: running off the input is a fault. */
+function printed(name: string | null, symIndex: number, where: Where): string {
+  if (name === null) fail('out-of-bounds', `C loader would read the name of symbol ${symIndex} past the input (pr_err %s; undefined behaviour)`, where);
+  return name;
+}
+
+const noToc = (): bigint => {
+  throw new Error('x86_64 has no TOC (internal)');
+};
+
+/** A symbol table entry as x86_64Rela uses it: the symbol, where its name is, and the name once read. */
+interface SymEntry {
+  sym: ElfSymbol;
+  namePtr: Ptr;
+  /** The name decoded as UTF-8; null when it runs off the input; undefined until read. */
+  name?: string | null;
+}
+
+/**
+ * arch/x86/kernel/machine_kexec_64.c: arch_kexec_apply_relocations_add.
+ *
+ * The kernel never writes its input: every store here and in loadKernel/setKernelSymbol is to the
+ * purgatory buffer ('image'). So a symbol table entry, the sh_name read for an unnamed one and its
+ * name are read once per entry and reused by later relocations that name it (a read that succeeded
+ * once succeeds again). Every read and store is bounds-checked inline; outside its buffer it is
+ * CMem's out-of-bounds rejection, with the message and `where` the per-access CMem calls made.
+ */
 const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
   const { mem, profile } = k;
   const sem = profile.sem;
@@ -354,66 +448,70 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
   const secOffset = lay.offset[target]!;
   const secAddr = lay.addr[target]!;
   const n = relsec.size / RELA_SIZE;
+  const fileSize = BigInt(mem.file.length);
+  const imageSize = BigInt(mem.image.length);
+  const bufsz = lay.bufsz;
+  const fv = mem.fileView;
+  const syms = new Map<number, SymEntry>();
+  const nameOf = (e: SymEntry): string | null => {
+    if (e.name === undefined) {
+      const s = mem.cstring(e.namePtr);
+      e.name = s === undefined ? null : utf8(s);
+    }
+    return e.name;
+  };
+  let cur: SymEntry | undefined;
+  /** The current relocation's symbol name for messages and the log: `<name@off>` when it runs off the input. */
+  const symName = (): string => nameOf(cur!) ?? `<name@${cur!.namePtr.off}>`;
   for (let j = 0n; j < n; j++) {
     const relIndex = Number(j);
-    const where: Where = { relSection: ri, relIndex, section: target };
-    const { view, off } = mem.view({ buf: 'file', off: u64(relsec.offset + j * RELA_SIZE) }, 24, `relocation ${relIndex}`, where);
-    const rOffset = view.u64(off);
-    const info = view.u64(off + 8);
-    const rAddend = view.u64(off + 16);
-    where.offset = rOffset;
-    const location: Ptr = { buf: 'image', off: u64(secOffset + rOffset) };
+    const at = u64(relsec.offset + j * RELA_SIZE);
+    if (at + RELA_SIZE > fileSize) outOfInput(mem, at, 24, `relocation ${relIndex}`, { relSection: ri, relIndex, section: target });
+    const o = Number(at);
+    const rOffset = fv.u64(o);
+    const info = fv.u64(o + 8);
+    const rAddend = fv.u64(o + 16);
     const address = u64(secAddr + rOffset);
     const symIndex = Number(info >> 32n);
     const type = Number(info & 0xffffffffn);
-    const sym = readSym(k, symtab.offset + BigInt(symIndex) * SYM_SIZE, symIndex, where);
-    // name = st_name ? strtab + st_name : shstrtab + sechdrs[st_shndx].sh_name: the sh_name load is
-    // kept by the compiler even when the name is never printed (checked live: SHN_ABS faults).
-    const namePtr: Ptr = sym.name
-      ? { buf: 'file', off: u64(strtab + BigInt(sym.name)) }
-      : { buf: 'file', off: u64(shstrtab + rd(k, k.shoff + BigInt(sym.shndx) * SHDR_SIZE, 4, `sechdrs[${sym.shndx}].sh_name`, where)) };
-    const symName = (): string => {
-      const s = mem.cstring(namePtr);
-      return s === undefined ? `<name@${namePtr.off}>` : utf8(s);
-    };
-    /** The name as pr_err("%s") reads it: running off the input is a fault. */
-    const printedName = (): string => {
-      const s = mem.cstring(namePtr);
-      if (s === undefined) fail('out-of-bounds', `C loader would read the name of symbol ${symIndex} past the input (pr_err %s; undefined behaviour)`, where);
-      return utf8(s);
-    };
+    let e = syms.get(symIndex);
+    if (!e) syms.set(symIndex, (e = readSymEntry(k, symtab, strtab, shstrtab, symIndex, ri, relIndex, target, rOffset)));
+    cur = e;
+    const sym = e.sym;
     if (sym.shndx === SHN_UNDEF) {
-      const nm = printedName();
-      fail('undefined-symbol', x86_64KernelMessages.undefinedSymbol(nm), { ...where, symbol: nm });
+      const nm = printed(nameOf(e), symIndex, relWhere(ri, relIndex, target, rOffset));
+      fail('undefined-symbol', x86_64KernelMessages.undefinedSymbol(nm), { ...relWhere(ri, relIndex, target, rOffset), symbol: nm });
     }
     if (sym.shndx === SHN_COMMON) {
-      const nm = printedName();
-      fail('common-symbol', x86_64KernelMessages.commonSymbol(nm), { ...where, symbol: nm });
+      const nm = printed(nameOf(e), symIndex, relWhere(ri, relIndex, target, rOffset));
+      fail('common-symbol', x86_64KernelMessages.commonSymbol(nm), { ...relWhere(ri, relIndex, target, rOffset), symbol: nm });
     }
     let secBase = 0n;
     if (sym.shndx === SHN_ABS) secBase = 0n;
     else if (sym.shndx >= k.shnum) {
-      const nm = printedName();
-      fail('bad-section-index', x86_64KernelMessages.invalidSection(sym.shndx, nm), { ...where, symbol: nm });
+      const nm = printed(nameOf(e), symIndex, relWhere(ri, relIndex, target, rOffset));
+      fail('bad-section-index', x86_64KernelMessages.invalidSection(sym.shndx, nm), { ...relWhere(ri, relIndex, target, rOffset), symbol: nm });
     } else secBase = lay.addr[sym.shndx]!;
     const value = u64(sym.value + secBase + rAddend);
     const spec = x86_64.classify(type, sem);
-    if (!spec) fail('unknown-relocation', x86_64.unknownMessage(type, sem), { ...where, relocation: x86_64.typeName(type), symbol: symName() });
+    if (!spec) fail('unknown-relocation', x86_64.unknownMessage(type, sem), { ...relWhere(ri, relIndex, target, rOffset), relocation: x86_64.typeName(type), symbol: symName() });
     if (spec.width === 0) {
       log?.push(logEntry(ri, relIndex, target, rOffset, address, type, spec.name, symName(), symIndex, rAddend, value, -1, 0, new Uint8Array(0)));
       continue;
     }
-    const w = { ...where, relocation: spec.name };
-    const st = mem.store(location, spec.width, `${spec.name} location (purgatory_buf + sh_offset + r_offset)`, w);
-    const input: RelocInput = {
-      view: st.view, off: st.off, value, address, hostLocation: 0n, sym, symName,
-      toc: () => { throw new Error('x86_64 has no TOC (internal)'); }, eFlags: 0, sem,
-    };
-    spec.write(st.view, st.off, spec.compute(input));
+    // *(purgatory_buf + sh_offset + r_offset): the store's bounds, as CMem.store checks them.
+    const loc = u64(secOffset + rOffset);
+    if (loc + BigInt(spec.width) > imageSize) {
+      mem.store({ buf: 'image', off: loc }, spec.width, `${spec.name} location (purgatory_buf + sh_offset + r_offset)`, { ...relWhere(ri, relIndex, target, rOffset), relocation: spec.name });
+      throw new Error(`kernel model: store of ${spec.width} bytes at image offset ${loc} is in bounds after all (internal)`);
+    }
+    const off = Number(loc);
+    const view = mem.imageStore;
+    spec.write(view, off, spec.compute({ view, off, value, address, hostLocation: 0n, sym, symName, toc: noToc, eFlags: 0, sem }));
     if (log) {
-      const inImage = BigInt(st.off + spec.width) <= lay.bufsz;
+      const inImage = BigInt(off + spec.width) <= bufsz;
       log.push(logEntry(ri, relIndex, target, rOffset, address, type, spec.name, symName(), symIndex, rAddend, value,
-        inImage ? st.off : -1, spec.width, mem.image.slice(st.off, st.off + spec.width)));
+        inImage ? off : -1, spec.width, mem.image.slice(off, off + spec.width)));
     }
   }
 };
@@ -466,6 +564,7 @@ export interface KernelLoadOptions extends RelocateKernelOptions {
 }
 
 export interface KernelLoad {
+  /** The model's state during the load: its CMem and purgatory buffer serve later loads (see inputMem, scratchImage). */
   k: KernelElf;
   layout: KernelLayout;
   image: LoadedImage;
@@ -475,6 +574,20 @@ export interface KernelLoad {
 function vzallocFails(size: bigint, pageSize: bigint): boolean {
   const pages = cAlign(size, pageSize);
   return size === 0n || pages === 0n || pages > MODEL_RAM;
+}
+
+/** Working buffers up to this size are reused from load to load (larger ones are allocated each time). */
+const SCRATCH_MAX = 1 << 20;
+let scratch = new Uint8Array(0);
+
+/**
+ * The zeroed purgatory buffer a load works in (vzalloc). Loads run one at a time and return a copy
+ * of the first bufsz bytes, never this buffer, so one buffer serves every load up to SCRATCH_MAX.
+ */
+function scratchImage(size: number): Uint8Array {
+  if (size > SCRATCH_MAX) return new Uint8Array(size);
+  if (scratch.length < size) scratch = new Uint8Array(Math.max(size, Math.min(SCRATCH_MAX, scratch.length * 2)));
+  return scratch.subarray(0, size).fill(0);
 }
 
 /** kexec_load_purgatory() followed by the symbol writes. Throws LoadError; never exits. */
@@ -490,22 +603,28 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   }
   sechdrsCopy(k);
   // vmalloc hands out whole pages: writes past bufsz inside the last page are absorbed, not reported.
-  k.mem.setImage(new Uint8Array(Number(cAlign(layout.bufsz, profile.pageSize))));
+  k.mem.setImage(scratchImage(Number(cAlign(layout.bufsz, profile.pageSize))));
   // setup_sechdrs
   const eEntry = rd(k, 0x18n, 8, 'e_entry');
   const entrySym = profile.entryRule === 'purgatory-start' ? findKernelSymbol(k, 'purgatory_start') : undefined;
   const entry = kernelEntry(k.sections, eEntry, layout, profile.entryRule, entrySym && { shndx: entrySym.shndx, value: entrySym.value });
+  const fileSize = BigInt(k.mem.file.length);
+  const imageSize = BigInt(k.mem.image.length);
   k.sections.forEach((s, i) => {
     if (!isAlloc(s) || s.type === SHT_NOBITS || s.size === 0n) return;
     // memcpy(purgatory_buf + offset, ehdr + sh_offset, sh_size), in index order (later sections may overwrite).
-    const src = k.mem.check({ buf: 'file', off: s.offset }, s.size, `section ${i} contents (ehdr + sh_offset)`, { section: i });
-    const dst = k.mem.check({ buf: 'image', off: layout.offset[i]! }, s.size, `section ${i} copy destination`, { section: i });
-    k.mem.image.set(k.mem.file.subarray(src, src + Number(s.size)), dst);
+    // Both ranges are checked as CMem.check does; the rejection is CMem's.
+    const to = layout.offset[i]!;
+    if (s.offset < 0n || s.offset + s.size > fileSize) k.mem.check({ buf: 'file', off: s.offset }, s.size, `section ${i} contents (ehdr + sh_offset)`, { section: i });
+    if (to < 0n || to + s.size > imageSize) k.mem.check({ buf: 'image', off: to }, s.size, `section ${i} copy destination`, { section: i });
+    const src = Number(s.offset);
+    k.mem.image.set(k.mem.file.subarray(src, src + Number(s.size)), Number(to));
   });
   const relocations = relocateKernel(k, layout, opts);
   for (const w of opts.symbols ?? []) setKernelSymbol(k, layout, w.name, w.bytes);
+  const sectionName = sectionNames(k);
   const sections: LoadedSection[] = k.sections.map((s, i) => ({
-    index: i, name: sectionName(k, s), addr: layout.addr[i]!, size: s.size,
+    index: i, name: sectionName(s), addr: layout.addr[i]!, size: s.size,
     alloc: isAlloc(s), nobits: s.type === SHT_NOBITS,
   }));
   return {
@@ -515,11 +634,11 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
 }
 
 /** For reports only (the loader never reads section names outside pr_debug): '' when unreadable. */
-function sectionName(k: KernelElf, s: SectionHeader): string {
+function sectionNames(k: KernelElf): (s: SectionHeader) => string {
   const b = k.mem.file;
-  if (b.length < 0x40) return '';
+  if (b.length < 0x40) return () => '';
   const shstrndx = Number(new DataView(b.buffer, b.byteOffset, b.byteLength).getUint16(0x3e, hostEndian(k.profile) === 'little'));
   const str = k.sections[shstrndx];
-  if (!str) return '';
-  return k.mem.cstring({ buf: 'file', off: u64(str.offset + BigInt(s.name)) }) ?? '';
+  if (!str) return () => '';
+  return (s) => k.mem.cstring({ buf: 'file', off: u64(str.offset + BigInt(s.name)) }) ?? '';
 }

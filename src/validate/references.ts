@@ -1,6 +1,8 @@
 // Stored references: the live oracles' results, committed with provenance, so a machine with no
 // toolchain can still check the TS engine. Images are stored gzip-compressed and content-addressed.
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hex } from '../bytes.ts';
@@ -53,6 +55,8 @@ export interface ReferenceFile {
 
 export class ReferenceError extends PurgatoryOracleError {}
 
+const gunzipAsync = promisify(gunzip);
+
 export const referencesDir = (corpusDir: string) => join(corpusDir, 'references');
 const blobPath = (corpusDir: string, sha: string) => join(referencesDir(corpusDir), 'blobs', `${sha}.gz`);
 const fileName = (o: OracleIdentity) => `${o.loader}-${o.version}.${o.target}.json`;
@@ -84,6 +88,52 @@ function readBlob(corpusDir: string, sha: string): Uint8Array {
   if (blobCache.size > 4096) blobCache.clear();
   blobCache.set(p, image);
   return image;
+}
+
+// Images being read and decompressed in the background (zlib's thread pool), by path.
+const blobPending = new Map<string, Promise<Uint8Array>>();
+
+/**
+ * Start reading and decompressing stored images off the main thread, so that validate's engine
+ * runs meanwhile; decodeOutcomeAsync() takes them from here. Errors surface where the image is
+ * used, as readBlob() would raise them there.
+ */
+export function prefetchBlobs(corpusDir: string, shas: Iterable<string>): void {
+  for (const sha of new Set(shas)) {
+    const p = blobPath(corpusDir, sha);
+    if (blobCache.has(p) || blobPending.has(p)) continue;
+    const pending = (async () => {
+      if (!existsSync(p)) return readBlob(corpusDir, sha); // the missing-image error, as readBlob() raises it
+      const image = new Uint8Array(await gunzipAsync(await readFile(p)));
+      if (sha256(image) !== sha) throw new ReferenceError(`stored reference image ${p} does not match its sha256`);
+      if (blobCache.size > 4096) blobCache.clear();
+      blobCache.set(p, image);
+      return image;
+    })();
+    pending.catch(() => {}); // reported when used
+    blobPending.set(p, pending);
+  }
+}
+
+async function readBlobAsync(corpusDir: string, sha: string): Promise<Uint8Array> {
+  const p = blobPath(corpusDir, sha);
+  const pending = blobPending.get(p);
+  if (!pending) return readBlob(corpusDir, sha);
+  try {
+    return await pending;
+  } finally {
+    blobPending.delete(p);
+  }
+}
+
+/** decodeOutcome(), taking the image from prefetchBlobs() where it was started. */
+export async function decodeOutcomeAsync(corpusDir: string, o: StoredOutcome): Promise<RefOutcome> {
+  if (o.kind !== 'ok') return o;
+  const image = await readBlobAsync(corpusDir, o.imageSha256);
+  return {
+    kind: 'ok', relAddr: BigInt(o.relAddr), relSize: BigInt(o.relSize), entry: BigInt(o.entry), hostBuf: BigInt(o.hostBuf),
+    shAddr: o.shAddr.map((a) => BigInt(a)), image,
+  };
 }
 
 export function decodeOutcome(corpusDir: string, o: StoredOutcome): RefOutcome {

@@ -7,7 +7,7 @@ import type { CaseComparison } from '../compare/compare.ts';
 import { abiSemantics, type Profile } from '../load/profile.ts';
 
 const ABI = abiSemantics();
-import type { Outcome } from '../types.ts';
+import type { LoadedImage, Outcome } from '../types.ts';
 
 export interface RegistryEntry {
   id: string;
@@ -93,6 +93,44 @@ function switchOn(e: RegistryEntry, profile: Profile): boolean {
   }
 }
 
+const byTypeCache = new WeakMap<LoadedImage, Map<string, { count: number; bytes: number }>>();
+
+/** The relocation log summed by type name (count, bytes written), once per image: logs are never changed after the load. */
+function relocationsByType(img: LoadedImage): Map<string, { count: number; bytes: number }> {
+  let m = byTypeCache.get(img);
+  if (m) return m;
+  m = new Map();
+  for (const r of img.relocations) {
+    const h = m.get(r.typeName);
+    if (h) {
+      h.count++;
+      h.bytes += r.width;
+    } else m.set(r.typeName, { count: 1, bytes: r.width });
+  }
+  byTypeCache.set(img, m);
+  return m;
+}
+
+const applicableCache = new WeakMap<Registry, WeakMap<Profile, RegistryEntry[]>>();
+
+/** The entries in scope for a profile whose switch is on in it, in registry order (once per registry and profile: both are read-only). */
+function applicable(reg: Registry, profile: Profile): RegistryEntry[] {
+  let byProfile = applicableCache.get(reg);
+  if (!byProfile) applicableCache.set(reg, (byProfile = new WeakMap()));
+  let list = byProfile.get(profile);
+  if (!list) byProfile.set(profile, (list = reg.entries.filter((e) => inScope(e, profile) && switchOn(e, profile))));
+  return list;
+}
+
+/**
+ * Whether applyRegistry() reads the relocation log of an ok outcome under this profile for a case
+ * whose bytes match: a modelled entry scoped to relocation types applies to it. (When bytes
+ * differ, the comparison's attributions read the log in any case.)
+ */
+export function needsRelocationLog(reg: Registry, profile: Profile): boolean {
+  return reg.entries.some((e) => e.handling === 'modelled' && list(e.scope.relocation) !== undefined && inScope(e, profile) && switchOn(e, profile));
+}
+
 export interface CaseVerdict {
   /** Registry entries that explain a non-matching case (empty if unexplained or matching). */
   explainedBy: string[];
@@ -107,13 +145,21 @@ export interface CaseVerdict {
 export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp: CaseComparison, fill: number): CaseVerdict {
   const exercised: { id: string; bytes: number }[] = [];
   const explainedBy: string[] = [];
-  for (const e of reg.entries) {
-    if (!inScope(e, profile) || !switchOn(e, profile)) continue;
+  for (const e of applicable(reg, profile)) {
     if (e.handling === 'modelled' && ts.kind === 'ok') {
       const rels = list(e.scope.relocation);
       if (rels) {
-        const hit = ts.image.relocations.filter((r) => rels.includes(r.typeName));
-        if (hit.length) exercised.push({ id: e.id, bytes: hit.reduce((n, r) => n + r.width, 0) });
+        const byType = relocationsByType(ts.image);
+        let hits = 0;
+        let bytes = 0;
+        for (const t of new Set(rels)) {
+          const h = byType.get(t);
+          if (h) {
+            hits += h.count;
+            bytes += h.bytes;
+          }
+        }
+        if (hits) exercised.push({ id: e.id, bytes });
       } else if (e.switch === 'fill') {
         if (fill !== 0) {
           const covered = ts.image.sections.filter((s) => s.alloc && !s.nobits).reduce((n, s) => n + Number(s.size), 0);

@@ -5,16 +5,16 @@ import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { load } from '../engine.ts';
 import { sha256 } from '../image.ts';
-import { compareOutcomes, type CaseClass, type CaseComparison, type RefOutcome, type SymbolRange } from '../compare/compare.ts';
+import { compareOutcomes, type CaseClass, type CaseComparison, type RefOutcome } from '../compare/compare.ts';
 import { renderComparison } from '../compare/render.ts';
 import { makeProfile, type Profile } from '../load/profile.ts';
 import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 import { SHF_EXECINSTR } from '../elf/constants.ts';
 import { ElfFile } from '../elf/reader.ts';
-import { symbolRangesOf } from './symbols.ts';
-import { applyRegistry, loadRegistry, type Registry } from './registry.ts';
-import { decodeOutcome, loadReferenceFiles, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
-import type { Arch, LoadRequest, Outcome } from '../types.ts';
+import { SymbolFinder, symbolRangesOf } from './symbols.ts';
+import { applyRegistry, loadRegistry, needsRelocationLog, type Registry } from './registry.ts';
+import { decodeOutcomeAsync, loadReferenceFiles, prefetchBlobs, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
+import type { Arch, LoadRequest, Outcome, SymbolWrite } from '../types.ts';
 
 export const DEFAULT_CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
 
@@ -92,10 +92,29 @@ export function storedSources(corpusDir: string, only?: Set<string>, missing: st
     if (!b) elfCache.set(sha, (b = new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file)))));
     return b;
   };
-  return loadReferenceFiles(corpusDir).map((rf) => ({
+  // Cases share a few symbol settings: decode each once (requests are read-only).
+  const writes = new Map<string, SymbolWrite[]>();
+  const symbolWrites = (sy: { name: string; hex: string }[]): SymbolWrite[] => {
+    const key = sy.map((x) => `${x.name}=${x.hex}`).join(',');
+    let w = writes.get(key);
+    if (!w) writes.set(key, (w = symbolsOf(sy)));
+    return w;
+  };
+  const files = loadReferenceFiles(corpusDir);
+  // The stored images of every source are read and decompressed in the background from the
+  // first case on, in the order validate uses them, while the engine runs.
+  let prefetched = false;
+  const prefetch = () => {
+    if (prefetched) return;
+    prefetched = true;
+    prefetchBlobs(corpusDir, files.flatMap((rf) => rf.cases.flatMap((c) =>
+      c.outcome.kind === 'ok' && (!only || only.has(c.entry)) && bySha.has(c.elfSha256) ? [c.outcome.imageSha256] : [])));
+  };
+  return files.map((rf) => ({
     oracle: rf.oracle,
     live: false,
-    *cases() {
+    async *cases() {
+      prefetch();
       for (const c of rf.cases) {
         if (only && !only.has(c.entry)) continue;
         const elf = elfOf(c.elfSha256);
@@ -106,8 +125,8 @@ export function storedSources(corpusDir: string, only?: Set<string>, missing: st
         }
         yield {
           entry: c.entry, caseId: c.case,
-          req: { elf, base: BigInt(c.base), fill: c.fill, symbols: symbolsOf(c.symbols) },
-          ref: decodeOutcome(corpusDir, c.outcome),
+          req: { elf, base: BigInt(c.base), fill: c.fill, symbols: symbolWrites(c.symbols) },
+          ref: await decodeOutcomeAsync(corpusDir, c.outcome),
         };
       }
     },
@@ -142,16 +161,29 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       cases: 0, byClass: {}, explained: 0, unexplained: 0, results: [],
     };
     let reports = 0;
+    // The relocation log is read by the registry's modelled entries scoped to relocation types
+    // (their coverage) and by the attribution of differing bytes, nothing else. Where no such
+    // entry applies to this profile, load without it, and load again with it for a case whose
+    // bytes differ: the outcome is otherwise the same, so the comparison is too.
+    const alwaysLog = !!opts.engineOverride || needsRelocationLog(registry, profile);
+    const refClasses = profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : [];
     for await (const c of src.cases()) {
       const hostAddress = c.ref.kind === 'ok' ? c.ref.hostBuf : 0n;
-      const key = opts.engineOverride ? '' : memoKey(profile, c.req, hostAddress);
-      let ts = key ? memo.get(key) : undefined;
-      if (!ts) {
-        ts = engine(c.req, { profile: profile.id, target: profile.target, hostAddress });
-        if (key) memo.set(key, ts);
+      const run = (log: boolean): Outcome => {
+        const key = opts.engineOverride ? '' : memoKey(profile, c.req, hostAddress) + (log ? '' : '|no-log');
+        let o = key ? memo.get(key) : undefined;
+        if (!o) {
+          o = engine(c.req, { profile: profile.id, target: profile.target, hostAddress, ...(log ? {} : { log: false }) });
+          if (key) memo.set(key, o);
+        }
+        return o;
+      };
+      let ts = run(alwaysLog);
+      let cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses);
+      if (!alwaysLog && cmp.ranges.length) {
+        ts = run(true);
+        cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses);
       }
-      const symbolRanges: SymbolRange[] = symbolRangesOf(c.req, ts);
-      const cmp = compareOutcomes(ts, c.ref, symbolRanges, profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : []);
       const verdict = applyRegistry(registry, profile, ts, cmp, c.req.fill);
       for (const x of verdict.exercised) {
         const cv = coverage.get(x.id)!;
@@ -194,21 +226,39 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   };
 }
 
+// By identity: validate's requests (files, symbol writes) are read-only.
 const elfKeys = new WeakMap<Uint8Array, string>();
+const semKeys = new WeakMap<Profile, string>();
+const symbolKeys = new WeakMap<SymbolWrite[], string>();
+const finders = new WeakMap<Uint8Array, SymbolFinder>();
+
+/** One symbol finder per input file: the cases' ELF bytes are shared and never written. */
+function finderOf(elf: Uint8Array): SymbolFinder {
+  let f = finders.get(elf);
+  if (!f) finders.set(elf, (f = new SymbolFinder(elf)));
+  return f;
+}
 
 /**
  * A key for memoising TS outcomes across profiles that behave identically: the semantics and
- * flags of the profile (not its id), its loader version where the model branches on it (the
- * kernel), and the whole input. The host buffer address matters only to ppc64 (REL32).
+ * flags of the profile (not its id or version: every version difference a load model makes is a
+ * profile field, and the models never read `id` or `version`, which test/validate/memo.test.ts
+ * checks), and the whole input. The host buffer address matters only to ppc64 (REL32).
  */
 export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint): string {
   let ek = elfKeys.get(req.elf);
   if (!ek) elfKeys.set(req.elf, (ek = sha256(req.elf)));
-  const { id: _id, version, ...rest } = profile;
-  const sem = JSON.stringify(rest, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  // Profiles are memoised and read-only (makeProfile): their part of the key is built once.
+  let sem = semKeys.get(profile);
+  if (sem === undefined) {
+    const { id: _id, version: _version, ...rest } = profile;
+    sem = JSON.stringify(rest, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+    semKeys.set(profile, sem);
+  }
+  let sk = symbolKeys.get(req.symbols);
+  if (sk === undefined) symbolKeys.set(req.symbols, (sk = req.symbols.map((s) => `${s.name}=${Buffer.from(s.bytes).toString('hex')}`).join(',')));
   return [
-    sem, profile.loader === 'kernel' ? version : '', ek, req.base, req.fill,
-    req.symbols.map((s) => `${s.name}=${Buffer.from(s.bytes).toString('hex')}`).join(','),
+    sem, ek, req.base, req.fill, sk,
     profile.target === 'x86_64' ? '' : hostAddress,
   ].join('|');
 }
