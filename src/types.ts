@@ -64,6 +64,11 @@ export interface LoadedImage {
   entry: bigint;
   sections: LoadedSection[];
   relocations: RelocationLogEntry[];
+  /**
+   * Set by the kexec-tools fast path, which records no log: the relocations it applied, summed by
+   * type name (count, bytes written), exactly what `relocations` summed by typeName would give.
+   */
+  relocationTypes?: ReadonlyMap<string, { count: number; bytes: number }>;
 }
 
 /** Stable rejection codes. The C loaders die()/return -ENOEXEC; we return these. */

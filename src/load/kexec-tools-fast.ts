@@ -13,6 +13,8 @@
 import { SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_DYNAMIC, SHT_NOBITS, SHT_NOTE, SHT_REL, SHT_RELA, SHT_SYMTAB, STB_GLOBAL, STT_NOTYPE } from '../elf/constants.ts';
 import { MAX_IMAGE } from './kexec-tools.ts';
 import type { Profile } from './profile.ts';
+import { x86_64 } from '../arch/x86_64.ts';
+import { ppc64 } from '../arch/ppc64.ts';
 import type { LoadedImage, LoadedSection, SymbolWrite } from '../types.ts';
 
 /** Every address, size, offset, value and addend handled is below this; sums of a few stay exact. */
@@ -100,6 +102,7 @@ export function loadKexecToolsFast(
 
   if (scratch.length < shnum * STRIDE) scratch = new Float64Array(shnum * STRIDE);
   const sh = scratch; // every field of every section is written below before it is read
+  typeCount.fill(0);
   let note = -1;
   for (let i = 0; i < shnum; i++) {
     const o = shoff + i * 64;
@@ -274,6 +277,7 @@ export function loadKexecToolsFast(
       const value = stValue + secBase + addend;
       const address = saddr + rOffset;
       const loc = img + rOffset;
+      if (rType < 256) typeCount[rType]!++; // any other type bails below
       if (x86) {
         switch (rType) {
           case 0 /* R_X86_64_NONE */:
@@ -403,7 +407,26 @@ export function loadKexecToolsFast(
       alloc: (sh[b + FLAGS]! & ALLOC) !== 0, nobits: sh[b + TYPE] === SHT_NOBITS,
     };
   }
-  return { base: BigInt(base), bytes: image, memsz: BigInt(bufsz + bssPad + bsssz), entry: BigInt(entry), sections, relocations: [] };
+  return {
+    base: BigInt(base), bytes: image, memsz: BigInt(bufsz + bssPad + bsssz), entry: BigInt(entry), sections, relocations: [],
+    relocationTypes: typeSummary(profile),
+  };
+}
+
+/** Relocations applied in this load, by type; reset at the start of every load. */
+const typeCount = new Uint32Array(256);
+
+/** typeCount as the log would sum it: by the table's type name, bytes = count × width. */
+function typeSummary(profile: Profile): Map<string, { count: number; bytes: number }> {
+  const arch = profile.target === 'x86_64' ? x86_64 : ppc64;
+  const m = new Map<string, { count: number; bytes: number }>();
+  for (let t = 0; t < 256; t++) {
+    const count = typeCount[t]!;
+    if (!count) continue;
+    const spec = arch.classify(t, profile.sem)!; // only table types get here (others bail)
+    m.set(spec.name, { count, bytes: count * spec.width });
+  }
+  return m;
 }
 
 /** findSymbol() + symbolPlace(): image offset of a global symbol's bytes, or -1 (the model decides). */

@@ -95,8 +95,9 @@ function switchOn(e: RegistryEntry, profile: Profile): boolean {
 
 const byTypeCache = new WeakMap<LoadedImage, Map<string, { count: number; bytes: number }>>();
 
-/** The relocation log summed by type name (count, bytes written), once per image: logs are never changed after the load. */
-function relocationsByType(img: LoadedImage): Map<string, { count: number; bytes: number }> {
+/** The relocation log summed by type name (count, bytes written), once per image (logs are never changed after the load); the fast path gives it directly. */
+function relocationsByType(img: LoadedImage): ReadonlyMap<string, { count: number; bytes: number }> {
+  if (img.relocationTypes) return img.relocationTypes;
   let m = byTypeCache.get(img);
   if (m) return m;
   m = new Map();

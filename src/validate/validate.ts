@@ -162,10 +162,12 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
     };
     let reports = 0;
     // The relocation log is read by the registry's modelled entries scoped to relocation types
-    // (their coverage) and by the attribution of differing bytes, nothing else. Where no such
-    // entry applies to this profile, load without it, and load again with it for a case whose
-    // bytes differ: the outcome is otherwise the same, so the comparison is too.
-    const alwaysLog = !!opts.engineOverride || needsRelocationLog(registry, profile);
+    // (their coverage) and by the attribution of differing bytes, nothing else. Load without it
+    // (the kexec-tools fast path then sums the applied types instead), and load again with it for
+    // a case whose bytes differ, or whose coverage needs the types and got no summary (the model
+    // ran): the outcome is otherwise the same, so the comparison is too.
+    const alwaysLog = !!opts.engineOverride;
+    const typesNeeded = needsRelocationLog(registry, profile);
     const refClasses = profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : [];
     for await (const c of src.cases()) {
       const hostAddress = c.ref.kind === 'ok' ? c.ref.hostBuf : 0n;
@@ -180,7 +182,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       };
       let ts = run(alwaysLog);
       let cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses);
-      if (!alwaysLog && cmp.ranges.length) {
+      if (!alwaysLog && (cmp.ranges.length || (typesNeeded && ts.kind === 'ok' && !ts.image.relocationTypes))) {
         ts = run(true);
         cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses);
       }
