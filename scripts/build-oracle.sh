@@ -128,6 +128,11 @@ build_one() { # TREE LABEL META TARGET
     cflags="-O1 -g -fno-strict-aliasing -Wall -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=address"
     ldflags="-fsanitize=address,undefined"
   fi
+  # Build-path independence: __FILE__ strings (assert messages) otherwise embed the cache and
+  # checkout paths, and their length moves the static binary's data end, hence the heap start under
+  # qemu-user, hence host_buf, which ppc64 REL32 bytes depend on: stored references must not
+  # depend on where the cache or the checkout lives.
+  cflags="$cflags -ffile-prefix-map=$tree=kexec-tools-$label -ffile-prefix-map=$HARNESS_DIR=oracle/kexec-tools"
   need_tool "$cc" "the cross compiler for $target"
   need_tool "$objcopy" "binutils for $target"
   [[ -z "$emulator" ]] || need_tool "$emulator" qemu-user-static
