@@ -137,6 +137,14 @@ function fieldMap(bytes: Uint8Array): FieldMap | undefined {
   return fm;
 }
 
+/** fieldMap() of a corpus file's cached clean bytes (never written: buildCase patches a copy), parsed once. */
+const corpusFieldMaps = new WeakMap<Uint8Array, FieldMap | null>();
+function corpusFieldMap(clean: Uint8Array): FieldMap | undefined {
+  let fm = corpusFieldMaps.get(clean);
+  if (fm === undefined) corpusFieldMaps.set(clean, (fm = fieldMap(clean) ?? null));
+  return fm ?? undefined;
+}
+
 const EHDR: Record<EhdrField, (w: number) => [number, number]> = {
   class: () => [4, 1], data: () => [5, 1], identVersion: () => [6, 1], osabi: () => [7, 1],
   type: () => [16, 2], machine: () => [18, 2], version: () => [20, 4],
@@ -181,7 +189,7 @@ export function buildCase(d: Pick<CaseDesc, 'source' | 'patches' | 'keepRelocs' 
   const clean = sourceBytes(d.source);
   let bytes = clean.slice();
   const structural = d.keepRelocs !== undefined || d.patches.some((p) => p.k !== 'byte' && p.k !== 'truncate');
-  const fm = structural ? fieldMap(clean) : undefined;
+  const fm = structural ? (d.source.kind === 'corpus' ? corpusFieldMap(clean) : fieldMap(clean)) : undefined;
   const resolveV = (x: FuzzValue): bigint => (isRel(x) ? BigInt((fm?.shnum ?? 0) + x.shnum) : x);
   const v = () => new ByteView(bytes, fm?.little === false ? 'big' : 'little');
   if (fm) {
