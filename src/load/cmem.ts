@@ -59,8 +59,13 @@ export class CMem {
   fileStore: ByteView;
   imageStore: ByteView;
 
-  constructor(bytes: Uint8Array, readonly fileEndian: Endian, readonly storeEndian: Endian) {
-    this.file = bytes.slice(); // the C loader may write into its copy of the file
+  /**
+   * `copy`: kexec-tools may write into its copy of the file (relocations against non-ALLOC
+   * sections), so by default the model works on a copy. A loader that never writes its input (the
+   * kernel's) passes false and reads the caller's bytes in place.
+   */
+  constructor(bytes: Uint8Array, readonly fileEndian: Endian, readonly storeEndian: Endian, copy = true) {
+    this.file = copy ? bytes.slice() : bytes;
     this.fileView = new ByteView(this.file, fileEndian);
     this.fileStore = this.fileView.withEndian(storeEndian);
     this.imageView = new ByteView(this.image, fileEndian);

@@ -22,7 +22,7 @@ import type { RelocInput } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
 import type { LayoutSection } from './kexec-tools.ts';
 import type { EntryRule, Profile } from './profile.ts';
-import type { Endian, LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
+import type { LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors: every rejection carries the kernel's errno (through its code) and exact pr_err text.
@@ -119,26 +119,9 @@ function hostEndian(profile: Profile) {
   return profile.storeEndian;
 }
 
-/** CMems over inputs, by input: see inputMem(). */
-const inputMems = new WeakMap<Uint8Array, CMem>();
-
-/**
- * The CMem for a load of `bytes`. The kernel never writes its input (every store in this file is to
- * the purgatory buffer, 'image'), so the CMem made for an earlier load of the same bytes serves
- * again, once its copy is checked to still equal them (a caller may have changed the bytes since);
- * loadKernel gives it a new purgatory buffer.
- */
-function inputMem(bytes: Uint8Array, e: Endian): CMem {
-  const m = inputMems.get(bytes);
-  if (m && m.fileEndian === e && m.storeEndian === e && Buffer.compare(m.file, bytes) === 0) return m;
-  const fresh = new CMem(bytes, e, e);
-  inputMems.set(bytes, fresh);
-  return fresh;
-}
-
 export function parseKernel(bytes: Uint8Array, profile: Profile): KernelElf {
   const e = hostEndian(profile);
-  const mem = inputMem(bytes, e);
+  const mem = new CMem(bytes, e, e, false); // the kernel never writes its input: every store here goes to the purgatory buffer
   const k = { mem };
   const shoff = rd(k, 0x28n, 8, 'e_shoff');
   const shnum = Number(rd(k, 0x3cn, 2, 'e_shnum'));
@@ -564,7 +547,7 @@ export interface KernelLoadOptions extends RelocateKernelOptions {
 }
 
 export interface KernelLoad {
-  /** The model's state during the load: its CMem and purgatory buffer serve later loads (see inputMem, scratchImage). */
+  /** The model's state during the load: its CMem reads the caller's bytes, and its purgatory buffer serves later loads (see scratchImage). */
   k: KernelElf;
   layout: KernelLayout;
   image: LoadedImage;
