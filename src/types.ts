@@ -114,17 +114,19 @@ export type Outcome =
   | { kind: 'crashed'; signal: string; message?: string }
   | { kind: 'timeout'; ms: number };
 
+/** What a reference loader reports for a successful load (oracle/PROTOCOL.md, status 0). */
+export interface ReferenceLoad {
+  relAddr: bigint;
+  relSize: bigint;
+  entry: bigint;
+  hostBuf: bigint;
+  shAddr: bigint[];
+  image: Uint8Array;
+}
+
 /** What a reference loader reported for one request: a live oracle's response, or a stored one. */
 export type RefOutcome =
-  | {
-      kind: 'ok';
-      relAddr: bigint;
-      relSize: bigint;
-      entry: bigint;
-      hostBuf: bigint;
-      shAddr: bigint[];
-      image: Uint8Array;
-    }
+  | ({ kind: 'ok' } & ReferenceLoad)
   | { kind: 'rejected'; errno: number; message: string }
   | { kind: 'crashed'; signal: string; message?: string }
   | { kind: 'timeout'; ms: number };

@@ -1,7 +1,7 @@
 // Framing of oracle/PROTOCOL.md (v1): encode requests, decode responses incrementally.
 // Every integer is little-endian regardless of the host; records are length-prefixed.
 import { PurgatoryOracleError } from '../errors.ts';
-import type { LoadRequest } from '../types.ts';
+import type { LoadRequest, ReferenceLoad } from '../types.ts';
 
 export const REQUEST_MAGIC = 0x51524f50; // "PORQ"
 export const END_MAGIC = 0x444e4550; // "PEND"
@@ -30,16 +30,7 @@ export const MAX_RECORD = 0xffff_ffff;
 
 /** A response as the oracle sent it, before any interpretation. */
 export type WireResponse =
-  | {
-      id: number;
-      status: 0;
-      relAddr: bigint;
-      relSize: bigint;
-      entry: bigint;
-      hostBuf: bigint;
-      shAddr: bigint[];
-      image: Uint8Array;
-    }
+  | ({ id: number; status: 0 } & ReferenceLoad)
   | { id: number; status: 1; errno: number; message: string }
   /** signal: the number that killed the child (0: it exited); exitStatus: its exit status (-1: killed). */
   | { id: number; status: 3; signal: number; exitStatus: number };
