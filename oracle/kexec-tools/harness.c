@@ -7,7 +7,13 @@
  *   oracle --mark-stderr   also write "@@po-begin <id>" / "@@po-end <id>" lines on stderr around
  *                          each request, so sanitizer reports can be attributed to a request
  *   oracle --fork-server   serve from a forked child; when it dies inside a request, answer that
- *                          request "crashed" (status 3) and fork a fresh child (PROTOCOL.md)
+ *                          request "crashed" (status 3) and fork a fresh child (PROTOCOL.md).
+ *                          A load that faults (SIGSEGV, SIGBUS, SIGILL, SIGFPE) is answered the same
+ *                          way by the child itself, which carries on without a fork: the request
+ *                          arena (shim.c) leaves nothing of the crashed load behind
+ *
+ * Environment: PO_ORACLE_NO_ARENA=1 serves the loader's blocks from malloc, as kexec-tools does
+ * (host_buf then depends on the heap); PO_ORACLE_NO_RECOVER=1 makes every crash end the child.
  *
  * All framing integers are little-endian, encoded bytewise (the oracle also runs big-endian).
  * Exit: 0 on PEND or EOF at a record boundary, 3 on a malformed stream.
@@ -17,6 +23,7 @@
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
 #include <fcntl.h>
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +56,11 @@
 #define STATUS_DIED 1u
 #define STATUS_OK_DELTA 2u
 #define STATUS_CRASHED 3u      /* --fork-server: the child died inside this request */
+/* --fork-server child: exit status meaning "recycle me" (between requests; the parent forks anew) */
+#define EXIT_RECYCLE 75
+/* a child recycles itself after this many recovered crashes: each leaks its capture stream, and a
+ * wild write that did not fault may have reached memory outside the arena */
+#define RECOVERED_CRASH_LIMIT 512
 
 /*
  * --fork-server: what the serving child shares with the parent, which outlives it. busy/id: the
@@ -64,6 +76,11 @@ struct shared_state {
 };
 static int fork_server;
 static struct shared_state *shared;
+/* --fork-server child: catch a fault inside a load and answer it without dying */
+static int recover;
+static sigjmp_buf crash_env;
+static volatile sig_atomic_t crash_armed;
+static unsigned recovered_crashes;
 static uint8_t *shared_elf;
 
 /* The ELF of the last request that carried one (for FLAG_SAME_ELF). */
@@ -355,6 +372,85 @@ static void on_ok(void *vctx, const struct po_loaded *res)
 	ctx->written = 1;
 }
 
+/* The "crashed" response (status 3) to request id, stderr marker first: the runner waits for that
+ * line, after any report the crash printed. Written by the fork-server parent when a child died,
+ * and by a child that caught the fault itself. */
+static void put_crash(uint32_t id, uint32_t sig, uint32_t exit_status, int mark)
+{
+	po_diag(mark ? "@@po-end %u\n" : "@@po-crash %u\n", id);
+	out_len = 0;
+	put_u32(MAGIC_RSP);
+	put_u32(16);
+	put_u32(id);
+	put_u32(STATUS_CRASHED);
+	put_u32(sig);
+	put_u32(exit_status);
+	flush_out();
+}
+
+/* guarded_load's jump value (and, negated, result) for a resource-limit answer; signals are below */
+#define JUMP_RESOURCE_LIMIT 0x100
+
+/* Overrides shim.c's weak default. A recovering child answers the request as the fork server
+ * answers a child that exited with PO_EXIT_RESOURCE_LIMIT, and carries on. */
+void po_resource_limit_exceeded(size_t size)
+{
+	po_report_resource_limit(size);
+	if (crash_armed) {
+		crash_armed = 0;
+		siglongjmp(crash_env, JUMP_RESOURCE_LIMIT);
+	}
+	_exit(PO_EXIT_RESOURCE_LIMIT);
+}
+
+static void on_fault(int sig)
+{
+	if (crash_armed) {
+		crash_armed = 0;
+		siglongjmp(crash_env, sig);
+	}
+	/* outside a load: die of it, and let the fork server answer */
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_fault_handlers(void)
+{
+	static const int sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+	static uint8_t altstack[1 << 16];
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack), .ss_flags = 0 };
+	struct sigaction sa;
+	size_t i;
+	if (sigaltstack(&ss, NULL) != 0)
+		fatal("sigaltstack: %s", strerror(errno));
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_fault;
+	sa.sa_flags = SA_ONSTACK;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) != 0)
+			fatal("sigaction: %s", strerror(errno));
+}
+
+/* po_load; when recovering, a fault inside it is caught: returns -signal (-JUMP_RESOURCE_LIMIT for
+ * an allocation over the limit), the request abandoned */
+static int guarded_load(const uint8_t *elf, uint32_t elf_len, uint64_t base, uint8_t fill,
+	const struct po_symwrite *syms, uint32_t nsyms, struct ok_ctx *ctx, const char **msg, size_t *msg_len)
+{
+	int died, sig;
+	if (!recover)
+		return po_load(elf, elf_len, base, fill, syms, nsyms, on_ok, ctx, msg, msg_len);
+	sig = sigsetjmp(crash_env, 1);
+	if (sig != 0) {
+		po_abandon_request();
+		return -sig;
+	}
+	crash_armed = 1;
+	died = po_load(elf, elf_len, base, fill, syms, nsyms, on_ok, ctx, msg, msg_len);
+	crash_armed = 0;
+	return died;
+}
+
 static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 {
 	uint32_t id, flags, nsyms, elf_len, i;
@@ -466,7 +562,21 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	ctx.id = id;
 	ctx.flags = flags;
 	ctx.written = 0;
-	died = po_load(elf, elf_len, base, fill, syms, nsyms, on_ok, &ctx, &msg, &msg_len);
+	died = guarded_load(elf, elf_len, base, fill, syms, nsyms, &ctx, &msg, &msg_len);
+	if (died < 0) {
+		/* the load faulted; the arena kept all it left, and is reset */
+		have_prev_img = 0; /* the next ok answer is sent whole */
+		if (died == -JUMP_RESOURCE_LIMIT)
+			put_crash(id, 0, PO_EXIT_RESOURCE_LIMIT, mark);
+		else
+			put_crash(id, (uint32_t)-died, 0xffffffffu, mark);
+		shared->busy = 0;
+		free(syms);
+		free(names);
+		if (++recovered_crashes >= RECOVERED_CRASH_LIMIT)
+			exit(EXIT_RECYCLE);
+		return;
+	}
 	if (died) {
 		size_t len_at;
 		out_len = 0; /* nothing of a half-built ok response */
@@ -591,6 +701,8 @@ static int run_fork_server(int mark)
 			(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
 			if (getppid() != parent)
 				_exit(0);
+			if (recover)
+				install_fault_handlers();
 			exit(serve_loop(mark));
 		}
 		while (waitpid(pid, &st, 0) < 0) {
@@ -598,23 +710,21 @@ static int run_fork_server(int mark)
 				fatal("fork server: waitpid: %s", strerror(errno));
 		}
 		if (!shared->busy) {
-			if (WIFEXITED(st))
+			if (WIFEXITED(st) && WEXITSTATUS(st) != EXIT_RECYCLE)
 				return WEXITSTATUS(st);
-			continue; /* died between requests (its response is out): carry on */
+			continue; /* recycled, or died between requests (its response is out): carry on */
 		}
 		id = shared->id;
 		shared->busy = 0;
-		/* stderr first: the runner waits for this line, after the child's own reports */
-		po_diag(mark ? "@@po-end %u\n" : "@@po-crash %u\n", id);
-		out_len = 0;
-		put_u32(MAGIC_RSP);
-		put_u32(16);
-		put_u32(id);
-		put_u32(STATUS_CRASHED);
-		put_u32(WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0u);
-		put_u32(WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : 0xffffffffu);
-		flush_out();
+		put_crash(id, WIFSIGNALED(st) ? (uint32_t)WTERMSIG(st) : 0u,
+			  WIFEXITED(st) ? (uint32_t)WEXITSTATUS(st) : 0xffffffffu, mark);
 	}
+}
+
+static int __attribute__((unused)) getenv_flag(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
 }
 
 int main(int argc, char **argv)
@@ -640,6 +750,12 @@ int main(int argc, char **argv)
 #ifdef F_SETPIPE_SZ
 	(void)fcntl(0, F_SETPIPE_SZ, 1 << 20);
 	(void)fcntl(1, F_SETPIPE_SZ, 1 << 20);
+#endif
+#if !PO_SANITIZE
+	/* ASan must see every block, and reports a fault itself (sanitizer builds keep both off) */
+	if (!getenv_flag("PO_ORACLE_NO_ARENA") && po_use_arena() != 0)
+		return PO_EXIT_RESOURCE_LIMIT;
+	recover = fork_server && !getenv_flag("PO_ORACLE_NO_RECOVER");
 #endif
 	return fork_server ? run_fork_server(mark) : serve_loop(mark);
 }

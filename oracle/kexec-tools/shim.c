@@ -12,6 +12,8 @@
  *    every block is tracked and freed at the end of the request.
  *  - add_buffer() does no hole search: it returns the requested base aligned up the way
  *    locate_hole() aligns a range start, _ALIGN(base, max(buf_align, getpagesize())).
+ *  - With po_use_arena() (the oracle, not bench-load or the fuzzing entry), the loader's blocks
+ *    come from a request arena at a fixed address instead of malloc: see "request arena" below.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kexec.h" /* upstream: the prototypes we implement */
@@ -119,10 +122,15 @@ static void untrack(struct block *b)
 /* The oracle's answer to an allocation above the limit: exit with PO_EXIT_RESOURCE_LIMIT (the TS
  * runner reports the request as crashed, signal "resource-limit"). Weak: the fuzzing entry point
  * (fuzz-entry.c) ends the input instead, so a fuzzer does not count it as a crash. */
+void po_report_resource_limit(size_t size)
+{
+	po_diag("oracle: resource limit: a %zu-byte allocation exceeds the oracle's limit of %zu bytes "
+		"(PO_ORACLE_MAX_ALLOC)\n", size, limit_alloc());
+}
+
 __attribute__((weak)) void po_resource_limit_exceeded(size_t size)
 {
-	po_diag("oracle: resource limit: a %zu-byte allocation succeeded but exceeds the "
-		"oracle's limit of %zu bytes (PO_ORACLE_MAX_ALLOC)\n", size, limit_alloc());
+	po_report_resource_limit(size);
 	_exit(PO_EXIT_RESOURCE_LIMIT);
 }
 
@@ -135,14 +143,151 @@ static void check_limit(void *p, size_t size)
 	}
 }
 
+/*
+ * Request arena. The oracle allocates every block of a request (the ELF copy, the header tables,
+ * the image) from one reservation at a fixed address, bump-allocated and reset when the request
+ * ends:
+ *  - host_buf, which ppc64 REL32 bytes follow, is a function of the request alone: not of the
+ *    requests before it, of the fork server's heap, of the binary's path (static glibc's start-up
+ *    allocations move the malloc heap under qemu-user) or of the glibc version;
+ *  - a load that crashes leaves nothing behind: the next request starts from an empty arena, so
+ *    the fork server can answer a crash without forking (harness.c);
+ *  - an out-of-bounds write of the loader lands in the request's own blocks or faults, instead of
+ *    corrupting malloc's heap for the requests after it.
+ * Only the part used so far is accessible (read-write up to the highest block, rounded up to a
+ * page, and at most ARENA_KEEP more than a request needs; the rest of the reservation PROT_NONE),
+ * so a runaway copy faults soon past the last block, as it would past the top of a small heap,
+ * rather than running through the reservation. Layout: a
+ * zero lead, then 16-byte aligned blocks, each after a 16-byte header holding its size (so a read
+ * a few bytes below a block sees mapped, deterministic bytes, as below a malloc chunk). At the
+ * end of a request the accessible part is zeroed and given back, so no request sees another's
+ * bytes. Blocks above the allocation limit take the malloc path (plain_malloc). Sanitizer builds
+ * never use the arena: ASan must see every block.
+ */
+#define ARENA_ADDR ((uintptr_t)0x100000000000ULL) /* 16 TiB: free on x86_64 hosts and under qemu-user */
+#define ARENA_LEAD ((size_t)0x10000)             /* below the first block: accessible and zero */
+#define ARENA_HDR ((size_t)16)
+static uint8_t *arena;
+static size_t arena_cap, arena_used, arena_rw;
+
+int po_use_arena(void)
+{
+	size_t cap;
+	void *p;
+	if (arena)
+		return 0;
+	/* every block of a request: two images (the largest allowed each), the ELF, its tables */
+	cap = 2 * limit_alloc() + ((size_t)256 << 20);
+	p = mmap((void *)ARENA_ADDR, cap, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p == MAP_FAILED || p != (void *)ARENA_ADDR || mprotect(p, ARENA_LEAD, PROT_READ | PROT_WRITE) != 0) {
+		int e = errno;
+		if (p != MAP_FAILED)
+			munmap(p, cap);
+		po_diag("oracle: cannot map the request arena at 0x%lx (%zu bytes): %s\n",
+			(unsigned long)ARENA_ADDR, cap, p == MAP_FAILED || p == (void *)ARENA_ADDR ? strerror(e) : "mapped elsewhere");
+		return -1;
+	}
+	arena = p;
+	arena_cap = cap;
+	arena_used = arena_rw = ARENA_LEAD;
+	return 0;
+}
+
+static int in_arena(const void *p)
+{
+	return arena && (const uint8_t *)p >= arena && (const uint8_t *)p < arena + arena_cap;
+}
+
+/* A block of size bytes (after its header; the pad up to 16 bytes zero), or NULL when the arena is
+ * off, the block is over the limit or the reservation is full (the caller then uses malloc). */
+static void *arena_alloc(size_t size)
+{
+	size_t need, start, end;
+	uint8_t *b;
+	if (!arena || size > limit_alloc())
+		return NULL;
+	need = ARENA_HDR + ((size + 15) & ~(size_t)15);
+	if (need > arena_cap - arena_used)
+		return NULL;
+	start = arena_used;
+	end = start + need;
+	if (end > arena_rw) {
+		size_t page = (size_t)getpagesize();
+		size_t rw = (end + page - 1) & ~(page - 1);
+		if (rw > arena_cap)
+			rw = arena_cap;
+		if (mprotect(arena + arena_rw, rw - arena_rw, PROT_READ | PROT_WRITE) != 0)
+			return NULL;
+		arena_rw = rw;
+	}
+	arena_used = end;
+	b = arena + start + ARENA_HDR;
+	memcpy(arena + start, &size, sizeof(size));
+	memset(b + size, 0, need - ARENA_HDR - size);
+	return b;
+}
+
+static size_t arena_size(const void *p)
+{
+	size_t size;
+	memcpy(&size, (const uint8_t *)p - ARENA_HDR, sizeof(size));
+	return size;
+}
+
+/* End of a request: zero all it could write (the accessible part). Above ARENA_KEEP, the rest of
+ * it is replaced by a fresh, inaccessible reservation instead of written; below, it stays
+ * accessible: an mprotect per request costs more than the memset (a TLB flush, and a VM exit on
+ * some hypervisors). */
+#define ARENA_KEEP ((size_t)256 << 10)
+static void arena_reset(void)
+{
+	size_t keep = ARENA_LEAD + ARENA_KEEP;
+	if (!arena)
+		return;
+	if (arena_rw > keep) {
+		if (mmap(arena + keep, arena_rw - keep, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED) {
+			po_diag("oracle: cannot reset the request arena: %s\n", strerror(errno));
+			_exit(PO_EXIT_RESOURCE_LIMIT);
+		}
+		arena_rw = keep;
+	}
+	memset(arena, 0, arena_rw);
+	arena_used = ARENA_LEAD;
+}
+
+/*
+ * malloc for a block the arena does not take. With the arena, a block above the limit is not
+ * allocated at all: glibc refuses a size above PTRDIFF_MAX (NULL, ENOMEM; kexec-tools dies "Cannot
+ * malloc"), and any other size gets the resource-limit answer. Trying the malloc first, as the
+ * plain path does, made the answer depend on the machine's memory and overcommit policy, and under
+ * qemu-user a multi-GiB mapping costs about 150 ms.
+ */
+static void *plain_malloc(size_t size)
+{
+	void *p;
+	if (arena && size > limit_alloc()) {
+		if (size > (size_t)PTRDIFF_MAX) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		po_resource_limit_exceeded(size);
+	}
+	p = malloc(size ? size : 1);
+	if (p)
+		check_limit(p, size);
+	return p;
+}
+
 void *po_tracked_malloc(size_t size)
 {
-	void *p = malloc(size ? size : 1);
+	void *p = arena_alloc(size);
+	if (p)
+		return p;
+	p = plain_malloc(size);
 	if (!p) {
 		po_diag("oracle: out of memory (%zu bytes)\n", size);
 		_exit(PO_EXIT_RESOURCE_LIMIT);
 	}
-	check_limit(p, size);
 	track(p, size);
 	return p;
 }
@@ -150,8 +295,8 @@ void *po_tracked_malloc(size_t size)
 void harness_free(void *ptr)
 {
 	struct block *b;
-	if (!ptr)
-		return;
+	if (!ptr || in_arena(ptr))
+		return; /* freed when the request ends */
 	b = find_block(ptr);
 	if (b)
 		untrack(b);
@@ -178,11 +323,15 @@ void *xmalloc(size_t size)
 	void *buf;
 	if (!size)
 		return NULL;
-	buf = malloc(size);
+	buf = arena_alloc(size);
+	if (buf) {
+		memset(buf, req_fill, size);
+		return buf;
+	}
+	buf = plain_malloc(size);
 	if (!buf) {
 		die("Cannot malloc %ld bytes: %s\n", size + 0UL, strerror(errno));
 	}
-	check_limit(buf, size);
 	memset(buf, req_fill, size);
 	track(buf, size);
 	return buf;
@@ -191,8 +340,34 @@ void *xmalloc(size_t size)
 void *xrealloc(void *ptr, size_t size)
 {
 	void *buf;
-	struct block *b = ptr ? find_block(ptr) : NULL;
-	size_t old = b ? b->size : 0;
+	struct block *b;
+	size_t old;
+	if (in_arena(ptr) && !size) /* realloc(p, 0) frees p and returns NULL: xrealloc dies */
+		die("Cannot realloc %ld bytes: %s\n", size + 0UL, strerror(errno));
+	if (size && (in_arena(ptr) || (!ptr && arena))) {
+		/* a new block; the old one stays until the request ends */
+		buf = arena_alloc(size);
+		if (buf) {
+			old = ptr ? arena_size(ptr) : 0;
+			if (old)
+				memcpy(buf, ptr, old < size ? old : size);
+			if (size > old)
+				memset((char *)buf + old, req_fill, size - old);
+			return buf;
+		}
+		if (ptr) {
+			/* above the limit: malloc's answer (die, or the resource-limit exit) */
+			buf = plain_malloc(size);
+			if (!buf)
+				die("Cannot realloc %ld bytes: %s\n", size + 0UL, strerror(errno));
+			memcpy(buf, ptr, arena_size(ptr));
+			memset((char *)buf + arena_size(ptr), req_fill, size - arena_size(ptr));
+			track(buf, size);
+			return buf;
+		}
+	}
+	b = ptr ? find_block(ptr) : NULL;
+	old = b ? b->size : 0;
 	buf = realloc(ptr, size);
 	if (!buf) {
 		die("Cannot realloc %ld bytes: %s\n", size + 0UL, strerror(errno));
@@ -260,6 +435,21 @@ void po_begin_request(uint64_t base, uint8_t fill, jmp_buf *jmp)
 	stderr = capture;
 }
 
+void po_abandon_request(void)
+{
+	size_t i;
+	/* the capture stream may be half-way through a write: drop it (a small leak per crash) */
+	stderr = real_stderr;
+	capture = NULL;
+	capture_buf = NULL;
+	capture_len = 0;
+	for (i = 0; i < nblocks; i++)
+		free(blocks[i].ptr);
+	nblocks = 0;
+	arena_reset();
+	req_jmp = NULL;
+}
+
 void po_end_request(const char **msg, size_t *len)
 {
 	size_t i;
@@ -272,6 +462,7 @@ void po_end_request(const char **msg, size_t *len)
 	for (i = 0; i < nblocks; i++)
 		free(blocks[i].ptr);
 	nblocks = 0;
+	arena_reset();
 	req_jmp = NULL;
 	*msg = last_msg ? last_msg : "";
 	*len = last_len;

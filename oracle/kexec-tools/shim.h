@@ -44,9 +44,21 @@ void po_begin_request(uint64_t base, uint8_t fill, jmp_buf *jmp);
  * allocated during the request that the loader did not free itself. */
 void po_end_request(const char **msg, size_t *len);
 
-/* Called when an allocation succeeded but exceeds PO_ORACLE_MAX_ALLOC (the block is already
- * freed). Weak in shim.c (exits with PO_EXIT_RESOURCE_LIMIT); fuzz-entry.c overrides it. */
+/* Called when an allocation exceeds PO_ORACLE_MAX_ALLOC (with the arena: before any allocation;
+ * without it: malloc succeeded, and the block is already freed). Does not return. Weak in shim.c
+ * (po_report_resource_limit, then exit with PO_EXIT_RESOURCE_LIMIT); harness.c and fuzz-entry.c
+ * override it. */
 void po_resource_limit_exceeded(size_t size);
+/* The diagnostic of the weak default, on the real stderr. */
+void po_report_resource_limit(size_t size);
+
+/* Serve the loader's blocks from the request arena at a fixed address (shim.c); 0, or -1 with a
+ * diagnostic when the address cannot be mapped. Call once, before the first request. */
+int po_use_arena(void);
+
+/* A request that crashed (a signal caught by the harness): restore stderr, release its blocks,
+ * reset the arena. Its captured output is dropped. */
+void po_abandon_request(void);
 
 /* Allocation tracked like xmalloc but without the fill (harness-owned copies). */
 void *po_tracked_malloc(size_t size);

@@ -5,6 +5,7 @@
 // bits 2..25) over the section addresses the oracle reports; the layout expectations restate
 // kexec-tools' elf_rel_load rule. Without CI=true a missing oracle or compiler skips with the
 // command that fixes it; with CI=true it fails.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OracleResponse } from '../../src/oracle/batch.ts';
 import { KexecToolsOracle, responseToOutcome } from '../../src/oracle/kexec-tools.ts';
@@ -246,8 +247,9 @@ for (const b of builds) {
       const forked = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: true });
       try {
         const [a, f] = await Promise.all([plain.runMany(reqs), forked.runMany(reqs)]);
+        // the request arena (shim.c): host_buf is the same in both processes, except under ASan
         const strip = (r: OracleResponse) =>
-          r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : { ...r, hostBuf: 0n, diagnostics: undefined };
+          r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : { ...r, hostBuf: b.sanitize ? 0n : r.hostBuf, diagnostics: undefined };
         expect(f.map(strip)).toEqual(a.map(strip));
         expect(f.map((r) => r.kind === 'crashed')).toEqual([false, false, true, false, false, true, true, false, false, false]);
         expect(f[9]!.kind).toBe('ok');
@@ -257,6 +259,111 @@ for (const b of builds) {
         await Promise.all([plain.close(), forked.close()]);
       }
     });
+
+    if (!b.sanitize) {
+      /** PIDs of the fork server's children (a qemu-user guest's fork is a host fork of qemu). */
+      const children = (o: KexecToolsOracle): string => {
+        const pid = o.pid;
+        if (pid === undefined) throw new Error('the oracle has not started');
+        return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim();
+      };
+      const ARENA = 0x1000_0000_0000n; // shim.c ARENA_ADDR
+
+      it('serves the loader\'s blocks from the request arena: host_buf depends on the request alone', async (ctx) => {
+        if (skip && !CI) ctx.skip();
+        const { elf } = need();
+        const wild = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
+        const longer = new Uint8Array(elf.length + 4096);
+        longer.set(elf); // a larger copy of the ELF comes first in the arena: everything after it moves
+        const reqs = [elf, longer, elf, wild, elf].map((x) => req(x));
+        const forked = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: true });
+        const plain = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: false });
+        try {
+          const [f, p] = await Promise.all([forked.runMany(reqs), plain.runMany(reqs)]);
+          const host = (r: OracleResponse) => (r.kind === 'ok' ? r.hostBuf : r.kind);
+          expect(f.map(host)).toEqual(p.map(host));
+          const h = host(f[0]!) as bigint;
+          expect(h >= ARENA && h < ARENA + (1n << 32n), `host_buf 0x${h.toString(16)} in the arena`).toBe(true);
+          expect(f.map(host)).toEqual([h, expect.any(BigInt), h, 'crashed', h]);
+          // the ELF copy is the arena's first block: a longer one moves the image by its length
+          expect(host(f[1]!)).toBe(h + 4096n);
+        } finally {
+          await Promise.all([forked.close(), plain.close()]);
+        }
+      });
+
+      it('with --fork-server, a child answers its own faulting load and carries on, without a fork', async (ctx) => {
+        if (skip && !CI) ctx.skip();
+        const { elf } = need();
+        const wild = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
+        const run = async (env: Record<string, string>) => {
+          const o = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: true, env });
+          try {
+            const first = await o.run(req(elf));
+            const before = children(o);
+            const rs = await o.runMany([wild, elf, wild, elf].map((x) => req(x)));
+            return { kinds: [first, ...rs].map((r) => r.kind), same: children(o) === before, stats: o.stats };
+          } finally {
+            await o.close();
+          }
+        };
+        const recovered = await run({});
+        expect(recovered.kinds).toEqual(['ok', 'crashed', 'ok', 'crashed', 'ok']);
+        expect(recovered.same, 'the same child served every request').toBe(true);
+        expect(recovered.stats).toMatchObject({ starts: 1, crashed: 2 });
+        // the contrast that makes the check meaningful: without recovery each crash ends the child
+        const forkedAnew = await run({ PO_ORACLE_NO_RECOVER: '1' });
+        expect(forkedAnew.kinds).toEqual(recovered.kinds);
+        expect(forkedAnew.same).toBe(false);
+      });
+
+      it('with --fork-server, an allocation over the limit is answered resource-limit by the same child', async (ctx) => {
+        if (skip && !CI) ctx.skip();
+        const { elf: small } = need();
+        // the last allocated section aligned to 64 KiB: an image larger than the ELF
+        const elf = patched(small, (x) => {
+          const last = x.sections.filter((s) => (s.flags & SHF_ALLOC) && s.type !== SHT_NOBITS && s.size > 0).at(-1)!;
+          x.setU64(last.headerOffset + 0x30, 0x1_0000n);
+        });
+        const { bufsz } = kexecLayout(new Elf64(elf));
+        // a limit below the image (bufsz) but above the ELF copy and the header tables
+        const limit = bufsz - 1n;
+        expect(limit > BigInt(elf.length) + 0x1000n).toBe(true);
+        const o = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: true, env: { PO_ORACLE_MAX_ALLOC: String(limit) } });
+        try {
+          const rs = [await o.run(req(elf))];
+          const before = children(o);
+          rs.push(await o.run(req(elf)));
+          for (const r of rs) {
+            expect(r).toMatchObject({ kind: 'crashed', signal: 'resource-limit' });
+            expect(r.kind === 'crashed' && r.message).toMatch(new RegExp(`a ${bufsz}-byte allocation exceeds the oracle's limit of ${limit} bytes`));
+          }
+          expect(children(o), 'the same child answered both').toBe(before);
+        } finally {
+          await o.close();
+        }
+      });
+
+      it('with --fork-server, a child recycles itself after 512 recovered crashes', async (ctx) => {
+        if (skip && !CI) ctx.skip();
+        const { elf } = need();
+        const wild = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
+        const o = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: true });
+        try {
+          await o.run(req(elf));
+          const first = children(o);
+          const crashes = await o.runMany(Array.from({ length: 511 }, () => req(wild)));
+          expect(crashes.every((r) => r.kind === 'crashed')).toBe(true);
+          expect(children(o)).toBe(first);
+          const rs = await o.runMany([req(wild), req(elf)]); // the 512th ends the child after its answer
+          expect(rs.map((r) => r.kind)).toEqual(['crashed', 'ok']);
+          expect(children(o)).not.toBe(first);
+          expect(o.stats).toMatchObject({ starts: 1 });
+        } finally {
+          await o.close();
+        }
+      }, 60_000);
+    }
 
     if (b.sanitize) {
       it('UBSan findings come back as diagnostics of the request that caused them', async (ctx) => {
