@@ -154,10 +154,10 @@ static void check_limit(void *p, size_t size)
  *    the fork server can answer a crash without forking (harness.c);
  *  - an out-of-bounds write of the loader lands in the request's own blocks or faults, instead of
  *    corrupting malloc's heap for the requests after it.
- * Only the part used so far is accessible (read-write up to the highest block, rounded up to a
- * page, and at most ARENA_KEEP more than a request needs; the rest of the reservation PROT_NONE),
- * so a runaway copy faults soon past the last block, as it would past the top of a small heap,
- * rather than running through the reservation. Layout: a
+ * Only the first ARENA_RW bytes, or as far as the request's blocks reach (rounded up to a page),
+ * are accessible; the rest of the reservation is PROT_NONE, so a runaway copy faults soon past
+ * the last block, as it would past the top of a small heap, rather than running through the
+ * reservation. Layout: a
  * zero lead, then 16-byte aligned blocks, each after a 16-byte header holding its size (so a read
  * a few bytes below a block sees mapped, deterministic bytes, as below a malloc chunk). At the
  * end of a request the accessible part is zeroed and given back, so no request sees another's
@@ -167,6 +167,7 @@ static void check_limit(void *p, size_t size)
 #define ARENA_ADDR ((uintptr_t)0x100000000000ULL) /* 16 TiB: free on x86_64 hosts and under qemu-user */
 #define ARENA_LEAD ((size_t)0x10000)             /* below the first block: accessible and zero */
 #define ARENA_HDR ((size_t)16)
+#define ARENA_RW (ARENA_LEAD + ((size_t)256 << 10)) /* accessible at the start of every request */
 static uint8_t *arena;
 static size_t arena_cap, arena_used, arena_rw;
 
@@ -179,7 +180,7 @@ int po_use_arena(void)
 	/* every block of a request: two images (the largest allowed each), the ELF, its tables */
 	cap = 2 * limit_alloc() + ((size_t)256 << 20);
 	p = mmap((void *)ARENA_ADDR, cap, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p == MAP_FAILED || p != (void *)ARENA_ADDR || mprotect(p, ARENA_LEAD, PROT_READ | PROT_WRITE) != 0) {
+	if (p == MAP_FAILED || p != (void *)ARENA_ADDR || mprotect(p, ARENA_RW, PROT_READ | PROT_WRITE) != 0) {
 		int e = errno;
 		if (p != MAP_FAILED)
 			munmap(p, cap);
@@ -189,7 +190,8 @@ int po_use_arena(void)
 	}
 	arena = p;
 	arena_cap = cap;
-	arena_used = arena_rw = ARENA_LEAD;
+	arena_used = ARENA_LEAD;
+	arena_rw = ARENA_RW;
 	return 0;
 }
 
@@ -234,22 +236,21 @@ static size_t arena_size(const void *p)
 	return size;
 }
 
-/* End of a request: zero all it could write (the accessible part). Above ARENA_KEEP, the rest of
- * it is replaced by a fresh, inaccessible reservation instead of written; below, it stays
- * accessible: an mprotect per request costs more than the memset (a TLB flush, and a VM exit on
- * some hypervisors). */
-#define ARENA_KEEP ((size_t)256 << 10)
+/* End of a request: zero all it could write (the accessible part), and make what it made
+ * accessible beyond ARENA_RW inaccessible again (a fresh reservation, not written). Every request
+ * starts with the same ARENA_RW accessible: whether an access a little past the last block faults
+ * depends on the request alone, not on what an earlier one needed. An mprotect per request would
+ * cost more than the memset (a TLB flush, and a VM exit on some hypervisors). */
 static void arena_reset(void)
 {
-	size_t keep = ARENA_LEAD + ARENA_KEEP;
 	if (!arena)
 		return;
-	if (arena_rw > keep) {
-		if (mmap(arena + keep, arena_rw - keep, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED) {
+	if (arena_rw > ARENA_RW) {
+		if (mmap(arena + ARENA_RW, arena_rw - ARENA_RW, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED) {
 			po_diag("oracle: cannot reset the request arena: %s\n", strerror(errno));
 			_exit(PO_EXIT_RESOURCE_LIMIT);
 		}
-		arena_rw = keep;
+		arena_rw = ARENA_RW;
 	}
 	memset(arena, 0, arena_rw);
 	arena_used = ARENA_LEAD;
