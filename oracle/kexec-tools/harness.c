@@ -94,6 +94,33 @@ static size_t prev_len, prev_cap;
 static int have_prev_img;
 
 #if PO_SANITIZE
+#include <sanitizer/common_interface_defs.h>
+
+/*
+ * --fork-server under ASan: initialise the sanitizers' symbolizer in the parent (GCC's libasan
+ * symbolizes in-process with libbacktrace, reading and inflating each module's DWARF on first use),
+ * so that every child inherits it warm instead of doing that work for its first report (each crash
+ * ends a child under ASan). Measured per crash before: ~260 ms.
+ */
+static void warm_symbolizer(void)
+{
+	char buf[512];
+	int saved = dup(2), devnull = open("/dev/null", O_WRONLY);
+	__sanitizer_symbolize_pc((void *)(uintptr_t)&po_load, "%p %F %L", buf, sizeof(buf));
+	/* a whole stack (main, libc's start-up): loads the debug information of every module a
+	 * report's frames are in; printed to /dev/null */
+	if (saved >= 0 && devnull >= 0 && dup2(devnull, 2) >= 0) {
+		__sanitizer_print_stack_trace();
+		dup2(saved, 2);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	if (saved >= 0)
+		close(saved);
+}
+#endif
+
+#if PO_SANITIZE
 /* ASan: report huge allocations as NULL (kexec-tools then dies "Cannot malloc"), abort on a
  * finding so the runner sees a signal, no leak check (the oracle frees per request). */
 const char *__asan_default_options(void);
@@ -690,6 +717,9 @@ static int run_fork_server(int mark)
 	shared = sh;
 	shared_elf = se;
 	memset(sh, 0, sizeof(*shared));
+#if PO_SANITIZE
+	warm_symbolizer();
+#endif
 	for (;;) {
 		int st;
 		uint32_t id;
