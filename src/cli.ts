@@ -214,6 +214,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--shard <i/n>', 'run only the cases k with k mod n == i', '0/1')
     .option('--mode <modes>', 'structured, mutate, malformed (comma-separated), or all', 'all')
     .option('--out <dir>', 'reproducer directory, one subdirectory per signature (default: corpus/regressions)')
+    .option('--jobs <n|auto>', 'parallel jobs per oracle: worker threads, each with its own oracle process, merged into one summary (default 1; auto = CPUs)')
     .option('--workers <n>', 'TS-only: worker threads (default: CPUs, at most 8; 0 = inline)')
     .option('--replay <path>', 'replay raw ELF inputs (files, or directories such as a libFuzzer/AFL++ crash or queue directory) through the differential instead of generating cases (repeatable; needs --oracle)', collect, [])
     .option('--base <addr>', '--replay: load address of every replayed input (default 0x100000, as fuzz-entry.c)')

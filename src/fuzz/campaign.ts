@@ -16,8 +16,8 @@ import { generateCase } from './generate.ts';
 import { budget, minimizeDesc, type MinimizeResult } from './minimize.ts';
 import type { FuzzOracle, OracleSpec } from './oracles.ts';
 import { Rng } from './prng.ts';
-import type { Progress } from './progress.ts';
-import { reproRequest, writeReproducer, type ReproKind } from './reproducer.ts';
+import type { ProgressSink } from './progress.ts';
+import { claimName, reproRequest, writeReproducer, type ReproKind } from './reproducer.ts';
 import { diagnosticSignature, signatureDir, type Signature } from './signature.ts';
 
 export interface Shard {
@@ -53,7 +53,13 @@ export interface CampaignOptions {
   /** A TS load slower than this is a hang finding. */
   hangMs: number;
   confirm: boolean;
-  progress?: Progress;
+  progress?: ProgressSink;
+  /**
+   * A directory shared by the parallel jobs of this campaign (`fuzz --jobs`, parallel.ts): a job
+   * minimizes and writes a signature's reproducer, or confirms a registry entry, only if it claims
+   * it there first; a job that loses a signature marks it known. Used only with `out`.
+   */
+  claims?: string;
   /**
    * Replay: case k is replay[k] (inputs of a coverage-guided fuzzer, see replay.ts) instead of the
    * seeded generator's; `cases` must then be replay.length.
@@ -112,6 +118,14 @@ export interface CampaignSummary {
   error?: string;
 }
 
+/**
+ * Job j of `jobs` parallel jobs of a shard I/C: the indices k with k mod (C·jobs) == I + C·j. The
+ * union over j is the shard, and the jobs are disjoint.
+ */
+export function jobShard(shard: Shard, jobs: number, j: number): Shard {
+  return { index: shard.index + shard.count * j, count: shard.count * jobs };
+}
+
 export function* caseIndices(shard: Shard, cases?: number, startJ = 0): Generator<number> {
   for (let j = startJ; ; j++) {
     const k = shard.index + shard.count * j;
@@ -152,11 +166,19 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
   const t0 = performance.now();
   const fuzzElapsed = () => performance.now() - t0 - sum.minimizeMs;
   const shardText = `${opts.shard.index}/${opts.shard.count}`;
+  const found = () => {
+    const keys = { findings: [] as string[], explained: [] as string[] };
+    for (const s of sigs.values()) (s.finding ? keys.findings : keys.explained).push(s.key);
+    return { findings: keys.findings.length, explained: keys.explained.length, keys };
+  };
   const progress = () => opts.progress?.update({
     label: spec.id, cases: sum.cases, total: opts.cases !== undefined ? Math.ceil((opts.cases - opts.shard.index) / opts.shard.count) : undefined,
-    timeMs: opts.timeMs, elapsedMs: fuzzElapsed(), findings: [...sigs.values()].filter((s) => s.finding).length,
-    explained: [...sigs.values()].filter((s) => !s.finding).length, shard: shardText,
+    timeMs: opts.timeMs, elapsedMs: fuzzElapsed(), shard: shardText, ...found(),
   });
+  const claims = opts.out ? opts.claims : undefined;
+  const claim = (name: string) => claims === undefined || claimName(claims, signatureDir(name));
+  /** Registry entries whose confirmation another parallel job claimed: left to it. */
+  const ceded = new Set<string>();
 
   const it = caseIndices(opts.shard, opts.cases);
   const startBatch = (): { items: Item[]; refs: Promise<OracleResponse[]> } | undefined => {
@@ -253,6 +275,12 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
       return;
     }
     if (!opts.out && !opts.minimize) return;
+    if (kind === 'divergence' && !claim(s.key)) {
+      // Another job of this campaign is minimizing and writing it.
+      s.known = 'regression';
+      s.reproducer = join(opts.out!, signatureDir(s.key));
+      return;
+    }
     const min = await minimize(desc, keep, verify);
     let final = min?.desc ?? desc;
     let req = requestOf(final);
@@ -282,7 +310,8 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
       registry: registryIds, found: { seed: opts.seed, index: s.first.index, mode: s.first.mode }, minimized: s.minimized,
       note: r.ev.cmp.note,
     }, r.req);
-    writeReproducer({ dir, request, elf: r.req.elf, desc: final, ref: r.ref, ts: r.ev.ts, report: await reportText(s, request.registry, r.ev, r.ref, r.req, spec) });
+    const report = await reportText(s, request.registry, r.ev, r.ref, r.req, spec);
+    if (!writeReproducer({ dir, request, elf: r.req.elf, desc: final, ref: r.ref, ts: r.ev.ts, report, overwrite: opts.overwrite })) s.known = 'regression';
   };
 
   let next = startBatch();
@@ -323,6 +352,10 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
             count: 1, explainedBy: [entry.id], finding: false, first: { mode: desc.mode, index: k },
           };
           confirmed.set(entry.id, s);
+          if (!claim(`${spec.id} confirms ${entry.id}`)) {
+            ceded.add(entry.id);
+            continue;
+          }
           await triage(() => record('confirmation', s, desc, (e, rq, rf) => e.agree && e.verdict.exercised.some((y) => y.id === entry.id) && divergesWithoutSwitch(spec, entry, rq, rf), [entry.id], false));
         }
         continue;
@@ -351,12 +384,9 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
   sum.minimizeMs = Math.round(sum.minimizeMs);
   sum.casesPerSec = sum.fuzzMs > 0 ? Math.round((sum.cases * 1000) / sum.fuzzMs) : 0;
   sum.signatures = [...sigs.values()].sort((a, b) => Number(b.finding) - Number(a.finding) || a.key.localeCompare(b.key));
-  sum.confirmations = [...confirmed.values()];
+  sum.confirmations = [...confirmed.entries()].filter(([id]) => !ceded.has(id)).map(([, s]) => s);
   sum.diagnostics = [...diags.values()].sort((a, b) => b.count - a.count);
-  opts.progress?.done({
-    label: spec.id, cases: sum.cases, timeMs: opts.timeMs, elapsedMs: sum.fuzzMs, shard: shardText,
-    findings: sum.signatures.filter((s) => s.finding).length, explained: sum.signatures.filter((s) => !s.finding).length,
-  });
+  opts.progress?.done({ label: spec.id, cases: sum.cases, timeMs: opts.timeMs, elapsedMs: sum.fuzzMs, shard: shardText, ...found() });
   return sum;
 }
 

@@ -31,10 +31,11 @@ function sizeText(s: SignatureSummary): string {
   return ` [min: rel ${m.from.relocations}→${m.to.relocations}, sym ${m.from.symbols}→${m.to.symbols}, sec ${m.from.sections}→${m.to.sections}, patches ${m.from.patches}→${m.to.patches}, ${m.to.bytes} B${m.to.zeroed ? ` (${m.to.zeroed} zeroed)` : ''}]`;
 }
 
-export function formatCampaign(c: CampaignSummary): string {
+/** `unavailable`: the campaign's error is that its oracle is not available (not that a job failed). */
+export function formatCampaign(c: CampaignSummary, unavailable = true): string {
   const out: string[] = [];
   out.push(`${c.oracle}: ${c.cases} cases in ${(c.fuzzMs / 1000).toFixed(1)} s (${c.casesPerSec}/s), minimizing ${(c.minimizeMs / 1000).toFixed(1)} s${c.genErrors ? `, ${c.genErrors} generator error(s)` : ''}`);
-  if (c.error) out.push(`  unavailable: ${c.error}`);
+  if (c.error) out.push(`  ${unavailable ? 'unavailable' : 'error'}: ${c.error}`);
   const cls = Object.entries(c.byClass).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ');
   if (cls) out.push(`  classes: ${cls}`);
   const modes = Object.entries(c.byMode).map(([k, v]) => `${k} ${v}`).join(', ');
@@ -59,7 +60,7 @@ export function formatCampaign(c: CampaignSummary): string {
 
 export function formatFuzzText(s: FuzzSummary): string {
   const out = [`purgatory-oracle fuzz: seed ${s.seed}, modes ${s.modes.join(',')}, shard ${s.shard}`];
-  for (const c of s.campaigns) out.push(formatCampaign(c));
+  for (const c of s.campaigns) out.push(formatCampaign(c, s.unavailable.some((u) => u.oracle === c.oracle)));
   if (s.robustness) {
     const r = s.robustness;
     out.push(`ts-only robustness: ${r.cases} cases in ${(r.ms / 1000).toFixed(1)} s (${r.casesPerSec}/s) on ${r.workers} worker(s)`);

@@ -12,7 +12,17 @@ export interface ProgressState {
   findings: number;
   explained: number;
   shard: string;
+  /** Parallel jobs of the campaign (`fuzz --jobs`); shown when more than one. */
+  jobs?: number;
   phase?: string;
+  /** The signatures found so far (the campaign's), so that parallel jobs' findings can be counted without duplicates. */
+  keys?: { findings: string[]; explained: string[] };
+}
+
+/** Where a campaign reports its progress: a Progress, or a worker's channel to its parent. */
+export interface ProgressSink {
+  update(s: ProgressState): void;
+  done(s: ProgressState): void;
 }
 
 export type ProgressMode = 'tty' | 'plain' | 'none';
@@ -22,15 +32,16 @@ export interface ProgressIo {
   isTTY?: boolean;
 }
 
+const jobs = (s: ProgressState) => (s.jobs !== undefined && s.jobs > 1 ? `, jobs ${s.jobs}` : '');
 const rate = (s: ProgressState) => (s.elapsedMs > 0 ? Math.round((s.cases * 1000) / s.elapsedMs) : 0);
 
 export function progressLine(s: ProgressState): string {
   const of = s.total !== undefined ? `/${s.total}` : '';
   const t = s.timeMs !== undefined ? ` ${Math.round(s.elapsedMs / 1000)}s/${Math.round(s.timeMs / 1000)}s` : ` ${Math.round(s.elapsedMs / 1000)}s`;
-  return `fuzz ${s.label}: ${s.cases}${of} cases, ${rate(s)}/s, findings ${s.findings} (+${s.explained} explained), shard ${s.shard}${t}${s.phase ? ` [${s.phase}]` : ''}`;
+  return `fuzz ${s.label}: ${s.cases}${of} cases, ${rate(s)}/s, findings ${s.findings} (+${s.explained} explained), shard ${s.shard}${jobs(s)}${t}${s.phase ? ` [${s.phase}]` : ''}`;
 }
 
-export class Progress {
+export class Progress implements ProgressSink {
   private bar?: cliProgress.SingleBar;
   private lastPlain = 0;
 
@@ -46,7 +57,7 @@ export class Progress {
     if (this.mode === 'tty') {
       const total = s.total ?? (s.timeMs !== undefined ? Math.max(1, Math.round(s.timeMs / 1000)) : 0);
       const value = s.total !== undefined ? s.cases : Math.round(s.elapsedMs / 1000);
-      const payload = { label: s.label, cases: s.cases, rate: rate(s), findings: s.findings, explained: s.explained, shard: s.shard, phase: s.phase ?? '' };
+      const payload = { label: s.label, cases: s.cases, rate: rate(s), findings: s.findings, explained: s.explained, shard: s.shard + jobs(s), phase: s.phase ?? '' };
       if (!this.bar) {
         this.bar = new cliProgress.SingleBar({
           format: 'fuzz {label} |{bar}| {cases} cases | {rate}/s | findings {findings} (+{explained} explained) | shard {shard} {phase}',
@@ -74,4 +85,23 @@ export class Progress {
     }
     this.io.err(progressLine(s) + ' done\n');
   }
+}
+
+/**
+ * One line for the parallel jobs of a campaign, from each job's latest state: cases summed, the
+ * longest elapsed fuzzing time (the jobs run at the same time), findings counted once per
+ * signature, and a phase if any job is in one.
+ */
+export function aggregateProgress(states: readonly ProgressState[], line: Omit<ProgressState, 'cases' | 'elapsedMs' | 'findings' | 'explained' | 'keys'>): ProgressState {
+  const findings = new Set(states.flatMap((s) => s.keys?.findings ?? []));
+  const explained = new Set(states.flatMap((s) => s.keys?.explained ?? []));
+  const phases = [...new Set(states.flatMap((s) => (s.phase ? [s.phase] : [])))];
+  return {
+    ...line,
+    cases: states.reduce((n, s) => n + s.cases, 0),
+    elapsedMs: states.reduce((m, s) => Math.max(m, s.elapsedMs), 0),
+    findings: findings.size,
+    explained: explained.size,
+    ...(phases.length && line.phase === undefined ? { phase: phases.join(', ') } : {}),
+  };
 }

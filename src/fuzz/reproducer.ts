@@ -7,8 +7,9 @@
 //   <dir>/oracle-outcome.json the reference outcome (+ oracle-image.bin when ok)
 //   <dir>/ts-outcome.json     the TS engine's outcome when the reproducer was written
 //   <dir>/report.txt          a human summary
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { hex } from '../bytes.ts';
 import { outcomeJson } from '../image.ts';
 import { PurgatoryOracleError } from '../errors.ts';
@@ -64,32 +65,89 @@ export interface WriteReproducer {
   ref?: OracleResponse;
   ts?: Outcome;
   report: string;
+  /** Replace a directory that already exists (otherwise it is left as it is). */
+  overwrite?: boolean;
 }
 
 export function reproRequest(base: Omit<ReproRequest, 'format' | 'base' | 'fill' | 'symbols'>, req: LoadRequest): ReproRequest {
   return { format: REPRO_FORMAT, ...base, base: hex(req.base), fill: req.fill, symbols: symbolsJson(req.symbols) };
 }
 
-/** Write a reproducer directory (created; files overwritten). */
-export function writeReproducer(w: WriteReproducer): void {
-  mkdirSync(w.dir, { recursive: true });
-  writeFileSync(join(w.dir, 'case.elf'), w.elf);
-  writeFileSync(join(w.dir, 'request.json'), JSON.stringify(w.request, null, 2) + '\n');
-  writeFileSync(join(w.dir, 'desc.json'), JSON.stringify(toJson(w.desc), null, 1) + '\n');
+/**
+ * Write a reproducer directory atomically: the files go into a temporary sibling that is then
+ * renamed into place, so a reader (or another writer) never sees a half-written directory. When
+ * the directory exists already and `overwrite` is not set — another writer (a parallel job,
+ * another process) got there first — nothing is written and the result is false.
+ */
+export function writeReproducer(w: WriteReproducer): boolean {
+  const parent = dirname(w.dir);
+  mkdirSync(parent, { recursive: true });
+  // mkdir, not mkdtemp: the directory gets the usual mode (mkdtemp's is 0700)
+  const tmp = join(parent, `.${basename(w.dir)}.tmp-${randomUUID()}`);
+  mkdirSync(tmp);
+  try {
+    writeFiles(tmp, w);
+    if (tryRename(tmp, w.dir)) return true;
+    if (!w.overwrite) return false;
+    // Move the old directory aside, put the new one in its place, then delete the old one.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const old = `${tmp}.old${attempt}`;
+      tryRename(w.dir, old, true);
+      const placed = tryRename(tmp, w.dir);
+      rmSync(old, { recursive: true, force: true });
+      if (placed) return true;
+    }
+    throw new ReproducerError(`${w.dir}: could not replace the directory (another writer keeps recreating it)`);
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** rename(2); false when the target is an existing non-empty directory (or, with missingOk, the source is gone). */
+function tryRename(from: string, to: string, missingOk = false): boolean {
+  try {
+    renameSync(from, to);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST' || (missingOk && code === 'ENOENT')) return false;
+    throw new ReproducerError(`${to}: cannot rename ${from} into place: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Claim a name among the parallel jobs of one campaign, which share the directory `claims`: true
+ * for the first caller only (mkdir(2) is atomic). The job that claims a signature minimizes it and
+ * writes its reproducer; the others leave it to that job.
+ */
+export function claimName(claims: string, name: string): boolean {
+  try {
+    mkdirSync(join(claims, name));
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new ReproducerError(`${claims}: cannot claim ${name}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+function writeFiles(dir: string, w: WriteReproducer): void {
+  writeFileSync(join(dir, 'case.elf'), w.elf);
+  writeFileSync(join(dir, 'request.json'), JSON.stringify(w.request, null, 2) + '\n');
+  writeFileSync(join(dir, 'desc.json'), JSON.stringify(toJson(w.desc), null, 1) + '\n');
   if (w.ref) {
     let stored: StoredRef;
     if (w.ref.kind === 'ok') {
-      writeFileSync(join(w.dir, 'oracle-image.bin'), w.ref.image);
+      writeFileSync(join(dir, 'oracle-image.bin'), w.ref.image);
       stored = {
         kind: 'ok', relAddr: hex(w.ref.relAddr), relSize: hex(w.ref.relSize), entry: hex(w.ref.entry), hostBuf: hex(w.ref.hostBuf),
         shAddr: w.ref.shAddr.map((a) => hex(a)), imageFile: 'oracle-image.bin', imageLength: w.ref.image.length,
         ...(w.ref.diagnostics ? { diagnostics: w.ref.diagnostics } : {}),
       };
     } else stored = w.ref;
-    writeFileSync(join(w.dir, 'oracle-outcome.json'), JSON.stringify(stored, null, 2) + '\n');
+    writeFileSync(join(dir, 'oracle-outcome.json'), JSON.stringify(stored, null, 2) + '\n');
   }
-  if (w.ts) writeFileSync(join(w.dir, 'ts-outcome.json'), JSON.stringify(outcomeJson(w.ts), null, 2) + '\n');
-  writeFileSync(join(w.dir, 'report.txt'), w.report.endsWith('\n') ? w.report : w.report + '\n');
+  if (w.ts) writeFileSync(join(dir, 'ts-outcome.json'), JSON.stringify(outcomeJson(w.ts), null, 2) + '\n');
+  writeFileSync(join(dir, 'report.txt'), w.report.endsWith('\n') ? w.report : w.report + '\n');
 }
 
 export interface Reproducer {

@@ -3,7 +3,6 @@
 // hang, and never grow memory without bound. Cases run in worker threads so a watchdog can stop a
 // hung case (Worker.terminate interrupts a busy loop) and a heap limit turns runaway allocation
 // into a finding; `workers: 0` runs inline (no hang interruption, elapsed time only).
-import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { load } from '../engine.ts';
@@ -16,6 +15,7 @@ import type { Progress } from './progress.ts';
 import { reproRequest, writeReproducer } from './reproducer.ts';
 import { makeKey, signatureDir } from './signature.ts';
 import { existsSync } from 'node:fs';
+import { startFuzzWorker } from './threads.ts';
 
 export interface TsCaseResult {
   k: number;
@@ -245,8 +245,6 @@ export async function runRobustness(opts: RobustnessOptions): Promise<Robustness
       await new Promise((r) => setImmediate(r));
     }
   } else {
-    // Compiled (dist/): the worker is plain JS. From source: a bootstrap registers tsx first.
-    const workerFile = import.meta.url.endsWith('.js') ? new URL('./worker.js', import.meta.url) : new URL('./worker-boot.mjs', import.meta.url);
     let tick: NodeJS.Timeout | undefined;
     await new Promise<void>((resolveAll, rejectAll) => {
       let running = 0;
@@ -254,7 +252,7 @@ export async function runRobustness(opts: RobustnessOptions): Promise<Robustness
         const input: WorkerInput = { seed: opts.seed, modes: opts.modes, cases: opts.cases, deadline, shard: opts.shard, root: opts.root, hangMs: opts.hangMs, worker: slot, workers: W, startJ, heartbeat, injectHang: opts.injectHang };
         hb[2 * slot] = -1;
         hb[2 * slot + 1] = 0;
-        const worker = new Worker(workerFile, { workerData: input, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: opts.heapLimitMiB } });
+        const worker = startFuzzWorker('worker', input, { resourceLimits: { maxOldGenerationSizeMb: opts.heapLimitMiB } });
         running++;
         let stats: WorkerStats = { cases: 0, outcomes: {}, slowestMs: 0, slowestCase: -1, heapMiB: 0 };
         live.set(slot, stats);
@@ -369,7 +367,7 @@ export async function runRobustness(opts: RobustnessOptions): Promise<Robustness
       kind: 'robustness', signature: p.key, profile: desc.profile ?? 'kexec-tools', target: desc.arch, class: p.kind, relocation: '-',
       detail: p.key, registry: [], found: { seed: opts.seed, index: p.k, mode: p.mode }, minimized, note: f.message?.split('\n')[0],
     }, req);
-    writeReproducer({ dir, request, elf: req.elf, desc, report: `${p.key}\n\n${f.message ?? ''}\nfound: ${p.mode} case ${p.k} seed ${opts.seed}\n` });
+    writeReproducer({ dir, request, elf: req.elf, desc, overwrite: opts.overwrite, report: `${p.key}\n\n${f.message ?? ''}\nfound: ${p.mode} case ${p.k} seed ${opts.seed}\n` });
   }
   sum.findings = [...findings.values()];
   progress(true);

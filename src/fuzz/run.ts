@@ -11,6 +11,7 @@ import { FUZZ_MODES, setCorpusRoot, type FuzzMode } from './desc.ts';
 import { formatFuzzText } from './format.ts';
 import { builtOracleSpecs, openOracle, parseOracleSpec, type OracleSpec } from './oracles.ts';
 import { Progress, type ProgressMode } from './progress.ts';
+import { runParallelCampaign, type JobCampaignOptions } from './parallel.ts';
 import { runRobustness, type RobustnessSummary } from './robustness.ts';
 import { replayCases, replayFiles } from './replay.ts';
 
@@ -41,6 +42,12 @@ export interface FuzzOptions {
   hangMs?: number;
   /** Confirm modelled divergences live (default true). */
   confirm?: boolean;
+  /**
+   * Differential campaigns: parallel jobs per oracle (default 1: the campaign runs in this thread).
+   * Each job is a worker thread with its own oracle process and runs its part of the shard
+   * (jobShard); with a time budget every job fuzzes for timeMs. The results merge into one summary.
+   */
+  jobs?: number;
   /** TS-only: worker threads (default: available parallelism, at most 8; 0 = inline). */
   workers?: number;
   /** TS-only: stop a case after this long (default 10 × hangMs). */
@@ -52,6 +59,8 @@ export interface FuzzOptions {
   /** Replay: load address and heap fill of every replayed input (default 0x100000, 0). */
   replayBase?: bigint;
   replayFill?: number;
+  /** Test only (jobs > 1): this job throws after opening its oracle. */
+  injectJobError?: number;
 }
 
 export interface FuzzIo {
@@ -90,6 +99,7 @@ export interface RawFuzzOptions {
   out?: string;
   json?: boolean;
   workers?: string;
+  jobs?: string;
   minimize?: boolean;
   overwrite?: boolean;
 }
@@ -118,6 +128,14 @@ function parseCount(s: string, what: string): number {
   return n;
 }
 
+/** `--jobs`: a positive integer, or auto (the available parallelism). */
+export function parseJobs(s: string): number {
+  if (s.trim() === 'auto') return availableParallelism();
+  const n = /^\d+$/.test(s.trim()) ? Number(s.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--jobs '${s}': expected a positive integer or auto`);
+  return n;
+}
+
 export function parseModes(s: string): FuzzMode[] {
   if (s === 'all') return [...FUZZ_MODES];
   const modes = s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -136,6 +154,10 @@ export function parseFuzzOptions(raw: RawFuzzOptions): FuzzOptions {
   if (raw.mode !== undefined) o.modes = parseModes(raw.mode);
   if (raw.out !== undefined) o.out = raw.out;
   if (raw.workers !== undefined) o.workers = parseCount(raw.workers, '--workers');
+  if (raw.jobs !== undefined) {
+    if (!o.oracles.length) throw new UsageError('--jobs applies to differential campaigns (--oracle); TS-only robustness runs in --workers threads');
+    o.jobs = parseJobs(raw.jobs);
+  }
   if (raw.minimize === false) o.minimize = false;
   if (raw.overwrite) o.overwrite = true;
   if (raw.json) o.progress = 'none';
@@ -163,7 +185,8 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzSum
   const t0 = performance.now();
   const root = options.root ?? REPO_ROOT;
   setCorpusRoot(root);
-  const registry = loadRegistry(options.registryPath ?? join(root, 'corpus', 'known-divergences.json'));
+  const registryPath = options.registryPath ?? join(root, 'corpus', 'known-divergences.json');
+  const registry = loadRegistry(registryPath);
   const modes = options.modes ?? [...FUZZ_MODES];
   const shard = options.shard ?? { index: 0, count: 1 };
   const cases = options.cases ?? (options.timeMs === undefined ? 1000 : undefined);
@@ -192,26 +215,36 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzSum
     summary.findings = summary.robustness.findings.length;
     summary.reproducers = summary.robustness.findings.flatMap((f) => (f.reproducer ? [f.reproducer] : []));
   }
+  const jobs = options.jobs ?? 1;
+  if (!Number.isSafeInteger(jobs) || jobs < 1) throw new UsageError(`jobs: expected a positive integer, got ${jobs}`);
+  const unavailable = (spec: OracleSpec, u: { message: string; fix?: string }) => summary.unavailable.push({ oracle: spec.id, message: u.message, fix: u.fix });
   for (const spec of specs) {
+    const replay = replayFiles_ && replayCases(replayFiles_, spec.target, { base: options.replayBase ?? 0x100000n, fill: options.replayFill ?? 0 });
+    const campaign: JobCampaignOptions = {
+      replay, seed: options.seed, modes, cases: replay ? replay.length : cases, timeMs: options.timeMs, shard, out, known: options.known, overwrite: options.overwrite, root,
+      batch: options.batch ?? (spec.target === 'x86_64' ? 64 : 32), minimize: options.minimize ?? true,
+      minimizeTests: options.minimizeTests ?? 4000, minimizeMs: options.minimizeMs ?? (spec.target === 'x86_64' ? 20_000 : 30_000),
+      hangMs, confirm: options.confirm ?? true,
+    };
+    if (jobs > 1) {
+      const r = await runParallelCampaign({ spec, jobs, campaign, registryPath, progress, injectError: options.injectJobError });
+      if (r.unavailable) unavailable(spec, r.unavailable);
+      summary.campaigns.push(r.summary);
+      continue;
+    }
     let oracle;
     try {
       oracle = await openOracle(spec);
     } catch (e) {
       if (!isOracleUnavailableError(e)) throw e;
-      summary.unavailable.push({ oracle: spec.id, message: (e as Error).message, fix: (e as { fix?: string }).fix });
+      unavailable(spec, { message: (e as Error).message, fix: (e as { fix?: string }).fix });
       const c = emptySummary(spec.id, spec.target);
       c.error = (e as Error).message;
       summary.campaigns.push(c);
       continue;
     }
-    const replay = replayFiles_ && replayCases(replayFiles_, spec.target, { base: options.replayBase ?? 0x100000n, fill: options.replayFill ?? 0 });
     try {
-      const c = await runOracleCampaign(oracle, {
-        replay, seed: options.seed, modes, cases: replay ? replay.length : cases, timeMs: options.timeMs, shard, out, known: options.known, overwrite: options.overwrite, root, registry,
-        batch: options.batch ?? (spec.target === 'x86_64' ? 64 : 32), minimize: options.minimize ?? true,
-        minimizeTests: options.minimizeTests ?? 4000, minimizeMs: options.minimizeMs ?? (spec.target === 'x86_64' ? 20_000 : 30_000),
-        hangMs, confirm: options.confirm ?? true, progress,
-      }, () => openOracle(spec));
+      const c = await runOracleCampaign(oracle, { ...campaign, registry, progress }, () => openOracle(spec));
       summary.campaigns.push(c);
     } finally {
       await oracle.close().catch(() => oracle.kill());
