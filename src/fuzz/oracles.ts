@@ -87,8 +87,17 @@ export const FUZZ_ORACLE_ENV = { PO_ORACLE_MAX_ALLOC: String(MAX_IMAGE) };
  * Under ASan a multi-GiB malloc succeeds and unpoisons its shadow (1/8 of it) before the harness
  * can refuse it, which takes seconds: cap ASan's allocator instead, so malloc returns NULL and
  * kexec-tools dies "Cannot malloc", as it does when the real malloc fails.
+ * UBSan's reports come without a stack trace in campaigns: each ASan crash ends the fork server's
+ * child, and symbolizing the stack of a fresh child's first UBSan report cost ≈50 ms (libbacktrace
+ * reading the debug information again). The report keeps its file:line:col and message, which is
+ * what diagnosticSignature() uses; `oracle run` on a reproducer prints the full stack. Measured on
+ * 300 generated cases (seed 1): 6.9 ms per case instead of 25 ms (ok cases 3.1 ms instead of 52).
  */
-export const FUZZ_SANITIZE_ENV = { ...FUZZ_ORACLE_ENV, ASAN_OPTIONS: `max_allocation_size_mb=${Number(MAX_IMAGE >> 20n)}:allocator_may_return_null=1` };
+export const FUZZ_SANITIZE_ENV = {
+  ...FUZZ_ORACLE_ENV,
+  ASAN_OPTIONS: `max_allocation_size_mb=${Number(MAX_IMAGE >> 20n)}:allocator_may_return_null=1`,
+  UBSAN_OPTIONS: 'print_stacktrace=0',
+};
 
 /** Open an oracle; throws OracleUnavailableError (with the fix) when it is not built. */
 export async function openOracle(spec: OracleSpec): Promise<FuzzOracle> {
