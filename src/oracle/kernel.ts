@@ -44,8 +44,9 @@ export interface KernelOracleBuild {
   info: KernelBuildInfo;
 }
 
+/** The CLI command that builds a kernel oracle (`oracle build-kernel` runs scripts/build-kernel-oracle.sh). */
 export const buildCommand = (version: string, variant: string): string =>
-  `scripts/build-kernel-oracle.sh ${version} --variant ${variant}`;
+  `npx purgatory-oracle oracle build-kernel ${version} --variant ${variant}`;
 
 export function kernelOracleDir(version: KernelVersion, variant: KernelVariant, cache = cacheDir()): string {
   return join(cache, 'build', `kernel-${version}-${variant}`);

@@ -25,7 +25,7 @@ export class OracleUnavailableError extends PurgatoryOracleError {
   readonly [BRAND] = true;
   constructor(
     message: string,
-    /** The exact command that fixes it, e.g. "scripts/build-oracle.sh --kexec-tools 2.0.25 --target ppc64". */
+    /** The exact command that fixes it, e.g. "npx purgatory-oracle oracle build --kexec-tools 2.0.25 --target ppc64". */
     readonly fix: string,
     options?: { cause?: unknown },
   ) {
@@ -107,8 +107,9 @@ export const oracleBuildId = (b: Pick<OracleBuild, 'loader' | 'version' | 'targe
 export const kexecToolsBuildDir = (version: string, target: Arch, sanitize = false, cache = cacheDir()): string =>
   join(cache, 'build', `kexec-tools-${version}-${target}${sanitize ? '-sanitize' : ''}`);
 
+/** The CLI command that builds a kexec-tools oracle (`oracle build` runs scripts/build-oracle.sh). */
 export const kexecToolsBuildCommand = (version: string, target: Arch, sanitize = false): string =>
-  `scripts/build-oracle.sh --kexec-tools ${version} --target ${target}${sanitize ? ' --sanitize' : ''}`;
+  `npx purgatory-oracle oracle build --kexec-tools ${version} --target ${target}${sanitize ? ' --sanitize' : ''}`;
 
 function isExecutable(p: string): boolean {
   try {

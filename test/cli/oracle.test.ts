@@ -51,10 +51,10 @@ describe('oracle: commands and argument errors', () => {
     writeFileSync(elf, unknownTypeObject());
     const r = await run(['oracle', 'run', '--oracle', 'kexec-tools-2.0.25/x86_64', elf, '--base', '0x100000'], { PURGATORY_ORACLE_CACHE: emptyCache });
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/kexec-tools 2\.0\.25 x86_64 oracle is not built .*fix: scripts\/build-oracle\.sh --kexec-tools 2\.0\.25 --target x86_64/);
+    expect(r.err).toMatch(/kexec-tools 2\.0\.25 x86_64 oracle is not built .*fix: npx purgatory-oracle oracle build --kexec-tools 2\.0\.25 --target x86_64/);
     const k = await run(['oracle', 'run', '--oracle', 'kernel-6.1/x86_64', elf, '--base', '0x100000'], { PURGATORY_ORACLE_CACHE: emptyCache });
     expect(k.code).toBe(2);
-    expect(k.err).toMatch(/fix: scripts\/build-kernel-oracle\.sh 6\.1 --variant x86_64/);
+    expect(k.err).toMatch(/fix: npx purgatory-oracle oracle build-kernel 6\.1 --variant x86_64/);
   });
 
   it('build: a failing build script is exit 2 (oracle unavailable), with its reason', async () => {
