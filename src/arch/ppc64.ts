@@ -175,8 +175,8 @@ export const ppc64: ArchModule = {
   names,
   typeName: nameOf,
   classify: classifierFor(table),
-  unknownMessage(type, sem) {
-    if (sem.loader === 'kexec-tools') return `Unknown rela relocation: ${type >>> 0}\n`;
+  // kexec-elf-rel-ppc64.c: die("Unknown rela relocation: %lu\n", r_type); the other profiles say the same.
+  unknownMessage(type) {
     return `Unknown rela relocation: ${type >>> 0}\n`;
   },
 };
