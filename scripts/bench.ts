@@ -22,6 +22,7 @@ import type * as EngineModule from '../src/engine.ts';
 import type * as ModelModule from '../src/load/kexec-tools.ts';
 import type * as FastModule from '../src/load/kexec-tools-fast.ts';
 import type * as ProfileModule from '../src/load/profile.ts';
+import type * as RunModule from '../src/fuzz/run.ts';
 import tmp from 'tmp';
 
 const quick = process.argv.includes('--quick');
@@ -230,6 +231,21 @@ for (const target of ['x86_64', 'ppc64le'] as const) {
   const perProcess = single / ((performance.now() - t1) / 1000);
   row(`differential cases/s ${target}, one process per request`, perProcess.toFixed(1), '', '');
 }
+// Fuzz campaigns as `purgatory-oracle fuzz` runs them (generation, oracle, TS engine with its
+// relocation log, registry, signatures; fresh-process checks of new signatures are triage, not
+// counted): the summary's casesPerSec, seed 1, every mode, nothing written (out: null), no
+// minimization. One campaign per target, one after the other.
+const fuzzRun = (await import(modPath('fuzz/run'))) as typeof RunModule;
+for (const target of ['x86_64', 'ppc64le'] as const) {
+  if (!builds.some((x) => x.target === target && !x.sanitize && x.version === '2.0.25')) continue;
+  const sum = await fuzzRun.runFuzz({
+    oracles: [`kexec-tools-2.0.25/${target}`], seed: 1, timeMs: quick ? 3000 : 20000, out: null, minimize: false, progress: 'none',
+  }, { out: () => {}, err: () => {} });
+  const c = sum.campaigns[0];
+  if (!c || c.error) throw new Error(`fuzz campaign ${target}: ${c?.error ?? 'no campaign (oracle unavailable?)'}`);
+  row(`fuzz campaign cases/s ${target} (seed 1, ${quick ? 3 : 20} s, fuzz --no-minimize)`, String(c.casesPerSec), '', '');
+}
+
 console.log(`\nwhere the time goes (load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}, ${cpus().length} CPUs; medians of ${runsOf}):\n${diffRows.join('\n')}\n`);
 
 // validate wall time (stored references) and CLI cold start.
