@@ -119,15 +119,16 @@ static void untrack(struct block *b)
 	*b = blocks[--nblocks];
 }
 
-/* The oracle's answer to an allocation above the limit: exit with PO_EXIT_RESOURCE_LIMIT (the TS
- * runner reports the request as crashed, signal "resource-limit"). Weak: the fuzzing entry point
- * (fuzz-entry.c) ends the input instead, so a fuzzer does not count it as a crash. */
 void po_report_resource_limit(size_t size)
 {
 	po_diag("oracle: resource limit: a %zu-byte allocation exceeds the oracle's limit of %zu bytes "
 		"(PO_ORACLE_MAX_ALLOC)\n", size, limit_alloc());
 }
 
+/* The oracle's answer to an allocation above the limit: exit with PO_EXIT_RESOURCE_LIMIT (the TS
+ * runner reports the request as crashed, signal "resource-limit"). Weak: a recovering fork-server
+ * child (harness.c) answers it and carries on; the fuzzing entry point (fuzz-entry.c) ends the
+ * input instead, so a fuzzer does not count it as a crash. */
 __attribute__((weak)) void po_resource_limit_exceeded(size_t size)
 {
 	po_report_resource_limit(size);
@@ -157,9 +158,9 @@ static void check_limit(void *p, size_t size)
  * Only the first ARENA_RW bytes, or as far as the request's blocks reach (rounded up to a page),
  * are accessible; the rest of the reservation is PROT_NONE, so a runaway copy faults soon past
  * the last block, as it would past the top of a small heap, rather than running through the
- * reservation. Layout: a
- * zero lead, then 16-byte aligned blocks, each after a 16-byte header holding its size (so a read
- * a few bytes below a block sees mapped, deterministic bytes, as below a malloc chunk). At the
+ * reservation. Layout: a zero lead, then 16-byte aligned blocks, each after a 16-byte header
+ * holding its size (so a read a few bytes below a block sees mapped, deterministic bytes, as below
+ * a malloc chunk). At the
  * end of a request the accessible part is zeroed and given back, so no request sees another's
  * bytes. Blocks above the allocation limit take the malloc path (plain_malloc). Sanitizer builds
  * never use the arena: ASan must see every block.
@@ -346,26 +347,21 @@ void *xrealloc(void *ptr, size_t size)
 	if (in_arena(ptr) && !size) /* realloc(p, 0) frees p and returns NULL: xrealloc dies */
 		die("Cannot realloc %ld bytes: %s\n", size + 0UL, strerror(errno));
 	if (size && (in_arena(ptr) || (!ptr && arena))) {
-		/* a new block; the old one stays until the request ends */
+		/* a new block (the old one stays until the request ends); over the limit, or with the
+		 * reservation full, malloc's answer as for any block */
+		old = ptr ? arena_size(ptr) : 0;
 		buf = arena_alloc(size);
-		if (buf) {
-			old = ptr ? arena_size(ptr) : 0;
-			if (old)
-				memcpy(buf, ptr, old < size ? old : size);
-			if (size > old)
-				memset((char *)buf + old, req_fill, size - old);
-			return buf;
-		}
-		if (ptr) {
-			/* above the limit: malloc's answer (die, or the resource-limit exit) */
+		if (!buf) {
 			buf = plain_malloc(size);
 			if (!buf)
 				die("Cannot realloc %ld bytes: %s\n", size + 0UL, strerror(errno));
-			memcpy(buf, ptr, arena_size(ptr));
-			memset((char *)buf + arena_size(ptr), req_fill, size - arena_size(ptr));
 			track(buf, size);
-			return buf;
 		}
+		if (old)
+			memcpy(buf, ptr, old < size ? old : size);
+		if (size > old)
+			memset((char *)buf + old, req_fill, size - old);
+		return buf;
 	}
 	b = ptr ? find_block(ptr) : NULL;
 	old = b ? b->size : 0;
@@ -436,14 +432,10 @@ void po_begin_request(uint64_t base, uint8_t fill, jmp_buf *jmp)
 	stderr = capture;
 }
 
-void po_abandon_request(void)
+/* Every block of the request, malloc'd or in the arena. */
+static void release_request(void)
 {
 	size_t i;
-	/* the capture stream may be half-way through a write: drop it (a small leak per crash) */
-	stderr = real_stderr;
-	capture = NULL;
-	capture_buf = NULL;
-	capture_len = 0;
 	for (i = 0; i < nblocks; i++)
 		free(blocks[i].ptr);
 	nblocks = 0;
@@ -451,20 +443,25 @@ void po_abandon_request(void)
 	req_jmp = NULL;
 }
 
+void po_abandon_request(void)
+{
+	/* the capture stream may be half-way through a write: drop it (a small leak per crash) */
+	stderr = real_stderr;
+	capture = NULL;
+	capture_buf = NULL;
+	capture_len = 0;
+	release_request();
+}
+
 void po_end_request(const char **msg, size_t *len)
 {
-	size_t i;
 	stderr = real_stderr;
 	fclose(capture);
 	capture = NULL;
 	last_msg = capture_buf;
 	last_len = capture_len;
 	capture_buf = NULL;
-	for (i = 0; i < nblocks; i++)
-		free(blocks[i].ptr);
-	nblocks = 0;
-	arena_reset();
-	req_jmp = NULL;
+	release_request();
 	*msg = last_msg ? last_msg : "";
 	*len = last_len;
 }

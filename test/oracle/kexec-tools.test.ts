@@ -7,7 +7,7 @@
 // command that fixes it; with CI=true it fails.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { OracleResponse } from '../../src/oracle/batch.ts';
 import { KexecToolsOracle, responseToOutcome } from '../../src/oracle/kexec-tools.ts';
 import { isOracleUnavailableError, kexecToolsBuildDir, listKexecToolsOracles, readKexecToolsBuild, type OracleBuild } from '../../src/oracle/registry.ts';
@@ -105,6 +105,20 @@ for (const b of builds) {
       return { o: oracle, elf };
     };
     const req = (bytes: Uint8Array, extra: Partial<LoadRequest> = {}): LoadRequest => ({ elf: bytes, base: BASE, fill: 0xa5, symbols: [], ...extra });
+    /** A test that needs a harness feature this build predates (a developer tree built earlier): skipped, or under CI a failure. */
+    const needFeature = (ctx: TestContext, feature: string): void => {
+      const features = (b.build as { info?: { features?: string[] } }).info?.features ?? [];
+      if (features.includes(feature)) return;
+      if (CI) throw new Error(`${b.dir} lacks the ${feature} feature: rebuild it with scripts/build-oracle.sh --force`);
+      ctx.skip();
+    };
+    /**
+     * An answer as compared across requests and processes: a crash by its signal (its report names
+     * pids and addresses); host_buf in full, as the request arena fixes it (shim.c), except under
+     * ASan, whose builds allocate from ASan's heap.
+     */
+    const comparable = (r: OracleResponse) =>
+      r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : r.kind === 'ok' && b.sanitize ? { ...r, hostBuf: 0n, diagnostics: undefined } : { ...r, diagnostics: undefined };
 
     it('loads the object: layout per elf_rel_load, relocations per the psABI, symbol write applied', async (ctx) => {
       if (skip && !CI) ctx.skip();
@@ -202,20 +216,14 @@ for (const b of builds) {
       expect(rs.map((x) => x.kind)).toEqual(['ok', 'crashed', 'ok', 'crashed', 'ok']);
       expect(rs[1]).toMatchObject({ kind: 'crashed', signal: b.sanitize ? 'SIGABRT' : 'SIGSEGV' });
       expect(o.stats.starts - starts).toBeGreaterThanOrEqual(2);
-      // the answers after a crash are the same as before it (but for the host address of the buffer)
-      const strip = (r: OracleResponse | undefined) => ({ ...r, hostBuf: 0n, diagnostics: undefined });
-      expect(strip(rs[4])).toEqual(strip(rs[0]));
+      // the answers after a crash are the same as before it
+      expect(comparable(rs[4]!)).toEqual(comparable(rs[0]!));
     });
 
     it('answers the same with image deltas (FLAG_IMAGE_DELTA) as with full images', async (ctx) => {
       if (skip && !CI) ctx.skip();
       const { elf } = need();
-      const features = (b.build as { info?: { features?: string[] } }).info?.features ?? [];
-      if (!features.includes('image-delta')) {
-        // a build from an older harness (e.g. a developer tree built earlier): rebuild it
-        if (CI) throw new Error(`${b.dir} lacks the image-delta feature: rebuild it with scripts/build-oracle.sh --force`);
-        ctx.skip();
-      }
+      needFeature(ctx, 'image-delta');
       const other = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
       const reqs = Array.from({ length: 24 }, (_, i) =>
         req(i === 9 ? new Uint8Array(100) : i === 15 ? other : elf, { base: BASE + BigInt(i) * 0x1_0000n, fill: i % 4 === 0 ? i : 0xa5 }));
@@ -223,12 +231,8 @@ for (const b of builds) {
       const delta = KexecToolsOracle.fromBuild(b as OracleBuild, { imageDelta: true });
       try {
         const [a, d] = await Promise.all([full.runMany(reqs), delta.runMany(reqs)]);
-        // host_buf varies natively (ASLR); under qemu-user it is deterministic and must not move:
-        // the delta base is kept off the malloc heap the loads use (REL32 writes host_buf)
-        // (a crash report names the pid and ASLR addresses: only its signal is compared)
-        const strip = (r: OracleResponse) =>
-          r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : { ...r, hostBuf: b.emulator ? (r.kind === 'ok' ? r.hostBuf : 0n) : 0n, diagnostics: undefined };
-        expect(d.map(strip)).toEqual(a.map(strip));
+        // host_buf must not move: the delta base is kept off the arena the loads use (REL32 writes host_buf)
+        expect(d.map(comparable)).toEqual(a.map(comparable));
         expect(d.filter((r) => r.kind === 'ok').length).toBeGreaterThan(15);
       } finally {
         await Promise.all([full.close(), delta.close()]);
@@ -238,12 +242,7 @@ for (const b of builds) {
     it('with --fork-server, answers a crashing request as crashed from the same process, and the rest as without it', async (ctx) => {
       if (skip && !CI) ctx.skip();
       const { elf } = need();
-      const features = (b.build as { info?: { features?: string[] } }).info?.features ?? [];
-      if (!features.includes('fork-server')) {
-        // a build from an older harness (e.g. a developer tree built earlier): rebuild it
-        if (CI) throw new Error(`${b.dir} lacks the fork-server feature: rebuild it with scripts/build-oracle.sh --force`);
-        ctx.skip();
-      }
+      needFeature(ctx, 'fork-server');
       const wildOffset = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 0x7fff_0000_0000n));
       const other = patched(elf, (e) => e.setRelaOffset(e.relasFor('.text')[0]!, 8n));
       // same-ELF requests queued behind a crash (served by the next child from the shared copy),
@@ -253,10 +252,7 @@ for (const b of builds) {
       const forked = KexecToolsOracle.fromBuild(b as OracleBuild, { forkServer: true });
       try {
         const [a, f] = await Promise.all([plain.runMany(reqs), forked.runMany(reqs)]);
-        // the request arena (shim.c): host_buf is the same in both processes, except under ASan
-        const strip = (r: OracleResponse) =>
-          r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : r.kind === 'ok' && b.sanitize ? { ...r, hostBuf: 0n, diagnostics: undefined } : { ...r, diagnostics: undefined };
-        expect(f.map(strip)).toEqual(a.map(strip));
+        expect(f.map(comparable)).toEqual(a.map(comparable));
         expect(f.map((r) => r.kind === 'crashed')).toEqual([false, false, true, false, false, true, true, false, false, false]);
         expect(f[9]!.kind).toBe('ok');
         expect(forked.stats).toMatchObject({ starts: 1, crashed: 3 });
@@ -371,7 +367,7 @@ for (const b of builds) {
               const outs = await o.runMany(order.map((i) => reqs[i]!));
               const byCase: OracleResponse[] = [];
               order.forEach((i, j) => (byCase[i] = outs[j]!));
-              return byCase.map((r) => (r.kind === 'crashed' ? { kind: r.kind, signal: r.signal } : { ...r, diagnostics: undefined }));
+              return byCase.map(comparable);
             } finally {
               await o.close();
             }
