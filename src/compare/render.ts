@@ -136,6 +136,8 @@ export async function renderComparison(c: CaseComparison, ctx?: RenderContext, m
  */
 export function symbolize(ctx: Pick<RenderContext, 'symbols' | 'sections'>, off: number, target = false): string | undefined {
   const named = (s: { name: string; start: number }) => (off === s.start ? s.name : `${s.name}${off > s.start ? '+' : '-'}${hex(Math.abs(off - s.start))}`);
+  const exact = ctx.symbols.filter((s) => s.start === off && !s.object).sort((a, b) => Number(b.func) - Number(a.func))[0];
+  if (exact) return exact.name;
   const sec = ctx.sections.find((s) => off >= s.start && off < s.end);
   const inside = ctx.symbols.filter((s) => off >= s.start && off < s.start + s.size).sort((a, b) => Number(b.func) - Number(a.func) || b.start - a.start)[0];
   const before = ctx.symbols.filter((s) => s.start <= off && (!sec || s.section === sec.index)).pop();
