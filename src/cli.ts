@@ -143,10 +143,11 @@ function build(io: Io, setCode: (c: number) => void): Command {
       .option('--json', 'print the report as JSON')
       .option('--stored-only', 'use stored references only, even where live oracles are built')
       .option('--only <ids>', 'comma-separated corpus entry ids')
-      .option('--max-reports <n>', 'rendered diffs per oracle', '5')
+      .option('--max-reports <n>', 'root causes whose representative is rendered in full', '5')
+      .option('--html <path>', 'write a self-contained HTML report (root causes, image maps, registry coverage)')
       .option('-v, --verbose', 'also render explained differences');
 
-  const runParity = async (corpus: string | undefined, o: { json?: boolean; storedOnly?: boolean; only?: string; maxReports: string; allowMissing?: boolean; verbose?: boolean }, requireLive: boolean): Promise<ValidateReport> => {
+  const runParity = async (corpus: string | undefined, o: { json?: boolean; storedOnly?: boolean; only?: string; maxReports: string; allowMissing?: boolean; verbose?: boolean; html?: string }, requireLive: boolean): Promise<ValidateReport> => {
     const { validate, DEFAULT_CORPUS } = await validateMod();
     const { planSources } = await sourcesMod();
     const corpusDir = corpus ?? DEFAULT_CORPUS;
@@ -154,9 +155,12 @@ function build(io: Io, setCode: (c: number) => void): Command {
     // The live-oracle modules (execa, the oracle drivers) load only when live oracles are wanted.
     const openLive: LiveOpener = async () => (await liveOpener())();
     const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only });
-    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
+    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html) });
     report.missing = plan.missing;
     return report;
+  };
+  const writeHtml = async (path: string | undefined, report: ValidateReport) => {
+    if (path) writeOutput(path, (await import('./report/html.ts')).formatHtml(report));
   };
 
   parity('validate')
@@ -164,6 +168,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .action(async (corpus: string | undefined, o) => {
       const { formatJson, formatText } = await reportMod();
       const report = await runParity(corpus, o, false);
+      await writeHtml(o.html, report);
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
       if (!report.sources.length) io.err('purgatory-oracle: no reference available: no live oracle is built and the corpus has no stored references\n');
       setCode(report.unexplained || report.missing.length || !report.sources.length ? EXIT.differ : EXIT.ok);
@@ -188,11 +193,12 @@ function build(io: Io, setCode: (c: number) => void): Command {
         const built = await buildUserKexecTools(o.kexecTools, o.target, io);
         const only = o.only ? new Set<string>(o.only.split(',')) : undefined;
         const entries = loadManifest(corpusDir).filter((e) => !only || only.has(e.id));
-        report = await validate({ corpusDir, sources: built.map((l) => liveSource(corpusDir, l, entries)), maxReports: Number(o.maxReports) });
+        report = await validate({ corpusDir, sources: built.map((l) => liveSource(corpusDir, l, entries)), maxReports: Number(o.maxReports), imageMaps: Boolean(o.html) });
       } else {
         report = await runParity(corpus, o, requireLive);
       }
       if (o.junit) writeOutput(o.junit, formatJunit(report));
+      await writeHtml(o.html, report);
       const md = formatMarkdown(report);
       if (o.summary) writeOutput(o.summary, md);
       if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });

@@ -12,6 +12,7 @@ import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 import { SymbolFinder, symbolRangesOf } from './symbols.ts';
 import { applyRegistry, entriesInScope, loadRegistry, needsRelocationLog, type Registry } from './registry.ts';
 import { decodeOutcomeAsync, loadReferenceFiles, prefetchBlobs, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
+import { buildImageMap, type ImageMap } from '../report/image-map.ts';
 import { groupRootCauses, type RootCause, type RootCauseCase } from '../report/root-causes.ts';
 import type { Arch, LoadRequest, Outcome, SymbolWrite } from '../types.ts';
 
@@ -58,6 +59,8 @@ export interface CaseResult {
   typeSites?: Record<string, number>;
   /** The rendered comparison: set for each root cause's representative. */
   report?: string;
+  /** The representative's image map (with ValidateOptions.imageMaps). */
+  map?: ImageMap;
 }
 
 export interface SourceSummary {
@@ -161,6 +164,8 @@ export interface ValidateOptions {
   registryPath?: string;
   /** Render the representative of at most this many root causes. */
   maxReports?: number;
+  /** Also build the representatives' image maps (the HTML report). */
+  imageMaps?: boolean;
   /** Test-only: flip one relocation's semantics to prove the gate catches it. */
   engineOverride?: (req: LoadRequest, opts: Parameters<typeof load>[1]) => Outcome;
   onCase?: (src: SourceSummary, r: CaseResult) => void;
@@ -180,7 +185,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   // Registry entries in scope for some profile this run used: the only ones the report lists.
   const touched = new Set<string>();
   // How to render an unexplained case in full, kept until the root causes pick their representatives.
-  const renderers = new Map<CaseResult, () => Promise<string>>();
+  const renderers = new Map<CaseResult, (map: boolean) => Promise<void>>();
   const unexplained: SourceCase[] = [];
   for (const src of opts.sources) {
     const profile = makeProfile(profileIdOf(src.oracle), src.oracle.target);
@@ -241,7 +246,12 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
         if (ts.kind === 'ok') result.typeSites = typeSitesOf(ts.image.relocations);
         const refImage = c.ref.kind === 'ok' ? c.ref.image : undefined;
         const elf = c.req.elf;
-        renderers.set(result, () => renderComparison(cmp, ts.kind === 'ok' && refImage ? renderContextOf(profile.target, elf, ts as Extract<Outcome, { kind: 'ok' }>, refImage) : undefined));
+        const tsOk = ts.kind === 'ok' ? ts : undefined;
+        renderers.set(result, async (map) => {
+          const ctx = tsOk && refImage ? renderContextOf(profile.target, elf, tsOk, refImage) : undefined;
+          result.report = await renderComparison(cmp, ctx);
+          if (map && ctx && tsOk) result.map = await buildImageMap(ctx, tsOk.image.relocations, cmp.ranges);
+        });
         if (!verdict.explainedBy.length) unexplained.push(Object.assign(result, { oracle: summary.oracle, target: summary.target, profile: summary.profile }));
       }
       summary.results.push(result);
@@ -253,9 +263,9 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const fullRun = sources.length > 0;
   const rootCauses = groupRootCauses(unexplained);
   const maxReports = opts.maxReports ?? 5;
-  for (const g of rootCauses.slice(0, maxReports)) g.representative.report = await renderers.get(g.representative)!();
+  for (const g of rootCauses.slice(0, maxReports)) await renderers.get(g.representative)!(!!opts.imageMaps);
   // Explained differences render too (text --verbose shows them), a few per source.
-  for (const s of sources) for (const x of s.results.filter((r) => r.explainedBy.length).slice(0, maxReports)) x.report = await renderers.get(x)!();
+  for (const s of sources) for (const x of s.results.filter((r) => r.explainedBy.length).slice(0, maxReports)) await renderers.get(x)!(false);
   renderers.clear();
   return {
     corpus: corpusDir,
