@@ -1,33 +1,20 @@
-// The HTML report of a red run, opened in headless Chromium (Debian's chromium package, driven with
-// playwright-core): it renders, shows the root cause, shows a relocation and its instruction on
-// hover, fetches nothing from the network and logs no console error. The red run: validate() on a
-// stored reference with the TS engine's R_X86_64_PLT32 writes made 4 less (engineOverride), so at
-// every PLT32 site the reference is the TS value plus 4.
+// The HTML report of a red run (test/red-run.ts: PLT32 written 4 less by the TS engine, so at every
+// PLT32 site the reference is the TS value + 4), opened in headless Chromium (Debian's chromium
+// package, driven with playwright-core): it renders, shows the root cause, shows a relocation and
+// its instruction on hover, fetches nothing from the network and logs no console error.
 import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { load } from '../../src/engine.ts';
-import { DEFAULT_CORPUS, storedSources, validate, type ValidateReport } from '../../src/validate/validate.ts';
+import { validate, type ValidateReport } from '../../src/validate/validate.ts';
 import { formatHtml } from '../../src/report/html.ts';
 import { formatMarkdown } from '../../src/validate/report.ts';
-import type { Outcome } from '../../src/types.ts';
+import { plt32MinusFour, redSources } from '../red-run.ts';
 
-const ENTRY = 'debian-kexec-tools-2.0.32-3-amd64';
 const CHROMIUM = '/usr/bin/chromium';
 
-/** The TS engine with PLT32 written as S + A − P − 4 (little-endian, 32 bits). */
-const plt32MinusFour: NonNullable<Parameters<typeof validate>[0]['engineOverride']> = (req, opts) => {
-  const o = load(req, opts);
-  if (o.kind !== 'ok') return o;
-  const bytes = o.image.bytes.slice();
-  const dv = new DataView(bytes.buffer);
-  for (const r of o.image.relocations) if (r.typeName === 'R_X86_64_PLT32') dv.setUint32(r.imageOffset, (dv.getUint32(r.imageOffset, true) - 4) >>> 0, true);
-  return { ...o, image: { ...o.image, bytes } } as Outcome;
-};
-
 async function redReport(imageMaps: boolean): Promise<ValidateReport> {
-  const sources = storedSources(DEFAULT_CORPUS, new Set([ENTRY])).filter((s) => s.oracle.version === '2.0.32' && s.oracle.target === 'x86_64');
+  const sources = redSources();
   expect(sources).toHaveLength(1);
   return validate({ sources, engineOverride: plt32MinusFour, imageMaps });
 }
