@@ -190,10 +190,17 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--summary <path>', 'write a Markdown summary (also to $GITHUB_STEP_SUMMARY when set)')
     .option('--kexec-tools <path>', "build the oracle from this kexec-tools checkout or tarball first, and gate it alone (against the newest kexec-tools model)")
     .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .option('--baseline <version>', 'with --kexec-tools: also compare your tree with this released kexec-tools (its live oracle, else its stored references), case by case; informational unless --fail-on-change')
+    .option('--fail-on-change', 'with --baseline: exit 1 when your tree changes any case against the baseline')
     .action(async (corpus: string | undefined, o) => {
       const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
       const { formatJson, formatJunit, formatMarkdown, formatText } = await reportMod();
       let report: ValidateReport;
+      let baseline: import('./validate/baseline.ts').BaselineReport | undefined;
+      const bl = o.baseline || o.failOnChange ? await import('./validate/baseline.ts') : undefined;
+      if (bl && !o.kexecTools) throw new UsageError('--baseline and --fail-on-change compare a tree built with --kexec-tools PATH against a released kexec-tools: give --kexec-tools');
+      if (o.failOnChange && !o.baseline) throw new UsageError('--fail-on-change needs --baseline VERSION');
+      if (bl && o.baseline) bl.checkBaselineVersion(o.baseline);
       if (o.kexecTools) {
         const { validate, DEFAULT_CORPUS, loadManifest } = await validateMod();
         const { liveSource } = await sourcesMod();
@@ -202,19 +209,36 @@ function build(io: Io, setCode: (c: number) => void): Command {
         const only = idSet(o.only);
         if (only) requireMatches('--only', only, loadManifest(corpusDir).map((e) => e.id), `corpus entry in ${corpusDir}`);
         const entries = loadManifest(corpusDir).filter((e) => !only || only.has(e.id));
-        report = await validate({ corpusDir, sources: built.map((l) => liveSource(corpusDir, l, entries)), maxReports: Number(o.maxReports) });
+        const treeCases = new Map<Arch, { oracle: string; cases: import('./validate/validate.ts').ValidateCase[] }>();
+        const sources = built.map((l) => {
+          const src = liveSource(corpusDir, l, entries);
+          if (!bl) return src;
+          const t = { oracle: `kexec-tools-${l.oracle.version}/${l.oracle.target}`, cases: [] };
+          treeCases.set(l.oracle.target, t);
+          return bl.teeSource(src, t.cases);
+        });
+        report = await validate({ corpusDir, sources, maxReports: Number(o.maxReports) });
+        if (bl) baseline = await bl.compareWithBaseline({ corpusDir, version: o.baseline, tree: built[0]?.oracle.version ?? '?', treeCases, entries });
       } else {
         report = await runParity(corpus, o, requireLive);
       }
-      if (o.junit) writeOutput(o.junit, formatJunit(report));
-      const md = formatMarkdown(report);
+      // The baseline is its own section in every format (src/validate/baseline.ts).
+      if (o.junit) writeOutput(o.junit, baseline && bl ? bl.addBaselineJunit(formatJunit(report), baseline, !!o.failOnChange) : formatJunit(report));
+      const md = formatMarkdown(report) + (baseline && bl ? bl.formatBaselineMarkdown(baseline) : '');
       if (o.summary) writeOutput(o.summary, md);
       if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });
-      io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
-      if (emptyRun(report, io)) setCode(EXIT.usage);
-      else if (report.unexplained) setCode(EXIT.differ);
+      io.out(o.json
+        ? (baseline ? JSON.stringify({ ...JSON.parse(formatJson(report)), baseline: bl!.baselineJson(baseline) }, null, 2) + '\n' : formatJson(report))
+        : formatText(report, o.verbose) + (baseline && bl ? bl.formatBaselineText(baseline) : ''));
+      const baselineVerdict = baseline && bl ? bl.baselineVerdict(baseline) : 'ok';
+      if (baselineVerdict === 'empty') io.err(`purgatory-oracle: --baseline ${o.baseline}: 0 cases compared${baseline!.missing.length ? ` (${baseline!.missing.join('; ')}; build it with: npx purgatory-oracle oracle build --kexec-tools ${o.baseline})` : ''}\n`);
+      if (emptyRun(report, io) || baselineVerdict === 'empty') setCode(EXIT.usage);
+      else if (report.unexplained || (baselineVerdict === 'changed' && o.failOnChange)) setCode(EXIT.differ);
       else if (report.missing.length && !o.allowMissing) {
         io.err(`purgatory-oracle: required oracle(s) unavailable: ${report.missing.join(', ')} (build them with: purgatory-oracle oracle build, or pass --allow-missing)\n`);
+        setCode(EXIT.unavailable);
+      } else if (o.failOnChange && baseline?.missing.length && !o.allowMissing) {
+        io.err(`purgatory-oracle: --fail-on-change: no baseline for ${baseline.missing.join('; ')} (build it with: npx purgatory-oracle oracle build --kexec-tools ${o.baseline}, or pass --allow-missing)\n`);
         setCode(EXIT.unavailable);
       } else setCode(EXIT.ok);
     });
