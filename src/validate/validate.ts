@@ -22,6 +22,8 @@ export interface CorpusEntry {
   file: string;
   arch: Arch;
   sha256: string;
+  /** Validate bases (names from cases.ts BASES) when not all of them: see casesFor(). */
+  bases?: string[];
 }
 
 export interface ValidateCase {
