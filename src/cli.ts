@@ -319,6 +319,26 @@ function addOracleCommands(program: Command, io: Io, setCode: (c: number) => voi
       for (const k of built) io.out(`${k.binary}\n`);
     });
 
+  // Internal: the generation step of scripts/build-kernel-oracle.sh, compiled so that an installed package needs no tsx.
+  oracle
+    .command('gen-kernel-sources', { hidden: true })
+    .requiredOption('--cache <dir>', 'the oracle cache')
+    .option('--versions <list>', 'kernel versions', '5.10,6.1,6.12')
+    .option('--variants <list>', 'x86_64,ppc64le', 'x86_64,ppc64le')
+    .action(async (o: { cache: string; versions: string; variants: string }) => {
+      const { KERNEL_VARIANTS } = await import('./oracle/kernel.ts');
+      const variants = o.variants.split(',').map((v) => {
+        const k = KERNEL_VARIANTS.find((x) => x === v);
+        if (!k) throw new UsageError(`unknown variant ${v}: expected ${KERNEL_VARIANTS.join(', ')}`);
+        return k;
+      });
+      const { writeKernelSources } = await import('./oracle/kernel-gen.ts');
+      for (const w of writeKernelSources(resolve(o.cache), o.versions.split(','), variants)) {
+        const where = w.functions.map((f) => `${f.name}@${f.file}:${f.startLine}`).join(' ');
+        io.err(`gen-kernel-sources: ${w.version} ${w.variant}: ${w.changed ? 'written' : 'unchanged'}; ${where}\n`);
+      }
+    });
+
   oracle
     .command('list')
     .description('the built oracles: id, version, target, features, emulator, paths')
