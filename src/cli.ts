@@ -204,7 +204,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
       } else setCode(EXIT.ok);
     });
 
-  program
+  const fuzz = program
     .command('fuzz')
     .description('differential fuzzing: generated purgatories through the TS engine and live oracles; with no --oracle, TS-only robustness')
     .option('--oracle <id>', 'kexec-tools-<version>/<target>[+sanitize], kernel-<version>/<target>, or all (repeatable)', collect, [])
@@ -227,6 +227,32 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const summary = await runFuzz(parseFuzzOptions(o), { ...io, isTTY: process.stderr.isTTY });
       io.out(formatFuzzSummary(summary, o.json));
       setCode(summary.unavailable.length ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
+    });
+
+  fuzz
+    .command('merge')
+    .description('merge the --json summaries of the shards of one campaign (fuzz --shard I/N) into one summary')
+    .argument('<summaries...>', 'summary files written by fuzz --json')
+    .option('--allow-partial', 'merge even when some of the N shards are missing')
+    .option('-o, --output <file>', 'also write the merged summary as JSON to FILE')
+    .option('--json', 'print the merged summary as JSON')
+    .action(async (files: string[], o: { allowPartial?: boolean; output?: string; json?: boolean }, cmd: Command) => {
+      // `fuzz` has its own --json, which commander gives to the parent command.
+      const json = Boolean(o.json ?? cmd.parent?.opts().json);
+      const { mergeFuzzSummaries } = await import('./fuzz/merge.ts');
+      const { formatFuzzSummary } = await import('./fuzz/run.ts');
+      const parts = files.map((f) => {
+        try {
+          return JSON.parse(new TextDecoder().decode(readInput(f)));
+        } catch (e) {
+          if (e instanceof SyntaxError) throw new UsageError(`${f} is not a JSON fuzz summary: ${e.message}`, { cause: e });
+          throw e;
+        }
+      });
+      const merged = mergeFuzzSummaries(parts, { allowPartial: o.allowPartial });
+      if (o.output) writeOutput(o.output, formatFuzzSummary(merged, true));
+      io.out(formatFuzzSummary(merged, json));
+      setCode(merged.unavailable.length ? EXIT.unavailable : merged.findings ? EXIT.differ : EXIT.ok);
     });
 
   program
