@@ -243,7 +243,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
       } else setCode(EXIT.ok);
     });
 
-  program
+  const fuzz = program
     .command('fuzz')
     .description('differential fuzzing: generated purgatories through the TS engine and live oracles; with no --oracle, TS-only robustness')
     .option('--oracle <id>', 'kexec-tools-<version>/<target>[+sanitize], kernel-<version>/<target>, or all (repeatable)', collect, [])
@@ -266,6 +266,32 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const summary = await runFuzz(parseFuzzOptions(o), { ...io, isTTY: process.stderr.isTTY });
       io.out(formatFuzzSummary(summary, o.json));
       setCode(summary.unavailable.length ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
+    });
+
+  fuzz
+    .command('merge')
+    .description('merge the --json summaries of the shards of one campaign (fuzz --shard I/N) into one summary')
+    .argument('<summaries...>', 'summary files written by fuzz --json')
+    .option('--allow-partial', 'merge even when some of the N shards are missing')
+    .option('-o, --output <file>', 'also write the merged summary as JSON to FILE')
+    .option('--json', 'print the merged summary as JSON')
+    .action(async (files: string[], o: { allowPartial?: boolean; output?: string; json?: boolean }, cmd: Command) => {
+      // `fuzz` has its own --json, which commander gives to the parent command.
+      const json = Boolean(o.json ?? cmd.parent?.opts().json);
+      const { mergeFuzzSummaries } = await import('./fuzz/merge.ts');
+      const { formatFuzzSummary } = await import('./fuzz/run.ts');
+      const parts = files.map((f) => {
+        try {
+          return JSON.parse(new TextDecoder().decode(readInput(f)));
+        } catch (e) {
+          if (e instanceof SyntaxError) throw new UsageError(`${f} is not a JSON fuzz summary: ${e.message}`, { cause: e });
+          throw e;
+        }
+      });
+      const merged = mergeFuzzSummaries(parts, { allowPartial: o.allowPartial });
+      if (o.output) writeOutput(o.output, formatFuzzSummary(merged, true));
+      io.out(formatFuzzSummary(merged, json));
+      setCode(merged.unavailable.length ? EXIT.unavailable : merged.findings ? EXIT.differ : EXIT.ok);
     });
 
   program
@@ -361,6 +387,26 @@ function addOracleCommands(program: Command, io: Io, setCode: (c: number) => voi
       const { oracleBuildKernel } = await oracleMod();
       const built = await oracleBuildKernel({ version: v, variant: o.variant, kernelSrc: o.kernelSrc ? resolve(o.kernelSrc) : undefined, log });
       for (const k of built) io.out(`${k.binary}\n`);
+    });
+
+  // Internal: the generation step of scripts/build-kernel-oracle.sh, compiled so that an installed package needs no tsx.
+  oracle
+    .command('gen-kernel-sources', { hidden: true })
+    .requiredOption('--cache <dir>', 'the oracle cache')
+    .option('--versions <list>', 'kernel versions', '5.10,6.1,6.12')
+    .option('--variants <list>', 'x86_64,ppc64le', 'x86_64,ppc64le')
+    .action(async (o: { cache: string; versions: string; variants: string }) => {
+      const { KERNEL_VARIANTS } = await import('./oracle/kernel.ts');
+      const variants = o.variants.split(',').map((v) => {
+        const k = KERNEL_VARIANTS.find((x) => x === v);
+        if (!k) throw new UsageError(`unknown variant ${v}: expected ${KERNEL_VARIANTS.join(', ')}`);
+        return k;
+      });
+      const { writeKernelSources } = await import('./oracle/kernel-gen.ts');
+      for (const w of writeKernelSources(resolve(o.cache), o.versions.split(','), variants)) {
+        const where = w.functions.map((f) => `${f.name}@${f.file}:${f.startLine}`).join(' ');
+        io.err(`gen-kernel-sources: ${w.version} ${w.variant}: ${w.changed ? 'written' : 'unchanged'}; ${where}\n`);
+      }
     });
 
   oracle
