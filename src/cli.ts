@@ -8,6 +8,7 @@ import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
 import type { Arch, Outcome, SymbolWrite } from './types.ts';
 import type { ValidateReport } from './validate/validate.ts';
+import type { GateReport } from './gate/gate.ts';
 import type { LiveOpener, LiveOracle } from './validate/sources.ts';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -146,14 +147,20 @@ function build(io: Io, setCode: (c: number) => void): Command {
       .option('--max-reports <n>', 'rendered diffs per oracle', '5')
       .option('-v, --verbose', 'also render explained differences');
 
-  const runParity = async (corpus: string | undefined, o: { json?: boolean; storedOnly?: boolean; only?: string; maxReports: string; allowMissing?: boolean; verbose?: boolean }, requireLive: boolean): Promise<ValidateReport> => {
-    const { validate, DEFAULT_CORPUS } = await validateMod();
+  const planParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string }, requireLive: boolean) => {
+    const { DEFAULT_CORPUS } = await validateMod();
     const { planSources } = await sourcesMod();
     const corpusDir = corpus ?? DEFAULT_CORPUS;
     const only = o.only ? new Set(o.only.split(',')) : undefined;
     // The live-oracle modules (execa, the oracle drivers) load only when live oracles are wanted.
-    const openLive: LiveOpener = async () => (await liveOpener())();
+    let live: LiveOracle[] = [];
+    const openLive: LiveOpener = async () => (live = await (await liveOpener())());
     const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only });
+    return { corpusDir, plan, live };
+  };
+  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; maxReports: string }, requireLive: boolean): Promise<ValidateReport> => {
+    const { validate } = await validateMod();
+    const { corpusDir, plan } = await planParity(corpus, o, requireLive);
     const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
     report.missing = plan.missing;
     return report;
@@ -170,34 +177,54 @@ function build(io: Io, setCode: (c: number) => void): Command {
     });
 
   parity('gate')
-    .description('validate with CI semantics: exit 0 parity, 1 unexplained difference, 2 required oracle missing')
+    .description('validate with CI semantics, then a seeded structured fuzz campaign against each gated live oracle: exit 0 parity, 1 unexplained difference or fuzz finding, 2 required oracle missing')
     .option('--allow-missing', 'do not fail when a required live oracle is unavailable')
     .option('--require-live', 'require every referenced oracle to be live (default when CI=true)')
     .option('--junit <path>', 'write JUnit XML')
     .option('--summary <path>', 'write a Markdown summary (also to $GITHUB_STEP_SUMMARY when set)')
     .option('--kexec-tools <path>', "build the oracle from this kexec-tools checkout or tarball first, and gate it alone (against the newest kexec-tools model)")
     .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .option('--fuzz-cases <n>', 'fuzz stage: cases per live oracle (runs by default with --kexec-tools and when CI=true; giving it runs it)')
+    .option('--fuzz-seed <n>', 'fuzz stage: campaign seed (the same seed gives the same cases)')
+    .option('--fuzz-out <dir>', 'fuzz stage: where minimized reproducers of findings go', 'purgatory-oracle-reproducers')
+    .option('--no-fuzz', 'skip the fuzz stage')
     .action(async (corpus: string | undefined, o) => {
       const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
       const { formatJson, formatJunit, formatMarkdown, formatText } = await reportMod();
-      let report: ValidateReport;
+      const gate = await import('./gate/gate.ts');
+      const fuzzWanted = o.fuzz !== false && (Boolean(o.kexecTools) || process.env.CI === 'true' || o.fuzzCases !== undefined);
+      const fuzz = fuzzWanted ? {
+        seed: o.fuzzSeed !== undefined ? Number(parseBigint(o.fuzzSeed, '--fuzz-seed')) : gate.DEFAULT_GATE_FUZZ_SEED,
+        cases: o.fuzzCases !== undefined ? Number(parseBigint(o.fuzzCases, '--fuzz-cases')) : gate.DEFAULT_GATE_FUZZ_CASES,
+        out: resolve(o.fuzzOut),
+      } : null;
+      if (fuzz && fuzz.cases < 1) throw new UsageError('--fuzz-cases must be at least 1 (to skip the fuzz stage: --no-fuzz)');
+      let report: GateReport;
       if (o.kexecTools) {
-        const { validate, DEFAULT_CORPUS, loadManifest } = await validateMod();
+        const { DEFAULT_CORPUS, loadManifest } = await validateMod();
         const { liveSource } = await sourcesMod();
         const corpusDir = corpus ?? DEFAULT_CORPUS;
         const built = await buildUserKexecTools(o.kexecTools, o.target, io);
         const only = o.only ? new Set<string>(o.only.split(',')) : undefined;
         const entries = loadManifest(corpusDir).filter((e) => !only || only.has(e.id));
-        report = await validate({ corpusDir, sources: built.map((l) => liveSource(corpusDir, l, entries)), maxReports: Number(o.maxReports) });
+        report = await gate.runGate({
+          corpusDir, sources: built.map((l) => liveSource(corpusDir, l, entries)), maxReports: Number(o.maxReports),
+          fuzzTargets: built.map((l) => gate.kexecToolsGateTarget(l.build)), fuzz,
+        });
       } else {
-        report = await runParity(corpus, o, requireLive);
+        const { corpusDir, plan, live } = await planParity(corpus, o, requireLive);
+        const { oracleId } = await import('./validate/references.ts');
+        const liveIds = new Set(plan.sources.filter((s) => s.live).map((s) => oracleId(s.oracle)));
+        const fuzzTargets = live.filter((l) => liveIds.has(oracleId(l.oracle))).flatMap((l) => gate.gateTargetOf(l) ?? []);
+        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports) });
+        report.missing = plan.missing;
       }
       if (o.junit) writeOutput(o.junit, formatJunit(report));
       const md = formatMarkdown(report);
       if (o.summary) writeOutput(o.summary, md);
       if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
-      if (report.unexplained) setCode(EXIT.differ);
+      if (gate.gateFailed(report)) setCode(EXIT.differ);
       else if ((report.missing.length && !o.allowMissing) || !report.sources.length) {
         io.err(`purgatory-oracle: required oracle(s) unavailable: ${report.missing.join(', ')} (build them with: purgatory-oracle oracle build, or pass --allow-missing)\n`);
         setCode(EXIT.unavailable);
@@ -416,7 +443,7 @@ async function nameSections(sections: { index: number; name: string; size: bigin
 }
 
 /** Build the kexec-tools oracle from a user's tree with scripts/build-oracle.sh and open it. */
-async function buildUserKexecTools(path: string, target: string, io: Io): Promise<LiveOracle[]> {
+async function buildUserKexecTools(path: string, target: string, io: Io): Promise<import('./oracle/kexec-tools.ts').KexecToolsOracle[]> {
   const { execa } = await import('execa');
   const { KexecToolsOracle } = await import('./oracle/kexec-tools.ts');
   const { OracleUnavailableError, readKexecToolsBuild } = await import('./oracle/registry.ts');

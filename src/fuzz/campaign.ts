@@ -65,6 +65,13 @@ export interface CampaignOptions {
    * seeded generator's; `cases` must then be replay.length.
    */
   replay?: readonly CaseDesc[];
+  /** Stop after the first unexplained signature (the gate's early exit for mutants). */
+  stopOnFinding?: boolean;
+  /**
+   * Triage findings only (the gate): a signature the registry explains is counted, not checked in
+   * a fresh process, minimized or written.
+   */
+  findingsOnly?: boolean;
 }
 
 export interface CaseRef {
@@ -315,11 +322,12 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
   };
 
   let next = startBatch();
-  while (next) {
+  let stop = false;
+  while (next && !stop) {
     const cur = next;
     next = startBatch();
     const refs = await cur.refs;
-    for (let i = 0; i < cur.items.length; i++) {
+    for (let i = 0; i < cur.items.length && !stop; i++) {
       const { k, desc, req } = cur.items[i]!;
       const ref = refs[i]!;
       const ev = evaluate(spec, opts.registry, req, ref);
@@ -366,6 +374,10 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
         s.count++;
         continue;
       }
+      if (opts.findingsOnly && !ev.finding) {
+        sigs.set(sig.key, summaryOf(sig, ev, { mode: desc.mode, index: k }));
+        continue;
+      }
       // First of its kind: does it reproduce in a fresh process? If not, an earlier case in this
       // process corrupted the heap; count it and let a later case of the same kind try again.
       const same: Keep = (e) => e.sig?.key === sig.key;
@@ -377,9 +389,12 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
       sigs.set(sig.key, s);
       await triage(() => record('divergence', s!, desc, same, ev.verdict.explainedBy, sig.cls === 'oracle-crashed' || sig.cls === 'oracle-timeout'));
       progress();
+      if (s.finding && opts.stopOnFinding) stop = true;
     }
     progress();
   }
+  // The batch in flight when the campaign stopped early: its answers are not used.
+  if (next) await next.refs.catch(() => undefined);
   sum.fuzzMs = Math.round(fuzzElapsed());
   sum.minimizeMs = Math.round(sum.minimizeMs);
   sum.casesPerSec = sum.fuzzMs > 0 ? Math.round((sum.cases * 1000) / sum.fuzzMs) : 0;

@@ -142,6 +142,8 @@ export interface ValidateOptions {
   /** Test-only: flip one relocation's semantics to prove the gate catches it. */
   engineOverride?: (req: LoadRequest, opts: Parameters<typeof load>[1]) => Outcome;
   onCase?: (src: SourceSummary, r: CaseResult) => void;
+  /** Stop at the first unexplained case (the gate's early exit for mutants): the report is partial. */
+  stopOnUnexplained?: boolean;
 }
 
 export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
@@ -154,6 +156,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   // same cases: run the TS engine once per distinct (semantics, input). Read-only use of outcomes.
   const memo = new Map<string, Outcome>();
   const sources: SourceSummary[] = [];
+  let stopped = false;
   for (const src of opts.sources) {
     const profile = makeProfile(profileIdOf(src.oracle), src.oracle.target);
     const summary: SourceSummary = {
@@ -210,11 +213,16 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       }
       summary.results.push(result);
       opts.onCase?.(summary, result);
+      if (opts.stopOnUnexplained && !ok && !verdict.explainedBy.length) break;
     }
     await src.close?.();
     sources.push(summary);
+    if (opts.stopOnUnexplained && summary.unexplained) {
+      stopped = true;
+      break;
+    }
   }
-  const fullRun = sources.length > 0;
+  const fullRun = sources.length > 0 && !stopped;
   return {
     corpus: corpusDir,
     sources,
