@@ -56,7 +56,7 @@ varlist="$(IFS=,; echo "${VARIANTS[*]}")"
 
 cc_version="$("$CC" --version | head -n1)"
 harness_rev="$(git -C "$REPO_DIR" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git -C "$REPO_DIR" status --porcelain -- oracle/kernel scripts/kernel src/oracle/kernel-extract.ts 2>/dev/null)" ]]; then
+if [[ -n "$(git -C "$REPO_DIR" status --porcelain -- oracle/kernel scripts/kernel src/oracle/kernel-extract.ts src/oracle/kernel-gen.ts 2>/dev/null)" ]]; then
   harness_rev="$harness_rev-dirty"
 fi
 

@@ -257,6 +257,48 @@ function build(io: Io, setCode: (c: number) => void): Command {
     });
 
   program
+    .command('mutate')
+    .description("mutation testing of the reference C code: each mutant is built as an oracle in a scratch cache and gated like gate --kexec-tools; prints the score and every survivor's diff")
+    .option('--kexec-tools <tree|version>', 'a kexec-tools checkout (copied, never edited) or a fetched version (e.g. 2.0.32)')
+    .option('--kernel <version>', "the kernel's x86_64 loader of a fetched version (5.10, 6.1, 6.12)")
+    .option('--kernel-src <path>', 'with --kernel: take the sources from this kernel checkout')
+    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .option('--function <name>', 'mutate only this function (repeatable)', collect, [])
+    .option('--jobs <n>', 'mutants built and gated at once', '1')
+    .option('--limit <n>', 'run only the first N mutants')
+    .option('--fuzz-cases <n>', "the gate's fuzz stage size (default: the gate's)")
+    .option('--fuzz-seed <n>', "the gate's fuzz stage seed (default: the gate's)")
+    .option('--equivalents <path>', 'the argued equivalent mutants (default corpus/mutation/equivalent.json)')
+    .option('--out <dir>', 'also write report.json, survivors.diff and summary.txt there')
+    .option('--json', 'print the report as JSON')
+    .option('-v, --verbose', 'log each mutant on stderr')
+    .action(async (o: { kexecTools?: string; kernel?: string; kernelSrc?: string; target: string; function: string[]; jobs: string; limit?: string; fuzzCases?: string; fuzzSeed?: string; equivalents?: string; out?: string; json?: boolean; verbose?: boolean }) => {
+      const { runMutate } = await import('./mutate/run.ts');
+      const { formatMutationText } = await import('./mutate/format.ts');
+      const { KERNEL_VERSIONS } = await import('./oracle/kernel.ts');
+      if (o.kernelSrc && !o.kernel) throw new UsageError('--kernel-src needs --kernel VERSION');
+      if (o.kernel && !(KERNEL_VERSIONS as readonly string[]).includes(o.kernel)) throw new UsageError(`--kernel ${o.kernel}: expected ${KERNEL_VERSIONS.join(', ')}`);
+      const num = (v: string | undefined, what: string) => (v === undefined ? undefined : Number(parseBigint(v, what)));
+      const report = await runMutate({
+        kexecTools: o.kexecTools, kernel: o.kernel as '6.12' | undefined, kernelSrc: o.kernelSrc,
+        targets: o.target === 'all' ? (o.kernel ? ['x86_64'] : undefined) : [o.target as Arch],
+        functions: o.function, jobs: num(o.jobs, '--jobs'), limit: num(o.limit, '--limit'),
+        fuzzCases: num(o.fuzzCases, '--fuzz-cases'), fuzzSeed: num(o.fuzzSeed, '--fuzz-seed'),
+        equivalentsPath: o.equivalents ? resolve(o.equivalents) : undefined,
+        log: (l) => { if (o.verbose) io.err(`${l}\n`); },
+      });
+      const text = formatMutationText(report);
+      const json = JSON.stringify(report, null, 2) + '\n';
+      if (o.out) {
+        writeOutput(resolve(o.out, 'report.json'), json);
+        writeOutput(resolve(o.out, 'summary.txt'), text);
+        writeOutput(resolve(o.out, 'survivors.diff'), report.survivors.map((s) => `# ${s.target} ${s.id}\n${s.diff ?? ''}`).join('\n'));
+      }
+      io.out(o.json ? json : text);
+      setCode(report.survivors.length ? EXIT.differ : EXIT.ok);
+    });
+
+  program
     .command('census')
     .description('relocation types and sites per purgatory, ET_REL against PIE, and which loaders handle each type')
     .argument('<files...>', 'purgatory ELF files (ET_REL .ro and/or PIE)')
