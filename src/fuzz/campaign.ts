@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { renderComparison } from '../compare/render.ts';
+import { load } from '../engine.ts';
 import type { OracleResponse } from '../oracle/batch.ts';
 import type { Registry, RegistryEntry } from '../validate/registry.ts';
 import type { Arch, LoadRequest, Outcome } from '../types.ts';
@@ -68,11 +69,28 @@ export interface CampaignOptions {
   /** Stop after the first unexplained signature (the gate's early exit for mutants). */
   stopOnFinding?: boolean;
   /**
+   * Generated cases and TS outcomes kept across campaigns of the same seed, modes, profile and
+   * target (mutate gates hundreds of mutant oracles with the same stream): see CampaignMemo.
+   */
+  memo?: CampaignMemo;
+  /**
    * Triage findings only (the gate): a signature the registry explains is counted, not checked in
    * a fresh process, minimized or written.
    */
   findingsOnly?: boolean;
 }
+
+/** What a campaign can reuse from an earlier one with the same `key` (seed, modes, profile, target). */
+export interface CampaignMemo {
+  key: string;
+  /** Case k's description and request (null: the generator failed on it). */
+  cases: Map<number, { desc: CaseDesc; req: LoadRequest } | null>;
+  /** The TS outcome of case k at a host address ("k|host"). */
+  ts: Map<string, Outcome>;
+}
+
+export const campaignMemoKey = (seed: number, modes: readonly FuzzMode[], spec: Pick<OracleSpec, 'profile' | 'target'>): string =>
+  `${seed}|${modes.join(',')}|${spec.profile}|${spec.target}`;
 
 export interface CaseRef {
   mode: FuzzMode;
@@ -187,6 +205,8 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
   /** Registry entries whose confirmation another parallel job claimed: left to it. */
   const ceded = new Set<string>();
 
+  const memo = opts.memo;
+  if (memo && !opts.replay && memo.key !== campaignMemoKey(opts.seed, opts.modes, spec)) throw new Error(`campaign memo ${memo.key} used for ${campaignMemoKey(opts.seed, opts.modes, spec)}`);
   const it = caseIndices(opts.shard, opts.cases);
   const startBatch = (): { items: Item[]; refs: Promise<OracleResponse[]> } | undefined => {
     if (opts.timeMs !== undefined && fuzzElapsed() >= opts.timeMs) return undefined;
@@ -194,11 +214,20 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
     while (items.length < opts.batch) {
       const n = it.next();
       if (n.done) break;
+      const kept = memo && !opts.replay ? memo.cases.get(n.value) : undefined;
+      if (kept !== undefined) {
+        if (kept) items.push({ k: n.value, ...kept });
+        else sum.genErrors++;
+        continue;
+      }
       const desc = opts.replay ? opts.replay[n.value]! : caseFor(opts.seed, n.value, opts.modes, spec.target, opts.root);
       try {
-        items.push({ k: n.value, desc, req: requestOf(desc) });
+        const req = requestOf(desc);
+        items.push({ k: n.value, desc, req });
+        if (memo && !opts.replay) memo.cases.set(n.value, { desc, req });
       } catch {
         sum.genErrors++;
+        if (memo && !opts.replay) memo.cases.set(n.value, null);
       }
     }
     if (!items.length) return undefined;
@@ -330,7 +359,12 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
     for (let i = 0; i < cur.items.length && !stop; i++) {
       const { k, desc, req } = cur.items[i]!;
       const ref = refs[i]!;
-      const ev = evaluate(spec, opts.registry, req, ref);
+      const ev = evaluate(spec, opts.registry, req, ref, memo && !opts.replay ? (host) => {
+        const key = `${k}|${host}`;
+        let ts = memo.ts.get(key);
+        if (!ts) memo.ts.set(key, (ts = load(req, { profile: spec.profile, target: spec.target, hostAddress: host })));
+        return ts;
+      } : undefined);
       sum.cases++;
       bump(sum.byMode, desc.mode);
       bump(sum.byClass, ev.sig?.cls === 'ts-exception' ? 'ts-exception' : ev.cmp.cls);

@@ -3,7 +3,8 @@
 // CLI's `gate` and by `mutate`, which gates every mutant with exactly this function. Never exits.
 import { join } from 'node:path';
 import { REPO_ROOT } from '../fuzz/run.ts';
-import { runOracleCampaign, type CampaignSummary } from '../fuzz/campaign.ts';
+import { campaignMemoKey, runOracleCampaign, type CampaignMemo, type CampaignSummary } from '../fuzz/campaign.ts';
+import type { Outcome } from '../types.ts';
 import { setCorpusRoot } from '../fuzz/desc.ts';
 import { FUZZ_ORACLE_ENV, parseOracleSpec, type FuzzOracle, type OracleSpec } from '../fuzz/oracles.ts';
 import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
@@ -92,22 +93,32 @@ export interface GateOptions {
   root?: string;
   /** Stop at the first unexplained difference anywhere (mutate: a mutant is killed). */
   stopEarly?: boolean;
+  /** TS outcomes and generated cases kept across gates of oracles of one profile (mutate). */
+  memo?: GateMemo;
 }
+
+export interface GateMemo {
+  validate: Map<string, Outcome>;
+  /** Per fuzz target profile and target (campaignMemoKey). */
+  fuzz: Map<string, CampaignMemo>;
+}
+
+export const newGateMemo = (): GateMemo => ({ validate: new Map(), fuzz: new Map() });
 
 /** Whether a gate report fails: an unexplained corpus case or fuzz finding. */
 export const gateFailed = (r: GateReport): boolean => r.unexplained > 0 || (r.fuzz?.findings ?? 0) > 0;
 
 export async function runGate(o: GateOptions): Promise<GateReport> {
   const report: GateReport = await validate({
-    corpusDir: o.corpusDir, sources: o.sources, maxReports: o.maxReports, registryPath: o.registryPath, stopOnUnexplained: o.stopEarly,
+    corpusDir: o.corpusDir, sources: o.sources, maxReports: o.maxReports, registryPath: o.registryPath, stopOnUnexplained: o.stopEarly, memo: o.memo?.validate,
   });
   if (!o.fuzz || (o.stopEarly && report.unexplained)) return report;
-  report.fuzz = await runFuzzStage(o.fuzzTargets, o.fuzz, { root: o.root, registryPath: o.registryPath ?? join(o.corpusDir, 'known-divergences.json'), stopEarly: o.stopEarly });
+  report.fuzz = await runFuzzStage(o.fuzzTargets, o.fuzz, { root: o.root, registryPath: o.registryPath ?? join(o.corpusDir, 'known-divergences.json'), stopEarly: o.stopEarly, memo: o.memo?.fuzz });
   return report;
 }
 
 /** The fuzz stage alone: the same seeded structured stream against each target, in order. */
-export async function runFuzzStage(targets: GateTarget[], f: FuzzStageOptions, opts: { root?: string; registryPath: string; stopEarly?: boolean }): Promise<FuzzStageReport> {
+export async function runFuzzStage(targets: GateTarget[], f: FuzzStageOptions, opts: { root?: string; registryPath: string; stopEarly?: boolean; memo?: Map<string, CampaignMemo> }): Promise<FuzzStageReport> {
   const t0 = performance.now();
   const root = opts.root ?? REPO_ROOT;
   setCorpusRoot(root);
@@ -116,12 +127,15 @@ export async function runFuzzStage(targets: GateTarget[], f: FuzzStageOptions, o
   if (!targets.length) stage.skipped = 'no live oracle to fuzz';
   for (const t of targets) {
     const oracle = await t.open();
+    const key = campaignMemoKey(f.seed, GATE_FUZZ_MODES, t.spec);
+    let memo = opts.memo?.get(key);
+    if (opts.memo && !memo) opts.memo.set(key, (memo = { key, cases: new Map(), ts: new Map() }));
     let c: CampaignSummary;
     try {
       c = await runOracleCampaign(oracle, {
         seed: f.seed, modes: [...GATE_FUZZ_MODES], cases: f.cases, shard: { index: 0, count: 1 }, out: f.out, known: [], root, registry,
         batch: t.spec.target === 'x86_64' ? 64 : 32, minimize: f.minimize ?? true, minimizeTests: 2000, minimizeMs: 10_000, hangMs: 1000,
-        confirm: false, stopOnFinding: opts.stopEarly, findingsOnly: true,
+        confirm: false, stopOnFinding: opts.stopEarly, findingsOnly: true, memo,
       }, () => t.open());
     } finally {
       await oracle.close().catch(() => oracle.kill());

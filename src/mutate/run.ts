@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { DEFAULT_GATE_FUZZ_CASES, DEFAULT_GATE_FUZZ_SEED, gateFailed, kernelGateTarget, kexecToolsGateTarget, runGate, type GateReport, type GateTarget } from '../gate/gate.ts';
+import { DEFAULT_GATE_FUZZ_CASES, DEFAULT_GATE_FUZZ_SEED, gateFailed, kernelGateTarget, kexecToolsGateTarget, newGateMemo, runGate, type GateReport, type GateTarget } from '../gate/gate.ts';
 import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
 import { findKernelOracle, openKernelOracle, type KernelVersion } from '../oracle/kernel.ts';
 import { cacheDir, OracleUnavailableError, readKexecToolsBuild } from '../oracle/registry.ts';
@@ -214,6 +214,9 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       const builder: MutantBuilder = o.kexecTools
         ? await kexecToolsBuilder(tree, target, tScratch, log)
         : await kernelBuilder((o.kernel ?? '6.12') as KernelVersion, kernelSources!, findKernelOracle((o.kernel ?? '6.12') as KernelVersion, 'x86_64'), tScratch, log);
+      // The TS side of every gate below is the same (one profile, one corpus, one case stream):
+      // computed once, for the baseline, and reused.
+      const memo = newGateMemo();
       const emulated = builder.base.kind === 'kexec-tools' && !!builder.base.build.emulator;
       const timeoutMs = o.timeoutMs ?? (emulated ? 10_000 : 3_000);
       const gateOf = async (dir: string | undefined): Promise<GateReport> => {
@@ -228,7 +231,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
           live = openKernelOracle(b, { timeoutMs });
           fuzzTarget = kernelGateTarget(b, { timeoutMs });
         }
-        return runGate({ corpusDir, sources: [liveSource(corpusDir, live, entries)], fuzzTargets: [fuzzTarget], fuzz, stopEarly: true, maxReports: 1 });
+        return runGate({ corpusDir, sources: [liveSource(corpusDir, live, entries)], fuzzTargets: [fuzzTarget], fuzz, stopEarly: true, maxReports: 1, memo });
       };
       // The unmutated build must pass the gate, or no verdict below means anything.
       const baseline = await gateOf(undefined);

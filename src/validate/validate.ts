@@ -142,6 +142,11 @@ export interface ValidateOptions {
   /** Test-only: flip one relocation's semantics to prove the gate catches it. */
   engineOverride?: (req: LoadRequest, opts: Parameters<typeof load>[1]) => Outcome;
   onCase?: (src: SourceSummary, r: CaseResult) => void;
+  /**
+   * TS outcomes by memoKey, kept across calls (mutate validates hundreds of oracles of one profile
+   * on the same corpus). Default: a fresh map per call.
+   */
+  memo?: Map<string, Outcome>;
   /** Stop at the first unexplained case (the gate's early exit for mutants): the report is partial. */
   stopOnUnexplained?: boolean;
 }
@@ -154,7 +159,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const engine = opts.engineOverride ?? load;
   // Versions whose load models are identical (kexec-tools 2.0.25/29/32; kernel 6.1/6.12) see the
   // same cases: run the TS engine once per distinct (semantics, input). Read-only use of outcomes.
-  const memo = new Map<string, Outcome>();
+  const memo = opts.memo ?? new Map<string, Outcome>();
   const sources: SourceSummary[] = [];
   let stopped = false;
   for (const src of opts.sources) {
