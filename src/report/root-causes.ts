@@ -31,6 +31,13 @@ export interface RootCauseCase {
   typeSites?: Record<string, number>;
 }
 
+/** Relocation sites per type (those that wrote bytes in the image): RootCauseCase.typeSites. */
+export function typeSitesOf(rels: readonly { typeName: string; width: number; imageOffset: number }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rels) if (r.width > 0 && r.imageOffset >= 0) out[r.typeName] = (out[r.typeName] ?? 0) + 1;
+  return out;
+}
+
 /** What the two compared sides are called in relations ("reference = ts − 0x4"). */
 export interface SideLabels {
   a: string;
@@ -79,7 +86,8 @@ interface Relation {
   rank: number;
 }
 
-const readUint = (b: Uint8Array, little: boolean): bigint => {
+/** The unsigned value of a site's bytes in the target's byte order. */
+export const readUint = (b: Uint8Array, little: boolean): bigint => {
   let v = 0n;
   for (let i = 0; i < b.length; i++) v = (v << 8n) | BigInt(b[little ? b.length - 1 - i : i]!);
   return v;
@@ -106,6 +114,11 @@ export function relationsAt(aBytes: Uint8Array, bBytes: Uint8Array, little: bool
   const out = relationsOf(a, b, n);
   if (n > 8n && b === readUint(aBytes.subarray(0, Number(n / 8n)), !little)) out.push({ key: 'bswap', text: () => 'byte order swapped', rank: 7 });
   return out;
+}
+
+/** The constant-difference relation at one site, in words: `tree = baseline − 0x4`. */
+export function differenceText(aBytes: Uint8Array, bBytes: Uint8Array, little: boolean, labels: SideLabels = DEFAULT_LABELS): string {
+  return relationsAt(aBytes, bBytes, little).find((r) => r.key.startsWith('diff:') || r.key === 'equal' || r.key === 'length')!.text(labels);
 }
 
 /** The relations between two n-bit unsigned values (see relationsAt). */
@@ -246,7 +259,10 @@ export function groupRootCauses<C extends RootCauseCase>(cases: C[], labels: Sid
     const ss = byCase.get(i) ?? [];
     const fs = new Map<string, Finding>();
     for (const s of ss) fs.set(findingOf(s).key, findingOf(s));
-    if (!fs.size) fs.set(`cls:${c.comparison.cls}`, { key: `cls:${c.comparison.cls}`, text: c.comparison.note ?? c.comparison.cls });
+    if (!fs.size) {
+      const key = `cls:${c.comparison.cls}|${shape(c.comparison.note ?? '')}`;
+      fs.set(key, { key, text: c.comparison.note ?? c.comparison.cls });
+    }
     const findings = [...fs.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     const key = `${c.oracle}|${c.comparison.cls}|${findings.map((f) => f.key).join(';')}`;
     let g = groups.get(key);

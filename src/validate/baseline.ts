@@ -6,7 +6,8 @@
 import { resolve } from 'node:path';
 import { load } from '../engine.ts';
 import { hex } from '../bytes.ts';
-import { attribute, diffRanges, type RefOutcome } from '../compare/compare.ts';
+import { attribute, diffRanges, type Attribution, type CaseClass, type CaseComparison, type LayoutDiff, type RangeDiff, type RefOutcome } from '../compare/compare.ts';
+import { differenceText, groupRootCauses, readUint, typeSitesOf, type RootCauseCase } from '../report/root-causes.ts';
 import { requireMatches } from '../errors.ts';
 import { KEXEC_TOOLS_VERSIONS, kexecToolsBuildDir, readKexecToolsBuild, isOracleUnavailableError, cacheDir } from '../oracle/registry.ts';
 import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
@@ -27,10 +28,8 @@ export interface BaselineSite {
   width: number;
   baseline: string;
   tree: string;
-  /** How the tree's value relates to the baseline's: "tree − baseline = -0x4", or "bytes differ" off relocation sites. */
+  /** How the tree's value relates to the baseline's: "tree = baseline − 0x4", or "bytes differ" off relocation sites. */
   relation: string;
-  /** The one bit that differs, when only one does. */
-  flippedBit?: number;
 }
 
 export interface BaselineChange {
@@ -44,6 +43,8 @@ export interface BaselineChange {
   /** The root-cause key (groupChanges). */
   key: string;
   req: LoadRequest;
+  /** Relocation sites per type in the baseline model's image, for "at every site" (bytes-differs only). */
+  typeSites?: Record<string, number>;
 }
 
 export interface BaselineCause {
@@ -183,8 +184,8 @@ export async function compareWithBaseline(opts: BaselineOptions): Promise<Baseli
 function diffCase(version: string, target: Arch, c: ValidateCase, base: RefOutcome): BaselineChange | undefined {
   const r = compareRefs(base, c.ref);
   if (r.cls === 'same' || r.cls === 'both-rejected') return undefined;
-  const sites = r.cls === 'bytes-differs' && base.kind === 'ok' && c.ref.kind === 'ok' ? sitesOf(version, target, c.req, base, c.ref) : [];
-  const change: BaselineChange = { target, entry: c.entry, caseId: c.caseId, cls: r.cls, detail: r.detail, sites, key: '', req: c.req };
+  const { sites, typeSites } = r.cls === 'bytes-differs' && base.kind === 'ok' && c.ref.kind === 'ok' ? sitesOf(version, target, c.req, base, c.ref) : { sites: [], typeSites: undefined };
+  const change: BaselineChange = { target, entry: c.entry, caseId: c.caseId, cls: r.cls, detail: r.detail, sites, key: '', req: c.req, ...(typeSites ? { typeSites } : {}) };
   change.key = causeKey(change, base, c.ref);
   return change;
 }
@@ -193,7 +194,7 @@ function diffCase(version: string, target: Arch, c: ValidateCase, base: RefOutco
  * The differing sites, attributed with the TS model of the baseline version (its relocation log
  * says which relocation wrote each byte range; it matches that version's oracle byte for byte).
  */
-function sitesOf(version: string, target: Arch, req: LoadRequest, base: Extract<RefOutcome, { kind: 'ok' }>, tree: Extract<RefOutcome, { kind: 'ok' }>): BaselineSite[] {
+function sitesOf(version: string, target: Arch, req: LoadRequest, base: Extract<RefOutcome, { kind: 'ok' }>, tree: Extract<RefOutcome, { kind: 'ok' }>): { sites: BaselineSite[]; typeSites?: Record<string, number> } {
   const ranges = diffRanges(base.image, tree.image);
   const ts = load(req, { profile: `kexec-tools-${version}`, target, hostAddress: base.hostBuf });
   const big = target === 'ppc64';
@@ -206,11 +207,11 @@ function sitesOf(version: string, target: Arch, req: LoadRequest, base: Extract<
       if (seen.has(a.imageOffset)) continue;
       seen.add(a.imageOffset);
       const secName = ts.kind === 'ok' ? ts.image.sections[a.section]?.name || `[${a.section}]` : `[${a.section}]`;
-      const bv = readUint(base.image, a.imageOffset, a.width, big);
-      const tv = readUint(tree.image, a.imageOffset, a.width, big);
+      const bb = base.image.subarray(a.imageOffset, a.imageOffset + a.width);
+      const tb = tree.image.subarray(a.imageOffset, a.imageOffset + a.width);
       out.push({
         type: a.type, symbol: a.symbol, where: `${secName}+${hex(a.offset)}`, imageOffset: a.imageOffset, width: a.width,
-        baseline: hex(bv), tree: hex(tv), relation: difference(bv, tv, a.width), flippedBit: flippedBit(bv, tv),
+        baseline: hex(readUint(bb, !big)), tree: hex(readUint(tb, !big)), relation: differenceText(bb, tb, !big, SIDES),
       });
     }
     if (!relocs.length) {
@@ -224,27 +225,10 @@ function sitesOf(version: string, target: Arch, req: LoadRequest, base: Extract<
       });
     }
   }
-  return out;
-}
-
-function readUint(b: Uint8Array, off: number, width: number, big: boolean): bigint {
-  let v = 0n;
-  for (let i = 0; i < width; i++) v = (v << 8n) | BigInt(b[off + (big ? i : width - 1 - i)] ?? 0);
-  return v;
+  return { sites: out, typeSites: ts.kind === 'ok' ? typeSitesOf(ts.image.relocations) : undefined };
 }
 
 const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
-
-/** The signed difference of the tree's value and the baseline's, as the site's width wraps it. */
-function difference(b: bigint, t: bigint, width: number): string {
-  const d = BigInt.asIntN(width * 8, t - b);
-  return `tree − baseline = ${d < 0n ? '-' : '+'}${hex(d < 0n ? -d : d)}`;
-}
-
-function flippedBit(b: bigint, t: bigint): number | undefined {
-  const x = b ^ t;
-  return x !== 0n && (x & (x - 1n)) === 0n ? x.toString(2).length - 1 : undefined;
-}
 
 /** The first grouping level of a change: target, class, then what differs (relocation types, outcome classes, layout fields). */
 function causeKey(c: BaselineChange, base: RefOutcome, tree: RefOutcome): string {
@@ -255,42 +239,56 @@ function causeKey(c: BaselineChange, base: RefOutcome, tree: RefOutcome): string
   return `${c.target} | ${c.cls} | ${what}`;
 }
 
-/**
- * Group changes into root causes, largest first: by target, class and what differs (causeKey),
- * then by how the values relate: one constant difference at every site, else one flipped bit at
- * every site, else each case's set of differences. A minimal grouping; the one place to swap in a
- * richer one.
- */
-export function groupChanges(changes: BaselineChange[]): { key: string; title: string; members: BaselineChange[] }[] {
-  const out: { key: string; title: string; members: BaselineChange[] }[] = [];
-  for (const [key, members] of bucket(changes, (c) => c.key)) {
-    const title = key.split(' | ').slice(1).join(': ');
-    const sites = members.flatMap((m) => m.sites);
-    if (!sites.length) {
-      out.push({ key, title, members });
-      continue;
+/** The two sides of a baseline comparison, as root-cause relations name them. */
+const SIDES = { a: 'baseline', b: 'tree' };
+
+const CLASS: Record<BaselineChange['cls'], CaseClass> = { 'bytes-differs': 'mismatch-bytes', 'layout-differs': 'mismatch-layout', 'outcome-differs': 'one-rejected' };
+const KIND: Record<string, Attribution['kind']> = { '(padding)': 'padding', '(symbol write)': 'symbol-write', '(section content)': 'section-content' };
+
+/** A change as root-cause grouping reads it: the baseline on side a, the tree on side b. */
+function rootCauseCase(c: BaselineChange): RootCauseCase {
+  const little = c.target !== 'ppc64';
+  const bytes = (v: string, width: number) => {
+    const out = new Uint8Array(width);
+    let x = BigInt(v);
+    for (let i = 0; i < width; i++, x >>= 8n) out[little ? i : width - 1 - i] = Number(x & 0xffn);
+    return out;
+  };
+  const ranges: RangeDiff[] = c.sites.map((s) => {
+    const r = { start: s.imageOffset, end: s.imageOffset + s.width, ts: new Uint8Array(0), ref: new Uint8Array(0) };
+    if (s.type.startsWith('(')) {
+      const kind = KIND[s.type];
+      const att = (kind === 'padding' ? { kind, between: '' } : kind === 'symbol-write' ? { kind, symbol: '' } : kind === 'section-content' ? { kind, section: 0, name: s.where.split('+')[0]!, offset: 0 } : undefined) as Attribution | undefined;
+      return { ...r, attributions: att ? [att] : [] };
     }
-    const one = <T>(xs: T[]): T | undefined => (xs.every((x) => x === xs[0]) ? xs[0] : undefined);
-    const diff = one(sites.map((x) => x.relation));
-    const bit = one(sites.map((x) => x.flippedBit));
-    if (diff !== undefined) out.push({ key: `${key} | ${diff}`, title: `${title}: ${diff} at every site`, members });
-    else if (bit !== undefined) out.push({ key: `${key} | bit ${bit}`, title: `${title}: bit ${bit} flipped at every site`, members });
-    else {
-      for (const [rel, sub] of bucket(members, (m) => [...new Set(m.sites.map((x) => x.relation))].sort().join('; '))) out.push({ key: `${key} | ${rel}`, title: `${title}: ${rel}`, members: sub });
-    }
-  }
-  return out.sort((a, b) => b.members.length - a.members.length || a.key.localeCompare(b.key));
+    const ts = bytes(s.baseline, s.width), ref = bytes(s.tree, s.width);
+    return { ...r, ts, ref, attributions: [{ kind: 'relocation', relSection: 0, relIndex: s.imageOffset, type: s.type, symbol: s.symbol ?? '', addend: 0n, section: 0, offset: 0n, address: 0n, value: 0n, imageOffset: s.imageOffset, width: s.width, ts, ref }] };
+  });
+  // Layout details read "memsz 0x9000 vs 0x80e0" (matrix.ts compareRefs): baseline first.
+  const layout: LayoutDiff[] = c.cls === 'layout-differs' ? c.detail.flatMap((d) => {
+    const m = /^(.*) (0x[0-9a-f]+) vs (0x[0-9a-f]+)$/.exec(d);
+    return m ? [{ field: m[1]!, ts: m[2]!, ref: m[3]! }] : [];
+  }) : [];
+  const [tsClass, refClass] = c.key.split(' | ')[2]?.split(' → ') ?? [];
+  const comparison: CaseComparison = { cls: CLASS[c.cls], layout, ranges, differingBytes: 0, tsClass, refClass, note: c.cls === 'outcome-differs' ? c.detail.join('; ') : undefined };
+  return { oracle: c.target, target: c.target, profile: '', entry: c.entry, caseId: c.caseId, base: c.req.base, fill: c.req.fill, symbols: [], hostAddress: 0n, comparison, ...(c.typeSites ? { typeSites: c.typeSites } : {}) };
 }
 
-function bucket<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    const g = m.get(k);
-    if (g) g.push(x);
-    else m.set(k, [x]);
-  }
-  return m;
+/**
+ * Group changes into root causes, largest first, as validate groups its unexplained cases
+ * (src/report/root-causes.ts): by target, class and what differs, with the relation between the
+ * baseline's and the tree's values chosen per relocation type as the one that holds at the most
+ * sites, layout fields likewise, or the pair of outcomes.
+ */
+export function groupChanges(changes: BaselineChange[]): { key: string; title: string; members: BaselineChange[] }[] {
+  const cases = changes.map(rootCauseCase);
+  const byCase = new Map(cases.map((c, i) => [c, changes[i]!]));
+  return groupRootCauses(cases, SIDES).map((g) => {
+    const members = g.cases.map((c) => byCase.get(c)!);
+    const cls = members[0]!.cls;
+    const title = cls === 'outcome-differs' ? `${cls}: ${members[0]!.key.split(' | ')[2]}` : `${cls}: ${g.title}`;
+    return { key: `${g.target} | ${cls} | ${g.key}`, title, members };
+  });
 }
 
 function reproduceCommands(file: string, c: BaselineChange, tree: string, baseline: string, version: string, live: boolean): string[] {

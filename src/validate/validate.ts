@@ -13,7 +13,7 @@ import { SymbolFinder, symbolRangesOf } from './symbols.ts';
 import { applyRegistry, entriesInScope, loadRegistry, needsRelocationLog, type Registry } from './registry.ts';
 import { decodeOutcomeAsync, loadReferenceFiles, prefetchBlobs, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
 import { buildImageMap, type ImageMap } from '../report/image-map.ts';
-import { groupRootCauses, type RootCause, type RootCauseCase } from '../report/root-causes.ts';
+import { groupRootCauses, typeSitesOf, type RootCause, type RootCauseCase } from '../report/root-causes.ts';
 import type { Arch, LoadRequest, Outcome, SymbolWrite } from '../types.ts';
 
 export const DEFAULT_CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
@@ -249,7 +249,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       }
       const result: CaseResult = {
         entry: c.entry, caseId: c.caseId, cls: cmp.cls, explainedBy: verdict.explainedBy, comparison: cmp,
-        base: c.req.base, fill: c.req.fill, symbols: c.req.symbols.map((w) => `${w.name}=${Buffer.from(w.bytes).toString('hex')}`),
+        base: c.req.base, fill: c.req.fill, symbols: setArgsOf(c.req.symbols),
         hostAddress, file: files.get(c.entry),
       };
       if (!ok) {
@@ -302,6 +302,14 @@ const semKeys = new WeakMap<Profile, string>();
 const symbolKeys = new WeakMap<SymbolWrite[], string>();
 const finders = new WeakMap<Uint8Array, SymbolFinder>();
 
+const setArgs = new WeakMap<SymbolWrite[], string[]>();
+/** Symbol writes as the CLI's --set arguments, once per (shared, read-only) list. */
+function setArgsOf(symbols: SymbolWrite[]): string[] {
+  let a = setArgs.get(symbols);
+  if (!a) setArgs.set(symbols, (a = symbols.map((w) => `${w.name}=${Buffer.from(w.bytes).toString('hex')}`)));
+  return a;
+}
+
 /** One symbol finder per input file: the cases' ELF bytes are shared and never written. */
 function finderOf(elf: Uint8Array): SymbolFinder {
   let f = finders.get(elf);
@@ -333,10 +341,5 @@ export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint)
   ].join('|');
 }
 
-function typeSitesOf(rels: readonly { typeName: string; width: number; imageOffset: number }[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of rels) if (r.width > 0 && r.imageOffset >= 0) out[r.typeName] = (out[r.typeName] ?? 0) + 1;
-  return out;
-}
 
 export { sha256 };

@@ -20,7 +20,7 @@ import { cacheDir, kexecToolsBuildDir } from '../../src/oracle/registry.ts';
 import { DEFAULT_CORPUS, loadManifest } from '../../src/validate/validate.ts';
 import { casesFor, requestOf } from '../../src/validate/cases.ts';
 import { load } from '../../src/engine.ts';
-import type { BaselineReport } from '../../src/validate/baseline.ts';
+import { groupChanges, type BaselineChange, type BaselineReport, type BaselineSite } from '../../src/validate/baseline.ts';
 import { runCli as run } from '../cli-run.ts';
 
 const CI = process.env.CI === 'true';
@@ -143,9 +143,9 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     expect(b.tree).toMatch(/^2\.0\.32\+src-[0-9a-f]{12}$/);
     expect(b.changed).toBe(expected);
     expect(b.causes).toHaveLength(1);
-    expect(b.causes[0]!.title).toBe('bytes-differs: R_X86_64_PLT32: tree − baseline = -0x4 at every site');
+    expect(b.causes[0]!.title).toBe('bytes-differs: R_X86_64_PLT32: tree = baseline − 0x4; at every R_X86_64_PLT32 site');
     expect(b.causes[0]!.cases).toBe(expected);
-    expect(b.causes[0]!.representative.sites.every((s) => s.type === 'R_X86_64_PLT32' && s.relation === 'tree − baseline = -0x4')).toBe(true);
+    expect(b.causes[0]!.representative.sites.every((s) => s.type === 'R_X86_64_PLT32' && s.relation === 'tree = baseline − 0x4')).toBe(true);
     expect(b.causes[0]!.reproduce[0]).toMatch(new RegExp(`^npx purgatory-oracle oracle run --oracle kexec-tools-${b.tree.replace(/[.+]/g, '\\$&')}/x86_64 \\S+\\.ro --base 0x`));
     expect(b.causes[0]!.reproduce[1]).toMatch(/^npx purgatory-oracle oracle run --oracle kexec-tools-2\.0\.32\/x86_64 /);
     // Informational: the cause is a passing testcase; --fail-on-change makes it a failure.
@@ -161,4 +161,23 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
 describe.runIf(missing.length > 0)('gate --kexec-tools on local trees (live)', () => {
   if (CI) it('has what it needs (CI=true)', () => { throw new Error(`missing: ${missing.join('; ')}`); });
   else it.skip(`skipped: missing ${missing.join('; ')}`, () => {});
+});
+
+// The grouping alone, on hand-made changes (no oracle): it is validate's root-cause grouping
+// (src/report/root-causes.ts) with the baseline on one side and the tree on the other.
+describe('groupChanges', () => {
+  const req = { elf: new Uint8Array(0), base: 0x100000n, fill: 0, symbols: [] };
+  const site = (off: number, baseline: string, tree: string): BaselineSite => ({ type: 'R_X86_64_32', symbol: 's', where: `.text+${off}`, imageOffset: off, width: 4, baseline, tree, relation: '' });
+  const change = (entry: string, sites: BaselineSite[], cls: BaselineChange['cls'] = 'bytes-differs', detail: string[] = []): BaselineChange =>
+    ({ target: 'x86_64', entry, caseId: 'low/none/fill00', cls, detail, sites, key: `x86_64 | ${cls} | R_X86_64_32`, req });
+
+  it('a bit flipped at every site is one root cause, although the difference is +4 at one site and −4 at another', () => {
+    const g = groupChanges([change('a', [site(8, '0x10', '0x14')]), change('b', [site(8, '0x24', '0x20')])]);
+    expect(g.map((x) => [x.title, x.members.length])).toEqual([['bytes-differs: R_X86_64_32: one flipped bit (bit 2)', 2]]);
+  });
+
+  it('layout: memsz smaller by a different amount in each file is one root cause', () => {
+    const g = groupChanges([change('a', [], 'layout-differs', ['memsz 0x9000 vs 0x80e0']), change('b', [], 'layout-differs', ['memsz 0x7000 vs 0x6120'])]);
+    expect(g.map((x) => [x.title, x.members.length])).toEqual([['layout-differs: layout memsz: tree < baseline (by varying amounts)', 2]]);
+  });
 });
