@@ -265,7 +265,9 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const { parseFuzzOptions, runFuzz, formatFuzzSummary } = await import('./fuzz/run.ts');
       const summary = await runFuzz(parseFuzzOptions(o), { ...io, isTTY: process.stderr.isTTY });
       io.out(formatFuzzSummary(summary, o.json));
-      setCode(summary.unavailable.length ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
+      const checked = summary.campaigns.reduce((n, c) => n + c.cases, 0) + (summary.robustness?.cases ?? 0);
+      if (!checked && !summary.unavailable.length) io.err('purgatory-oracle: fuzz checked 0 cases (see --cases, --time, --shard, --replay)\n');
+      setCode(summary.unavailable.length || !checked ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
     });
 
   program
