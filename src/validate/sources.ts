@@ -27,14 +27,14 @@ export function entriesFor(entries: CorpusEntry[], o: OracleIdentity): CorpusEnt
   return entries.filter((e) => e.arch === o.target);
 }
 
-export function liveSource(corpusDir: string, live: LiveOracle, entries: CorpusEntry[], files?: { id: string; bytes: Uint8Array }[]): ReferenceSource {
+export function liveSource(corpusDir: string, live: LiveOracle, entries: CorpusEntry[], files?: { id: string; bytes: Uint8Array; bases?: string[] }[]): ReferenceSource {
   return {
     oracle: live.oracle,
     live: true,
     async *cases(): AsyncIterable<ValidateCase> {
-      const items = files ?? entriesFor(entries, live.oracle).map((e) => ({ id: e.id, bytes: new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file))) }));
+      const items = files ?? entriesFor(entries, live.oracle).map((e) => ({ id: e.id, bytes: new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file))), bases: e.bases }));
       for (const f of items) {
-        const specs = casesFor(f.bytes);
+        const specs = casesFor(f.bytes, f.bases);
         const reqs = specs.map((c) => requestOf(f.bytes, c));
         const outs = await live.runMany(reqs);
         for (let i = 0; i < specs.length; i++) yield { entry: f.id, caseId: specs[i]!.id, req: reqs[i]!, ref: outs[i]! };
