@@ -323,7 +323,8 @@ export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint)
   ].join('|');
 }
 
-function typeSitesOf(rels: readonly { typeName: string; width: number; imageOffset: number }[]): Record<string, number> {
+/** Relocation sites per type (width > 0) in a TS image, for root causes' "at every site". */
+export function typeSitesOf(rels: readonly { typeName: string; width: number; imageOffset: number }[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of rels) if (r.width > 0 && r.imageOffset >= 0) out[r.typeName] = (out[r.typeName] ?? 0) + 1;
   return out;
