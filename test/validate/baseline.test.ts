@@ -67,7 +67,7 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     git(kt25, 'commit', '-qm', 'kexec-tools 2.0.25 as fetched');
     commit = git(kt25, 'rev-parse', 'HEAD');
     const label = `2.0.25+git-${git(kt25, 'rev-parse', '--short', 'HEAD')}`;
-    const r = await run(['gate', '--kexec-tools', kt25, '--target', 'x86_64'], env);
+    const r = await run(['gate', '--no-fuzz', '--kexec-tools', kt25, '--target', 'x86_64'], env);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^kexec-tools-${label.replace(/[.+]/g, '\\$&')}/x86_64\\s+live\\s+\\d+`, 'm'));
     expect(r.out.split('\n').filter((l) => /^(kexec-tools|kernel)-\S+\s+(live|stored)/.test(l))).toHaveLength(1);
@@ -92,7 +92,7 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
   it('the same checkout with a tracked file changed: 2.0.25+git-<short hash>-dirty', async () => {
     appendFileSync(join(kt25, 'kexec', 'kexec-elf-rel.c'), '\n/* local change */\n');
     const short = git(kt25, 'rev-parse', '--short', 'HEAD');
-    const r = await run(['gate', '--kexec-tools', kt25, '--target', 'x86_64'], env);
+    const r = await run(['gate', '--no-fuzz', '--kexec-tools', kt25, '--target', 'x86_64'], env);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`kexec-tools-2.0.25+git-${short}-dirty/x86_64`);
     expect(buildJson(`2.0.25+git-${short}-dirty`)).toMatchObject({ local: true, git_commit: commit });
@@ -105,7 +105,7 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     const tarball = join(work, 'kexec-tools-2.0.32.tar.gz');
     execFileSync('tar', ['-czf', tarball, '-C', join(work, 'tar'), 'kexec-tools-2.0.32']);
     const summary = join(work, 'tar.md');
-    const r = await run(['gate', '--kexec-tools', tarball, '--baseline', '2.0.32', '--fail-on-change', '--json', '--summary', summary], env);
+    const r = await run(['gate', '--no-fuzz', '--kexec-tools', tarball, '--baseline', '2.0.32', '--fail-on-change', '--json', '--summary', summary], env);
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { unexplained: number; baseline: BaselineJson };
     expect(j.unexplained).toBe(0);
@@ -140,7 +140,7 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     }
     expect(expected).toBeGreaterThan(0);
     const junit = join(work, 'bug.xml');
-    const r = await run(['gate', '--kexec-tools', tree, '--target', 'x86_64', '--baseline', '2.0.32', '--json', '--junit', junit], env);
+    const r = await run(['gate', '--no-fuzz', '--kexec-tools', tree, '--target', 'x86_64', '--baseline', '2.0.32', '--json', '--junit', junit], env);
     expect(r.code).toBe(1); // the TS-engine parity fails; the baseline alone would be informational
     const b = (JSON.parse(r.out) as { baseline: BaselineJson }).baseline;
     expect(b.tree).toMatch(/^2\.0\.32\+src-[0-9a-f]{12}$/);
@@ -156,7 +156,7 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     expect(g.reproduce[2]).toMatch(/^npx purgatory-oracle oracle run --oracle kexec-tools-2\.0\.32\/x86_64 \S+\.ro --base 0x/); // the live baseline
     // Informational: the cause is a passing testcase; --fail-on-change makes it a failure.
     expect(readFileSync(junit, 'utf8')).toMatch(/<testcase classname="baseline kexec-tools-2\.0\.32\/x86_64" name="rc1 R_X86_64_PLT32: [^"]*"><system-out>/);
-    const strict = await run(['gate', '--kexec-tools', tree, '--target', 'x86_64', '--baseline', '2.0.32', '--fail-on-change', '--junit', junit], env);
+    const strict = await run(['gate', '--no-fuzz', '--kexec-tools', tree, '--target', 'x86_64', '--baseline', '2.0.32', '--fail-on-change', '--junit', junit], env);
     expect(strict.code).toBe(1);
     expect(strict.out).toMatch(new RegExp(`your tree changes ${expected} cases in 1 root cause against kexec-tools 2\\.0\\.32`));
     expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="mismatch-bytes: R_X86_64_PLT32: tree = baseline − 0x4; at every R_X86_64_PLT32 site" type="baseline-change">/);
