@@ -154,7 +154,8 @@ function build(io: Io, setCode: (c: number) => void): Command {
       .option('--stored-only', 'use stored references only, even where live oracles are built')
       .option('--only <ids>', 'comma-separated corpus entry ids')
       .option('--oracle <ids>', 'only these reference oracles (comma-separated or repeatable, see oracle list): a build of a local tree is used only when named here', collect, [])
-      .option('--max-reports <n>', 'rendered diffs per oracle', '5')
+      .option('--max-reports <n>', 'root causes whose representative is rendered in full', '5')
+      .option('--html <path>', 'write a self-contained HTML report (root causes, image maps, registry coverage)')
       .option('-v, --verbose', 'also render explained differences');
 
   const idSet = (v: string | string[] | undefined): Set<string> | undefined => {
@@ -171,10 +172,13 @@ function build(io: Io, setCode: (c: number) => void): Command {
     const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only: idSet(o.only), oracles: idSet(o.oracle) });
     return { corpusDir, plan, live };
   };
-  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string }, requireLive: boolean): Promise<ValidateReport> => {
+  const writeHtml = async (path: string | undefined, report: ValidateReport) => {
+    if (path) writeOutput(path, (await import('./report/html.ts')).formatHtml(report));
+  };
+  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string; html?: string }, requireLive: boolean): Promise<ValidateReport> => {
     const { validate } = await validateMod();
     const { corpusDir, plan } = await planParity(corpus, o, requireLive);
-    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
+    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html) });
     report.missing = plan.missing;
     return report;
   };
@@ -184,6 +188,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .action(async (corpus: string | undefined, o) => {
       const { formatJson, formatText } = await reportMod();
       const report = await runParity(corpus, o, false);
+      await writeHtml(o.html, report);
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
       if (emptyRun(report, io)) return setCode(EXIT.usage);
       setCode(report.unexplained || report.missing.length ? EXIT.differ : EXIT.ok);
@@ -237,7 +242,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
           return bl.teeSource(src, t.cases);
         });
         report = await gate.runGate({
-          corpusDir, sources, maxReports: Number(o.maxReports),
+          corpusDir, sources, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html),
           fuzzTargets: built.map((l) => gate.kexecToolsGateTarget(l.build)), fuzz,
         });
         if (bl) baseline = await bl.compareWithBaseline({ corpusDir, version: o.baseline, tree: built[0]?.oracle.version ?? '?', treeCases, entries });
@@ -246,11 +251,12 @@ function build(io: Io, setCode: (c: number) => void): Command {
         const { oracleId } = await import('./validate/references.ts');
         const liveIds = new Set(plan.sources.filter((s) => s.live).map((s) => oracleId(s.oracle)));
         const fuzzTargets = live.filter((l) => liveIds.has(oracleId(l.oracle))).flatMap((l) => gate.gateTargetOf(l) ?? []);
-        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports) });
+        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html) });
         report.missing = plan.missing;
       }
       // The baseline is its own section in every format (src/validate/baseline.ts).
       if (o.junit) writeOutput(o.junit, baseline && bl ? bl.addBaselineJunit(formatJunit(report), baseline, !!o.failOnChange) : formatJunit(report));
+      await writeHtml(o.html, report);
       const md = formatMarkdown(report) + (baseline && bl ? bl.formatBaselineMarkdown(baseline) : '');
       if (o.summary) writeOutput(o.summary, md);
       if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });
