@@ -8,6 +8,7 @@ import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
 import type { Arch, Outcome, SymbolWrite } from './types.ts';
 import type { ValidateReport } from './validate/validate.ts';
+import type { GateReport } from './gate/gate.ts';
 import type { LiveOpener, LiveOracle } from './validate/sources.ts';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -160,13 +161,19 @@ function build(io: Io, setCode: (c: number) => void): Command {
     const ids = (Array.isArray(v) ? v : v ? [v] : []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
     return ids.length ? new Set(ids) : undefined;
   };
-  const runParity = async (corpus: string | undefined, o: { json?: boolean; storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string; allowMissing?: boolean; verbose?: boolean }, requireLive: boolean): Promise<ValidateReport> => {
-    const { validate, DEFAULT_CORPUS } = await validateMod();
+  const planParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[] }, requireLive: boolean) => {
+    const { DEFAULT_CORPUS } = await validateMod();
     const { planSources } = await sourcesMod();
     const corpusDir = corpus ?? DEFAULT_CORPUS;
     // The live-oracle modules (execa, the oracle drivers) load only when live oracles are wanted.
-    const openLive: LiveOpener = async (sel) => (await liveOpener())(sel);
+    let live: LiveOracle[] = [];
+    const openLive: LiveOpener = async (sel) => (live = await (await liveOpener())(sel));
     const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only: idSet(o.only), oracles: idSet(o.oracle) });
+    return { corpusDir, plan, live };
+  };
+  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string }, requireLive: boolean): Promise<ValidateReport> => {
+    const { validate } = await validateMod();
+    const { corpusDir, plan } = await planParity(corpus, o, requireLive);
     const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
     report.missing = plan.missing;
     return report;
@@ -183,7 +190,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     });
 
   parity('gate')
-    .description('validate with CI semantics: exit 0 parity, 1 unexplained difference, 2 required oracle missing')
+    .description('validate with CI semantics, then a seeded structured fuzz campaign against each gated live oracle: exit 0 parity, 1 unexplained difference or fuzz finding, 2 required oracle missing')
     .option('--allow-missing', 'do not fail when a required live oracle is unavailable')
     .option('--require-live', 'require every referenced oracle to be live (default when CI=true)')
     .option('--junit <path>', 'write JUnit XML')
@@ -192,17 +199,29 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
     .option('--baseline <version>', 'with --kexec-tools: also compare your tree with this released kexec-tools (its live oracle, else its stored references), case by case; informational unless --fail-on-change')
     .option('--fail-on-change', 'with --baseline: exit 1 when your tree changes any case against the baseline')
+    .option('--fuzz-cases <n>', 'fuzz stage: cases per live oracle (runs by default with --kexec-tools and when CI=true; giving it runs it)')
+    .option('--fuzz-seed <n>', 'fuzz stage: campaign seed (the same seed gives the same cases)')
+    .option('--fuzz-out <dir>', 'fuzz stage: where minimized reproducers of findings go', 'purgatory-oracle-reproducers')
+    .option('--no-fuzz', 'skip the fuzz stage')
     .action(async (corpus: string | undefined, o) => {
       const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
       const { formatJson, formatJunit, formatMarkdown, formatText } = await reportMod();
-      let report: ValidateReport;
+      const gate = await import('./gate/gate.ts');
+      const fuzzWanted = o.fuzz !== false && (Boolean(o.kexecTools) || process.env.CI === 'true' || o.fuzzCases !== undefined);
+      const fuzz = fuzzWanted ? {
+        seed: o.fuzzSeed !== undefined ? Number(parseBigint(o.fuzzSeed, '--fuzz-seed')) : gate.DEFAULT_GATE_FUZZ_SEED,
+        cases: o.fuzzCases !== undefined ? Number(parseBigint(o.fuzzCases, '--fuzz-cases')) : gate.DEFAULT_GATE_FUZZ_CASES,
+        out: resolve(o.fuzzOut),
+      } : null;
+      if (fuzz && fuzz.cases < 1) throw new UsageError('--fuzz-cases must be at least 1 (to skip the fuzz stage: --no-fuzz)');
       let baseline: import('./validate/baseline.ts').BaselineReport | undefined;
       const bl = o.baseline || o.failOnChange ? await import('./validate/baseline.ts') : undefined;
       if (bl && !o.kexecTools) throw new UsageError('--baseline and --fail-on-change compare a tree built with --kexec-tools PATH against a released kexec-tools: give --kexec-tools');
       if (o.failOnChange && !o.baseline) throw new UsageError('--fail-on-change needs --baseline VERSION');
       if (bl && o.baseline) bl.checkBaselineVersion(o.baseline);
+      let report: GateReport;
       if (o.kexecTools) {
-        const { validate, DEFAULT_CORPUS, loadManifest } = await validateMod();
+        const { DEFAULT_CORPUS, loadManifest } = await validateMod();
         const { liveSource } = await sourcesMod();
         const corpusDir = corpus ?? DEFAULT_CORPUS;
         const built = await buildUserKexecTools(o.kexecTools, o.target, io);
@@ -217,10 +236,18 @@ function build(io: Io, setCode: (c: number) => void): Command {
           treeCases.set(l.oracle.target, t);
           return bl.teeSource(src, t.cases);
         });
-        report = await validate({ corpusDir, sources, maxReports: Number(o.maxReports) });
+        report = await gate.runGate({
+          corpusDir, sources, maxReports: Number(o.maxReports),
+          fuzzTargets: built.map((l) => gate.kexecToolsGateTarget(l.build)), fuzz,
+        });
         if (bl) baseline = await bl.compareWithBaseline({ corpusDir, version: o.baseline, tree: built[0]?.oracle.version ?? '?', treeCases, entries });
       } else {
-        report = await runParity(corpus, o, requireLive);
+        const { corpusDir, plan, live } = await planParity(corpus, o, requireLive);
+        const { oracleId } = await import('./validate/references.ts');
+        const liveIds = new Set(plan.sources.filter((s) => s.live).map((s) => oracleId(s.oracle)));
+        const fuzzTargets = live.filter((l) => liveIds.has(oracleId(l.oracle))).flatMap((l) => gate.gateTargetOf(l) ?? []);
+        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports) });
+        report.missing = plan.missing;
       }
       // The baseline is its own section in every format (src/validate/baseline.ts).
       if (o.junit) writeOutput(o.junit, baseline && bl ? bl.addBaselineJunit(formatJunit(report), baseline, !!o.failOnChange) : formatJunit(report));
@@ -233,7 +260,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const baselineVerdict = baseline && bl ? bl.baselineVerdict(baseline) : 'ok';
       if (baselineVerdict === 'empty') io.err(`purgatory-oracle: --baseline ${o.baseline}: 0 cases compared${baseline!.missing.length ? ` (${baseline!.missing.join('; ')}; build it with: npx purgatory-oracle oracle build --kexec-tools ${o.baseline})` : ''}\n`);
       if (emptyRun(report, io) || baselineVerdict === 'empty') setCode(EXIT.usage);
-      else if (report.unexplained || (baselineVerdict === 'changed' && o.failOnChange)) setCode(EXIT.differ);
+      else if (gate.gateFailed(report) || (baselineVerdict === 'changed' && o.failOnChange)) setCode(EXIT.differ);
       else if (report.missing.length && !o.allowMissing) {
         io.err(`purgatory-oracle: required oracle(s) unavailable: ${report.missing.join(', ')} (build them with: purgatory-oracle oracle build, or pass --allow-missing)\n`);
         setCode(EXIT.unavailable);
@@ -292,6 +319,48 @@ function build(io: Io, setCode: (c: number) => void): Command {
       if (o.output) writeOutput(o.output, formatFuzzSummary(merged, true));
       io.out(formatFuzzSummary(merged, json));
       setCode(merged.unavailable.length ? EXIT.unavailable : merged.findings ? EXIT.differ : EXIT.ok);
+    });
+
+  program
+    .command('mutate')
+    .description("mutation testing of the reference C code: each mutant is built as an oracle in a scratch cache and gated like gate --kexec-tools; prints the score and every survivor's diff")
+    .option('--kexec-tools <tree|version>', 'a kexec-tools checkout (copied, never edited) or a fetched version (e.g. 2.0.32)')
+    .option('--kernel <version>', "the kernel's x86_64 loader of a fetched version (5.10, 6.1, 6.12)")
+    .option('--kernel-src <path>', 'with --kernel: take the sources from this kernel checkout')
+    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .option('--function <name>', 'mutate only this function (repeatable)', collect, [])
+    .option('--jobs <n>', 'mutants built and gated at once', '1')
+    .option('--limit <n>', 'run only the first N mutants')
+    .option('--fuzz-cases <n>', "the gate's fuzz stage size (default: the gate's)")
+    .option('--fuzz-seed <n>', "the gate's fuzz stage seed (default: the gate's)")
+    .option('--equivalents <path>', 'the argued equivalent mutants (default corpus/mutation/equivalent.json)')
+    .option('--out <dir>', 'also write report.json, survivors.diff and summary.txt there')
+    .option('--json', 'print the report as JSON')
+    .option('-v, --verbose', 'log each mutant on stderr')
+    .action(async (o: { kexecTools?: string; kernel?: string; kernelSrc?: string; target: string; function: string[]; jobs: string; limit?: string; fuzzCases?: string; fuzzSeed?: string; equivalents?: string; out?: string; json?: boolean; verbose?: boolean }) => {
+      const { runMutate } = await import('./mutate/run.ts');
+      const { formatMutationText } = await import('./mutate/format.ts');
+      const { KERNEL_VERSIONS } = await import('./oracle/kernel.ts');
+      if (o.kernelSrc && !o.kernel) throw new UsageError('--kernel-src needs --kernel VERSION');
+      if (o.kernel && !(KERNEL_VERSIONS as readonly string[]).includes(o.kernel)) throw new UsageError(`--kernel ${o.kernel}: expected ${KERNEL_VERSIONS.join(', ')}`);
+      const num = (v: string | undefined, what: string) => (v === undefined ? undefined : Number(parseBigint(v, what)));
+      const report = await runMutate({
+        kexecTools: o.kexecTools, kernel: o.kernel as '6.12' | undefined, kernelSrc: o.kernelSrc,
+        targets: o.target === 'all' ? (o.kernel ? ['x86_64'] : undefined) : [o.target as Arch],
+        functions: o.function, jobs: num(o.jobs, '--jobs'), limit: num(o.limit, '--limit'),
+        fuzzCases: num(o.fuzzCases, '--fuzz-cases'), fuzzSeed: num(o.fuzzSeed, '--fuzz-seed'),
+        equivalentsPath: o.equivalents ? resolve(o.equivalents) : undefined,
+        log: (l) => { if (o.verbose) io.err(`${l}\n`); },
+      });
+      const text = formatMutationText(report);
+      const json = JSON.stringify(report, null, 2) + '\n';
+      if (o.out) {
+        writeOutput(resolve(o.out, 'report.json'), json);
+        writeOutput(resolve(o.out, 'summary.txt'), text);
+        writeOutput(resolve(o.out, 'survivors.diff'), report.survivors.map((s) => `# ${s.target} ${s.id}\n${s.diff ?? ''}`).join('\n'));
+      }
+      io.out(o.json ? json : text);
+      setCode(report.survivors.length ? EXIT.differ : EXIT.ok);
     });
 
   program
@@ -529,7 +598,7 @@ async function nameSections(sections: { index: number; name: string; size: bigin
 }
 
 /** Build the kexec-tools oracle from a user's tree with scripts/build-oracle.sh and open it. */
-async function buildUserKexecTools(path: string, target: string, io: Io): Promise<LiveOracle[]> {
+async function buildUserKexecTools(path: string, target: string, io: Io): Promise<import('./oracle/kexec-tools.ts').KexecToolsOracle[]> {
   const { execa } = await import('execa');
   const { KexecToolsOracle } = await import('./oracle/kexec-tools.ts');
   const { OracleUnavailableError, readKexecToolsBuild } = await import('./oracle/registry.ts');

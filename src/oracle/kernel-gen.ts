@@ -16,7 +16,7 @@ import type { KernelVariant } from './kernel.ts';
 import { OracleUnavailableError } from './registry.ts';
 
 /** The loader proper, in an order that needs no forward declarations. */
-const KEXEC_FILE_FUNCTIONS = [
+export const KEXEC_FILE_FUNCTIONS = [
   'locate_mem_hole_bottom_up', // placement (called through our arch_kexec_locate_mem_hole)
   'kexec_add_buffer',
   'kexec_purgatory_find_symbol',
@@ -33,7 +33,12 @@ export interface FunctionRecord { name: string; file: string; startLine: number;
 
 export interface Generated { c: string; functions: FunctionRecord[] }
 
-function read(srcDir: string, rel: string): string {
+/** Source files by path (kernel/kexec_file.c, …) that replace the fetched ones (mutants). */
+export type SourceOverrides = ReadonlyMap<string, string>;
+
+function read(srcDir: string, rel: string, overrides?: SourceOverrides): string {
+  const o = overrides?.get(rel);
+  if (o !== undefined) return o;
   const p = join(srcDir, 'linux', rel);
   if (!existsSync(p)) throw new OracleUnavailableError(`${p} is missing: the kernel sources are not fetched`, 'scripts/fetch-kernel.sh all');
   return readFileSync(p, 'utf8');
@@ -44,19 +49,19 @@ function read(srcDir: string, rel: string): string {
  * static inline under #ifndef in include/linux/kexec.h in the versions we fetch, a __weak
  * function in kernel/kexec_file.c in older ones. Returns it with the file it came from.
  */
-function genericHook(srcDir: string, name: string): { fn: ExtractedFunction; fromKexecFile: boolean } {
-  const h = extractFunctions(read(srcDir, 'include/linux/kexec.h'), [name], 'include/linux/kexec.h', { optional: [name] });
+function genericHook(srcDir: string, name: string, overrides?: SourceOverrides): { fn: ExtractedFunction; fromKexecFile: boolean } {
+  const h = extractFunctions(read(srcDir, 'include/linux/kexec.h', overrides), [name], 'include/linux/kexec.h', { optional: [name] });
   const fn = h.get(name);
   if (fn) return { fn, fromKexecFile: false };
-  const k = extractFunctions(read(srcDir, 'kernel/kexec_file.c'), [name], 'kernel/kexec_file.c');
+  const k = extractFunctions(read(srcDir, 'kernel/kexec_file.c', overrides), [name], 'kernel/kexec_file.c');
   return { fn: k.get(name)!, fromKexecFile: true };
 }
 
-export function generate(srcDir: string, variant: KernelVariant): Generated {
-  const kexecFile = read(srcDir, 'kernel/kexec_file.c');
+export function generate(srcDir: string, variant: KernelVariant, overrides?: SourceOverrides): Generated {
+  const kexecFile = read(srcDir, 'kernel/kexec_file.c', overrides);
   const loader = extractFunctions(kexecFile, KEXEC_FILE_FUNCTIONS, 'kernel/kexec_file.c');
-  const hooks = [genericHook(srcDir, 'arch_kexec_apply_relocations')];
-  if (variant === 'ppc64le') hooks.push(genericHook(srcDir, 'arch_kexec_apply_relocations_add'));
+  const hooks = [genericHook(srcDir, 'arch_kexec_apply_relocations', overrides)];
+  if (variant === 'ppc64le') hooks.push(genericHook(srcDir, 'arch_kexec_apply_relocations_add', overrides));
 
   // The generic hooks print with kexec_file.c's pr_fmt: the header is included from there.
   const groups: Group[] = [{
@@ -67,7 +72,7 @@ export function generate(srcDir: string, variant: KernelVariant): Generated {
   const prFmts = new Map<string, string | null>([['kernel/kexec_file.c', prFmtDefinition(kexecFile)]]);
   if (variant === 'x86_64') {
     const rel = 'arch/x86/kernel/machine_kexec_64.c';
-    const src = read(srcDir, rel);
+    const src = read(srcDir, rel, overrides);
     prFmts.set(rel, prFmtDefinition(src));
     groups.push({
       file: rel, modname: 'machine_kexec_64',

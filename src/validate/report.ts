@@ -5,7 +5,11 @@
 import { jsonSafe } from '../image.ts';
 import { rootCauseLine, type RootCause } from '../report/root-causes.ts';
 import type { CaseClass } from '../compare/compare.ts';
-import type { SourceCase, ValidateReport } from './validate.ts';
+import type { SourceCase, ValidateReport as CorpusReport } from './validate.ts';
+import type { FuzzStageReport } from '../gate/gate.ts';
+
+/** A validate report, and the gate's fuzz stage where it ran (its own section in each writer). */
+type ValidateReport = CorpusReport & { fuzz?: FuzzStageReport };
 
 const CLASSES: CaseClass[] = ['match', 'both-rejected', 'mismatch-bytes', 'mismatch-layout', 'one-rejected', 'oracle-crashed', 'oracle-timeout'];
 
@@ -80,6 +84,7 @@ export function formatText(r: ValidateReport, verbose = false): string {
     '',
     `${r.sources.reduce((n, s) => n + s.cases, 0)} cases, ${rootCauseSummary(r)}, ${(r.wallMs / 1000).toFixed(2)} s`,
   ];
+  if (r.fuzz) lines.push('', ...fuzzText(r.fuzz));
   return lines.join('\n') + '\n';
 }
 
@@ -129,6 +134,7 @@ export function formatMarkdown(r: ValidateReport): string {
     ...mdRootCauses(r),
     ...mdRegistry(r),
   ];
+  if (r.fuzz) lines.push('', ...fuzzMarkdown(r.fuzz));
   return lines.join('\n') + '\n';
 }
 
@@ -175,9 +181,10 @@ const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&g
  */
 export function formatJunit(r: ValidateReport): string {
   const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  const tests = r.sources.length + r.rootCauses.length + r.missing.length;
-  const failures = r.rootCauses.length + r.missing.length;
-  out.push(`<testsuites name="purgatory-oracle" tests="${tests}" failures="${failures}" time="${(r.wallMs / 1000).toFixed(3)}">`);
+  const fz = r.fuzz?.oracles ?? [];
+  const tests = r.sources.length + r.rootCauses.length + r.missing.length + fz.reduce((n, o) => n + Math.max(1, o.findings.length), 0);
+  const failures = r.rootCauses.length + r.missing.length + (r.fuzz?.findings ?? 0);
+  out.push(`<testsuites name="purgatory-oracle" tests="${tests}" failures="${failures}" time="${((r.wallMs + (r.fuzz?.wallMs ?? 0)) / 1000).toFixed(3)}">`);
   for (const s of r.sources) {
     const causes = r.rootCauses.filter((g) => g.oracle === s.oracle);
     out.push(`  <testsuite name="${xml(s.oracle)} (${s.mode})" tests="${causes.length + 1}" failures="${causes.length}" errors="0" skipped="0">`);
@@ -200,6 +207,49 @@ export function formatJunit(r: ValidateReport): string {
     for (const m of r.missing) out.push(`    <testcase classname="oracles" name="${xml(m)}"><failure message="missing oracle" type="missing">${xml(m)}</failure></testcase>`);
     out.push('  </testsuite>');
   }
+  if (r.fuzz) out.push(...fuzzJunit(r.fuzz));
   out.push('</testsuites>');
   return out.join('\n') + '\n';
+}
+
+// The gate's fuzz stage: one line per oracle, then each finding with its first case and reproducer.
+
+const findingLine = (f: FuzzStageReport['oracles'][number]['findings'][number]): string =>
+  `${f.key} ×${f.count} (first: case ${f.firstCase})${f.reproducer ? ` → ${f.reproducer}` : ''}`;
+
+function fuzzText(f: FuzzStageReport): string[] {
+  const lines = [`Fuzz stage (seed ${f.seed}, ${f.casesPerOracle} ${f.modes.join('+')} cases per oracle):`];
+  if (f.skipped) lines.push(`  not run: ${f.skipped}`);
+  for (const o of f.oracles) {
+    lines.push(`  ${o.oracle.padEnd(40)} ${String(o.cases).padStart(7)} cases ${String(o.explained).padStart(6)} explained ${String(o.findings.length).padStart(3)} FINDINGS  ${(o.ms / 1000).toFixed(1)} s${o.error ? `  error: ${o.error}` : ''}`);
+    for (const x of o.findings) lines.push(`    ${findingLine(x)}`, ...(x.note ? [`      ${x.note}`] : []));
+  }
+  if (f.stoppedEarly) lines.push('  stopped at the first finding');
+  lines.push(`${f.findings} fuzz finding(s), ${(f.wallMs / 1000).toFixed(2)} s`);
+  return lines;
+}
+
+function fuzzMarkdown(f: FuzzStageReport): string[] {
+  const lines = [`### fuzz stage (seed ${f.seed}, ${f.casesPerOracle} ${f.modes.join('+')} cases per oracle)`, ''];
+  if (f.skipped) return [...lines, `not run: ${f.skipped}`];
+  lines.push('| oracle | cases | explained | findings |', '| --- | ---: | ---: | ---: |');
+  for (const o of f.oracles) lines.push(`| ${o.oracle} | ${o.cases} | ${o.explained} | ${o.findings.length} |`);
+  for (const o of f.oracles) for (const x of o.findings) lines.push('', `- **${o.oracle}**: \`${findingLine(x)}\``);
+  return lines;
+}
+
+function fuzzJunit(f: FuzzStageReport): string[] {
+  const out: string[] = [];
+  for (const o of f.oracles) {
+    const name = xml(`fuzz ${o.oracle} (seed ${f.seed}, ${o.cases} cases)`);
+    out.push(`  <testsuite name="${name}" tests="${Math.max(1, o.findings.length)}" failures="${o.findings.length}" errors="0" skipped="0">`);
+    if (!o.findings.length) out.push(`    <testcase classname="fuzz" name="${xml(`${o.oracle} seed ${f.seed}`)}"/>`);
+    for (const x of o.findings) {
+      out.push(`    <testcase classname="fuzz" name="${xml(x.key)}">`);
+      out.push(`      <failure message="${xml(x.cls)}" type="fuzz-finding">${xml([findingLine(x), x.note ?? ''].join('\n').trim())}</failure>`);
+      out.push('    </testcase>');
+    }
+    out.push('  </testsuite>');
+  }
+  return out;
 }

@@ -166,6 +166,13 @@ export interface ValidateOptions {
   /** Test-only: flip one relocation's semantics to prove the gate catches it. */
   engineOverride?: (req: LoadRequest, opts: Parameters<typeof load>[1]) => Outcome;
   onCase?: (src: SourceSummary, r: CaseResult) => void;
+  /**
+   * TS outcomes by memoKey, kept across calls (mutate validates hundreds of oracles of one profile
+   * on the same corpus). Default: a fresh map per call.
+   */
+  memo?: Map<string, Outcome>;
+  /** Stop at the first unexplained case (the gate's early exit for mutants): the report is partial. */
+  stopOnUnexplained?: boolean;
 }
 
 export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
@@ -176,7 +183,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const engine = opts.engineOverride ?? load;
   // Versions whose load models are identical (kexec-tools 2.0.25/29/32; kernel 6.1/6.12) see the
   // same cases: run the TS engine once per distinct (semantics, input). Read-only use of outcomes.
-  const memo = new Map<string, Outcome>();
+  const memo = opts.memo ?? new Map<string, Outcome>();
   const sources: SourceSummary[] = [];
   const files = new Map(loadManifest(corpusDir).map((e) => [e.id, resolve(corpusDir, '..', e.file)]));
   // Registry entries in scope for some profile this run used: the only ones the report lists.
@@ -184,6 +191,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   // How to render an unexplained case in full, kept until the root causes pick their representatives.
   const renderers = new Map<CaseResult, () => Promise<string>>();
   const unexplained: SourceCase[] = [];
+  let stopped = false;
   for (const src of opts.sources) {
     const profile = makeProfile(profileIdOf(src.oracle), src.oracle.target);
     for (const e of entriesInScope(registry, profile)) touched.add(e.id);
@@ -248,11 +256,16 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       }
       summary.results.push(result);
       opts.onCase?.(summary, result);
+      if (opts.stopOnUnexplained && !ok && !verdict.explainedBy.length) break;
     }
     await src.close?.();
     sources.push(summary);
+    if (opts.stopOnUnexplained && summary.unexplained) {
+      stopped = true;
+      break;
+    }
   }
-  const fullRun = sources.length > 0;
+  const fullRun = sources.length > 0 && !stopped;
   const rootCauses = groupRootCauses(unexplained);
   const maxReports = opts.maxReports ?? 5;
   for (const g of rootCauses.slice(0, maxReports)) g.representative.report = await renderers.get(g.representative)!();

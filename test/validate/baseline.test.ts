@@ -21,7 +21,6 @@ import { DEFAULT_CORPUS, loadManifest } from '../../src/validate/validate.ts';
 import { casesFor, requestOf } from '../../src/validate/cases.ts';
 import { load } from '../../src/engine.ts';
 import type { BaselineReport } from '../../src/validate/baseline.ts';
-import type { Arch } from '../../src/types.ts';
 import { runCli as run } from '../cli-run.ts';
 
 const CI = process.env.CI === 'true';
@@ -48,7 +47,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const cache = join(work, 'cache');
 const env = { CI: undefined, PURGATORY_ORACLE_CACHE: cache, PURGATORY_ORACLE_KEEP_LOCAL: '2' };
 const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, '-c', 'user.name=test', '-c', 'user.email=test@invalid', ...args], { encoding: 'utf8' }).trim();
-const buildJson = (version: string, target: Arch = 'x86_64') => JSON.parse(readFileSync(join(kexecToolsBuildDir(version, target, false, cache), 'build.json'), 'utf8')) as Record<string, unknown>;
+const buildJson = (version: string, target: 'x86_64' | 'ppc64' | 'ppc64le' = 'x86_64') => JSON.parse(readFileSync(join(kexecToolsBuildDir(version, target, false, cache), 'build.json'), 'utf8')) as Record<string, unknown>;
 const localVersions = async () => [...new Set((JSON.parse((await run(['oracle', 'list', '--json'], env)).out) as { version: string; released: boolean }[]).filter((b) => !b.released).map((b) => b.version))].sort();
 
 describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, throw-away cache)', () => {
