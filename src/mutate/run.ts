@@ -92,6 +92,8 @@ export interface MutateOptions {
   kernelSrc?: string;
   targets?: Arch[];
   functions?: string[];
+  /** Run only these mutant ids (tests, re-checks). */
+  ids?: string[];
   jobs?: number;
   limit?: number;
   fuzzCases?: number;
@@ -201,6 +203,11 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       work.push({ mutant: x.mutant, target: t, src: x.src, equivalent: eq && (!eq.targets || eq.targets.includes(t)) ? eq : undefined });
     }
   }
+  if (o.ids) {
+    const want = new Set(o.ids);
+    for (const id of want) if (!all.some((x) => x.mutant.id === id)) throw new UsageError(`mutate: no mutant ${id} in ${subject}`);
+    work = work.filter((w) => want.has(w.mutant.id));
+  }
   if (o.limit !== undefined) work = work.slice(0, o.limit);
   if (!work.length) throw new UsageError(`mutate: no mutant to run (${subject}, targets ${targets.join(',')}${fnFilter ? `, functions ${[...fnFilter].join(',')}` : ''})`);
 
@@ -236,7 +243,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       // The unmutated build must pass the gate, or no verdict below means anything.
       const baseline = await gateOf(undefined);
       if (gateFailed(baseline)) throw new MutantGateError(`the unmutated ${subject} ${target} oracle fails the gate (${killedBy(baseline)}): mutation testing needs a green baseline`);
-      if (!baseline.sources.some((s) => s.cases > 0)) throw new MutantGateError(`the gate checked no corpus case for ${target}: nothing would be tested`);
+      if (!baseline.sources.some((s) => s.cases > 0) && !baseline.fuzz?.oracles.some((x) => x.cases > 0)) throw new MutantGateError(`the gate checked no case for ${target}: nothing would be tested`);
       log(`${target}: baseline passes the gate; ${mine.length} mutants, ${jobs} job(s)`);
       let next = 0;
       let done = 0;
