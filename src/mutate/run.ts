@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_GATE_FUZZ_CASES, DEFAULT_GATE_FUZZ_SEED, gateFailed, kernelGateTarget, kexecToolsGateTarget, newGateMemo, runGate, type GateReport, type GateTarget } from '../gate/gate.ts';
-import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
-import { findKernelOracle, openKernelOracle, type KernelVersion } from '../oracle/kernel.ts';
+import { findKernelOracle, type KernelVersion } from '../oracle/kernel.ts';
 import { cacheDir, OracleUnavailableError, readKexecToolsBuild } from '../oracle/registry.ts';
 import { liveSource, type LiveOracle } from '../validate/sources.ts';
 import { DEFAULT_CORPUS, loadManifest } from '../validate/validate.ts';
@@ -226,19 +225,28 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       const memo = newGateMemo();
       const emulated = builder.base.kind === 'kexec-tools' && !!builder.base.build.emulator;
       const timeoutMs = o.timeoutMs ?? (emulated ? 10_000 : 3_000);
+      // One oracle process per gate (the fuzz stage's, with its fork server) serves both stages.
       const gateOf = async (dir: string | undefined): Promise<GateReport> => {
-        let live: LiveOracle;
-        let fuzzTarget: GateTarget;
+        let target: GateTarget;
+        let oracle: LiveOracle['oracle'];
         if (builder.base.kind === 'kexec-tools') {
           const b = dir ? readKexecToolsBuild(dir) : builder.base.build;
-          live = KexecToolsOracle.fromBuild(b, { timeoutMs });
-          fuzzTarget = kexecToolsGateTarget(b, { timeoutMs });
+          target = kexecToolsGateTarget(b, { timeoutMs });
+          oracle = { loader: 'kexec-tools', version: b.version, target: b.target };
         } else {
           const b = dir ? kernelMutantBuild(builder.base.build, dir) : builder.base.build;
-          live = openKernelOracle(b, { timeoutMs });
-          fuzzTarget = kernelGateTarget(b, { timeoutMs });
+          target = kernelGateTarget(b, { timeoutMs });
+          oracle = { loader: 'kernel', version: b.version, target: b.target };
         }
-        return runGate({ corpusDir, sources: [liveSource(corpusDir, live, entries)], fuzzTargets: [fuzzTarget], fuzz, stopEarly: true, maxReports: 1, memo });
+        const proc = await target.open();
+        const keep = async () => undefined;
+        const live: LiveOracle = { oracle, runMany: (r) => proc.runMany(r), close: keep };
+        const shared: GateTarget = { spec: target.spec, open: async () => ({ ...proc, close: keep }) };
+        try {
+          return await runGate({ corpusDir, sources: [liveSource(corpusDir, live, entries)], fuzzTargets: [shared], fuzz, stopEarly: true, maxReports: 1, memo, freshCheck: false });
+        } finally {
+          await proc.close().catch(() => proc.kill());
+        }
       };
       // The unmutated build must pass the gate, or no verdict below means anything.
       const baseline = await gateOf(undefined);
