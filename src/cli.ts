@@ -329,6 +329,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--kernel-src <path>', 'with --kernel: take the sources from this kernel checkout')
     .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
     .option('--function <name>', 'mutate only this function (repeatable)', collect, [])
+    .option('--mutant <id>', 'run only this mutant (repeatable; e.g. the survivors of an earlier run)', collect, [])
     .option('--jobs <n>', 'mutants built and gated at once', '1')
     .option('--limit <n>', 'run only the first N mutants')
     .option('--fuzz-cases <n>', "the gate's fuzz stage size (default: the gate's)")
@@ -337,7 +338,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--out <dir>', 'also write report.json, survivors.diff and summary.txt there')
     .option('--json', 'print the report as JSON')
     .option('-v, --verbose', 'log each mutant on stderr')
-    .action(async (o: { kexecTools?: string; kernel?: string; kernelSrc?: string; target: string; function: string[]; jobs: string; limit?: string; fuzzCases?: string; fuzzSeed?: string; equivalents?: string; out?: string; json?: boolean; verbose?: boolean }) => {
+    .action(async (o: { kexecTools?: string; kernel?: string; kernelSrc?: string; target: string; function: string[]; mutant: string[]; jobs: string; limit?: string; fuzzCases?: string; fuzzSeed?: string; equivalents?: string; out?: string; json?: boolean; verbose?: boolean }) => {
       const { runMutate } = await import('./mutate/run.ts');
       const { formatMutationText } = await import('./mutate/format.ts');
       const { KERNEL_VERSIONS } = await import('./oracle/kernel.ts');
@@ -347,7 +348,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const report = await runMutate({
         kexecTools: o.kexecTools, kernel: o.kernel as '6.12' | undefined, kernelSrc: o.kernelSrc,
         targets: o.target === 'all' ? (o.kernel ? ['x86_64'] : undefined) : [o.target as Arch],
-        functions: o.function, jobs: num(o.jobs, '--jobs'), limit: num(o.limit, '--limit'),
+        functions: o.function, ids: o.mutant.length ? o.mutant : undefined, jobs: num(o.jobs, '--jobs'), limit: num(o.limit, '--limit'),
         fuzzCases: num(o.fuzzCases, '--fuzz-cases'), fuzzSeed: num(o.fuzzSeed, '--fuzz-seed'),
         equivalentsPath: o.equivalents ? resolve(o.equivalents) : undefined,
         log: (l) => { if (o.verbose) io.err(`${l}\n`); },

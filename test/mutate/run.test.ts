@@ -35,3 +35,22 @@ describe.runIf(live)('mutate (live, kexec-tools 2.0.32 x86_64)', () => {
     expect(readdirSync(scratch)).toEqual([]);
   }, 180_000);
 });
+
+describe('mutate usage', () => {
+  it('needs exactly one subject, a known function and an existing tree', async () => {
+    const { runCli } = await import('../cli-run.ts');
+    const none = await runCli(['mutate'], {});
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/give --kexec-tools TREE\|VERSION or --kernel VERSION/);
+    const bad = await runCli(['mutate', '--kernel', '7.0'], {});
+    expect(bad.code).toBe(2);
+    const missing = await runCli(['mutate', '--kexec-tools', join(tmpdir(), 'no-such-kexec-tools-tree')], {});
+    expect(missing.code).toBe(2);
+    expect(missing.err).toMatch(/no kexec-tools tree at/);
+  });
+
+  it.runIf(live)('rejects a function that is not mutated and a mutant id that does not exist', async () => {
+    await expect(runMutate({ kexecTools: tree, functions: ['main'] })).rejects.toThrow(/--function main: not a mutated function/);
+    await expect(runMutate({ kexecTools: tree, ids: ['x.c:f:constant:1:000000000000'] })).rejects.toThrow(/no mutant x\.c:f:constant:1:000000000000/);
+  });
+});
