@@ -1,7 +1,7 @@
 // `mutate`: mutation testing of the reference C code against the gate. Every mutant is built as an
 // oracle in a scratch cache and gated with runGate (the same corpus and fuzz stages as
 // `gate --kexec-tools`), stopping at the first unexplained difference. Returns a report; never exits.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
@@ -102,6 +102,10 @@ export interface MutateOptions {
   /** Scratch directory (default: a fresh one under the OS temporary directory, removed at the end). */
   scratch?: string;
   keepScratch?: boolean;
+  /** Append each result to this file as a JSON line, as it is decided. */
+  resultsFile?: string;
+  /** Results of an earlier, interrupted run of the same subject (a resultsFile): not run again. */
+  resume?: MutantResult[];
   /** Per-request oracle timeout for mutants (default 3 s natively, 10 s under qemu-user). */
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -255,14 +259,18 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       log(`${target}: baseline passes the gate; ${mine.length} mutants, ${jobs} job(s)`);
       let next = 0;
       let done = 0;
+      const prior = new Map((o.resume ?? []).filter((r) => r.target === target).map((r) => [r.id, r]));
       const worker = async (j: number) => {
         const dir = join(tScratch, `job-${j}`);
         mkdirSync(dir, { recursive: true });
         for (;;) {
           const w = mine[next++];
           if (!w) return;
-          const r = await runOne(w, builder, dir, gateOf);
+          const was = prior.get(w.mutant.id);
+          const r = was ? { ...was, ...(w.equivalent ? { argument: w.equivalent.argument } : {}) } : await runOne(w, builder, dir, gateOf);
+          if (was && w.equivalent && r.status === 'survived') r.status = 'equivalent';
           results.push(r);
+          if (o.resultsFile && !was) appendFileSync(o.resultsFile, JSON.stringify(r) + '\n');
           done++;
           log(`${target} [${done}/${mine.length}] ${r.status.padEnd(14)} ${r.id}${r.by ? `  ${r.by.slice(0, 140)}` : ''}`);
         }
@@ -274,6 +282,11 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
     else if (!o.keepScratch) for (const t of targets) rmSync(join(scratch, t), { recursive: true, force: true });
   }
   const order = new Map(work.map((w, i) => [`${w.target} ${w.mutant.id}`, i]));
+  const workOf = new Map(work.map((w) => [`${w.target} ${w.mutant.id}`, w]));
+  for (const r of results) {
+    const w = workOf.get(`${r.target} ${r.id}`)!;
+    if (!r.diff && (r.status === 'survived' || (r.status === 'killed' && r.argument))) r.diff = mutantDiff(w.src, w.mutant);
+  }
   results.sort((a, b) => order.get(`${a.target} ${a.id}`)! - order.get(`${b.target} ${b.id}`)!);
   const report: MutationReport = {
     format: 'purgatory-oracle/mutation@1', subject, targets, fuzz: { seed: fuzz.seed, cases: fuzz.cases },
