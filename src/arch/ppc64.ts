@@ -141,7 +141,8 @@ function table(sem: Semantics): Map<number, RelocSpec> {
       if ((r.view.u32(r.off) & 0xffff0000) >>> 0 !== 0x3c4c0000) {
         outOfRange('rel16-unexpected-instruction', 'Unexpected instruction for  R_PPC64_REL16_HA', r, 'R_PPC64_REL16_HA');
       }
-      return u64(0x3c400000n + ((u64(r.value + r.toc()) >> 16n) & 0xffffn));
+      const toc = u64(r.value + r.toc());
+      return u64(0x3c400000n + ((sem.rel16Carry ? u64(toc + 0x8000n) : toc) >> 16n & 0xffffn));
     }, write32);
     // Reads the whole instruction word (4 bytes) but writes only the halfword at the location.
     add(R.REL16_LO, 4, (r) => {

@@ -22,6 +22,8 @@ export interface Semantics {
   abiRangeChecks: boolean;
   /** Resolve the undefined `.TOC.` symbol to the TOC pointer (ABI); kexec-tools uses 0. */
   resolveDotToc: boolean;
+  /** The REL16_HA rewrite (rel16Rewrite) loads `lis 2,.TOC.@ha` with the carry (as its comment says); kexec-tools takes @h. */
+  rel16Carry: boolean;
 }
 
 export interface RelocInput {

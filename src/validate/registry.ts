@@ -92,7 +92,7 @@ function inScope(e: RegistryEntry, profile: Profile): boolean {
 function switchOn(e: RegistryEntry, profile: Profile): boolean {
   switch (e.switch) {
     case undefined: return true;
-    case 'fill': return true;
+    case 'zeroImage': return !profile.zeroImage;
     case 'alignZeroAsOne': return !profile.alignZeroAsOne;
     case 'localEntry': return profile.sem.localEntry !== 'e_flags';
     default: {
@@ -171,7 +171,7 @@ export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp:
           }
         }
         if (hits) exercised.push({ id: e.id, bytes });
-      } else if (e.switch === 'fill') {
+      } else if (e.switch === 'zeroImage') {
         if (fill !== 0) {
           const covered = ts.image.sections.filter((s) => s.alloc && !s.nobits).reduce((n, s) => n + Number(s.size), 0);
           const pad = ts.image.bytes.length - covered;
