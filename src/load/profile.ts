@@ -55,7 +55,8 @@ export const DIVERGENCES = {
   rel64Absolute: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: R_PPC64_REL64 shares the ADDR64 case and writes S+A instead of S+A-P',
   rel16Rewrite: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: R_PPC64_REL16_HA/LO rewrite addis 2,12 into lis 2 with (.TOC.>>16), no @ha carry',
   localEntry: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: local entry offsets are applied when kexec-tools was built for ELFv2 (_CALL_ELF == 2), not from the object\'s e_flags',
-  abiRangeChecks: 'kexec-tools checks no range for PC32/PLT32, ADDR32, REL32, ADDR16_HI/HA (the ABI and lld do)',
+  abiRangeChecks: 'kexec-tools checks no range for PC32/PLT32, ADDR32 (the ABI and lld do); REL32 is checked where it is S+A-P (rel32HostPointer off)',
+  addr16HiRangeChecks: 'kexec-tools checks no range for ppc64 ADDR16_HI/HA, which its own purgatory (v2wrap.S: @h in a 64-bit address) relies on',
   resolveDotToc: 'kexec-tools resolves the undefined .TOC. symbol to 0 (STN_UNDEF with STT_NOTYPE) and adds my_r2 in the REL16 cases',
   rel16Carry: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: the REL16_HA rewrite takes (value >> 16) where its comment says .TOC.@ha',
   zeroImage: 'kexec/kexec-elf-rel.c: the image buffer is xmalloc()ed and never zeroed; the padding between sections is heap garbage',
@@ -69,7 +70,7 @@ export const DIVERGENCES = {
  * corrected, each switch at its ABI-correct value. `findings verify` gates a patched oracle with it.
  */
 export const FIXES = [
-  'rel32HostPointer', 'rel64Absolute', 'rel16Rewrite', 'rel16Carry', 'localEntry', 'abiRangeChecks', 'resolveDotToc',
+  'rel32HostPointer', 'rel64Absolute', 'rel16Rewrite', 'rel16Carry', 'localEntry', 'abiRangeChecks', 'addr16HiRangeChecks', 'resolveDotToc',
   'alignZeroAsOne', 'zeroImage', 'checkIndexes', 'checkOffsetWrap',
 ] as const;
 export type Fix = (typeof FIXES)[number];
@@ -98,6 +99,7 @@ export function kexecToolsSemantics(target: Arch): Semantics {
     rel16Rewrite: true,
     localEntry: target === 'ppc64le' ? 'elfv2' : 'elfv1',
     abiRangeChecks: false,
+    addr16HiRangeChecks: false,
     resolveDotToc: false,
     rel16Carry: false,
   };
@@ -111,6 +113,7 @@ export function abiSemantics(): Semantics {
     rel16Rewrite: false,
     localEntry: 'e_flags',
     abiRangeChecks: true,
+    addr16HiRangeChecks: true,
     resolveDotToc: true,
     rel16Carry: true,
   };
@@ -200,7 +203,7 @@ function buildBaseProfile(id: string, target: Arch): Profile {
       entryRule: cmpVersion(version, '6.1') >= 0 ? 'purgatory-start' : 'exec-rematch',
       // The kernel's image is zeroed (vzalloc); it checks no index or offset (kernel-trusts-blob-out-of-bounds).
       zeroImage: true, checkIndexes: false, checkOffsetWrap: false, fixes: [],
-      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, resolveDotToc: false },
+      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, addr16HiRangeChecks: false, resolveDotToc: false },
     };
   }
   throw new UsageError(`unknown profile '${id}' (known: ${PROFILE_IDS.join(', ')})`);
