@@ -137,6 +137,10 @@ export interface ValidateOptions {
   corpusDir?: string;
   sources: ReferenceSource[];
   registryPath?: string;
+  /** The registry itself (instead of registryPath). */
+  registry?: Registry;
+  /** Compare every source against this profile instead of the one its oracle identity names (findings: `abi`). */
+  profile?: string;
   /** Render reports for at most this many non-matching cases per source. */
   maxReports?: number;
   /** Test-only: flip one relocation's semantics to prove the gate catches it. */
@@ -147,7 +151,7 @@ export interface ValidateOptions {
 export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const t0 = performance.now();
   const corpusDir = opts.corpusDir ?? DEFAULT_CORPUS;
-  const registry: Registry = loadRegistry(opts.registryPath ?? join(corpusDir, 'known-divergences.json'));
+  const registry: Registry = opts.registry ?? loadRegistry(opts.registryPath ?? join(corpusDir, 'known-divergences.json'));
   const coverage = new Map(registry.entries.map((e) => [e.id, { cases: 0, bytes: 0 }]));
   const engine = opts.engineOverride ?? load;
   // Versions whose load models are identical (kexec-tools 2.0.25/29/32; kernel 6.1/6.12) see the
@@ -155,7 +159,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const memo = new Map<string, Outcome>();
   const sources: SourceSummary[] = [];
   for (const src of opts.sources) {
-    const profile = makeProfile(profileIdOf(src.oracle), src.oracle.target);
+    const profile = makeProfile(opts.profile ?? profileIdOf(src.oracle), src.oracle.target);
     const summary: SourceSummary = {
       oracle: oracleId(src.oracle), target: src.oracle.target, mode: src.live ? 'live' : 'stored',
       cases: 0, byClass: {}, explained: 0, unexplained: 0, results: [],
