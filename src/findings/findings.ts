@@ -122,13 +122,18 @@ export function loadFindings(opts: { registryPath?: string; docsDir?: string; in
   const registry = loadRegistry(opts.registryPath ?? join(REPO_DIR, 'corpus', 'known-divergences.json'));
   const docsDir = opts.docsDir ?? FINDINGS_DOCS;
   const inputsDir = opts.inputsDir ?? FINDINGS_INPUTS;
-  const reports = new Map(loadReports(docsDir).map((r) => [r.id, r]));
   const problems: string[] = [];
+  const reports = new Map<string, FindingReport>();
+  for (const r of loadReports(docsDir)) {
+    const other = reports.get(r.id);
+    if (other) problems.push(`${r.path} and ${other.path} both report '${r.id}'`);
+    if (!r.path.endsWith(`/${r.id}.md`)) problems.push(`${r.path}: the file name is not its id (${r.id}.md)`);
+    reports.set(r.id, r);
+  }
   for (const r of reports.values()) {
     const e = registry.entries.find((x) => x.id === r.id);
     if (!e) problems.push(`${r.path} names '${r.id}', which is not a registry entry`);
     else if (e.kind !== 'defect') problems.push(`${r.path} reports '${r.id}', whose registry kind is '${e.kind}', not 'defect'`);
-    if (!r.path.endsWith(`/${r.id}.md`)) problems.push(`${r.path}: the file name is not its id (${r.id}.md)`);
     if (r.patch && !existsSync(join(docsDir, r.patch))) problems.push(`${r.path}: patch ${r.patch} is missing`);
   }
   const out: Finding[] = [];
