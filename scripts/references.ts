@@ -2,6 +2,9 @@
 //
 //   npx tsx scripts/references.ts verify            # fail (exit 1) if any stored reference is stale
 //   npx tsx scripts/references.ts write [--oracle ID]…  # (re)write corpus/references from live oracles
+//   … [--only IDS]   # only these corpus entries (comma-separated; `cov-*` matches a prefix): verify
+//                    # checks just them; write replaces just their cases and keeps every other stored
+//                    # case (and the file's provenance) as it is, recording the partial write
 //
 // A stored case is stale when the live oracle now reports a different outcome, layout or image.
 // The host buffer address is compared only when the images differ (x86_64 native runs under ASLR,
@@ -22,6 +25,8 @@ import type { RefOutcome } from '../src/compare/compare.ts';
 
 const [mode = 'verify', ...rest] = process.argv.slice(2);
 const onlyOracles = new Set(rest.filter((_, i) => rest[i - 1] === '--oracle'));
+const onlyPatterns = rest.filter((_, i) => rest[i - 1] === '--only').flatMap((x) => x.split(',')).filter((x) => x);
+const selected = (id: string) => !onlyPatterns.length || onlyPatterns.some((p) => (p.endsWith('*') ? id.startsWith(p.slice(0, -1)) : id === p));
 const corpusDir = DEFAULT_CORPUS;
 
 function sameOutcome(a: RefOutcome, b: RefOutcome): string | undefined {
@@ -40,9 +45,23 @@ try {
   harnessRevision = execaSync('git', ['rev-parse', 'HEAD']).stdout.trim();
 } catch { /* not a checkout */ }
 
-const entries = loadManifest(corpusDir);
+const entries = loadManifest(corpusDir).filter((e) => selected(e.id));
+if (!entries.length) {
+  console.error(`references: --only ${onlyPatterns.join(',')} matches no corpus entry`);
+  process.exit(2);
+}
 const builds = new Map(listKexecToolsOracles().map((b) => [oracleId({ loader: 'kexec-tools', version: b.version, target: b.target }), b]));
-const live = (await openLiveOracles()).filter((l) => !onlyOracles.size || onlyOracles.has(oracleId(l.oracle)));
+// Released oracles by default; a local build only when named with --oracle.
+const opened = await openLiveOracles(onlyOracles.size ? { all: true } : {});
+if (onlyOracles.size) {
+  const known = opened.map((l) => oracleId(l.oracle));
+  const unknown = [...onlyOracles].filter((id) => !known.includes(id));
+  if (unknown.length) {
+    console.error(`references: --oracle ${unknown.map((u) => `'${u}'`).join(', ')}: no such built oracle; built: ${known.sort().join(', ') || 'none'}`);
+    process.exit(2);
+  }
+}
+const live = opened.filter((l) => !onlyOracles.size || onlyOracles.has(oracleId(l.oracle)));
 if (!live.length) {
   console.error('references: no live oracle is built (run: bash scripts/ci-oracles.sh)');
   process.exit(2);
@@ -62,7 +81,7 @@ for (const o of live) {
   const cases: StoredCase[] = [];
   for (const e of entriesFor(entries, o.oracle)) {
     const elf = new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file)));
-    const specs = casesFor(elf);
+    const specs = casesFor(elf, e.bases);
     const outs = await o.runMany(specs.map((c) => requestOf(elf, c)));
     specs.forEach((c, i) => {
       cases.push({
@@ -79,7 +98,25 @@ for (const o of live) {
     });
   }
   await o.close();
-  if (mode === 'write') {
+  if (mode === 'write' && onlyPatterns.length) {
+    // Partial write: every stored case of another entry stays byte for byte.
+    const old = stored.get(id);
+    const kept = (old?.cases ?? []).filter((c) => !selected(c.entry));
+    const file: ReferenceFile = old
+      ? {
+          ...old,
+          provenance: {
+            ...old.provenance,
+            partialWrites: [
+              ...((old.provenance.partialWrites as unknown[] | undefined) ?? []).filter((w) => JSON.stringify((w as { only?: unknown }).only) !== JSON.stringify(onlyPatterns)),
+              { generatedBy: 'scripts/references.ts --only', harnessRevision, only: onlyPatterns, cases: cases.length },
+            ],
+          },
+          cases: [...kept, ...cases],
+        }
+      : { format: 'purgatory-oracle/references@1', oracle: o.oracle, provenance: { generatedBy: 'scripts/references.ts --only', harnessRevision }, cases };
+    console.log(`wrote ${writeReferenceFile(corpusDir, file)} (${cases.length} cases replaced or added, ${kept.length} kept)`);
+  } else if (mode === 'write') {
     const file: ReferenceFile = {
       format: 'purgatory-oracle/references@1',
       oracle: o.oracle,
@@ -98,5 +135,6 @@ for (const o of live) {
 }
 if (mode !== 'write') {
   console.log(`${checked} stored cases checked live, ${stale} stale`);
-  process.exitCode = stale ? 1 : 0;
+  // Nothing passes vacuously: checking no stored case is an error.
+  process.exitCode = !checked ? 2 : stale ? 1 : 0;
 }

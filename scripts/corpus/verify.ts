@@ -9,7 +9,9 @@
 //   deb-changed        the downloaded .deb is not the recorded one (same version, other bytes)
 //   unavailable        the package/version can no longer be fetched (or the build now fails)
 //
-// Usage: npx tsx scripts/corpus/verify.ts [--only debian|source|files] [--id ID]... [--fresh] [--jobs N]
+// Coverage objects (origin coverage-generator) are regenerated from their specs and compared.
+//
+// Usage: npx tsx scripts/corpus/verify.ts [--only debian|source|coverage|files] [--id ID]... [--fresh] [--jobs N]
 //   --fresh downloads the .debs again instead of using the cached copies.
 // Exit: 0 when nothing is file-mismatch or mismatch, 1 otherwise.
 
@@ -17,7 +19,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256, type ManifestEntry } from '../../src/corpus/manifest.ts';
 import { REPO, isMain, loadManifest, log, pool } from './common.ts';
-import { StageError, extractKernel, extractKexec, options as extractOptions } from './extract-debian.ts';
+import { StageError, extractKernel, extractKexec, isDebianEntry, options as extractOptions } from './extract-debian.ts';
+import { isCoverageEntry, verifyCoverageEntry } from './coverage.ts';
 import { BUILD_ROOT, TARGETS, buildOne, fetchTree, type BuildSpec, type Variant } from './build-from-source.ts';
 
 export type Verdict = 'ok' | 'file-mismatch' | 'mismatch' | 'toolchain-changed' | 'source-changed' | 'deb-changed' | 'unavailable';
@@ -65,7 +68,7 @@ export function verifyDebian(e: ManifestEntry): VerifyResult {
     // Exit 3 from debian-apt.sh: the version is gone from the suite (superseded); exit 2: the mirror failed.
     const verdict: Verdict = 'unavailable';
     const stage = err instanceof StageError ? `${err.stage}: ` : '';
-    return { id: e.id, verdict, detail: `${o.kind === 'kexec-tools-source' ? '' : `${o.package} ${o.version}: `}${stage}${why(err)}` };
+    return { id: e.id, verdict, detail: `${'package' in o ? `${o.package} ${o.version}: ` : ''}${stage}${why(err)}` };
   }
 }
 
@@ -148,9 +151,18 @@ async function main(argv: string[]): Promise<number> {
   }
   if (only !== 'files') {
     if (only === undefined || only === 'debian') {
-      for (const e of entries.filter((x) => x.origin.kind !== 'kexec-tools-source' && !fileBad.has(x.id))) {
+      for (const e of entries.filter((x) => isDebianEntry(x) && !fileBad.has(x.id))) {
         const r = verifyDebian(e);
         log(`${r.verdict.padEnd(17)} ${r.id}: ${r.detail.split('\n')[0]}`);
+        results.push(r);
+      }
+    }
+    if (only === undefined || only === 'coverage') {
+      // Generated objects: regenerate from their specs (no network, no toolchain).
+      for (const e of entries.filter((x) => isCoverageEntry(x) && !fileBad.has(x.id))) {
+        const why = verifyCoverageEntry(e);
+        const r: VerifyResult = why ? { id: e.id, verdict: 'mismatch', detail: why } : { id: e.id, verdict: 'ok', detail: `regenerated from ${e.origin.kind === 'coverage-generator' ? e.origin.spec : '?'}` };
+        if (why) log(`${r.verdict.padEnd(17)} ${r.id}: ${r.detail}`);
         results.push(r);
       }
     }

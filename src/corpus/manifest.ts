@@ -62,7 +62,20 @@ export interface DebianKernelImageOrigin {
   debSha256: string;
 }
 
-export type Origin = KexecToolsSourceOrigin | DebianKexecToolsBinaryOrigin | DebianKernelImageOrigin;
+/** A synthetic object of the coverage corpus (src/corpus/coverage/), built from a declarative spec. */
+export interface CoverageGeneratorOrigin {
+  kind: 'coverage-generator';
+  /** The generator and the spec module (repository paths). */
+  generator: string;
+  spec: string;
+  /** The spec's name (the id is cov-<arch>-<name>). */
+  specId: string;
+  /** Relocation types, boundaries and layout branches it targets. */
+  covers: string[];
+  note: string;
+}
+
+export type Origin = KexecToolsSourceOrigin | DebianKexecToolsBinaryOrigin | DebianKernelImageOrigin | CoverageGeneratorOrigin;
 
 export interface Toolchain {
   /** First line of `<cc> --version`. */
@@ -92,6 +105,11 @@ export interface ManifestEntry {
   /** Global/weak symbols left undefined (SHN_UNDEF): a loader must resolve or reject these. */
   undefinedSymbols: string[];
   /**
+   * The validate bases (names from src/validate/cases.ts BASES) when not all four: the coverage
+   * objects are built so that their outcome does not depend on the base, and run at two.
+   */
+  bases?: string[];
+  /**
    * Set when an earlier entry (Debian-built first, then by id) has byte-identical content: the
    * provenance differs, the object does not. Parity runs may skip these.
    */
@@ -100,7 +118,7 @@ export interface ManifestEntry {
 
 export interface ManifestFailure {
   /** The script that recorded it, so each script rewrites only its own failures. */
-  producer: 'extract-debian' | 'build-from-source';
+  producer: 'extract-debian' | 'build-from-source' | 'coverage';
   /** What was being produced: an id or a description. */
   what: string;
   stage: string;
@@ -193,7 +211,7 @@ export function safeId(s: string): string {
 
 /** Marks byte-identical entries: the first of each sha256 (Debian-built first, then by id) is canonical. */
 export function markDuplicates(entries: ManifestEntry[]): ManifestEntry[] {
-  const rank = (e: ManifestEntry) => (e.origin.kind === 'kexec-tools-source' ? 1 : 0);
+  const rank = (e: ManifestEntry) => (e.origin.kind === 'kexec-tools-source' ? 1 : e.origin.kind === 'coverage-generator' ? 2 : 0);
   const order = [...entries].sort((a, b) => rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const first = new Map<string, string>();
   for (const e of order) if (!first.has(e.sha256)) first.set(e.sha256, e.id);

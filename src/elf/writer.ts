@@ -167,6 +167,8 @@ export interface ObjectSpec {
   relocations?: ObjRelocation[];
   /** Emit SHT_REL instead of SHT_RELA. */
   rel?: boolean;
+  /** Target sections whose relocations go to an SHT_REL section (the others: SHT_RELA unless `rel`). */
+  relSections?: string[];
   /** Emit one STT_SECTION symbol per section (as assemblers do). Default false. */
   sectionSymbols?: boolean;
 }
@@ -226,7 +228,8 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
 
   const relSections: RawSection[] = targets.map((t) => {
     const rs = (spec.relocations ?? []).filter((r) => r.section === t);
-    const ent = spec.rel ? SIZES.rel[c] : SIZES.rela[c];
+    const isRel = !!spec.rel || !!spec.relSections?.includes(t);
+    const ent = isRel ? SIZES.rel[c] : SIZES.rela[c];
     const data = new Uint8Array(ent * rs.length);
     const rv = new ByteView(data, spec.endian);
     rs.forEach((r, i) => {
@@ -236,15 +239,15 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
       if (is64) {
         rv.setU64(o, r.offset);
         rv.setU64(o + 8, (BigInt(sym) << 32n) | BigInt(r.type >>> 0));
-        if (!spec.rel) rv.setU64(o + 16, r.addend ?? 0n);
+        if (!isRel) rv.setU64(o + 16, r.addend ?? 0n);
       } else {
         rv.setU32(o, Number(BigInt.asUintN(32, r.offset)));
         rv.setU32(o + 4, ((sym << 8) | (r.type & 0xff)) >>> 0);
-        if (!spec.rel) rv.setU32(o + 8, Number(BigInt.asUintN(32, r.addend ?? 0n)));
+        if (!isRel) rv.setU32(o + 8, Number(BigInt.asUintN(32, r.addend ?? 0n)));
       }
     });
     return {
-      name: (spec.rel ? '.rel' : '.rela') + t, type: spec.rel ? SHT_REL : SHT_RELA, flags: 0x40n /* INFO_LINK */,
+      name: (isRel ? '.rel' : '.rela') + t, type: isRel ? SHT_REL : SHT_RELA, flags: 0x40n /* INFO_LINK */,
       data, link: symtabIndex, info: shndxOf(t), addralign: 8n, entsize: BigInt(ent),
     };
   });

@@ -242,7 +242,7 @@ export async function verifyFinding(f: Finding, opts: VerifyOptions & { scratch:
       if (released) {
         for (const e of loadManifest(corpusDir).filter((x) => x.arch === target)) {
           const bytes = new Uint8Array(readFileSync(join(corpusDir, '..', e.file)));
-          const specs = casesFor(bytes);
+          const specs = casesFor(bytes, e.bases);
           const reqs = specs.map((c) => requestOf(bytes, c));
           const [rel, pat] = [await released.runMany(reqs), await patched.runMany(reqs)];
           specs.forEach((c, i) => {

@@ -79,15 +79,26 @@ export function realisticSymbols(elfBytes: Uint8Array): SymbolWrite[] {
   return out.sort((a, b) => a.name.localeCompare(b.name));
 }
 
-export function casesFor(elfBytes: Uint8Array): CaseSpec[] {
+/**
+ * The cases of one corpus entry. `bases` (a manifest entry's `bases`: names from BASES) narrows the
+ * base set for entries that are built not to depend on the base (the coverage corpus); the
+ * non-zero-fill case then uses the first of them.
+ */
+export function casesFor(elfBytes: Uint8Array, bases?: readonly string[]): CaseSpec[] {
   const realistic = realisticSymbols(elfBytes);
   const out: CaseSpec[] = [];
-  for (const b of BASES) {
+  const chosen = bases ? bases.map((n) => {
+    const b = BASES.find((x) => x.name === n);
+    if (!b) throw new Error(`unknown validate base '${n}' (known: ${BASES.map((x) => x.name).join(', ')})`);
+    return b;
+  }) : BASES;
+  for (const b of chosen) {
     out.push({ id: `${b.name}/none/fill00`, base: b.base, baseName: b.name, fill: 0, symbols: [], symbolSetting: 'none' });
     if (realistic.length) out.push({ id: `${b.name}/realistic/fill00`, base: b.base, baseName: b.name, fill: 0, symbols: realistic, symbolSetting: 'realistic' });
   }
   // One case with a non-zero fill: exposes the heap bytes kexec-tools leaves in the padding.
-  out.push({ id: 'low/none/fillA5', base: BASES[0]!.base, baseName: 'low', fill: 0xa5, symbols: [], symbolSetting: 'none' });
+  const f = chosen[0] ?? BASES[0]!;
+  out.push({ id: `${f.name}/none/fillA5`, base: f.base, baseName: f.name, fill: 0xa5, symbols: [], symbolSetting: 'none' });
   return out;
 }
 
