@@ -394,6 +394,43 @@ function build(io: Io, setCode: (c: number) => void): Command {
       setCode(c.entries.some((e) => e.error) ? EXIT.rejected : EXIT.ok);
     });
 
+  const findings = program.command('findings').description('defects found in the reference loaders: upstream-ready reports (docs/findings/) with patches proven by the tool');
+  findings
+    .command('list')
+    .description('id, loader, versions, severity, status and summary of every finding (the registry joined with the reports)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { loadFindings, formatFindingsList } = await import('./findings/findings.ts');
+      io.out(formatFindingsList(loadFindings(), o.json));
+      setCode(EXIT.ok);
+    });
+  findings
+    .command('show')
+    .description("the finding's minimized inputs through the released oracle, against the profile the fix must match: the wrong bytes, or the crash (exit 1 when they differ, as gate)")
+    .argument('<id>', 'finding id (see findings list)')
+    .action(async (id: string) => {
+      const { loadFindings } = await import('./findings/findings.ts');
+      const { showFinding } = await import('./findings/verify.ts');
+      const f = loadFindings().find((x) => x.id === id);
+      if (!f) throw new UsageError(`unknown finding '${id}' (see: purgatory-oracle findings list)`);
+      const r = await showFinding(f);
+      io.out(r.text);
+      setCode(r.differing ? EXIT.differ : EXIT.ok);
+    });
+  findings
+    .command('verify')
+    .description("apply each finding's patch to a scratch copy of the fetched source, build it as an oracle in a scratch cache, and prove it: the finding's inputs now behave as the expected profile, and no other corpus case changed (C against C)")
+    .option('--id <id>', 'only this finding (repeatable)', collect, [])
+    .option('--scratch <dir>', 'keep patched trees and oracle builds here (default: a temporary directory, removed afterwards)')
+    .option('--json', 'print JSON')
+    .action(async (o: { id: string[]; scratch?: string; json?: boolean }) => {
+      const { loadFindings } = await import('./findings/findings.ts');
+      const { verifyFindings, formatVerdicts } = await import('./findings/verify.ts');
+      const vs = await verifyFindings(loadFindings(), { ids: o.id, scratch: o.scratch, log: o.json ? undefined : (l) => io.err(`${l}\n`) });
+      io.out(formatVerdicts(vs, o.json));
+      setCode(vs.every((v) => v.ok) ? EXIT.ok : EXIT.differ);
+    });
+
   program
     .command('matrix')
     .description('where the reference implementations disagree with each other (kexec-tools versions, kernel), over the corpus')
