@@ -21,7 +21,9 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
   const isX86 = arch === 'x86_64';
   const spec = (s: Omit<CoverageSpec, 'arch' | 'spec'>): CoverageSpec => ({ arch, spec: SPEC, ...s });
   // The kernel's x86_64 hook relocates like kexec-tools; the ppc64le kernel has no RELA hook.
-  const kernelOf = (x: Expectation | undefined): Partial<Pick<CoverageSpec, 'kernel'>> => (isX86 && x ? { kernel: x } : {});
+  // Its memsz is page-rounded by kexec_add_buffer (kexec_file.c: kbuf->memsz = ALIGN(kbuf->memsz, PAGE_SIZE)).
+  const kernelOf = (x: Expectation | undefined): Partial<Pick<CoverageSpec, 'kernel'>> =>
+    isX86 && x ? { kernel: x.kind === 'ok' && x.memsz !== undefined ? { ...x, memsz: (x.memsz + 0xfffn) & ~0xfffn } : x } : {};
   const rejectedBoth = (kt: string, kernel: string) => ({ kexecTools: { kind: 'rejected' as const, message: kt }, ...kernelOf({ kind: 'rejected', message: kernel }) });
   const [n1, n2, n4, n8, nBig] = p.symbolNames as [string, string, string, string, string];
 
