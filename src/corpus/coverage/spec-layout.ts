@@ -218,7 +218,7 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
     }),
     spec({
       name: 'symbol-writes',
-      covers: ['layout:symbol-write-1', 'layout:symbol-write-2', 'layout:symbol-write-4', 'layout:symbol-write-8', 'layout:symbol-write-odd', 'layout:symbol-write-large'],
+      covers: ['layout:symbol-write-local-skipped', 'layout:symbol-write-1', 'layout:symbol-write-2', 'layout:symbol-write-4', 'layout:symbol-write-8', 'layout:symbol-write-odd', 'layout:symbol-write-large'],
       note: `global data symbols the realistic cases write (${p.symbolNames.join(', ')}) with sizes 1, 2, 4, 8 and 0x233, at odd offsets of two sections`,
       object: objectFor(arch, {
         entry: 0n,
@@ -228,6 +228,8 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
           { name: '.data.big', flags: WA, data: filler(0x260, 0x30), addralign: 16n },
         ],
         symbols: [
+          // A local of the same name and size first: elf_rel_find_symbol / the kernel take only STB_GLOBAL.
+          { name: n1, section: '.data', value: 0x30n, size: 1n, type: STT_OBJECT, bind: STB_LOCAL },
           { name: n1, section: '.data', value: 3n, size: 1n, type: STT_OBJECT },
           { name: n2, section: '.data', value: 6n, size: 2n, type: STT_OBJECT },
           { name: n4, section: '.data', value: 0xcn, size: 4n, type: STT_OBJECT },
