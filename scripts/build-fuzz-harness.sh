@@ -2,12 +2,15 @@
 # build-fuzz-harness.sh — coverage-guided fuzzing binaries for the native x86_64 kexec-tools loader.
 #
 # Usage:
-#   scripts/build-fuzz-harness.sh [--kexec-tools VERSION] [--engine libfuzzer|afl|all] [--force]
+#   scripts/build-fuzz-harness.sh [--kexec-tools VERSION] [--engine libfuzzer|afl|all|env] [--force]
 #
 #   --kexec-tools  a version fetched by scripts/fetch-kexec-tools.sh (default 2.0.25).
 #   --engine       libfuzzer: clang -fsanitize=fuzzer,address,undefined (needs clang and
 #                  libclang-rt-<N>-dev); afl: afl-clang-fast with the same libFuzzer-style entry
 #                  (needs afl++). all (default): both; an engine whose tools are missing is an error.
+#                  env: the OSS-Fuzz / ClusterFuzzLite build (.clusterfuzzlite/build.sh): compiles
+#                  with $CC $CFLAGS, links with $CXX $CXXFLAGS $LIB_FUZZING_ENGINE, and writes
+#                  $OUT/kexec_tools_elf_rel_fuzzer (always rebuilt; nothing written to the cache).
 #   --force        rebuild even when up to date.
 #
 # The entry point is oracle/kexec-tools/fuzz-entry.c: one input is one raw ELF file, loaded as the
@@ -42,7 +45,7 @@ done
 [[ "$ENGINES" == all ]] && ENGINES="libfuzzer afl"
 ENGINES="${ENGINES//,/ }"
 for e in $ENGINES; do
-  case "$e" in libfuzzer | afl) ;; *) die 1 "unknown engine '$e' (libfuzzer, afl, all)" ;; esac
+  case "$e" in libfuzzer | afl | env) ;; *) die 1 "unknown engine '$e' (libfuzzer, afl, all, env)" ;; esac
 done
 [[ "$(uname -m)" == x86_64 ]] || die 1 "the fuzzing harness is built for the native x86_64 loader; host is $(uname -m)"
 [[ "$V" =~ ^[0-9]+(\.[0-9]+)+$ ]] || die 1 "--kexec-tools takes a fetched version (e.g. 2.0.25), not '$V'"
@@ -56,8 +59,7 @@ json_str() {
   printf '"%s"' "$s"
 }
 
-OUT="$CACHE/build/kexec-tools-$V-x86_64-fuzz"
-mkdir -p "$OUT"
+BUILD="$CACHE/build/kexec-tools-$V-x86_64-fuzz"
 UPSTREAM=(kexec/kexec-elf.c kexec/kexec-elf-rel.c kexec/arch/x86_64/kexec-elf-rel-x86_64.c)
 INC=(-I"$HARNESS_DIR/compat" -I"$TREE/include" -I"$TREE/util_lib/include" -I"$TREE/kexec/arch/x86_64/include")
 inputs_sha() {
@@ -66,8 +68,16 @@ inputs_sha() {
 }
 
 build_engine() { # ENGINE
-  local engine="$1" cc cflags ldflags
+  local engine="$1" cc cflags ldflags ld="" dest
   case "$engine" in
+    env)
+      local v
+      for v in CC CXX OUT LIB_FUZZING_ENGINE; do [[ -n "${!v:-}" ]] || die 1 "--engine env needs \$$v (OSS-Fuzz/ClusterFuzzLite build variables)"; done
+      cc="$CC"; ld="$CXX"
+      command -v "${cc%% *}" >/dev/null || die 1 "\$CC ($cc) not found"
+      # kexec-tools is built with -fno-strict-aliasing and stores 32-bit values at unaligned offsets.
+      cflags="${CFLAGS:-} -fno-strict-aliasing -fno-sanitize=alignment -fno-sanitize-recover=all"
+      ldflags="${CXXFLAGS:-} $LIB_FUZZING_ENGINE" ;;
     libfuzzer)
       cc=clang
       command -v clang >/dev/null || die 1 "clang not found; run: scripts/setup-toolchains.sh --fuzz (installs clang, libclang-rt-dev)"
@@ -81,13 +91,20 @@ build_engine() { # ENGINE
   esac
   local ccver; ccver="$("$cc" --version 2>&1 | head -n1)"
   local key; key="$(printf '%s\n' "$(inputs_sha)" "$ccver" "$cflags" "$ldflags" | sha256)"
-  if [[ $FORCE -eq 0 && -x "$OUT/$engine" && -f "$OUT/$engine.key" ]] && [[ "$(cat "$OUT/$engine.key")" == "$key" ]]; then
-    log "up to date: $OUT/$engine"
-    printf '%s\n' "$OUT/$engine"
+  if [[ "$engine" == env ]]; then
+    dest="$OUT/kexec_tools_elf_rel_fuzzer"
+  else
+    dest="$BUILD/$engine"
+  fi
+  if [[ $FORCE -eq 0 && "$engine" != env && -x "$dest" && -f "$dest.key" ]] && [[ "$(cat "$dest.key")" == "$key" ]]; then
+    log "up to date: $dest"
+    printf '%s\n' "$dest"
     return 0
   fi
+  [[ "$engine" == env ]] || ld="$cc"
+  mkdir -p "$(dirname "$dest")"
   local o; o="$(mktemp -d)"
-  local blog="$OUT/$engine.build.log" objs=() f
+  local blog="$o/build.log" objs=() f
   : >"$blog"
   for f in "${UPSTREAM[@]}"; do
     local obj="$o/up-$(basename "$f" .c).o"
@@ -104,16 +121,20 @@ build_engine() { # ENGINE
       { cat "$blog" >&2; die 4 "compiling oracle/kexec-tools/$f.c with $cc failed (log above)"; }
   done
   # shellcheck disable=SC2086
-  (set -x; AFL_QUIET=1 "$cc" $ldflags -o "$OUT/$engine.tmp" "$o/fuzz-entry.o" "$o/load.o" "$o/shim.o" "${objs[@]}") >>"$blog" 2>&1 ||
+  (set -x; AFL_QUIET=1 "$ld" $ldflags -o "$dest.tmp" "$o/fuzz-entry.o" "$o/load.o" "$o/shim.o" "${objs[@]}") >>"$blog" 2>&1 ||
     { cat "$blog" >&2; die 4 "linking the $engine fuzzer failed (log above)"; }
+  mv -f "$dest.tmp" "$dest"
+  if [[ "$engine" != env ]]; then
+    mv -f "$blog" "$dest.build.log"
+    printf '%s\n' "$key" >"$dest.key"
+  fi
   rm -rf "$o"
-  mv -f "$OUT/$engine.tmp" "$OUT/$engine"
-  printf '%s\n' "$key" >"$OUT/$engine.key"
-  log "built $OUT/$engine ($ccver)"
-  printf '%s\n' "$OUT/$engine"
+  log "built $dest ($ccver)"
+  printf '%s\n' "$dest"
 }
 
 for e in $ENGINES; do build_engine "$e"; done
+[[ "$ENGINES" == env ]] && exit 0
 {
   printf '{\n'
   printf '  "oracle": "kexec-tools-fuzz",\n'
@@ -122,6 +143,6 @@ for e in $ENGINES; do build_engine "$e"; done
   printf '  "source_path": %s,\n' "$(json_str "$TREE")"
   printf '  "upstream_files": [%s],\n' "$(for f in "${UPSTREAM[@]}"; do json_str "$f"; printf ','; done | sed 's/,$//')"
   printf '  "inputs_sha256": %s,\n' "$(json_str "$(inputs_sha)")"
-  printf '  "engines": [%s]\n' "$(for e in libfuzzer afl; do [[ -x "$OUT/$e" ]] && { json_str "$e"; printf ','; }; done | sed 's/,$//')"
+  printf '  "engines": [%s]\n' "$(for e in libfuzzer afl; do [[ -x "$BUILD/$e" ]] && { json_str "$e"; printf ','; }; done | sed 's/,$//')"
   printf '}\n'
-} >"$OUT/build.json"
+} >"$BUILD/build.json"

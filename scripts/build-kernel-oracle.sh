@@ -52,11 +52,12 @@ done
 
 vlist="$(IFS=,; echo "${VERSIONS[*]}")"
 varlist="$(IFS=,; echo "${VARIANTS[*]}")"
-(cd "$REPO_DIR" && npx --no-install tsx scripts/kernel/gen-kernel-oracle.ts --cache "$CACHE" --versions "$vlist" --variants "$varlist")
+# Through the CLI launcher: the compiled generator (dist/) in an installed package, the sources in a checkout.
+node "$REPO_DIR/bin/purgatory-oracle.mjs" oracle gen-kernel-sources --cache "$CACHE" --versions "$vlist" --variants "$varlist"
 
 cc_version="$("$CC" --version | head -n1)"
 harness_rev="$(git -C "$REPO_DIR" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"
-if [[ -n "$(git -C "$REPO_DIR" status --porcelain -- oracle/kernel scripts/kernel src/oracle/kernel-extract.ts 2>/dev/null)" ]]; then
+if [[ -n "$(git -C "$REPO_DIR" status --porcelain -- oracle/kernel src/oracle/kernel-gen.ts src/oracle/kernel-extract.ts 2>/dev/null)" ]]; then
   harness_rev="$harness_rev-dirty"
 fi
 

@@ -15,6 +15,8 @@
 #   --force        rebuild even when up to date.
 #
 # Output: $CACHE/build/kexec-tools-<version>-<target>[-sanitize]/{oracle,bench-load,build.json}
+# A local tree's <version> is its label (scripts/fetch-kexec-tools.sh: 2.0.32+git-<hash>[-dirty],
+# <version>+tar-<hash>, <version>+src-<hash>) and its build.json says "local": true.
 # ($CACHE: $PURGATORY_ORACLE_CACHE or <repo>/.cache). The upstream files
 # kexec/kexec-elf.c, kexec/kexec-elf-rel.c and kexec/arch/<arch>/kexec-elf-rel-<arch>.c are
 # compiled unmodified; oracle/kexec-tools/ holds our harness and shim. The one post-processing
@@ -191,6 +193,15 @@ build_one() { # TREE LABEL META TARGET
     printf '  "source_path": %s,\n' "$(json_str "$tree")"
     printf '  "source_meta": %s,\n' "$(json_str "$meta")"
     printf '  "source_sha256": %s,\n' "$(json_str "$tree_sha")"
+    # local: built from a tree or tarball named by path (not a released Debian version); listing,
+    # pruning and plain validate/gate tell the two apart by this field.
+    printf '  "local": %s,\n' "$([[ "$(json_field "$meta" kind)" == local ]] && echo true || echo false)"
+    if [[ "$(json_field "$meta" kind)" == local ]]; then
+      printf '  "source_kind": %s,\n' "$(json_str "$(json_field "$meta" source_kind)")"
+      printf '  "origin": %s,\n' "$(json_str "$(json_field "$meta" origin)")"
+      printf '  "upstream_version": %s,\n' "$(json_str "$(json_field "$meta" upstream_version)")"
+      printf '  "git_commit": %s,\n' "$(c="$(json_field "$meta" git_commit)"; if [[ -n "$c" ]]; then json_str "$c"; else echo null; fi)"
+    fi
     printf '  "upstream_files": [%s],\n' "$(for f in "${upstream[@]}"; do json_str "$f"; printf ','; done | sed 's/,$//')"
     printf '  "compiler": %s,\n' "$(json_str "$cc")"
     printf '  "compiler_version": %s,\n' "$(json_str "$ccver")"

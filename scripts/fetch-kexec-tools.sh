@@ -55,8 +55,8 @@ check_tree() {
   done
 }
 
-upstream_version_of() { # from configure.ac's AC_INIT
-  sed -n 's/^AC_INIT(kexec-tools, *\([^,)]*\).*/\1/p' "$1/configure.ac" 2>/dev/null | head -n1 | tr -d '[:space:]'
+upstream_version_of() { # from configure.ac's AC_INIT: AC_INIT(kexec-tools, 2.0.25) or AC_INIT([kexec-tools],[2.0.32])
+  sed -n 's/^AC_INIT(\[\{0,1\}kexec-tools\]\{0,1\}, *\[\{0,1\}\([^],)]*\).*/\1/p' "$1/configure.ac" 2>/dev/null | head -n1 | tr -d '[:space:]'
 }
 
 fetch_debian() {
@@ -143,12 +143,25 @@ fetch_debian() {
   printf '%s\n' "$out"
 }
 
+# A local tree's version label, never equal to a released version (it always has a +suffix):
+#   a git checkout       <version>+git-<short hash>[-dirty]   (dirty: tracked files differ from HEAD)
+#   a tarball            <version>+tar-<hash of the oracle's files, 12 hex>
+#   any other directory  <version>+src-<hash of the oracle's files, 12 hex>
+# <version>: configure.ac's AC_INIT, else the newest tag `git describe` finds (v2.0.32 → 2.0.32),
+# else the tarball's or directory's name (kexec-tools-2.0.32.tar.xz → 2.0.32), else "unknown".
+version_from_name() { # NAME → x.y.z found in it, or nothing
+  printf '%s\n' "$1" | grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)+' | head -n1 || true
+}
+
 fetch_local() {
   local path="$1"
   [[ -e "$path" ]] || die 1 "no such file or directory: $path"
-  local dir
+  local dir kind origin
+  origin="$(cd "$(dirname "$path")" && pwd)/$(basename "$path")"
   if [[ -d "$path" ]]; then
     dir="$(cd "$path" && pwd)"
+    kind=src
+    if git -C "$dir" rev-parse --is-inside-work-tree >/dev/null 2>&1 && git -C "$dir" rev-parse --verify -q HEAD >/dev/null 2>&1; then kind=git; fi
   else
     local sha; sha="$(sha256sum "$path" | awk '{print $1}')"
     local into="$SRC_DIR/local/${sha:0:16}"
@@ -160,20 +173,39 @@ fetch_local() {
       mkdir -p "$into"; mv "$top" "$into/tree"; rm -rf "$into.tmp"
     fi
     dir="$into/tree"
+    kind=tar
   fi
   check_tree "$dir"
-  local up; up="$(upstream_version_of "$dir")"; [[ -n "$up" ]] || up="unknown"
   local tsha; tsha="$(tree_sha "$dir")"
-  local label="$up-local-${tsha:0:12}"
+  local up commit="" dirty=false describe=""
+  up="$(upstream_version_of "$dir")"
+  if [[ "$kind" == git ]]; then
+    commit="$(git -C "$dir" rev-parse HEAD)"
+    describe="$(git -C "$dir" describe --tags --always --dirty 2>/dev/null || true)"
+    # Tracked files only, as git describe --dirty: a build directory or editor backup does not count.
+    git -C "$dir" diff --quiet HEAD -- 2>/dev/null || dirty=true
+    if [[ -z "$up" ]]; then up="$(git -C "$dir" describe --tags --abbrev=0 2>/dev/null || true)"; up="$(version_from_name "$up")"; fi
+  fi
+  [[ -n "$up" ]] || up="$(version_from_name "$(basename "$path")")"
+  [[ -n "$up" ]] || up="unknown"
+  local label
+  case "$kind" in
+    git) label="$up+git-$(git -C "$dir" rev-parse --short HEAD)"; [[ "$dirty" == false ]] || label="$label-dirty" ;;
+    *) label="$up+$kind-${tsha:0:12}" ;;
+  esac
   mkdir -p "$SRC_DIR/local"
   {
     printf '{\n'
     printf '  "kind": "local",\n'
     printf '  "version": %s,\n' "$(json_str "$label")"
     printf '  "upstream_version": %s,\n' "$(json_str "$up")"
-    printf '  "origin": %s,\n' "$(json_str "$(cd "$(dirname "$path")" && pwd)/$(basename "$path")")"
+    printf '  "source_kind": %s,\n' "$(json_str "$kind")"
+    printf '  "origin": %s,\n' "$(json_str "$origin")"
     printf '  "path": %s,\n' "$(json_str "$dir")"
     printf '  "tree_sha256": %s,\n' "$(json_str "$tsha")"
+    printf '  "git_commit": %s,\n' "$(if [[ -n "$commit" ]]; then json_str "$commit"; else echo null; fi)"
+    printf '  "git_describe": %s,\n' "$(if [[ -n "$describe" ]]; then json_str "$describe"; else echo null; fi)"
+    printf '  "git_dirty": %s,\n' "$([[ "$kind" == git ]] && echo "$dirty" || echo null)"
     printf '  "fetched_at": %s\n' "$(json_str "$(date -u +%FT%TZ)")"
     printf '}\n'
   } >"$SRC_DIR/local/$label.json"

@@ -51,7 +51,17 @@ if (!entries.length) {
   process.exit(2);
 }
 const builds = new Map(listKexecToolsOracles().map((b) => [oracleId({ loader: 'kexec-tools', version: b.version, target: b.target }), b]));
-const live = (await openLiveOracles()).filter((l) => !onlyOracles.size || onlyOracles.has(oracleId(l.oracle)));
+// Released oracles by default; a local build only when named with --oracle.
+const opened = await openLiveOracles(onlyOracles.size ? { all: true } : {});
+if (onlyOracles.size) {
+  const known = opened.map((l) => oracleId(l.oracle));
+  const unknown = [...onlyOracles].filter((id) => !known.includes(id));
+  if (unknown.length) {
+    console.error(`references: --oracle ${unknown.map((u) => `'${u}'`).join(', ')}: no such built oracle; built: ${known.sort().join(', ') || 'none'}`);
+    process.exit(2);
+  }
+}
+const live = opened.filter((l) => !onlyOracles.size || onlyOracles.has(oracleId(l.oracle)));
 if (!live.length) {
   console.error('references: no live oracle is built (run: bash scripts/ci-oracles.sh)');
   process.exit(2);
@@ -125,5 +135,6 @@ for (const o of live) {
 }
 if (mode !== 'write') {
   console.log(`${checked} stored cases checked live, ${stale} stale`);
-  process.exitCode = stale ? 1 : 0;
+  // Nothing passes vacuously: checking no stored case is an error.
+  process.exitCode = !checked ? 2 : stale ? 1 : 0;
 }

@@ -3,11 +3,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { isPurgatoryOracleError, UsageError } from './errors.ts';
+import { isPurgatoryOracleError, requireMatches, UsageError } from './errors.ts';
 import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
 import type { Arch, Outcome, SymbolWrite } from './types.ts';
 import type { ValidateReport } from './validate/validate.ts';
+import type { GateReport } from './gate/gate.ts';
 import type { LiveOpener, LiveOracle } from './validate/sources.ts';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
@@ -86,6 +87,15 @@ export function formatOutcome(o: Outcome, imageManifest: (img: Extract<Outcome, 
   }
 }
 
+/** A validate/gate run that checked no case is an error (exit 2), never a pass: says why on stderr. */
+function emptyRun(report: ValidateReport, io: Io): boolean {
+  if (report.sources.reduce((n, s) => n + s.cases, 0) > 0) return false;
+  io.err(report.sources.length
+    ? `purgatory-oracle: 0 cases checked: no selected corpus entry has the architecture of the selected oracles (${report.sources.map((s) => s.oracle).join(', ')})\n`
+    : 'purgatory-oracle: 0 cases checked: no reference available (no live oracle is built and the corpus has no stored references for the selection)\n');
+  return true;
+}
+
 function build(io: Io, setCode: (c: number) => void): Command {
   const program = new Command('purgatory-oracle')
     .description('Compatibility oracle for kexec purgatory loading (kexec-tools and kernel loaders, x86_64/ppc64/ppc64le)')
@@ -143,17 +153,27 @@ function build(io: Io, setCode: (c: number) => void): Command {
       .option('--json', 'print the report as JSON')
       .option('--stored-only', 'use stored references only, even where live oracles are built')
       .option('--only <ids>', 'comma-separated corpus entry ids')
+      .option('--oracle <ids>', 'only these reference oracles (comma-separated or repeatable, see oracle list): a build of a local tree is used only when named here', collect, [])
       .option('--max-reports <n>', 'rendered diffs per oracle', '5')
       .option('-v, --verbose', 'also render explained differences');
 
-  const runParity = async (corpus: string | undefined, o: { json?: boolean; storedOnly?: boolean; only?: string; maxReports: string; allowMissing?: boolean; verbose?: boolean }, requireLive: boolean): Promise<ValidateReport> => {
-    const { validate, DEFAULT_CORPUS } = await validateMod();
+  const idSet = (v: string | string[] | undefined): Set<string> | undefined => {
+    const ids = (Array.isArray(v) ? v : v ? [v] : []).flatMap((x) => x.split(',')).map((x) => x.trim()).filter(Boolean);
+    return ids.length ? new Set(ids) : undefined;
+  };
+  const planParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[] }, requireLive: boolean) => {
+    const { DEFAULT_CORPUS } = await validateMod();
     const { planSources } = await sourcesMod();
     const corpusDir = corpus ?? DEFAULT_CORPUS;
-    const only = o.only ? new Set(o.only.split(',')) : undefined;
     // The live-oracle modules (execa, the oracle drivers) load only when live oracles are wanted.
-    const openLive: LiveOpener = async () => (await liveOpener())();
-    const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only });
+    let live: LiveOracle[] = [];
+    const openLive: LiveOpener = async (sel) => (live = await (await liveOpener())(sel));
+    const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only: idSet(o.only), oracles: idSet(o.oracle) });
+    return { corpusDir, plan, live };
+  };
+  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string }, requireLive: boolean): Promise<ValidateReport> => {
+    const { validate } = await validateMod();
+    const { corpusDir, plan } = await planParity(corpus, o, requireLive);
     const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
     report.missing = plan.missing;
     return report;
@@ -165,46 +185,92 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const { formatJson, formatText } = await reportMod();
       const report = await runParity(corpus, o, false);
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
-      if (!report.sources.length) io.err('purgatory-oracle: no reference available: no live oracle is built and the corpus has no stored references\n');
-      setCode(report.unexplained || report.missing.length || !report.sources.length ? EXIT.differ : EXIT.ok);
+      if (emptyRun(report, io)) return setCode(EXIT.usage);
+      setCode(report.unexplained || report.missing.length ? EXIT.differ : EXIT.ok);
     });
 
   parity('gate')
-    .description('validate with CI semantics: exit 0 parity, 1 unexplained difference, 2 required oracle missing')
+    .description('validate with CI semantics, then a seeded structured fuzz campaign against each gated live oracle: exit 0 parity, 1 unexplained difference or fuzz finding, 2 required oracle missing')
     .option('--allow-missing', 'do not fail when a required live oracle is unavailable')
     .option('--require-live', 'require every referenced oracle to be live (default when CI=true)')
     .option('--junit <path>', 'write JUnit XML')
     .option('--summary <path>', 'write a Markdown summary (also to $GITHUB_STEP_SUMMARY when set)')
     .option('--kexec-tools <path>', "build the oracle from this kexec-tools checkout or tarball first, and gate it alone (against the newest kexec-tools model)")
     .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .option('--baseline <version>', 'with --kexec-tools: also compare your tree with this released kexec-tools (its live oracle, else its stored references), case by case; informational unless --fail-on-change')
+    .option('--fail-on-change', 'with --baseline: exit 1 when your tree changes any case against the baseline')
+    .option('--fuzz-cases <n>', 'fuzz stage: cases per live oracle (runs by default with --kexec-tools and when CI=true; giving it runs it)')
+    .option('--fuzz-seed <n>', 'fuzz stage: campaign seed (the same seed gives the same cases)')
+    .option('--fuzz-out <dir>', 'fuzz stage: where minimized reproducers of findings go', 'purgatory-oracle-reproducers')
+    .option('--no-fuzz', 'skip the fuzz stage')
     .action(async (corpus: string | undefined, o) => {
       const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
       const { formatJson, formatJunit, formatMarkdown, formatText } = await reportMod();
-      let report: ValidateReport;
+      const gate = await import('./gate/gate.ts');
+      const fuzzWanted = o.fuzz !== false && (Boolean(o.kexecTools) || process.env.CI === 'true' || o.fuzzCases !== undefined);
+      const fuzz = fuzzWanted ? {
+        seed: o.fuzzSeed !== undefined ? Number(parseBigint(o.fuzzSeed, '--fuzz-seed')) : gate.DEFAULT_GATE_FUZZ_SEED,
+        cases: o.fuzzCases !== undefined ? Number(parseBigint(o.fuzzCases, '--fuzz-cases')) : gate.DEFAULT_GATE_FUZZ_CASES,
+        out: resolve(o.fuzzOut),
+      } : null;
+      if (fuzz && fuzz.cases < 1) throw new UsageError('--fuzz-cases must be at least 1 (to skip the fuzz stage: --no-fuzz)');
+      let baseline: import('./validate/baseline.ts').BaselineReport | undefined;
+      const bl = o.baseline || o.failOnChange ? await import('./validate/baseline.ts') : undefined;
+      if (bl && !o.kexecTools) throw new UsageError('--baseline and --fail-on-change compare a tree built with --kexec-tools PATH against a released kexec-tools: give --kexec-tools');
+      if (o.failOnChange && !o.baseline) throw new UsageError('--fail-on-change needs --baseline VERSION');
+      if (bl && o.baseline) bl.checkBaselineVersion(o.baseline);
+      let report: GateReport;
       if (o.kexecTools) {
-        const { validate, DEFAULT_CORPUS, loadManifest } = await validateMod();
+        const { DEFAULT_CORPUS, loadManifest } = await validateMod();
         const { liveSource } = await sourcesMod();
         const corpusDir = corpus ?? DEFAULT_CORPUS;
         const built = await buildUserKexecTools(o.kexecTools, o.target, io);
-        const only = o.only ? new Set<string>(o.only.split(',')) : undefined;
+        const only = idSet(o.only);
+        if (only) requireMatches('--only', only, loadManifest(corpusDir).map((e) => e.id), `corpus entry in ${corpusDir}`);
         const entries = loadManifest(corpusDir).filter((e) => !only || only.has(e.id));
-        report = await validate({ corpusDir, sources: built.map((l) => liveSource(corpusDir, l, entries)), maxReports: Number(o.maxReports) });
+        const treeCases = new Map<Arch, { oracle: string; cases: import('./validate/validate.ts').ValidateCase[] }>();
+        const sources = built.map((l) => {
+          const src = liveSource(corpusDir, l, entries);
+          if (!bl) return src;
+          const t = { oracle: `kexec-tools-${l.oracle.version}/${l.oracle.target}`, cases: [] };
+          treeCases.set(l.oracle.target, t);
+          return bl.teeSource(src, t.cases);
+        });
+        report = await gate.runGate({
+          corpusDir, sources, maxReports: Number(o.maxReports),
+          fuzzTargets: built.map((l) => gate.kexecToolsGateTarget(l.build)), fuzz,
+        });
+        if (bl) baseline = await bl.compareWithBaseline({ corpusDir, version: o.baseline, tree: built[0]?.oracle.version ?? '?', treeCases, entries });
       } else {
-        report = await runParity(corpus, o, requireLive);
+        const { corpusDir, plan, live } = await planParity(corpus, o, requireLive);
+        const { oracleId } = await import('./validate/references.ts');
+        const liveIds = new Set(plan.sources.filter((s) => s.live).map((s) => oracleId(s.oracle)));
+        const fuzzTargets = live.filter((l) => liveIds.has(oracleId(l.oracle))).flatMap((l) => gate.gateTargetOf(l) ?? []);
+        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports) });
+        report.missing = plan.missing;
       }
-      if (o.junit) writeOutput(o.junit, formatJunit(report));
-      const md = formatMarkdown(report);
+      // The baseline is its own section in every format (src/validate/baseline.ts).
+      if (o.junit) writeOutput(o.junit, baseline && bl ? bl.addBaselineJunit(formatJunit(report), baseline, !!o.failOnChange) : formatJunit(report));
+      const md = formatMarkdown(report) + (baseline && bl ? bl.formatBaselineMarkdown(baseline) : '');
       if (o.summary) writeOutput(o.summary, md);
       if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });
-      io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
-      if (report.unexplained) setCode(EXIT.differ);
-      else if ((report.missing.length && !o.allowMissing) || !report.sources.length) {
+      io.out(o.json
+        ? (baseline ? JSON.stringify({ ...JSON.parse(formatJson(report)), baseline: bl!.baselineJson(baseline) }, null, 2) + '\n' : formatJson(report))
+        : formatText(report, o.verbose) + (baseline && bl ? bl.formatBaselineText(baseline) : ''));
+      const baselineVerdict = baseline && bl ? bl.baselineVerdict(baseline) : 'ok';
+      if (baselineVerdict === 'empty') io.err(`purgatory-oracle: --baseline ${o.baseline}: 0 cases compared${baseline!.missing.length ? ` (${baseline!.missing.join('; ')}; build it with: npx purgatory-oracle oracle build --kexec-tools ${o.baseline})` : ''}\n`);
+      if (emptyRun(report, io) || baselineVerdict === 'empty') setCode(EXIT.usage);
+      else if (gate.gateFailed(report) || (baselineVerdict === 'changed' && o.failOnChange)) setCode(EXIT.differ);
+      else if (report.missing.length && !o.allowMissing) {
         io.err(`purgatory-oracle: required oracle(s) unavailable: ${report.missing.join(', ')} (build them with: purgatory-oracle oracle build, or pass --allow-missing)\n`);
+        setCode(EXIT.unavailable);
+      } else if (o.failOnChange && baseline?.missing.length && !o.allowMissing) {
+        io.err(`purgatory-oracle: --fail-on-change: no baseline for ${baseline.missing.join('; ')} (build it with: npx purgatory-oracle oracle build --kexec-tools ${o.baseline}, or pass --allow-missing)\n`);
         setCode(EXIT.unavailable);
       } else setCode(EXIT.ok);
     });
 
-  program
+  const fuzz = program
     .command('fuzz')
     .description('differential fuzzing: generated purgatories through the TS engine and live oracles; with no --oracle, TS-only robustness')
     .option('--oracle <id>', 'kexec-tools-<version>/<target>[+sanitize], kernel-<version>/<target>, or all (repeatable)', collect, [])
@@ -229,6 +295,74 @@ function build(io: Io, setCode: (c: number) => void): Command {
       setCode(summary.unavailable.length ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
     });
 
+  fuzz
+    .command('merge')
+    .description('merge the --json summaries of the shards of one campaign (fuzz --shard I/N) into one summary')
+    .argument('<summaries...>', 'summary files written by fuzz --json')
+    .option('--allow-partial', 'merge even when some of the N shards are missing')
+    .option('-o, --output <file>', 'also write the merged summary as JSON to FILE')
+    .option('--json', 'print the merged summary as JSON')
+    .action(async (files: string[], o: { allowPartial?: boolean; output?: string; json?: boolean }, cmd: Command) => {
+      // `fuzz` has its own --json, which commander gives to the parent command.
+      const json = Boolean(o.json ?? cmd.parent?.opts().json);
+      const { mergeFuzzSummaries } = await import('./fuzz/merge.ts');
+      const { formatFuzzSummary } = await import('./fuzz/run.ts');
+      const parts = files.map((f) => {
+        try {
+          return JSON.parse(new TextDecoder().decode(readInput(f)));
+        } catch (e) {
+          if (e instanceof SyntaxError) throw new UsageError(`${f} is not a JSON fuzz summary: ${e.message}`, { cause: e });
+          throw e;
+        }
+      });
+      const merged = mergeFuzzSummaries(parts, { allowPartial: o.allowPartial });
+      if (o.output) writeOutput(o.output, formatFuzzSummary(merged, true));
+      io.out(formatFuzzSummary(merged, json));
+      setCode(merged.unavailable.length ? EXIT.unavailable : merged.findings ? EXIT.differ : EXIT.ok);
+    });
+
+  program
+    .command('mutate')
+    .description("mutation testing of the reference C code: each mutant is built as an oracle in a scratch cache and gated like gate --kexec-tools; prints the score and every survivor's diff")
+    .option('--kexec-tools <tree|version>', 'a kexec-tools checkout (copied, never edited) or a fetched version (e.g. 2.0.32)')
+    .option('--kernel <version>', "the kernel's x86_64 loader of a fetched version (5.10, 6.1, 6.12)")
+    .option('--kernel-src <path>', 'with --kernel: take the sources from this kernel checkout')
+    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .option('--function <name>', 'mutate only this function (repeatable)', collect, [])
+    .option('--jobs <n>', 'mutants built and gated at once', '1')
+    .option('--limit <n>', 'run only the first N mutants')
+    .option('--fuzz-cases <n>', "the gate's fuzz stage size (default: the gate's)")
+    .option('--fuzz-seed <n>', "the gate's fuzz stage seed (default: the gate's)")
+    .option('--equivalents <path>', 'the argued equivalent mutants (default corpus/mutation/equivalent.json)')
+    .option('--out <dir>', 'also write report.json, survivors.diff and summary.txt there')
+    .option('--json', 'print the report as JSON')
+    .option('-v, --verbose', 'log each mutant on stderr')
+    .action(async (o: { kexecTools?: string; kernel?: string; kernelSrc?: string; target: string; function: string[]; jobs: string; limit?: string; fuzzCases?: string; fuzzSeed?: string; equivalents?: string; out?: string; json?: boolean; verbose?: boolean }) => {
+      const { runMutate } = await import('./mutate/run.ts');
+      const { formatMutationText } = await import('./mutate/format.ts');
+      const { KERNEL_VERSIONS } = await import('./oracle/kernel.ts');
+      if (o.kernelSrc && !o.kernel) throw new UsageError('--kernel-src needs --kernel VERSION');
+      if (o.kernel && !(KERNEL_VERSIONS as readonly string[]).includes(o.kernel)) throw new UsageError(`--kernel ${o.kernel}: expected ${KERNEL_VERSIONS.join(', ')}`);
+      const num = (v: string | undefined, what: string) => (v === undefined ? undefined : Number(parseBigint(v, what)));
+      const report = await runMutate({
+        kexecTools: o.kexecTools, kernel: o.kernel as '6.12' | undefined, kernelSrc: o.kernelSrc,
+        targets: o.target === 'all' ? (o.kernel ? ['x86_64'] : undefined) : [o.target as Arch],
+        functions: o.function, jobs: num(o.jobs, '--jobs'), limit: num(o.limit, '--limit'),
+        fuzzCases: num(o.fuzzCases, '--fuzz-cases'), fuzzSeed: num(o.fuzzSeed, '--fuzz-seed'),
+        equivalentsPath: o.equivalents ? resolve(o.equivalents) : undefined,
+        log: (l) => { if (o.verbose) io.err(`${l}\n`); },
+      });
+      const text = formatMutationText(report);
+      const json = JSON.stringify(report, null, 2) + '\n';
+      if (o.out) {
+        writeOutput(resolve(o.out, 'report.json'), json);
+        writeOutput(resolve(o.out, 'summary.txt'), text);
+        writeOutput(resolve(o.out, 'survivors.diff'), report.survivors.map((s) => `# ${s.target} ${s.id}\n${s.diff ?? ''}`).join('\n'));
+      }
+      io.out(o.json ? json : text);
+      setCode(report.survivors.length ? EXIT.differ : EXIT.ok);
+    });
+
   program
     .command('census')
     .description('relocation types and sites per purgatory, ET_REL against PIE, and which loaders handle each type')
@@ -249,15 +383,20 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .argument('[corpus]', 'corpus directory (default: the bundled corpus)')
     .option('--stored-only', 'use stored references only')
     .option('--only <ids>', 'comma-separated corpus entry ids')
+    .option('--oracle <ids>', 'only these reference oracles (comma-separated or repeatable); a build of a local tree is used only when named', collect, [])
     .option('--json', 'JSON output')
-    .action(async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; json?: boolean }) => {
+    .action(async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle: string[]; json?: boolean }) => {
       const { DEFAULT_CORPUS } = await validateMod();
       const { planSources } = await sourcesMod();
       const { crossMatrix, formatMatrix } = await import('./validate/matrix.ts');
       const corpusDir = corpus ?? DEFAULT_CORPUS;
-      const plan = await planSources(corpusDir, await liveOpener(), { requireLive: false, storedOnly: o.storedOnly, only: o.only ? new Set(o.only.split(',')) : undefined });
+      const plan = await planSources(corpusDir, await liveOpener(), { requireLive: false, storedOnly: o.storedOnly, only: idSet(o.only), oracles: idSet(o.oracle) });
       const rows = await crossMatrix(plan.sources);
       io.out(o.json ? JSON.stringify(rows, null, 2) + '\n' : formatMatrix(rows));
+      if (!rows.reduce((n, r) => n + r.cases, 0)) {
+        io.err('purgatory-oracle: matrix compared 0 cases: it needs two references of one target over the selected entries\n');
+        setCode(EXIT.usage);
+      }
     });
 
   addOracleCommands(program, io, setCode, collect);
@@ -319,6 +458,26 @@ function addOracleCommands(program: Command, io: Io, setCode: (c: number) => voi
       for (const k of built) io.out(`${k.binary}\n`);
     });
 
+  // Internal: the generation step of scripts/build-kernel-oracle.sh, compiled so that an installed package needs no tsx.
+  oracle
+    .command('gen-kernel-sources', { hidden: true })
+    .requiredOption('--cache <dir>', 'the oracle cache')
+    .option('--versions <list>', 'kernel versions', '5.10,6.1,6.12')
+    .option('--variants <list>', 'x86_64,ppc64le', 'x86_64,ppc64le')
+    .action(async (o: { cache: string; versions: string; variants: string }) => {
+      const { KERNEL_VARIANTS } = await import('./oracle/kernel.ts');
+      const variants = o.variants.split(',').map((v) => {
+        const k = KERNEL_VARIANTS.find((x) => x === v);
+        if (!k) throw new UsageError(`unknown variant ${v}: expected ${KERNEL_VARIANTS.join(', ')}`);
+        return k;
+      });
+      const { writeKernelSources } = await import('./oracle/kernel-gen.ts');
+      for (const w of writeKernelSources(resolve(o.cache), o.versions.split(','), variants)) {
+        const where = w.functions.map((f) => `${f.name}@${f.file}:${f.startLine}`).join(' ');
+        io.err(`gen-kernel-sources: ${w.version} ${w.variant}: ${w.changed ? 'written' : 'unchanged'}; ${where}\n`);
+      }
+    });
+
   oracle
     .command('list')
     .description('the built oracles: id, version, target, features, emulator, paths')
@@ -327,7 +486,29 @@ function addOracleCommands(program: Command, io: Io, setCode: (c: number) => voi
       const { oracleList } = await oracleMod();
       const list = await oracleList();
       io.out(o.json ? JSON.stringify(list, null, 2) + '\n' : formatOracleList(list));
+      const local = list.filter((b) => !b.released);
+      if (local.length && !o.json) io.err(`purgatory-oracle: ${local.length} local build(s): used only when named (gate --kexec-tools PATH, --oracle ID); remove old ones with: purgatory-oracle oracle prune\n`);
       if (!list.length) io.err('purgatory-oracle: no oracle is built; build one with: purgatory-oracle oracle build (kexec-tools) or oracle build-kernel\n');
+    });
+
+  oracle
+    .command('prune')
+    .description('remove builds of local trees (--kexec-tools PATH): by default all but the newest $PURGATORY_ORACLE_KEEP_LOCAL (5); released builds only when named with --oracle')
+    .option('--local', 'local builds only (the default; released builds are removed only when named with --oracle)')
+    .option('--keep <n>', 'keep the builds of the newest N local trees (a tree: all its targets)')
+    .option('--older-than <duration>', 'remove local builds older than this (30m, 12h, 7d, 2w); with --keep, those beyond the newest N and older')
+    .option('--oracle <id>', 'remove exactly this build, released or local (repeatable; see oracle list)', collect, [])
+    .option('--dry-run', 'say what would be removed, remove nothing')
+    .option('--json', 'JSON output')
+    .action(async (o: { keep?: string; olderThan?: string; oracle: string[]; dryRun?: boolean; json?: boolean }) => {
+      const { pruneBuilds, parseAge, formatPrune } = await import('./oracle/prune.ts');
+      if (o.keep !== undefined && !/^\d+$/.test(o.keep)) throw new UsageError(`--keep '${o.keep}': expected a non-negative integer`);
+      const r = await pruneBuilds({
+        keep: o.keep === undefined ? undefined : Number(o.keep),
+        olderThanMs: o.olderThan === undefined ? undefined : parseAge(o.olderThan),
+        oracles: o.oracle.flatMap((x) => x.split(',')).filter(Boolean), dryRun: o.dryRun,
+      });
+      io.out(o.json ? JSON.stringify(r, null, 2) + '\n' : formatPrune(r));
     });
 
   oracle
@@ -358,6 +539,7 @@ function addOracleCommands(program: Command, io: Io, setCode: (c: number) => voi
 export function formatOracleList(list: OracleListing[]): string {
   const rows = list.map((b) => [
     b.id,
+    b.released ? 'released' : 'local',
     b.emulator ? `under ${b.emulator}` : 'native',
     `page ${b.pageSize ?? '?'}`,
     b.features.length ? `features ${b.features.join(',')}` : 'features -',
@@ -416,7 +598,7 @@ async function nameSections(sections: { index: number; name: string; size: bigin
 }
 
 /** Build the kexec-tools oracle from a user's tree with scripts/build-oracle.sh and open it. */
-async function buildUserKexecTools(path: string, target: string, io: Io): Promise<LiveOracle[]> {
+async function buildUserKexecTools(path: string, target: string, io: Io): Promise<import('./oracle/kexec-tools.ts').KexecToolsOracle[]> {
   const { execa } = await import('execa');
   const { KexecToolsOracle } = await import('./oracle/kexec-tools.ts');
   const { OracleUnavailableError, readKexecToolsBuild } = await import('./oracle/registry.ts');
@@ -425,7 +607,10 @@ async function buildUserKexecTools(path: string, target: string, io: Io): Promis
   io.err(r.stderr ? r.stderr + '\n' : '');
   if (r.exitCode !== 0) throw new OracleUnavailableError(`building the kexec-tools oracle from ${path} failed (exit ${r.exitCode})`, `bash ${script} --kexec-tools ${path} --target ${target}`);
   const dirs = String(r.stdout).split('\n').filter((l) => l.endsWith('/oracle')).map((l) => dirname(l));
-  return dirs.map((d) => KexecToolsOracle.fromBuild(readKexecToolsBuild(d)));
+  const builds = dirs.map((d) => readKexecToolsBuild(d));
+  const { autoPruneLocal } = await import('./oracle/prune.ts');
+  await autoPruneLocal(builds.map((b) => b.version), (line) => io.err(`${line}\n`));
+  return builds.map((b) => KexecToolsOracle.fromBuild(b));
 }
 
 let liveOpenerOverride: LiveOpener | undefined;

@@ -58,3 +58,26 @@ export function isLoadError(e: unknown): e is LoadError {
 export function isElfFormatError(e: unknown): e is ElfFormatError {
   return isPurgatoryOracleError(e) && (e as Error).name === 'ElfFormatError';
 }
+
+/**
+ * A filter (`--only`, `--oracle`, …) names something that does not exist: a usage error (exit 2),
+ * never a run that checks nothing and passes. The message names the filter and lists what exists.
+ */
+export class NoMatchError extends UsageError {
+  constructor(
+    readonly filter: string,
+    readonly unmatched: string[],
+    readonly known: string[],
+    what: string,
+  ) {
+    super(`${filter} ${unmatched.map((u) => `'${u}'`).join(', ')}: no such ${what}; ${known.length ? `known: ${known.join(', ')}` : `there is none`}`);
+  }
+}
+
+/** Throw NoMatchError for the requested names that are not among the known ones. */
+export function requireMatches(filter: string, requested: Iterable<string>, known: Iterable<string>, what: string): void {
+  const k = [...new Set(known)].sort();
+  const set = new Set(k);
+  const unmatched = [...new Set(requested)].filter((r) => !set.has(r));
+  if (unmatched.length) throw new NoMatchError(filter, unmatched, k, what);
+}

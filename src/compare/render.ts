@@ -2,7 +2,9 @@
 // package, the culprit relocation named, and the affected instruction disassembled (Capstone).
 import { createRequire } from 'node:module';
 import { hex } from '../bytes.ts';
-import type { Arch } from '../types.ts';
+import { ElfFile } from '../elf/reader.ts';
+import { SHF_EXECINSTR, SHT_SYMTAB, STT_FILE, STT_FUNC, STT_OBJECT, STT_SECTION } from '../elf/constants.ts';
+import type { Arch, Outcome } from '../types.ts';
 import type { CaseComparison, RangeDiff, Attribution } from './compare.ts';
 
 interface CsInstruction { address: number | bigint; mnemonic: string; op_str: string; size: number }
@@ -25,23 +27,6 @@ export function capstone(): Promise<CsModule | undefined> {
     }
   })();
   return csPromise;
-}
-
-export async function disassemble(arch: Arch, bytes: Uint8Array, address: bigint): Promise<string[]> {
-  const cs = await capstone();
-  if (!cs) return ['(capstone unavailable)'];
-  const mode = arch === 'x86_64' ? cs.MODE_64 : cs.MODE_64 | (arch === 'ppc64' ? cs.MODE_BIG_ENDIAN : cs.MODE_LITTLE_ENDIAN);
-  const d = new cs.Capstone(arch === 'x86_64' ? cs.ARCH_X86 : cs.ARCH_PPC, mode);
-  try {
-    // Capstone's JS binding takes a 32-bit address; show the low bits and prefix the high ones.
-    const insns = d.disasm(Array.from(bytes), Number(address & 0xffffffffn));
-    const hiBits = address >> 32n;
-    return insns.map((i) => `${hiBits ? hex(hiBits) + ':' : ''}${hex(BigInt(i.address))}  ${i.mnemonic} ${i.op_str}`.trimEnd());
-  } catch (e) {
-    return [`(disassembly failed: ${(e as Error).message})`];
-  } finally {
-    d.close();
-  }
 }
 
 const hexdump = (b: Uint8Array, start: number): string[] => {
@@ -67,13 +52,71 @@ export function describeAttribution(a: Attribution): string {
 
 const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
+/** A symbol placed in the image, for decoding from it and naming branch targets. */
+export interface ImageSymbol {
+  name: string;
+  /** Image offset of st_value. */
+  start: number;
+  size: number;
+  /** STT_FUNC. */
+  func: boolean;
+  /** STT_OBJECT: data, never a decoding start. */
+  object: boolean;
+  section: number;
+}
+
+export interface ImageSection {
+  index: number;
+  name: string;
+  start: number;
+  end: number;
+  exec: boolean;
+}
+
 export interface RenderContext {
   arch: Arch;
   base: bigint;
   tsImage: Uint8Array;
   refImage: Uint8Array;
-  /** Image offsets of executable sections, to disassemble from an instruction boundary. */
-  execSections: { start: number; end: number }[];
+  /** Allocated sections with contents, as image offsets. */
+  sections: ImageSection[];
+  /** Named symbols of allocated sections, sorted by start. */
+  symbols: ImageSymbol[];
+}
+
+/** The sections and symbols of a loaded image (offsets from the image base), for rendering. */
+export function renderContextOf(arch: Arch, elfBytes: Uint8Array, ts: Extract<Outcome, { kind: 'ok' }>, refImage: Uint8Array): RenderContext {
+  const img = ts.image;
+  const sections: ImageSection[] = [];
+  const symbols: ImageSymbol[] = [];
+  try {
+    const elf = new ElfFile(elfBytes);
+    const placed = new Map<number, ImageSection>();
+    for (const s of img.sections) {
+      if (!s.alloc || s.nobits) continue;
+      const sec = { index: s.index, name: s.name, start: Number(s.addr - img.base), end: Number(s.addr - img.base + s.size), exec: ((elf.sections[s.index]?.flags ?? 0n) & SHF_EXECINSTR) !== 0n };
+      sections.push(sec);
+      placed.set(s.index, sec);
+    }
+    for (const sh of elf.sections) {
+      if (sh.type !== SHT_SYMTAB) continue;
+      for (const sym of elf.symbols(sh.index)) {
+        const sec = placed.get(sym.shndx);
+        if (!sec || !sym.name || sym.stype === STT_SECTION || sym.stype === STT_FILE) continue;
+        let name: string;
+        try {
+          name = elf.stringAt(sh.link, sym.name);
+        } catch {
+          continue;
+        }
+        symbols.push({ name, start: sec.start + Number(sym.value), size: Number(sym.size), func: sym.stype === STT_FUNC, object: sym.stype === STT_OBJECT, section: sym.shndx });
+      }
+    }
+  } catch {
+    // An unreadable file still renders, without instructions or names.
+  }
+  symbols.sort((a, b) => a.start - b.start || Number(b.func) - Number(a.func));
+  return { arch, base: img.base, tsImage: img.bytes, refImage, sections, symbols };
 }
 
 /** Render one comparison. */
@@ -85,40 +128,121 @@ export async function renderComparison(c: CaseComparison, ctx?: RenderContext, m
   return lines.join('\n');
 }
 
-/** The instruction covering image offset `at`, disassembled from its section's start. */
-async function instructionAt(ctx: RenderContext, image: Uint8Array, at: number): Promise<string | undefined> {
-  const sec = ctx.execSections.find((s) => at >= s.start && at < s.end);
-  if (!sec) return undefined;
-  const from = ctx.arch === 'x86_64' ? sec.start : at & ~3;
-  const to = Math.min(sec.end, at + 16);
-  const cs = await capstone();
-  if (!cs) return '(capstone unavailable)';
-  const lines = await disassemble(ctx.arch, image.subarray(from, to), ctx.base + BigInt(from));
-  // Each line starts with its address; find the last instruction starting at or before `at`.
-  let best: string | undefined;
-  for (const l of lines) {
-    const m = /^(?:(0x[0-9a-f]+):)?(0x[0-9a-f]+)/.exec(l);
-    if (!m) continue;
-    const addr = (BigInt(m[1] ?? 0) << 32n) | BigInt(m[2]!);
-    if (addr <= ctx.base + BigInt(at)) best = l;
-  }
-  return best;
+/**
+ * An image offset as symbol+offset: the symbol that contains it (functions first), else the
+ * nearest symbol before it in its section, else the section. With `target` (a branch target),
+ * an offset a few bytes before a symbol's start is named from that symbol too (`call purgatory-0x4`,
+ * which objdump would print as `<verify_sha256_digest+0x130>`): `purgatory-0x4 <verify_sha256_digest+0x130>`.
+ */
+export function symbolize(ctx: Pick<RenderContext, 'symbols' | 'sections'>, off: number, target = false): string | undefined {
+  const named = (s: { name: string; start: number }) => (off === s.start ? s.name : `${s.name}${off > s.start ? '+' : '-'}${hex(Math.abs(off - s.start))}`);
+  const exact = ctx.symbols.filter((s) => s.start === off && !s.object).sort((a, b) => Number(b.func) - Number(a.func))[0];
+  if (exact) return exact.name;
+  const sec = ctx.sections.find((s) => off >= s.start && off < s.end);
+  const inside = ctx.symbols.filter((s) => off >= s.start && off < s.start + s.size).sort((a, b) => Number(b.func) - Number(a.func) || b.start - a.start)[0];
+  const before = ctx.symbols.filter((s) => s.start <= off && (!sec || s.section === sec.index)).pop();
+  const at = inside ?? before ?? (sec ? { name: sec.name, start: sec.start } : undefined);
+  const next = target ? ctx.symbols.find((s) => s.start > off && s.start - off <= 8 && !s.object) : undefined;
+  if (next) return at ? `${named(next)} <${named(at)}>` : named(next);
+  return at ? named(at) : undefined;
 }
+
+/** One decoded instruction: image offset, length, text with targets named. */
+export interface DecodedInstruction {
+  offset: number;
+  size: number;
+  bytes: Uint8Array;
+  text: string;
+}
+
+/**
+ * Where to start decoding for an instruction that covers image offset `at` on x86_64: the function
+ * symbol that contains it, else the nearest preceding code label (not STT_OBJECT) in its section,
+ * else the section start.
+ */
+export function decodeStart(ctx: Pick<RenderContext, 'symbols' | 'sections'>, at: number): number | undefined {
+  const sec = ctx.sections.find((s) => s.exec && at >= s.start && at < s.end);
+  if (!sec) return undefined;
+  const inSec = ctx.symbols.filter((s) => s.section === sec.index && s.start <= at && s.start >= sec.start);
+  const fn = inSec.filter((s) => s.func && at < s.start + s.size).pop();
+  if (fn) return fn.start;
+  const label = inSec.filter((s) => !s.object).pop();
+  return label?.start ?? sec.start;
+}
+
+const BRANCH = /^(call|jmp|j[a-z]+|loop[a-z]*|xbegin|b[a-z]*)$/;
+
+/** The instruction covering image offset `at` in `image`, decoded from decodeStart() (x86_64) or the aligned word (ppc64), skipping bytes that do not decode. */
+export async function instructionAt(ctx: RenderContext, image: Uint8Array, at: number): Promise<DecodedInstruction | undefined> {
+  const sec = ctx.sections.find((s) => s.exec && at >= s.start && at < s.end);
+  if (!sec) return undefined;
+  const cs = await capstone();
+  if (!cs) return undefined;
+  const ppc = ctx.arch !== 'x86_64';
+  const mode = ppc ? cs.MODE_64 | (ctx.arch === 'ppc64' ? cs.MODE_BIG_ENDIAN : cs.MODE_LITTLE_ENDIAN) : cs.MODE_64;
+  const d = new cs.Capstone(ppc ? cs.ARCH_PPC : cs.ARCH_X86, mode);
+  try {
+    let pos = ppc ? sec.start + ((at - sec.start) & ~3) : decodeStart(ctx, at)!;
+    const end = Math.min(sec.end, at + 16);
+    while (pos <= at) {
+      // Addresses are image offsets (the binding takes a 32-bit number); targets come back as offsets too.
+      let insns: CsInstruction[];
+      try {
+        insns = d.disasm(image.subarray(pos, end), pos);
+      } catch {
+        insns = [];
+      }
+      if (!insns.length) {
+        if (ppc) return undefined;
+        pos++; // not an instruction here: skip a byte (skip-data decoding) and resynchronise
+        continue;
+      }
+      for (const i of insns) {
+        const off = Number(i.address);
+        if (off > at) return undefined;
+        if (at < off + i.size) return { offset: off, size: i.size, bytes: image.slice(off, off + i.size), text: nameTargets(ctx, i, off) };
+        pos = off + i.size;
+      }
+    }
+    return undefined;
+  } finally {
+    d.close();
+  }
+}
+
+/** Branch targets and rip-relative operands named as symbol+offset. */
+function nameTargets(ctx: RenderContext, i: CsInstruction, off: number): string {
+  let ops = i.op_str;
+  if (BRANCH.test(i.mnemonic)) {
+    ops = ops.replace(/(^|[ ,])(0x[0-9a-f]+|\d+)$/, (m, pre: string, v: string) => {
+      const t = Number(BigInt.asIntN(64, BigInt(v)));
+      return `${pre}${symbolize(ctx, t, true) ?? hex(ctx.base + BigInt(t))}`;
+    });
+  }
+  const rip = /\[rip ([+-]) (0x[0-9a-f]+|\d+)\]/.exec(ops);
+  if (rip) {
+    const t = off + i.size + (rip[1] === '-' ? -1 : 1) * Number(rip[2]);
+    const name = symbolize(ctx, t, true);
+    if (name) ops += ` ; ${name}`;
+  }
+  return `${i.mnemonic} ${ops}`.trimEnd();
+}
+
+const insnLine = (ctx: RenderContext, i: DecodedInstruction | undefined) =>
+  i ? `${hex(ctx.base + BigInt(i.offset))}  ${bytesHex(i.bytes).padEnd(ctx.arch === 'x86_64' ? 30 : 11)}  ${i.text}` : '(no instruction decodes here)';
 
 async function renderRange(r: RangeDiff, ctx?: RenderContext): Promise<string[]> {
   const lines = [`  bytes ${hex(r.start)}..${hex(r.end)} differ (${r.end - r.start} byte(s))`];
   for (const a of r.attributions) lines.push(`    ← ${describeAttribution(a)}`);
   const { createTwoFilesPatch } = await import('diff'); // loaded only when a byte range is rendered
   const patch = createTwoFilesPatch('reference', 'ts-engine', hexdump(r.ref, r.start).join('\n') + '\n', hexdump(r.ts, r.start).join('\n') + '\n', '', '', { context: 2 });
-  lines.push(...patch.split('\n').slice(2).filter((l) => l && !l.startsWith('\\')).map((l) => '    ' + l));
+  lines.push(...patch.split('\n').slice(2).filter((l) => l && !l.startsWith('\\') && !l.startsWith('--- ') && !l.startsWith('+++ ')).map((l) => '    ' + l));
   const rel = r.attributions.find((a): a is Extract<Attribution, { kind: 'relocation' }> => a.kind === 'relocation');
-  if (rel && ctx) {
-    const refInsn = await instructionAt(ctx, ctx.refImage, rel.imageOffset);
-    const tsInsn = await instructionAt(ctx, ctx.tsImage, rel.imageOffset);
-    if (refInsn || tsInsn) {
-      lines.push(`    reference: ${refInsn ?? '?'}`);
-      lines.push(`    ts-engine: ${tsInsn ?? '?'}`);
-    }
+  if (rel && ctx && ctx.sections.some((s) => s.exec && rel.imageOffset >= s.start && rel.imageOffset < s.end)) {
+    const where = symbolize(ctx, rel.imageOffset);
+    lines.push(`    instruction at ${hex(ctx.base + BigInt(rel.imageOffset))}${where ? ` (${where})` : ''}:`);
+    lines.push(`      reference: ${insnLine(ctx, await instructionAt(ctx, ctx.refImage, rel.imageOffset))}`);
+    lines.push(`      ts-engine: ${insnLine(ctx, await instructionAt(ctx, ctx.tsImage, rel.imageOffset))}`);
   }
   return lines;
 }

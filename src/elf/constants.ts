@@ -39,6 +39,7 @@ export const STT_NOTYPE = 0;
 export const STT_OBJECT = 1;
 export const STT_FUNC = 2;
 export const STT_SECTION = 3;
+export const STT_FILE = 4;
 
 export const PT_LOAD = 1;
 export const PT_DYNAMIC = 2;

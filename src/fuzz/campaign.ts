@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { renderComparison } from '../compare/render.ts';
+import { load } from '../engine.ts';
 import type { OracleResponse } from '../oracle/batch.ts';
 import type { Registry, RegistryEntry } from '../validate/registry.ts';
 import type { Arch, LoadRequest, Outcome } from '../types.ts';
@@ -65,7 +66,31 @@ export interface CampaignOptions {
    * seeded generator's; `cases` must then be replay.length.
    */
   replay?: readonly CaseDesc[];
+  /** Stop after the first unexplained signature (the gate's early exit for mutants). */
+  stopOnFinding?: boolean;
+  /**
+   * Generated cases and TS outcomes kept across campaigns of the same seed, modes, profile and
+   * target (mutate gates hundreds of mutant oracles with the same stream): see CampaignMemo.
+   */
+  memo?: CampaignMemo;
+  /**
+   * Triage findings only (the gate): a signature the registry explains is counted, not checked in
+   * a fresh process, minimized or written.
+   */
+  findingsOnly?: boolean;
 }
+
+/** What a campaign can reuse from an earlier one with the same `key` (seed, modes, profile, target). */
+export interface CampaignMemo {
+  key: string;
+  /** Case k's description and request (null: the generator failed on it). */
+  cases: Map<number, { desc: CaseDesc; req: LoadRequest } | null>;
+  /** The TS outcome of case k at a host address ("k|host"). */
+  ts: Map<string, Outcome>;
+}
+
+export const campaignMemoKey = (seed: number, modes: readonly FuzzMode[], spec: Pick<OracleSpec, 'profile' | 'target'>): string =>
+  `${seed}|${modes.join(',')}|${spec.profile}|${spec.target}`;
 
 export interface CaseRef {
   mode: FuzzMode;
@@ -180,6 +205,8 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
   /** Registry entries whose confirmation another parallel job claimed: left to it. */
   const ceded = new Set<string>();
 
+  const memo = opts.memo;
+  if (memo && !opts.replay && memo.key !== campaignMemoKey(opts.seed, opts.modes, spec)) throw new Error(`campaign memo ${memo.key} used for ${campaignMemoKey(opts.seed, opts.modes, spec)}`);
   const it = caseIndices(opts.shard, opts.cases);
   const startBatch = (): { items: Item[]; refs: Promise<OracleResponse[]> } | undefined => {
     if (opts.timeMs !== undefined && fuzzElapsed() >= opts.timeMs) return undefined;
@@ -187,11 +214,20 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
     while (items.length < opts.batch) {
       const n = it.next();
       if (n.done) break;
+      const kept = memo && !opts.replay ? memo.cases.get(n.value) : undefined;
+      if (kept !== undefined) {
+        if (kept) items.push({ k: n.value, ...kept });
+        else sum.genErrors++;
+        continue;
+      }
       const desc = opts.replay ? opts.replay[n.value]! : caseFor(opts.seed, n.value, opts.modes, spec.target, opts.root);
       try {
-        items.push({ k: n.value, desc, req: requestOf(desc) });
+        const req = requestOf(desc);
+        items.push({ k: n.value, desc, req });
+        if (memo && !opts.replay) memo.cases.set(n.value, { desc, req });
       } catch {
         sum.genErrors++;
+        if (memo && !opts.replay) memo.cases.set(n.value, null);
       }
     }
     if (!items.length) return undefined;
@@ -315,14 +351,20 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
   };
 
   let next = startBatch();
-  while (next) {
+  let stop = false;
+  while (next && !stop) {
     const cur = next;
     next = startBatch();
     const refs = await cur.refs;
-    for (let i = 0; i < cur.items.length; i++) {
+    for (let i = 0; i < cur.items.length && !stop; i++) {
       const { k, desc, req } = cur.items[i]!;
       const ref = refs[i]!;
-      const ev = evaluate(spec, opts.registry, req, ref);
+      const ev = evaluate(spec, opts.registry, req, ref, memo && !opts.replay ? (host) => {
+        const key = `${k}|${host}`;
+        let ts = memo.ts.get(key);
+        if (!ts) memo.ts.set(key, (ts = load(req, { profile: spec.profile, target: spec.target, hostAddress: host })));
+        return ts;
+      } : undefined);
       sum.cases++;
       bump(sum.byMode, desc.mode);
       bump(sum.byClass, ev.sig?.cls === 'ts-exception' ? 'ts-exception' : ev.cmp.cls);
@@ -366,6 +408,10 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
         s.count++;
         continue;
       }
+      if (opts.findingsOnly && !ev.finding) {
+        sigs.set(sig.key, summaryOf(sig, ev, { mode: desc.mode, index: k }));
+        continue;
+      }
       // First of its kind: does it reproduce in a fresh process? If not, an earlier case in this
       // process corrupted the heap; count it and let a later case of the same kind try again.
       const same: Keep = (e) => e.sig?.key === sig.key;
@@ -377,9 +423,12 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
       sigs.set(sig.key, s);
       await triage(() => record('divergence', s!, desc, same, ev.verdict.explainedBy, sig.cls === 'oracle-crashed' || sig.cls === 'oracle-timeout'));
       progress();
+      if (s.finding && opts.stopOnFinding) stop = true;
     }
     progress();
   }
+  // The batch in flight when the campaign stopped early: its answers are not used.
+  if (next) await next.refs.catch(() => undefined);
   sum.fuzzMs = Math.round(fuzzElapsed());
   sum.minimizeMs = Math.round(sum.minimizeMs);
   sum.casesPerSec = sum.fuzzMs > 0 ? Math.round((sum.cases * 1000) / sum.fuzzMs) : 0;

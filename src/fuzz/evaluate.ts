@@ -40,13 +40,17 @@ export function comparable(spec: OracleSpec, ref: OracleResponse): OracleRespons
   return message === ref.message ? ref : { ...ref, message };
 }
 
-export function evaluate(spec: OracleSpec, reg: Registry, req: LoadRequest, ref0: OracleResponse): Evaluation {
+/**
+ * `loadTs`: where the TS outcome comes from (default: the engine). A campaign that runs the same
+ * cases against many oracles of one profile (mutate) computes each outcome once.
+ */
+export function evaluate(spec: OracleSpec, reg: Registry, req: LoadRequest, ref0: OracleResponse, loadTs?: (hostAddress: bigint) => Outcome): Evaluation {
   const ref = comparable(spec, ref0);
   const profile = makeProfile(spec.profile, spec.target);
   const t0 = performance.now();
   let ts: Outcome;
   try {
-    ts = load(req, { profile: spec.profile, target: spec.target, hostAddress: hostAddressOf(ref) });
+    ts = loadTs ? loadTs(hostAddressOf(ref)) : load(req, { profile: spec.profile, target: spec.target, hostAddress: hostAddressOf(ref) });
   } catch (e) {
     const tsMs = performance.now() - t0;
     const name = e instanceof Error ? e.name : typeof e;

@@ -1,10 +1,10 @@
 // Which oracles a fuzz campaign talks to: parse "kexec-tools-2.0.25/x86_64[+sanitize]" and
 // "kernel-6.1/x86_64", open them, and say which TS profile models each.
-import { isPurgatoryOracleError, UsageError } from '../errors.ts';
+import { isPurgatoryOracleError, requireMatches, UsageError } from '../errors.ts';
 import { makeProfile } from '../load/profile.ts';
 import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
 import { findKernelOracle, openKernelOracle, KERNEL_VERSIONS, KERNEL_VARIANTS, type KernelVersion, type KernelVariant, listKernelOracles } from '../oracle/kernel.ts';
-import { listKexecToolsOracles, oracleBuildId } from '../oracle/registry.ts';
+import { isReleasedBuild, KEXEC_TOOLS_VERSIONS, listKexecToolsOracles, oracleBuildId } from '../oracle/registry.ts';
 import type { OracleResponse } from '../oracle/batch.ts';
 import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 import { MAX_IMAGE } from '../load/kexec-tools.ts';
@@ -61,9 +61,15 @@ export function refClassesFor(loader: 'kexec-tools' | 'kernel'): [RegExp, string
 /** The die() line of a kexec-tools rejection (shared with compareOutcomes). */
 export { dieText } from '../compare/compare.ts';
 
-/** Every built oracle that a TS profile models, as specs ("--oracle all"); local builds of other versions are left out. */
+/**
+ * Every built released oracle that a TS profile models, as specs ("--oracle all"), sanitizer
+ * builds included; builds of local trees are fuzzed only when named.
+ */
 export function builtOracleSpecs(): OracleSpec[] {
-  const ids = [...listKexecToolsOracles().map((b) => oracleBuildId(b)), ...listKernelOracles().map((k) => `kernel-${k.version}/${k.target}`)];
+  const ids = [
+    ...listKexecToolsOracles().filter((b) => isReleasedBuild(b)).map((b) => oracleBuildId(b)),
+    ...listKernelOracles().filter((k) => k.info.source !== 'checkout').map((k) => `kernel-${k.version}/${k.target}`),
+  ];
   const out: OracleSpec[] = [];
   for (const id of ids) {
     try {
@@ -75,6 +81,19 @@ export function builtOracleSpecs(): OracleSpec[] {
     }
   }
   return out;
+}
+
+/**
+ * A named kexec-tools oracle that is neither a released version (buildable: reported unavailable,
+ * with its build command) nor built (a local tree's label, mistyped or pruned) matches nothing:
+ * NoMatchError, listing the built oracles.
+ */
+export function requireKnownOracles(specs: readonly OracleSpec[], filter = '--oracle'): void {
+  const built = listKexecToolsOracles();
+  const unknown = specs.filter((s) => s.loader === 'kexec-tools' && !Object.hasOwn(KEXEC_TOOLS_VERSIONS, s.version) && !built.some((b) => oracleBuildId(b) === s.id));
+  if (unknown.length) {
+    requireMatches(filter, unknown.map((s) => s.id), [...built.map((b) => oracleBuildId(b)), ...listKernelOracles().map((k) => `kernel-${k.version}/${k.target}`)], 'built oracle (a released kexec-tools version, or a local build: see oracle list)');
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { loadRegistry } from '../validate/registry.ts';
 import { runOracleCampaign, emptySummary, type CampaignSummary, type Shard } from './campaign.ts';
 import { FUZZ_MODES, setCorpusRoot, type FuzzMode } from './desc.ts';
 import { formatFuzzText } from './format.ts';
-import { builtOracleSpecs, openOracle, parseOracleSpec, type OracleSpec } from './oracles.ts';
+import { builtOracleSpecs, openOracle, parseOracleSpec, requireKnownOracles, type OracleSpec } from './oracles.ts';
 import { Progress, type ProgressMode } from './progress.ts';
 import { runParallelCampaign, type JobCampaignOptions } from './parallel.ts';
 import { runRobustness, type RobustnessSummary } from './robustness.ts';
@@ -200,12 +200,17 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzSum
   const replayFiles_ = options.replay?.length ? replayFiles(options.replay) : undefined;
   const specs: OracleSpec[] = [];
   for (const s of options.oracles) {
-    if (s === 'all') specs.push(...builtOracleSpecs().filter((x) => !specs.some((y) => y.id === x.id)));
+    if (s === 'all') {
+      const built = builtOracleSpecs();
+      if (!built.length) throw new UsageError("--oracle all: no released oracle is built (see: purgatory-oracle oracle list; build them with: purgatory-oracle oracle build --kexec-tools all)");
+      specs.push(...built.filter((x) => !specs.some((y) => y.id === x.id)));
+    }
     else {
       const spec = parseOracleSpec(s);
       if (!specs.some((y) => y.id === spec.id)) specs.push(spec);
     }
   }
+  requireKnownOracles(specs);
   if (!options.oracles.length) {
     summary.robustness = await runRobustness({
       seed: options.seed, modes, cases, timeMs: options.timeMs, shard, root,

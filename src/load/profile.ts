@@ -117,8 +117,9 @@ function buildProfile(id: string, target: Arch): Profile {
   // kexec-tools-<x.y.z>, or kexec-tools-<label> for a developer's own tree (modelled as the
   // newest release, keeping the label).
   // A release (x.y.z, optionally with a suffix such as 2.0.32-git) or a local tree's build label
-  // (scripts/build-oracle.sh names those <version>-local-<hash>, or unknown-local-<hash>).
-  const kt = /^kexec-tools(?:-(\d+\.\d+\.\d+(?:-[\w.+-]+)?|[\w.+]*-?local-[\w.+-]+))?$/.exec(id);
+  // (scripts/fetch-kexec-tools.sh names those <version>+git-<hash>[-dirty], <version>+tar-<hash>,
+  // <version>+src-<hash>, with unknown for a tree with no version; older builds <version>-local-<hash>).
+  const kt = /^kexec-tools(?:-(\d+\.\d+\.\d+(?:[-+][\w.+-]+)?|[\w.]*(?:\+(?:git|tar|src)|-?local)-[\w.+-]+))?$/.exec(id);
   if (kt) {
     const newest = KEXEC_TOOLS_VERSIONS[KEXEC_TOOLS_VERSIONS.length - 1]!;
     const label: string = kt[1] ?? newest;

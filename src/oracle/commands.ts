@@ -1,13 +1,14 @@
 // Library side of `purgatory-oracle oracle setup|build|build-kernel|list|run` (src/cli.ts wires them). None of
 // these exits the process: failures are typed errors, progress goes to the `log` callback.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { autoPruneLocal } from './prune.ts';
 import { execa } from 'execa';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { Arch, LoadRequest } from '../types.ts';
 import type { OracleResponse } from './batch.ts';
 import { KERNEL_VARIANTS, KERNEL_VERSIONS, listKernelOracles, type KernelOracleBuild, type KernelVariant, type KernelVersion } from './kernel.ts';
-import { KEXEC_TOOLS_VERSIONS, listOracles, oracleBuildId, REPO_DIR, type OracleBuild } from './registry.ts';
-import { openOracle, parseOracleSpec, type OracleSpec } from '../fuzz/oracles.ts';
+import { isReleasedBuild, KEXEC_TOOLS_VERSIONS, listOracles, oracleBuildId, readKexecToolsBuild, REPO_DIR, type OracleBuild } from './registry.ts';
+import { openOracle, parseOracleSpec, requireKnownOracles, type OracleSpec } from '../fuzz/oracles.ts';
 
 export type Log = (line: string) => void;
 const defaultLog: Log = (line) => process.stderr.write(`${line}\n`);
@@ -92,7 +93,11 @@ export async function oracleBuild(opts: BuildOptions = {}): Promise<string[]> {
   if (opts.force) args.push('--force');
   const r = await runScript('build-oracle.sh', args, opts.log ?? defaultLog);
   if (r.exitCode !== 0) throw new OracleCommandError(`scripts/build-oracle.sh ${args.join(' ')}`, r.exitCode, tail(r.stderr));
-  return r.stdout.trim().split('\n').filter(Boolean);
+  const built = r.stdout.trim().split('\n').filter(Boolean);
+  // A local tree's build: apply the automatic limit on local builds (src/oracle/prune.ts).
+  const local = built.map((p) => readKexecToolsBuild(dirname(p))).filter((b) => b.local);
+  if (local.length) await autoPruneLocal(local.map((b) => b.version), opts.log ?? defaultLog);
+  return built;
 }
 
 /**
@@ -114,6 +119,8 @@ export async function oracleBuildKernel(opts: { version?: KernelVersion | 'all';
 export interface OracleListing extends Omit<OracleBuild, 'build' | 'benchLoad'> {
   /** The id `oracle run --oracle` and `fuzz --oracle` take: kexec-tools-2.0.25/x86_64[+sanitize], kernel-6.1/x86_64. */
   id: string;
+  /** A released reference oracle (plain validate/gate use these), not a build of a local tree. */
+  released: boolean;
   /** Harness protocol extensions (kexec-tools build.json info.features: same-elf, image-delta). */
   features: string[];
   pageSize: number | null;
@@ -128,7 +135,7 @@ function listing(b: OracleBuild): OracleListing {
   const features = Array.isArray(info.info?.features) ? info.info.features.filter((f): f is string => typeof f === 'string') : [];
   const pageSize = typeof info.info?.pagesize === 'number' ? info.info.pagesize : typeof info.pageSize === 'number' ? info.pageSize : null;
   return {
-    id: oracleBuildId(b), loader: b.loader, version: b.version, target: b.target, sanitize: b.sanitize, local: b.local,
+    id: oracleBuildId(b), released: isReleasedBuild(b), loader: b.loader, version: b.version, target: b.target, sanitize: b.sanitize, local: b.local,
     dir: b.dir, oracle: b.oracle, emulator: b.emulator, features, pageSize,
     source: str(info.source_path) ?? str(info.checkout) ?? (str(info.packageVersion) ? `linux ${str(info.packageVersion)}` : null),
     builtAt: str(info.built_at) ?? str(info.builtAt),
@@ -154,6 +161,7 @@ export interface RunOneResult {
  */
 export async function oracleRunOne(oracle: string | OracleSpec, req: LoadRequest): Promise<RunOneResult> {
   const spec = typeof oracle === 'string' ? parseOracleSpec(oracle) : oracle;
+  requireKnownOracles([spec]);
   const o = await openOracle(spec);
   try {
     return { spec, response: await o.run(req) };

@@ -34,17 +34,28 @@ export interface ExtractedFunction {
   end: number;
 }
 
-type Tok =
+/**
+ * A C token with its character offsets [s, e) in the lexed text. Punctuators are whole (`<<=`,
+ * `->`, `&&`); 'other' is a string or character literal.
+ */
+export type Tok =
   | { k: 'id'; v: string; s: number; e: number }
   | { k: 'punct'; v: string; s: number; e: number }
+  | { k: 'number'; v: string; s: number; e: number }
   | { k: 'directive'; v: string; s: number; e: number }
   | { k: 'other'; s: number; e: number };
+
+/** C punctuators, longest first (the lexer takes the longest match). */
+const PUNCTUATORS = ['<<=', '>>=', '...', '->', '++', '--', '<<', '>>', '<=', '>=', '==', '!=', '&&', '||', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '##'];
 
 const isIdStart = (c: string): boolean => /[A-Za-z_]/.test(c);
 const isIdChar = (c: string): boolean => /[A-Za-z0-9_]/.test(c);
 
-/** Tokens that matter for finding definitions; comments and literals become nothing or 'other'. */
-function lex(src: string): Tok[] {
+/**
+ * C tokens: comments become nothing, string and character literals 'other', a preprocessor
+ * directive one token. Used to find definitions and, by src/mutate, to mutate them.
+ */
+export function lex(src: string): Tok[] {
   const toks: Tok[] = [];
   let i = 0;
   let lineStart = true; // only whitespace since the last newline
@@ -95,11 +106,12 @@ function lex(src: string): Tok[] {
     if (/[0-9]/.test(c)) {
       const s = i;
       while (i < n && /[0-9A-Za-z_.]/.test(src[i]!)) i++;
-      toks.push({ k: 'other', s, e: i });
+      toks.push({ k: 'number', v: src.slice(s, i), s, e: i });
       continue;
     }
-    toks.push({ k: 'punct', v: c, s: i, e: i + 1 });
-    i++;
+    const p = PUNCTUATORS.find((x) => src.startsWith(x, i)) ?? c;
+    toks.push({ k: 'punct', v: p, s: i, e: i + p.length });
+    i += p.length;
   }
   return toks;
 }

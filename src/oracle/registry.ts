@@ -149,13 +149,32 @@ export function readKexecToolsBuild(dir: string, expect?: { version?: string; ta
     version: info.version,
     target: info.target,
     sanitize: info.sanitize === true,
-    local: /-local-[0-9a-f]+$/.test(info.version),
+    local: isLocalBuildInfo(info),
     dir,
     oracle,
     benchLoad: existsSync(bench) ? bench : undefined,
     emulator: info.emulator ?? null,
     build: info as unknown as Record<string, unknown>,
   };
+}
+
+/**
+ * Whether a kexec-tools build.json describes a local tree's build: scripts/build-oracle.sh records
+ * `"local"`; builds from before that field count as local unless their version is a released one.
+ */
+function isLocalBuildInfo(info: KexecToolsBuildInfo): boolean {
+  const local = (info as { local?: unknown }).local;
+  return typeof local === 'boolean' ? local : !Object.hasOwn(KEXEC_TOOLS_VERSIONS, info.version);
+}
+
+/**
+ * A released reference oracle: a kexec-tools version the project fetches from Debian
+ * (KEXEC_TOOLS_VERSIONS) or a kernel built from Debian's source package, not a build of a local
+ * tree. Plain validate/gate/matrix/fuzz all use these only; local builds are used when named.
+ */
+export function isReleasedBuild(b: Pick<OracleBuild, 'loader' | 'version' | 'local'>): boolean {
+  if (b.local) return false;
+  return b.loader === 'kexec-tools' ? Object.hasOwn(KEXEC_TOOLS_VERSIONS, b.version) : true;
 }
 
 /** Every built kexec-tools oracle under $CACHE/build, sorted by version, target, sanitize. */
@@ -200,7 +219,7 @@ export async function listOracles(cache = cacheDir()): Promise<OracleBuild[]> {
   return out;
 }
 
-/** Numeric-aware version order: 2.0.9 < 2.0.20 < 2.0.25-local-…. */
+/** Numeric-aware version order: 2.0.9 < 2.0.20 < 2.0.25 < 2.0.25+git-…. */
 export function compareVersions(a: string, b: string): number {
   return a.localeCompare(b, 'en', { numeric: true });
 }

@@ -29,7 +29,8 @@ export interface PairSummary {
   examples: PairExample[];
 }
 
-function refClass(o: RefOutcome): string {
+/** A reference outcome's class: ok, crashed, timeout, or its rejection class (kernel messages included). */
+export function refClass(o: RefOutcome): string {
   return o.kind === 'rejected' ? refRejectionClass(o.message, /^kexec(_file)?: |^\(errno/.test(o.message) ? KERNEL_MESSAGE_CLASSES : []) : o.kind;
 }
 

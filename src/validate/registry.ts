@@ -123,6 +123,11 @@ function applicable(reg: Registry, profile: Profile): RegistryEntry[] {
   return list;
 }
 
+/** The entries that apply to a profile (in scope, switch on): what a run under it can cover. */
+export function entriesInScope(reg: Registry, profile: Profile): readonly RegistryEntry[] {
+  return applicable(reg, profile);
+}
+
 /**
  * Whether applyRegistry() reads the relocation log of an ok outcome under this profile for a case
  * whose bytes match: a modelled entry scoped to relocation types applies to it. (When bytes

@@ -6,6 +6,7 @@ import { oracleId, type OracleIdentity } from './references.ts';
 import { resolve } from 'node:path';
 import type { RefOutcome } from '../compare/compare.ts';
 import type { LoadRequest } from '../types.ts';
+import { requireMatches } from '../errors.ts';
 
 /** A live oracle as validate needs it: run a batch of requests, in order. */
 export interface LiveOracle {
@@ -14,7 +15,12 @@ export interface LiveOracle {
   close(): Promise<void>;
 }
 
-export type LiveOpener = () => Promise<LiveOracle[]>;
+/** Which live oracles to open: the released ones (default), or `all` built ones (local builds included). */
+export interface LiveSelection {
+  all?: boolean;
+}
+
+export type LiveOpener = (sel?: LiveSelection) => Promise<LiveOracle[]>;
 
 /** Which corpus entries an oracle can load: same arch as its target. */
 export function entriesFor(entries: CorpusEntry[], o: OracleIdentity): CorpusEntry[] {
@@ -46,18 +52,34 @@ export interface SourcePlan {
 
 /**
  * Live where built, stored otherwise. `requireLive`: every oracle that has stored references must
- * also be live (CI mode); those that are not are listed as missing.
+ * also be live (CI mode); those that are not are listed as missing. With no `oracles`, the live
+ * oracles are the released ones (builds of local trees are not opened); `oracles` names exactly
+ * which to use, local builds included. An `only` entry or an `oracles` id that matches nothing is a
+ * NoMatchError (a usage error), listing what exists.
  */
-export async function planSources(corpusDir: string, openLive: LiveOpener, opts: { requireLive: boolean; storedOnly?: boolean; only?: Set<string> }): Promise<SourcePlan> {
+export async function planSources(corpusDir: string, openLive: LiveOpener, opts: { requireLive: boolean; storedOnly?: boolean; only?: Set<string>; oracles?: Set<string> }): Promise<SourcePlan> {
+  const manifest = loadManifest(corpusDir);
+  if (opts.only) requireMatches('--only', opts.only, manifest.map((e) => e.id), `corpus entry in ${corpusDir}`);
   const missing: string[] = [];
   const stored = storedSources(corpusDir, opts.only, missing);
-  const live = opts.storedOnly ? [] : await openLive();
+  let live = opts.storedOnly ? [] : await openLive(opts.oracles ? { all: true } : {});
+  if (opts.oracles) {
+    const named = opts.oracles;
+    const what = `oracle${opts.storedOnly ? ' with stored references' : ' (built, or with stored references)'}`;
+    try {
+      requireMatches('--oracle', named, [...live, ...stored].map((s) => oracleId(s.oracle)), what);
+    } finally {
+      // Processes start with their first request: closing the ones not named costs nothing.
+      await Promise.all(live.filter((l) => !named.has(oracleId(l.oracle))).map((l) => l.close()));
+    }
+    live = live.filter((l) => named.has(oracleId(l.oracle)));
+  }
   const liveIds = new Set(live.map((l) => oracleId(l.oracle)));
-  const entries = loadManifest(corpusDir).filter((e) => !opts.only || opts.only.has(e.id));
+  const entries = manifest.filter((e) => !opts.only || opts.only.has(e.id));
   const sources: ReferenceSource[] = live.map((l) => liveSource(corpusDir, l, entries));
   for (const s of stored) {
     const id = oracleId(s.oracle);
-    if (liveIds.has(id)) continue;
+    if (liveIds.has(id) || (opts.oracles && !opts.oracles.has(id))) continue;
     if (opts.requireLive) missing.push(id);
     sources.push(s);
   }

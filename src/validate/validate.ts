@@ -6,14 +6,13 @@ import { fileURLToPath } from 'node:url';
 import { load } from '../engine.ts';
 import { sha256 } from '../image.ts';
 import { compareOutcomes, type CaseClass, type CaseComparison, type RefOutcome } from '../compare/compare.ts';
-import { renderComparison } from '../compare/render.ts';
+import { renderComparison, renderContextOf } from '../compare/render.ts';
 import { makeProfile, type Profile } from '../load/profile.ts';
 import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
-import { SHF_EXECINSTR } from '../elf/constants.ts';
-import { ElfFile } from '../elf/reader.ts';
 import { SymbolFinder, symbolRangesOf } from './symbols.ts';
-import { applyRegistry, loadRegistry, needsRelocationLog, type Registry } from './registry.ts';
+import { applyRegistry, entriesInScope, loadRegistry, needsRelocationLog, type Registry } from './registry.ts';
 import { decodeOutcomeAsync, loadReferenceFiles, prefetchBlobs, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
+import { groupRootCauses, type RootCause, type RootCauseCase } from '../report/root-causes.ts';
 import type { Arch, LoadRequest, Outcome, SymbolWrite } from '../types.ts';
 
 export const DEFAULT_CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
@@ -49,12 +48,25 @@ export interface CaseResult {
   cls: CaseClass;
   explainedBy: string[];
   comparison: CaseComparison;
+  /** The request, as the reproduction commands need it. */
+  base: bigint;
+  fill: number;
+  /** Symbol writes as `name=hex` (the CLI's --set). */
+  symbols: string[];
+  hostAddress: bigint;
+  /** The corpus file, when the entry is one. */
+  file?: string;
+  /** Relocation sites per type in the TS image (non-matching cases only). */
+  typeSites?: Record<string, number>;
+  /** The rendered comparison: set for each root cause's representative. */
   report?: string;
 }
 
 export interface SourceSummary {
   oracle: string;
   target: Arch;
+  /** The TS profile the cases were compared under. */
+  profile: string;
   mode: 'live' | 'stored';
   cases: number;
   byClass: Partial<Record<CaseClass, number>>;
@@ -66,7 +78,14 @@ export interface SourceSummary {
 export interface ValidateReport {
   corpus: string;
   sources: SourceSummary[];
-  registry: { id: string; cases: number; bytes: number; stale: boolean }[];
+  /** Registry entries in scope for what this run touched (its loaders, versions, targets). */
+  /**
+   * cases/bytes: covered in cases that agree or that the entry explains. unexplainedCases: cases it
+   * applied to that differ unexplained (not counted as covered). stale: in scope, neither.
+   */
+  registry: { id: string; cases: number; bytes: number; unexplainedCases: number; stale: boolean }[];
+  /** The unexplained cases, grouped (src/report/root-causes.ts), largest first. */
+  rootCauses: RootCause<SourceCase>[];
   unexplained: number;
   missing: string[];
   wallMs: number;
@@ -135,34 +154,51 @@ export function storedSources(corpusDir: string, only?: Set<string>, missing: st
   }));
 }
 
+/** A case result with its source, as root causes group them. */
+export type SourceCase = CaseResult & RootCauseCase;
+
 export interface ValidateOptions {
   corpusDir?: string;
   sources: ReferenceSource[];
   registryPath?: string;
-  /** Render reports for at most this many non-matching cases per source. */
+  /** Render the representative of at most this many root causes. */
   maxReports?: number;
   /** Test-only: flip one relocation's semantics to prove the gate catches it. */
   engineOverride?: (req: LoadRequest, opts: Parameters<typeof load>[1]) => Outcome;
   onCase?: (src: SourceSummary, r: CaseResult) => void;
+  /**
+   * TS outcomes by memoKey, kept across calls (mutate validates hundreds of oracles of one profile
+   * on the same corpus). Default: a fresh map per call.
+   */
+  memo?: Map<string, Outcome>;
+  /** Stop at the first unexplained case (the gate's early exit for mutants): the report is partial. */
+  stopOnUnexplained?: boolean;
 }
 
 export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const t0 = performance.now();
   const corpusDir = opts.corpusDir ?? DEFAULT_CORPUS;
   const registry: Registry = loadRegistry(opts.registryPath ?? join(corpusDir, 'known-divergences.json'));
-  const coverage = new Map(registry.entries.map((e) => [e.id, { cases: 0, bytes: 0 }]));
+  const coverage = new Map(registry.entries.map((e) => [e.id, { cases: 0, bytes: 0, unexplainedCases: 0 }]));
   const engine = opts.engineOverride ?? load;
   // Versions whose load models are identical (kexec-tools 2.0.25/29/32; kernel 6.1/6.12) see the
   // same cases: run the TS engine once per distinct (semantics, input). Read-only use of outcomes.
-  const memo = new Map<string, Outcome>();
+  const memo = opts.memo ?? new Map<string, Outcome>();
   const sources: SourceSummary[] = [];
+  const files = new Map(loadManifest(corpusDir).map((e) => [e.id, resolve(corpusDir, '..', e.file)]));
+  // Registry entries in scope for some profile this run used: the only ones the report lists.
+  const touched = new Set<string>();
+  // How to render an unexplained case in full, kept until the root causes pick their representatives.
+  const renderers = new Map<CaseResult, () => Promise<string>>();
+  const unexplained: SourceCase[] = [];
+  let stopped = false;
   for (const src of opts.sources) {
     const profile = makeProfile(profileIdOf(src.oracle), src.oracle.target);
+    for (const e of entriesInScope(registry, profile)) touched.add(e.id);
     const summary: SourceSummary = {
-      oracle: oracleId(src.oracle), target: src.oracle.target, mode: src.live ? 'live' : 'stored',
+      oracle: oracleId(src.oracle), target: src.oracle.target, profile: profile.id, mode: src.live ? 'live' : 'stored',
       cases: 0, byClass: {}, explained: 0, unexplained: 0, results: [],
     };
-    let reports = 0;
     // The relocation log is read by the registry's modelled entries scoped to relocation types
     // (their coverage) and by the attribution of differing bytes, nothing else. Load without it
     // (the kexec-tools fast path then sums the applied types instead), and load again with it for
@@ -189,41 +225,61 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
         cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses);
       }
       const verdict = applyRegistry(registry, profile, ts, cmp, c.req.fill);
-      for (const x of verdict.exercised) {
-        const cv = coverage.get(x.id)!;
-        cv.cases++;
-        cv.bytes += x.bytes;
-      }
-      for (const id of verdict.explainedBy) if (!verdict.exercised.some((x) => x.id === id)) coverage.get(id)!.cases++;
+      const ok = cmp.cls === 'match' || cmp.cls === 'both-rejected';
+      // An entry covers a case only where the case agrees (or the entry explains it): a modelled
+      // quirk on a case whose bytes differ unexplained has not been shown to match anything.
+      if (ok || verdict.explainedBy.length) {
+        for (const x of verdict.exercised) {
+          const cv = coverage.get(x.id)!;
+          cv.cases++;
+          cv.bytes += x.bytes;
+        }
+        for (const id of verdict.explainedBy) if (!verdict.exercised.some((x) => x.id === id)) coverage.get(id)!.cases++;
+      } else for (const x of verdict.exercised) coverage.get(x.id)!.unexplainedCases++;
       summary.cases++;
       summary.byClass[cmp.cls] = (summary.byClass[cmp.cls] ?? 0) + 1;
-      const ok = cmp.cls === 'match' || cmp.cls === 'both-rejected';
       if (!ok) {
         if (verdict.explainedBy.length) summary.explained++;
         else summary.unexplained++;
       }
-      const result: CaseResult = { entry: c.entry, caseId: c.caseId, cls: cmp.cls, explainedBy: verdict.explainedBy, comparison: cmp };
-      if (!ok && reports < (opts.maxReports ?? 5)) {
-        reports++;
-        result.report = await renderComparison(cmp, ts.kind === 'ok' && c.ref.kind === 'ok' ? {
-          arch: profile.target, base: ts.image.base, tsImage: ts.image.bytes, refImage: c.ref.image,
-          execSections: execSectionsOf(c.req.elf, ts),
-        } : undefined);
+      const result: CaseResult = {
+        entry: c.entry, caseId: c.caseId, cls: cmp.cls, explainedBy: verdict.explainedBy, comparison: cmp,
+        base: c.req.base, fill: c.req.fill, symbols: c.req.symbols.map((w) => `${w.name}=${Buffer.from(w.bytes).toString('hex')}`),
+        hostAddress, file: files.get(c.entry),
+      };
+      if (!ok) {
+        if (ts.kind === 'ok') result.typeSites = typeSitesOf(ts.image.relocations);
+        const refImage = c.ref.kind === 'ok' ? c.ref.image : undefined;
+        const elf = c.req.elf;
+        renderers.set(result, () => renderComparison(cmp, ts.kind === 'ok' && refImage ? renderContextOf(profile.target, elf, ts as Extract<Outcome, { kind: 'ok' }>, refImage) : undefined));
+        if (!verdict.explainedBy.length) unexplained.push(Object.assign(result, { oracle: summary.oracle, target: summary.target, profile: summary.profile }));
       }
       summary.results.push(result);
       opts.onCase?.(summary, result);
+      if (opts.stopOnUnexplained && !ok && !verdict.explainedBy.length) break;
     }
     await src.close?.();
     sources.push(summary);
+    if (opts.stopOnUnexplained && summary.unexplained) {
+      stopped = true;
+      break;
+    }
   }
-  const fullRun = sources.length > 0;
+  const fullRun = sources.length > 0 && !stopped;
+  const rootCauses = groupRootCauses(unexplained);
+  const maxReports = opts.maxReports ?? 5;
+  for (const g of rootCauses.slice(0, maxReports)) g.representative.report = await renderers.get(g.representative)!();
+  // Explained differences render too (text --verbose shows them), a few per source.
+  for (const s of sources) for (const x of s.results.filter((r) => r.explainedBy.length).slice(0, maxReports)) x.report = await renderers.get(x)!();
+  renderers.clear();
   return {
     corpus: corpusDir,
     sources,
-    registry: registry.entries.map((e) => {
+    registry: registry.entries.filter((e) => touched.has(e.id)).map((e) => {
       const c = coverage.get(e.id)!;
-      return { id: e.id, cases: c.cases, bytes: c.bytes, stale: fullRun && c.cases === 0 };
+      return { id: e.id, cases: c.cases, bytes: c.bytes, unexplainedCases: c.unexplainedCases, stale: fullRun && c.cases === 0 && c.unexplainedCases === 0 };
     }),
+    rootCauses,
     unexplained: sources.reduce((n, s) => n + s.unexplained, 0),
     missing: [],
     wallMs: performance.now() - t0,
@@ -267,15 +323,10 @@ export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint)
   ].join('|');
 }
 
-function execSectionsOf(elfBytes: Uint8Array, ts: Extract<Outcome, { kind: 'ok' }>): { start: number; end: number }[] {
-  try {
-    const elf = new ElfFile(elfBytes);
-    return ts.image.sections
-      .filter((s) => s.alloc && !s.nobits && ((elf.sections[s.index]?.flags ?? 0n) & SHF_EXECINSTR))
-      .map((s) => ({ start: Number(s.addr - ts.image.base), end: Number(s.addr - ts.image.base + s.size) }));
-  } catch {
-    return [];
-  }
+function typeSitesOf(rels: readonly { typeName: string; width: number; imageOffset: number }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rels) if (r.width > 0 && r.imageOffset >= 0) out[r.typeName] = (out[r.typeName] ?? 0) + 1;
+  return out;
 }
 
 export { sha256 };

@@ -94,19 +94,19 @@ describe('oracle list', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([
       {
-        id: 'kexec-tools-2.0.25/ppc64le', loader: 'kexec-tools', version: '2.0.25', target: 'ppc64le', sanitize: false, local: false,
+        id: 'kexec-tools-2.0.25/ppc64le', released: true, loader: 'kexec-tools', version: '2.0.25', target: 'ppc64le', sanitize: false, local: false,
         dir: kt, oracle: join(kt, 'oracle'), emulator: 'qemu-ppc64le-static', features: ['same-elf'], pageSize: 4096,
         source: '/src/kexec-tools-2.0.25', builtAt: '2026-01-02T03:04:05Z',
       },
       {
-        id: 'kernel-6.1/x86_64', loader: 'kernel', version: '6.1', target: 'x86_64', sanitize: false, local: false,
+        id: 'kernel-6.1/x86_64', released: true, loader: 'kernel', version: '6.1', target: 'x86_64', sanitize: false, local: false,
         dir: kernel, oracle: join(kernel, 'oracle'), emulator: null, features: [], pageSize: 4096,
         source: 'linux 6.1.176-1', builtAt: '2026-01-02T03:04:06Z',
       },
     ]);
     const t = await run(['oracle', 'list'], { PURGATORY_ORACLE_CACHE: cache });
-    expect(t.out.split('\n')[0]).toMatch(/^kexec-tools-2\.0\.25\/ppc64le\s+under qemu-ppc64le-static\s+page 4096\s+features same-elf\s+\/src\/kexec-tools-2\.0\.25\s+\S+\/oracle$/);
-    expect(t.out.split('\n')[1]).toMatch(/^kernel-6\.1\/x86_64\s+native\s+page 4096\s+features -\s+linux 6\.1\.176-1\s+\S+\/oracle$/);
+    expect(t.out.split('\n')[0]).toMatch(/^kexec-tools-2\.0\.25\/ppc64le\s+released\s+under qemu-ppc64le-static\s+page 4096\s+features same-elf\s+\/src\/kexec-tools-2\.0\.25\s+\S+\/oracle$/);
+    expect(t.out.split('\n')[1]).toMatch(/^kernel-6\.1\/x86_64\s+released\s+native\s+page 4096\s+features -\s+linux 6\.1\.176-1\s+\S+\/oracle$/);
   });
 });
 

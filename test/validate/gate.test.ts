@@ -61,13 +61,20 @@ describe('gate on stored references', () => {
     expect(r.code).toBe(1);
     expect(r.out).toMatch(/mismatch-bytes/);
     expect(r.out).toMatch(/R_X86_64_PC32 against '/);
-    expect(r.out).toMatch(/1 unexplained/);
+    expect(r.out).toMatch(/1 unexplained case in 1 root cause/);
     // JUnit: testsuites > testsuite > testcase > failure, well formed.
     const xml = readFileSync(junit, 'utf8');
     expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<testsuites /);
     expect(checkNesting(xml)).toEqual([]);
     expect(xml).toMatch(/<testsuite [^>]*failures="1"/);
-    expect(xml).toMatch(/<testcase [^>]*>\s*<failure message="mismatch-bytes"/);
+    // One root cause: the mutation turned the reference byte 0xef into 0xee (bit 0 cleared), so at
+    // that PC32 site the reference is the TS value minus 1.
+    expect(r.out).toMatch(/Root causes \(1 unexplained case in 1 root cause\)/);
+    expect(r.out).toMatch(/rc1 {2}kexec-tools-2\.0\.25\/x86_64 mismatch-bytes: R_X86_64_PC32: reference = ts − 0x1; .* 1 case, 1 site, 1 corpus entry, 1 base/);
+    expect(r.out).toMatch(/\$ npx purgatory-oracle relocate \S+debian-kexec-tools-2\.0\.25-3_deb12u3-amd64\.ro --base 0x100000 --profile kexec-tools-2\.0\.25 --target x86_64/);
+    expect(r.out).toMatch(/\$ npx purgatory-oracle oracle run --oracle kexec-tools-2\.0\.25\/x86_64 \S+\.ro --base 0x100000/);
+    expect(xml).toMatch(/<testcase [^>]*>\s*<failure message="mismatch-bytes: R_X86_64_PC32: reference = ts − 0x1/);
+    expect(xml).toMatch(/cases \(1\):\n {2}debian-kexec-tools-2\.0\.25-3_deb12u3-amd64 low\/none\/fill00/);
     dir.removeCallback();
   }, 120_000);
 });

@@ -2,22 +2,21 @@
 // loader functions (extracted unmodified from the fetched sources) in front of our shim, plus
 // functions.json recording which function came from which file:line.
 //
-//   npx tsx scripts/kernel/gen-kernel-oracle.ts --cache DIR --versions 5.10,6.1,6.12 \
+// scripts/build-kernel-oracle.sh runs it through the CLI (compiled, so an installed package needs
+// no tsx): purgatory-oracle oracle gen-kernel-sources --cache DIR --versions 5.10,6.1,6.12 \
 //       --variants x86_64,ppc64le
 //
 // Writes $CACHE/build/kernel-<ver>-<variant>/{kernel_functions.c,functions.json}, rewriting a file
 // only when its content changes (so the build script can skip compiling).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { extractFunctions, prFmtDefinition, type ExtractedFunction } from '../../src/oracle/kernel-extract.ts';
-
-export type Variant = 'x86_64' | 'ppc64le';
+import { join } from 'node:path';
+import { extractFunctions, prFmtDefinition, type ExtractedFunction } from './kernel-extract.ts';
+import type { KernelVariant } from './kernel.ts';
+import { OracleUnavailableError } from './registry.ts';
 
 /** The loader proper, in an order that needs no forward declarations. */
-const KEXEC_FILE_FUNCTIONS = [
+export const KEXEC_FILE_FUNCTIONS = [
   'locate_mem_hole_bottom_up', // placement (called through our arch_kexec_locate_mem_hole)
   'kexec_add_buffer',
   'kexec_purgatory_find_symbol',
@@ -34,9 +33,14 @@ export interface FunctionRecord { name: string; file: string; startLine: number;
 
 export interface Generated { c: string; functions: FunctionRecord[] }
 
-function read(srcDir: string, rel: string): string {
+/** Source files by path (kernel/kexec_file.c, …) that replace the fetched ones (mutants). */
+export type SourceOverrides = ReadonlyMap<string, string>;
+
+function read(srcDir: string, rel: string, overrides?: SourceOverrides): string {
+  const o = overrides?.get(rel);
+  if (o !== undefined) return o;
   const p = join(srcDir, 'linux', rel);
-  if (!existsSync(p)) throw new Error(`${p} is missing: run scripts/fetch-kernel.sh first`);
+  if (!existsSync(p)) throw new OracleUnavailableError(`${p} is missing: the kernel sources are not fetched`, 'scripts/fetch-kernel.sh all');
   return readFileSync(p, 'utf8');
 }
 
@@ -45,19 +49,19 @@ function read(srcDir: string, rel: string): string {
  * static inline under #ifndef in include/linux/kexec.h in the versions we fetch, a __weak
  * function in kernel/kexec_file.c in older ones. Returns it with the file it came from.
  */
-function genericHook(srcDir: string, name: string): { fn: ExtractedFunction; fromKexecFile: boolean } {
-  const h = extractFunctions(read(srcDir, 'include/linux/kexec.h'), [name], 'include/linux/kexec.h', { optional: [name] });
+function genericHook(srcDir: string, name: string, overrides?: SourceOverrides): { fn: ExtractedFunction; fromKexecFile: boolean } {
+  const h = extractFunctions(read(srcDir, 'include/linux/kexec.h', overrides), [name], 'include/linux/kexec.h', { optional: [name] });
   const fn = h.get(name);
   if (fn) return { fn, fromKexecFile: false };
-  const k = extractFunctions(read(srcDir, 'kernel/kexec_file.c'), [name], 'kernel/kexec_file.c');
+  const k = extractFunctions(read(srcDir, 'kernel/kexec_file.c', overrides), [name], 'kernel/kexec_file.c');
   return { fn: k.get(name)!, fromKexecFile: true };
 }
 
-export function generate(srcDir: string, variant: Variant): Generated {
-  const kexecFile = read(srcDir, 'kernel/kexec_file.c');
+export function generate(srcDir: string, variant: KernelVariant, overrides?: SourceOverrides): Generated {
+  const kexecFile = read(srcDir, 'kernel/kexec_file.c', overrides);
   const loader = extractFunctions(kexecFile, KEXEC_FILE_FUNCTIONS, 'kernel/kexec_file.c');
-  const hooks = [genericHook(srcDir, 'arch_kexec_apply_relocations')];
-  if (variant === 'ppc64le') hooks.push(genericHook(srcDir, 'arch_kexec_apply_relocations_add'));
+  const hooks = [genericHook(srcDir, 'arch_kexec_apply_relocations', overrides)];
+  if (variant === 'ppc64le') hooks.push(genericHook(srcDir, 'arch_kexec_apply_relocations_add', overrides));
 
   // The generic hooks print with kexec_file.c's pr_fmt: the header is included from there.
   const groups: Group[] = [{
@@ -68,7 +72,7 @@ export function generate(srcDir: string, variant: Variant): Generated {
   const prFmts = new Map<string, string | null>([['kernel/kexec_file.c', prFmtDefinition(kexecFile)]]);
   if (variant === 'x86_64') {
     const rel = 'arch/x86/kernel/machine_kexec_64.c';
-    const src = read(srcDir, rel);
+    const src = read(srcDir, rel, overrides);
     prFmts.set(rel, prFmtDefinition(src));
     groups.push({
       file: rel, modname: 'machine_kexec_64',
@@ -77,7 +81,7 @@ export function generate(srcDir: string, variant: Variant): Generated {
   }
 
   const lines: string[] = [
-    '/* Generated by scripts/kernel/gen-kernel-oracle.ts from the fetched kernel sources: do not edit,',
+    '/* Generated by src/oracle/kernel-gen.ts from the fetched kernel sources: do not edit,',
     ' * do not commit. The functions below are the kernel\'s, unmodified; #line points at their origin. */',
     `#define SHIM_ARCH_X86_64 ${variant === 'x86_64' ? 1 : 0}`,
     '#include "shim.h"',
@@ -115,35 +119,25 @@ function writeIfChanged(path: string, content: string): boolean {
   return true;
 }
 
-function main(): void {
-  const { values } = parseArgs({
-    options: {
-      cache: { type: 'string' },
-      versions: { type: 'string', default: '5.10,6.1,6.12' },
-      variants: { type: 'string', default: 'x86_64,ppc64le' },
-    },
-  });
-  if (!values.cache) throw new Error('--cache DIR is required');
-  for (const ver of values.versions.split(',')) {
-    const srcDir = join(values.cache, 'kernel', 'src', ver);
-    for (const variant of values.variants.split(',') as Variant[]) {
-      if (variant !== 'x86_64' && variant !== 'ppc64le') throw new Error(`unknown variant ${variant}`);
-      const out = join(values.cache, 'build', `kernel-${ver}-${variant}`);
-      mkdirSync(out, { recursive: true });
+/** What writeKernelSources did for one version and variant. */
+export interface KernelSourcesWritten { version: string; variant: KernelVariant; dir: string; changed: boolean; functions: FunctionRecord[] }
+
+/**
+ * Generate and write kernel_functions.c and functions.json for every version × variant from the
+ * sources fetched into <cache>/kernel/src/<version> (scripts/fetch-kernel.sh).
+ */
+export function writeKernelSources(cache: string, versions: readonly string[], variants: readonly KernelVariant[]): KernelSourcesWritten[] {
+  const out: KernelSourcesWritten[] = [];
+  for (const version of versions) {
+    const srcDir = join(cache, 'kernel', 'src', version);
+    for (const variant of variants) {
+      const dir = join(cache, 'build', `kernel-${version}-${variant}`);
+      mkdirSync(dir, { recursive: true });
       const g = generate(srcDir, variant);
-      const changed = writeIfChanged(join(out, 'kernel_functions.c'), g.c);
-      writeIfChanged(join(out, 'functions.json'), JSON.stringify(g.functions, null, 2) + '\n');
-      const where = g.functions.map((f) => `${f.name}@${f.file}:${f.startLine}`).join(' ');
-      process.stderr.write(`gen-kernel-oracle: ${ver} ${variant}: ${changed ? 'written' : 'unchanged'}; ${where}\n`);
+      const changed = writeIfChanged(join(dir, 'kernel_functions.c'), g.c);
+      writeIfChanged(join(dir, 'functions.json'), JSON.stringify(g.functions, null, 2) + '\n');
+      out.push({ version, variant, dir, changed, functions: g.functions });
     }
   }
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  try {
-    main();
-  } catch (e) {
-    process.stderr.write(`gen-kernel-oracle: error: ${(e as Error).message}\n`);
-    process.exitCode = 1;
-  }
+  return out;
 }
