@@ -130,7 +130,7 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     let expected = 0;
     for (const e of loadManifest(DEFAULT_CORPUS).filter((x) => x.arch === 'x86_64')) {
       const elf = new Uint8Array(readFileSync(join(DEFAULT_CORPUS, '..', e.file)));
-      for (const spec of casesFor(elf)) {
+      for (const spec of casesFor(elf, e.bases)) {
         const o = load(requestOf(elf, spec), { profile: 'kexec-tools-2.0.32', target: 'x86_64' });
         if (o.kind === 'ok' && o.image.relocations.some((x) => x.typeName === 'R_X86_64_PLT32')) expected++;
       }

@@ -378,7 +378,8 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
         ],
         symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
         relocations: [
-          { section: '.note.cov', offset: 0n, type: 0xff, symbol: 'absval' },
+          // A type neither loader handles (R_X86_64_GOTPCREL, R_PPC64_ADDR24): it would die if applied.
+          { section: '.note.cov', offset: 0n, type: isX86 ? 9 : 2, symbol: 'absval' },
           { section: '.data', offset: 0n, type: abs, symbol: 'absval' },
         ],
       }),
