@@ -160,17 +160,18 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
     }),
     spec({
       name: 'entry-outside-exec',
-      covers: ['layout:entry-outside-exec'],
+      covers: ['layout:entry-outside-exec', 'layout:no-nobits-odd-bufsz'],
       note: 'e_entry 0x7080 lies only in an ALLOC non-exec section: no entry section, the entry stays e_entry',
       object: objectFor(arch, {
         entry: 0x7080n,
         sections: [
           { name: '.text', flags: AX, data: filler(0x40), addralign: 16n },
-          { name: '.rodata', flags: A, data: filler(0x100, 0x66), addralign: 8n, addr: 0x7000n },
+          { name: '.rodata', flags: A, data: filler(0xff, 0x66), addralign: 8n, addr: 0x7000n },
         ],
       }),
-      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.rodata': 0x40n }, memsz: 0x140n, entry: 0x7080n, entryAbsolute: true },
-      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.rodata': 0x40n }, memsz: 0x140n, entry: 0x7080n, entryAbsolute: true }),
+      // No NOBITS section: bss_align stays 1, so an odd bufsz (0x13f) gets no padding.
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.rodata': 0x40n }, memsz: 0x13fn, entry: 0x7080n, entryAbsolute: true },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.rodata': 0x40n }, memsz: 0x13fn, entry: 0x7080n, entryAbsolute: true }),
     }),
     spec({
       name: 'purgatory-start',
@@ -364,6 +365,55 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
         ],
       },
       ...kernelOf({ kind: 'rejected', message: 'kexec_file: REL relocation unsupported.\n' }),
+    }),
+    spec({
+      name: 'rela-bad-info',
+      covers: ['error:reloc-section-bad-info'],
+      note: 'a relocation section whose sh_info (0x7fff) is above e_shnum: kexec-tools dies, the kernel returns -ENOEXEC',
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
+        ],
+        symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
+        relocations: [{ section: '.data', offset: 0n, type: abs, symbol: 'absval' }],
+        relOverrides: { '.data': { info: 0x7fff } },
+      }),
+      kexecTools: { kind: 'rejected', message: 'Invalid section number\n' },
+    }),
+    spec({
+      name: 'rela-bad-strtab-link',
+      covers: ['layout:reloc-symtab-bad-link-skipped'],
+      note: 'the symbol table of .rela.data is a section whose sh_link (0x7f) is above e_shnum: that relocation section is skipped, .rela.text is applied',
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
+          { name: '.notsymtab', flags: 0n, data: filler(0x18, 0x40), addralign: 8n, link: 0x7f },
+        ],
+        symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
+        relocations: [
+          { section: '.text', offset: 0n, type: abs, symbol: 'absval' },
+          { section: '.data', offset: 0n, type: abs, symbol: 'absval' },
+        ],
+        relOverrides: { '.data': { link: '.notsymtab' } },
+      }),
+      kexecTools: {
+        kind: 'ok',
+        bytes: [
+          { section: '.text', offset: 0, bytes: enc(e, 8, BIG), why: '.rela.text applied' },
+          { section: '.data', offset: 0, bytes: filler(0x8, 0x20), why: '.rela.data skipped (symtab->sh_link > e_shnum: continue)' },
+        ],
+      },
+      ...kernelOf({
+        kind: 'ok',
+        bytes: [
+          { section: '.text', offset: 0, bytes: enc(e, 8, BIG), why: '.rela.text applied' },
+          { section: '.data', offset: 0, bytes: filler(0x8, 0x20), why: '.rela.data skipped (symtab->sh_link >= e_shnum: continue)' },
+        ],
+      }),
     }),
     spec({
       name: 'reloc-nonalloc-skipped',
