@@ -241,6 +241,33 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n },
       ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n }),
     }),
+    // elf_rel_find_symbol takes the first STB_GLOBAL symbol of the name; the realistic cases ask
+    // to write the first defined STT_OBJECT one outside NOBITS (cases.ts). An earlier global of the
+    // same name that is undefined, in .bss or of another size makes the C loader refuse the write.
+    ...([
+      ['undef', 'Bad section index 0', { section: SHN_UNDEF }, 'error:symbol-write-undefined'],
+      ['bss', 'in a bss section', { section: '.bss', size: 8n, type: STT_OBJECT }, 'error:symbol-write-nobits'],
+      ['size', 'size: 4 not 8', { section: '.data', value: 0x10n, size: 4n, type: STT_FUNC }, 'error:symbol-write-size'],
+    ] as const).map(([trap, what, first, cover]) => spec({
+      kexecToolsWrites: { kind: 'rejected', message: `Symbol: ${n8} ${trap === 'bss' ? 'is ' : 'has '}${what}${trap === 'bss' ? ' cannot set' : ''}\n` },
+      name: `symbol-write-${trap}-first`,
+      covers: [cover],
+      note: `a global ${n8} (${trap}) before the 8-byte data one the realistic case writes: kexec-tools finds the first and dies (${what})`,
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x20, 0x20), addralign: 8n },
+          { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x10n, addralign: 8n },
+        ],
+        symbols: [
+          { name: n8, ...first },
+          { name: n8, section: '.data', value: 8n, size: 8n, type: STT_OBJECT },
+        ],
+      }),
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.bss': 0x30n }, memsz: 0x40n, entry: 0n },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.bss': 0x30n }, memsz: 0x40n, entry: 0n }),
+    })),
     spec({
       name: 'symbol-kinds',
       covers: [p.abs64Name, 'symbol:abs', 'symbol:abs-addend', 'symbol:abs-negative-addend', 'symbol:section', 'symbol:section-addend', 'symbol:local', 'symbol:nobits'],

@@ -92,7 +92,9 @@ describe('completeness', () => {
     'layout:symbol-write-large', 'kernel:purgatory-start', 'kernel:purgatory-start-nonexec', 'kernel:purgatory-start-past-end',
     'symbol:abs', 'symbol:abs-addend', 'symbol:section', 'symbol:section-addend', 'symbol:local', 'symbol:nobits', 'symbol:undef-notype',
     'symbol:index-zero', 'reloc-section:rel', 'reloc-section:rela',
-    'error:undefined-symbol', 'error:common-symbol', 'error:bad-section-index',
+    'error:undefined-symbol', 'error:common-symbol', 'error:bad-section-index', 'error:reloc-section-bad-info',
+    'layout:reloc-symtab-bad-link-skipped', 'layout:symbol-write-local-skipped', 'layout:no-nobits-odd-bufsz',
+    'error:symbol-write-undefined', 'error:symbol-write-nobits', 'error:symbol-write-size',
   ];
   it.each(['x86_64', 'ppc64', 'ppc64le'] as Arch[])('%s: every layout branch, symbol kind and generic error path', (arch) => {
     const covered = coversOf(arch);

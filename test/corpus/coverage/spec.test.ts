@@ -67,6 +67,14 @@ describe.each(specs.map((s) => [idOf(s), s] as const))('%s', (_id, s) => {
     }
   });
 
+  if (s.kexecToolsWrites) {
+    it.each(BASES.map((b) => [b.name, b.base] as const))('kexec-tools model at base %s with the realistic symbol writes', (name, base) => {
+      const writes = realisticSymbols(generate(s));
+      expect(writes.length).toBeGreaterThan(0);
+      check(s, s.kexecToolsWrites!, run(s, 'kexec-tools-2.0.32', base, writes), base, `${idOf(s)} writes @${name}`);
+    });
+  }
+
   if (kernels.length) {
     it.each(kernels.flatMap((k) => BASES.map((b) => [k, b.name, b.base] as const)))('%s model at base %s: the kernel outcome from kexec_file.c / machine_kexec_64.c', (k, name, base) => {
       check(s, s.kernel!, run(s, k, base), base, `${idOf(s)} ${k} @${name}`);
