@@ -332,6 +332,16 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
       kexecTools: rejected('Unexpected instruction for R_PPC64_REL16_LO'),
     }),
     spec({
+      name: 'foreign-machine',
+      covers: ['error:wrong-machine'],
+      note: `an EM_X86_64 object fed to the ${arch} loaders: machine_verify_elf_rel refuses it`,
+      object: objectFor('x86_64', {
+        entry: 0n,
+        sections: [{ name: '.text', flags: AX, data: filler(0x10, elfv2 ? 0x52 : 0x51), addralign: 16n }],
+      }),
+      kexecTools: rejected('ELF rel parse failed\n'),
+    }),
+    spec({
       name: 'unknown-2',
       covers: ['error:unknown-type'],
       note: 'R_PPC64_ADDR24 is not in the switch',

@@ -12,6 +12,7 @@ import { ppc64 } from '../../../src/arch/ppc64.ts';
 import type { ArchModule } from '../../../src/arch/types.ts';
 import { makeProfile } from '../../../src/load/profile.ts';
 import type { Arch } from '../../../src/types.ts';
+import { ARCHES } from '../../../src/corpus/coverage/spec.ts';
 
 const REPO = join(import.meta.dirname, '../../..');
 const specs = coverageSpecs();
@@ -37,7 +38,12 @@ describe('generator', () => {
       expect(e.file).toBe(`corpus/elf/${idOf(s)}.ro`);
       expect(e.arch).toBe(s.arch);
       expect(e.bases).toEqual([...COVERAGE_BASES]);
-      expect(e.origin).toEqual({ kind: 'coverage-generator', generator: GENERATOR, spec: s.spec, specId: s.name, covers: s.covers, note: s.note });
+      const foreign = s.object.machine !== ARCHES[s.arch].machine || s.object.endian !== ARCHES[s.arch].endian;
+      expect(e.origin).toEqual({
+        kind: 'coverage-generator', generator: GENERATOR, spec: s.spec, specId: s.name, covers: s.covers, note: s.note,
+        ...(foreign ? { objectArch: e.origin.kind === 'coverage-generator' ? e.origin.objectArch : undefined } : {}),
+      });
+      if (foreign) expect(e.origin.kind === 'coverage-generator' && e.origin.objectArch).not.toBe(s.arch);
     }
   });
 });
