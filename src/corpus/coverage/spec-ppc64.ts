@@ -147,13 +147,13 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         'R_PPC64_TOC16_DS:min-fit', 'R_PPC64_TOC16_LO', 'R_PPC64_TOC16_LO_DS', 'R_PPC64_TOC16_HI', 'R_PPC64_TOC16_HA',
         'R_PPC64_TOC16_HA:low-7fff', 'R_PPC64_TOC16_HA:low-8000', 'toc:align-256', 'toc:my-r2',
       ],
-      note: 'every TOC-relative form at its limits; .toc (align 8) after 0x38 bytes lands at 0x100 (forced to 256), my_r2 = base + 0x8100',
+      note: 'every TOC-relative form at its limits; .toc (align 0x80) after 0x38 bytes lands at 0x100 (raised to 256), my_r2 = base + 0x8100',
       object: objectFor(arch, {
         entry: 0n,
         sections: [
           { name: '.text', flags: AX, data: tocText, addralign: 16n },
           { name: '.data', flags: WA, data: filler(0x10, 0x61), addralign: 8n },
-          { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 8n },
+          { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 0x80n },
         ],
         symbols: [{ name: 'tocbase', section: '.toc', bind: STB_LOCAL }],
         relocations: [
@@ -169,7 +169,7 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         kind: 'ok', bytes: tocBytes,
         computed: [
           { section: '.data', offset: 0, width: 8, value: r2, why: 'R_PPC64_TOC writes my_r2 = .toc (0x100) + 0x8000' },
-          { section: '.data', offset: 8, width: 8, value: (b) => b + 0x100n, why: '.toc at 0x100: sh_addralign 8 raised to 256' },
+          { section: '.data', offset: 8, width: 8, value: (b) => b + 0x100n, why: '.toc at 0x100: sh_addralign 0x80 raised to 256' },
         ],
         offsets: { '.text': 0n, '.data': 0x28n, '.toc': 0x100n },
       },
@@ -272,13 +272,15 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
     }),
     spec({
       name: 'rel16',
-      covers: ['R_PPC64_REL16_HA', 'R_PPC64_REL16_LO', 'R_PPC64_REL16_HA:no-carry', 'symbol:undef-toc'],
+      covers: ['R_PPC64_REL16_HA', 'R_PPC64_REL16_LO', 'R_PPC64_REL16_HA:no-carry', 'symbol:undef-toc', 'toc:align-255'],
       note: 'the global-entry rewrite: addis 2,12 becomes lis 2,(.TOC.+A+my_r2)>>16 (no @ha carry), addi 2,2 gets the low half; .TOC. undefined (0)',
       object: objectFor(arch, {
         entry: 0n,
         sections: [
           { name: '.text', flags: AX, data: rel16Text, addralign: 16n },
-          { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 8n },
+          { name: '.data1', flags: WA, data: filler(1, 0x70), addralign: 1n },
+          // sh_addralign 255 (not a power of two) is raised to 256 like any value below it: at 0x100.
+          { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 255n },
         ],
         symbols: [{ name: '.TOC.', section: SHN_UNDEF }],
         relocations: [
