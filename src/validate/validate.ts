@@ -168,6 +168,10 @@ export interface ValidateOptions {
   corpusDir?: string;
   sources: ReferenceSource[];
   registryPath?: string;
+  /** The registry itself (instead of registryPath). */
+  registry?: Registry;
+  /** Compare every source against this profile instead of the one its oracle identity names (findings: `abi`). */
+  profile?: string;
   /** Render the representative of at most this many root causes. */
   maxReports?: number;
   /** Also build the representatives' image maps (the HTML report). */
@@ -187,7 +191,7 @@ export interface ValidateOptions {
 export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const t0 = performance.now();
   const corpusDir = opts.corpusDir ?? DEFAULT_CORPUS;
-  const registry: Registry = loadRegistry(opts.registryPath ?? join(corpusDir, 'known-divergences.json'));
+  const registry: Registry = opts.registry ?? loadRegistry(opts.registryPath ?? join(corpusDir, 'known-divergences.json'));
   const coverage = new Map(registry.entries.map((e) => [e.id, { cases: 0, bytes: 0, unexplainedCases: 0 }]));
   const engine = opts.engineOverride ?? load;
   // Versions whose load models are identical (kexec-tools 2.0.25/29/32; kernel 6.1/6.12) see the
@@ -204,7 +208,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const unexplained: SourceCase[] = [];
   let stopped = false;
   for (const src of opts.sources) {
-    const profile = makeProfile(profileIdOf(src.oracle), src.oracle.target);
+    const profile = makeProfile(opts.profile ?? profileIdOf(src.oracle), src.oracle.target);
     for (const e of entriesInScope(registry, profile)) touched.add(e.id);
     const summary: SourceSummary = {
       oracle: oracleId(src.oracle), target: src.oracle.target, profile: profile.id, mode: src.live ? 'live' : 'stored',
