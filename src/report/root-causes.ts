@@ -89,7 +89,7 @@ interface Relation {
 }
 
 /** The unsigned value of a site's bytes in the target's byte order. */
-export const readUint = (b: Uint8Array, little: boolean): bigint => {
+const readUint = (b: Uint8Array, little: boolean): bigint => {
   let v = 0n;
   for (let i = 0; i < b.length; i++) v = (v << 8n) | BigInt(b[little ? b.length - 1 - i : i]!);
   return v;
@@ -116,11 +116,6 @@ export function relationsAt(aBytes: Uint8Array, bBytes: Uint8Array, little: bool
   const out = relationsOf(a, b, n);
   if (n > 8n && b === readUint(aBytes.subarray(0, Number(n / 8n)), !little)) out.push({ key: 'bswap', text: () => 'byte order swapped', rank: 7 });
   return out;
-}
-
-/** The constant-difference relation at one site, in words: `tree = baseline − 0x4`. */
-export function differenceText(aBytes: Uint8Array, bBytes: Uint8Array, little: boolean, labels: SideLabels = DEFAULT_LABELS): string {
-  return relationsAt(aBytes, bBytes, little).find((r) => r.key.startsWith('diff:') || r.key === 'equal' || r.key === 'length')!.text(labels);
 }
 
 /** The relations between two n-bit unsigned values (see relationsAt). */
