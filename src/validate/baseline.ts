@@ -12,12 +12,12 @@ import { renderComparison, renderContextOf } from '../compare/render.ts';
 import { requireMatches } from '../errors.ts';
 import { KEXEC_TOOLS_VERSIONS, kexecToolsBuildDir, readKexecToolsBuild, isOracleUnavailableError, cacheDir } from '../oracle/registry.ts';
 import { KexecToolsOracle, responseToOutcome } from '../oracle/kexec-tools.ts';
-import { groupRootCauses, rootCauseLine, type RootCause, type RootCauseCase, type SideLabels } from '../report/root-causes.ts';
+import { groupRootCauses, rootCauseLine, typeSitesOf, type RootCause, type RootCauseCase, type SideLabels } from '../report/root-causes.ts';
 import { refClass } from './matrix.ts';
 import { rootCauseJson } from './report.ts';
 import { liveSource } from './sources.ts';
 import { SymbolFinder, symbolRangesOf } from './symbols.ts';
-import { storedSources, typeSitesOf, type CorpusEntry, type ReferenceSource, type SourceCase, type ValidateCase } from './validate.ts';
+import { storedSources, type CorpusEntry, type ReferenceSource, type SourceCase, type ValidateCase } from './validate.ts';
 import { oracleId } from './references.ts';
 import type { Arch, Outcome, RejectionCode } from '../types.ts';
 
