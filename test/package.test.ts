@@ -7,11 +7,13 @@
 // live kexec-tools 2.0.32 oracle), kexec-tools' own die() text (kexec-elf-rel.c), and the same
 // validate run in this checkout.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-run.ts';
+import { CI } from './live-oracle.ts';
+import { cacheDir } from '../src/oracle/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; devDependencies: Record<string, string> };
@@ -154,6 +156,21 @@ describe('the packed package', () => {
     expect(installed.unexplained).toBe(0);
     expect(installed.missing).toEqual([]);
     expect(pick(installed)).toEqual(pick(checkout));
+  });
+
+  // scripts/build-kernel-oracle.sh generates the kernel oracle's C file through the CLI: from an
+  // installed package that is dist/, with no tsx. Reference: the C file the built oracle was compiled from.
+  const kernelSrc = join(cacheDir(), 'kernel', 'src', '6.12');
+  const kernelBuilt = join(cacheDir(), 'build', 'kernel-6.12-x86_64', 'kernel_functions.c');
+  const haveKernel = existsSync(kernelSrc) && existsSync(kernelBuilt);
+  if (!haveKernel && CI) throw new Error(`kernel 6.12 sources or oracle missing under ${cacheDir()} (CI builds them in .ci/run)`);
+  it.skipIf(!haveKernel)('npx purgatory-oracle oracle gen-kernel-sources (build-kernel-oracle.sh) runs from dist', () => {
+    const cache = join(dir, 'kernel-cache');
+    mkdirSync(join(cache, 'kernel', 'src'), { recursive: true });
+    symlinkSync(kernelSrc, join(cache, 'kernel', 'src', '6.12'));
+    ok(run('npx', ['--no-install', 'purgatory-oracle', 'oracle', 'gen-kernel-sources', '--cache', cache, '--versions', '6.12', '--variants', 'x86_64'], app), 'gen-kernel-sources');
+    const body = (f: string) => readFileSync(f, 'utf8').split('\n').slice(1).join('\n');
+    expect(body(join(cache, 'build', 'kernel-6.12-x86_64', 'kernel_functions.c'))).toBe(body(kernelBuilt));
   });
 
   it('npx purgatory-oracle fuzz runs its worker threads from dist (TS-only robustness)', () => {
