@@ -80,10 +80,11 @@ describe('the packed package', () => {
       'package.json', 'README.md', 'bin/purgatory-oracle.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/index.d.ts.map', 'dist/cli.js',
       'dist/fuzz/worker.js', 'src/index.ts', 'corpus/manifest.json', 'corpus/known-divergences.json',
       'corpus/references/kexec-tools-2.0.32.x86_64.json', 'corpus/elf/debian-kexec-tools-2.0.32-3-amd64.ro', 'corpus/mutation/equivalent.json',
+      'docs/findings/kt-heap-padding.md', 'docs/findings/kt-heap-padding.patch',
       'scripts/build-oracle.sh', 'scripts/build-kernel-oracle.sh', 'scripts/fetch-kexec-tools.sh', 'scripts/debian-apt.sh',
       'scripts/setup-toolchains.sh', 'oracle/kexec-tools/harness.c', 'oracle/kernel/harness.c',
     ]) expect(files, f).toContain(f);
-    const stray = [...files].filter((f) => /^(test|docs|corpus\/regressions|scripts\/.*\.ts$|\.ci|\.github|node_modules)/.test(f));
+    const stray = [...files].filter((f) => /^(test|docs\/(?!findings\/)|corpus\/regressions|scripts\/.*\.ts$|\.ci|\.github|node_modules)/.test(f));
     expect(stray).toEqual([]);
   });
 
@@ -171,6 +172,15 @@ describe('the packed package', () => {
     ok(run('npx', ['--no-install', 'purgatory-oracle', 'oracle', 'gen-kernel-sources', '--cache', cache, '--versions', '6.12', '--variants', 'x86_64'], app), 'gen-kernel-sources');
     const body = (f: string) => readFileSync(f, 'utf8').split('\n').slice(1).join('\n');
     expect(body(join(cache, 'build', 'kernel-6.12-x86_64', 'kernel_functions.c'))).toBe(body(kernelBuilt));
+  });
+
+  it('npx purgatory-oracle findings list reads the reports and inputs the package carries', async () => {
+    const installed = ok(run('npx', ['--no-install', 'purgatory-oracle', 'findings', 'list', '--json'], app), 'findings list');
+    const here = await runCli(['findings', 'list', '--json']);
+    expect(here.code).toBe(0);
+    const ids = (out: string) => (JSON.parse(out) as { id: string }[]).map((f) => f.id);
+    expect(ids(installed).length).toBeGreaterThan(0);
+    expect(ids(installed)).toEqual(ids(here.out));
   });
 
   it('npx purgatory-oracle fuzz runs its worker threads from dist (TS-only robustness)', () => {
