@@ -19,6 +19,8 @@ export interface RootCauseCase {
   entry: string;
   /** The purgatory file, when it is a file on disk (corpus entries). */
   file?: string;
+  /** A generated object (the coverage corpus), not a purgatory a toolchain built: shown only when no real one is in the group. */
+  synthetic?: boolean;
   caseId: string;
   base: bigint;
   fill: number;
@@ -272,8 +274,10 @@ export function groupRootCauses<C extends RootCauseCase>(cases: C[], labels: Sid
   });
   const out = [...groups.entries()].map(([key, g]) => {
     const members = g.idx.map((i) => cases[i]!);
-    // The representative: the case with the fewest differing ranges (the clearest), first on ties.
-    const representative = members.reduce((best, c) => (c.comparison.ranges.length < best.comparison.ranges.length ? c : best));
+    // The representative: a real purgatory over a generated object (its instructions are real
+    // code), then the case with the fewest differing ranges (the clearest), first on ties.
+    const better = (c: C, best: C) => Number(!!c.synthetic) - Number(!!best.synthetic) || c.comparison.ranges.length - best.comparison.ranges.length;
+    const representative = members.reduce((best, c) => (better(c, best) < 0 ? c : best));
     const relocations = [...new Set(g.findings.flatMap((f) => (f.relocation ? [f.relocation] : [])))];
     return {
       id: '', key, oracle: representative.oracle, target: representative.target, cls: representative.comparison.cls,

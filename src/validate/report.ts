@@ -109,7 +109,8 @@ function mdRootCauses(r: ValidateReport): string[] {
     const rep = g.representative.report;
     if (rep) {
       const all = rep.split('\n');
-      const shown = all.slice(0, MD_REPORT_LINES);
+      // A cut saves at least a few lines, or nothing is cut.
+      const shown = all.length > MD_REPORT_LINES + 4 ? all.slice(0, MD_REPORT_LINES) : all;
       if (all.length > shown.length) shown.push(`… ${all.length - shown.length} more lines in the text report`);
       lines.push('', `Representative: \`${g.representative.entry} ${g.representative.caseId}\``, '```', ...shown, '```');
     }

@@ -25,6 +25,8 @@ export interface CorpusEntry {
   sha256: string;
   /** Validate bases (names from cases.ts BASES) when not all of them: see casesFor(). */
   bases?: string[];
+  /** Where the file comes from (corpus/manifest.json); `coverage-generator` for generated objects. */
+  origin?: { kind?: string };
 }
 
 export interface ValidateCase {
@@ -57,6 +59,8 @@ export interface CaseResult {
   hostAddress: bigint;
   /** The corpus file, when the entry is one. */
   file?: string;
+  /** A generated corpus object (origin coverage-generator). */
+  synthetic?: boolean;
   /** Relocation sites per type in the TS image (non-matching cases only). */
   typeSites?: Record<string, number>;
   /** The rendered comparison: set for each root cause's representative. */
@@ -194,7 +198,9 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   // same cases: run the TS engine once per distinct (semantics, input). Read-only use of outcomes.
   const memo = opts.memo ?? new Map<string, Outcome>();
   const sources: SourceSummary[] = [];
-  const files = new Map(loadManifest(corpusDir).map((e) => [e.id, resolve(corpusDir, '..', e.file)]));
+  const manifest = loadManifest(corpusDir);
+  const files = new Map(manifest.map((e) => [e.id, resolve(corpusDir, '..', e.file)]));
+  const synthetic = new Set(manifest.filter((e) => e.origin?.kind === 'coverage-generator').map((e) => e.id));
   // Registry entries in scope for some profile this run used: the only ones the report lists.
   const touched = new Set<string>();
   // How to render an unexplained case in full, kept until the root causes pick their representatives.
@@ -254,7 +260,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       const result: CaseResult = {
         entry: c.entry, caseId: c.caseId, cls: cmp.cls, explainedBy: verdict.explainedBy, comparison: cmp,
         base: c.req.base, fill: c.req.fill, symbols: setArgsOf(c.req.symbols),
-        hostAddress, file: files.get(c.entry),
+        hostAddress, file: files.get(c.entry), ...(synthetic.has(c.entry) ? { synthetic: true } : {}),
       };
       if (!ok) {
         if (ts.kind === 'ok') result.typeSites = typeSitesOf(ts.image.relocations);

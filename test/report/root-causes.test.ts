@@ -62,6 +62,15 @@ describe('groupRootCauses', () => {
     expect(rootCauseLine(g[0]!)).toMatch(/— 4 cases, 6 sites, 2 corpus entries, 2 bases$/);
   });
 
+  it('the representative is a real purgatory when the group has one, else the case with the fewest ranges', () => {
+    const plt = (i: number) => site('R_X86_64_PLT32', i, le32(0x100), le32(0xfc));
+    const generated = bytesCase('cov-x86_64-pcrel', 1n, [plt(1)], { synthetic: true });
+    const real = bytesCase('debian', 1n, [plt(1), plt(2)]);
+    const realer = bytesCase('debian', 2n, [plt(1), plt(2), plt(3)]);
+    expect(groupRootCauses([generated, realer, real])[0]!.representative).toBe(real);
+    expect(groupRootCauses([generated])[0]!.representative).toBe(generated);
+  });
+
   it('a flipped bit stays one root cause although the difference is +4 at some sites and −4 at others', () => {
     const g = groupRootCauses([
       bytesCase('a', 1n, [site('R_X86_64_32', 1, le32(0x10), le32(0x14)), site('R_X86_64_32', 2, le32(0x24), le32(0x20))]),
