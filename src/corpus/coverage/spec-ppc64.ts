@@ -64,9 +64,11 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
 
   // ---- REL24: .text of `bl` words, f at 0x40 (no local entry), g0..g7 at 0x60 with st_other = k << 5.
   const localEntry = (k: number) => (elfv2 ? BigInt(((1 << k) >> 2) << 2) : 0n);
-  const bl = (v: bigint) => w32(BigInt(BL) | (BigInt.asUintN(64, v) & 0x03fffffcn));
+  // The sites hold 0xffffffff (kexec-tools does not look at the opcode): every bit outside 2-25 must survive.
+  const REL24_SITE = 0xffffffff;
+  const bl = (v: bigint) => w32((BigInt(REL24_SITE) & ~0x03fffffcn & 0xffffffffn) | (BigInt.asUintN(64, v) & 0x03fffffcn));
   const rel24Bytes: ExpectedBytes[] = [
-    { section: '.text', offset: 0x00, bytes: bl(0x1fffffcn), why: 'REL24 v = 0x1fffffc, the largest reachable: bits 2-25 replaced' },
+    { section: '.text', offset: 0x00, bytes: bl(0x1fffffcn), why: 'REL24 v = 0x1fffffc, the largest reachable: bits 2-25 replaced, the others kept' },
     { section: '.text', offset: 0x04, bytes: bl(-0x2000000n), why: 'REL24 v = -0x2000000, the smallest' },
     { section: '.text', offset: 0x08, bytes: bl(0x38n), why: 'REL24 f (0x40) - P (0x8)' },
     ...Array.from({ length: 8 }, (_, k): ExpectedBytes => {
@@ -229,7 +231,7 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
       note: `REL24 at both ends of its range and to symbols with every st_other local-entry code (${elfv2 ? 'ELFv2: offsets 0,0,4,8,16,32,64,128' : 'ELFv1 build: ignored'})`,
       object: objectFor(arch, {
         entry: 0n,
-        sections: [{ name: '.text', flags: AX, data: words(e, ...Array.from({ length: 0x20 }, () => BL)), addralign: 16n }],
+        sections: [{ name: '.text', flags: AX, data: words(e, ...Array.from({ length: 0x20 }, () => REL24_SITE)), addralign: 16n }],
         symbols: [
           { name: 'f', section: '.text', value: 0x40n, bind: STB_LOCAL, type: STT_FUNC },
           ...Array.from({ length: 8 }, (_, k) => ({ name: `g${k}`, section: '.text', value: 0x60n, bind: STB_LOCAL, type: STT_FUNC, other: k << 5 })),
@@ -246,6 +248,7 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
     rel24Error('rel24-above', 0x2000000n, ['R_PPC64_REL24:max-overflow']),
     rel24Error('rel24-below', -0x2000004n, ['R_PPC64_REL24:min-overflow']),
     rel24Error('rel24-misaligned', 2n, ['R_PPC64_REL24:misaligned']),
+    rel24Error('rel24-misaligned-1', 1n, ['R_PPC64_REL24:misaligned-bit0']),
     spec({
       name: 'pcrel-misc',
       covers: ['R_PPC64_REL32', 'R_PPC64_REL64:section', 'R_PPC64_ADDR32:truncated'],
