@@ -155,7 +155,8 @@ function build(io: Io, setCode: (c: number) => void): Command {
       .option('--stored-only', 'use stored references only, even where live oracles are built')
       .option('--only <ids>', 'comma-separated corpus entry ids')
       .option('--oracle <ids>', 'only these reference oracles (comma-separated or repeatable, see oracle list): a build of a local tree is used only when named here', collect, [])
-      .option('--max-reports <n>', 'rendered diffs per oracle', '5')
+      .option('--max-reports <n>', 'root causes whose representative is rendered in full', '5')
+      .option('--html <path>', 'write a self-contained HTML report (root causes, image maps, registry coverage)')
       .option('-v, --verbose', 'also render explained differences');
 
   const idSet = (v: string | string[] | undefined): Set<string> | undefined => {
@@ -172,10 +173,13 @@ function build(io: Io, setCode: (c: number) => void): Command {
     const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only: idSet(o.only), oracles: idSet(o.oracle) });
     return { corpusDir, plan, live };
   };
-  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string }, requireLive: boolean): Promise<ValidateReport> => {
+  const writeHtml = async (path: string | undefined, report: ValidateReport) => {
+    if (path) writeOutput(path, (await import('./report/html.ts')).formatHtml(report));
+  };
+  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string; html?: string }, requireLive: boolean): Promise<ValidateReport> => {
     const { validate } = await validateMod();
     const { corpusDir, plan } = await planParity(corpus, o, requireLive);
-    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
+    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html) });
     report.missing = plan.missing;
     return report;
   };
@@ -185,6 +189,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .action(async (corpus: string | undefined, o) => {
       const { formatJson, formatText } = await reportMod();
       const report = await runParity(corpus, o, false);
+      await writeHtml(o.html, report);
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
       if (emptyRun(report, io)) return setCode(EXIT.usage);
       setCode(report.unexplained || report.missing.length ? EXIT.differ : EXIT.ok);
@@ -238,7 +243,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
           return bl.teeSource(src, t.cases);
         });
         report = await gate.runGate({
-          corpusDir, sources, maxReports: Number(o.maxReports),
+          corpusDir, sources, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html),
           fuzzTargets: built.map((l) => gate.kexecToolsGateTarget(l.build)), fuzz,
         });
         if (bl) baseline = await bl.compareWithBaseline({ corpusDir, version: o.baseline, tree: built[0]?.oracle.version ?? '?', treeCases, entries });
@@ -247,11 +252,12 @@ function build(io: Io, setCode: (c: number) => void): Command {
         const { oracleId } = await import('./validate/references.ts');
         const liveIds = new Set(plan.sources.filter((s) => s.live).map((s) => oracleId(s.oracle)));
         const fuzzTargets = live.filter((l) => liveIds.has(oracleId(l.oracle))).flatMap((l) => gate.gateTargetOf(l) ?? []);
-        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports) });
+        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html) });
         report.missing = plan.missing;
       }
       // The baseline is its own section in every format (src/validate/baseline.ts).
       if (o.junit) writeOutput(o.junit, baseline && bl ? bl.addBaselineJunit(formatJunit(report), baseline, !!o.failOnChange) : formatJunit(report));
+      await writeHtml(o.html, report);
       const md = formatMarkdown(report) + (baseline && bl ? bl.formatBaselineMarkdown(baseline) : '');
       if (o.summary) writeOutput(o.summary, md);
       if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });
@@ -293,7 +299,9 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const { parseFuzzOptions, runFuzz, formatFuzzSummary } = await import('./fuzz/run.ts');
       const summary = await runFuzz(parseFuzzOptions(o), { ...io, isTTY: process.stderr.isTTY });
       io.out(formatFuzzSummary(summary, o.json));
-      setCode(summary.unavailable.length ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
+      const checked = summary.campaigns.reduce((n, c) => n + c.cases, 0) + (summary.robustness?.cases ?? 0);
+      if (!checked && !summary.unavailable.length) io.err('purgatory-oracle: fuzz checked 0 cases (see --cases, --time, --shard, --replay)\n');
+      setCode(summary.unavailable.length || !checked ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
     });
 
   fuzz
@@ -385,6 +393,43 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const format = o.json ? 'json' : o.format;
       io.out(format === 'json' ? formatCensusJson(c) : format === 'markdown' ? formatCensusMarkdown(c) : formatCensusText(c));
       setCode(c.entries.some((e) => e.error) ? EXIT.rejected : EXIT.ok);
+    });
+
+  const findings = program.command('findings').description('defects found in the reference loaders: upstream-ready reports (docs/findings/) with patches proven by the tool');
+  findings
+    .command('list')
+    .description('id, loader, versions, severity, status and summary of every finding (the registry joined with the reports)')
+    .option('--json', 'print JSON')
+    .action(async (o: { json?: boolean }) => {
+      const { loadFindings, formatFindingsList } = await import('./findings/findings.ts');
+      io.out(formatFindingsList(loadFindings(), o.json));
+      setCode(EXIT.ok);
+    });
+  findings
+    .command('show')
+    .description("the finding's minimized inputs through the released oracle, against the profile the fix must match: the wrong bytes, or the crash (exit 1 when they differ, as gate)")
+    .argument('<id>', 'finding id (see findings list)')
+    .action(async (id: string) => {
+      const { loadFindings } = await import('./findings/findings.ts');
+      const { showFinding } = await import('./findings/verify.ts');
+      const f = loadFindings().find((x) => x.id === id);
+      if (!f) throw new UsageError(`unknown finding '${id}' (see: purgatory-oracle findings list)`);
+      const r = await showFinding(f);
+      io.out(r.text);
+      setCode(r.differing ? EXIT.differ : EXIT.ok);
+    });
+  findings
+    .command('verify')
+    .description("apply each finding's patch to a scratch copy of the fetched source, build it as an oracle in a scratch cache, and prove it: the finding's inputs now behave as the expected profile, and no other corpus case changed (C against C)")
+    .option('--id <id>', 'only this finding (repeatable)', collect, [])
+    .option('--scratch <dir>', 'keep patched trees and oracle builds here (default: a temporary directory, removed afterwards)')
+    .option('--json', 'print JSON')
+    .action(async (o: { id: string[]; scratch?: string; json?: boolean }) => {
+      const { loadFindings } = await import('./findings/findings.ts');
+      const { verifyFindings, formatVerdicts } = await import('./findings/verify.ts');
+      const vs = await verifyFindings(loadFindings(), { ids: o.id, scratch: o.scratch, log: o.json ? undefined : (l) => io.err(`${l}\n`) });
+      io.out(formatVerdicts(vs, o.json));
+      setCode(vs.every((v) => v.ok) ? EXIT.ok : EXIT.differ);
     });
 
   program

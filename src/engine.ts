@@ -52,14 +52,16 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
       const { image } = loadPie(req.elf, req.base, profile, { fill: req.fill, log: opts.log, symbols: req.symbols });
       return { kind: 'ok', image };
     }
+    // kexec-tools leaves heap bytes in the padding (the request's fill); a zeroed-image profile does not.
+    const fill = profile.zeroImage ? 0 : req.fill;
     if (opts.log === false) {
       // Without a relocation log, plain requests take the fast path; it returns exactly what the
       // model would, or undefined (then the model below decides, quirks and rejections included).
-      const image = loadKexecToolsFast(req.elf, req.base, profile, req.fill, opts.hostAddress ?? 0n, req.symbols);
+      const image = loadKexecToolsFast(req.elf, req.base, profile, fill, opts.hostAddress ?? 0n, req.symbols);
       if (image) return { kind: 'ok', image, hostAddress: opts.hostAddress };
     }
     const { image } = loadKexecTools(req.elf, req.base, profile, {
-      fill: req.fill, hostAddress: opts.hostAddress ?? 0n, log: opts.log, symbols: req.symbols,
+      fill, hostAddress: opts.hostAddress ?? 0n, log: opts.log, symbols: req.symbols,
     });
     return { kind: 'ok', image, hostAddress: opts.hostAddress };
   } catch (e) {

@@ -80,6 +80,7 @@ export type RejectionCode =
   | 'wrong-machine'
   | 'no-section-headers'
   | 'bad-section-index'
+  | 'bad-relocation' // r_sym or r_offset outside its table or section (checkIndexes; kexec-tools never checks)
   | 'undefined-symbol'
   | 'common-symbol'
   | 'unknown-relocation'

@@ -18,10 +18,17 @@ export interface Semantics {
   rel16Rewrite: boolean;
   /** ppc64 local-entry offsets (REL24): from the ABI the loader was built for, or from e_flags. */
   localEntry: 'elfv1' | 'elfv2' | 'e_flags';
-  /** Range checks the ABI requires but kexec-tools omits (PC32, ADDR32, REL32, ADDR16_HI/HA). */
+  /** Range checks the ABI requires but kexec-tools omits (PC32, PLT32, ADDR32; REL32 is checked wherever it is S+A-P). */
   abiRangeChecks: boolean;
+  /**
+   * ppc64 ADDR16_HI/HA: #hi/#ha(S+A) must fit int32 (ABI); kexec-tools' own purgatory builds
+   * 64-bit addresses with @h (v2wrap.S), which needs them unchecked.
+   */
+  addr16HiRangeChecks: boolean;
   /** Resolve the undefined `.TOC.` symbol to the TOC pointer (ABI); kexec-tools uses 0. */
   resolveDotToc: boolean;
+  /** The REL16_HA rewrite (rel16Rewrite) loads `lis 2,.TOC.@ha` with the carry (as its comment says); kexec-tools takes @h. */
+  rel16Carry: boolean;
 }
 
 export interface RelocInput {

@@ -73,6 +73,8 @@ const C_MESSAGES: [RegExp, string][] = [
   [/^ELF rel parse failed/, 'parse-failed'],
   [/^Invalid section number/, 'bad-section-index'],
   [/^Invalid section: /, 'bad-section-index'],
+  // Not in any released kexec-tools: the messages of the checks docs/findings/kt-off-by-one-section-index.patch adds.
+  [/^Invalid relocation (symbol|offset): /, 'bad-relocation'],
   [/^Undefined symbol/, 'undefined-symbol'],
   [/in common section/, 'common-symbol'],
   [/^(Unhandled|Unknown) rela relocation/, 'unknown-relocation'],

@@ -89,6 +89,8 @@ export interface GateOptions {
   /** null: no fuzz stage (--no-fuzz). */
   fuzz: FuzzStageOptions | null;
   maxReports?: number;
+  /** Also build the representatives' image maps (--html). */
+  imageMaps?: boolean;
   registryPath?: string;
   /** Repository root (corpus refs for the generator); default: this checkout. */
   root?: string;
@@ -117,7 +119,7 @@ export const gateFailed = (r: GateReport): boolean => r.unexplained > 0 || (r.fu
 
 export async function runGate(o: GateOptions): Promise<GateReport> {
   const report: GateReport = await validate({
-    corpusDir: o.corpusDir, sources: o.sources, maxReports: o.maxReports, registryPath: o.registryPath, stopOnUnexplained: o.stopEarly, memo: o.memo?.validate,
+    corpusDir: o.corpusDir, sources: o.sources, maxReports: o.maxReports, imageMaps: o.imageMaps, registryPath: o.registryPath, stopOnUnexplained: o.stopEarly, memo: o.memo?.validate,
   });
   if (!o.fuzz || (o.stopEarly && report.unexplained)) return report;
   report.fuzz = await runFuzzStage(o.fuzzTargets, o.fuzz, { root: o.root, registryPath: o.registryPath ?? join(o.corpusDir, 'known-divergences.json'), stopEarly: o.stopEarly, memo: o.memo?.fuzz, freshCheck: o.freshCheck });

@@ -197,13 +197,17 @@ export interface KernelLayout {
 
 const isAlloc = (s: LayoutSection) => (s.flags & SHF_ALLOC) !== 0n;
 
-/** A pure function of the section headers, the requested base and PAGE_SIZE. sh_addralign 0 is used as is: ALIGN(x, 0) == 0. */
-export function layoutKernel(sections: readonly KernelLayoutSection[], base: bigint, pageSize: bigint): KernelLayout {
+/**
+ * A pure function of the section headers, the requested base and PAGE_SIZE. sh_addralign 0 is used
+ * as is: ALIGN(x, 0) == 0, unless `alignZeroAsOne` (the profile with that quirk fixed).
+ */
+export function layoutKernel(sections: readonly KernelLayoutSection[], base: bigint, pageSize: bigint, alignZeroAsOne = false): KernelLayout {
+  const alignOf = (s: LayoutSection): bigint => (alignZeroAsOne && s.addralign === 0n ? 1n : s.addralign);
   // kexec_purgatory_setup_kbuf
   let bufAlign = 1n, bssAlign = 1n, bufsz = 0n, bssSz = 0n;
   for (const s of sections) {
     if (!isAlloc(s)) continue;
-    const a = s.addralign;
+    const a = alignOf(s);
     if (s.type !== SHT_NOBITS) {
       if (bufAlign < a) bufAlign = a;
       bufsz = u64(cAlign(bufsz, a) + s.size);
@@ -226,13 +230,13 @@ export function layoutKernel(sections: readonly KernelLayoutSection[], base: big
   for (const s of sections) {
     if (!isAlloc(s)) { addr.push(s.addr); offset.push(s.offset); continue; }
     if (s.type === SHT_NOBITS) {
-      bssAddr = cAlign(bssAddr, s.addralign); // sh_addralign 0: sh_addr = 0, absolute
+      bssAddr = cAlign(bssAddr, alignOf(s)); // sh_addralign 0: sh_addr = 0, absolute
       addr.push(bssAddr);
       offset.push(s.offset); // NOBITS keep their file offset
       bssAddr = u64(bssAddr + s.size);
       continue;
     }
-    off = cAlign(off, s.addralign); // sh_addralign 0: back to offset 0
+    off = cAlign(off, alignOf(s)); // sh_addralign 0: back to offset 0
     addr.push(u64(mem + off));
     offset.push(off);
     off = u64(off + s.size);
@@ -579,7 +583,7 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   if (bytes.length === 0) fail('elf-format', '', {}, 'kexec_purgatory_size <= 0: -EINVAL, no message');
   const k = parseKernel(bytes, profile);
   kbufReads(k);
-  const layout = layoutKernel(k.sections, base, profile.pageSize);
+  const layout = layoutKernel(k.sections, base, profile.pageSize, profile.alignZeroAsOne);
   // setup_kbuf: vzalloc(kbuf->bufsz). (setup_sechdrs' vzalloc(e_shnum * 64) cannot fail once this did not.)
   if (vzallocFails(layout.bufsz, profile.pageSize)) {
     fail('unsupported', '', {}, `vzalloc(${layout.bufsz}) returned NULL: -ENOMEM, no message`);

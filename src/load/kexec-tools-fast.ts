@@ -82,6 +82,9 @@ export function loadKexecToolsFast(
 ): LoadedImage | undefined {
   const x86 = profile.target === 'x86_64';
   if (profile.loader !== 'kexec-tools' && !(profile.loader === 'abi' && x86)) return undefined;
+  // A profile with a fixed quirk: the model decides.
+  if (profile.fixes.length) return undefined;
+  const checkIndexes = profile.checkIndexes;
   const abi = profile.loader === 'abi';
   const len = bytes.length;
   // ---- build_elf_rel_info(): ELF64 with section headers and no program headers.
@@ -263,6 +266,8 @@ export function loadKexecToolsFast(
       const addend = ent === 24 ? addHi * TWO32 + dv.getUint32(p + 16 + L, le) : 0;
       const so = symOff + rSym * 24;
       if (so + 24 > len) return undefined;
+      // The ABI's checks (checkIndexes): r_sym within the symbol table, r_offset within the section.
+      if (checkIndexes && (rSym * 24 >= sh[link * STRIDE + SIZE]! || rOffset >= sh[tb + SIZE]!)) return undefined;
       const stName = dv.getUint32(so, le);
       const shndx = dv.getUint16(so + 6, le);
       const valHi = dv.getUint32(so + 8 + H, le);

@@ -83,14 +83,16 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
     throw new LoadError('out-of-bounds', `C loader would read ${what} outside the file (unsigned wrap-around; undefined behaviour)`);
   };
   // build_mem_phdrs: (e_phoff + size) > len, computed in 64-bit unsigned arithmetic.
+  // checkOffsetWrap (ABI): the same comparisons without the wrap-around.
+  const wrap = profile.checkOffsetWrap ? (x: bigint) => x : u64;
   if (phoff > 0n && phnum > 0) {
     const end = phoff + BigInt(phnum * SIZES.phdr[c]);
-    if (u64(end) > len) parseFail('elf-format', 'program headers past EOF');
+    if (wrap(end) > len) parseFail('elf-format', 'program headers past EOF');
     if (end > len) oob('program headers');
   }
   if (shoff > 0n && shnum > 0) {
     const end = shoff + BigInt(shnum * SIZES.shdr[c]);
-    if (u64(end) > len) parseFail('elf-format', 'section headers past EOF');
+    if (wrap(end) > len) parseFail('elf-format', 'section headers past EOF');
     if (end > len) oob('section headers');
   }
   let elf: ElfFile;
@@ -102,7 +104,7 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
   }
   for (const p of elf.programHeaders) {
     const end = p.offset + p.filesz;
-    if (u64(end) > len) parseFail('elf-format', `phdr ${p.index} not in file`);
+    if (wrap(end) > len) parseFail('elf-format', `phdr ${p.index} not in file`);
     if (p.paddr !== u64(-1n) && u64(p.paddr + p.memsz) < p.paddr) parseFail('elf-format', `phdr ${p.index} address wraps`);
   }
   const entsizeWant = new Map<number, number>([
@@ -113,7 +115,7 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
   for (const s of elf.sections) {
     const want = entsizeWant.get(s.type);
     if (want !== undefined && s.entsize !== BigInt(want)) parseFail('elf-format', `section ${s.index} entsize ${s.entsize}`);
-    if (s.type !== SHT_NOBITS && u64(s.offset + s.size) > len) parseFail('elf-format', `section ${s.index} not in file`);
+    if (s.type !== SHT_NOBITS && wrap(s.offset + s.size) > len) parseFail('elf-format', `section ${s.index} not in file`);
     if (u64(s.addr + s.size) < s.addr) parseFail('elf-format', `section ${s.index} address wraps`);
     // sh_data = buf + sh_offset (kexec-elf.c:657): the wrapping check above lets sh_offset = 2^64 - 8
     // with sh_size >= 8 through, and the pointer then lies below the file buffer.
@@ -203,6 +205,11 @@ function cCount(off: bigint, size: bigint, ent: number): number {
 /** Whether [p, p + len) lies inside its buffer (CMem.check without the throw). */
 function fits(mem: CMem, p: Ptr, len: number): boolean {
   return p.off >= 0n && p.off + BigInt(len) <= BigInt(mem.bytesOf(p.buf).length);
+}
+
+/** A section index the loader refuses: kexec-tools tests `> e_shnum` (off by one: e_shnum itself passes); checkIndexes `>=`. */
+function pastShnum(kt: KtElf, i: number): boolean {
+  return kt.profile.checkIndexes ? i >= kt.shnum : i > kt.shnum;
 }
 
 /** The C code's e_shdr[i]: reading past e_shnum entries is a heap over-read. */
@@ -378,14 +385,14 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
     if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
     const isRela = rs.type === SHT_RELA;
     // kexec-tools: `(sh_info > e_shnum) || (sh_link > e_shnum)`: off by one, e_shnum itself passes.
-    if (rs.info > kt.shnum || rs.link > kt.shnum) {
+    if (pastShnum(kt, rs.info) || pastShnum(kt, rs.link)) {
       throw new LoadError('bad-section-index', 'Invalid section number\n', { relSection: ri });
     }
     const section = shdrAt(kt, rs.info, 'sh_info', { relSection: ri });
     if (!(section.flags & SHF_ALLOC)) continue;
     // C only forms &e_shdr[sh_link] before the SHF_ALLOC test; the first read is symtab->sh_link below.
     const symtab = shdrAt(kt, rs.link, 'sh_link', { relSection: ri });
-    if (symtab.link > kt.shnum) continue; // "Invalid section number?" — silently skipped
+    if (pastShnum(kt, symtab.link)) continue; // "Invalid section number?" — silently skipped
     const strtab = shdrAt(kt, symtab.link, 'symtab sh_link', { relSection: ri });
     const ent = relEnt(isRela);
     const count = cCount(rs.data.off, rs.size, ent); // for (ptr = sh_data; ptr < rel_end; ptr += rel_size)
@@ -408,6 +415,13 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
         if (isRela) rAddend = BigInt(view.u32(off + 8)); // zero-extended into unsigned long long
       }
       where.offset = rOffset;
+      // checkIndexes (ABI): r_sym within the symbol table, r_offset within the target section.
+      if (profile.checkIndexes && BigInt(rSym) >= symtab.size / BigInt(SIZES.sym[kt.is64 ? 1 : 0])) {
+        throw new LoadError('bad-relocation', `Invalid relocation symbol: ${rSym}\n`, where);
+      }
+      if (profile.checkIndexes && rOffset >= section.size) {
+        throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${rOffset.toString(16)}\n`, where);
+      }
       const location: Ptr = { buf: section.data.buf, off: ptrAdd(section.data.off, rOffset) }; // sh_data + r_offset
       const address = u64(section.addr + rOffset);
       // Symbols live in the file copy unless the symtab is SHF_ALLOC (then relocations may patch it).
@@ -456,7 +470,7 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
         throw new LoadError('common-symbol', `symbol: '${n}' in common section\n`, { ...where, symbol: n });
       } else if (sym.shndx === SHN_ABS) {
         secBase = 0n;
-      } else if (sym.shndx > kt.shnum) {
+      } else if (pastShnum(kt, sym.shndx)) {
         const n = dieName();
         throw new LoadError('bad-section-index', `Invalid section: ${sym.shndx} for symbol ${n}\n`, { ...where, symbol: n });
       } else {
@@ -517,14 +531,14 @@ export function findSymbol(kt: KtElf, name: string): ElfSymbol | undefined {
   const ent = SIZES.sym[kt.is64 ? 1 : 0];
   for (const s of kt.shdrs) {
     if (s.type !== SHT_SYMTAB) continue;
-    if (s.link > kt.shnum) continue;
+    if (pastShnum(kt, s.link)) continue;
     const strtab = shdrAt(kt, s.link, 'symtab sh_link', { symbol: name });
     const n = cCount(s.data.off, s.size, ent); // for (ptr = sh_data; ptr < sym_end; ptr += sym_size)
     for (let i = 0; i < n; i++) {
       const sym = readSym(kt, s, i, { symbol: name });
       if (sym.bind !== STB_GLOBAL) continue;
       if (!kt.mem.streq({ buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) }, name, 'a symbol name', { symbol: name })) continue;
-      if (sym.shndx === SHN_UNDEF || sym.shndx > kt.shnum) {
+      if (sym.shndx === SHN_UNDEF || pastShnum(kt, sym.shndx)) {
         throw new LoadError('symbol-bad-section', `Symbol: ${name} has Bad section index ${sym.shndx}\n`, { symbol: name });
       }
       return sym;

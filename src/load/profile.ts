@@ -32,6 +32,17 @@ export interface Profile {
   /** locate_hole aligns the base to at least getpagesize(); the kernel's kexec_add_buffer to PAGE_SIZE. */
   pageSize: bigint;
   entryRule: EntryRule;
+  /** The image buffer starts zeroed (ABI); kexec-tools xmalloc()s it and leaves heap bytes in the padding. */
+  zeroImage: boolean;
+  /**
+   * Section indexes are checked with `>=` e_shnum, and r_sym and r_offset against their tables
+   * (ABI); kexec-tools checks indexes with `>` and never checks r_sym or r_offset.
+   */
+  checkIndexes: boolean;
+  /** File offsets are checked against the file size without unsigned wrap-around (ABI); kexec-tools checks `off + size > len` modulo 2^64. */
+  checkOffsetWrap: boolean;
+  /** Quirks this profile has fixed (the `+SWITCH` suffixes of its id, see FIXES), in id order. */
+  fixes: string[];
   sem: Semantics;
 }
 
@@ -44,9 +55,37 @@ export const DIVERGENCES = {
   rel64Absolute: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: R_PPC64_REL64 shares the ADDR64 case and writes S+A instead of S+A-P',
   rel16Rewrite: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: R_PPC64_REL16_HA/LO rewrite addis 2,12 into lis 2 with (.TOC.>>16), no @ha carry',
   localEntry: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: local entry offsets are applied when kexec-tools was built for ELFv2 (_CALL_ELF == 2), not from the object\'s e_flags',
-  abiRangeChecks: 'kexec-tools checks no range for PC32/PLT32, ADDR32, REL32, ADDR16_HI/HA (the ABI and lld do)',
+  abiRangeChecks: 'kexec-tools checks no range for PC32/PLT32, ADDR32 (the ABI and lld do); REL32 is checked where it is S+A-P (rel32HostPointer off)',
+  addr16HiRangeChecks: 'kexec-tools checks no range for ppc64 ADDR16_HI/HA, which its own purgatory (v2wrap.S: @h in a 64-bit address) relies on',
   resolveDotToc: 'kexec-tools resolves the undefined .TOC. symbol to 0 (STN_UNDEF with STT_NOTYPE) and adds my_r2 in the REL16 cases',
+  rel16Carry: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: the REL16_HA rewrite takes (value >> 16) where its comment says .TOC.@ha',
+  zeroImage: 'kexec/kexec-elf-rel.c: the image buffer is xmalloc()ed and never zeroed; the padding between sections is heap garbage',
+  checkIndexes: 'kexec/kexec-elf-rel.c: section indexes are checked with > e_shnum (off by one); r_sym and r_offset are never checked',
+  checkOffsetWrap: 'kexec/kexec-elf.c: sh_offset + sh_size (and p_offset + p_filesz, e_shoff/e_phoff + table size) are checked against the file size modulo 2^64',
 } as const;
+
+/**
+ * The quirks a profile id can fix with a `+SWITCH` suffix ('kexec-tools-2.0.32+rel32HostPointer',
+ * 'kernel-6.12+alignZeroAsOne'): the profile as the loader would be with that one defect
+ * corrected, each switch at its ABI-correct value. `findings verify` gates a patched oracle with it.
+ */
+export const FIXES = [
+  'rel32HostPointer', 'rel64Absolute', 'rel16Rewrite', 'rel16Carry', 'localEntry', 'abiRangeChecks', 'addr16HiRangeChecks', 'resolveDotToc',
+  'alignZeroAsOne', 'zeroImage', 'checkIndexes', 'checkOffsetWrap',
+] as const;
+export type Fix = (typeof FIXES)[number];
+
+function applyFix(p: Profile, fix: Fix): Profile {
+  switch (fix) {
+    case 'alignZeroAsOne':
+    case 'zeroImage':
+    case 'checkIndexes':
+    case 'checkOffsetWrap':
+      return { ...p, [fix]: true };
+    default:
+      return { ...p, sem: { ...p.sem, [fix]: abiSemantics()[fix] } };
+  }
+}
 
 function storeEndianOf(target: Arch): Endian {
   return target === 'ppc64' ? 'big' : 'little';
@@ -60,7 +99,9 @@ export function kexecToolsSemantics(target: Arch): Semantics {
     rel16Rewrite: true,
     localEntry: target === 'ppc64le' ? 'elfv2' : 'elfv1',
     abiRangeChecks: false,
+    addr16HiRangeChecks: false,
     resolveDotToc: false,
+    rel16Carry: false,
   };
 }
 
@@ -72,7 +113,9 @@ export function abiSemantics(): Semantics {
     rel16Rewrite: false,
     localEntry: 'e_flags',
     abiRangeChecks: true,
+    addr16HiRangeChecks: true,
     resolveDotToc: true,
+    rel16Carry: true,
   };
 }
 
@@ -105,13 +148,26 @@ export function makeProfile(id: string, target: Arch): Profile {
 }
 
 function buildProfile(id: string, target: Arch): Profile {
+  // Trailing `+SWITCH` suffixes name fixed quirks (FIXES); anything else stays part of the id.
+  const fixes: Fix[] = [];
+  let baseId = id;
+  for (let m; (m = /\+(\w+)$/.exec(baseId)) && (FIXES as readonly string[]).includes(m[1]!); ) {
+    fixes.unshift(m[1] as Fix);
+    baseId = baseId.slice(0, m.index);
+  }
+  if (fixes.length) return fixes.reduce(applyFix, { ...buildBaseProfile(baseId, target), id, fixes });
+  return buildBaseProfile(id, target);
+}
+
+function buildBaseProfile(id: string, target: Arch): Profile {
   const pageSize = 4096n;
   // A PIE loaded from its program headers (src/load/pie.ts): ABI relocation semantics, no layout quirks.
-  if (id === 'pie') return { id, loader: 'pie', target, storeEndian: storeEndianOf(target), alignZeroAsOne: true, acceptX32: false, pageSize, entryRule: 'first-exec', sem: abiSemantics() };
+  const abiChecks = { zeroImage: true, checkIndexes: true, checkOffsetWrap: true, fixes: [] };
+  if (id === 'pie') return { id, loader: 'pie', target, storeEndian: storeEndianOf(target), alignZeroAsOne: true, acceptX32: false, pageSize, entryRule: 'first-exec', ...abiChecks, sem: abiSemantics() };
   if (id === 'abi') {
     return {
       id, loader: 'abi', target, storeEndian: storeEndianOf(target), alignZeroAsOne: true, acceptX32: true,
-      pageSize, entryRule: 'first-exec', sem: abiSemantics(),
+      pageSize, entryRule: 'first-exec', ...abiChecks, sem: abiSemantics(),
     };
   }
   // kexec-tools-<x.y.z>, or kexec-tools-<label> for a developer's own tree (modelled as the
@@ -131,6 +187,7 @@ function buildProfile(id: string, target: Arch): Profile {
       acceptX32: cmpVersion(version, '2.0.21') >= 0,
       pageSize,
       entryRule: 'first-exec',
+      zeroImage: false, checkIndexes: false, checkOffsetWrap: false, fixes: [],
       sem: kexecToolsSemantics(target),
     };
   }
@@ -145,7 +202,9 @@ function buildProfile(id: string, target: Arch): Profile {
       // PAGE_SIZE: 4K on x86_64; 64K on Debian's powerpc64 kernels (CONFIG_PPC_64K_PAGES=y).
       pageSize: target === 'x86_64' ? 4096n : 65536n,
       entryRule: cmpVersion(version, '6.1') >= 0 ? 'purgatory-start' : 'exec-rematch',
-      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, resolveDotToc: false },
+      // The kernel's image is zeroed (vzalloc); it checks no index or offset (kernel-trusts-blob-out-of-bounds).
+      zeroImage: true, checkIndexes: false, checkOffsetWrap: false, fixes: [],
+      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, addr16HiRangeChecks: false, resolveDotToc: false },
     };
   }
   throw new UsageError(`unknown profile '${id}' (known: ${PROFILE_IDS.join(', ')})`);

@@ -9,8 +9,17 @@ import { abiSemantics, type Profile } from '../load/profile.ts';
 const ABI = abiSemantics();
 import type { LoadedImage, Outcome } from '../types.ts';
 
+/**
+ * What an entry is: 'defect' (the reference loader is wrong by the ABI or by its own stated intent;
+ * docs/findings/<id>.md reports it with a patch that `findings verify` proves), 'artefact' (our
+ * harness, not the loader), 'by-design' (a deliberate difference in a loader or a reference).
+ */
+export const REGISTRY_KINDS = ['defect', 'artefact', 'by-design'] as const;
+export type RegistryKind = (typeof REGISTRY_KINDS)[number];
+
 export interface RegistryEntry {
   id: string;
+  kind: RegistryKind;
   scope: {
     loader?: 'kexec-tools' | 'kernel' | 'abi';
     versions?: string[];
@@ -54,6 +63,7 @@ export function loadRegistry(path: string): Registry {
   for (const e of r.entries) {
     if (!e.id || ids.has(e.id)) throw new RegistryError(`${path}: duplicate or missing id '${e.id}'`);
     ids.add(e.id);
+    if (!(REGISTRY_KINDS as readonly string[]).includes(e.kind)) throw new RegistryError(`${path}: entry ${e.id} has kind '${e.kind}' (one of ${REGISTRY_KINDS.join(', ')})`);
     if (!['modelled', 'excluded', 'outcome'].includes(e.handling)) throw new RegistryError(`${path}: entry ${e.id} has unknown handling '${e.handling}'`);
     if (!e.evidence?.file || !e.evidence.reasoning) throw new RegistryError(`${path}: entry ${e.id} has no evidence`);
     if (e.scope.access !== undefined && (e.scope.condition !== 'ts-out-of-bounds' || !['below-buffer', 'not-below-buffer'].includes(e.scope.access))) {
@@ -82,7 +92,7 @@ function inScope(e: RegistryEntry, profile: Profile): boolean {
 function switchOn(e: RegistryEntry, profile: Profile): boolean {
   switch (e.switch) {
     case undefined: return true;
-    case 'fill': return true;
+    case 'zeroImage': return !profile.zeroImage;
     case 'alignZeroAsOne': return !profile.alignZeroAsOne;
     case 'localEntry': return profile.sem.localEntry !== 'e_flags';
     default: {
@@ -166,7 +176,7 @@ export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp:
           }
         }
         if (hits) exercised.push({ id: e.id, bytes });
-      } else if (e.switch === 'fill') {
+      } else if (e.switch === 'zeroImage') {
         if (fill !== 0) {
           const covered = ts.image.sections.filter((s) => s.alloc && !s.nobits).reduce((n, s) => n + Number(s.size), 0);
           const pad = ts.image.bytes.length - covered;

@@ -45,6 +45,11 @@ describe('refRejectionClass classifies by the die() line, not the first line', (
   ])('%s', (_src, message, cls) => {
     expect(refRejectionClass(message)).toBe(cls);
   });
+  it('the messages of docs/findings/kt-off-by-one-section-index.patch classify as bad-relocation (not in any release)', () => {
+    expect(refRejectionClass('Invalid relocation symbol: 1048576\n')).toBe('bad-relocation');
+    expect(refRejectionClass('Invalid relocation offset: 0x100000\n')).toBe('bad-relocation');
+    expect(refRejectionClass('Invalid relocation\n')).toBe('other');
+  });
   it('a warning alone is not a class; single-line messages classify as before', () => {
     expect(refRejectionClass(NOTE_WARNING)).toBe('other');
     expect(refRejectionClass('ELF rel parse failed\n')).toBe('parse-failed');

@@ -34,8 +34,30 @@ describe('ts-out-of-bounds entries (kexec-tools)', () => {
     const p = join(dir, 'r.json');
     writeFileSync(p, JSON.stringify({
       format: 'purgatory-oracle/known-divergences@1',
-      entries: [{ id: 'x', scope: { access: 'below-buffer' }, handling: 'outcome', evidence: { file: 'f.c', line: 1, reasoning: 'r' } }],
+      entries: [{ id: 'x', kind: 'defect', scope: { access: 'below-buffer' }, handling: 'outcome', evidence: { file: 'f.c', line: 1, reasoning: 'r' } }],
     }));
-    expect(() => loadRegistry(p)).toThrow(RegistryError);
+    expect(() => loadRegistry(p)).toThrow(/scope.access/);
+  });
+});
+
+describe('kind', () => {
+  const write = (entry: object): string => {
+    const p = join(mkdtempSync(join(tmpdir(), 'po-reg-')), 'r.json');
+    writeFileSync(p, JSON.stringify({ format: 'purgatory-oracle/known-divergences@1', entries: [entry] }));
+    return p;
+  };
+  const entry = { id: 'x', scope: {}, handling: 'outcome', evidence: { file: 'f.c', line: 1, reasoning: 'r' } };
+  it.each([[undefined], ['bug'], ['']])('an entry of kind %s is refused', (kind) => {
+    expect(() => loadRegistry(write({ ...entry, kind }))).toThrow(RegistryError);
+    expect(() => loadRegistry(write({ ...entry, kind }))).toThrow(/kind/);
+  });
+  it.each([['defect'], ['artefact'], ['by-design']])('kind %s loads', (kind) => {
+    expect(loadRegistry(write({ ...entry, kind })).entries[0]!.kind).toBe(kind);
+  });
+  it('the bundled registry classifies every entry (a harness limit is an artefact, PIE conventions by design)', () => {
+    const kinds = Object.fromEntries(registry.entries.map((e) => [e.id, e.kind]));
+    expect(kinds['oracle-harness-allocation-limit']).toBe('artefact');
+    for (const e of registry.entries.filter((x) => x.id.startsWith('pie-'))) expect(e.kind).toBe('by-design');
+    expect(kinds['kt-ppc64-rel16-rewrite']).toBe('defect');
   });
 });
