@@ -15,7 +15,7 @@ import { buildObject } from '../src/elf/writer.ts';
 import { ElfFile } from '../src/elf/reader.ts';
 import { SHT_REL, SHT_RELA } from '../src/elf/constants.ts';
 import { R_X86_64 } from '../src/arch/x86_64.ts';
-import { listKexecToolsOracles } from '../src/oracle/registry.ts';
+import { isReleasedBuild, listKexecToolsOracles } from '../src/oracle/registry.ts';
 import { KexecToolsOracle } from '../src/oracle/kexec-tools.ts';
 import { DEFAULT_CORPUS, loadManifest } from '../src/validate/validate.ts';
 import type * as EngineModule from '../src/engine.ts';
@@ -96,7 +96,7 @@ function synthetic(nrel: number): Uint8Array {
   });
 }
 
-const builds = listKexecToolsOracles();
+const builds = listKexecToolsOracles().filter((b) => isReleasedBuild(b)); // never a local tree's build
 const x86 = builds.find((b) => b.target === 'x86_64' && !b.sanitize && b.benchLoad && b.version === profile.version)
   ?? builds.find((b) => b.target === 'x86_64' && !b.sanitize && b.benchLoad);
 const corpus = DEFAULT_CORPUS;

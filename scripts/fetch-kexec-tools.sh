@@ -182,8 +182,8 @@ fetch_local() {
   if [[ "$kind" == git ]]; then
     commit="$(git -C "$dir" rev-parse HEAD)"
     describe="$(git -C "$dir" describe --tags --always --dirty 2>/dev/null || true)"
-    # Tracked files only, as git describe --dirty: a build directory or editor backup does not count.
-    git -C "$dir" diff --quiet HEAD -- 2>/dev/null || dirty=true
+    # Tracked files under the tree only, as git describe --dirty: a build directory or editor backup does not count.
+    git -C "$dir" diff --quiet HEAD -- . 2>/dev/null || dirty=true
     if [[ -z "$up" ]]; then up="$(git -C "$dir" describe --tags --abbrev=0 2>/dev/null || true)"; up="$(version_from_name "$up")"; fi
   fi
   [[ -n "$up" ]] || up="$(version_from_name "$(basename "$path")")"

@@ -8,7 +8,8 @@
 # Usage: scripts/setup-toolchains.sh [--check] [--fuzz]
 #   --check  only report, exit 1 if anything is missing
 #   --fuzz   also the coverage-guided fuzzing toolchain (libclang-rt-dev for libFuzzer, afl++) that
-#            scripts/build-fuzz-harness.sh needs
+#            scripts/build-fuzz-harness.sh needs, and zip/unzip for the ClusterFuzzLite seed corpus
+#            (.clusterfuzzlite/build.sh, scripts/clusterfuzzlite-smoke.sh)
 # Exit codes: 0 all present, 1 missing and not installable here, 2 apt failure after retries.
 set -euo pipefail
 
@@ -29,7 +30,7 @@ check_only=0
 for arg in "$@"; do
   case "$arg" in
     --check) check_only=1 ;;
-    --fuzz) PACKAGES+=(libclang-rt-dev afl++) ;;
+    --fuzz) PACKAGES+=(libclang-rt-dev afl++ zip unzip) ;;
     *) log "unknown argument: $arg (usage: setup-toolchains.sh [--check] [--fuzz])"; exit 1 ;;
   esac
 done

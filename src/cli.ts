@@ -1,7 +1,7 @@
 // The only file that parses argv. Every command returns an exit code; nothing here calls
 // process.exit, so main() can be driven from tests.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { isPurgatoryOracleError, requireMatches, UsageError } from './errors.ts';
 import { PROFILE_IDS } from './load/profile.ts';
@@ -154,7 +154,8 @@ function build(io: Io, setCode: (c: number) => void): Command {
       .option('--stored-only', 'use stored references only, even where live oracles are built')
       .option('--only <ids>', 'comma-separated corpus entry ids')
       .option('--oracle <ids>', 'only these reference oracles (comma-separated or repeatable, see oracle list): a build of a local tree is used only when named here', collect, [])
-      .option('--max-reports <n>', 'rendered diffs per oracle', '5')
+      .option('--max-reports <n>', 'root causes whose representative is rendered in full', '5')
+      .option('--html <path>', 'write a self-contained HTML report (root causes, image maps, registry coverage)')
       .option('-v, --verbose', 'also render explained differences');
 
   const idSet = (v: string | string[] | undefined): Set<string> | undefined => {
@@ -171,10 +172,13 @@ function build(io: Io, setCode: (c: number) => void): Command {
     const plan = await planSources(corpusDir, openLive, { requireLive, storedOnly: o.storedOnly, only: idSet(o.only), oracles: idSet(o.oracle) });
     return { corpusDir, plan, live };
   };
-  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string }, requireLive: boolean): Promise<ValidateReport> => {
+  const writeHtml = async (path: string | undefined, report: ValidateReport) => {
+    if (path) writeOutput(path, (await import('./report/html.ts')).formatHtml(report));
+  };
+  const runParity = async (corpus: string | undefined, o: { storedOnly?: boolean; only?: string; oracle?: string[]; maxReports: string; html?: string }, requireLive: boolean): Promise<ValidateReport> => {
     const { validate } = await validateMod();
     const { corpusDir, plan } = await planParity(corpus, o, requireLive);
-    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports) });
+    const report = await validate({ corpusDir, sources: plan.sources, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html) });
     report.missing = plan.missing;
     return report;
   };
@@ -184,6 +188,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .action(async (corpus: string | undefined, o) => {
       const { formatJson, formatText } = await reportMod();
       const report = await runParity(corpus, o, false);
+      await writeHtml(o.html, report);
       io.out(o.json ? formatJson(report) : formatText(report, o.verbose));
       if (emptyRun(report, io)) return setCode(EXIT.usage);
       setCode(report.unexplained || report.missing.length ? EXIT.differ : EXIT.ok);
@@ -237,7 +242,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
           return bl.teeSource(src, t.cases);
         });
         report = await gate.runGate({
-          corpusDir, sources, maxReports: Number(o.maxReports),
+          corpusDir, sources, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html),
           fuzzTargets: built.map((l) => gate.kexecToolsGateTarget(l.build)), fuzz,
         });
         if (bl) baseline = await bl.compareWithBaseline({ corpusDir, version: o.baseline, tree: built[0]?.oracle.version ?? '?', treeCases, entries });
@@ -246,11 +251,12 @@ function build(io: Io, setCode: (c: number) => void): Command {
         const { oracleId } = await import('./validate/references.ts');
         const liveIds = new Set(plan.sources.filter((s) => s.live).map((s) => oracleId(s.oracle)));
         const fuzzTargets = live.filter((l) => liveIds.has(oracleId(l.oracle))).flatMap((l) => gate.gateTargetOf(l) ?? []);
-        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports) });
+        report = await gate.runGate({ corpusDir, sources: plan.sources, fuzzTargets, fuzz, maxReports: Number(o.maxReports), imageMaps: Boolean(o.html) });
         report.missing = plan.missing;
       }
       // The baseline is its own section in every format (src/validate/baseline.ts).
       if (o.junit) writeOutput(o.junit, baseline && bl ? bl.addBaselineJunit(formatJunit(report), baseline, !!o.failOnChange) : formatJunit(report));
+      await writeHtml(o.html, report);
       const md = formatMarkdown(report) + (baseline && bl ? bl.formatBaselineMarkdown(baseline) : '');
       if (o.summary) writeOutput(o.summary, md);
       if (process.env.GITHUB_STEP_SUMMARY) writeFileSync(process.env.GITHUB_STEP_SUMMARY, md, { flag: 'a' });
@@ -292,7 +298,9 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const { parseFuzzOptions, runFuzz, formatFuzzSummary } = await import('./fuzz/run.ts');
       const summary = await runFuzz(parseFuzzOptions(o), { ...io, isTTY: process.stderr.isTTY });
       io.out(formatFuzzSummary(summary, o.json));
-      setCode(summary.unavailable.length ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
+      const checked = summary.campaigns.reduce((n, c) => n + c.cases, 0) + (summary.robustness?.cases ?? 0);
+      if (!checked && !summary.unavailable.length) io.err('purgatory-oracle: fuzz checked 0 cases (see --cases, --time, --shard, --replay)\n');
+      setCode(summary.unavailable.length || !checked ? EXIT.unavailable : summary.findings ? EXIT.differ : EXIT.ok);
     });
 
   fuzz
@@ -329,25 +337,34 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--kernel-src <path>', 'with --kernel: take the sources from this kernel checkout')
     .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
     .option('--function <name>', 'mutate only this function (repeatable)', collect, [])
+    .option('--mutant <id>', 'run only this mutant (repeatable; e.g. the survivors of an earlier run)', collect, [])
     .option('--jobs <n>', 'mutants built and gated at once', '1')
     .option('--limit <n>', 'run only the first N mutants')
     .option('--fuzz-cases <n>', "the gate's fuzz stage size (default: the gate's)")
     .option('--fuzz-seed <n>', "the gate's fuzz stage seed (default: the gate's)")
     .option('--equivalents <path>', 'the argued equivalent mutants (default corpus/mutation/equivalent.json)')
-    .option('--out <dir>', 'also write report.json, survivors.diff and summary.txt there')
+    .option('--out <dir>', 'also write report.json, survivors.diff and summary.txt there, and results.jsonl as each mutant is decided')
+    .option('--resume', 'with --out: keep the results in <dir>/results.jsonl of an interrupted run and run only the others')
     .option('--json', 'print the report as JSON')
     .option('-v, --verbose', 'log each mutant on stderr')
-    .action(async (o: { kexecTools?: string; kernel?: string; kernelSrc?: string; target: string; function: string[]; jobs: string; limit?: string; fuzzCases?: string; fuzzSeed?: string; equivalents?: string; out?: string; json?: boolean; verbose?: boolean }) => {
+    .action(async (o: { kexecTools?: string; kernel?: string; kernelSrc?: string; target: string; function: string[]; mutant: string[]; jobs: string; limit?: string; fuzzCases?: string; fuzzSeed?: string; equivalents?: string; out?: string; resume?: boolean; json?: boolean; verbose?: boolean }) => {
       const { runMutate } = await import('./mutate/run.ts');
       const { formatMutationText } = await import('./mutate/format.ts');
       const { KERNEL_VERSIONS } = await import('./oracle/kernel.ts');
       if (o.kernelSrc && !o.kernel) throw new UsageError('--kernel-src needs --kernel VERSION');
       if (o.kernel && !(KERNEL_VERSIONS as readonly string[]).includes(o.kernel)) throw new UsageError(`--kernel ${o.kernel}: expected ${KERNEL_VERSIONS.join(', ')}`);
       const num = (v: string | undefined, what: string) => (v === undefined ? undefined : Number(parseBigint(v, what)));
+      if (o.resume && !o.out) throw new UsageError('--resume needs --out DIR (it reads DIR/results.jsonl)');
+      const resultsFile = o.out ? resolve(o.out, 'results.jsonl') : undefined;
+      const resume = o.resume && resultsFile && existsSync(resultsFile)
+        ? readFileSync(resultsFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as import('./mutate/run.ts').MutantResult)
+        : undefined;
+      if (resultsFile && !o.resume) writeOutput(resultsFile, '');
       const report = await runMutate({
+        resultsFile, resume,
         kexecTools: o.kexecTools, kernel: o.kernel as '6.12' | undefined, kernelSrc: o.kernelSrc,
         targets: o.target === 'all' ? (o.kernel ? ['x86_64'] : undefined) : [o.target as Arch],
-        functions: o.function, jobs: num(o.jobs, '--jobs'), limit: num(o.limit, '--limit'),
+        functions: o.function, ids: o.mutant.length ? o.mutant : undefined, jobs: num(o.jobs, '--jobs'), limit: num(o.limit, '--limit'),
         fuzzCases: num(o.fuzzCases, '--fuzz-cases'), fuzzSeed: num(o.fuzzSeed, '--fuzz-seed'),
         equivalentsPath: o.equivalents ? resolve(o.equivalents) : undefined,
         log: (l) => { if (o.verbose) io.err(`${l}\n`); },

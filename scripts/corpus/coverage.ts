@@ -13,12 +13,12 @@ import { CORPUS_ELF, REPO, isMain, loadManifest, log, mergeManifest } from './co
 export const isCoverageEntry = (e: ManifestEntry) => e.origin.kind === 'coverage-generator';
 
 export function coverageEntry(s: CoverageSpec, bytes: Uint8Array): ManifestEntry {
-  return {
-    ...entryFromElf(idOf(s), bytes, {
-      kind: 'coverage-generator', generator: GENERATOR, spec: s.spec, specId: s.name, covers: s.covers, note: s.note,
-    }),
-    bases: [...COVERAGE_BASES],
-  };
+  const e = entryFromElf(idOf(s), bytes, {
+    kind: 'coverage-generator', generator: GENERATOR, spec: s.spec, specId: s.name, covers: s.covers, note: s.note,
+  });
+  // A foreign object (for a machine check) is fed to the loaders of the spec's arch.
+  if (e.arch !== s.arch && e.origin.kind === 'coverage-generator') return { ...e, arch: s.arch, origin: { ...e.origin, objectArch: e.arch }, bases: [...COVERAGE_BASES] };
+  return { ...e, bases: [...COVERAGE_BASES] };
 }
 
 /** Regenerates one committed coverage entry from its spec: undefined when it reproduces, else why not. */

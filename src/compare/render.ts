@@ -37,10 +37,17 @@ const hexdump = (b: Uint8Array, start: number): string[] => {
   return out;
 };
 
-export function describeAttribution(a: Attribution): string {
+/** What the two compared sides are called: the TS engine and the reference, or (gate --baseline) a released kexec-tools and your tree. */
+export interface RenderLabels {
+  ts: string;
+  ref: string;
+}
+const DEFAULT_LABELS: RenderLabels = { ts: 'TS', ref: 'reference' };
+
+export function describeAttribution(a: Attribution, labels: RenderLabels = DEFAULT_LABELS): string {
   switch (a.kind) {
     case 'relocation':
-      return `relocation #${a.relIndex} of section [${a.relSection}]: ${a.type} against '${a.symbol}'${a.addend ? ` ${a.addend < 0n ? '-' : '+'} ${hex(a.addend < 0n ? -a.addend : a.addend)}` : ''} at section [${a.section}]+${hex(a.offset)} (P=${hex(a.address)}), value S+A=${hex(a.value)}; TS wrote ${bytesHex(a.ts)}, reference has ${bytesHex(a.ref)}`;
+      return `relocation #${a.relIndex} of section [${a.relSection}]: ${a.type} against '${a.symbol}'${a.addend ? ` ${a.addend < 0n ? '-' : '+'} ${hex(a.addend < 0n ? -a.addend : a.addend)}` : ''} at section [${a.section}]+${hex(a.offset)} (P=${hex(a.address)}), value S+A=${hex(a.value)}; ${labels.ts} wrote ${bytesHex(a.ts)}, ${labels.ref} has ${bytesHex(a.ref)}`;
     case 'symbol-write':
       return `symbol write '${a.symbol}'`;
     case 'padding':
@@ -120,10 +127,10 @@ export function renderContextOf(arch: Arch, elfBytes: Uint8Array, ts: Extract<Ou
 }
 
 /** Render one comparison. */
-export async function renderComparison(c: CaseComparison, ctx?: RenderContext, maxRanges = 8): Promise<string> {
+export async function renderComparison(c: CaseComparison, ctx?: RenderContext, maxRanges = 8, labels: RenderLabels = DEFAULT_LABELS): Promise<string> {
   const lines: string[] = [`class: ${c.cls}${c.note ? ` — ${c.note}` : ''}`];
-  for (const l of c.layout) lines.push(`  layout ${l.field}: TS ${l.ts} vs reference ${l.ref}`);
-  for (const r of c.ranges.slice(0, maxRanges)) lines.push(...(await renderRange(r, ctx)));
+  for (const l of c.layout) lines.push(`  layout ${l.field}: ${labels.ts} ${l.ts} vs ${labels.ref} ${l.ref}`);
+  for (const r of c.ranges.slice(0, maxRanges)) lines.push(...(await renderRange(r, ctx, labels)));
   if (c.ranges.length > maxRanges) lines.push(`  … ${c.ranges.length - maxRanges} more differing range(s)`);
   return lines.join('\n');
 }
@@ -231,18 +238,22 @@ function nameTargets(ctx: RenderContext, i: CsInstruction, off: number): string 
 const insnLine = (ctx: RenderContext, i: DecodedInstruction | undefined) =>
   i ? `${hex(ctx.base + BigInt(i.offset))}  ${bytesHex(i.bytes).padEnd(ctx.arch === 'x86_64' ? 30 : 11)}  ${i.text}` : '(no instruction decodes here)';
 
-async function renderRange(r: RangeDiff, ctx?: RenderContext): Promise<string[]> {
+async function renderRange(r: RangeDiff, ctx: RenderContext | undefined, labels: RenderLabels): Promise<string[]> {
   const lines = [`  bytes ${hex(r.start)}..${hex(r.end)} differ (${r.end - r.start} byte(s))`];
-  for (const a of r.attributions) lines.push(`    ← ${describeAttribution(a)}`);
+  for (const a of r.attributions) lines.push(`    ← ${describeAttribution(a, labels)}`);
   const { createTwoFilesPatch } = await import('diff'); // loaded only when a byte range is rendered
-  const patch = createTwoFilesPatch('reference', 'ts-engine', hexdump(r.ref, r.start).join('\n') + '\n', hexdump(r.ts, r.start).join('\n') + '\n', '', '', { context: 2 });
+  // Side names in the hex diff and instruction lines: `reference`/`ts-engine` by default.
+  const refName = labels === DEFAULT_LABELS ? 'reference' : labels.ref.replace(/\s+/g, '-');
+  const tsName = labels === DEFAULT_LABELS ? 'ts-engine' : labels.ts.replace(/\s+/g, '-');
+  const patch = createTwoFilesPatch(refName, tsName, hexdump(r.ref, r.start).join('\n') + '\n', hexdump(r.ts, r.start).join('\n') + '\n', '', '', { context: 2 });
   lines.push(...patch.split('\n').slice(2).filter((l) => l && !l.startsWith('\\') && !l.startsWith('--- ') && !l.startsWith('+++ ')).map((l) => '    ' + l));
   const rel = r.attributions.find((a): a is Extract<Attribution, { kind: 'relocation' }> => a.kind === 'relocation');
   if (rel && ctx && ctx.sections.some((s) => s.exec && rel.imageOffset >= s.start && rel.imageOffset < s.end)) {
     const where = symbolize(ctx, rel.imageOffset);
     lines.push(`    instruction at ${hex(ctx.base + BigInt(rel.imageOffset))}${where ? ` (${where})` : ''}:`);
-    lines.push(`      reference: ${insnLine(ctx, await instructionAt(ctx, ctx.refImage, rel.imageOffset))}`);
-    lines.push(`      ts-engine: ${insnLine(ctx, await instructionAt(ctx, ctx.tsImage, rel.imageOffset))}`);
+    const w = Math.max(refName.length, tsName.length);
+    lines.push(`      ${`${refName}:`.padEnd(w + 1)} ${insnLine(ctx, await instructionAt(ctx, ctx.refImage, rel.imageOffset))}`);
+    lines.push(`      ${`${tsName}:`.padEnd(w + 1)} ${insnLine(ctx, await instructionAt(ctx, ctx.tsImage, rel.imageOffset))}`);
   }
   return lines;
 }

@@ -73,6 +73,11 @@ export interface CoverageGeneratorOrigin {
   /** Relocation types, boundaries and layout branches it targets. */
   covers: string[];
   note: string;
+  /**
+   * Set when the object is for another arch than the loaders it is fed to (the entry's `arch`):
+   * a foreign object that a loader's machine check must refuse.
+   */
+  objectArch?: Arch;
 }
 
 export type Origin = KexecToolsSourceOrigin | DebianKexecToolsBinaryOrigin | DebianKernelImageOrigin | CoverageGeneratorOrigin;

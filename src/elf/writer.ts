@@ -133,6 +133,8 @@ export interface ObjSection {
   size?: bigint; // NOBITS
   addralign?: bigint;
   addr?: bigint;
+  /** sh_link (default 0). */
+  link?: number;
 }
 
 export interface ObjSymbol {
@@ -169,6 +171,11 @@ export interface ObjectSpec {
   rel?: boolean;
   /** Target sections whose relocations go to an SHT_REL section (the others: SHT_RELA unless `rel`). */
   relSections?: string[];
+  /**
+   * Header fields of the relocation section for a target, written instead of the right ones
+   * (malformed objects): sh_info as a number, sh_link as a number or a section name.
+   */
+  relOverrides?: Record<string, { info?: number; link?: number | string }>;
   /** Emit one STT_SECTION symbol per section (as assemblers do). Default false. */
   sectionSymbols?: boolean;
 }
@@ -246,9 +253,10 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
         if (!isRel) rv.setU32(o + 8, Number(BigInt.asUintN(32, r.addend ?? 0n)));
       }
     });
+    const ov = spec.relOverrides?.[t];
     return {
       name: (isRel ? '.rel' : '.rela') + t, type: isRel ? SHT_REL : SHT_RELA, flags: 0x40n /* INFO_LINK */,
-      data, link: symtabIndex, info: shndxOf(t), addralign: 8n, entsize: BigInt(ent),
+      data, link: ov?.link !== undefined ? shndxOf(ov.link) : symtabIndex, info: ov?.info ?? shndxOf(t), addralign: 8n, entsize: BigInt(ent),
     };
   });
 
@@ -257,7 +265,7 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
     sections: [
       ...spec.sections.map((s) => ({
         name: s.name, type: s.type ?? 1, flags: s.flags, data: s.data, size: s.size,
-        addralign: s.addralign ?? 1n, addr: s.addr,
+        addralign: s.addralign ?? 1n, addr: s.addr, link: s.link,
       })),
       ...relSections,
       { name: '.symtab', type: SHT_SYMTAB, data: symData, link: strtabIndex, info: firstGlobal, addralign: 8n, entsize: BigInt(symEnt) },

@@ -41,14 +41,25 @@ async function run(file: string, args: string[], opts: { cwd?: string; env?: Rec
   return { ok: r.exitCode === 0, log: `$ ${file} ${args.join(' ')}\n${r.all ?? ''}` };
 }
 
-/** Whether two objects are the same code and data (their debug sections aside). */
-async function sameCode(objcopy: string, a: string, b: string): Promise<boolean> {
-  const sa = `${a}.nodebug`;
-  const sb = `${b}.nodebug`;
-  const r1 = await run(objcopy, ['--strip-debug', a, sa]);
-  const r2 = await run(objcopy, ['--strip-debug', b, sb]);
-  if (!r1.ok || !r2.ok) return false;
-  return Buffer.compare(readFileSync(sa), readFileSync(sb)) === 0;
+/** Code and data of an object file: the object without its debug sections. */
+async function codeOf(objcopy: string, obj: string): Promise<Buffer | undefined> {
+  const out = `${obj}.nodebug`;
+  const r = await run(objcopy, ['--strip-debug', obj, out]);
+  return r.ok ? readFileSync(out) : undefined;
+}
+
+/**
+ * Whether a mutant's object is the same code and data as the base's (debug sections aside). The
+ * base's stripped bytes are computed once per object (jobs share them).
+ */
+function sameCodeAs(objcopy: string): (obj: string, base: string) => Promise<boolean> {
+  const bases = new Map<string, Promise<Buffer | undefined>>();
+  return async (obj, base) => {
+    let b = bases.get(base);
+    if (!b) bases.set(base, (b = codeOf(objcopy, base)));
+    const [x, y] = await Promise.all([codeOf(objcopy, obj), b]);
+    return !!x && !!y && Buffer.compare(x, y) === 0;
+  };
 }
 
 const split = (s: string): string[] => s.split(/\s+/).filter(Boolean);
@@ -75,6 +86,7 @@ export async function kexecToolsBuilder(tree: string, target: Arch, scratch: str
   const arch = target === 'x86_64' ? 'x86_64' : 'ppc64';
   const objDir = join(build.dir, 'obj');
   const objOf = (f: string) => `up-${basename(f, '.c')}.o`;
+  const sameCode = sameCodeAs(objcopy);
   const compile = async (treeDir: string, file: string, out: string) => {
     const args = [
       ...split(info.cflags), `-ffile-prefix-map=${treeDir}=kexec-tools-${info.version}`,
@@ -93,7 +105,7 @@ export async function kexecToolsBuilder(tree: string, target: Arch, scratch: str
   for (const f of info.upstream_files) {
     const out = join(check, objOf(f));
     const c = await compile(join(check, 'tree'), f, out);
-    if (!c.ok || !(await sameCode(objcopy, out, join(objDir, objOf(f))))) {
+    if (!c.ok || !(await sameCode(out, join(objDir, objOf(f))))) {
       throw new MutantBuildError(`recompiling ${f} outside scripts/build-oracle.sh does not reproduce its object; mutants cannot be built reliably`, c.log);
     }
   }
@@ -110,7 +122,7 @@ export async function kexecToolsBuilder(tree: string, target: Arch, scratch: str
         const obj = join(dir, objOf(file));
         const c = await compile(jobTree, file, obj);
         if (!c.ok) return { kind: 'build-failed', log: c.log };
-        if (await sameCode(objcopy, obj, join(objDir, objOf(file)))) return { kind: 'identical' };
+        if (await sameCode(obj, join(objDir, objOf(file)))) return { kind: 'identical' };
         const objs = ['harness.o', 'load.o', 'shim.o'].map((o) => join(objDir, o));
         for (const f of info.upstream_files) objs.push(f === file ? obj : join(objDir, objOf(f)));
         const l = await run(cc, [...split(info.ldflags), '-o', join(dir, 'oracle'), ...objs]);
@@ -135,6 +147,7 @@ export const KERNEL_SOURCE_FILES = ['kernel/kexec_file.c', 'include/linux/kexec.
 export async function kernelBuilder(version: KernelVersion, sources: Map<string, string>, reference: KernelOracleBuild, scratch: string, log: (s: string) => void): Promise<MutantBuilder> {
   const cflags = split(reference.info.cflags);
   const cc = process.env.CC ?? 'gcc';
+  const sameCode = sameCodeAs('objcopy');
   mkdirSync(scratch, { recursive: true });
   const harnessObj = join(scratch, 'harness.o');
   const h = await run(cc, [...cflags, '-I', KERNEL_HARNESS, '-c', join(KERNEL_HARNESS, 'harness.c'), '-o', harnessObj]);
@@ -177,7 +190,7 @@ export async function kernelBuilder(version: KernelVersion, sources: Map<string,
         return { kind: 'build-failed', log: (e as Error).message };
       }
       if (!m.ok) return { kind: 'build-failed', log: m.log };
-      if (await sameCode('objcopy', m.obj, b.obj)) return { kind: 'identical' };
+      if (await sameCode(m.obj, b.obj)) return { kind: 'identical' };
       const ln = await link(dir, m.obj);
       if (!ln.ok) return { kind: 'build-failed', log: ln.log };
       return { kind: 'built', dir };

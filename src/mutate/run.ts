@@ -1,13 +1,12 @@
 // `mutate`: mutation testing of the reference C code against the gate. Every mutant is built as an
 // oracle in a scratch cache and gated with runGate (the same corpus and fuzz stages as
 // `gate --kexec-tools`), stopping at the first unexplained difference. Returns a report; never exits.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_GATE_FUZZ_CASES, DEFAULT_GATE_FUZZ_SEED, gateFailed, kernelGateTarget, kexecToolsGateTarget, newGateMemo, runGate, type GateReport, type GateTarget } from '../gate/gate.ts';
-import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
-import { findKernelOracle, openKernelOracle, type KernelVersion } from '../oracle/kernel.ts';
+import { findKernelOracle, type KernelVersion } from '../oracle/kernel.ts';
 import { cacheDir, OracleUnavailableError, readKexecToolsBuild } from '../oracle/registry.ts';
 import { liveSource, type LiveOracle } from '../validate/sources.ts';
 import { DEFAULT_CORPUS, loadManifest } from '../validate/validate.ts';
@@ -92,6 +91,8 @@ export interface MutateOptions {
   kernelSrc?: string;
   targets?: Arch[];
   functions?: string[];
+  /** Run only these mutant ids (tests, re-checks). */
+  ids?: string[];
   jobs?: number;
   limit?: number;
   fuzzCases?: number;
@@ -101,6 +102,10 @@ export interface MutateOptions {
   /** Scratch directory (default: a fresh one under the OS temporary directory, removed at the end). */
   scratch?: string;
   keepScratch?: boolean;
+  /** Append each result to this file as a JSON line, as it is decided. */
+  resultsFile?: string;
+  /** Results of an earlier, interrupted run of the same subject (a resultsFile): not run again. */
+  resume?: MutantResult[];
   /** Per-request oracle timeout for mutants (default 3 s natively, 10 s under qemu-user). */
   timeoutMs?: number;
   log?: (line: string) => void;
@@ -201,6 +206,11 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       work.push({ mutant: x.mutant, target: t, src: x.src, equivalent: eq && (!eq.targets || eq.targets.includes(t)) ? eq : undefined });
     }
   }
+  if (o.ids) {
+    const want = new Set(o.ids);
+    for (const id of want) if (!all.some((x) => x.mutant.id === id)) throw new UsageError(`mutate: no mutant ${id} in ${subject}`);
+    work = work.filter((w) => want.has(w.mutant.id));
+  }
   if (o.limit !== undefined) work = work.slice(0, o.limit);
   if (!work.length) throw new UsageError(`mutate: no mutant to run (${subject}, targets ${targets.join(',')}${fnFilter ? `, functions ${[...fnFilter].join(',')}` : ''})`);
 
@@ -219,35 +229,48 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       const memo = newGateMemo();
       const emulated = builder.base.kind === 'kexec-tools' && !!builder.base.build.emulator;
       const timeoutMs = o.timeoutMs ?? (emulated ? 10_000 : 3_000);
+      // One oracle process per gate (the fuzz stage's, with its fork server) serves both stages.
       const gateOf = async (dir: string | undefined): Promise<GateReport> => {
-        let live: LiveOracle;
-        let fuzzTarget: GateTarget;
+        let target: GateTarget;
+        let oracle: LiveOracle['oracle'];
         if (builder.base.kind === 'kexec-tools') {
           const b = dir ? readKexecToolsBuild(dir) : builder.base.build;
-          live = KexecToolsOracle.fromBuild(b, { timeoutMs });
-          fuzzTarget = kexecToolsGateTarget(b, { timeoutMs });
+          target = kexecToolsGateTarget(b, { timeoutMs });
+          oracle = { loader: 'kexec-tools', version: b.version, target: b.target };
         } else {
           const b = dir ? kernelMutantBuild(builder.base.build, dir) : builder.base.build;
-          live = openKernelOracle(b, { timeoutMs });
-          fuzzTarget = kernelGateTarget(b, { timeoutMs });
+          target = kernelGateTarget(b, { timeoutMs });
+          oracle = { loader: 'kernel', version: b.version, target: b.target };
         }
-        return runGate({ corpusDir, sources: [liveSource(corpusDir, live, entries)], fuzzTargets: [fuzzTarget], fuzz, stopEarly: true, maxReports: 1, memo });
+        const proc = await target.open();
+        const keep = async () => undefined;
+        const live: LiveOracle = { oracle, runMany: (r) => proc.runMany(r), close: keep };
+        const shared: GateTarget = { spec: target.spec, open: async () => ({ ...proc, close: keep }) };
+        try {
+          return await runGate({ corpusDir, sources: [liveSource(corpusDir, live, entries)], fuzzTargets: [shared], fuzz, stopEarly: true, maxReports: 1, memo, freshCheck: false });
+        } finally {
+          await proc.close().catch(() => proc.kill());
+        }
       };
       // The unmutated build must pass the gate, or no verdict below means anything.
       const baseline = await gateOf(undefined);
       if (gateFailed(baseline)) throw new MutantGateError(`the unmutated ${subject} ${target} oracle fails the gate (${killedBy(baseline)}): mutation testing needs a green baseline`);
-      if (!baseline.sources.some((s) => s.cases > 0)) throw new MutantGateError(`the gate checked no corpus case for ${target}: nothing would be tested`);
+      if (!baseline.sources.some((s) => s.cases > 0) && !baseline.fuzz?.oracles.some((x) => x.cases > 0)) throw new MutantGateError(`the gate checked no case for ${target}: nothing would be tested`);
       log(`${target}: baseline passes the gate; ${mine.length} mutants, ${jobs} job(s)`);
       let next = 0;
       let done = 0;
+      const prior = new Map((o.resume ?? []).filter((r) => r.target === target).map((r) => [r.id, r]));
       const worker = async (j: number) => {
         const dir = join(tScratch, `job-${j}`);
         mkdirSync(dir, { recursive: true });
         for (;;) {
           const w = mine[next++];
           if (!w) return;
-          const r = await runOne(w, builder, dir, gateOf);
+          const was = prior.get(w.mutant.id);
+          const r = was ? { ...was, ...(w.equivalent ? { argument: w.equivalent.argument } : {}) } : await runOne(w, builder, dir, gateOf);
+          if (was && w.equivalent && r.status === 'survived') r.status = 'equivalent';
           results.push(r);
+          if (o.resultsFile && !was) appendFileSync(o.resultsFile, JSON.stringify(r) + '\n');
           done++;
           log(`${target} [${done}/${mine.length}] ${r.status.padEnd(14)} ${r.id}${r.by ? `  ${r.by.slice(0, 140)}` : ''}`);
         }
@@ -259,6 +282,11 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
     else if (!o.keepScratch) for (const t of targets) rmSync(join(scratch, t), { recursive: true, force: true });
   }
   const order = new Map(work.map((w, i) => [`${w.target} ${w.mutant.id}`, i]));
+  const workOf = new Map(work.map((w) => [`${w.target} ${w.mutant.id}`, w]));
+  for (const r of results) {
+    const w = workOf.get(`${r.target} ${r.id}`)!;
+    if (!r.diff && (r.status === 'survived' || (r.status === 'killed' && r.argument))) r.diff = mutantDiff(w.src, w.mutant);
+  }
   results.sort((a, b) => order.get(`${a.target} ${a.id}`)! - order.get(`${b.target} ${b.id}`)!);
   const report: MutationReport = {
     format: 'purgatory-oracle/mutation@1', subject, targets, fuzz: { seed: fuzz.seed, cases: fuzz.cases },

@@ -31,6 +31,13 @@ export interface RootCauseCase {
   typeSites?: Record<string, number>;
 }
 
+/** Relocation sites per type (those that wrote bytes in the image): RootCauseCase.typeSites. */
+export function typeSitesOf(rels: readonly { typeName: string; width: number; imageOffset: number }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rels) if (r.width > 0 && r.imageOffset >= 0) out[r.typeName] = (out[r.typeName] ?? 0) + 1;
+  return out;
+}
+
 /** What the two compared sides are called in relations ("reference = ts − 0x4"). */
 export interface SideLabels {
   a: string;
@@ -79,7 +86,8 @@ interface Relation {
   rank: number;
 }
 
-const readUint = (b: Uint8Array, little: boolean): bigint => {
+/** The unsigned value of a site's bytes in the target's byte order. */
+export const readUint = (b: Uint8Array, little: boolean): bigint => {
   let v = 0n;
   for (let i = 0; i < b.length; i++) v = (v << 8n) | BigInt(b[little ? b.length - 1 - i : i]!);
   return v;
@@ -101,9 +109,21 @@ const signedHex = (d: bigint): string => `${d < 0n ? '−' : '+'} ${hex(d < 0n ?
 export function relationsAt(aBytes: Uint8Array, bBytes: Uint8Array, little: boolean): Relation[] {
   const n = BigInt(Math.min(aBytes.length, bBytes.length) * 8);
   if (n === 0n) return [{ key: 'length', text: () => 'lengths differ', rank: 0 }];
-  const mod = 1n << n;
   const a = readUint(aBytes.subarray(0, Number(n / 8n)), little);
   const b = readUint(bBytes.subarray(0, Number(n / 8n)), little);
+  const out = relationsOf(a, b, n);
+  if (n > 8n && b === readUint(aBytes.subarray(0, Number(n / 8n)), !little)) out.push({ key: 'bswap', text: () => 'byte order swapped', rank: 7 });
+  return out;
+}
+
+/** The constant-difference relation at one site, in words: `tree = baseline − 0x4`. */
+export function differenceText(aBytes: Uint8Array, bBytes: Uint8Array, little: boolean, labels: SideLabels = DEFAULT_LABELS): string {
+  return relationsAt(aBytes, bBytes, little).find((r) => r.key.startsWith('diff:') || r.key === 'equal' || r.key === 'length')!.text(labels);
+}
+
+/** The relations between two n-bit unsigned values (see relationsAt). */
+export function relationsOf(a: bigint, b: bigint, n: bigint): Relation[] {
+  const mod = 1n << n;
   const out: Relation[] = [];
   if (a === b) return [{ key: 'equal', text: () => 'equal', rank: 0 }];
   const d = BigInt.asIntN(Number(n), b - a);
@@ -112,9 +132,9 @@ export function relationsAt(aBytes: Uint8Array, bBytes: Uint8Array, little: bool
   out.push({ key: `diff:${d}`, text: (l) => `${l.b} = ${l.a} ${signedHex(d)}`, rank: small ? 1 : 20 });
   if (popcount(x) === 1) {
     const k = x.toString(2).length - 1;
-    out.push({ key: `bit:${k}`, text: () => (BigInt(k) === n - 1n ? 'sign bit flipped' : `one flipped bit (bit ${k})`), rank: 2 });
+    out.push({ key: `bit:${k}`, text: () => (BigInt(k) === n - 1n ? 'sign bit flipped' : `one flipped bit (bit ${k})`), rank: 3 });
   }
-  if (b === (mod - a) % mod) out.push({ key: 'neg', text: (l) => `${l.b} = −${l.a} (sign)`, rank: 3 });
+  if (b === (mod - a) % mod) out.push({ key: 'neg', text: (l) => `${l.b} = −${l.a} (sign)`, rank: 4 });
   if (n >= 16n) {
     const h = n / 2n;
     const lo = (1n << h) - 1n;
@@ -124,19 +144,23 @@ export function relationsAt(aBytes: Uint8Array, bBytes: Uint8Array, little: bool
       if (sext) out.push({ key: 'sext', text: (l) => `only the high half differs: ${bh === 0n ? l.b : l.a} is zero-extended, ${bh === 0n ? l.a : l.b} sign-extended`, rank: 4 });
       out.push({ key: 'high-half', text: () => `only the high ${h} bits differ`, rank: 8 });
     }
-    if (a >> h === b >> h) out.push({ key: 'low-half', text: () => `only the low ${h} bits differ`, rank: 8 });
+    // Only informative when the high half is in use (small values always share a zero high half).
+    if (a >> h === b >> h && a >> h !== 0n) out.push({ key: 'low-half', text: () => `only the low ${h} bits differ`, rank: 8 });
   }
   for (let k = 1n; k < n; k++) {
     if (b === (a << k) % mod) out.push({ key: `shl:${k}`, text: (l) => `${l.b} = ${l.a} << ${k}`, rank: 5 });
     if (b === a >> k) out.push({ key: `shr:${k}`, text: (l) => `${l.b} = ${l.a} >> ${k}`, rank: 5 });
+    // A truncation to a C type's width (8/16/32 bits) explains more than the single bit it may clear.
     const m = (1n << k) - 1n;
-    if (b === (a & m)) out.push({ key: `mask-b:${k}`, text: (l) => `${l.b} = ${l.a} masked to its low ${k} bits`, rank: 6 });
-    if (a === (b & m)) out.push({ key: `mask-a:${k}`, text: (l) => `${l.a} = ${l.b} masked to its low ${k} bits`, rank: 6 });
+    const rank = k % 8n === 0n ? 2 : 10;
+    if (b === (a & m)) out.push({ key: `mask-b:${k}`, text: (l) => `${l.b} = ${l.a} truncated to its low ${k} bits`, rank });
+    if (a === (b & m)) out.push({ key: `mask-a:${k}`, text: (l) => `${l.a} = ${l.b} truncated to its low ${k} bits`, rank });
   }
-  if (n > 8n && b === readUint(aBytes.subarray(0, Number(n / 8n)), !little)) out.push({ key: 'bswap', text: () => 'byte order swapped', rank: 7 });
   if (b === 0n) out.push({ key: 'b-zero', text: (l) => `${l.b} is 0`, rank: 9 });
   if (a === 0n) out.push({ key: 'a-zero', text: (l) => `${l.a} is 0`, rank: 9 });
   out.push({ key: `xor:${x}`, text: (l) => `${l.b} = ${l.a} xor ${hex(x)}`, rank: 21 });
+  // The coarsest relation: which side is larger (the difference varies, its sign does not).
+  out.push(b < a ? { key: 'lt', text: (l) => `${l.b} < ${l.a} (by varying amounts)`, rank: 15 } : { key: 'gt', text: (l) => `${l.b} > ${l.a} (by varying amounts)`, rank: 15 });
   return out;
 }
 
@@ -149,6 +173,8 @@ interface Site {
   caseIndex: number;
   siteKey: string;
   bucket: string;
+  /** What the relation is about: a relocation type, or `layout FIELD`. */
+  label?: string;
   relocation?: string;
   relations: Relation[];
   /** Set when the finding does not depend on a chosen relation. */
@@ -173,12 +199,14 @@ function sitesOf(c: RootCauseCase, caseIndex: number): Site[] {
     case 'mismatch-layout':
       return cmp.layout.map((l) => {
         const field = l.field.replace(/^section\[\d+\] /, 'section ');
-        let rel = 'differs';
+        let a: bigint, b: bigint;
         try {
-          const d = BigInt.asIntN(64, BigInt(l.ref) - BigInt(l.ts));
-          rel = `reference = ts ${signedHex(d)}`;
-        } catch { /* not numeric */ }
-        return fixed(`layout:${field}:${rel}`, `layout ${field}: ${rel}`, `layout:${l.field}`);
+          a = BigInt(l.ts);
+          b = BigInt(l.ref);
+        } catch {
+          return fixed(`layout:${field}:${l.ts}|${l.ref}`, `layout ${field}: ts ${l.ts}, reference ${l.ref}`, `layout:${l.field}`);
+        }
+        return { caseIndex, siteKey: `${c.entry}|layout:${l.field}`, bucket: `${bucket}|layout:${field}`, label: `layout ${field}`, relations: relationsOf(BigInt.asUintN(64, a), BigInt.asUintN(64, b), 64n) };
       });
     default: break;
   }
@@ -187,7 +215,7 @@ function sitesOf(c: RootCauseCase, caseIndex: number): Site[] {
   for (const r of cmp.ranges) {
     const rels = r.attributions.filter((a): a is RelocAttr => a.kind === 'relocation' && Buffer.compare(a.ts, a.ref) !== 0);
     for (const a of rels) {
-      out.push({ caseIndex, siteKey: `${c.entry}|rel ${a.relSection}:${a.relIndex}`, bucket: `${bucket}|${a.type}`, relocation: a.type, relations: relationsAt(a.ts, a.ref, little) });
+      out.push({ caseIndex, siteKey: `${c.entry}|rel ${a.relSection}:${a.relIndex}`, bucket: `${bucket}|${a.type}`, label: a.type, relocation: a.type, relations: relationsAt(a.ts, a.ref, little) });
     }
     if (rels.length) continue;
     const other = r.attributions.find((a) => a.kind !== 'relocation');
@@ -222,7 +250,7 @@ export function groupRootCauses<C extends RootCauseCase>(cases: C[], labels: Sid
       left = left.filter((s) => !s.chosen);
     }
   }
-  const findingOf = (s: Site): Finding => s.fixed ?? { key: `rel:${s.relocation}|${s.chosen!.key}`, relocation: s.relocation, text: `${s.relocation}: ${s.chosen!.text(labels)}` };
+  const findingOf = (s: Site): Finding => s.fixed ?? { key: `${s.label}|${s.chosen!.key}`, ...(s.relocation ? { relocation: s.relocation } : {}), text: `${s.label}: ${s.chosen!.text(labels)}` };
   // A case's signature: its findings, deduplicated and sorted.
   const byCase = new Map<number, Site[]>();
   for (const s of sites) (byCase.get(s.caseIndex) ?? byCase.set(s.caseIndex, []).get(s.caseIndex)!).push(s);
@@ -231,7 +259,10 @@ export function groupRootCauses<C extends RootCauseCase>(cases: C[], labels: Sid
     const ss = byCase.get(i) ?? [];
     const fs = new Map<string, Finding>();
     for (const s of ss) fs.set(findingOf(s).key, findingOf(s));
-    if (!fs.size) fs.set(`cls:${c.comparison.cls}`, { key: `cls:${c.comparison.cls}`, text: c.comparison.note ?? c.comparison.cls });
+    if (!fs.size) {
+      const key = `cls:${c.comparison.cls}|${shape(c.comparison.note ?? '')}`;
+      fs.set(key, { key, text: c.comparison.note ?? c.comparison.cls });
+    }
     const findings = [...fs.values()].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
     const key = `${c.oracle}|${c.comparison.cls}|${findings.map((f) => f.key).join(';')}`;
     let g = groups.get(key);

@@ -6,62 +6,26 @@
 import { resolve } from 'node:path';
 import { load } from '../engine.ts';
 import { hex } from '../bytes.ts';
-import { attribute, diffRanges, type RefOutcome } from '../compare/compare.ts';
+import { jsonSafe } from '../image.ts';
+import { compareOutcomes, refRejectionClass, refRejectionText, type CaseComparison, type RefOutcome } from '../compare/compare.ts';
+import { renderComparison, renderContextOf } from '../compare/render.ts';
 import { requireMatches } from '../errors.ts';
 import { KEXEC_TOOLS_VERSIONS, kexecToolsBuildDir, readKexecToolsBuild, isOracleUnavailableError, cacheDir } from '../oracle/registry.ts';
-import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
-import { compareRefs, refClass, type PairClass } from './matrix.ts';
+import { KexecToolsOracle, responseToOutcome } from '../oracle/kexec-tools.ts';
+import { groupRootCauses, rootCauseLine, typeSitesOf, type RootCause, type RootCauseCase, type SideLabels } from '../report/root-causes.ts';
+import { refClass } from './matrix.ts';
+import { rootCauseJson } from './report.ts';
 import { liveSource } from './sources.ts';
-import { storedSources, type CorpusEntry, type ReferenceSource, type ValidateCase } from './validate.ts';
+import { SymbolFinder, symbolRangesOf } from './symbols.ts';
+import { storedSources, type CorpusEntry, type ReferenceSource, type SourceCase, type ValidateCase } from './validate.ts';
 import { oracleId } from './references.ts';
-import type { Arch, LoadRequest } from '../types.ts';
+import type { Arch, Outcome, RejectionCode } from '../types.ts';
 
-/** One relocation site (or other byte range) whose bytes the tree writes differently. */
-export interface BaselineSite {
-  /** R_X86_64_PLT32, or (padding) / (section content) / (symbol write) when no relocation wrote there. */
-  type: string;
-  symbol?: string;
-  /** section name+offset of the site */
-  where: string;
-  imageOffset: number;
-  width: number;
-  baseline: string;
-  tree: string;
-  /** How the tree's value relates to the baseline's: "tree − baseline = -0x4", or "bytes differ" off relocation sites. */
-  relation: string;
-  /** The one bit that differs, when only one does. */
-  flippedBit?: number;
-}
+/** A changed case: the baseline as side "a" (ts), your tree as side "b" (reference), for groupRootCauses. */
+export type BaselineCase = RootCauseCase & { report?: string };
 
-export interface BaselineChange {
-  target: Arch;
-  entry: string;
-  caseId: string;
-  cls: Exclude<PairClass, 'same' | 'both-rejected'>;
-  /** What differs, in words: outcomes (with their messages), layout fields, byte ranges. */
-  detail: string[];
-  sites: BaselineSite[];
-  /** The root-cause key (groupChanges). */
-  key: string;
-  req: LoadRequest;
-}
-
-export interface BaselineCause {
-  key: string;
-  target: Arch;
-  tree: string;
-  baseline: string;
-  cls: BaselineChange['cls'];
-  /** One line: the class, relocation types and the relation, or the pair of outcomes. */
-  title: string;
-  cases: number;
-  sites: number;
-  entries: number;
-  bases: number;
-  representative: Omit<BaselineChange, 'req'>;
-  /** Commands that reproduce the representative: the tree's oracle, then the baseline. */
-  reproduce: string[];
-}
+/** Side names in relations ("tree = baseline − 0x4") and rendered comparisons. */
+export const BASELINE_LABELS: SideLabels = { a: 'baseline', b: 'tree' };
 
 export interface BaselinePair {
   target: Arch;
@@ -80,7 +44,8 @@ export interface BaselineReport {
   pairs: BaselinePair[];
   cases: number;
   changed: number;
-  causes: BaselineCause[];
+  /** The changes grouped (src/report/root-causes.ts); each representative rendered in full. */
+  causes: RootCause<BaselineCase>[];
   /** Targets the tree was built for that have neither a live baseline oracle nor stored references. */
   missing: string[];
 }
@@ -130,7 +95,10 @@ export function checkBaselineVersion(version: string): void {
 export async function compareWithBaseline(opts: BaselineOptions): Promise<BaselineReport> {
   checkBaselineVersion(opts.version);
   const report: BaselineReport = { version: opts.version, tree: opts.tree, pairs: [], cases: 0, changed: 0, causes: [], missing: [] };
-  const changes: { change: BaselineChange; tree: string; baseline: string; live: boolean }[] = [];
+  const files = new Map(opts.entries.map((e) => [e.id, resolve(opts.corpusDir, '..', e.file)]));
+  const changed: BaselineCase[] = [];
+  const renderers = new Map<BaselineCase, () => Promise<string>>();
+  const liveBaseline = new Set<string>();
   for (const [target, t] of opts.treeCases) {
     const baselineId = oracleId({ loader: 'kexec-tools', version: opts.version, target });
     const src = baselineSource(opts.corpusDir, opts.version, target, opts.entries, opts.cache);
@@ -138,6 +106,7 @@ export async function compareWithBaseline(opts: BaselineOptions): Promise<Baseli
       report.missing.push(`${baselineId}: not built here and no stored references`);
       continue;
     }
+    if (src.live) liveBaseline.add(baselineId);
     const byCase = new Map<string, ValidateCase>();
     try {
       for await (const c of src.cases()) byCase.set(`${c.entry}|${c.caseId}`, c);
@@ -152,155 +121,74 @@ export async function compareWithBaseline(opts: BaselineOptions): Promise<Baseli
         continue;
       }
       pair.cases++;
-      const change = diffCase(opts.version, target, c, b.ref);
-      if (!change) continue;
+      const d = diffCase(opts.version, target, c, b.ref);
+      if (!d) continue;
       pair.changed++;
-      changes.push({ change, tree: t.oracle, baseline: baselineId, live: src.live });
+      const bc: BaselineCase = {
+        oracle: t.oracle, target, profile: `kexec-tools-${opts.version}`, entry: c.entry, file: files.get(c.entry), caseId: c.caseId,
+        base: c.req.base, fill: c.req.fill, symbols: c.req.symbols.map((w) => `${w.name}=${Buffer.from(w.bytes).toString('hex')}`),
+        hostAddress: b.ref.kind === 'ok' ? b.ref.hostBuf : 0n, comparison: d.comparison, typeSites: d.typeSites,
+      };
+      changed.push(bc);
+      renderers.set(bc, d.render);
     }
     report.pairs.push(pair);
   }
   report.cases = report.pairs.reduce((n, p) => n + p.cases, 0);
-  report.changed = changes.length;
-  const files = new Map(opts.entries.map((e) => [e.id, resolve(opts.corpusDir, '..', e.file)]));
-  report.causes = groupChanges(changes.map((c) => c.change)).map((g) => {
-    const first = changes.find((c) => c.change === g.members[0])!;
-    const rep = first.change;
-    const { req: _req, ...representative } = rep;
-    return {
-      key: g.key, target: rep.target, tree: first.tree, baseline: first.baseline, cls: rep.cls, title: g.title,
-      cases: g.members.length,
-      sites: new Set(g.members.flatMap((m) => m.sites.map((s) => `${m.entry}|${s.where}`))).size,
-      entries: new Set(g.members.map((m) => m.entry)).size,
-      bases: new Set(g.members.map((m) => m.req.base)).size,
-      representative,
-      reproduce: reproduceCommands(files.get(rep.entry) ?? rep.entry, rep, first.tree, first.baseline, opts.version, first.live),
-    };
-  });
+  report.changed = changed.length;
+  report.causes = groupRootCauses(changed, BASELINE_LABELS);
+  for (const g of report.causes) {
+    g.representative.report = await renderers.get(g.representative)!();
+    // The baseline side: the TS model of the release (relocate, equal to its references), and its live oracle where built.
+    const baselineId = oracleId({ loader: 'kexec-tools', version: opts.version, target: g.target });
+    if (liveBaseline.has(baselineId)) g.reproduce.push(g.reproduce[1]!.replace(`--oracle ${g.oracle} `, `--oracle ${baselineId} `));
+  }
   return report;
 }
 
-/** The tree's outcome against the baseline's for one case; undefined when they agree. */
-function diffCase(version: string, target: Arch, c: ValidateCase, base: RefOutcome): BaselineChange | undefined {
-  const r = compareRefs(base, c.ref);
-  if (r.cls === 'same' || r.cls === 'both-rejected') return undefined;
-  const sites = r.cls === 'bytes-differs' && base.kind === 'ok' && c.ref.kind === 'ok' ? sitesOf(version, target, c.req, base, c.ref) : [];
-  const change: BaselineChange = { target, entry: c.entry, caseId: c.caseId, cls: r.cls, detail: r.detail, sites, key: '', req: c.req };
-  change.key = causeKey(change, base, c.ref);
-  return change;
-}
-
 /**
- * The differing sites, attributed with the TS model of the baseline version (its relocation log
- * says which relocation wrote each byte range; it matches that version's oracle byte for byte).
+ * The tree's outcome against the baseline's for one case, compared as validate compares (one
+ * compareOutcomes): the baseline is side "a", an Outcome with the release's own bytes and layout
+ * and the TS model's section names and relocation log (the model equals the release's references
+ * byte for byte), so differing bytes are attributed to the relocation that wrote them. Undefined
+ * when they agree.
  */
-function sitesOf(version: string, target: Arch, req: LoadRequest, base: Extract<RefOutcome, { kind: 'ok' }>, tree: Extract<RefOutcome, { kind: 'ok' }>): BaselineSite[] {
-  const ranges = diffRanges(base.image, tree.image);
-  const ts = load(req, { profile: `kexec-tools-${version}`, target, hostAddress: base.hostBuf });
-  const big = target === 'ppc64';
-  const out: BaselineSite[] = [];
-  const seen = new Set<number>();
-  for (const r of ranges) {
-    const atts = ts.kind === 'ok' ? attribute(ts.image, r, tree.image, []) : [];
-    const relocs = atts.filter((a) => a.kind === 'relocation');
-    for (const a of relocs) {
-      if (seen.has(a.imageOffset)) continue;
-      seen.add(a.imageOffset);
-      const secName = ts.kind === 'ok' ? ts.image.sections[a.section]?.name || `[${a.section}]` : `[${a.section}]`;
-      const bv = readUint(base.image, a.imageOffset, a.width, big);
-      const tv = readUint(tree.image, a.imageOffset, a.width, big);
-      out.push({
-        type: a.type, symbol: a.symbol, where: `${secName}+${hex(a.offset)}`, imageOffset: a.imageOffset, width: a.width,
-        baseline: hex(bv), tree: hex(tv), relation: difference(bv, tv, a.width), flippedBit: flippedBit(bv, tv),
-      });
-    }
-    if (!relocs.length) {
-      const a = atts[0];
-      const type = !a ? '(bytes)' : a.kind === 'padding' ? '(padding)' : a.kind === 'symbol-write' ? '(symbol write)' : '(section content)';
-      const where = a?.kind === 'section-content' ? `${a.name}+${hex(a.offset)}` : `image+${hex(r.start)}`;
-      out.push({
-        type, where, imageOffset: r.start, width: r.end - r.start,
-        baseline: bytesHex(base.image.subarray(r.start, Math.min(r.end, r.start + 16))), tree: bytesHex(tree.image.subarray(r.start, Math.min(r.end, r.start + 16))),
-        relation: 'bytes differ',
-      });
-    }
+function diffCase(version: string, target: Arch, c: ValidateCase, base: RefOutcome): { comparison: CaseComparison; typeSites?: Record<string, number>; render: () => Promise<string> } | undefined {
+  if ((base.kind === 'crashed' || base.kind === 'timeout') || (c.ref.kind === 'crashed' || c.ref.kind === 'timeout')) {
+    const what = (o: RefOutcome) => (o.kind === 'crashed' ? `crashed (${o.signal})` : o.kind === 'timeout' ? 'timed out' : o.kind === 'rejected' ? `rejected: ${refRejectionText(o).trim()}` : 'ok');
+    if (base.kind === c.ref.kind && (base.kind !== 'crashed' || base.signal === (c.ref as typeof base).signal)) return undefined;
+    const comparison: CaseComparison = { cls: 'one-rejected', layout: [], ranges: [], differingBytes: 0, tsClass: refClass(base), refClass: refClass(c.ref), note: `baseline ${what(base)} / tree ${what(c.ref)}` };
+    return { comparison, render: () => renderComparison(comparison, undefined, 8, RENDER_LABELS) };
   }
-  return out;
+  const model = load(c.req, { profile: `kexec-tools-${version}`, target, hostAddress: base.kind === 'ok' ? base.hostBuf : 0n });
+  const a: Outcome = base.kind === 'rejected'
+    ? { kind: 'rejected', code: refRejectionClass(refRejectionText(base)) as RejectionCode, message: base.message }
+    : model.kind === 'ok'
+      ? {
+        kind: 'ok', hostAddress: base.hostBuf,
+        image: { ...model.image, bytes: base.image, base: base.relAddr, memsz: base.relSize, entry: base.entry, sections: model.image.sections.map((s, i) => ({ ...s, addr: base.shAddr[i] ?? s.addr })) },
+      }
+      : responseToOutcome({ ...base });
+  const comparison = compareOutcomes(a, c.ref, symbolRangesOf(c.req, a, finderOf(c.req.elf)));
+  if (comparison.cls === 'match' || comparison.cls === 'both-rejected') return undefined;
+  // compareOutcomes names its sides TS and reference: here they are the baseline and the tree.
+  if (comparison.note) comparison.note = comparison.note.replace(/^TS rejected: /, 'baseline rejected: ').replace(/^reference rejected: /, 'tree rejected: ').replace(/^TS: (.*) \/ ref: /, 'baseline: $1 / tree: ');
+  const treeImage = c.ref.kind === 'ok' ? c.ref.image : undefined;
+  return {
+    comparison,
+    typeSites: a.kind === 'ok' ? typeSitesOf(a.image.relocations) : undefined,
+    render: () => renderComparison(comparison, a.kind === 'ok' && treeImage ? renderContextOf(target, c.req.elf, a, treeImage) : undefined, 8, RENDER_LABELS),
+  };
 }
 
-function readUint(b: Uint8Array, off: number, width: number, big: boolean): bigint {
-  let v = 0n;
-  for (let i = 0; i < width; i++) v = (v << 8n) | BigInt(b[off + (big ? i : width - 1 - i)] ?? 0);
-  return v;
-}
+const RENDER_LABELS = { ts: 'baseline', ref: 'tree' };
 
-const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
-
-/** The signed difference of the tree's value and the baseline's, as the site's width wraps it. */
-function difference(b: bigint, t: bigint, width: number): string {
-  const d = BigInt.asIntN(width * 8, t - b);
-  return `tree − baseline = ${d < 0n ? '-' : '+'}${hex(d < 0n ? -d : d)}`;
-}
-
-function flippedBit(b: bigint, t: bigint): number | undefined {
-  const x = b ^ t;
-  return x !== 0n && (x & (x - 1n)) === 0n ? x.toString(2).length - 1 : undefined;
-}
-
-/** The first grouping level of a change: target, class, then what differs (relocation types, outcome classes, layout fields). */
-function causeKey(c: BaselineChange, base: RefOutcome, tree: RefOutcome): string {
-  let what: string;
-  if (c.cls === 'outcome-differs') what = `${refClass(base)} → ${refClass(tree)}`;
-  else if (c.cls === 'layout-differs') what = [...new Set(c.detail.map((d) => d.split(' ')[0]!.replace(/\[\d+\]$/, '[i]')))].sort().join(', ');
-  else what = [...new Set(c.sites.map((s) => s.type))].sort().join(' + ');
-  return `${c.target} | ${c.cls} | ${what}`;
-}
-
-/**
- * Group changes into root causes, largest first: by target, class and what differs (causeKey),
- * then by how the values relate: one constant difference at every site, else one flipped bit at
- * every site, else each case's set of differences. A minimal grouping; the one place to swap in a
- * richer one.
- */
-export function groupChanges(changes: BaselineChange[]): { key: string; title: string; members: BaselineChange[] }[] {
-  const out: { key: string; title: string; members: BaselineChange[] }[] = [];
-  for (const [key, members] of bucket(changes, (c) => c.key)) {
-    const title = key.split(' | ').slice(1).join(': ');
-    const sites = members.flatMap((m) => m.sites);
-    if (!sites.length) {
-      out.push({ key, title, members });
-      continue;
-    }
-    const one = <T>(xs: T[]): T | undefined => (xs.every((x) => x === xs[0]) ? xs[0] : undefined);
-    const diff = one(sites.map((x) => x.relation));
-    const bit = one(sites.map((x) => x.flippedBit));
-    if (diff !== undefined) out.push({ key: `${key} | ${diff}`, title: `${title}: ${diff} at every site`, members });
-    else if (bit !== undefined) out.push({ key: `${key} | bit ${bit}`, title: `${title}: bit ${bit} flipped at every site`, members });
-    else {
-      for (const [rel, sub] of bucket(members, (m) => [...new Set(m.sites.map((x) => x.relation))].sort().join('; '))) out.push({ key: `${key} | ${rel}`, title: `${title}: ${rel}`, members: sub });
-    }
-  }
-  return out.sort((a, b) => b.members.length - a.members.length || a.key.localeCompare(b.key));
-}
-
-function bucket<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
-  const m = new Map<string, T[]>();
-  for (const x of xs) {
-    const k = key(x);
-    const g = m.get(k);
-    if (g) g.push(x);
-    else m.set(k, [x]);
-  }
-  return m;
-}
-
-function reproduceCommands(file: string, c: BaselineChange, tree: string, baseline: string, version: string, live: boolean): string[] {
-  const args = [file, '--base', hex(c.req.base), ...c.req.symbols.flatMap((s) => ['--set', `${s.name}=${bytesHex(s.bytes).replace(/ /g, '')}`]), ...(c.req.fill ? ['--fill', hex(BigInt(c.req.fill))] : [])].join(' ');
-  return [
-    `npx purgatory-oracle oracle run --oracle ${tree} ${args}`,
-    live
-      ? `npx purgatory-oracle oracle run --oracle ${baseline} ${args}`
-      : `npx purgatory-oracle relocate ${args} --profile kexec-tools-${version} --target ${c.target}   # the TS model of ${version}, equal to its stored references`,
-  ];
+// One symbol finder per input file (the cases' ELF bytes are shared and never written).
+const finders = new WeakMap<Uint8Array, SymbolFinder>();
+function finderOf(elf: Uint8Array): SymbolFinder {
+  let f = finders.get(elf);
+  if (!f) finders.set(elf, (f = new SymbolFinder(elf)));
+  return f;
 }
 
 // Output: its own section in each of gate's formats.
@@ -309,62 +197,72 @@ function pairLines(r: BaselineReport): string[] {
   return r.pairs.map((p) => `  ${p.tree.padEnd(40)} vs ${p.baseline.padEnd(28)} ${p.mode.padEnd(6)} ${String(p.cases).padStart(5)} cases ${String(p.changed).padStart(5)} changed${p.unpaired ? `, ${p.unpaired} without a baseline case` : ''}`);
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 export function headline(r: BaselineReport): string {
-  return `your tree changes ${r.changed} case${r.changed === 1 ? '' : 's'} in ${r.causes.length} root cause${r.causes.length === 1 ? '' : 's'} against kexec-tools ${r.version} (${r.cases} cases compared)`;
+  return `your tree changes ${plural(r.changed, 'case')} in ${plural(r.causes.length, 'root cause')} against kexec-tools ${r.version} (${r.cases} cases compared)`;
+}
+
+const indent = (s: string, pad: string) => s.split('\n').map((l) => (l ? pad + l : l)).join('\n');
+
+/** A root cause in full: its line, the commands that reproduce its representative, the representative rendered. */
+function causeLines(g: RootCause<BaselineCase>): string[] {
+  const lines = [`${g.id}  ${rootCauseLine(g)}`, ...g.reproduce.map((c) => `    $ ${c}`)];
+  lines.push(`    representative: ${g.representative.entry} ${g.representative.caseId}`);
+  if (g.representative.report) lines.push(indent(g.representative.report, '    '));
+  return lines;
 }
 
 export function formatBaselineText(r: BaselineReport): string {
   const lines = ['', `Baseline (C against C): kexec-tools ${r.tree} against released kexec-tools ${r.version}, same cases`, ...pairLines(r)];
   for (const m of r.missing) lines.push(`  no baseline: ${m}`);
   lines.push(headline(r));
-  r.causes.forEach((c, i) => {
-    lines.push('', `[${i + 1}] ${c.target} ${c.title} — ${c.cases} case(s), ${c.sites} site(s), ${c.entries} entr${c.entries === 1 ? 'y' : 'ies'}, ${c.bases} base(s)`);
-    lines.push(...representativeLines(c).map((l) => `    ${l}`));
-  });
+  for (const g of r.causes) lines.push('', ...causeLines(g));
   return lines.join('\n') + '\n';
 }
 
-function representativeLines(c: BaselineCause): string[] {
-  const r = c.representative;
-  const lines = [`representative: ${r.entry} ${r.caseId}`];
-  for (const d of r.detail) lines.push(`  ${d}`);
-  for (const s of r.sites.slice(0, 6)) lines.push(`  ${s.type}${s.symbol !== undefined ? ` against '${s.symbol}'` : ''} at ${s.where} (image +${hex(s.imageOffset)}, ${s.width} bytes): baseline ${s.baseline}, tree ${s.tree} (${s.relation})`);
-  if (r.sites.length > 6) lines.push(`  … ${r.sites.length - 6} more site(s)`);
-  lines.push('reproduce:', ...c.reproduce.map((x) => `  ${x}`));
-  return lines;
-}
+/** Lines of a representative shown in the Markdown summary (one root cause fits on a screen). */
+const MD_REPORT_LINES = 24;
 
 export function formatBaselineMarkdown(r: BaselineReport): string {
   const lines = ['', `## Baseline: kexec-tools ${r.tree} against released ${r.version} (C against C)`, '', `**${headline(r)}**`, '',
     '| tree | baseline | mode | cases | changed |', '| --- | --- | --- | ---: | ---: |',
     ...r.pairs.map((p) => `| ${p.tree} | ${p.baseline} | ${p.mode} | ${p.cases} | ${p.changed} |`)];
   for (const m of r.missing) lines.push('', `**no baseline:** ${m}`);
-  r.causes.forEach((c, i) => {
-    lines.push('', `### ${i + 1}. ${c.target} ${c.title}`, '', `${c.cases} case(s), ${c.sites} site(s), ${c.entries} corpus entr${c.entries === 1 ? 'y' : 'ies'}, ${c.bases} base(s)`, '', '```', ...representativeLines(c), '```');
-  });
+  for (const g of r.causes.slice(0, 20)) {
+    lines.push('', `### ${g.id} · ${g.oracle} · ${g.cls}`, '', `${g.title}: ${plural(g.cases.length, 'case')}, ${plural(g.sites, 'site')}, ${plural(g.entries, 'corpus entry', 'corpus entries')}, ${plural(g.bases, 'base')}.`);
+    lines.push('', '```sh', ...g.reproduce, '```');
+    const all = (g.representative.report ?? '').split('\n');
+    const shown = all.slice(0, MD_REPORT_LINES);
+    if (all.length > shown.length) shown.push(`… ${all.length - shown.length} more lines in the text report`);
+    lines.push('', `Representative: \`${g.representative.entry} ${g.representative.caseId}\``, '```', ...shown, '```');
+  }
+  if (r.causes.length > 20) lines.push('', `… ${r.causes.length - 20} more root causes in the text and JSON reports`);
   return lines.join('\n') + '\n';
 }
 
+/** The report as JSON-ready data: root causes as the parity report writes them (rootCauseJson). */
 export function baselineJson(r: BaselineReport): unknown {
-  return r;
+  return jsonSafe({ ...r, causes: r.causes.map((g) => rootCauseJson(g as unknown as RootCause<SourceCase>)) });
 }
 
 const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
   .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /**
- * The baseline as one JUnit testsuite inside gate's <testsuites>: one testcase per root cause
- * (a failure only when changes fail the gate), one passing testcase per unchanged target.
+ * The baseline as one JUnit testsuite inside gate's <testsuites>: one testcase per root cause with
+ * its cases inside (a failure only when changes fail the gate), one passing testcase per unchanged target.
  */
 export function addBaselineJunit(junit: string, r: BaselineReport, failOnChange: boolean): string {
   const cases: string[] = [];
   for (const p of r.pairs) if (!p.changed) cases.push(`    <testcase classname="${xml(`baseline ${p.baseline}`)}" name="${xml(`${p.tree}: no change in ${p.cases} cases`)}"/>`);
-  for (const c of r.causes) {
-    const body = xml(representativeLines(c).join('\n'));
-    const name = xml(`${c.title} (${c.cases} cases)`);
+  for (const g of r.causes) {
+    const body = xml([...causeLines(g), '', `cases (${g.cases.length}):`, ...g.cases.map((c) => `  ${c.entry} ${c.caseId} (base ${hex(c.base)})`)].join('\n'));
+    const cls = xml(`baseline kexec-tools-${r.version}/${g.target}`);
+    const name = xml(`${g.id} ${g.title}`);
     cases.push(failOnChange
-      ? `    <testcase classname="${xml(`baseline ${c.baseline}`)}" name="${name}">\n      <failure message="${xml(headline(r))}" type="baseline-change">${body}</failure>\n    </testcase>`
-      : `    <testcase classname="${xml(`baseline ${c.baseline}`)}" name="${name}"><system-out>${body}</system-out></testcase>`);
+      ? `    <testcase classname="${cls}" name="${name}">\n      <failure message="${xml(`${g.cls}: ${g.title}`)}" type="baseline-change">${body}</failure>\n    </testcase>`
+      : `    <testcase classname="${cls}" name="${name}"><system-out>${body}</system-out></testcase>`);
   }
   const failures = failOnChange ? r.causes.length : 0;
   const suite = `  <testsuite name="${xml(`baseline: ${r.tree} against kexec-tools ${r.version}`)}" tests="${cases.length}" failures="${failures}" errors="0" skipped="0">\n${cases.join('\n')}\n  </testsuite>\n`;

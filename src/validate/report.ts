@@ -92,7 +92,7 @@ export function formatText(r: ValidateReport, verbose = false): string {
 // Markdown (the CI step summary): one root cause fits on a screen.
 
 /** Lines of a representative's report shown in the summary; the rest is in the text and JSON reports. */
-const MD_REPORT_LINES = 24;
+const MD_REPORT_LINES = 16;
 
 function mdTable(r: ValidateReport): string[] {
   const lines = [`| ${HEAD.join(' | ')} |`, `|${HEAD.map((_, i) => (i < 2 ? ' --- ' : ' ---: ')).join('|')}|`];

@@ -12,7 +12,8 @@ import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 import { SymbolFinder, symbolRangesOf } from './symbols.ts';
 import { applyRegistry, entriesInScope, loadRegistry, needsRelocationLog, type Registry } from './registry.ts';
 import { decodeOutcomeAsync, loadReferenceFiles, prefetchBlobs, oracleId, profileIdOf, symbolsOf, type OracleIdentity } from './references.ts';
-import { groupRootCauses, type RootCause, type RootCauseCase } from '../report/root-causes.ts';
+import { buildImageMap, type ImageMap } from '../report/image-map.ts';
+import { groupRootCauses, typeSitesOf, type RootCause, type RootCauseCase } from '../report/root-causes.ts';
 import type { Arch, LoadRequest, Outcome, SymbolWrite } from '../types.ts';
 
 export const DEFAULT_CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../corpus');
@@ -60,6 +61,8 @@ export interface CaseResult {
   typeSites?: Record<string, number>;
   /** The rendered comparison: set for each root cause's representative. */
   report?: string;
+  /** The representative's image map (with ValidateOptions.imageMaps). */
+  map?: ImageMap;
 }
 
 export interface SourceSummary {
@@ -167,6 +170,8 @@ export interface ValidateOptions {
   profile?: string;
   /** Render the representative of at most this many root causes. */
   maxReports?: number;
+  /** Also build the representatives' image maps (the HTML report). */
+  imageMaps?: boolean;
   /** Test-only: flip one relocation's semantics to prove the gate catches it. */
   engineOverride?: (req: LoadRequest, opts: Parameters<typeof load>[1]) => Outcome;
   onCase?: (src: SourceSummary, r: CaseResult) => void;
@@ -193,7 +198,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   // Registry entries in scope for some profile this run used: the only ones the report lists.
   const touched = new Set<string>();
   // How to render an unexplained case in full, kept until the root causes pick their representatives.
-  const renderers = new Map<CaseResult, () => Promise<string>>();
+  const renderers = new Map<CaseResult, (map: boolean) => Promise<void>>();
   const unexplained: SourceCase[] = [];
   let stopped = false;
   for (const src of opts.sources) {
@@ -248,14 +253,19 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       }
       const result: CaseResult = {
         entry: c.entry, caseId: c.caseId, cls: cmp.cls, explainedBy: verdict.explainedBy, comparison: cmp,
-        base: c.req.base, fill: c.req.fill, symbols: c.req.symbols.map((w) => `${w.name}=${Buffer.from(w.bytes).toString('hex')}`),
+        base: c.req.base, fill: c.req.fill, symbols: setArgsOf(c.req.symbols),
         hostAddress, file: files.get(c.entry),
       };
       if (!ok) {
         if (ts.kind === 'ok') result.typeSites = typeSitesOf(ts.image.relocations);
         const refImage = c.ref.kind === 'ok' ? c.ref.image : undefined;
         const elf = c.req.elf;
-        renderers.set(result, () => renderComparison(cmp, ts.kind === 'ok' && refImage ? renderContextOf(profile.target, elf, ts as Extract<Outcome, { kind: 'ok' }>, refImage) : undefined));
+        const tsOk = ts.kind === 'ok' ? ts : undefined;
+        renderers.set(result, async (map) => {
+          const ctx = tsOk && refImage ? renderContextOf(profile.target, elf, tsOk, refImage) : undefined;
+          result.report = await renderComparison(cmp, ctx);
+          if (map && ctx && tsOk) result.map = await buildImageMap(ctx, tsOk.image.relocations, cmp.ranges);
+        });
         if (!verdict.explainedBy.length) unexplained.push(Object.assign(result, { oracle: summary.oracle, target: summary.target, profile: summary.profile }));
       }
       summary.results.push(result);
@@ -272,9 +282,9 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const fullRun = sources.length > 0 && !stopped;
   const rootCauses = groupRootCauses(unexplained);
   const maxReports = opts.maxReports ?? 5;
-  for (const g of rootCauses.slice(0, maxReports)) g.representative.report = await renderers.get(g.representative)!();
+  for (const g of rootCauses.slice(0, maxReports)) await renderers.get(g.representative)!(!!opts.imageMaps);
   // Explained differences render too (text --verbose shows them), a few per source.
-  for (const s of sources) for (const x of s.results.filter((r) => r.explainedBy.length).slice(0, maxReports)) x.report = await renderers.get(x)!();
+  for (const s of sources) for (const x of s.results.filter((r) => r.explainedBy.length).slice(0, maxReports)) await renderers.get(x)!(false);
   renderers.clear();
   return {
     corpus: corpusDir,
@@ -295,6 +305,14 @@ const elfKeys = new WeakMap<Uint8Array, string>();
 const semKeys = new WeakMap<Profile, string>();
 const symbolKeys = new WeakMap<SymbolWrite[], string>();
 const finders = new WeakMap<Uint8Array, SymbolFinder>();
+
+const setArgs = new WeakMap<SymbolWrite[], string[]>();
+/** Symbol writes as the CLI's --set arguments, once per (shared, read-only) list. */
+function setArgsOf(symbols: SymbolWrite[]): string[] {
+  let a = setArgs.get(symbols);
+  if (!a) setArgs.set(symbols, (a = symbols.map((w) => `${w.name}=${Buffer.from(w.bytes).toString('hex')}`)));
+  return a;
+}
 
 /** One symbol finder per input file: the cases' ELF bytes are shared and never written. */
 function finderOf(elf: Uint8Array): SymbolFinder {
@@ -327,10 +345,5 @@ export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint)
   ].join('|');
 }
 
-function typeSitesOf(rels: readonly { typeName: string; width: number; imageOffset: number }[]): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of rels) if (r.width > 0 && r.imageOffset >= 0) out[r.typeName] = (out[r.typeName] ?? 0) + 1;
-  return out;
-}
 
 export { sha256 };

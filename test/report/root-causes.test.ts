@@ -88,6 +88,17 @@ describe('groupRootCauses', () => {
     expect(g[0]!.relocations).toEqual([]);
   });
 
+  it('layout: memsz short by a different amount in each file is one root cause (the sign holds throughout)', () => {
+    const layoutCase = (entry: string, ts: number, ref: number): RootCauseCase => ({
+      ...reject(entry, ''),
+      comparison: { cls: 'mismatch-layout', ranges: [], differingBytes: 0, layout: [{ field: 'memsz', ts: `0x${ts.toString(16)}`, ref: `0x${ref.toString(16)}` }] },
+    });
+    const g = groupRootCauses([layoutCase('a', 0x6000, 0x50e0), layoutCase('a', 0x6000, 0x50e0), layoutCase('b', 0x7000, 0x6120)]);
+    expect(g).toHaveLength(1);
+    expect(g[0]!.title).toBe('layout memsz: reference < ts (by varying amounts)');
+    expect(groupRootCauses([layoutCase('a', 0x6000, 0x50e0), layoutCase('b', 0x7000, 0x60e0)])[0]!.title).toBe('layout memsz: reference = ts − 0xf20');
+  });
+
   it('reproduces the representative with relocate and oracle run', () => {
     const c = bytesCase('a', 0x7f000000n, [], { file: '/abs/elf/a.ro', fill: 0xcc, symbols: ['sha256_regions=00ff'], oracle: 'kexec-tools-unknown-local-1234/ppc64', target: 'ppc64', profile: 'kexec-tools-unknown-local-1234', hostAddress: 0x1000n });
     expect(reproduceCommands(c)).toEqual([

@@ -21,6 +21,9 @@ import { DEFAULT_CORPUS, loadManifest } from '../../src/validate/validate.ts';
 import { casesFor, requestOf } from '../../src/validate/cases.ts';
 import { load } from '../../src/engine.ts';
 import type { BaselineReport } from '../../src/validate/baseline.ts';
+
+/** The baseline as --json prints it (root causes as rootCauseJson writes them). */
+type BaselineJson = Omit<BaselineReport, 'causes'> & { causes: { id: string; class: string; title: string; relocations: string[]; cases: number; oracle: string; reproduce: string[]; representative: { report?: string } }[] };
 import { runCli as run } from '../cli-run.ts';
 
 const CI = process.env.CI === 'true';
@@ -64,7 +67,7 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     git(kt25, 'commit', '-qm', 'kexec-tools 2.0.25 as fetched');
     commit = git(kt25, 'rev-parse', 'HEAD');
     const label = `2.0.25+git-${git(kt25, 'rev-parse', '--short', 'HEAD')}`;
-    const r = await run(['gate', '--kexec-tools', kt25, '--target', 'x86_64'], env);
+    const r = await run(['gate', '--no-fuzz', '--kexec-tools', kt25, '--target', 'x86_64'], env);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(new RegExp(`^kexec-tools-${label.replace(/[.+]/g, '\\$&')}/x86_64\\s+live\\s+\\d+`, 'm'));
     expect(r.out.split('\n').filter((l) => /^(kexec-tools|kernel)-\S+\s+(live|stored)/.test(l))).toHaveLength(1);
@@ -89,7 +92,7 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
   it('the same checkout with a tracked file changed: 2.0.25+git-<short hash>-dirty', async () => {
     appendFileSync(join(kt25, 'kexec', 'kexec-elf-rel.c'), '\n/* local change */\n');
     const short = git(kt25, 'rev-parse', '--short', 'HEAD');
-    const r = await run(['gate', '--kexec-tools', kt25, '--target', 'x86_64'], env);
+    const r = await run(['gate', '--no-fuzz', '--kexec-tools', kt25, '--target', 'x86_64'], env);
     expect(r.code).toBe(0);
     expect(r.out).toContain(`kexec-tools-2.0.25+git-${short}-dirty/x86_64`);
     expect(buildJson(`2.0.25+git-${short}-dirty`)).toMatchObject({ local: true, git_commit: commit });
@@ -102,9 +105,9 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     const tarball = join(work, 'kexec-tools-2.0.32.tar.gz');
     execFileSync('tar', ['-czf', tarball, '-C', join(work, 'tar'), 'kexec-tools-2.0.32']);
     const summary = join(work, 'tar.md');
-    const r = await run(['gate', '--kexec-tools', tarball, '--baseline', '2.0.32', '--fail-on-change', '--json', '--summary', summary], env);
+    const r = await run(['gate', '--no-fuzz', '--kexec-tools', tarball, '--baseline', '2.0.32', '--fail-on-change', '--json', '--summary', summary], env);
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { unexplained: number; baseline: BaselineReport };
+    const j = JSON.parse(r.out) as { unexplained: number; baseline: BaselineJson };
     expect(j.unexplained).toBe(0);
     tarLabel = j.baseline.tree;
     expect(tarLabel).toMatch(/^2\.0\.32\+tar-[0-9a-f]{12}$/);
@@ -130,30 +133,33 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
     let expected = 0;
     for (const e of loadManifest(DEFAULT_CORPUS).filter((x) => x.arch === 'x86_64')) {
       const elf = new Uint8Array(readFileSync(join(DEFAULT_CORPUS, '..', e.file)));
-      for (const spec of casesFor(elf)) {
+      for (const spec of casesFor(elf, e.bases)) {
         const o = load(requestOf(elf, spec), { profile: 'kexec-tools-2.0.32', target: 'x86_64' });
         if (o.kind === 'ok' && o.image.relocations.some((x) => x.typeName === 'R_X86_64_PLT32')) expected++;
       }
     }
     expect(expected).toBeGreaterThan(0);
     const junit = join(work, 'bug.xml');
-    const r = await run(['gate', '--kexec-tools', tree, '--target', 'x86_64', '--baseline', '2.0.32', '--json', '--junit', junit], env);
+    const r = await run(['gate', '--no-fuzz', '--kexec-tools', tree, '--target', 'x86_64', '--baseline', '2.0.32', '--json', '--junit', junit], env);
     expect(r.code).toBe(1); // the TS-engine parity fails; the baseline alone would be informational
-    const b = (JSON.parse(r.out) as { baseline: BaselineReport }).baseline;
+    const b = (JSON.parse(r.out) as { baseline: BaselineJson }).baseline;
     expect(b.tree).toMatch(/^2\.0\.32\+src-[0-9a-f]{12}$/);
     expect(b.changed).toBe(expected);
     expect(b.causes).toHaveLength(1);
-    expect(b.causes[0]!.title).toBe('bytes-differs: R_X86_64_PLT32: tree − baseline = -0x4 at every site');
-    expect(b.causes[0]!.cases).toBe(expected);
-    expect(b.causes[0]!.representative.sites.every((s) => s.type === 'R_X86_64_PLT32' && s.relation === 'tree − baseline = -0x4')).toBe(true);
-    expect(b.causes[0]!.reproduce[0]).toMatch(new RegExp(`^npx purgatory-oracle oracle run --oracle kexec-tools-${b.tree.replace(/[.+]/g, '\\$&')}/x86_64 \\S+\\.ro --base 0x`));
-    expect(b.causes[0]!.reproduce[1]).toMatch(/^npx purgatory-oracle oracle run --oracle kexec-tools-2\.0\.32\/x86_64 /);
+    const g = b.causes[0]!;
+    expect(g).toMatchObject({ id: 'rc1', class: 'mismatch-bytes', relocations: ['R_X86_64_PLT32'], cases: expected, oracle: `kexec-tools-${b.tree}/x86_64` });
+    expect(g.title).toBe('R_X86_64_PLT32: tree = baseline − 0x4; at every R_X86_64_PLT32 site');
+    expect(g.representative.report).toMatch(/R_X86_64_PLT32 against '[^']+'.*; baseline wrote ([0-9a-f]{2} ){3}[0-9a-f]{2}, tree has /);
+    const treeId = `kexec-tools-${b.tree}/x86_64`.replace(/[.+]/g, '\\$&');
+    expect(g.reproduce[0]).toMatch(/^npx purgatory-oracle relocate \S+\.ro --base 0x[0-9a-f]+ .*--profile kexec-tools-2\.0\.32 --target x86_64$/);
+    expect(g.reproduce[1]).toMatch(new RegExp(`^npx purgatory-oracle oracle run --oracle ${treeId} \\S+\\.ro --base 0x`));
+    expect(g.reproduce[2]).toMatch(/^npx purgatory-oracle oracle run --oracle kexec-tools-2\.0\.32\/x86_64 \S+\.ro --base 0x/); // the live baseline
     // Informational: the cause is a passing testcase; --fail-on-change makes it a failure.
-    expect(readFileSync(junit, 'utf8')).toMatch(/<testcase classname="baseline kexec-tools-2\.0\.32\/x86_64" name="bytes-differs: R_X86_64_PLT32: [^"]*"><system-out>/);
-    const strict = await run(['gate', '--kexec-tools', tree, '--target', 'x86_64', '--baseline', '2.0.32', '--fail-on-change', '--junit', junit], env);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<testcase classname="baseline kexec-tools-2\.0\.32\/x86_64" name="rc1 R_X86_64_PLT32: [^"]*"><system-out>/);
+    const strict = await run(['gate', '--no-fuzz', '--kexec-tools', tree, '--target', 'x86_64', '--baseline', '2.0.32', '--fail-on-change', '--junit', junit], env);
     expect(strict.code).toBe(1);
     expect(strict.out).toMatch(new RegExp(`your tree changes ${expected} cases in 1 root cause against kexec-tools 2\\.0\\.32`));
-    expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="your tree changes \d+ cases in 1 root cause[^"]*" type="baseline-change">/);
+    expect(readFileSync(junit, 'utf8')).toMatch(/<failure message="mismatch-bytes: R_X86_64_PLT32: tree = baseline − 0x4; at every R_X86_64_PLT32 site" type="baseline-change">/);
     expect(await localVersions()).toEqual([b.tree, tarLabel].sort());
   }, 300_000);
 });

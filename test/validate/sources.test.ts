@@ -55,6 +55,12 @@ describe('runs that check nothing: exit 2', () => {
     expect(r.err).toMatch(/0 cases checked: no selected corpus entry has the architecture of the selected oracles \(kexec-tools-2\.0\.25\/x86_64\)/);
   });
 
+  it('fuzz --cases 0 (TS-only)', async () => {
+    const r = await run(['fuzz', '--cases', '0', '--workers', '0', '--json'], env);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/fuzz checked 0 cases/);
+  }, 60_000);
+
   it('matrix comparing 0 cases (one reference)', async () => {
     const r = await run(['matrix', '--stored-only', '--oracle', 'kexec-tools-2.0.25/x86_64'], env);
     expect(r.code).toBe(2);

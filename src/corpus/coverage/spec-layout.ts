@@ -21,7 +21,9 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
   const isX86 = arch === 'x86_64';
   const spec = (s: Omit<CoverageSpec, 'arch' | 'spec'>): CoverageSpec => ({ arch, spec: SPEC, ...s });
   // The kernel's x86_64 hook relocates like kexec-tools; the ppc64le kernel has no RELA hook.
-  const kernelOf = (x: Expectation | undefined): Partial<Pick<CoverageSpec, 'kernel'>> => (isX86 && x ? { kernel: x } : {});
+  // Its memsz is page-rounded by kexec_add_buffer (kexec_file.c: kbuf->memsz = ALIGN(kbuf->memsz, PAGE_SIZE)).
+  const kernelOf = (x: Expectation | undefined): Partial<Pick<CoverageSpec, 'kernel'>> =>
+    isX86 && x ? { kernel: x.kind === 'ok' && x.memsz !== undefined ? { ...x, memsz: (x.memsz + 0xfffn) & ~0xfffn } : x } : {};
   const rejectedBoth = (kt: string, kernel: string) => ({ kexecTools: { kind: 'rejected' as const, message: kt }, ...kernelOf({ kind: 'rejected', message: kernel }) });
   const [n1, n2, n4, n8, nBig] = p.symbolNames as [string, string, string, string, string];
 
@@ -158,17 +160,18 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
     }),
     spec({
       name: 'entry-outside-exec',
-      covers: ['layout:entry-outside-exec'],
+      covers: ['layout:entry-outside-exec', 'layout:no-nobits-odd-bufsz'],
       note: 'e_entry 0x7080 lies only in an ALLOC non-exec section: no entry section, the entry stays e_entry',
       object: objectFor(arch, {
         entry: 0x7080n,
         sections: [
           { name: '.text', flags: AX, data: filler(0x40), addralign: 16n },
-          { name: '.rodata', flags: A, data: filler(0x100, 0x66), addralign: 8n, addr: 0x7000n },
+          { name: '.rodata', flags: A, data: filler(0xff, 0x66), addralign: 8n, addr: 0x7000n },
         ],
       }),
-      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.rodata': 0x40n }, memsz: 0x140n, entry: 0x7080n, entryAbsolute: true },
-      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.rodata': 0x40n }, memsz: 0x140n, entry: 0x7080n, entryAbsolute: true }),
+      // No NOBITS section: bss_align stays 1, so an odd bufsz (0x13f) gets no padding.
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.rodata': 0x40n }, memsz: 0x13fn, entry: 0x7080n, entryAbsolute: true },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.rodata': 0x40n }, memsz: 0x13fn, entry: 0x7080n, entryAbsolute: true }),
     }),
     spec({
       name: 'purgatory-start',
@@ -216,7 +219,7 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
     }),
     spec({
       name: 'symbol-writes',
-      covers: ['layout:symbol-write-1', 'layout:symbol-write-2', 'layout:symbol-write-4', 'layout:symbol-write-8', 'layout:symbol-write-odd', 'layout:symbol-write-large'],
+      covers: ['layout:symbol-write-local-skipped', 'layout:symbol-write-1', 'layout:symbol-write-2', 'layout:symbol-write-4', 'layout:symbol-write-8', 'layout:symbol-write-odd', 'layout:symbol-write-large'],
       note: `global data symbols the realistic cases write (${p.symbolNames.join(', ')}) with sizes 1, 2, 4, 8 and 0x233, at odd offsets of two sections`,
       object: objectFor(arch, {
         entry: 0n,
@@ -226,6 +229,8 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
           { name: '.data.big', flags: WA, data: filler(0x260, 0x30), addralign: 16n },
         ],
         symbols: [
+          // A local of the same name and size first: elf_rel_find_symbol / the kernel take only STB_GLOBAL.
+          { name: n1, section: '.data', value: 0x30n, size: 1n, type: STT_OBJECT, bind: STB_LOCAL },
           { name: n1, section: '.data', value: 3n, size: 1n, type: STT_OBJECT },
           { name: n2, section: '.data', value: 6n, size: 2n, type: STT_OBJECT },
           { name: n4, section: '.data', value: 0xcn, size: 4n, type: STT_OBJECT },
@@ -236,6 +241,33 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n },
       ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n }),
     }),
+    // elf_rel_find_symbol takes the first STB_GLOBAL symbol of the name; the realistic cases ask
+    // to write the first defined STT_OBJECT one outside NOBITS (cases.ts). An earlier global of the
+    // same name that is undefined, in .bss or of another size makes the C loader refuse the write.
+    ...([
+      ['undef', 'Bad section index 0', { section: SHN_UNDEF }, 'error:symbol-write-undefined'],
+      ['bss', 'in a bss section', { section: '.bss', size: 8n, type: STT_OBJECT }, 'error:symbol-write-nobits'],
+      ['size', 'size: 4 not 8', { section: '.data', value: 0x10n, size: 4n, type: STT_FUNC }, 'error:symbol-write-size'],
+    ] as const).map(([trap, what, first, cover]) => spec({
+      kexecToolsWrites: { kind: 'rejected', message: `Symbol: ${n8} ${trap === 'bss' ? 'is ' : 'has '}${what}${trap === 'bss' ? ' cannot set' : ''}\n` },
+      name: `symbol-write-${trap}-first`,
+      covers: [cover],
+      note: `a global ${n8} (${trap}) before the 8-byte data one the realistic case writes: kexec-tools finds the first and dies (${what})`,
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x20, 0x20), addralign: 8n },
+          { name: '.bss', type: SHT_NOBITS, flags: WA, size: 0x10n, addralign: 8n },
+        ],
+        symbols: [
+          { name: n8, ...first },
+          { name: n8, section: '.data', value: 8n, size: 8n, type: STT_OBJECT },
+        ],
+      }),
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.bss': 0x30n }, memsz: 0x40n, entry: 0n },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.bss': 0x30n }, memsz: 0x40n, entry: 0n }),
+    })),
     spec({
       name: 'symbol-kinds',
       covers: [p.abs64Name, 'symbol:abs', 'symbol:abs-addend', 'symbol:abs-negative-addend', 'symbol:section', 'symbol:section-addend', 'symbol:local', 'symbol:nobits'],
@@ -362,6 +394,55 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       ...kernelOf({ kind: 'rejected', message: 'kexec_file: REL relocation unsupported.\n' }),
     }),
     spec({
+      name: 'rela-bad-info',
+      covers: ['error:reloc-section-bad-info'],
+      note: 'a relocation section whose sh_info (0x7fff) is above e_shnum: kexec-tools dies, the kernel returns -ENOEXEC',
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
+        ],
+        symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
+        relocations: [{ section: '.data', offset: 0n, type: abs, symbol: 'absval' }],
+        relOverrides: { '.data': { info: 0x7fff } },
+      }),
+      kexecTools: { kind: 'rejected', message: 'Invalid section number\n' },
+    }),
+    spec({
+      name: 'rela-bad-strtab-link',
+      covers: ['layout:reloc-symtab-bad-link-skipped'],
+      note: 'the symbol table of .rela.data is a section whose sh_link (0x7f) is above e_shnum: that relocation section is skipped, .rela.text is applied',
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
+          { name: '.notsymtab', flags: 0n, data: filler(0x18, 0x40), addralign: 8n, link: 0x7f },
+        ],
+        symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
+        relocations: [
+          { section: '.text', offset: 0n, type: abs, symbol: 'absval' },
+          { section: '.data', offset: 0n, type: abs, symbol: 'absval' },
+        ],
+        relOverrides: { '.data': { link: '.notsymtab' } },
+      }),
+      kexecTools: {
+        kind: 'ok',
+        bytes: [
+          { section: '.text', offset: 0, bytes: enc(e, 8, BIG), why: '.rela.text applied' },
+          { section: '.data', offset: 0, bytes: filler(0x8, 0x20), why: '.rela.data skipped (symtab->sh_link > e_shnum: continue)' },
+        ],
+      },
+      ...kernelOf({
+        kind: 'ok',
+        bytes: [
+          { section: '.text', offset: 0, bytes: enc(e, 8, BIG), why: '.rela.text applied' },
+          { section: '.data', offset: 0, bytes: filler(0x8, 0x20), why: '.rela.data skipped (symtab->sh_link >= e_shnum: continue)' },
+        ],
+      }),
+    }),
+    spec({
       name: 'reloc-nonalloc-skipped',
       covers: ['layout:reloc-target-nonalloc'],
       note: 'relocations for a non-ALLOC section are skipped, even an unknown type; those for .data are applied',
@@ -374,7 +455,8 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
         ],
         symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
         relocations: [
-          { section: '.note.cov', offset: 0n, type: 0xff, symbol: 'absval' },
+          // A type neither loader handles (R_X86_64_GOTPCREL, R_PPC64_ADDR24): it would die if applied.
+          { section: '.note.cov', offset: 0n, type: isX86 ? 9 : 2, symbol: 'absval' },
           { section: '.data', offset: 0n, type: abs, symbol: 'absval' },
         ],
       }),

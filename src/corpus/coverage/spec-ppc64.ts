@@ -45,6 +45,7 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
     { section: '.text', offset: 0x14, bytes: h16(0xffffn), why: 'TOC16_LO v = -1' },
     { section: '.text', offset: 0x16, bytes: h16(0xffffn), why: 'TOC16_HA v = -0x8001: (v + 0x8000) >> 16 = -1' },
     { section: '.text', offset: 0x18, bytes: h16(0n), why: 'TOC16_HA v = -0x8000: (v + 0x8000) >> 16 = 0' },
+    { section: '.text', offset: 0x1a, bytes: h16(0x1234n), why: 'TOC16_HI v = 0x12348000: no carry (TOC16_HA would give 0x1235)' },
   ];
 
   const tocError = (name: string, type: number, v: bigint, message: string, covers: string[]): CoverageSpec => spec({
@@ -134,8 +135,10 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         relocations: [
           a16(0x00, R.ADDR16_LO, 'v1'), a16(0x02, R.ADDR16_HI, 'v1'), a16(0x04, R.ADDR16_HA, 'v1'), a16(0x06, R.ADDR16_HA, 'v2'),
           a16(0x08, R.ADDR16_HIGHER, 'v1'), a16(0x0a, R.ADDR16_HIGHEST, 'v1'), a16(0x0c, R.ADDR16_HA, 'v3'), a16(0x0e, R.ADDR16_HI, 'v3'),
-          a16(0x10, R.ADDR32, 'big'), a16(0x14, R.ADDR32, 'v2', 0x10n), a16(0x18, R.ADDR64, 'big'), a16(0x20, R.REL64, 'big'),
+          a16(0x10, R.ADDR32, 'big'), a16(0x18, R.ADDR64, 'big'), a16(0x20, R.REL64, 'big'),
           a16(0x28, R.ADDR16_LO, 'v2', 1n), a16(0x2a, R.ADDR16_HIGHER, 'big'), a16(0x2c, R.ADDR16_HIGHEST, 'big'), a16(0x2e, R.ADDR16_HA, 'v1', 1n),
+          // Last: a 4-byte store here must leave the ADDR64 result at 0x18 alone.
+          a16(0x14, R.ADDR32, 'v2', 0x10n),
         ],
       }),
       kexecTools: { kind: 'ok', bytes: addr16 },
@@ -147,20 +150,20 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         'R_PPC64_TOC16_DS:min-fit', 'R_PPC64_TOC16_LO', 'R_PPC64_TOC16_LO_DS', 'R_PPC64_TOC16_HI', 'R_PPC64_TOC16_HA',
         'R_PPC64_TOC16_HA:low-7fff', 'R_PPC64_TOC16_HA:low-8000', 'toc:align-256', 'toc:my-r2',
       ],
-      note: 'every TOC-relative form at its limits; .toc (align 8) after 0x38 bytes lands at 0x100 (forced to 256), my_r2 = base + 0x8100',
+      note: 'every TOC-relative form at its limits; .toc (align 0x80) after 0x38 bytes lands at 0x100 (raised to 256), my_r2 = base + 0x8100',
       object: objectFor(arch, {
         entry: 0n,
         sections: [
           { name: '.text', flags: AX, data: tocText, addralign: 16n },
           { name: '.data', flags: WA, data: filler(0x10, 0x61), addralign: 8n },
-          { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 8n },
+          { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 0x80n },
         ],
         symbols: [{ name: 'tocbase', section: '.toc', bind: STB_LOCAL }],
         relocations: [
           toc(0x00, R.TOC16, 0x7fffn), toc(0x02, R.TOC16, -0x8000n), toc(0x04, R.TOC16_DS, 0x7ffcn), toc(0x06, R.TOC16_DS, -0x8000n),
           toc(0x08, R.TOC16_LO, 0x12345n), toc(0x0a, R.TOC16_LO_DS, 0x1234n), toc(0x0c, R.TOC16_HI, 0x12345678n), toc(0x0e, R.TOC16_HI, -0x10000n),
           toc(0x10, R.TOC16_HA, 0x17fffn), toc(0x12, R.TOC16_HA, 0x18000n), toc(0x14, R.TOC16_LO, -1n), toc(0x16, R.TOC16_HA, -0x8001n),
-          toc(0x18, R.TOC16_HA, -0x8000n),
+          toc(0x18, R.TOC16_HA, -0x8000n), toc(0x1a, R.TOC16_HI, 0x12348000n),
           { section: '.data', offset: 0n, type: R.TOC, symbol: 'tocbase' },
           { section: '.data', offset: 8n, type: R.ADDR64, symbol: 'tocbase' },
         ],
@@ -169,7 +172,7 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         kind: 'ok', bytes: tocBytes,
         computed: [
           { section: '.data', offset: 0, width: 8, value: r2, why: 'R_PPC64_TOC writes my_r2 = .toc (0x100) + 0x8000' },
-          { section: '.data', offset: 8, width: 8, value: (b) => b + 0x100n, why: '.toc at 0x100: sh_addralign 8 raised to 256' },
+          { section: '.data', offset: 8, width: 8, value: (b) => b + 0x100n, why: '.toc at 0x100: sh_addralign 0x80 raised to 256' },
         ],
         offsets: { '.text': 0n, '.data': 0x28n, '.toc': 0x100n },
       },
@@ -258,8 +261,9 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         relocations: [
           { section: '.data', offset: 0n, type: R.REL64, symbol: 2, addend: 8n },
           { section: '.data', offset: 8n, type: R.REL32, symbol: 'big' },
-          { section: '.data', offset: 0xcn, type: R.ADDR32, symbol: 1, addend: 4n },
           { section: '.data', offset: 0x10n, type: R.REL32, symbol: 2, addend: 0x10n },
+          // After the REL32 at 0x10: a 4-byte store must leave it alone.
+          { section: '.data', offset: 0xcn, type: R.ADDR32, symbol: 1, addend: 4n },
         ],
       }),
       kexecTools: {
@@ -272,13 +276,15 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
     }),
     spec({
       name: 'rel16',
-      covers: ['R_PPC64_REL16_HA', 'R_PPC64_REL16_LO', 'R_PPC64_REL16_HA:no-carry', 'symbol:undef-toc'],
+      covers: ['R_PPC64_REL16_HA', 'R_PPC64_REL16_LO', 'R_PPC64_REL16_HA:no-carry', 'symbol:undef-toc', 'toc:align-255'],
       note: 'the global-entry rewrite: addis 2,12 becomes lis 2,(.TOC.+A+my_r2)>>16 (no @ha carry), addi 2,2 gets the low half; .TOC. undefined (0)',
       object: objectFor(arch, {
         entry: 0n,
         sections: [
           { name: '.text', flags: AX, data: rel16Text, addralign: 16n },
-          { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 8n },
+          { name: '.data1', flags: WA, data: filler(1, 0x70), addralign: 1n },
+          // sh_addralign 255 (not a power of two) is raised to 256 like any value below it: at 0x100.
+          { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 255n },
         ],
         symbols: [{ name: '.TOC.', section: SHN_UNDEF }],
         relocations: [
@@ -330,6 +336,16 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         ],
       }),
       kexecTools: rejected('Unexpected instruction for R_PPC64_REL16_LO'),
+    }),
+    spec({
+      name: 'foreign-machine',
+      covers: ['error:wrong-machine'],
+      note: `an EM_X86_64 object fed to the ${arch} loaders: machine_verify_elf_rel refuses it`,
+      object: objectFor('x86_64', {
+        entry: 0n,
+        sections: [{ name: '.text', flags: AX, data: filler(0x10, elfv2 ? 0x52 : 0x51), addralign: 16n }],
+      }),
+      kexecTools: rejected('ELF rel parse failed\n'),
     }),
     spec({
       name: 'unknown-2',

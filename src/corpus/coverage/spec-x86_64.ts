@@ -4,7 +4,7 @@
 // store the low 32 bits and die when they do not read back as the value (zero- / sign-extended).
 // Absolute values come from SHN_ABS symbols (value = st_value + r_addend, no section base) and
 // PC-relative ones from symbols in the image, so every outcome holds at every validate base.
-import { SHN_ABS, STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../elf/constants.ts';
+import { SHN_ABS, SHT_NOBITS, STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../elf/constants.ts';
 import { R_X86_64 } from '../../arch/x86_64.ts';
 import { AX, WA, enc, filler, objectFor, type CoverageSpec, type Expectation } from './spec.ts';
 
@@ -136,6 +136,19 @@ export const x86_64Specs: CoverageSpec[] = [
     }),
     kexecTools: pcrel,
     kernel: pcrel,
+  },
+  {
+    name: 'foreign-machine', arch: 'x86_64', spec: SPEC, covers: ['error:wrong-machine'],
+    note: 'a little-endian EM_PPC64 object fed to the x86_64 loaders: machine_verify_elf_rel refuses it; the kernel checks no machine',
+    object: objectFor('ppc64le', {
+      entry: 0n,
+      sections: [
+        { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+        { name: '.bss', type: SHT_NOBITS, flags: WA, size: 8n, addralign: 8n },
+      ],
+    }),
+    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
+    kernel: { kind: 'ok', offsets: { '.text': 0n, '.bss': 0x10n }, memsz: 0x1000n, entry: 0n },
   },
   unknown(23, 'R_X86_64_TPOFF32', 'error:unknown-type-named'),
   unknown(24, 'R_X86_64_24', 'error:unknown-type-numbered'),

@@ -59,6 +59,8 @@ export interface CoverageSpec {
   note: string;
   object: ObjectSpec;
   kexecTools: Expectation;
+  /** The kexec-tools model with the realistic symbol writes of the validate cases, where it differs. */
+  kexecToolsWrites?: Expectation;
   /** The kernel's x86_64 loader, where it differs from kexec-tools in outcome or message. */
   kernel?: Expectation;
 }
