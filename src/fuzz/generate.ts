@@ -361,9 +361,12 @@ export function loadCorpusRefs(root: string): CorpusRef[] {
   const p = join(root, 'corpus', 'manifest.json');
   const out: CorpusRef[] = [];
   if (existsSync(p)) {
-    const m = JSON.parse(readFileSync(p, 'utf8')) as { entries?: { id: string; file: string; arch: Arch; elfType?: string }[] };
+    const m = JSON.parse(readFileSync(p, 'utf8')) as { entries?: { id: string; file: string; arch: Arch; elfType?: string; origin?: { kind?: string } }[] };
     for (const e of m.entries ?? []) {
       if (e.elfType && e.elfType !== 'rel') continue;
+      // Real purgatories only: the coverage corpus's objects are the structured generator's job
+      // (each already sits on one boundary), and a seed's stream must not move when one is added.
+      if (e.origin?.kind === 'coverage-generator') continue;
       const file = join(root, e.file);
       if (!existsSync(file)) continue;
       try {

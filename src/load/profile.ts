@@ -175,7 +175,7 @@ function buildBaseProfile(id: string, target: Arch): Profile {
   // A release (x.y.z, optionally with a suffix such as 2.0.32-git) or a local tree's build label
   // (scripts/fetch-kexec-tools.sh names those <version>+git-<hash>[-dirty], <version>+tar-<hash>,
   // <version>+src-<hash>, with unknown for a tree with no version; older builds <version>-local-<hash>).
-  const kt = /^kexec-tools(?:-(\d+\.\d+\.\d+(?:[-+][\w.+-]+)?|[\w.]*(?:\+(?:git|tar|src)|-?local)-[\w.+-]+))?$/.exec(id);
+  const kt = /^kexec-tools(?:-(\d+\.\d+\.\d+(?:-[\w.]+|\+(?:git|tar|src)-[\w.+-]+)?|[\w.]*(?:\+(?:git|tar|src)|-?local)-[\w.+-]+))?$/.exec(id);
   if (kt) {
     const newest = KEXEC_TOOLS_VERSIONS[KEXEC_TOOLS_VERSIONS.length - 1]!;
     const label: string = kt[1] ?? newest;

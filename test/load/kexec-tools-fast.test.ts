@@ -80,6 +80,12 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
 }
 
 const corpus = loadManifest(DEFAULT_CORPUS).filter((e) => e.file.endsWith('.ro'));
+/**
+ * The coverage corpus's synthetic objects (origin coverage-generator) sit on quirk zones and
+ * rejections on purpose: the fast path must still equal the model wherever it engages, but it need
+ * not engage there. The real purgatories must take it.
+ */
+const isReal = (e: (typeof corpus)[number]) => (e as { origin?: { kind?: string } }).origin?.kind !== 'coverage-generator';
 const bytesOf = (file: string) => new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, '..', file)));
 
 /** Bases the validate cases use, plus one just under the fast path's 2^48 limit and two it must leave to the model. */
@@ -95,7 +101,7 @@ const BASES = [
 
 describe('fast path = faithful model over the corpus', () => {
   it('has ET_REL purgatories of every target', () => {
-    expect(corpus.length).toBeGreaterThanOrEqual(30);
+    expect(corpus.filter(isReal).length).toBeGreaterThanOrEqual(30);
     expect(new Set(corpus.map((e) => targetOf(bytesOf(e.file))))).toEqual(new Set(TARGETS));
   });
 
@@ -132,7 +138,7 @@ describe('fast path = faithful model over the corpus', () => {
             // The real purgatories on their own target, plain bases and valid symbol writes: the
             // fast path must engage whenever the model accepts (kexec-tools profiles: every
             // target; abi: x86_64 only).
-            const mustEngage = target === own && b.range === 'plain' && (s.name === 'none' || s.name === 'realistic')
+            const mustEngage = isReal(entry) && target === own && b.range === 'plain' && (s.name === 'none' || s.name === 'realistic')
               && (profileId !== 'abi' || target === 'x86_64');
             if (mustEngage && r === 'bail' && modelOk()) expect(r, `${label}: fast path bailed`).toBe('fast');
             if (b.range === 'outside' || ((s.name === 'wrong size' || s.name === 'missing') && s.symbols.length)) expect(r, `${label}: must be left to the model`).toBe('bail');
@@ -140,7 +146,7 @@ describe('fast path = faithful model over the corpus', () => {
         }
       }
       // Every purgatory is accepted by some profile of its own target, and then the fast path runs.
-      if (profileId !== 'abi' || own === 'x86_64') expect(engaged).toBeGreaterThan(0);
+      if (isReal(entry) && (profileId !== 'abi' || own === 'x86_64')) expect(engaged).toBeGreaterThan(0);
     });
   });
 

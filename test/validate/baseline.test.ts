@@ -164,7 +164,10 @@ describe.runIf(missing.length === 0)('gate --kexec-tools on local trees (live, t
   }, 300_000);
 });
 
-describe.runIf(missing.length > 0)('gate --kexec-tools on local trees (live)', () => {
-  if (CI) it('has what it needs (CI=true)', () => { throw new Error(`missing: ${missing.join('; ')}`); });
-  else it.skip(`skipped: missing ${missing.join('; ')}`, () => {});
-});
+// Declared only when something is missing, so a complete machine reports no skipped test.
+if (missing.length > 0) {
+  describe('gate --kexec-tools on local trees (live)', () => {
+    if (CI) it('has what it needs (CI=true)', () => { throw new Error(`missing: ${missing.join('; ')}`); });
+    else it.skip(`skipped: missing ${missing.join('; ')}`, () => {});
+  });
+}
