@@ -75,8 +75,10 @@ build_engine() { # ENGINE
       for v in CC CXX OUT LIB_FUZZING_ENGINE; do [[ -n "${!v:-}" ]] || die 1 "--engine env needs \$$v (OSS-Fuzz/ClusterFuzzLite build variables)"; done
       cc="$CC"; ld="$CXX"
       command -v "${cc%% *}" >/dev/null || die 1 "\$CC ($cc) not found"
-      # kexec-tools is built with -fno-strict-aliasing and stores 32-bit values at unaligned offsets.
-      cflags="${CFLAGS:-} -fno-strict-aliasing -fno-sanitize=alignment -fno-sanitize-recover=all"
+      # kexec-tools is built with -fno-strict-aliasing and stores 32-bit values at unaligned offsets;
+      # unsigned wrap-around is defined C (OSS-Fuzz's UBSan build enables that check); every check
+      # of the undefined group ends the input, as in the libfuzzer engine.
+      cflags="${CFLAGS:-} -fno-strict-aliasing -fno-sanitize=alignment,unsigned-integer-overflow -fno-sanitize-recover=undefined"
       ldflags="${CXXFLAGS:-} $LIB_FUZZING_ENGINE" ;;
     libfuzzer)
       cc=clang

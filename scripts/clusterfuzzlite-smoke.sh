@@ -8,8 +8,8 @@
 #
 # Usage: scripts/clusterfuzzlite-smoke.sh [SECONDS]   (default 5; needs scripts/setup-toolchains.sh
 #        --fuzz, kexec-tools 2.0.25 fetched, and the kexec-tools-2.0.25/x86_64+sanitize oracle built)
-# Environment: CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE override the defaults below; KEEP=1 keeps
-# the scratch directory (fuzzer, crashes, reproducers).
+# Environment: CC CXX CFLAGS CXXFLAGS LIB_FUZZING_ENGINE override the defaults below; FUZZ_SEED
+# (default 1) is libFuzzer's -seed; KEEP=1 keeps the scratch directory (fuzzer, crashes, reproducers).
 # Exit codes: 0 ok; 1 the fuzzer did not run or a crash is an unexplained finding; 2 oracle missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +33,8 @@ unzip -q "$OUT/kexec_tools_elf_rel_fuzzer_seed_corpus.zip" -d "$work/seeds"
 # -fork=1 -ignore_crashes=1: keep fuzzing after a crash (kexec-tools has known ones), so that the
 # whole budget is spent and every crash is written for the replay below.
 rc=0
-"$fuzzer" -fork=1 -ignore_crashes=1 -max_total_time="$SECONDS_TO_FUZZ" -artifact_prefix="$work/crashes/" \
+# -seed: the same start every run (what it reaches in the time still depends on the machine).
+"$fuzzer" -seed="${FUZZ_SEED:-1}" -fork=1 -ignore_crashes=1 -max_total_time="$SECONDS_TO_FUZZ" -artifact_prefix="$work/crashes/" \
   "$work/corpus" "$work/seeds" >"$work/fuzz.log" 2>&1 || rc=$?
 runs="$(grep -Eo '^#[0-9]+' "$work/fuzz.log" | tail -n1 | tr -d '#')"
 crashes="$(find "$work/crashes" -type f | wc -l)"

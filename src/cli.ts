@@ -2,7 +2,8 @@
 // process.exit, so main() can be driven from tests.
 import { Command, CommanderError, Option } from 'commander';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { isPurgatoryOracleError, requireMatches, UsageError } from './errors.ts';
 import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
@@ -206,7 +207,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--fail-on-change', 'with --baseline: exit 1 when your tree changes any case against the baseline')
     .option('--fuzz-cases <n>', 'fuzz stage: cases per live oracle (runs by default with --kexec-tools and when CI=true; giving it runs it)')
     .option('--fuzz-seed <n>', 'fuzz stage: campaign seed (the same seed gives the same cases)')
-    .option('--fuzz-out <dir>', 'fuzz stage: where minimized reproducers of findings go', 'purgatory-oracle-reproducers')
+    .option('--fuzz-out <dir>', 'fuzz stage: where reproducers of findings go (the first 3 per oracle minimized; default: purgatory-oracle-reproducers in the temporary directory)')
     .option('--no-fuzz', 'skip the fuzz stage')
     .action(async (corpus: string | undefined, o) => {
       const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
@@ -216,7 +217,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const fuzz = fuzzWanted ? {
         seed: o.fuzzSeed !== undefined ? Number(parseBigint(o.fuzzSeed, '--fuzz-seed')) : gate.DEFAULT_GATE_FUZZ_SEED,
         cases: o.fuzzCases !== undefined ? Number(parseBigint(o.fuzzCases, '--fuzz-cases')) : gate.DEFAULT_GATE_FUZZ_CASES,
-        out: resolve(o.fuzzOut),
+        out: o.fuzzOut ? resolve(o.fuzzOut) : join(tmpdir(), 'purgatory-oracle-reproducers'),
       } : null;
       if (fuzz && fuzz.cases < 1) throw new UsageError('--fuzz-cases must be at least 1 (to skip the fuzz stage: --no-fuzz)');
       let baseline: import('./validate/baseline.ts').BaselineReport | undefined;

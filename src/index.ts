@@ -7,7 +7,7 @@ export {
 } from './errors.ts';
 export { ElfFile, parseElf, type ElfSymbol, type ElfRelocation, type SectionHeader, type ProgramHeader } from './elf/reader.ts';
 export { buildObject, writeElf, type ObjectSpec, type RawElf } from './elf/writer.ts';
-export { makeProfile, defaultTarget, PROFILE_IDS, DIVERGENCES, type Profile, type EntryRule } from './load/profile.ts';
+export { makeProfile, defaultTarget, PROFILE_IDS, DIVERGENCES, FIXES, type Fix, type Profile, type EntryRule } from './load/profile.ts';
 export {
   parseKexecTools, layoutKexecTools, relocateKexecTools, loadKexecTools, setSymbol, getSymbol, getAddr, type Layout,
 } from './load/kexec-tools.ts';

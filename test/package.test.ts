@@ -7,11 +7,13 @@
 // live kexec-tools 2.0.32 oracle), kexec-tools' own die() text (kexec-elf-rel.c), and the same
 // validate run in this checkout.
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-run.ts';
+import { CI } from './live-oracle.ts';
+import { cacheDir } from '../src/oracle/registry.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string; devDependencies: Record<string, string> };
@@ -78,10 +80,11 @@ describe('the packed package', () => {
       'package.json', 'README.md', 'bin/purgatory-oracle.mjs', 'dist/index.js', 'dist/index.d.ts', 'dist/index.d.ts.map', 'dist/cli.js',
       'dist/fuzz/worker.js', 'src/index.ts', 'corpus/manifest.json', 'corpus/known-divergences.json',
       'corpus/references/kexec-tools-2.0.32.x86_64.json', 'corpus/elf/debian-kexec-tools-2.0.32-3-amd64.ro', 'corpus/mutation/equivalent.json',
+      'docs/findings/kt-heap-padding.md', 'docs/findings/kt-heap-padding.patch',
       'scripts/build-oracle.sh', 'scripts/build-kernel-oracle.sh', 'scripts/fetch-kexec-tools.sh', 'scripts/debian-apt.sh',
       'scripts/setup-toolchains.sh', 'oracle/kexec-tools/harness.c', 'oracle/kernel/harness.c',
     ]) expect(files, f).toContain(f);
-    const stray = [...files].filter((f) => /^(test|docs|corpus\/regressions|scripts\/.*\.ts$|\.ci|\.github|node_modules)/.test(f));
+    const stray = [...files].filter((f) => /^(test|docs\/(?!findings\/)|corpus\/regressions|scripts\/.*\.ts$|\.ci|\.github|node_modules)/.test(f));
     expect(stray).toEqual([]);
   });
 
@@ -154,6 +157,30 @@ describe('the packed package', () => {
     expect(installed.unexplained).toBe(0);
     expect(installed.missing).toEqual([]);
     expect(pick(installed)).toEqual(pick(checkout));
+  });
+
+  // scripts/build-kernel-oracle.sh generates the kernel oracle's C file through the CLI: from an
+  // installed package that is dist/, with no tsx. Reference: the C file the built oracle was compiled from.
+  const kernelSrc = join(cacheDir(), 'kernel', 'src', '6.12');
+  const kernelBuilt = join(cacheDir(), 'build', 'kernel-6.12-x86_64', 'kernel_functions.c');
+  const haveKernel = existsSync(kernelSrc) && existsSync(kernelBuilt);
+  if (!haveKernel && CI) throw new Error(`kernel 6.12 sources or oracle missing under ${cacheDir()} (CI builds them in .ci/run)`);
+  it.skipIf(!haveKernel)('npx purgatory-oracle oracle gen-kernel-sources (build-kernel-oracle.sh) runs from dist', () => {
+    const cache = join(dir, 'kernel-cache');
+    mkdirSync(join(cache, 'kernel', 'src'), { recursive: true });
+    symlinkSync(kernelSrc, join(cache, 'kernel', 'src', '6.12'));
+    ok(run('npx', ['--no-install', 'purgatory-oracle', 'oracle', 'gen-kernel-sources', '--cache', cache, '--versions', '6.12', '--variants', 'x86_64'], app), 'gen-kernel-sources');
+    const body = (f: string) => readFileSync(f, 'utf8').split('\n').slice(1).join('\n');
+    expect(body(join(cache, 'build', 'kernel-6.12-x86_64', 'kernel_functions.c'))).toBe(body(kernelBuilt));
+  });
+
+  it('npx purgatory-oracle findings list reads the reports and inputs the package carries', async () => {
+    const installed = ok(run('npx', ['--no-install', 'purgatory-oracle', 'findings', 'list', '--json'], app), 'findings list');
+    const here = await runCli(['findings', 'list', '--json']);
+    expect(here.code).toBe(0);
+    const ids = (out: string) => (JSON.parse(out) as { id: string }[]).map((f) => f.id);
+    expect(ids(installed).length).toBeGreaterThan(0);
+    expect(ids(installed)).toEqual(ids(here.out));
   });
 
   it('npx purgatory-oracle fuzz runs its worker threads from dist (TS-only robustness)', () => {

@@ -4,7 +4,7 @@
 //
 // Usage: npx tsx scripts/corpus/coverage.ts [--check]   (npm run corpus:coverage)
 //   --check: write nothing; exit 1 when a committed object or entry differs from what the specs give.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { entryFromElf, sha256, type ManifestEntry } from '../../src/corpus/manifest.ts';
 import { COVERAGE_BASES, GENERATOR, coverageSpecs, generate, idOf, type CoverageSpec } from '../../src/corpus/coverage/generate.ts';
@@ -57,9 +57,15 @@ function main(argv: string[]): number {
     return bad ? 1 : 0;
   }
   mkdirSync(CORPUS_ELF, { recursive: true });
-  // Objects of specs that were removed go too.
-  for (const f of readdirSync(CORPUS_ELF)) if (f.startsWith('cov-')) rmSync(join(CORPUS_ELF, f));
-  for (const { s, bytes } of built) writeFileSync(join(CORPUS_ELF, `${idOf(s)}.ro`), bytes);
+  // Each file replaced atomically (a validate or gate running meanwhile reads the old or the new
+  // object, never none); objects of specs that were removed go.
+  const names = new Set(built.map(({ s }) => `${idOf(s)}.ro`));
+  for (const { s, bytes } of built) {
+    const p = join(CORPUS_ELF, `${idOf(s)}.ro`);
+    writeFileSync(`${p}.tmp`, bytes);
+    renameSync(`${p}.tmp`, p);
+  }
+  for (const f of readdirSync(CORPUS_ELF)) if (f.startsWith('cov-') && !names.has(f)) rmSync(join(CORPUS_ELF, f));
   mergeManifest(isCoverageEntry, 'coverage', entries, []);
   const byArch = new Map<string, number>();
   for (const e of entries) byArch.set(e.arch, (byArch.get(e.arch) ?? 0) + 1);

@@ -179,7 +179,8 @@ export const fixedProfileId = (base: string, fix: readonly Fix[]): string => [ba
 /** A fixed host address for kexec-tools' ppc64 REL32 (it subtracts the heap pointer of the buffer). */
 const HOST = 0x1000_0000_0000n;
 
-function sameOutcome(a: Outcome, b: Outcome): boolean {
+/** Two model outcomes alike: the same image (base, memsz, entry, bytes), or rejections with the same code. */
+export function sameOutcome(a: Outcome, b: Outcome): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'ok' && b.kind === 'ok') {
     return a.image.base === b.image.base && a.image.memsz === b.image.memsz && a.image.entry === b.image.entry

@@ -26,7 +26,7 @@ import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
 import { findKernelOracle, openKernelOracle, type KernelVariant, type KernelVersion } from '../oracle/kernel.ts';
 import type { OracleResponse } from '../oracle/batch.ts';
 import { targetOf } from '../engine.ts';
-import { FindingsError, fixedProfileId, REPO_DIR, type Finding } from './findings.ts';
+import { FindingsError, fixedProfileId, REPO_DIR, sameOutcome, type Finding } from './findings.ts';
 import type { Arch, LoadRequest, Outcome } from '../types.ts';
 
 export interface Oracle {
@@ -171,13 +171,6 @@ function sameRef(a: OracleResponse, b: OracleResponse): boolean {
   return ['same', 'both-rejected'].includes(compareRefs(a, b).cls);
 }
 
-function sameModel(a: Outcome, b: Outcome): boolean {
-  if (a.kind !== b.kind) return false;
-  if (a.kind === 'ok' && b.kind === 'ok') {
-    return a.image.base === b.image.base && a.image.memsz === b.image.memsz && a.image.entry === b.image.entry && Buffer.compare(a.image.bytes, b.image.bytes) === 0;
-  }
-  return a.kind !== 'rejected' || b.kind !== 'rejected' || a.code === b.code;
-}
 
 export async function verifyFinding(f: Finding, opts: VerifyOptions & { scratch: string }): Promise<FindingVerdict> {
   const t0 = performance.now();
@@ -234,7 +227,7 @@ export async function verifyFinding(f: Finding, opts: VerifyOptions & { scratch:
           }
           const shown = before
             ? !OK.has(compareOutcomes(a.ts, before[i]!, [], loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : []).cls)
-            : !sameModel(load(reqs[i]!, { profile: beforeProfile!, target, hostAddress: 0x1000_0000_0000n }), a.ts);
+            : !sameOutcome(load(reqs[i]!, { profile: beforeProfile!, target, hostAddress: 0x1000_0000_0000n }), a.ts);
           if (shown) tv.shownBefore++;
         });
       }
@@ -250,7 +243,7 @@ export async function verifyFinding(f: Finding, opts: VerifyOptions & { scratch:
             const fixedCmp = against(registry, fixedProfile, target, reqs[i]!, pat[i]!);
             const hostAddress = rel[i]!.kind === 'ok' ? (rel[i] as { hostBuf: bigint }).hostBuf : 0n;
             const relModel = load(reqs[i]!, { profile: releasedProfile, target, hostAddress });
-            const predicted = !sameModel(relModel, fixedCmp.ts);
+            const predicted = !sameOutcome(relModel, fixedCmp.ts);
             const changed = !sameRef(rel[i]!, pat[i]!);
             if (predicted) tv.corpusPredicted++;
             if (changed) tv.corpusChanged++;

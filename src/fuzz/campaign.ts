@@ -66,6 +66,8 @@ export interface CampaignOptions {
    * seeded generator's; `cases` must then be replay.length.
    */
   replay?: readonly CaseDesc[];
+  /** Minimize at most this many signatures (the gate: a broken tree has many); the rest are written as found. */
+  maxMinimized?: number;
   /** Stop after the first unexplained signature (the gate's early exit for mutants). */
   stopOnFinding?: boolean;
   /**
@@ -269,8 +271,10 @@ export async function runOracleCampaign(oracle: FuzzOracle, opts: CampaignOption
     return keep(evaluate(spec, opts.registry, req, ref), req, ref);
   };
 
+  let minimized = 0;
   const minimize = async (desc: CaseDesc, keep: Keep, verify: boolean): Promise<MinimizeResult | undefined> => {
-    if (!opts.minimize) return undefined;
+    if (!opts.minimize || (opts.maxMinimized !== undefined && minimized >= opts.maxMinimized)) return undefined;
+    minimized++;
     opts.progress?.update({ label: spec.id, cases: sum.cases, timeMs: opts.timeMs, elapsedMs: fuzzElapsed(), findings: 0, explained: 0, shard: shardText, phase: 'minimizing' });
     return minimizeDesc(desc, async (cands) => {
       const rs = await evalMany(cands);

@@ -143,7 +143,7 @@ export async function runFuzzStage(targets: GateTarget[], f: FuzzStageOptions, o
     try {
       c = await runOracleCampaign(oracle, {
         seed: f.seed, modes: [...GATE_FUZZ_MODES], cases: f.cases, shard: { index: 0, count: 1 }, out: f.out, known: [], root, registry,
-        batch: t.spec.target === 'x86_64' ? 64 : 32, minimize: f.minimize ?? true, minimizeTests: 2000, minimizeMs: 10_000, hangMs: 1000,
+        batch: t.spec.target === 'x86_64' ? 64 : 32, minimize: f.minimize ?? true, minimizeTests: 1000, minimizeMs: 5_000, maxMinimized: 3, hangMs: 1000,
         confirm: false, stopOnFinding: opts.stopEarly, findingsOnly: true, memo,
       }, opts.freshCheck === false ? undefined : () => t.open());
     } finally {

@@ -108,3 +108,25 @@ describe('the fixed behaviours (expected values from the ABI and hand-computed l
     expect(load(req(new Uint8Array(rela)), { profile: 'kexec-tools-2.0.32', hostAddress: 0x1000_0000_0000n }).kind).toBe('ok');
   });
 });
+
+describe("a local tree's build label (scripts/fetch-kexec-tools.sh) as a profile id", () => {
+  it.each([
+    ['kexec-tools-2.0.32+git-0f67cdf', '2.0.32'],
+    ['kexec-tools-2.0.32+git-0f67cdf-dirty', '2.0.32'],
+    ['kexec-tools-2.0.25+tar-0123456789ab', '2.0.25'],
+    ['kexec-tools-2.0.20+src-0123456789ab', '2.0.20'],
+    ['kexec-tools-unknown+src-0123456789ab', '2.0.32'], // no version: the newest release
+    ['kexec-tools-unknown-local-0123456789ab', '2.0.32'], // builds from before the labels
+  ])('%s models kexec-tools %s and keeps its label', (id, version) => {
+    const p = makeProfile(id, 'x86_64');
+    expect(p).toMatchObject({ id, loader: 'kexec-tools', version });
+    // The version's own rules (2.0.24 made sh_addralign 0 act as 1), not the newest release's.
+    expect(p.alignZeroAsOne).toBe(version !== '2.0.20');
+  });
+  it('with a quirk switch after the label', () => {
+    expect(makeProfile('kexec-tools-2.0.32+git-0f67cdf-dirty+rel32HostPointer', 'ppc64le')).toMatchObject({ version: '2.0.32', fixes: ['rel32HostPointer'] });
+  });
+  it.each([['kexec-tools-2.0.32+noSuchQuirk'], ['kexec-tools-2.0.32+git'], ['kexec-tools-2.0.32+svn-1234']])('%s is an unknown profile', (id) => {
+    expect(() => makeProfile(id, 'x86_64')).toThrow(UsageError);
+  });
+});

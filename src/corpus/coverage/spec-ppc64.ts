@@ -64,9 +64,11 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
 
   // ---- REL24: .text of `bl` words, f at 0x40 (no local entry), g0..g7 at 0x60 with st_other = k << 5.
   const localEntry = (k: number) => (elfv2 ? BigInt(((1 << k) >> 2) << 2) : 0n);
-  const bl = (v: bigint) => w32(BigInt(BL) | (BigInt.asUintN(64, v) & 0x03fffffcn));
+  // The sites hold 0xffffffff (kexec-tools does not look at the opcode): every bit outside 2-25 must survive.
+  const REL24_SITE = 0xffffffff;
+  const bl = (v: bigint) => w32((BigInt(REL24_SITE) & ~0x03fffffcn & 0xffffffffn) | (BigInt.asUintN(64, v) & 0x03fffffcn));
   const rel24Bytes: ExpectedBytes[] = [
-    { section: '.text', offset: 0x00, bytes: bl(0x1fffffcn), why: 'REL24 v = 0x1fffffc, the largest reachable: bits 2-25 replaced' },
+    { section: '.text', offset: 0x00, bytes: bl(0x1fffffcn), why: 'REL24 v = 0x1fffffc, the largest reachable: bits 2-25 replaced, the others kept' },
     { section: '.text', offset: 0x04, bytes: bl(-0x2000000n), why: 'REL24 v = -0x2000000, the smallest' },
     { section: '.text', offset: 0x08, bytes: bl(0x38n), why: 'REL24 f (0x40) - P (0x8)' },
     ...Array.from({ length: 8 }, (_, k): ExpectedBytes => {
@@ -90,7 +92,8 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
   // ---- REL16_HA/LO (the ELFv2 global entry `addis 2,12,.TOC.-0b@ha; addi 2,2,.TOC.-0b@l`):
   // .text 0x20, .toc at 0x100, my_r2 = base + 0x8100; .TOC. is undefined (value 0).
   const r2 = (b: bigint) => b + 0x8100n;
-  const rel16Text = words(e, ADDIS_2_12 | 0x1234, ADDI_2_2 | 0x5678, ADDIS_2_12 | 0x1234, ADDI_2_2 | 0x5678, NOP, NOP, NOP, NOP);
+  // Immediates with bits 0 and 15 set: the instruction checks look at the upper halfword only.
+  const rel16Text = words(e, ADDIS_2_12 | 0x9235, ADDI_2_2 | 0xd679, ADDIS_2_12 | 0x9235, ADDI_2_2 | 0xd679, ADDIS_2_12 | 0x9235, ADDI_2_2 | 0xd679, NOP, NOP);
 
   const addr16: ExpectedBytes[] = [
     { section: '.data', offset: 0x00, bytes: h16(0x7fffn), why: 'ADDR16_LO 0x1122334455667fff' },
@@ -109,6 +112,8 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
     { section: '.data', offset: 0x2a, bytes: h16(0x6655n), why: 'ADDR16_HIGHER 0x8877665544332211' },
     { section: '.data', offset: 0x2c, bytes: h16(0x8877n), why: 'ADDR16_HIGHEST 0x8877665544332211' },
     { section: '.data', offset: 0x2e, bytes: h16(0x5567n), why: 'ADDR16_HA 0x1122334455667fff + 1: the addend carries' },
+    { section: '.data', offset: 0x30, bytes: h16(0x9abcn), why: 'ADDR16_HA 0xcdef9abc9abc7fff: bit 15 of the result set' },
+    { section: '.data', offset: 0x32, bytes: h16(0x9abcn), why: 'ADDR16_HIGHER 0xcdef9abc9abc7fff: bit 15 of the result set' },
   ];
   const a16 = (off: number, type: number, symbol: string, addend = 0n): ObjRelocation => ({ section: '.data', offset: BigInt(off), type, symbol, addend });
 
@@ -124,19 +129,21 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         entry: 0n,
         sections: [
           { name: '.text', flags: AX, data: words(e, NOP, NOP, NOP, NOP), addralign: 16n },
-          { name: '.data', flags: WA, data: filler(0x30, 0x21), addralign: 8n },
+          { name: '.data', flags: WA, data: filler(0x38, 0x21), addralign: 8n },
         ],
         symbols: [
           { name: 'v1', section: SHN_ABS, value: 0x1122334455667fffn },
           { name: 'v2', section: SHN_ABS, value: 0x1122334455668000n },
           { name: 'v3', section: SHN_ABS, value: 0xffff8000n },
           { name: 'big', section: SHN_ABS, value: 0x8877665544332211n },
+          { name: 'v4', section: SHN_ABS, value: 0xcdef9abc9abc7fffn },
         ],
         relocations: [
           a16(0x00, R.ADDR16_LO, 'v1'), a16(0x02, R.ADDR16_HI, 'v1'), a16(0x04, R.ADDR16_HA, 'v1'), a16(0x06, R.ADDR16_HA, 'v2'),
           a16(0x08, R.ADDR16_HIGHER, 'v1'), a16(0x0a, R.ADDR16_HIGHEST, 'v1'), a16(0x0c, R.ADDR16_HA, 'v3'), a16(0x0e, R.ADDR16_HI, 'v3'),
           a16(0x10, R.ADDR32, 'big'), a16(0x18, R.ADDR64, 'big'), a16(0x20, R.REL64, 'big'),
           a16(0x28, R.ADDR16_LO, 'v2', 1n), a16(0x2a, R.ADDR16_HIGHER, 'big'), a16(0x2c, R.ADDR16_HIGHEST, 'big'), a16(0x2e, R.ADDR16_HA, 'v1', 1n),
+          a16(0x30, R.ADDR16_HA, 'v4'), a16(0x32, R.ADDR16_HIGHER, 'v4'),
           // Last: a 4-byte store here must leave the ADDR64 result at 0x18 alone.
           a16(0x14, R.ADDR32, 'v2', 0x10n),
         ],
@@ -229,7 +236,7 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
       note: `REL24 at both ends of its range and to symbols with every st_other local-entry code (${elfv2 ? 'ELFv2: offsets 0,0,4,8,16,32,64,128' : 'ELFv1 build: ignored'})`,
       object: objectFor(arch, {
         entry: 0n,
-        sections: [{ name: '.text', flags: AX, data: words(e, ...Array.from({ length: 0x20 }, () => BL)), addralign: 16n }],
+        sections: [{ name: '.text', flags: AX, data: words(e, ...Array.from({ length: 0x20 }, () => REL24_SITE)), addralign: 16n }],
         symbols: [
           { name: 'f', section: '.text', value: 0x40n, bind: STB_LOCAL, type: STT_FUNC },
           ...Array.from({ length: 8 }, (_, k) => ({ name: `g${k}`, section: '.text', value: 0x60n, bind: STB_LOCAL, type: STT_FUNC, other: k << 5 })),
@@ -246,6 +253,7 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
     rel24Error('rel24-above', 0x2000000n, ['R_PPC64_REL24:max-overflow']),
     rel24Error('rel24-below', -0x2000004n, ['R_PPC64_REL24:min-overflow']),
     rel24Error('rel24-misaligned', 2n, ['R_PPC64_REL24:misaligned']),
+    rel24Error('rel24-misaligned-1', 1n, ['R_PPC64_REL24:misaligned-bit0']),
     spec({
       name: 'pcrel-misc',
       covers: ['R_PPC64_REL32', 'R_PPC64_REL64:section', 'R_PPC64_ADDR32:truncated'],
@@ -292,6 +300,8 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
           { section: '.text', offset: 4n, type: R.REL16_LO, symbol: '.TOC.', addend: 4n },
           { section: '.text', offset: 8n, type: R.REL16_HA, symbol: '.TOC.', addend: -0x101n },
           { section: '.text', offset: 0xcn, type: R.REL16_LO, symbol: '.TOC.', addend: -0x101n + 4n },
+          { section: '.text', offset: 0x10n, type: R.REL16_HA, symbol: '.TOC.', addend: 0x80010000n },
+          { section: '.text', offset: 0x14n, type: R.REL16_LO, symbol: '.TOC.', addend: 0x80010000n + 4n },
         ],
       }),
       kexecTools: {
@@ -301,32 +311,34 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
           { section: '.text', offset: 4, width: 2, value: (b) => r2(b) & 0xffffn, why: 'halfword at the location: 4 + my_r2 - 4' },
           { section: '.text', offset: 8, width: 4, value: (b) => 0x3c400000n + (((r2(b) - 0x101n) >> 16n) & 0xffffn), why: 'lis 2,(my_r2 - 0x101) >> 16' },
           { section: '.text', offset: 0xc, width: 2, value: (b) => (r2(b) - 0x101n) & 0xffffn, why: 'my_r2 - 0x101 + 4 - 4, low half' },
+          { section: '.text', offset: 0x10, width: 4, value: (b) => 0x3c400000n + (((r2(b) + 0x80010000n) >> 16n) & 0xffffn), why: 'lis 2,(my_r2 + 0x80010000) >> 16: an odd immediate with bit 15 set' },
+          { section: '.text', offset: 0x14, width: 2, value: (b) => (r2(b) + 0x80010000n) & 0xffffn, why: 'low half' },
         ],
       },
     }),
-    spec({
-      name: 'rel16ha-bad-insn',
+    ...([['rel16ha-bad-insn', 0xbc4c0000, 'bit 31 set'], ['rel16ha-bad-insn-2', 0x3c4d0000, 'addis 2,13']] as const).map(([name, word, what]) => spec({
+      name,
       covers: ['R_PPC64_REL16_HA:unexpected-instruction'],
-      note: 'REL16_HA on addis 2,11 (not addis 2,12)',
+      note: `REL16_HA on 0x${word.toString(16)} (${what}), not addis 2,12`,
       object: objectFor(arch, {
         entry: 0n,
         sections: [
-          { name: '.text', flags: AX, data: words(e, 0x3c4b0000, ADDI_2_2, NOP, NOP), addralign: 16n },
+          { name: '.text', flags: AX, data: words(e, word, ADDI_2_2, NOP, NOP), addralign: 16n },
           { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 8n },
         ],
         symbols: [{ name: '.TOC.', section: SHN_UNDEF }],
         relocations: [{ section: '.text', offset: 0n, type: R.REL16_HA, symbol: '.TOC.' }],
       }),
       kexecTools: rejected('Unexpected instruction for  R_PPC64_REL16_HA'),
-    }),
-    spec({
-      name: 'rel16lo-bad-insn',
+    })),
+    ...([['rel16lo-bad-insn', 0x38430000, 'addi 2,3'], ['rel16lo-bad-insn-2', 0xb8420000, 'bit 31 set']] as const).map(([name, word, what]) => spec({
+      name,
       covers: ['R_PPC64_REL16_LO:unexpected-instruction'],
-      note: 'REL16_LO on addi 2,3 (not addi 2,2), after a good REL16_HA',
+      note: `REL16_LO on 0x${word.toString(16)} (${what}), not addi 2,2, after a good REL16_HA`,
       object: objectFor(arch, {
         entry: 0n,
         sections: [
-          { name: '.text', flags: AX, data: words(e, ADDIS_2_12, 0x38430000, NOP, NOP), addralign: 16n },
+          { name: '.text', flags: AX, data: words(e, ADDIS_2_12, word, NOP, NOP), addralign: 16n },
           { name: '.toc', flags: WA, data: filler(0x10, 0x50), addralign: 8n },
         ],
         symbols: [{ name: '.TOC.', section: SHN_UNDEF }],
@@ -336,7 +348,7 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
         ],
       }),
       kexecTools: rejected('Unexpected instruction for R_PPC64_REL16_LO'),
-    }),
+    })),
     spec({
       name: 'foreign-machine',
       covers: ['error:wrong-machine'],
