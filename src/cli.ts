@@ -286,7 +286,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--time <duration>', 'fuzzing time per oracle, e.g. 60s, 5m (triage not counted)')
     .option('--shard <i/n>', 'run only the cases k with k mod n == i', '0/1')
     .option('--mode <modes>', 'structured, mutate, malformed (comma-separated), or all', 'all')
-    .option('--out <dir>', 'reproducer directory, one subdirectory per signature (default: corpus/regressions)')
+    .option('--out <dir>', 'reproducer directory, one subdirectory per signature (default: corpus/regressions in a checkout, ./purgatory-oracle-reproducers for an installed package)')
     .option('--jobs <n|auto>', 'parallel jobs per oracle: worker threads, each with its own oracle process, merged into one summary (default 1; auto = CPUs)')
     .option('--workers <n>', 'TS-only: worker threads (default: CPUs, at most 8; 0 = inline)')
     .option('--replay <path>', 'replay raw ELF inputs (files, or directories such as a libFuzzer/AFL++ crash or queue directory) through the differential instead of generating cases (repeatable; needs --oracle)', collect, [])

@@ -181,6 +181,15 @@ export function parseFuzzOptions(raw: RawFuzzOptions): FuzzOptions {
   return o;
 }
 
+/**
+ * Where reproducers go when --out is not given: the checkout's corpus/regressions (replayed by
+ * `npm test`), but never inside an installed package (a root under node_modules): there they go to
+ * ./purgatory-oracle-reproducers in the working directory.
+ */
+export function defaultReproducerDir(root: string, cwd: string = process.cwd()): string {
+  return resolve(root).split(/[\\/]/).includes('node_modules') ? resolve(cwd, 'purgatory-oracle-reproducers') : join(root, 'corpus', 'regressions');
+}
+
 export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzSummary> {
   const t0 = performance.now();
   const root = options.root ?? REPO_ROOT;
@@ -190,7 +199,7 @@ export async function runFuzz(options: FuzzOptions, io: FuzzIo): Promise<FuzzSum
   const modes = options.modes ?? [...FUZZ_MODES];
   const shard = options.shard ?? { index: 0, count: 1 };
   const cases = options.cases ?? (options.timeMs === undefined ? 1000 : undefined);
-  const out = options.out === null ? undefined : resolve(options.out ?? join(root, 'corpus', 'regressions'));
+  const out = options.out === null ? undefined : resolve(options.out ?? defaultReproducerDir(root));
   const hangMs = options.hangMs ?? 1000;
   const progress = new Progress(io, Progress.modeFor(io, options.progress ?? 'auto'));
   const summary: FuzzSummary = {

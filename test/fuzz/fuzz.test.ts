@@ -15,7 +15,7 @@ import { budget, ddmin, minimizeDesc } from '../../src/fuzz/minimize.ts';
 import { oobWhat, signatureDir } from '../../src/fuzz/signature.ts';
 import { dieText } from '../../src/fuzz/oracles.ts';
 import { runRobustness } from '../../src/fuzz/robustness.ts';
-import { parseDuration, parseFuzzOptions, parseShard, REPO_ROOT, runFuzz } from '../../src/fuzz/run.ts';
+import { defaultReproducerDir, parseDuration, parseFuzzOptions, parseShard, REPO_ROOT, runFuzz } from '../../src/fuzz/run.ts';
 import { loadCorpusRefs } from '../../src/fuzz/generate.ts';
 import { UsageError } from '../../src/errors.ts';
 import { FUZZ_MODES } from '../../src/fuzz/desc.ts';
@@ -246,5 +246,14 @@ describe('TS-only robustness (load() always returns an Outcome)', () => {
     expect(s.robustness?.cases).toBe(50);
     expect(s.findings).toBe(0);
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+  });
+});
+
+describe('default reproducer directory', () => {
+  it('is the checkout corpus/regressions, and the working directory for an installed package', () => {
+    expect(defaultReproducerDir('/src/purgatory-oracle', '/home/u/proj')).toBe('/src/purgatory-oracle/corpus/regressions');
+    expect(defaultReproducerDir('/home/u/proj/node_modules/purgatory-oracle', '/home/u/proj')).toBe('/home/u/proj/purgatory-oracle-reproducers');
+    // A directory merely named like it is not an installed package.
+    expect(defaultReproducerDir('/src/node_modules_backup/po', '/x')).toBe('/src/node_modules_backup/po/corpus/regressions');
   });
 });
