@@ -57,7 +57,8 @@ export function describeAttribution(a: Attribution, labels: RenderLabels = DEFAU
   }
 }
 
-const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+/** Bytes as `e8 c3 f9 ff ff`. */
+export const bytesHex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
 /** A symbol placed in the image, for decoding from it and naming branch targets. */
 export interface ImageSymbol {

@@ -4,7 +4,7 @@
 // hover), and the registry coverage for what the run touched. Built from sections, like the other
 // writers, so another section is one more function.
 import { hex } from '../bytes.ts';
-import type { RootCause } from './root-causes.ts';
+import { plural, rootCauseCounts, type RootCause } from './root-causes.ts';
 import type { ImageMap, MapSite } from './image-map.ts';
 import type { SourceCase, ValidateReport } from '../validate/validate.ts';
 
@@ -41,7 +41,6 @@ const JS = `
 })();
 `;
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 function siteTip(m: ImageMap, s: MapSite): string {
   const add = s.addend ? ` ${s.addend < 0n ? '−' : '+'} ${hex(s.addend < 0n ? -s.addend : s.addend)}` : '';
@@ -118,7 +117,7 @@ function htmlCause(g: RootCause<SourceCase>): string {
   const cases = g.cases.map((c) => `${c.entry} ${c.caseId} (base ${hex(c.base)})`).join('\n');
   return `<section class="cause" id="${g.id}"><h2>${esc(g.id)} · ${esc(g.oracle)} · ${esc(g.cls)}</h2>`
     + `<div class="title">${esc(g.title)}</div>`
-    + `<div class="counts">${plural(g.cases.length, 'case')}, ${plural(g.sites, 'site')}, ${plural(g.entries, 'corpus entry', 'corpus entries')}, ${plural(g.bases, 'base')}</div>`
+    + `<div class="counts">${rootCauseCounts(g)}</div>`
     + `<pre>${esc(g.reproduce.map((c) => `$ ${c}`).join('\n'))}</pre>`
     + `<details><summary>cases (${g.cases.length})</summary><pre>${esc(cases)}</pre></details>`
     + `<h3>Representative: ${esc(`${rep.entry} ${rep.caseId}`)}</h3>`

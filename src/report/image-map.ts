@@ -2,7 +2,7 @@
 // wrote (with the instruction that contains it, on both sides), and the byte ranges that differ.
 // Built only for the cases a report shows in full (the HTML report's representatives).
 import { hex } from '../bytes.ts';
-import { instructionAt, symbolize, type RenderContext } from '../compare/render.ts';
+import { bytesHex, instructionAt, symbolize, type RenderContext } from '../compare/render.ts';
 import type { ByteRange } from '../compare/compare.ts';
 import type { RelocationLogEntry } from '../types.ts';
 
@@ -30,7 +30,6 @@ export interface ImageMap {
   diffs: ByteRange[];
 }
 
-const bytesHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
 /** Instructions are decoded for the differing sites and for at most this many others. */
 const MAX_DECODED = 400;

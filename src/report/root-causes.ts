@@ -325,8 +325,15 @@ export function reproduceCommands(c: RootCauseCase): string[] {
   ];
 }
 
+/** `1 case`, `3 cases`. */
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/** A root cause's counts: `147 cases, 72 sites, 17 corpus entries, 4 bases`. */
+export function rootCauseCounts(g: RootCause): string {
+  return `${plural(g.cases.length, 'case')}, ${plural(g.sites, 'site')}, ${plural(g.entries, 'corpus entry', 'corpus entries')}, ${plural(g.bases, 'base')}`;
+}
+
 /** The one-line head of a root cause: counts and what differs. */
 export function rootCauseLine(g: RootCause): string {
-  const n = (k: number, one: string, many = `${one}s`) => `${k} ${k === 1 ? one : many}`;
-  return `${g.oracle} ${g.cls}: ${g.title} — ${n(g.cases.length, 'case')}, ${n(g.sites, 'site')}, ${n(g.entries, 'corpus entry', 'corpus entries')}, ${n(g.bases, 'base')}`;
+  return `${g.oracle} ${g.cls}: ${g.title} — ${rootCauseCounts(g)}`;
 }

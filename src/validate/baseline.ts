@@ -12,9 +12,9 @@ import { renderComparison, renderContextOf } from '../compare/render.ts';
 import { requireMatches } from '../errors.ts';
 import { KEXEC_TOOLS_VERSIONS, kexecToolsBuildDir, readKexecToolsBuild, isOracleUnavailableError, cacheDir } from '../oracle/registry.ts';
 import { KexecToolsOracle, responseToOutcome } from '../oracle/kexec-tools.ts';
-import { groupRootCauses, rootCauseLine, typeSitesOf, type RootCause, type RootCauseCase, type SideLabels } from '../report/root-causes.ts';
+import { groupRootCauses, plural, rootCauseCounts, rootCauseLine, typeSitesOf, type RootCause, type RootCauseCase, type SideLabels } from '../report/root-causes.ts';
 import { refClass } from './matrix.ts';
-import { rootCauseJson } from './report.ts';
+import { rootCauseJson, xml } from './report.ts';
 import { liveSource } from './sources.ts';
 import { SymbolFinder, symbolRangesOf } from './symbols.ts';
 import { storedSources, type CorpusEntry, type ReferenceSource, type SourceCase, type ValidateCase } from './validate.ts';
@@ -197,7 +197,6 @@ function pairLines(r: BaselineReport): string[] {
   return r.pairs.map((p) => `  ${p.tree.padEnd(40)} vs ${p.baseline.padEnd(28)} ${p.mode.padEnd(6)} ${String(p.cases).padStart(5)} cases ${String(p.changed).padStart(5)} changed${p.unpaired ? `, ${p.unpaired} without a baseline case` : ''}`);
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function headline(r: BaselineReport): string {
   return `your tree changes ${plural(r.changed, 'case')} in ${plural(r.causes.length, 'root cause')} against kexec-tools ${r.version} (${r.cases} cases compared)`;
@@ -230,7 +229,7 @@ export function formatBaselineMarkdown(r: BaselineReport): string {
     ...r.pairs.map((p) => `| ${p.tree} | ${p.baseline} | ${p.mode} | ${p.cases} | ${p.changed} |`)];
   for (const m of r.missing) lines.push('', `**no baseline:** ${m}`);
   for (const g of r.causes.slice(0, 20)) {
-    lines.push('', `### ${g.id} · ${g.oracle} · ${g.cls}`, '', `${g.title}: ${plural(g.cases.length, 'case')}, ${plural(g.sites, 'site')}, ${plural(g.entries, 'corpus entry', 'corpus entries')}, ${plural(g.bases, 'base')}.`);
+    lines.push('', `### ${g.id} · ${g.oracle} · ${g.cls}`, '', `${g.title}: ${rootCauseCounts(g)}.`);
     lines.push('', '```sh', ...g.reproduce, '```');
     const all = (g.representative.report ?? '').split('\n');
     const shown = all.slice(0, MD_REPORT_LINES);
@@ -246,8 +245,6 @@ export function baselineJson(r: BaselineReport): unknown {
   return jsonSafe({ ...r, causes: r.causes.map((g) => rootCauseJson(g as unknown as RootCause<SourceCase>)) });
 }
 
-const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
-  .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 /**
  * The baseline as one JUnit testsuite inside gate's <testsuites>: one testcase per root cause with

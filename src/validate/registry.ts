@@ -124,18 +124,16 @@ function relocationsByType(img: LoadedImage): ReadonlyMap<string, { count: numbe
 
 const applicableCache = new WeakMap<Registry, WeakMap<Profile, RegistryEntry[]>>();
 
-/** The entries in scope for a profile whose switch is on in it, in registry order (once per registry and profile: both are read-only). */
-function applicable(reg: Registry, profile: Profile): RegistryEntry[] {
+/**
+ * The entries that apply to a profile (in scope, switch on), in registry order: what a run under it
+ * can cover. Once per registry and profile (both are read-only).
+ */
+export function entriesInScope(reg: Registry, profile: Profile): readonly RegistryEntry[] {
   let byProfile = applicableCache.get(reg);
   if (!byProfile) applicableCache.set(reg, (byProfile = new WeakMap()));
   let list = byProfile.get(profile);
   if (!list) byProfile.set(profile, (list = reg.entries.filter((e) => inScope(e, profile) && switchOn(e, profile))));
   return list;
-}
-
-/** The entries that apply to a profile (in scope, switch on): what a run under it can cover. */
-export function entriesInScope(reg: Registry, profile: Profile): readonly RegistryEntry[] {
-  return applicable(reg, profile);
 }
 
 /**
@@ -161,7 +159,7 @@ export interface CaseVerdict {
 export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp: CaseComparison, fill: number): CaseVerdict {
   const exercised: { id: string; bytes: number }[] = [];
   const explainedBy: string[] = [];
-  for (const e of applicable(reg, profile)) {
+  for (const e of entriesInScope(reg, profile)) {
     if (e.handling === 'modelled' && ts.kind === 'ok') {
       const rels = list(e.scope.relocation);
       if (rels) {

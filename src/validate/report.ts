@@ -3,7 +3,7 @@
 // commands, and its representative case in full. Each writer is a list of sections, so another
 // section (e.g. a fuzz summary) is one more function.
 import { jsonSafe } from '../image.ts';
-import { rootCauseLine, type RootCause } from '../report/root-causes.ts';
+import { plural, rootCauseCounts, rootCauseLine, type RootCause } from '../report/root-causes.ts';
 import type { CaseClass } from '../compare/compare.ts';
 import type { SourceCase, ValidateReport as CorpusReport } from './validate.ts';
 import type { FuzzStageReport } from '../gate/gate.ts';
@@ -18,7 +18,6 @@ function rows(r: ValidateReport): string[][] {
 }
 const HEAD = ['oracle', 'mode', 'cases', ...CLASSES, 'explained', 'UNEXPLAINED'];
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** "144 unexplained cases in 1 root cause". */
 export function rootCauseSummary(r: ValidateReport): string {
@@ -104,7 +103,7 @@ function mdRootCauses(r: ValidateReport): string[] {
   if (!r.rootCauses.length) return [];
   const lines = ['', `**${rootCauseSummary(r)}**`];
   for (const g of r.rootCauses.slice(0, 20)) {
-    lines.push('', `### ${g.id} · ${g.oracle} · ${g.cls}`, '', `${g.title}: ${plural(g.cases.length, 'case')}, ${plural(g.sites, 'site')}, ${plural(g.entries, 'corpus entry', 'corpus entries')}, ${plural(g.bases, 'base')}.`);
+    lines.push('', `### ${g.id} · ${g.oracle} · ${g.cls}`, '', `${g.title}: ${rootCauseCounts(g)}.`);
     lines.push('', '```sh', ...g.reproduce, '```');
     const rep = g.representative.report;
     if (rep) {
@@ -172,7 +171,8 @@ export function formatJson(r: ValidateReport): string {
 // ---------------------------------------------------------------------------------------------
 // JUnit
 
-const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
+/** XML text or attribute escaping (JUnit): the five entities, control characters as \\xNN. */
+export const xml = (s: string): string => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!)
   // XML 1.0 forbids most control characters, even escaped.
   .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 

@@ -85,8 +85,8 @@ export interface SourceSummary {
 export interface ValidateReport {
   corpus: string;
   sources: SourceSummary[];
-  /** Registry entries in scope for what this run touched (its loaders, versions, targets). */
   /**
+   * Registry entries in scope for what this run touched (its loaders, versions, targets).
    * cases/bytes: covered in cases that agree or that the entry explains. unexplainedCases: cases it
    * applied to that differ unexplained (not counted as covered). stale: in scope, neither.
    */
@@ -203,6 +203,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   const synthetic = new Set(manifest.filter((e) => e.origin?.kind === 'coverage-generator').map((e) => e.id));
   // Registry entries in scope for some profile this run used: the only ones the report lists.
   const touched = new Set<string>();
+  const maxReports = opts.maxReports ?? 5;
   // How to render an unexplained case in full, kept until the root causes pick their representatives.
   const renderers = new Map<CaseResult, (map: boolean) => Promise<void>>();
   const unexplained: SourceCase[] = [];
@@ -214,6 +215,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
       oracle: oracleId(src.oracle), target: src.oracle.target, profile: profile.id, mode: src.live ? 'live' : 'stored',
       cases: 0, byClass: {}, explained: 0, unexplained: 0, results: [],
     };
+    let explainedShown = 0;
     // The relocation log is read by the registry's modelled entries scoped to relocation types
     // (their coverage) and by the attribution of differing bytes, nothing else. Load without it
     // (the kexec-tools fast path then sums the applied types instead), and load again with it for
@@ -263,16 +265,23 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
         hostAddress, file: files.get(c.entry), ...(synthetic.has(c.entry) ? { synthetic: true } : {}),
       };
       if (!ok) {
-        if (ts.kind === 'ok') result.typeSites = typeSitesOf(ts.image.relocations);
         const refImage = c.ref.kind === 'ok' ? c.ref.image : undefined;
         const elf = c.req.elf;
         const tsOk = ts.kind === 'ok' ? ts : undefined;
-        renderers.set(result, async (map) => {
+        const render = async (map: boolean) => {
           const ctx = tsOk && refImage ? renderContextOf(profile.target, elf, tsOk, refImage) : undefined;
           result.report = await renderComparison(cmp, ctx);
           if (map && ctx && tsOk) result.map = await buildImageMap(ctx, tsOk.image.relocations, cmp.ranges);
-        });
-        if (!verdict.explainedBy.length) unexplained.push(Object.assign(result, { oracle: summary.oracle, target: summary.target, profile: summary.profile }));
+        };
+        if (verdict.explainedBy.length) {
+          // Explained differences render too (text --verbose shows them), the first few per source.
+          if (explainedShown++ < maxReports) await render(false);
+        } else {
+          // Kept until the root causes pick their representatives.
+          if (tsOk && cmp.ranges.length) result.typeSites = typeSitesOf(tsOk.image.relocations);
+          renderers.set(result, render);
+          unexplained.push(Object.assign(result, { oracle: summary.oracle, target: summary.target, profile: summary.profile }));
+        }
       }
       summary.results.push(result);
       opts.onCase?.(summary, result);
@@ -287,10 +296,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
   }
   const fullRun = sources.length > 0 && !stopped;
   const rootCauses = groupRootCauses(unexplained);
-  const maxReports = opts.maxReports ?? 5;
   for (const g of rootCauses.slice(0, maxReports)) await renderers.get(g.representative)!(!!opts.imageMaps);
-  // Explained differences render too (text --verbose shows them), a few per source.
-  for (const s of sources) for (const x of s.results.filter((r) => r.explainedBy.length).slice(0, maxReports)) await renderers.get(x)!(false);
   renderers.clear();
   return {
     corpus: corpusDir,
