@@ -191,10 +191,10 @@ export function sameOutcome(a: Outcome, b: Outcome): boolean {
 }
 
 /** Whether the fix changes how `profile` loads this file, in any case of the validate matrix. */
-export function fixChanges(bytes: Uint8Array, profile: string, fix: readonly Fix[], target?: Arch): boolean {
+export function fixChanges(bytes: Uint8Array, profile: string, fix: readonly Fix[], target?: Arch, bases?: readonly string[]): boolean {
   const t = target ?? targetOf(bytes);
   if (!t) return false;
-  return casesFor(bytes).some((c) => {
+  return casesFor(bytes, bases).some((c) => {
     const req = requestOf(bytes, c);
     const opts = { target: t, hostAddress: HOST, log: false };
     return !sameOutcome(load(req, { ...opts, profile }), load(req, { ...opts, profile: fixedProfileId(profile, fix) }));
@@ -214,7 +214,7 @@ export function affectedVersions(f: Pick<Finding, 'loader' | 'fix' | 'targets'>,
 export function affectedCorpus(f: Pick<Finding, 'loader' | 'fix' | 'targets'>, profile: string, corpusDir = join(REPO_DIR, 'corpus')): string[] {
   const kind = f.loader === 'kernel' ? 'debian-kernel-image' : 'debian-kexec-tools-binary';
   return loadManifest(corpusDir)
-    .filter((e) => (e as { origin?: { kind?: string } }).origin?.kind === kind && f.targets.includes(e.arch))
-    .filter((e) => fixChanges(new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file))), profile, f.fix, e.arch))
+    .filter((e) => e.origin?.kind === kind && f.targets.includes(e.arch))
+    .filter((e) => fixChanges(new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file))), profile, f.fix, e.arch, e.bases))
     .map((e) => e.id);
 }

@@ -241,7 +241,9 @@ export async function verifyFinding(f: Finding, opts: VerifyOptions & { scratch:
           specs.forEach((c, i) => {
             tv.corpusCases++;
             const fixedCmp = against(registry, fixedProfile, target, reqs[i]!, pat[i]!);
-            const hostAddress = rel[i]!.kind === 'ok' ? (rel[i] as { hostBuf: bigint }).hostBuf : 0n;
+            // The released model at the patched oracle's host address, as fixedCmp was loaded: the
+            // prediction is the fix alone, not a difference between two heaps (ppc64 REL32).
+            const hostAddress = pat[i]!.kind === 'ok' ? (pat[i] as { hostBuf: bigint }).hostBuf : 0n;
             const relModel = load(reqs[i]!, { profile: releasedProfile, target, hostAddress });
             const predicted = !sameOutcome(relModel, fixedCmp.ts);
             const changed = !sameRef(rel[i]!, pat[i]!);

@@ -396,6 +396,8 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
     const strtab = shdrAt(kt, symtab.link, 'symtab sh_link', { relSection: ri });
     const ent = relEnt(isRela);
     const count = cCount(rs.data.off, rs.size, ent); // for (ptr = sh_data; ptr < rel_end; ptr += rel_size)
+    // checkIndexes (ABI) bounds r_sym by the symbol table's entries, read once per relocation section.
+    const nSyms = profile.checkIndexes ? symtab.size / BigInt(SIZES.sym[kt.is64 ? 1 : 0]) : 0n;
     for (let k = 0; k < count; k++) {
       // One fixed-shape object per relocation, filled in as we learn more (spreads are slow here).
       const where: Where = { relSection: ri, relIndex: k, section: rs.info, offset: undefined, relocation: undefined, symbol: undefined };
@@ -416,11 +418,9 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
       }
       where.offset = rOffset;
       // checkIndexes (ABI): r_sym within the symbol table, r_offset within the target section.
-      if (profile.checkIndexes && BigInt(rSym) >= symtab.size / BigInt(SIZES.sym[kt.is64 ? 1 : 0])) {
-        throw new LoadError('bad-relocation', `Invalid relocation symbol: ${rSym}\n`, where);
-      }
-      if (profile.checkIndexes && rOffset >= section.size) {
-        throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${rOffset.toString(16)}\n`, where);
+      if (profile.checkIndexes) {
+        if (BigInt(rSym) >= nSyms) throw new LoadError('bad-relocation', `Invalid relocation symbol: ${rSym}\n`, where);
+        if (rOffset >= section.size) throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${rOffset.toString(16)}\n`, where);
       }
       const location: Ptr = { buf: section.data.buf, off: ptrAdd(section.data.off, rOffset) }; // sh_data + r_offset
       const address = u64(section.addr + rOffset);

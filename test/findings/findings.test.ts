@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import {
   affectedCorpus, affectedVersions, FINDINGS_DOCS, FINDINGS_INPUTS, formatFindingsList, loadFindings, parseFrontMatter, parseReport, REPO_DIR,
 } from '../../src/findings/findings.ts';
-import { loadRegistry, REGISTRY_KINDS } from '../../src/validate/registry.ts';
+import { loadRegistry } from '../../src/validate/registry.ts';
 import { main } from '../../src/cli.ts';
 
 const REGISTRY = join(REPO_DIR, 'corpus', 'known-divergences.json');
@@ -16,12 +16,10 @@ const findings = loadFindings();
 const registry = loadRegistry(REGISTRY);
 
 describe('registry and reports', () => {
-  it('every registry entry is classified, and every defect has a report with a patch or an upstream fix', () => {
-    for (const e of registry.entries) expect(REGISTRY_KINDS).toContain(e.kind);
+  it('every defect has a report (loadRegistry refuses an unclassified entry, parseReport an open finding without a patch)', () => {
     const defects = registry.entries.filter((e) => e.kind === 'defect').map((e) => e.id);
     expect(defects.length).toBeGreaterThanOrEqual(9);
     expect(findings.map((f) => f.id).sort()).toEqual(defects.sort());
-    for (const f of findings) expect(f.patch !== undefined || f.fixedIn !== undefined, f.id).toBe(true);
   });
   it('the issue\'s examples are defects, the harness limit an artefact', () => {
     const kind = (id: string) => registry.entries.find((e) => e.id === id)?.kind;

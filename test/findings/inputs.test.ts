@@ -15,8 +15,7 @@ describe.each(Object.entries(FINDING_INPUTS))('%s', (id, gen) => {
     for (const f of files) expect(Buffer.compare(readFileSync(join(FINDINGS_INPUTS, id, `${f.name}.ro`)), f.bytes), f.name).toBe(0);
   });
   it.each(files.map((f) => [f.name, f.bytes] as const))('%s is an object for the target its name starts with', (name, bytes) => {
-    expect(name.startsWith(targetOf(bytes)!)).toBe(true);
-    expect(name.startsWith('ppc64-') || name === 'ppc64' ? targetOf(bytes) : 'x').not.toBe('ppc64le');
+    expect(targetOf(bytes)).toBe(name.split('-')[0]);
   });
 });
 
