@@ -13,7 +13,7 @@ import { requireMatches } from '../errors.ts';
 import { KEXEC_TOOLS_VERSIONS, kexecToolsBuildDir, readKexecToolsBuild, isOracleUnavailableError, cacheDir } from '../oracle/registry.ts';
 import { KexecToolsOracle, responseToOutcome } from '../oracle/kexec-tools.ts';
 import { groupRootCauses, plural, rootCauseCounts, rootCauseLine, typeSitesOf, type RootCause, type RootCauseCase, type SideLabels } from '../report/root-causes.ts';
-import { refClass } from './matrix.ts';
+import { compareRefs, refClass } from './matrix.ts';
 import { rootCauseJson, xml } from './report.ts';
 import { liveSource } from './sources.ts';
 import { SymbolFinder, symbolRangesOf } from './symbols.ts';
@@ -156,7 +156,7 @@ export async function compareWithBaseline(opts: BaselineOptions): Promise<Baseli
 function diffCase(version: string, target: Arch, c: ValidateCase, base: RefOutcome): { comparison: CaseComparison; typeSites?: Record<string, number>; render: () => Promise<string> } | undefined {
   if ((base.kind === 'crashed' || base.kind === 'timeout') || (c.ref.kind === 'crashed' || c.ref.kind === 'timeout')) {
     const what = (o: RefOutcome) => (o.kind === 'crashed' ? `crashed (${o.signal})` : o.kind === 'timeout' ? 'timed out' : o.kind === 'rejected' ? `rejected: ${refRejectionText(o).trim()}` : 'ok');
-    if (base.kind === c.ref.kind && (base.kind !== 'crashed' || base.signal === (c.ref as typeof base).signal)) return undefined;
+    if (compareRefs(base, c.ref).cls === 'same') return undefined;
     const comparison: CaseComparison = { cls: 'one-rejected', layout: [], ranges: [], differingBytes: 0, tsClass: refClass(base), refClass: refClass(c.ref), note: `baseline ${what(base)} / tree ${what(c.ref)}` };
     return { comparison, render: () => renderComparison(comparison, undefined, 8, RENDER_LABELS) };
   }

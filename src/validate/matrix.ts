@@ -37,6 +37,8 @@ export function refClass(o: RefOutcome): string {
 export function compareRefs(a: RefOutcome, b: RefOutcome): { cls: PairClass; detail: string[] } {
   if (a.kind !== 'ok' || b.kind !== 'ok') {
     if (a.kind === 'rejected' && b.kind === 'rejected' && refClass(a) === refClass(b)) return { cls: 'both-rejected', detail: [] };
+    // Two loaders that fault with the same signal, or both time out, end the same way.
+    if ((a.kind === 'crashed' && b.kind === 'crashed' && a.signal === b.signal) || (a.kind === 'timeout' && b.kind === 'timeout')) return { cls: 'same', detail: [] };
     return { cls: 'outcome-differs', detail: [`${refClass(a)}${a.kind === 'rejected' ? `: ${a.message.trim()}` : ''} vs ${refClass(b)}${b.kind === 'rejected' ? `: ${b.message.trim()}` : ''}`] };
   }
   const detail: string[] = [];
