@@ -31,6 +31,16 @@ export interface FuzzOracle {
   kill(): void;
 }
 
+/** A started oracle process (kexec-tools or kernel) as a FuzzOracle under `spec`. */
+export function asFuzzOracle(spec: OracleSpec, o: Pick<FuzzOracle, 'run' | 'runMany' | 'close' | 'kill'>): FuzzOracle {
+  return { spec, run: (r) => o.run(r), runMany: (r) => o.runMany(r), close: () => o.close(), kill: () => o.kill() };
+}
+
+/** The environment a campaign's kexec-tools oracle runs with: the fuzz limits, and the sanitizers' options for an ASan build. */
+export function fuzzEnvOf(sanitize: boolean): Record<string, string> {
+  return sanitize ? FUZZ_SANITIZE_ENV : FUZZ_ORACLE_ENV;
+}
+
 const TARGETS: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
 
 export function parseOracleSpec(s: string): OracleSpec {
@@ -123,9 +133,7 @@ export async function openOracle(spec: OracleSpec): Promise<FuzzOracle> {
   if (spec.loader === 'kexec-tools') {
     // fork server: about one generated case in ten crashes the C loader; the harness forks a
     // fresh child instead of the runner restarting the process (and qemu) each time
-    const o = await KexecToolsOracle.open(spec.version, spec.target, { sanitize: spec.sanitize, env: spec.sanitize ? FUZZ_SANITIZE_ENV : FUZZ_ORACLE_ENV, forkServer: true });
-    return { spec, run: (r) => o.run(r), runMany: (r) => o.runMany(r), close: () => o.close(), kill: () => o.kill() };
+    return asFuzzOracle(spec, await KexecToolsOracle.open(spec.version, spec.target, { sanitize: spec.sanitize, env: fuzzEnvOf(spec.sanitize), forkServer: true }));
   }
-  const o = openKernelOracle(findKernelOracle(spec.version as KernelVersion, spec.target as KernelVariant));
-  return { spec, run: (r) => o.run(r), runMany: (r) => o.runMany(r), close: () => o.close(), kill: () => o.kill() };
+  return asFuzzOracle(spec, openKernelOracle(findKernelOracle(spec.version as KernelVersion, spec.target as KernelVariant)));
 }

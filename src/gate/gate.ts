@@ -6,10 +6,10 @@ import { REPO_ROOT } from '../fuzz/run.ts';
 import { campaignMemoKey, runOracleCampaign, type CampaignMemo, type CampaignSummary } from '../fuzz/campaign.ts';
 import type { Outcome } from '../types.ts';
 import { setCorpusRoot } from '../fuzz/desc.ts';
-import { FUZZ_ORACLE_ENV, parseOracleSpec, type FuzzOracle, type OracleSpec } from '../fuzz/oracles.ts';
+import { asFuzzOracle, fuzzEnvOf, parseOracleSpec, type FuzzOracle, type OracleSpec } from '../fuzz/oracles.ts';
 import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
 import { KernelOracle, openKernelOracle, type KernelOracleBuild } from '../oracle/kernel.ts';
-import type { OracleBuild } from '../oracle/registry.ts';
+import { oracleBuildId, type OracleBuild } from '../oracle/registry.ts';
 import { loadRegistry } from '../validate/registry.ts';
 import { validate, type ReferenceSource, type ValidateReport } from '../validate/validate.ts';
 import type { LiveOracle } from '../validate/sources.ts';
@@ -166,13 +166,10 @@ export async function runFuzzStage(targets: GateTarget[], f: FuzzStageOptions, o
 
 /** A kexec-tools build as a gate target: fresh processes with the fuzz campaigns' fork server and limits. */
 export function kexecToolsGateTarget(build: OracleBuild, opts: { timeoutMs?: number } = {}): GateTarget {
-  const spec = parseOracleSpec(`kexec-tools-${build.version}/${build.target}`);
+  const spec = parseOracleSpec(oracleBuildId(build));
   return {
     spec,
-    open: async () => {
-      const o = KexecToolsOracle.fromBuild(build, { env: FUZZ_ORACLE_ENV, forkServer: true, timeoutMs: opts.timeoutMs });
-      return { spec, run: (r) => o.run(r), runMany: (r) => o.runMany(r), close: () => o.close(), kill: () => o.kill() };
-    },
+    open: async () => asFuzzOracle(spec, KexecToolsOracle.fromBuild(build, { env: fuzzEnvOf(build.sanitize), forkServer: true, timeoutMs: opts.timeoutMs })),
   };
 }
 
@@ -180,10 +177,7 @@ export function kernelGateTarget(build: KernelOracleBuild, opts: { timeoutMs?: n
   const spec = parseOracleSpec(`kernel-${build.version}/${build.target}`);
   return {
     spec,
-    open: async () => {
-      const o = openKernelOracle(build, opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {});
-      return { spec, run: (r) => o.run(r), runMany: (r) => o.runMany(r), close: () => o.close(), kill: () => o.kill() };
-    },
+    open: async () => asFuzzOracle(spec, openKernelOracle(build, opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {})),
   };
 }
 
