@@ -161,6 +161,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
   let targets: Arch[];
   let kernelSources: Map<string, string> | undefined;
   let tree = '';
+  const kernelVersion = (o.kernel ?? '6.12') as KernelVersion;
   if (o.kexecTools) {
     tree = /^\d+\.\d+\.\d+$/.test(o.kexecTools) ? join(userCache, 'src', `kexec-tools-${o.kexecTools}`) : resolve(o.kexecTools);
     if (!existsSync(join(tree, 'kexec', 'kexec-elf-rel.c'))) {
@@ -170,7 +171,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
     targets = o.targets ?? ['x86_64', 'ppc64', 'ppc64le'];
     files = KEXEC_TOOLS_SUBJECT.map((s) => ({ ...s, src: readFileSync(join(tree, s.file), 'utf8') }));
   } else {
-    const version = o.kernel ?? '6.12';
+    const version = kernelVersion;
     const root = o.kernelSrc ? resolve(o.kernelSrc) : join(userCache, 'kernel', 'src', version, 'linux');
     kernelSources = new Map();
     for (const f of KERNEL_SOURCE_FILES) {
@@ -223,7 +224,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       const tScratch = join(scratch, target);
       const builder: MutantBuilder = o.kexecTools
         ? await kexecToolsBuilder(tree, target, tScratch, log)
-        : await kernelBuilder((o.kernel ?? '6.12') as KernelVersion, kernelSources!, findKernelOracle((o.kernel ?? '6.12') as KernelVersion, 'x86_64'), tScratch, log);
+        : await kernelBuilder(kernelVersion, kernelSources!, findKernelOracle(kernelVersion, 'x86_64'), tScratch, log);
       // The TS side of every gate below is the same (one profile, one corpus, one case stream):
       // computed once, for the baseline, and reused.
       const memo = newGateMemo();

@@ -134,9 +134,10 @@ function keepLocalFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefi
  */
 export async function autoPruneLocal(justBuilt: readonly string[], log: (line: string) => void, cache?: string): Promise<PruneResult | undefined> {
   if (process.env[KEEP_LOCAL_ENV]?.trim() === 'off') return undefined;
-  const r = await pruneBuilds({ cache, keep: keepLocalFromEnv() ?? DEFAULT_KEEP_LOCAL, protect: justBuilt });
+  const keep = keepLocalFromEnv() ?? DEFAULT_KEEP_LOCAL;
+  const r = await pruneBuilds({ cache, keep, protect: justBuilt });
   if (r.removed.length) {
-    log(`purgatory-oracle: removed ${r.removed.length} build(s) of older local trees (${formatBytes(r.bytes)}): ${[...new Set(r.removed.map((x) => x.version))].join(', ')} (keeping the newest ${keepLocalFromEnv() ?? DEFAULT_KEEP_LOCAL}; set ${KEEP_LOCAL_ENV}=N or off)`);
+    log(`purgatory-oracle: removed ${r.removed.length} build(s) of older local trees (${formatBytes(r.bytes)}): ${[...new Set(r.removed.map((x) => x.version))].join(', ')} (keeping the newest ${keep}; set ${KEEP_LOCAL_ENV}=N or off)`);
   }
   return r;
 }
