@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { isPurgatoryOracleError, requireMatches, UsageError } from './errors.ts';
 import { ALL_TARGETS } from './arch/targets.ts';
+import { KEXEC_TOOLS_TARGETS } from './oracle/registry.ts';
 import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
 import type { Arch, Outcome, SymbolWrite } from './types.ts';
@@ -203,7 +204,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--junit <path>', 'write JUnit XML')
     .option('--summary <path>', 'write a Markdown summary (also to $GITHUB_STEP_SUMMARY when set)')
     .option('--kexec-tools <path>', "build the oracle from this kexec-tools checkout or tarball first, and gate it alone (against the newest kexec-tools model)")
-    .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices([...KEXEC_TOOLS_TARGETS, 'all']).default('all'))
     .option('--baseline <version>', 'with --kexec-tools: also compare your tree with this released kexec-tools (its live oracle, else its stored references), case by case; informational unless --fail-on-change')
     .option('--fail-on-change', 'with --baseline: exit 1 when your tree changes any case against the baseline')
     .option('--fuzz-cases <n>', 'fuzz stage: cases per live oracle (runs by default with --kexec-tools and when CI=true; giving it runs it)')
@@ -337,7 +338,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--kexec-tools <tree|version>', 'a kexec-tools checkout (copied, never edited) or a fetched version (e.g. 2.0.32)')
     .option('--kernel <version>', "the kernel's x86_64 loader of a fetched version (5.10, 6.1, 6.12)")
     .option('--kernel-src <path>', 'with --kernel: take the sources from this kernel checkout')
-    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices([...KEXEC_TOOLS_TARGETS, 'all']).default('all'))
     .option('--function <name>', 'mutate only this function (repeatable)', collect, [])
     .option('--mutant <id>', 'run only this mutant (repeatable; e.g. the survivors of an earlier run)', collect, [])
     .option('--jobs <n>', 'mutants built and gated at once', '1')
@@ -487,7 +488,7 @@ function addOracleCommands(program: Command, io: Io, setCode: (c: number) => voi
     .command('build')
     .description('build the kexec-tools oracle (scripts/build-oracle.sh) from a Debian version, fetched on demand, or from your tree or tarball; prints each oracle built')
     .option('--kexec-tools <version|path>', 'upstream version (see oracle setup), all (every fetched version), or a kexec-tools tree or tarball', '2.0.25')
-    .addOption(new Option('--target <arch>', 'target to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .addOption(new Option('--target <arch>', 'target to build').choices([...KEXEC_TOOLS_TARGETS, 'all']).default('all'))
     .option('--sanitize', 'the ASan+UBSan build (x86_64 only)')
     .option('--force', 'rebuild even when up to date')
     .action(async (o: { kexecTools: string; target: Arch | 'all'; sanitize?: boolean; force?: boolean }) => {

@@ -16,7 +16,7 @@ export const KEXEC_TOOLS_VERSIONS = {
   '2.0.32': 'sid',
 } as const;
 export type KexecToolsVersion = keyof typeof KEXEC_TOOLS_VERSIONS;
-export const KEXEC_TOOLS_TARGETS = ['x86_64', 'ppc64', 'ppc64le'] as const satisfies readonly Arch[];
+export const KEXEC_TOOLS_TARGETS = ['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x', 'riscv64'] as const satisfies readonly Arch[];
 
 const BRAND = Symbol.for('purgatory-oracle.OracleUnavailableError');
 
