@@ -6,11 +6,11 @@ import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
 import { classifierFor, checkInt, checkIntOrUInt, outOfRange } from './types.ts';
 
 /**
- * Every type AAELF64 and glibc's <elf.h> define (the ILP32 P32_ ones included), for reports, the
+ * Every type AAELF64 and glibc's <elf.h> define (the ILP32 P32_ ones included; P32_ABS16 as binutils names it), for reports, the
  * census and the fuzzer. Which of them a loader handles is decided by table() below.
  */
 export const R_AARCH64 = {
-  NONE: 0, P32_ABS32: 1, P32_COPY: 180, P32_GLOB_DAT: 181, P32_JUMP_SLOT: 182, P32_RELATIVE: 183,
+  NONE: 0, P32_ABS32: 1, P32_ABS16: 2, P32_COPY: 180, P32_GLOB_DAT: 181, P32_JUMP_SLOT: 182, P32_RELATIVE: 183,
   P32_TLS_DTPMOD: 184, P32_TLS_DTPREL: 185, P32_TLS_TPREL: 186, P32_TLSDESC: 187, P32_IRELATIVE: 188,
   ABS64: 257, ABS32: 258, ABS16: 259, PREL64: 260, PREL32: 261, PREL16: 262, MOVW_UABS_G0: 263,
   MOVW_UABS_G0_NC: 264, MOVW_UABS_G1: 265, MOVW_UABS_G1_NC: 266, MOVW_UABS_G2: 267, MOVW_UABS_G2_NC: 268,
@@ -104,9 +104,8 @@ const page = (x: bigint): bigint => u64(x) & ~0xfffn;
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
   const kt = sem.loader === 'kexec-tools';
-  const access = kt ? 8 : undefined;
   const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write']) =>
-    t.set(type, { type, name: nameOf(type), width, compute, write, ...(access ? { access } : {}) });
+    t.set(type, { type, name: nameOf(type), width, compute, write });
   /** An instruction field: kexec-tools adds `field(r)`; the ABI inserts it under `mask`. */
   const insn = (type: number, mask: number, field: (r: RelocInput, name: string) => bigint) =>
     add(type, 4, (r) => field(r, nameOf(type)), kt ? addToInsn : insertInsn(mask));
@@ -184,6 +183,8 @@ export const arm64: ArchModule = {
   names,
   typeName: nameOf,
   classify: classifierFor(table),
+  // kexec-arm64.c: `uint64_t data = *location;` (dbgprintf's operand) comes before the switch.
+  preRead: (sem) => (sem.loader === 'kexec-tools' ? 8 : 0),
   // kexec-tools: die("%s: ERROR Unknown type: %lu\n", __func__, r_type).
   unknownMessage(type, sem) {
     if (sem.loader === 'kexec-tools') return `${FUNC}: ERROR Unknown type: ${type >>> 0}\n`;

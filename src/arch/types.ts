@@ -66,11 +66,6 @@ export interface RelocSpec {
    * first (kexec-elf-rel-x86_64.c stores, then checks R_X86_64_32/32S).
    */
   checksFirst?: boolean;
-  /**
-   * Bytes the C code accesses at the location when more than it writes: arm64 kexec-tools reads
-   * `uint64_t data = *location` before its switch, whatever the type.
-   */
-  access?: number;
 }
 
 export interface ArchModule {
@@ -82,6 +77,11 @@ export interface ArchModule {
   typeName(type: number): string;
   /** Classification: the spec for a type under given semantics, or undefined if unhandled. */
   classify(type: number, sem: Semantics): RelocSpec | undefined;
+  /**
+   * Bytes the loader's hook reads at the location before it looks at the type, so even for a type
+   * it then rejects (arm64 kexec-tools: `uint64_t data = *location;` before its switch). 0: none.
+   */
+  preRead?(sem: Semantics): number;
   /** The exact message the reference loader prints for an unhandled type (s390x kexec-tools prints P too). */
   unknownMessage(type: number, sem: Semantics, address?: bigint): string;
 }

@@ -500,6 +500,8 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
       }
       let value = u64(sym.value + secBase + rAddend);
       if (sem.resolveDotToc && sym.shndx === SHN_UNDEF && sym.name && symName() === '.TOC.') value = u64(myR2(kt, where) + rAddend);
+      const pre = arch.preRead?.(sem) ?? 0;
+      if (pre) mem.check(location, pre, 'the relocation location (read before the type switch)', { ...where, relocation: arch.typeName(rType) });
       const spec = arch.classify(rType, sem);
       if (!spec) {
         throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, address), { ...where, relocation: arch.typeName(rType), symbol: symName() });
@@ -520,7 +522,7 @@ export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): Relocation
         });
         spec.compute({ view: untouchable, off: 0, value, address, hostLocation, sym, symName, toc, eFlags: kt.eFlags, sem });
       }
-      const st = mem.store(location, spec.access ?? spec.width, 'the relocation location', w);
+      const st = mem.store(location, spec.width, 'the relocation location', w);
       const input: RelocInput = {
         view: st.view, off: st.off, value, address, hostLocation, sym, symName, toc, eFlags: kt.eFlags, sem, elfEndian: kt.elf.endian,
       };

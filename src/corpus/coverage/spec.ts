@@ -25,7 +25,11 @@ export type Expectation =
       entry?: bigint;
       entryAbsolute?: boolean;
     }
-  | { kind: 'rejected'; message: string };
+  | {
+      kind: 'rejected';
+      /** The message, or a function of the image base (the request aligned up to the page size) when it prints an address (s390x). */
+      message: string | ((base: bigint) => string);
+    };
 
 export interface ExpectedBytes {
   section: string;
@@ -96,7 +100,7 @@ export const ARCHES: Record<Arch, ArchParams> = {
   },
   s390x: {
     machine: EM_S390, endian: 'big', flags: 0, abs64: 22, abs64Name: 'R_390_64',
-    symbolNames: ['sha256_digest', 'sha256_regions', 'crash_base', 'crash_size'],
+    symbolNames: ['sha256_digest', 'sha256_regions', 'crash_base', 'crash_size', 'purgatory_start'],
   },
   riscv64: {
     machine: EM_RISCV, endian: 'little', flags: 0, abs64: 2, abs64Name: 'R_RISCV_64',

@@ -6,12 +6,13 @@ import { coverageSpecs, generate, idOf, type CoverageSpec } from '../../../src/c
 import type { Expectation } from '../../../src/corpus/coverage/spec.ts';
 import { enc, ARCHES } from '../../../src/corpus/coverage/spec.ts';
 import { load } from '../../../src/engine.ts';
+import { TARGETS } from '../../../src/arch/targets.ts';
 import { BASES, realisticSymbols } from '../../../src/validate/cases.ts';
 import type { Outcome, SymbolWrite } from '../../../src/types.ts';
 
 const specs = coverageSpecs();
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const TYPE = /^(R_(?:X86_64|PPC64)_[A-Z0-9_]+)(?::.*)?$/;
+const TYPE = /^(R_(?:X86_64|PPC64|AARCH64|390|RISCV)_[A-Z0-9_]+)(?::.*)?$/;
 
 function run(s: CoverageSpec, profile: string, base: bigint, symbols: SymbolWrite[] = []): Outcome {
   // A fixed host address: kexec-tools' ppc64 REL32 subtracts it (no expectation depends on it).
@@ -21,7 +22,8 @@ function run(s: CoverageSpec, profile: string, base: bigint, symbols: SymbolWrit
 function check(s: CoverageSpec, x: Expectation, o: Outcome, base: bigint, what: string): void {
   if (x.kind === 'rejected') {
     expect(o.kind, `${what}: ${o.kind === 'ok' ? 'loaded' : o.kind}`).toBe('rejected');
-    if (o.kind === 'rejected') expect(o.message, what).toBe(x.message);
+    // A message that prints P: the image base is the request aligned up to the page size (add_buffer).
+    if (o.kind === 'rejected') expect(o.message, what).toBe(typeof x.message === 'string' ? x.message : x.message((base + 0xfffn) & ~0xfffn));
     return;
   }
   expect(o.kind, `${what}: ${o.kind === 'rejected' ? o.message : o.kind}`).toBe('ok');
@@ -38,7 +40,7 @@ function check(s: CoverageSpec, x: Expectation, o: Outcome, base: bigint, what: 
     return img.bytes.slice(start, start + n);
   };
   for (const b of x.bytes ?? []) expect(hex(at(b.section, b.offset, b.bytes.length)), `${what} ${b.section}+0x${b.offset.toString(16)}: ${b.why}`).toBe(hex(b.bytes));
-  const store = s.arch === 'ppc64' ? 'big' : 'little';
+  const store = TARGETS[s.arch].endian;
   for (const c of x.computed ?? []) {
     expect(hex(at(c.section, c.offset, c.width)), `${what} ${c.section}+0x${c.offset.toString(16)}: ${c.why}`).toBe(hex(enc(store, c.width, c.value(img.base))));
   }
@@ -85,7 +87,8 @@ describe.each(specs.map((s) => [idOf(s), s] as const))('%s', (_id, s) => {
 describe('symbol writes of every size', () => {
   const withWrites = specs.filter((s) => s.covers.some((c) => c.startsWith('layout:symbol-write-')));
   it('each arch has an object whose realistic writes have sizes 1, 2, 4, 8, odd and large', () => {
-    expect(new Set(withWrites.map((s) => s.arch))).toEqual(new Set(Object.keys(ARCHES)));
+    // riscv64: kexec-tools dies on every relocation, so it has the stub's objects only (spec-riscv64.ts).
+    expect(new Set(withWrites.map((s) => s.arch))).toEqual(new Set(Object.keys(ARCHES).filter((a) => a !== 'riscv64')));
     for (const s of withWrites) {
       const sizes = realisticSymbols(generate(s)).map((w) => w.bytes.length);
       for (const n of [1, 2, 4, 8]) expect(sizes, idOf(s)).toContain(n);
