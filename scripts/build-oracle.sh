@@ -122,19 +122,6 @@ need_tool() { # TOOL PACKAGE
   command -v "$1" >/dev/null 2>&1 || die 1 "'$1' not found; run: scripts/setup-toolchains.sh (installs $2)"
 }
 
-# extract_rel_functions TREE FILE: FILE's lines from `int machine_verify_elf_rel` to the closing
-# brace of `void machine_apply_elf_rel` (unmodified, with what lies between them: arm64's
-# enum aarch64_rel_type and get_bits), after the headers they need.
-extract_rel_functions() {
-  local tree="$1" f="$2" first
-  first="$(grep -n '^int machine_verify_elf_rel' "$tree/$f" | head -n1 | cut -d: -f1)"
-  [[ -n "$first" ]] || return 1
-  printf '#include <stdint.h>\n#include <stdio.h>\n#include <elf.h>\n#include "kexec.h"\n#include "kexec-elf.h"\n'
-  printf '#line %s "%s"\n' "$first" "$f"
-  awk -v first="$first" 'NR >= first { print } NR >= first && /^void machine_apply_elf_rel/ { inapply = 1 } inapply && /^}/ { exit }' "$tree/$f"
-  grep -q '^void machine_apply_elf_rel' "$tree/$f"
-}
-
 build_one() { # TREE LABEL META TARGET
   local tree="$1" label="$2" meta="$3" target="$4"
   local arch cc objcopy emulator ldflags cflags
@@ -193,7 +180,7 @@ build_one() { # TREE LABEL META TARGET
     local obj="$o/up-$(basename "$f" .c).o" src="$tree/$f" inc=("${up_inc[@]}")
     if [[ "$f" == "$relfile" && "$relfile" != */kexec-elf-rel-*.c ]]; then
       src="$o/up-$(basename "$f" .c)-rel.c"
-      extract_rel_functions "$tree" "$f" >"$src" || die 4 "no machine_verify_elf_rel..machine_apply_elf_rel in $tree/$f"
+      bash "$SCRIPT_DIR/extract-rel-functions.sh" "$tree" "$f" >"$src" || die 4 "no machine_verify_elf_rel..machine_apply_elf_rel in $tree/$f"
       inc+=(-I"$tree/kexec")
     fi
     # shellcheck disable=SC2086

@@ -29,6 +29,8 @@ export interface Semantics {
   resolveDotToc: boolean;
   /** The REL16_HA rewrite (rel16Rewrite) loads `lis 2,.TOC.@ha` with the carry (as its comment says); kexec-tools takes @h. */
   rel16Carry: boolean;
+  /** arm64 MOVW_UABS_G2_NC/G3 take bits 32..63 of a value truncated to 32 bits (kexec-tools' get_bits(uint32_t value, …)): 0. */
+  movwGetBits32: boolean;
 }
 
 export interface RelocInput {

@@ -60,6 +60,7 @@ export const DIVERGENCES = {
   addr16HiRangeChecks: 'kexec-tools checks no range for ppc64 ADDR16_HI/HA, which its own purgatory (v2wrap.S: @h in a 64-bit address) relies on',
   resolveDotToc: 'kexec-tools resolves the undefined .TOC. symbol to 0 (STN_UNDEF with STT_NOTYPE) and adds my_r2 in the REL16 cases',
   rel16Carry: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: the REL16_HA rewrite takes (value >> 16) where its comment says .TOC.@ha',
+  movwGetBits32: 'kexec/arch/arm64/kexec-arm64.c: get_bits() takes a uint32_t, so R_AARCH64_MOVW_UABS_G2_NC/G3 add 0 instead of bits 32..47/48..63',
   zeroImage: 'kexec/kexec-elf-rel.c: the image buffer is xmalloc()ed and never zeroed; the padding between sections is heap garbage',
   checkIndexes: 'kexec/kexec-elf-rel.c: section indexes are checked with > e_shnum (off by one); r_sym and r_offset are never checked',
   checkOffsetWrap: 'kexec/kexec-elf.c: sh_offset + sh_size (and p_offset + p_filesz, e_shoff/e_phoff + table size) are checked against the file size modulo 2^64',
@@ -71,7 +72,7 @@ export const DIVERGENCES = {
  * corrected, each switch at its ABI-correct value. `findings verify` gates a patched oracle with it.
  */
 export const FIXES = [
-  'rel32HostPointer', 'rel64Absolute', 'rel16Rewrite', 'rel16Carry', 'localEntry', 'abiRangeChecks', 'addr16HiRangeChecks', 'resolveDotToc',
+  'rel32HostPointer', 'rel64Absolute', 'rel16Rewrite', 'rel16Carry', 'localEntry', 'abiRangeChecks', 'addr16HiRangeChecks', 'resolveDotToc', 'movwGetBits32',
   'alignZeroAsOne', 'zeroImage', 'checkIndexes', 'checkOffsetWrap',
 ] as const;
 export type Fix = (typeof FIXES)[number];
@@ -125,6 +126,7 @@ export function kexecToolsSemantics(target: Arch): Semantics {
     addr16HiRangeChecks: false,
     resolveDotToc: false,
     rel16Carry: false,
+    movwGetBits32: true,
   };
 }
 
@@ -139,6 +141,7 @@ export function abiSemantics(): Semantics {
     addr16HiRangeChecks: true,
     resolveDotToc: true,
     rel16Carry: true,
+    movwGetBits32: false,
   };
 }
 

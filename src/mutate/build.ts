@@ -64,6 +64,9 @@ function sameCodeAs(objcopy: string): (obj: string, base: string) => Promise<boo
 
 const split = (s: string): string[] => s.split(/\s+/).filter(Boolean);
 
+/** kexec/arch/<dir> of each target (scripts/build-oracle.sh's `arch`). */
+const KEXEC_TOOLS_ARCH_DIR: Record<Arch, string> = { x86_64: 'x86_64', ppc64: 'ppc64', ppc64le: 'ppc64', arm64: 'arm64', s390x: 's390', riscv64: 'riscv' };
+
 /**
  * kexec-tools: copy `tree` into scratch, build it with scripts/build-oracle.sh into the scratch
  * cache, and check that recompiling each upstream file the way buildMutant does reproduces its
@@ -83,15 +86,25 @@ export async function kexecToolsBuilder(tree: string, target: Arch, scratch: str
   const info = build.build as { compiler: string; cflags: string; ldflags: string; upstream_files: string[]; version: string };
   const cc = info.compiler;
   const objcopy = cc.replace(/gcc$/, 'objcopy');
-  const arch = target === 'x86_64' ? 'x86_64' : 'ppc64';
+  const arch = KEXEC_TOOLS_ARCH_DIR[target];
   const objDir = join(build.dir, 'obj');
   const objOf = (f: string) => `up-${basename(f, '.c')}.o`;
   const sameCode = sameCodeAs(objcopy);
   const compile = async (treeDir: string, file: string, out: string) => {
+    // arm64/riscv: the two hook functions are copied out of their loader file, as build-oracle.sh does.
+    let src = join(treeDir, file);
+    const extra: string[] = [];
+    if (file.startsWith('kexec/arch/') && !/\/kexec-elf-rel-[^/]+\.c$/.test(file)) {
+      src = `${out.replace(/\.o$/, '')}-rel.c`;
+      const x = await execa('bash', [join(REPO_DIR, 'scripts', 'extract-rel-functions.sh'), treeDir, file], { reject: false, all: true });
+      if (x.exitCode !== 0) return { ok: false, log: `extract-rel-functions.sh ${file}: exit ${x.exitCode}\n${x.all}` };
+      writeFileSync(src, x.stdout + '\n');
+      extra.push(`-I${treeDir}/kexec`);
+    }
     const args = [
       ...split(info.cflags), `-ffile-prefix-map=${treeDir}=kexec-tools-${info.version}`,
-      `-I${KT_HARNESS}/compat`, `-I${treeDir}/include`, `-I${treeDir}/util_lib/include`, `-I${treeDir}/kexec/arch/${arch}/include`,
-      '-c', join(treeDir, file), '-o', out,
+      `-I${KT_HARNESS}/compat`, `-I${treeDir}/include`, `-I${treeDir}/util_lib/include`, `-I${treeDir}/kexec/arch/${arch}/include`, ...extra,
+      '-c', src, '-o', out,
     ];
     const c = await run(cc, args);
     if (!c.ok) return c;

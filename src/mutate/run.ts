@@ -18,7 +18,7 @@ import { applyMutant, generateMutants, mutantDiff, type Mutant } from './mutants
 /** What each subject mutates: files, the targets they are built for, and their functions. */
 export const KEXEC_TOOLS_SUBJECT: { file: string; targets: Arch[]; functions: string[] }[] = [
   {
-    file: 'kexec/kexec-elf-rel.c', targets: ['x86_64', 'ppc64', 'ppc64le'],
+    file: 'kexec/kexec-elf-rel.c', targets: ['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x', 'riscv64'],
     functions: ['get_section_addralign', 'elf_rel_load', 'elf_rel_build_load', 'elf_rel_find_symbol', 'elf_rel_get_symbol', 'elf_rel_set_symbol'],
   },
   { file: 'kexec/arch/x86_64/kexec-elf-rel-x86_64.c', targets: ['x86_64'], functions: ['machine_verify_elf_rel', 'machine_apply_elf_rel'] },
@@ -26,6 +26,9 @@ export const KEXEC_TOOLS_SUBJECT: { file: string; targets: Arch[]; functions: st
     file: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c', targets: ['ppc64', 'ppc64le'],
     functions: ['toc_section', 'machine_verify_elf_rel', 'my_r2', 'do_relative_toc', 'machine_apply_elf_rel'],
   },
+  { file: 'kexec/arch/arm64/kexec-arm64.c', targets: ['arm64'], functions: ['machine_verify_elf_rel', 'get_bits', 'machine_apply_elf_rel'] },
+  { file: 'kexec/arch/s390/kexec-elf-rel-s390.c', targets: ['s390x'], functions: ['machine_verify_elf_rel', 'machine_apply_elf_rel'] },
+  { file: 'kexec/arch/riscv/kexec-elf-riscv.c', targets: ['riscv64'], functions: ['machine_verify_elf_rel', 'machine_apply_elf_rel'] },
 ];
 export const KERNEL_SUBJECT: { file: string; targets: Arch[]; functions: string[] }[] = [
   {
@@ -169,7 +172,8 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
     }
     subject = `kexec-tools ${o.kexecTools}`;
     targets = o.targets ?? ['x86_64', 'ppc64', 'ppc64le'];
-    files = KEXEC_TOOLS_SUBJECT.map((s) => ({ ...s, src: readFileSync(join(tree, s.file), 'utf8') }));
+    // riscv's file exists from 2.0.32 on.
+    files = KEXEC_TOOLS_SUBJECT.filter((s) => existsSync(join(tree, s.file))).map((s) => ({ ...s, src: readFileSync(join(tree, s.file), 'utf8') }));
   } else {
     const version = kernelVersion;
     const root = o.kernelSrc ? resolve(o.kernelSrc) : join(userCache, 'kernel', 'src', version, 'linux');
