@@ -18,6 +18,7 @@ PACKAGES=(
   gcc-powerpc64-linux-gnu gcc-powerpc64le-linux-gnu
   libc6-dev-ppc64-cross libc6-dev-ppc64el-cross
   binutils-powerpc64-linux-gnu binutils-powerpc64le-linux-gnu
+  gcc-s390x-linux-gnu libc6-dev-s390x-cross gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
   qemu-user-static clang lld
   lz4 zstd xz-utils
 )
