@@ -29,6 +29,8 @@ export interface Semantics {
   resolveDotToc: boolean;
   /** The REL16_HA rewrite (rel16Rewrite) loads `lis 2,.TOC.@ha` with the carry (as its comment says); kexec-tools takes @h. */
   rel16Carry: boolean;
+  /** Kernel profiles: the version whose arch hook is modelled (riscv64 handles R_RISCV_64 from 6.12 on). */
+  kernelVersion?: string;
 }
 
 export interface RelocInput {

@@ -204,7 +204,7 @@ function buildBaseProfile(id: string, target: Arch): Profile {
       entryRule: cmpVersion(version, '6.1') >= 0 ? 'purgatory-start' : 'exec-rematch',
       // The kernel's image is zeroed (vzalloc); it checks no index or offset (kernel-trusts-blob-out-of-bounds).
       zeroImage: true, checkIndexes: false, checkOffsetWrap: false, fixes: [],
-      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, addr16HiRangeChecks: false, resolveDotToc: false },
+      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, addr16HiRangeChecks: false, resolveDotToc: false, kernelVersion: version },
     };
   }
   throw new UsageError(`unknown profile '${id}' (known: ${PROFILE_IDS.join(', ')})`);
