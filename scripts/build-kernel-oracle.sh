@@ -114,18 +114,18 @@ for v in "${VERSIONS[@]}"; do
     [[ "$smoke" == 0 ]] || die "$v $variant: the built oracle wrote $smoke bytes on PEND"
     mv -f "$out/oracle.tmp" "$out/oracle"
     node -e '
-      const [src, out, key, variant, cc, rev, flags, emulator] = process.argv.slice(1);
+      const [src, out, key, variant, cc, rev, flags, emulator, version] = process.argv.slice(1);
       const s = require(src + "/source.json");
       const fns = require(out + "/functions.json");
       const j = {
-        kernelVersion: require("path").basename(src), variant,
+        kernelVersion: version, variant,
         pageSize: variant === "ppc64le" ? 65536 : 4096, emulator: emulator || null,
         source: s.source, packageVersion: s.packageVersion, dsc: s.dsc ?? null, dscSha256: s.dscSha256 ?? null,
         checkout: s.path ?? null, functions: fns, compiler: cc, cflags: flags, harnessRevision: rev,
         builtAt: new Date().toISOString(), key,
       };
       require("fs").writeFileSync(out + "/build.json", JSON.stringify(j, null, 2) + "\n");
-    ' "$src" "$out" "$key" "$variant" "$cc_version" "$harness_rev" "${flags[*]}" "$emulator"
+    ' "$src" "$out" "$key" "$variant" "$cc_version" "$harness_rev" "${flags[*]}" "$emulator" "$v"
     log "$v $variant: built $out/oracle"
   done
 done

@@ -1,6 +1,6 @@
 // Shared types of purgatory-oracle. Addresses, values and addends are bigint throughout.
 
-export type Arch = 'x86_64' | 'ppc64' | 'ppc64le';
+export type Arch = 'x86_64' | 'ppc64' | 'ppc64le' | 'arm64' | 's390x' | 'riscv64';
 export type Abi = 'sysv' | 'elfv1' | 'elfv2';
 export type Endian = 'little' | 'big';
 

@@ -69,7 +69,7 @@ export interface RelocSpec {
 }
 
 export interface ArchModule {
-  arch: 'x86_64' | 'ppc64';
+  arch: 'x86_64' | 'ppc64' | 'arm64' | 's390x' | 'riscv64';
   machine: number;
   /** Full name table (handled or not), for reports and the census. */
   names: ReadonlyMap<number, string>;

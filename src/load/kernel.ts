@@ -434,6 +434,8 @@ export interface RelaHookSpec {
   undefCommonChecks: boolean;
   /** The hook's caller maps a type before the arch switch (s390 6.1+: PLT32DBL → PC32DBL). */
   mapType?: (type: number) => number;
+  /** The unknown-type message when the hook's pr_fmt is not the arch module's (s390 5.10 has none). */
+  unknownMessage?: (type: number) => string;
 }
 
 /**
@@ -450,8 +452,9 @@ export function relaHookFor(profile: Profile): RelaHookSpec | undefined {
   const v = profile.version ?? '';
   switch (profile.target) {
     case 'x86_64': return { arch: x86_64, prFmt: KERNEL_PR_FMT, names: true, undefCommonChecks: true };
+    // 5.10's machine_kexec_file.c has no pr_fmt: its one message is bare.
     case 's390x': return v === '5.10'
-      ? { arch: s390x, prFmt: KERNEL_PR_FMT, names: false, undefCommonChecks: true }
+      ? { arch: s390x, prFmt: '', names: false, undefCommonChecks: true, unknownMessage: (t) => `Unknown rela relocation: ${t | 0}\n` }
       : { arch: s390x, prFmt: KERNEL_PR_FMT, names: true, undefCommonChecks: true, mapType: (t) => (t === R_390.PLT32DBL ? R_390.PC32DBL : t) };
     case 'riscv64': return { arch: riscv64, prFmt: RISCV_KERNEL_PR_FMT, names: true, undefCommonChecks: false };
     default: return undefined;
@@ -526,7 +529,7 @@ function archRela(spec: RelaHookSpec): Hook {
     const value = u64(sym.value + secBase + rAddend);
     const type = spec.mapType ? spec.mapType(rawType) : rawType;
     const rs = arch.classify(type, sem);
-    if (!rs) fail('unknown-relocation', arch.unknownMessage(type, sem), { ...where, relocation: arch.typeName(type), symbol: symName() });
+    if (!rs) fail('unknown-relocation', spec.unknownMessage ? spec.unknownMessage(type) : arch.unknownMessage(type, sem), { ...where, relocation: arch.typeName(type), symbol: symName() });
     if (rs.width === 0) {
       log?.push(logEntry(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value, -1, 0, new Uint8Array(0)));
       continue;

@@ -88,7 +88,7 @@ function applyFix(p: Profile, fix: Fix): Profile {
 }
 
 function storeEndianOf(target: Arch): Endian {
-  return target === 'ppc64' ? 'big' : 'little';
+  return target === 'ppc64' || target === 's390x' ? 'big' : 'little';
 }
 
 export function kexecToolsSemantics(target: Arch): Semantics {
@@ -199,8 +199,8 @@ function buildBaseProfile(id: string, target: Arch): Profile {
       id, loader: 'kernel', version, target, storeEndian: storeEndianOf(target),
       // ALIGN(x, 0) == 0: the kernel never maps sh_addralign 0 to 1.
       alignZeroAsOne: false, acceptX32: false,
-      // PAGE_SIZE: 4K on x86_64; 64K on Debian's powerpc64 kernels (CONFIG_PPC_64K_PAGES=y).
-      pageSize: target === 'x86_64' ? 4096n : 65536n,
+      // PAGE_SIZE: 64K on Debian's powerpc64 kernels (CONFIG_PPC_64K_PAGES=y); 4K on x86_64, s390x and riscv64.
+      pageSize: target === 'ppc64' || target === 'ppc64le' ? 65536n : 4096n,
       entryRule: cmpVersion(version, '6.1') >= 0 ? 'purgatory-start' : 'exec-rematch',
       // The kernel's image is zeroed (vzalloc); it checks no index or offset (kernel-trusts-blob-out-of-bounds).
       zeroImage: true, checkIndexes: false, checkOffsetWrap: false, fixes: [],

@@ -4,6 +4,7 @@
 import { buildObject } from '../../elf/writer.ts';
 import { layoutSpecs } from './spec-layout.ts';
 import { ppc64Specs } from './spec-ppc64.ts';
+import { riscv64Specs } from './spec-riscv64.ts';
 import { idOf, type CoverageSpec } from './spec.ts';
 import { x86_64Specs } from './spec-x86_64.ts';
 
@@ -25,6 +26,7 @@ export function coverageSpecs(): CoverageSpec[] {
     ...x86_64Specs, ...layoutSpecs('x86_64'),
     ...ppc64Specs('ppc64'), ...layoutSpecs('ppc64'),
     ...ppc64Specs('ppc64le'), ...layoutSpecs('ppc64le'),
+    ...riscv64Specs,
   ];
   const seen = new Set<string>();
   for (const s of all) {
