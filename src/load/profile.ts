@@ -214,5 +214,7 @@ function buildBaseProfile(id: string, target: Arch): Profile {
 export function defaultTarget(machine: number, endian: Endian): Arch {
   if (machine === 62) return 'x86_64';
   if (machine === 21) return endian === 'big' ? 'ppc64' : 'ppc64le';
+  if (machine === 22) return 's390x';
+  if (machine === 243) return 'riscv64';
   throw new UsageError(`unsupported e_machine ${machine}: purgatory-oracle knows x86_64 (62) and ppc64 (21)`);
 }
