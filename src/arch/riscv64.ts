@@ -3,11 +3,9 @@
 // kexec-tools 2.0.32's stub machine_apply_elf_rel (kexec/arch/riscv/kexec-elf-riscv.c:172-184)
 // refuses them. No ABI profile: the psABI's relaxation-aware semantics are not modelled here.
 import { u64 } from '../bytes.ts';
+import { EM_RISCV } from '../elf/constants.ts';
 import type { ArchModule, RelocSpec, Semantics } from './types.ts';
 import { classifierFor } from './types.ts';
-
-/** EM_RISCV (glibc <elf.h>). */
-export const EM_RISCV = 243;
 
 /** Every type the RISC-V psABI ("Relocations") and glibc's <elf.h> name. */
 export const R_RISCV = {

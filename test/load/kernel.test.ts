@@ -481,7 +481,7 @@ describe('arch hooks: s390x and riscv64', () => {
     });
     for (const ver of ['6.1', '6.12']) {
       const img = okImage(loadBytes(rv({ name: 'u', section: SHN_UNDEF }), { profile: `kernel-${ver}`, target: 'riscv64' }));
-      expect(hx(sectionBytes(img, '.data').slice(0, 4))).toEqual(hx(le(4, 0x55n))); // 0 + sechdrs[0].sh_addr (0) + 0x55
+      expect(hx(sectionBytes(img, '.data').slice(0, 4))).toEqual(hx(Uint8Array.from(le(4, 0x55n)))); // 0 + sechdrs[0].sh_addr (0) + 0x55
       rejectedWith(loadBytes(rv({ name: 'c', section: SHN_COMMON, value: 8n }), { profile: `kernel-${ver}`, target: 'riscv64' }),
         'bad-section-index', 'kexec_image: Invalid section 65522 for symbol c\n');
     }

@@ -8,7 +8,7 @@
 // with the masks B 0xfe000f80, J 0xfffff000, CB 0x1c7c, CJ 0x1ffc (32-bit accesses) and UI
 // 0xfff00000fffff000 (the 64-bit access of CALL/CALL_PLT/PCREL_HI20). PC-relative values use a
 // symbol in .text, so val - addr = r_addend - r_offset at every base.
-import { SHN_ABS, SHN_COMMON, SHN_UNDEF, STB_GLOBAL, STB_LOCAL, STT_NOTYPE } from '../../elf/constants.ts';
+import { SHN_ABS, SHN_COMMON, SHN_UNDEF, STB_GLOBAL, STB_LOCAL, STT_NOTYPE, STT_OBJECT } from '../../elf/constants.ts';
 import { R_RISCV } from '../../arch/riscv64.ts';
 import { A, AX, WA, enc, filler, objectFor, type CoverageSpec, type Expectation } from './spec.ts';
 
@@ -205,5 +205,30 @@ export const riscv64Specs: CoverageSpec[] = [
     }),
     kexecTools: { kind: 'rejected', message: 'Invalid section: 80 for symbol s\n' },
     kernel: { kind: 'rejected', message: 'kexec_image: Invalid section 80 for symbol s\n' },
+  },
+  {
+    name: 'symbol-writes', arch: 'riscv64', spec: SPEC,
+    covers: ['layout:symbol-write-local-skipped', 'layout:symbol-write-1', 'layout:symbol-write-2', 'layout:symbol-write-4', 'layout:symbol-write-8', 'layout:symbol-write-odd', 'layout:symbol-write-large'],
+    note: 'no relocations (kexec-tools\' stub dies on any): global data symbols of the realistic cases with sizes 1, 2, 4, 8 and 0x233 at odd offsets of two sections, a local of the same name first',
+    object: objectFor('riscv64', {
+      entry: 0n,
+      sections: [
+        { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+        { name: '.data', flags: WA, data: filler(0x40, 0x20), addralign: 8n },
+        { name: '.data.big', flags: WA, data: filler(0x260, 0x30), addralign: 16n },
+      ],
+      symbols: [
+        { name: 'sha256_digest', section: '.data', value: 0x30n, size: 1n, type: STT_OBJECT, bind: STB_LOCAL },
+        { name: 'sha256_digest', section: '.data', value: 3n, size: 1n, type: STT_OBJECT, bind: STB_GLOBAL },
+        { name: 'sha256_regions', section: '.data', value: 6n, size: 2n, type: STT_OBJECT, bind: STB_GLOBAL },
+        { name: 'entry64_regs', section: '.data', value: 0xcn, size: 4n, type: STT_OBJECT, bind: STB_GLOBAL },
+        { name: 'cmdline_end', section: '.data', value: 0x18n, size: 8n, type: STT_OBJECT, bind: STB_GLOBAL },
+        { name: 'jump_back_entry', section: '.data.big', value: 0x21n, size: 0x233n, type: STT_OBJECT, bind: STB_GLOBAL },
+      ],
+    }),
+    // .text at 0, .data ALIGN(0x10, 8) = 0x10, .data.big ALIGN(0x50, 16) = 0x50, end 0x2b0.
+    kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n },
+    // The kernel rounds memsz up to PAGE_SIZE (kexec_add_buffer).
+    kernel: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x1000n, entry: 0n },
   },
 ];
