@@ -342,7 +342,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--kexec-tools <tree|version>', 'a kexec-tools checkout (copied, never edited) or a fetched version (e.g. 2.0.32)')
     .option('--kernel <version>', "the kernel's x86_64 loader of a fetched version (5.10, 6.1, 6.12)")
     .option('--kernel-src <path>', 'with --kernel: take the sources from this kernel checkout')
-    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 's390x', 'riscv64', 'all']).default('all'))
     .option('--function <name>', 'mutate only this function (repeatable)', collect, [])
     .option('--mutant <id>', 'run only this mutant (repeatable; e.g. the survivors of an earlier run)', collect, [])
     .option('--jobs <n>', 'mutants built and gated at once', '1')

@@ -44,12 +44,12 @@ async function must(what: string, cmd: string, args: string[], opts: { cwd?: str
   return r.stdout.toString('utf8');
 }
 
-async function build(t: Task): Promise<ManifestEntry> {
+export async function build(t: Task, buildRoot = join(CACHE, 'corpus/kernel-build')): Promise<ManifestEntry> {
   const debianVersion = pinnedVersion(t.version);
   const treeRoot = join(CACHE, 'corpus/kernel-tree', t.version);
   const out = (await must('unpack', 'bash', [join(REPO, 'scripts/debian-apt.sh'), 'source', t.suite, `linux=${debianVersion}`, treeRoot])).trim().split('\n').pop()!;
   const dscSha256 = readFileSync(`${out}.dsc-sha256`, 'utf8').trim();
-  const dir = join(CACHE, 'corpus/kernel-build', `${t.version}-${t.arch}`);
+  const dir = join(buildRoot, `${t.version}-${t.arch}`);
   mkdirSync(dir, { recursive: true });
   const fragments = ['debian/config/config', `debian/config/${t.arch}/config`];
   writeFileSync(join(dir, '.config'), fragments.map((f) => readFileSync(join(out, f), 'utf8')).join('\n') + '\nCONFIG_KEXEC_FILE=y\n');
