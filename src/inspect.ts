@@ -1,9 +1,8 @@
 // `inspect`: a readelf-like summary of a purgatory and a histogram of its relocation types.
+import { ARCH_MODULES } from './arch/modules.ts';
 import { hex } from './bytes.ts';
 import { ElfFile } from './elf/reader.ts';
 import { SHT_REL, SHT_RELA, ET_REL, ET_DYN, ET_EXEC, EM_X86_64 } from './elf/constants.ts';
-import { x86_64 } from './arch/x86_64.ts';
-import { ppc64 } from './arch/ppc64.ts';
 import type { ArchModule } from './arch/types.ts';
 
 export interface Inspection {
@@ -21,7 +20,7 @@ export interface Inspection {
 }
 
 export function archModuleFor(machine: number): ArchModule | undefined {
-  return machine === EM_X86_64 ? x86_64 : machine === ppc64.machine ? ppc64 : undefined;
+  return Object.values(ARCH_MODULES).find((m) => m.machine === machine);
 }
 
 /**

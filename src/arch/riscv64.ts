@@ -69,12 +69,12 @@ const addTo = (width: 2 | 4, sign: 1n | -1n): RelocSpec['write'] => {
 const store = (width: number): RelocSpec['write'] => (view, off, v) => view.store(off, width, v);
 
 /**
- * The kernel's arch_kexec_apply_relocations_add (6.1.176 elf_kexec.c:365-460, 6.12.107 :372-470):
+ * The kernel's arch_kexec_apply_relocations_add (6.1.176 elf_kexec.c:365-470, 6.12.107 :372-480):
  * no range, alignment or instruction check anywhere. The PC-relative types write `val - addr`;
  * RVC_BRANCH/RVC_JUMP access 4 bytes (`*(u32 *)loc`) around a 2-byte instruction;
  * PCREL_HI20 is treated as CALL (an 8-byte access that also writes the next instruction's I
  * immediate, as the comment above it says); PCREL_LO12_I, ALIGN and RELAX do nothing; NONE is
- * not handled. R_RISCV_64 is in 6.12 (elf_kexec.c:459-461) and not in 6.1 (`kernelVersion`).
+ * not handled. R_RISCV_64 is in 6.12 (elf_kexec.c:471-473) and not in 6.1 (hook revision 1).
  */
 function kernelTable(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
@@ -93,13 +93,9 @@ function kernelTable(sem: Semantics): Map<number, RelocSpec> {
   add(R.ADD32, 4, val, addTo(4, 1n));
   add(R.SUB32, 4, val, addTo(4, -1n));
   for (const type of [R.PCREL_LO12_I, R.ALIGN, R.RELAX]) add(type, 0, none, () => {});
-  if (sem.kernelVersion !== undefined && kernelHasRiscv64Reloc(sem.kernelVersion)) add(R['64'], 8, val, store(8));
+  // R_RISCV_64: Debian's 6.12.107 has it (hook revision 2), 6.1.176 does not.
+  if ((sem.hookRevision ?? 2) >= 2) add(R['64'], 8, val, store(8));
   return t;
-}
-
-/** R_RISCV_64 in the kernel's switch: Debian's 6.12.107 has it, 6.1.176 does not. */
-export function kernelHasRiscv64Reloc(version: string): boolean {
-  return version !== '6.1' && version !== '5.10';
 }
 
 /** kernel: elf_kexec.c's `#define pr_fmt(fmt) "kexec_image: " fmt` (line 13 in 6.1 and 6.12). */

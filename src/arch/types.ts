@@ -29,8 +29,13 @@ export interface Semantics {
   resolveDotToc: boolean;
   /** The REL16_HA rewrite (rel16Rewrite) loads `lis 2,.TOC.@ha` with the carry (as its comment says); kexec-tools takes @h. */
   rel16Carry: boolean;
-  /** Kernel profiles: the version whose arch hook is modelled (riscv64 handles R_RISCV_64 from 6.12 on). */
-  kernelVersion?: string;
+  /**
+   * Kernel profiles of targets whose arch hook changed between the modelled versions: which
+   * revision (1, the older; 2). s390x: 5.10 is 1 (silent symbol errors, no PLT32DBL mapping);
+   * riscv64: 6.1 is 1 (no R_RISCV_64). A field, not the version: the load models never read the
+   * profile's version (memo keys are built from the fields, src/validate/validate.ts memoKey).
+   */
+  hookRevision?: number;
 }
 
 export interface RelocInput {

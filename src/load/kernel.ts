@@ -443,17 +443,18 @@ export interface RelaHookSpec {
  *   same in all three.
  * - s390x: arch/s390/kernel/machine_kexec_file.c + arch_kexec_do_relocs in machine_kexec_reloc.c.
  *   5.10 (:282-331) returns -ENOEXEC with no message for UNDEF/COMMON/invalid symbols and has no
- *   PLT32DBL mapping; 6.1 and 6.12 (:309-381) print x86's messages and map PLT32DBL to PC32DBL.
- * - riscv64: arch/riscv/kernel/elf_kexec.c (6.1:365-460, 6.12:372-470): no UNDEF/COMMON check,
+ *   PLT32DBL mapping; 6.1 (:299-371) and 6.12 (:309-381) print x86's messages and map PLT32DBL to PC32DBL.
+ * - riscv64: arch/riscv/kernel/elf_kexec.c (6.1:365-470, 6.12:372-480): no UNDEF/COMMON check,
  *   pr_fmt "kexec_image: ".
  * - ppc64/ppc64le: none (the generic hook rejects every RELA section).
  */
 export function relaHookFor(profile: Profile): RelaHookSpec | undefined {
-  const v = profile.version ?? '';
+  // Which revision of a hook that changed between versions (profile.ts; never the version itself).
+  const rev = profile.sem.hookRevision ?? 2;
   switch (profile.target) {
     case 'x86_64': return { arch: x86_64, prFmt: KERNEL_PR_FMT, names: true, undefCommonChecks: true };
     // 5.10's machine_kexec_file.c has no pr_fmt: its one message is bare.
-    case 's390x': return v === '5.10'
+    case 's390x': return rev === 1
       ? { arch: s390x, prFmt: '', names: false, undefCommonChecks: true, unknownMessage: (t) => `Unknown rela relocation: ${t | 0}\n` }
       : { arch: s390x, prFmt: KERNEL_PR_FMT, names: true, undefCommonChecks: true, mapType: (t) => (t === R_390.PLT32DBL ? R_390.PC32DBL : t) };
     case 'riscv64': return { arch: riscv64, prFmt: RISCV_KERNEL_PR_FMT, names: true, undefCommonChecks: false };
@@ -500,7 +501,7 @@ function archRela(spec: RelaHookSpec): Hook {
   const symName = (): string => nameOf(cur!) ?? `<name@${cur!.namePtr!.off}>`;
   /** A symbol rejection: pr_err(prFmt + text(name)), or the bare -ENOEXEC of a hook that prints nothing. */
   const symbolFail = (code: RejectionCode, e: SymEntry, symIndex: number, where: Where, text: (name: string) => string): never => {
-    if (!spec.names) fail('bad-section-index', '', where, `${code}: -ENOEXEC, no message (${arch.arch} ${profile.version} prints nothing)`);
+    if (!spec.names) fail('bad-section-index', '', where, `${code}: -ENOEXEC, no message (this ${arch.arch} hook prints nothing)`);
     const nm = printed(nameOf(e), symIndex, where);
     fail(code, `${prFmt}${text(nm)}`, { ...where, symbol: nm });
   };

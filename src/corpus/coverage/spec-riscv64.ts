@@ -1,5 +1,5 @@
 // Coverage objects for the kernel's riscv64 relocation hook (arch/riscv/kernel/elf_kexec.c,
-// arch_kexec_apply_relocations_add: 6.1.176 lines 365-460, 6.12.107 lines 372-470) and the
+// arch_kexec_apply_relocations_add: 6.1.176 lines 365-470, 6.12.107 lines 372-480) and the
 // kexec-tools 2.0.32 stub (kexec/arch/riscv/kexec-elf-riscv.c:172-184, `default: die("Unknown rela
 // relocation: %lu\n", r_type)`: every type dies at the first relocation).
 //
@@ -123,7 +123,7 @@ export const riscv64Specs: CoverageSpec[] = [
   {
     name: 'abs64', arch: 'riscv64', spec: SPEC,
     covers: ['R_RISCV_64'],
-    note: 'R_RISCV_64 is in 6.12\'s switch (elf_kexec.c:459-461) and not in 6.1\'s: the kernel\'s own 6.12 purgatory has three of them',
+    note: 'R_RISCV_64 is in 6.12\'s switch (elf_kexec.c:471-473) and not in 6.1\'s: the kernel\'s own 6.12 purgatory has three of them',
     object: objectFor('riscv64', {
       entry: 0n,
       sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }, { name: '.data', flags: WA, data, addralign: 8n }],
