@@ -1,8 +1,8 @@
 // `inspect`: a readelf-like summary of a purgatory and a histogram of its relocation types.
+import { ARCH_MODULES } from './arch/modules.ts';
 import { hex } from './bytes.ts';
 import { ElfFile } from './elf/reader.ts';
 import { SHT_REL, SHT_RELA, ET_REL, ET_DYN, ET_EXEC, EM_PPC64 } from './elf/constants.ts';
-import { ARCH_MODULES } from './arch/modules.ts';
 import type { ArchModule } from './arch/types.ts';
 
 export interface Inspection {
@@ -20,7 +20,7 @@ export interface Inspection {
 }
 
 export function archModuleFor(machine: number): ArchModule | undefined {
-  return Object.values(ARCH_MODULES).find((a) => a.machine === machine);
+  return Object.values(ARCH_MODULES).find((m) => m.machine === machine);
 }
 
 /**

@@ -31,6 +31,13 @@ export interface Semantics {
   rel16Carry: boolean;
   /** arm64 MOVW_UABS_G2_NC/G3 take bits 32..63 of a value truncated to 32 bits (kexec-tools' get_bits(uint32_t value, …)): 0. */
   movwGetBits32: boolean;
+  /**
+   * Kernel profiles of targets whose arch hook changed between the modelled versions: which
+   * revision (1, the older; 2). s390x: 5.10 is 1 (silent symbol errors, no PLT32DBL mapping);
+   * riscv64: 6.1 is 1 (no R_RISCV_64). A field, not the version: the load models never read the
+   * profile's version (memo keys are built from the fields, src/validate/validate.ts memoKey).
+   */
+  hookRevision?: number;
 }
 
 export interface RelocInput {

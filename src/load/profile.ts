@@ -106,6 +106,15 @@ const KERNEL_PAGE_SIZE: Readonly<Partial<Record<Arch, bigint>>> = {
   x86_64: 4096n,
   // 64K on Debian's powerpc64 kernels (CONFIG_PPC_64K_PAGES=y).
   ppc64: 65536n, ppc64le: 65536n,
+  // s390 has 4K pages only; riscv64: Debian's config (CONFIG_PAGE_SIZE_4KB, the only size arch/riscv offers).
+  s390x: 4096n, riscv64: 4096n,
+};
+/** The arch hooks that changed between the modelled kernel versions (Semantics.hookRevision). */
+const KERNEL_HOOK_REVISION: Readonly<Partial<Record<Arch, (version: string) => number>>> = {
+  // arch/s390/kernel/machine_kexec_file.c: 5.10 returns bare -ENOEXEC for symbol errors and does not map PLT32DBL.
+  s390x: (v) => (cmpVersion(v, '6.1') >= 0 ? 2 : 1),
+  // arch/riscv/kernel/elf_kexec.c: 6.1 has no R_RISCV_64 case.
+  riscv64: (v) => (cmpVersion(v, '6.12') >= 0 ? 2 : 1),
 };
 /** The ABI profile exists where the arch module has ABI semantics; the PIE loader where src/load/pie.ts has a dynamic table. */
 const ABI_MODELS: ReadonlySet<Arch> = new Set<Arch>(['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x']);
@@ -233,7 +242,7 @@ function buildBaseProfile(id: string, target: Arch): Profile {
       entryRule: cmpVersion(version, '6.1') >= 0 ? 'purgatory-start' : 'exec-rematch',
       // The kernel's image is zeroed (vzalloc); it checks no index or offset (kernel-trusts-blob-out-of-bounds).
       zeroImage: true, checkIndexes: false, checkOffsetWrap: false, fixes: [],
-      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, addr16HiRangeChecks: false, resolveDotToc: false },
+      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, addr16HiRangeChecks: false, resolveDotToc: false, hookRevision: KERNEL_HOOK_REVISION[target]?.(version) },
     };
   }
   throw new UsageError(`unknown profile '${id}' (known: ${PROFILE_IDS.join(', ')})`);

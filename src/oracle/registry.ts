@@ -209,7 +209,7 @@ export async function listOracles(cache = cacheDir()): Promise<OracleBuild[]> {
         local: k.info.source === 'checkout',
         dir: k.dir,
         oracle: k.binary,
-        emulator: null,
+        emulator: k.info.emulator ?? null,
         build: k.info as unknown as Record<string, unknown>,
       });
     }

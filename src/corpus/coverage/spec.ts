@@ -65,8 +65,10 @@ export interface CoverageSpec {
   kexecTools: Expectation;
   /** The kexec-tools model with the realistic symbol writes of the validate cases, where it differs. */
   kexecToolsWrites?: Expectation;
-  /** The kernel's x86_64 loader, where it differs from kexec-tools in outcome or message. */
+  /** The kernel's loader (every modelled version), where it differs from kexec-tools in outcome or message. */
   kernel?: Expectation;
+  /** One kernel version's outcome where it differs from `kernel` (riscv64 6.1 has no R_RISCV_64). */
+  kernelVersions?: Partial<Record<string, Expectation>>;
 }
 
 export interface ArchParams {

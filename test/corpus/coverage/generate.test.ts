@@ -68,6 +68,7 @@ describe('completeness', () => {
     ['kexec-tools ppc64le', ppc64, 'kexec-tools-2.0.32', 'ppc64le'],
     ['kexec-tools arm64', arm64, 'kexec-tools-2.0.32', 'arm64'],
     ['kexec-tools s390x', s390x, 'kexec-tools-2.0.32', 's390x'],
+    ['kernel riscv64', riscv64, 'kernel-6.12', 'riscv64'],
   ];
   // Types each table handles at least (kexec-elf-rel-x86_64.c: 6, kexec-elf-rel-ppc64.c: 19, kexec-arm64.c: 14, kexec-elf-rel-s390.c: 12).
   const least: Partial<Record<Arch, number>> = { x86_64: 6, ppc64: 19, ppc64le: 19, arm64: 14, s390x: 12 };
