@@ -79,7 +79,8 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
   return -1;
 }
 
-const corpus = loadManifest(DEFAULT_CORPUS).filter((e) => e.file.endsWith('.ro'));
+// The fast path's scope: x86_64 and ppc64 objects (arm64/s390x/riscv64 always take the model).
+const corpus = loadManifest(DEFAULT_CORPUS).filter((e) => e.file.endsWith('.ro') && (TARGETS as readonly string[]).includes(e.arch));
 /**
  * The coverage corpus's synthetic objects (origin coverage-generator) sit on quirk zones and
  * rejections on purpose: the fast path must still equal the model wherever it engages, but it need
