@@ -97,6 +97,7 @@ export class KexecToolsOracle extends BatchOracle {
       startupMs: opts.startupMs,
       sameElf: opts.sameElf ?? supports(build, 'same-elf'),
       imageDelta: opts.imageDelta ?? supports(build, 'image-delta'),
+      details: opts.details ?? supports(build, 'details'),
       forkServer,
     });
   }
@@ -114,7 +115,7 @@ export function responseToOutcome(r: OracleResponse): Outcome {
       const sections: LoadedSection[] = r.shAddr.map((addr, index) => ({ index, name: '', addr, size: 0n, alloc: false, nobits: false }));
       return {
         kind: 'ok',
-        image: { base: r.relAddr, bytes: r.image, memsz: r.relSize, entry: r.entry, sections, relocations: [] },
+        image: { base: r.relAddr, bytes: r.image, memsz: r.relSize, entry: r.entry, sections, relocations: [], ...(r.details ? { details: r.details } : {}) },
         hostAddress: r.hostBuf,
       };
     }
