@@ -32,8 +32,8 @@ export interface KexecToolsOpenOptions extends BatchOptions {
 const DEFAULT_TIMEOUT_NATIVE_MS = 10_000;
 const DEFAULT_TIMEOUT_EMULATED_MS = 30_000;
 
-/** Whether the build's --info lists an optional protocol extension ("same-elf", "image-delta"). */
-function supports(build: OracleBuild, feature: string): boolean {
+/** Whether the build's --info lists an optional protocol extension ("same-elf", "image-delta", "details"). */
+export function supports(build: OracleBuild, feature: string): boolean {
   const info = (build.build as { info?: { features?: unknown } }).info;
   return Array.isArray(info?.features) && info.features.includes(feature);
 }
