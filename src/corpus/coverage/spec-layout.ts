@@ -67,6 +67,20 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x18n, '.sbss0': 0x40n, '.bss': 0x80n, '.sbss': 0xb0n }, memsz: 0xb5n, entry: 0n }),
     }),
     spec({
+      name: 'align-one',
+      covers: ['layout:align-one'],
+      note: 'every section byte-aligned (sh_addralign 1): buf_align stays at its initial 1 (add_buffer then aligns to the page); .data right after .text at 0x13, rel_size 0x18',
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x13), addralign: 1n },
+          { name: '.data', flags: WA, data: filler(5, 0x50), addralign: 1n },
+        ],
+      }),
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x13n }, memsz: 0x18n, entry: 0n, bufAlign: 1n },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x13n }, memsz: 0x18n, entry: 0n }),
+    }),
+    spec({
       name: 'bss-no-padding',
       covers: ['layout:bss-no-padding'],
       note: 'bufsz 0x40 is already bss-aligned (0x20): no padding, .bss at 0x40, rel_size 0x50',
