@@ -3,7 +3,7 @@
 import type { ByteView } from '../bytes.ts';
 import { LoadError } from '../errors.ts';
 import { hex } from '../bytes.ts';
-import type { Arch, RejectionCode } from '../types.ts';
+import type { Arch, Endian, RejectionCode } from '../types.ts';
 import type { ElfSymbol } from '../elf/reader.ts';
 
 /** Semantic switches that differ between loaders. Each is one named divergence from the ABI. */
@@ -47,6 +47,8 @@ export interface RelocInput {
   toc: () => bigint;
   eFlags: number;
   sem: Semantics;
+  /** The ELF file's byte order (arm64 kexec-tools stores data words with cpu_to_elf64, not host order). */
+  elfEndian?: Endian;
 }
 
 export interface RelocSpec {
@@ -64,18 +66,24 @@ export interface RelocSpec {
    * first (kexec-elf-rel-x86_64.c stores, then checks R_X86_64_32/32S).
    */
   checksFirst?: boolean;
+  /**
+   * Bytes the C code accesses at the location when more than it writes: arm64 kexec-tools reads
+   * `uint64_t data = *location` before its switch, whatever the type.
+   */
+  access?: number;
 }
 
 export interface ArchModule {
-  arch: 'x86_64' | 'ppc64';
+  /** The arch family (ppc64 serves ppc64 and ppc64le). */
+  arch: 'x86_64' | 'ppc64' | 'arm64' | 's390x' | 'riscv64';
   machine: number;
   /** Full name table (handled or not), for reports and the census. */
   names: ReadonlyMap<number, string>;
   typeName(type: number): string;
   /** Classification: the spec for a type under given semantics, or undefined if unhandled. */
   classify(type: number, sem: Semantics): RelocSpec | undefined;
-  /** The exact message the reference loader prints for an unhandled type. */
-  unknownMessage(type: number, sem: Semantics): string;
+  /** The exact message the reference loader prints for an unhandled type (s390x kexec-tools prints P too). */
+  unknownMessage(type: number, sem: Semantics, address?: bigint): string;
 }
 
 // ---- shared range checks and their single error message (lld's checkInt/checkUInt/checkAlignment)

@@ -81,6 +81,7 @@ export function loadKexecToolsFast(
   bytes: Uint8Array, requestedBase: bigint, profile: Profile, fill: number, hostAddress: bigint, symbols: readonly SymbolWrite[],
 ): LoadedImage | undefined {
   const x86 = profile.target === 'x86_64';
+  if (!x86 && profile.target !== 'ppc64' && profile.target !== 'ppc64le') return undefined; // the other arches: the model
   if (profile.loader !== 'kexec-tools' && !(profile.loader === 'abi' && x86)) return undefined;
   // A profile with a fixed quirk: the model decides.
   if (profile.fixes.length) return undefined;
