@@ -11,14 +11,13 @@ import { getSymbol, type KtElf, type Layout } from './kexec-tools.ts';
 
 /**
  * The (min, max, end) window each architecture's loader passes to elf_rel_build_load for the
- * purgatory, as oracle/kexec-tools/load.c passes it: kexec/arch/x86_64/kexec-bzImage64.c
- * (0x3000, 0x7fffffff, -1), kexec/arch/ppc64/kexec-elf-ppc64.c (0, ULONG_MAX, 1).
+ * purgatory, as oracle/kexec-tools/load.c passes it (its `#if defined(__x86_64__)`):
+ * kexec/arch/x86_64/kexec-bzImage64.c (0x3000, 0x7fffffff, -1); every other target, as
+ * kexec/arch/ppc64/kexec-elf-ppc64.c (0, ULONG_MAX, 1).
  */
-export const PURGATORY_WINDOW: Record<Arch, { min: bigint; max: bigint; end: number }> = {
-  x86_64: { min: 0x3000n, max: 0x7fff_ffffn, end: -1 },
-  ppc64: { min: 0n, max: u64(-1n), end: 1 },
-  ppc64le: { min: 0n, max: u64(-1n), end: 1 },
-};
+export function purgatoryWindow(target: Arch): { min: bigint; max: bigint; end: number } {
+  return target === 'x86_64' ? { min: 0x3000n, max: 0x7fff_ffffn, end: -1 } : { min: 0n, max: u64(-1n), end: 1 };
+}
 
 /** kexec-elf.c elf_max_addr: ELF32_MAX for ELFCLASS32, ELF64_MAX (ULONG_MAX) for ELFCLASS64. */
 function elfMaxAddr(kt: KtElf): bigint {
@@ -85,7 +84,7 @@ export function symbolProbes(bytes: Uint8Array): SymbolProbe[] {
 
 /** The model's details of a load that succeeded (after the symbol writes). */
 export function kexecToolsDetails(kt: KtElf, layout: Layout, probes: readonly SymbolProbe[]): LoadDetails {
-  const w = PURGATORY_WINDOW[kt.profile.target];
+  const w = purgatoryWindow(kt.profile.target);
   const maxAddr = elfMaxAddr(kt);
   return {
     memsz: layout.memsz,
