@@ -255,6 +255,21 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n },
       ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n }),
     }),
+    spec({
+      name: 'symtab-end',
+      covers: ['symbol:table-end'],
+      note: 'the .strtab bytes right after .symtab, read as one more Elf64_Sym, would be a global symbol (st_info = the 4th byte of the first name, 0x10) with a name offset far past any buffer: elf_rel_find_symbol stops at the end of the table (ptr < sym_end) and never reads it; a lookup that finds nothing scans the whole table',
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x10, 0x20), addralign: 8n },
+        ],
+        symbols: [{ name: 'tab\x10end', section: '.data', value: 4n, size: 4n, type: STT_OBJECT }],
+      }),
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n }, memsz: 0x20n, entry: 0n, bufAlign: 16n },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n }, memsz: 0x20n, entry: 0n }),
+    }),
     // elf_rel_find_symbol takes the first STB_GLOBAL symbol of the name; the realistic cases ask
     // to write the first defined STT_OBJECT one outside NOBITS (cases.ts). An earlier global of the
     // same name that is undefined, in .bss or of another size makes the C loader refuse the write.
