@@ -150,8 +150,10 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
     const r = ref.shAddr[i];
     if (r !== undefined) cmp(`section[${i}] ${s.name} addr`, s.addr, r);
   });
-  if (img.details && ref.details) layout.push(...compareDetails(img.details, ref.details, refClasses));
   const ranges = diffRanges(img.bytes, ref.image).map((r) => ({ ...r, ts: img.bytes.slice(r.start, r.end), ref: ref.image.slice(r.start, r.end), attributions: attribute(img, r, ref.image, symbols) }));
+  // A probe reads its bytes from the image (SHF_ALLOC sections) or the file copy, which no
+  // relocation writes: when the images differ, the probes' bytes repeat that difference.
+  if (img.details && ref.details) layout.push(...compareDetails(img.details, ref.details, refClasses, { bytes: !ranges.length }));
   const differingBytes = ranges.reduce((n, r) => n + countDiffering(r.ts, r.ref), 0);
   const cls: CaseClass = layout.length ? 'mismatch-layout' : ranges.length ? 'mismatch-bytes' : 'match';
   return { cls, layout, ranges, differingBytes };
@@ -159,9 +161,10 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
 
 /**
  * The details of two ok loads (FLAG_DETAILS), as layout differences: add_buffer's arguments,
- * e_entry, and each symbol probe (bytes when both read, the rejection class when both died).
+ * e_entry, and each symbol probe (bytes when both read, unless `bytes: false`; the rejection class
+ * when both died).
  */
-export function compareDetails(ts: LoadDetails, ref: LoadDetails, refClasses: [RegExp, string][] = []): LayoutDiff[] {
+export function compareDetails(ts: LoadDetails, ref: LoadDetails, refClasses: [RegExp, string][] = [], opts: { bytes?: boolean } = {}): LayoutDiff[] {
   const out: LayoutDiff[] = [];
   const cmp = (field: string, a: bigint, b: bigint) => a !== b && out.push({ field, ts: hex(a), ref: hex(b) });
   cmp('add_buffer memsz', ts.memsz, ref.memsz);
@@ -179,6 +182,7 @@ export function compareDetails(ts: LoadDetails, ref: LoadDetails, refClasses: [R
     const r = ref.probes[i]!;
     const field = `elf_rel_get_symbol ${t.name}`;
     if (t.ok && r.ok) {
+      if (opts.bytes === false) return;
       if (t.bytes.length !== r.bytes.length || Buffer.compare(t.bytes, r.bytes) !== 0) out.push({ field, ts: show(t.bytes), ref: show(r.bytes) });
     } else if (!t.ok && !r.ok) {
       const a = t.code ? tsRejectionClass(t.code) : refRejectionClass(t.message, refClasses);

@@ -100,3 +100,17 @@ describe('compareDetails (FLAG_DETAILS)', () => {
     expect(compareOutcomes({ kind: 'ok', image: { ...img, details: base } }, ref).cls).toBe('match');
   });
 });
+
+describe('compareDetails when the images differ', () => {
+  it('does not repeat a byte difference through the probes (they read the image), but still compares the rest', () => {
+    const d = { memsz: 0x34n, bufAlign: 16n, bufMin: 0n, bufMax: 0n, bufEnd: 1, eEntry: 0n, probes: [{ name: 'f', ok: true as const, bytes: Uint8Array.from([1]) }] };
+    const img = { base: 0n, bytes: Uint8Array.from([1]), memsz: 0x34n, entry: 0n, sections: [], relocations: [] };
+    const ref = { kind: 'ok' as const, relAddr: 0n, relSize: 0x34n, entry: 0n, hostBuf: 0n, shAddr: [], image: Uint8Array.from([2]) };
+    const probes = [{ name: 'f', ok: true as const, bytes: Uint8Array.from([2]) }];
+    const c = compareOutcomes({ kind: 'ok', image: { ...img, details: d } }, { ...ref, details: { ...d, probes } });
+    expect(c.cls).toBe('mismatch-bytes');
+    expect(c.layout).toEqual([]);
+    const e = compareOutcomes({ kind: 'ok', image: { ...img, details: d } }, { ...ref, details: { ...d, eEntry: 4n, probes } });
+    expect(e.layout.map((x) => x.field)).toEqual(['e_entry']);
+  });
+});
