@@ -438,6 +438,29 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       }),
       kexecTools: { kind: 'rejected', message: 'Invalid section number\n' },
     }),
+    // An index equal to e_shnum: the kernel's checks (>=) refuse it; kexec-tools' (>) let it through
+    // and read e_shdr[e_shnum], one entry past the array (kt-off-by-one-section-index): undefined
+    // behaviour, which the model refuses as out-of-bounds. Sections: null, .text, .data, .rela.data,
+    // .symtab, .strtab, .shstrtab (buildObject): e_shnum 7.
+    ...([
+      ['rela-info-shnum', 'sh_info', { info: 7 }, 'sh_info'],
+      ['rela-link-shnum', 'sh_link', { link: 7 }, 'sh_link'],
+    ] as const).map(([name, field, over, what]) => spec({
+      name,
+      covers: [`error:reloc-section-${field === 'sh_info' ? 'info' : 'link'}-shnum`],
+      note: `a relocation section whose ${field} is e_shnum (7): the kernel returns -ENOEXEC; kexec-tools reads e_shdr[7] past the array`,
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
+        ],
+        symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
+        relocations: [{ section: '.data', offset: 0n, type: abs, symbol: 'absval' }],
+        relOverrides: { '.data': over },
+      }),
+      kexecTools: { kind: 'rejected', message: `C loader would read e_shdr[7] (${what}) past the 7-entry section array (undefined behaviour)` },
+    })),
     spec({
       name: 'rela-bad-strtab-link',
       covers: ['layout:reloc-symtab-bad-link-skipped'],
