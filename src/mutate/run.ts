@@ -7,6 +7,7 @@ import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_GATE_FUZZ_CASES, DEFAULT_GATE_FUZZ_SEED, gateFailed, kernelGateTarget, kexecToolsGateTarget, newGateMemo, runGate, type GateReport, type GateTarget } from '../gate/gate.ts';
 import { findKernelOracle, kernelSourceDir, type KernelVariant, type KernelVersion } from '../oracle/kernel.ts';
+import { supports } from '../oracle/kexec-tools.ts';
 import { cacheDir, OracleUnavailableError, readKexecToolsBuild } from '../oracle/registry.ts';
 import { liveSource, type LiveOracle } from '../validate/sources.ts';
 import { DEFAULT_CORPUS, loadManifest } from '../validate/validate.ts';
@@ -251,10 +252,12 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       const gateOf = async (dir: string | undefined): Promise<GateReport> => {
         let target: GateTarget;
         let oracle: LiveOracle['oracle'];
+        let details = false;
         if (builder.base.kind === 'kexec-tools') {
           const b = dir ? readKexecToolsBuild(dir) : builder.base.build;
           target = kexecToolsGateTarget(b, { timeoutMs });
           oracle = { loader: 'kexec-tools', version: b.version, target: b.target };
+          details = supports(b, 'details');
         } else {
           const b = dir ? kernelMutantBuild(builder.base.build, dir) : builder.base.build;
           target = kernelGateTarget(b, { timeoutMs });
@@ -262,7 +265,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
         }
         const proc = await target.open();
         const keep = async () => undefined;
-        const live: LiveOracle = { oracle, runMany: (r) => proc.runMany(r), close: keep };
+        const live: LiveOracle = { oracle, runMany: (r) => proc.runMany(r), close: keep, details };
         const shared: GateTarget = { spec: target.spec, open: async () => ({ ...proc, close: keep }) };
         try {
           return await runGate({ corpusDir, sources: [liveSource(corpusDir, live, entries)], fuzzTargets: [shared], fuzz, stopEarly: true, maxReports: 1, memo, freshCheck: false });

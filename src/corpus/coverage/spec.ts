@@ -21,6 +21,8 @@ export type Expectation =
       offsets?: Record<string, bigint>;
       /** rel_size (kexec-tools) / memsz. */
       memsz?: bigint;
+      /** kexec-tools: the buf_align elf_rel_load hands to add_buffer (a load's details). */
+      bufAlign?: bigint;
       /** Entry relative to the image base, or an absolute value when `entryAbsolute`. */
       entry?: bigint;
       entryAbsolute?: boolean;

@@ -109,11 +109,17 @@ describe('completeness', () => {
     'symbol:index-zero', 'reloc-section:rel', 'reloc-section:rela',
     'error:undefined-symbol', 'error:common-symbol', 'error:bad-section-index', 'error:reloc-section-bad-info',
     'layout:reloc-symtab-bad-link-skipped', 'layout:symbol-write-local-skipped', 'layout:no-nobits-odd-bufsz',
-    'error:symbol-write-undefined', 'error:symbol-write-nobits', 'error:symbol-write-size',
+    'error:symbol-write-undefined', 'error:symbol-write-nobits', 'error:symbol-write-size', 'layout:align-one',
   ];
   it.each(['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x'] as Arch[])('%s: every layout branch, symbol kind and generic error path', (arch) => {
     const covered = coversOf(arch);
     expect(layout.filter((b) => !covered.has(b))).toEqual([]);
+  });
+
+  it('the class and byte-order checks of machine_verify_elf_rel: x32 loads, big-endian EM_X86_64 and ELFCLASS32 EM_PPC64 are refused', () => {
+    expect(coversOf('x86_64').has('elf:class32-x32')).toBe(true);
+    expect(coversOf('x86_64').has('error:wrong-byte-order')).toBe(true);
+    for (const a of ['ppc64', 'ppc64le'] as Arch[]) expect(coversOf(a).has('error:wrong-class')).toBe(true);
   });
 
   it.each(['ppc64', 'ppc64le'] as Arch[])('%s: every TOC form (.toc placement, my_r2, empty .toc, no .toc) and local entries', (arch) => {
