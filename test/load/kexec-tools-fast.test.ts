@@ -219,7 +219,7 @@ describe('fast path = faithful model over a seeded fuzz stream', () => {
 });
 
 describe('fast path: the other targets are left to the model', () => {
-  it.each(loadManifest(DEFAULT_CORPUS).filter((e) => e.origin.kind === 'debian-kexec-tools-binary' && !TARGETS.includes(e.arch)).map((e) => [e.id, e] as const))('%s', (_id, e) => {
+  it.each(loadManifest(DEFAULT_CORPUS).filter((e) => e.origin?.kind === 'debian-kexec-tools-binary' && !TARGETS.includes(e.arch)).map((e) => [e.id, e] as const))('%s', (_id, e) => {
     const elf = new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, '..', e.file)));
     expect(fast({ elf, base: 0x100000n, fill: 0, symbols: [] }, makeProfile('kexec-tools-2.0.32', e.arch), 0n)).toBeUndefined();
     // …even fed to a fast-path target's profile: its machine is not that target's.

@@ -3,7 +3,7 @@
 // so any relocation in an SHF_ALLOC section kills the load; an object without one loads.
 import { SHN_ABS } from '../../elf/constants.ts';
 import { R_RISCV } from '../../arch/riscv64.ts';
-import { AX, WA, filler, objectFor, type CoverageSpec } from './spec.ts';
+import { AX, WA, filler, objectFor, foreignMachine, type CoverageSpec } from './spec.ts';
 
 const SPEC = 'src/corpus/coverage/spec-riscv64.ts';
 
@@ -24,15 +24,7 @@ function dies(type: number, name: string): CoverageSpec {
 const data = filler(0x20, 0x45);
 
 export const riscv64Specs: CoverageSpec[] = [
-  {
-    name: 'foreign-machine', arch: 'riscv64', spec: SPEC, covers: ['error:wrong-machine'],
-    note: 'a little-endian ELF64 EM_AARCH64 object fed to the riscv64 loader: machine_verify_elf_rel refuses its e_machine',
-    object: objectFor('arm64', {
-      entry: 0n,
-      sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }],
-    }),
-    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
-  },
+  foreignMachine('riscv64', SPEC, 'arm64', 'a little-endian ELF64 EM_AARCH64 object fed to the riscv64 loader: machine_verify_elf_rel refuses its e_machine'),
   dies(R_RISCV.NONE, 'R_RISCV_NONE'),
   dies(R_RISCV['64'], 'R_RISCV_64'),
   dies(R_RISCV.CALL, 'R_RISCV_CALL'),
