@@ -6,7 +6,7 @@
 // ones from symbols in the image, so every outcome holds at every validate base.
 import { SHN_ABS, STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../elf/constants.ts';
 import { R_AARCH64 } from '../../arch/arm64.ts';
-import { AX, WA, enc, filler, objectFor, words, type CoverageSpec } from './spec.ts';
+import { AX, WA, enc, filler, objectFor, words, foreignMachine, type CoverageSpec } from './spec.ts';
 
 const SPEC = 'src/corpus/coverage/spec-arm64.ts';
 const R = R_AARCH64;
@@ -140,15 +140,7 @@ export const arm64Specs: CoverageSpec[] = [
       ],
     },
   },
-  {
-    name: 'foreign-machine', arch: 'arm64', spec: SPEC, covers: ['error:wrong-machine'],
-    note: 'a little-endian EM_X86_64 object fed to the arm64 loader: machine_verify_elf_rel checks e_machine alone, and refuses it',
-    object: objectFor('x86_64', {
-      entry: 0n,
-      sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }],
-    }),
-    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
-  },
+  foreignMachine('arm64', SPEC, 'x86_64', 'a little-endian EM_X86_64 object fed to the arm64 loader: machine_verify_elf_rel checks e_machine alone, and refuses it'),
   dies('ldst64-misaligned', R.LDST64_ABS_LO12_NC, 0x1004n, ['R_AARCH64_LDST64_ABS_LO12_NC:misaligned'],
     'machine_apply_elf_rel: ERROR Unaligned value: 1004\n', 'LDST64_ABS_LO12_NC of 0x1004: value & 7 != 0 dies before the store'),
   dies('ldst128-misaligned', R.LDST128_ABS_LO12_NC, 0x1008n, ['R_AARCH64_LDST128_ABS_LO12_NC:misaligned'],

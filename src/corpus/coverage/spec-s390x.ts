@@ -5,7 +5,7 @@
 // included, dies printing the type and P. Big-endian stores.
 import { SHN_ABS, STB_LOCAL, STT_FUNC } from '../../elf/constants.ts';
 import { R_390 } from '../../arch/s390x.ts';
-import { AX, WA, enc, filler, objectFor, type CoverageSpec } from './spec.ts';
+import { AX, WA, enc, filler, objectFor, foreignMachine, type CoverageSpec } from './spec.ts';
 
 const SPEC = 'src/corpus/coverage/spec-s390x.ts';
 const R = R_390;
@@ -97,15 +97,7 @@ export const s390xSpecs: CoverageSpec[] = [
       ],
     },
   },
-  {
-    name: 'foreign-machine', arch: 's390x', spec: SPEC, covers: ['error:wrong-machine'],
-    note: 'a big-endian ELF64 EM_PPC64 object (byte order and class as s390x wants) fed to the s390x loader: machine_verify_elf_rel refuses its e_machine',
-    object: objectFor('ppc64', {
-      entry: 0n,
-      sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }],
-    }),
-    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
-  },
+  foreignMachine('s390x', SPEC, 'ppc64', 'a big-endian ELF64 EM_PPC64 object (byte order and class as s390x wants) fed to the s390x loader: machine_verify_elf_rel refuses its e_machine'),
   unknown(R.NONE, ['error:unknown-type', 'R_390_NONE:dies'], 'R_390_NONE is not in the switch: it dies, printing r_type and P'),
   unknown(R.GOTENT, ['error:unknown-type-gotent'], 'R_390_GOTENT (GOT-relative) is not handled'),
 ];

@@ -155,3 +155,18 @@ export function objectFor(arch: Arch, rest: Omit<ObjectSpec, 'machine' | 'endian
 }
 
 export const idOf = (s: Pick<CoverageSpec, 'arch' | 'name'>): string => `cov-${s.arch}-${s.name}`;
+
+/**
+ * An object of another machine fed to `arch`'s kexec-tools loader: machine_verify_elf_rel refuses
+ * it and elf_rel_build_load dies "ELF rel parse failed".
+ */
+export function foreignMachine(arch: Arch, spec: string, other: Arch, note: string): CoverageSpec {
+  return {
+    name: 'foreign-machine', arch, spec, covers: ['error:wrong-machine'], note,
+    object: objectFor(other, {
+      entry: 0n,
+      sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }],
+    }),
+    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
+  };
+}
