@@ -8,8 +8,12 @@
 // - malformed: a small synthesized object whose headers and tables are corrupted (parsers).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { x86_64, R_X86_64 } from '../arch/x86_64.ts';
-import { ppc64, R_PPC64 } from '../arch/ppc64.ts';
+import { R_X86_64 } from '../arch/x86_64.ts';
+import { R_390 } from '../arch/s390x.ts';
+import { R_RISCV } from '../arch/riscv64.ts';
+import { ARCH_MODULES } from '../arch/modules.ts';
+import { TARGETS } from '../arch/targets.ts';
+import { R_PPC64 } from '../arch/ppc64.ts';
 import {
   EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_NOTE,
   SHT_PROGBITS, SHT_REL, SHT_RELA, SHT_SYMTAB, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT,
@@ -93,17 +97,78 @@ function ppcTypes(): Map<number, TypeInfo> {
   return m;
 }
 
-const TYPES = { x86_64: x86Types(), ppc64: ppcTypes() };
+/** s390x: the kernel's arch_kexec_do_relocs types (kexec-tools': the same less NONE, RELATIVE, GLOB_DAT, JMP_SLOT), big-endian fields. */
+function s390Types(): Map<number, TypeInfo> {
+  const R = R_390;
+  const m = new Map<number, TypeInfo>();
+  const add = (type: number, reach: Reach, targets: bigint[], width: number) => m.set(type, { type, reach, targets, width });
+  add(R['64'], 'abs', [0n, -1n, 0x8000000000000000n], 8);
+  add(R['32'], 'abs', U32, 4);
+  add(R['16'], 'abs', [0xffffn, 0x10000n, -0x8000n], 2);
+  add(R['8'], 'abs', [0xffn, 0x100n], 1);
+  add(R['12'], 'abs', [0xfffn, 0x1000n], 2);
+  add(R['20'], 'abs', [0x7ffffn, 0x80000n, -0x80000n], 4);
+  add(R.PC16, 'pcrel', [0x7fffn, 0x8000n], 2);
+  add(R.PC16DBL, 'pcrel', [0xfffen, 0x10000n, 1n], 2);
+  add(R.PC32, 'pcrel', S32, 4);
+  add(R.PC32DBL, 'pcrel', [0xfffffffen, 0x100000000n, 1n, -2n], 4);
+  add(R.PLT32DBL, 'pcrel', [0xfffffffen, 0x100000000n, 1n, -2n], 4);
+  add(R.PC64, 'pcrel', [0n, -1n], 8);
+  add(R.GLOB_DAT, 'abs', [0n, -1n], 8);
+  add(R.JMP_SLOT, 'abs', [0n, -1n], 8);
+  add(R.RELATIVE, 'abs', [0n, -1n], 8);
+  add(R.NONE, 'any', [0n], 0);
+  return m;
+}
+
+/** riscv64: the kernel's elf_kexec.c types (kexec-tools handles none); no range checks anywhere. */
+function riscvTypes(): Map<number, TypeInfo> {
+  const R = R_RISCV;
+  const m = new Map<number, TypeInfo>();
+  const add = (type: number, reach: Reach, targets: bigint[], width: number) => m.set(type, { type, reach, targets, width });
+  add(R.BRANCH, 'pcrel', [0xffen, 0x1000n, -0x1000n, 1n], 4);
+  add(R.JAL, 'pcrel', [0xffffen, 0x100000n, -0x100000n], 4);
+  add(R.CALL, 'pcrel', [0x7ffn, 0x800n, -0x800n, 0x7fffffffn, 0x80000000n], 8);
+  add(R.CALL_PLT, 'pcrel', [0x7ffn, 0x800n, -0x801n], 8);
+  add(R.PCREL_HI20, 'pcrel', [0x7ffn, 0x800n, 0xfffff7ffn], 8);
+  add(R.PCREL_LO12_I, 'pcrel', [0n], 0);
+  add(R.RVC_BRANCH, 'pcrel', [0xfen, 0x100n, -0x100n], 4);
+  add(R.RVC_JUMP, 'pcrel', [0x7fen, 0x800n, -0x800n], 4);
+  add(R.ADD16, 'abs', [0xffffn, 0x10000n], 2);
+  add(R.SUB16, 'abs', [0xffffn, 0x10000n], 2);
+  add(R.ADD32, 'abs', U32, 4);
+  add(R.SUB32, 'abs', U32, 4);
+  add(R['64'], 'abs', [0n, -1n], 8);
+  add(R.ALIGN, 'any', [0n], 0);
+  add(R.RELAX, 'any', [0n], 0);
+  add(R.NONE, 'any', [0n], 0);
+  return m;
+}
+
+/** The generator's families: ppc64 and ppc64le share one; every other arch is its own. */
+type Family = 'x86_64' | 'ppc64' | 's390x' | 'riscv64' | 'arm64';
+const familyOf = (arch: Arch): Family => (arch === 'ppc64le' ? 'ppc64' : arch);
+
+const TYPES: Partial<Record<Family, Map<number, TypeInfo>>> = { x86_64: x86Types(), ppc64: ppcTypes(), s390x: s390Types(), riscv64: riscvTypes() };
 
 /** Type numbers no table defines, for the unknown-relocation paths. */
-const UNKNOWN_TYPES = { x86_64: [39, 40, 43, 200, 255, 0x100, 0xffff, 0x7fffffff, 0xffffffff], ppc64: [18, 23, 32, 121, 200, 247, 253, 255, 0x100, 0xffffffff] };
+const UNKNOWN_TYPES: Partial<Record<Family, number[]>> = {
+  x86_64: [39, 40, 43, 200, 255, 0x100, 0xffff, 0x7fffffff, 0xffffffff], ppc64: [18, 23, 32, 121, 200, 247, 253, 255, 0x100, 0xffffffff],
+  s390x: [21, 26, 66, 200, 255, 0x100, 0x7fffffff, 0xffffffff], riscv64: [1, 3, 26, 27, 57, 60, 200, 0x100, 0x7fffffff, 0xffffffff],
+};
 
 function archModule(arch: Arch) {
-  return arch === 'x86_64' ? x86_64 : ppc64;
+  return ARCH_MODULES[arch];
 }
-const tableOf = (arch: Arch) => (arch === 'x86_64' ? TYPES.x86_64 : TYPES.ppc64);
-/** Types the kexec-tools hook handles (the interesting ones), per arch. */
-const HANDLED = {
+function tableOf(arch: Arch): Map<number, TypeInfo> {
+  const t = TYPES[familyOf(arch)];
+  if (!t) throw new Error(`fuzz generator: no relocation table for ${arch} (internal)`);
+  return t;
+}
+/** Types the hooks handle (the interesting ones), per arch. */
+const HANDLED: Partial<Record<Family, number[]>> = {
+  s390x: [...s390Types().keys()],
+  riscv64: [...riscvTypes().keys()],
   x86_64: [R_X86_64['64'], R_X86_64['32'], R_X86_64['32S'], R_X86_64.PC32, R_X86_64.PLT32, R_X86_64.NONE],
   ppc64: [R_PPC64.ADDR32, R_PPC64.ADDR64, R_PPC64.REL64, R_PPC64.REL32, R_PPC64.TOC, R_PPC64.TOC16, R_PPC64.TOC16_DS,
     R_PPC64.TOC16_LO, R_PPC64.TOC16_LO_DS, R_PPC64.TOC16_HI, R_PPC64.TOC16_HA, R_PPC64.REL24, R_PPC64.ADDR16_LO,
@@ -112,11 +177,11 @@ const HANDLED = {
 
 /** A relocation type: mostly handled ones, then every other defined type, then undefined numbers. */
 export function pickType(rng: Rng, arch: Arch): number {
-  const a = arch === 'x86_64' ? 'x86_64' : 'ppc64';
+  const a = familyOf(arch);
   return rng.weighted<() => number>([
-    [70, () => rng.pick(HANDLED[a])],
+    [70, () => rng.pick(HANDLED[a] ?? [0])],
     [22, () => rng.pick([...archModule(arch).names.keys()])],
-    [8, () => rng.pick(UNKNOWN_TYPES[a])],
+    [8, () => rng.pick(UNKNOWN_TYPES[a] ?? [0xffffffff])],
   ])();
 }
 
@@ -185,8 +250,8 @@ interface GenSection extends ObjSection {
 
 /** Synthesize an object (valid container, adversarial contents). `small` keeps it tiny (malformed mode's base). */
 export function structuredObject(rng: Rng, arch: Arch, small = false): { obj: FObject; base: bigint } {
-  const endian: Endian = arch === 'ppc64' ? 'big' : 'little';
-  const ppc = arch !== 'x86_64';
+  const endian: Endian = TARGETS[arch].endian;
+  const ppc = arch === 'ppc64' || arch === 'ppc64le';
   const is64 = !(arch === 'x86_64' && rng.chance(0.04)); // x32 objects (kexec-tools >= 2.0.21 accepts them)
   const storeEndian: Endian = endian;
   const sections: GenSection[] = [];
@@ -288,7 +353,7 @@ export function structuredObject(rng: Rng, arch: Arch, small = false): { obj: FO
   const entry = rng.weighted<() => bigint>([[6, () => BigInt(rng.int(Math.max(1, text.dataLen)))], [2, () => 0n], [1, () => interesting(rng)]])();
   const flags = ppc ? rng.weighted<number>([[5, arch === 'ppc64' ? 1 : 2], [1, 0], [1, arch === 'ppc64' ? 2 : 1], [1, 3]]) : 0;
   const obj: FObject = {
-    is64, endian, machine: ppc ? EM_PPC64 : EM_X86_64, entry, flags,
+    is64, endian, machine: TARGETS[arch].machine, entry, flags,
     sections: sections.map(({ dataLen: _d, ...s }) => s),
     symbols, relocations,
     rel: rng.chance(0.1),
