@@ -79,7 +79,8 @@ function firstDiff(a: Uint8Array, b: Uint8Array): number {
   return -1;
 }
 
-const corpus = loadManifest(DEFAULT_CORPUS).filter((e) => e.file.endsWith('.ro'));
+// The fast path's targets only: the kernels' own s390x/riscv64 purgatories are not kexec-tools inputs.
+const corpus = loadManifest(DEFAULT_CORPUS).filter((e) => e.file.endsWith('.ro') && TARGETS.includes(e.arch));
 /**
  * The coverage corpus's synthetic objects (origin coverage-generator) sit on quirk zones and
  * rejections on purpose: the fast path must still equal the model wherever it engages, but it need
