@@ -143,6 +143,9 @@ function s390xTypes(): Map<number, TypeInfo> {
   add(R.PLT32DBL, 'pcrel', [0xfffffffen, 0x100000000n, -0x100000000n, -0x100000002n, 1n, 3n], 4);
   add(R.PC32, 'pcrel', S32, 4);
   add(R.PC64, 'pcrel', [0n, -1n], 8);
+  // The kernel's arch_kexec_do_relocs also takes GLOB_DAT and JMP_SLOT (kexec-tools: unknown).
+  add(R.GLOB_DAT, 'abs', [0n, -1n], 8);
+  add(R.JMP_SLOT, 'abs', [0n, -1n], 8);
   add(R.RELATIVE, 'abs', [0n, -1n], 8);
   add(R.NONE, 'any', [0n], 0);
   return m;
@@ -152,18 +155,21 @@ function riscvTypes(): Map<number, TypeInfo> {
   const R = R_RISCV;
   const m = new Map<number, TypeInfo>();
   const add = (type: number, reach: Reach, targets: bigint[], width: number) => m.set(type, { type, reach, targets, width });
-  add(R['64'], 'abs', [0n, -1n], 8);
-  add(R['32'], 'abs', U32, 4);
   add(R.BRANCH, 'pcrel', [0xffen, 0x1000n, -0x1000n, 1n], 4);
-  add(R.JAL, 'pcrel', [0xffffen, 0x100000n, -0x100000n, 1n], 4);
-  add(R.CALL, 'pcrel', [0x7ffff7ffn, 0x7ffff800n, -0x80000800n, -0x80000801n], 8);
-  add(R.PCREL_HI20, 'pcrel', [0x7ffff7ffn, 0x7ffff800n], 4);
-  add(R.HI20, 'abs', [0x7ffff7ffn, 0x7ffff800n], 4);
-  add(R.LO12_I, 'abs', [0x7ffn, 0x800n], 4);
+  add(R.JAL, 'pcrel', [0xffffen, 0x100000n, -0x100000n], 4);
+  add(R.CALL, 'pcrel', [0x7ffn, 0x800n, -0x800n, 0x7fffffffn, 0x80000000n], 8);
+  add(R.CALL_PLT, 'pcrel', [0x7ffn, 0x800n, -0x801n], 8);
+  add(R.PCREL_HI20, 'pcrel', [0x7ffn, 0x800n, 0xfffff7ffn], 8);
+  add(R.PCREL_LO12_I, 'pcrel', [0n], 0);
+  add(R.RVC_BRANCH, 'pcrel', [0xfen, 0x100n, -0x100n], 4);
+  add(R.RVC_JUMP, 'pcrel', [0x7fen, 0x800n, -0x800n], 4);
   add(R.ADD16, 'abs', [0xffffn, 0x10000n], 2);
   add(R.SUB16, 'abs', [0xffffn, 0x10000n], 2);
   add(R.ADD32, 'abs', U32, 4);
   add(R.SUB32, 'abs', U32, 4);
+  add(R['64'], 'abs', [0n, -1n], 8);
+  add(R.ALIGN, 'any', [0n], 0);
+  add(R.RELAX, 'any', [0n], 0);
   add(R.NONE, 'any', [0n], 0);
   return m;
 }
@@ -176,8 +182,8 @@ const UNKNOWN_TYPES: Record<Family, number[]> = {
   x86_64: [39, 40, 43, 200, 255, 0x100, 0xffff, 0x7fffffff, 0xffffffff],
   ppc64: [18, 23, 32, 121, 200, 247, 253, 255, 0x100, 0xffffffff],
   arm64: [2, 3, 256, 314, 574, 0x400, 0xffff, 0x7fffffff, 0xffffffff],
-  s390x: [66, 100, 200, 249, 252, 255, 0x100, 0xffffffff],
-  riscv64: [12, 41, 42, 46, 62, 200, 255, 0xffffffff],
+  s390x: [21, 26, 66, 100, 200, 249, 252, 255, 0x100, 0x7fffffff, 0xffffffff],
+  riscv64: [1, 3, 12, 26, 27, 41, 42, 46, 57, 60, 62, 200, 255, 0x100, 0x7fffffff, 0xffffffff],
 };
 
 const archModule = (arch: Arch): ArchModule => ARCH_MODULES[arch];
@@ -193,7 +199,7 @@ const HANDLED: Record<Family, number[]> = {
     R_AARCH64.MOVW_UABS_G3, R_AARCH64.LD_PREL_LO19, R_AARCH64.ADR_PREL_LO21, R_AARCH64.ADR_PREL_PG_HI21, R_AARCH64.ADD_ABS_LO12_NC,
     R_AARCH64.JUMP26, R_AARCH64.CALL26, R_AARCH64.LDST64_ABS_LO12_NC, R_AARCH64.LDST128_ABS_LO12_NC, R_AARCH64.NONE],
   s390x: [R_390.NONE, R_390['8'], R_390['12'], R_390['16'], R_390['20'], R_390['32'], R_390['64'], R_390.PC16, R_390.PC16DBL,
-    R_390.PC32DBL, R_390.PLT32DBL, R_390.PC32, R_390.PC64, R_390.RELATIVE],
+    R_390.PC32DBL, R_390.PLT32DBL, R_390.PC32, R_390.PC64, R_390.RELATIVE, R_390.GLOB_DAT, R_390.JMP_SLOT],
   riscv64: [...riscvTypes().keys()],
 };
 
