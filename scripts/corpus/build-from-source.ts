@@ -1,6 +1,6 @@
 // Builds purgatory/purgatory.ro from Debian's kexec-tools sources, the way upstream's build does
-// (./configure --host=<triplet>; make purgatory/purgatory.ro), for x86_64, ppc64 (ELFv1 BE) and
-// ppc64le (ELFv2), plus variants: clang+lld, -O2 instead of -Os, -ffunction-sections, and the same
+// (./configure --host=<triplet>; make purgatory/purgatory.ro), for x86_64, ppc64 (ELFv1 BE),
+// ppc64le (ELFv2), and arm64 and s390x (2.0.25 and 2.0.32 only), plus variants: clang+lld, -O2 instead of -Os, -ffunction-sections, and the same
 // objects linked as a PIE. Every build happens in a scratch copy under the cache, never in the
 // fetched tree. A variant that fails is recorded in the manifest's failures with its error tail.
 //
@@ -21,20 +21,28 @@ export const FULL_VERSIONS = ['2.0.25', '2.0.32'];
 export interface Target {
   arch: Arch;
   triplet: string;
+  /** Only these versions are built for the target (default: VERSIONS). */
+  versions?: string[];
 }
 export const TARGETS: Target[] = [
   { arch: 'x86_64', triplet: 'x86_64-linux-gnu' },
   { arch: 'ppc64', triplet: 'powerpc64-linux-gnu' },
   { arch: 'ppc64le', triplet: 'powerpc64le-linux-gnu' },
+  // The issue-19 arches: the full variant set for the two full versions only (Debian's own
+  // 2.0.25/2.0.29/2.0.32 purgatories for them come from extract-debian.ts).
+  { arch: 'arm64', triplet: 'aarch64-linux-gnu', versions: FULL_VERSIONS },
+  { arch: 's390x', triplet: 's390x-linux-gnu', versions: FULL_VERSIONS },
 ];
 
 export type Variant = 'gcc' | 'gcc-O2' | 'gcc-ffunction-sections' | 'clang-lld' | 'clang-bfd';
 export const VARIANTS: Variant[] = ['gcc', 'gcc-O2', 'gcc-ffunction-sections', 'clang-lld', 'clang-bfd'];
 /**
  * clang with GNU ld, only where clang+lld cannot build: Debian's lld (14) rejects ELFv1 objects
- * ("ABI version 1 is not supported"), so ppc64 big-endian gets its clang-compiled purgatory this way.
+ * ("ABI version 1 is not supported"), so ppc64 big-endian gets its clang-compiled purgatory this way;
+ * and lld 14 has no SystemZ support ("unknown emulation: elf64_s390"; `ld.lld -r` on an s390x object
+ * crashes), so s390x does too (its clang-lld attempt stays in the manifest's failures).
  */
-export const VARIANT_TARGETS: Partial<Record<Variant, Arch[]>> = { 'clang-bfd': ['ppc64'] };
+export const VARIANT_TARGETS: Partial<Record<Variant, Arch[]>> = { 'clang-bfd': ['ppc64', 's390x'] };
 
 export interface BuildSpec {
   version: string;
@@ -98,15 +106,11 @@ export function settings(spec: BuildSpec): VariantSettings {
       return { ...gcc, env: { CC: cc, LD: 'ld.lld' }, cc, ld: 'ld.lld', pieLd: 'ld.lld', ccVersion: ['clang'], ldVersion: ['ld.lld'] };
     }
     case 'clang-bfd': {
-      // clang has no -mcall-aixdesc (a GCC option); for powerpc64-linux-gnu it emits ELFv1 anyway.
       const cc = `clang --target=${t}`;
-      return {
-        ...gcc,
-        env: { CC: cc },
-        cc,
-        ccVersion: ['clang'],
-        makefileEdit: { file: 'purgatory/arch/ppc64/Makefile', from: '-mcall-aixdesc', to: '', count: 2, why: 'clang rejects the GCC-only option (CFLAGS and ASFLAGS lines)' },
-      };
+      const bfd: VariantSettings = { ...gcc, env: { CC: cc }, cc, ccVersion: ['clang'] };
+      if (spec.target.arch !== 'ppc64') return bfd;
+      // clang has no -mcall-aixdesc (a GCC option); for powerpc64-linux-gnu it emits ELFv1 anyway.
+      return { ...bfd, makefileEdit: { file: 'purgatory/arch/ppc64/Makefile', from: '-mcall-aixdesc', to: '', count: 2, why: 'clang rejects the GCC-only option (CFLAGS and ASFLAGS lines)' } };
     }
   }
 }
@@ -239,6 +243,7 @@ export function defaultSpecs(): BuildSpec[] {
   const specs: BuildSpec[] = [];
   for (const version of VERSIONS) {
     for (const target of TARGETS) {
+      if (target.versions && !target.versions.includes(version)) continue;
       for (const variant of FULL_VERSIONS.includes(version) ? VARIANTS : (['gcc'] as Variant[])) {
         const only = VARIANT_TARGETS[variant];
         if (!only || only.includes(target.arch)) specs.push({ version, target, variant });
