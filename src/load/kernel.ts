@@ -18,7 +18,7 @@ import {
 } from '../elf/constants.ts';
 import type { ElfSymbol, SectionHeader } from '../elf/reader.ts';
 import { x86_64, x86_64KernelMessages } from '../arch/x86_64.ts';
-import type { RelocInput } from '../arch/types.ts';
+import { RelocInput, type U64 } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
 import type { LayoutSection } from './kexec-tools.ts';
 import type { EntryRule, Profile } from './profile.ts';
@@ -403,7 +403,7 @@ function printed(name: string | null, symIndex: number, where: Where): string {
   return name;
 }
 
-const noToc = (): bigint => {
+const noToc = (): U64 => {
   throw new Error('x86_64 has no TOC (internal)');
 };
 
@@ -450,6 +450,7 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
   let cur: SymEntry | undefined;
   /** The current relocation's symbol name for messages and the log: `<name@off>` when it runs off the input. */
   const symName = (): string => nameOf(cur!) ?? `<name@${cur!.namePtr.off}>`;
+  const r = new RelocInput(mem.imageStore, 0, sem, symName, noToc);
   for (let j = 0n; j < n; j++) {
     const relIndex = Number(j);
     const at = u64(relsec.offset + j * RELA_SIZE);
@@ -494,7 +495,12 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
     }
     const off = Number(loc);
     const view = mem.imageStore;
-    spec.write(view, off, spec.compute({ view, off, value, address, hostLocation: 0n, sym, symName, toc: noToc, eFlags: 0, sem }));
+    r.view = view;
+    r.off = off;
+    r.value.setBig(value);
+    r.address.setBig(address);
+    r.symOther = sym.other;
+    spec.write(view, off, spec.compute(r));
     if (log) {
       const inImage = BigInt(off + spec.width) <= bufsz;
       log.push(logEntry(ri, relIndex, target, rOffset, address, type, spec.name, symName(), symIndex, rAddend, value,
