@@ -115,7 +115,12 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
     if (u64(s.addr + s.size) < s.addr) parseFail('elf-format', `section ${s.index} address wraps`);
     // sh_data = buf + sh_offset (kexec-elf.c:657): the wrapping check above lets sh_offset = 2^64 - 8
     // with sh_size >= 8 through, and the pointer then lies below the file buffer.
-    shdrs.push({ ...s, data: { buf: 'file', off: ptrOffset(s.offset) } });
+    // (Fields listed: an object spread here costs more than the rest of the parse.)
+    shdrs.push({
+      index: s.index, name: s.name, type: s.type, flags: s.flags, addr: s.addr, offset: s.offset, size: s.size,
+      link: s.link, info: s.info, addralign: s.addralign, entsize: s.entsize, hdrOffset: s.hdrOffset,
+      data: { buf: 'file', off: ptrOffset(s.offset) },
+    });
   }
   const kt: KtElf = {
     elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
@@ -376,13 +381,18 @@ function readSym(kt: KtElf, symtab: KtSection, index: number, where: Where): Elf
  * into RelocationLogEntry objects only when read (entries()). The by-type summary is kept always.
  */
 export class RelocationLog {
-  private readonly ints: number[] = []; // relSection, relIndex, section, type, symIndex, imageOffset, width, bytesAt
-  private readonly words: number[] = []; // offset, address, addend, value: hi, lo each
+  /** Per entry, STRIDE numbers: relSection, relIndex, section, type, symIndex, imageOffset, width, bytes at; offset, address, addend, value as hi, lo. */
+  private nums: Float64Array;
   private readonly names: string[] = []; // typeName, symbol
-  private bytes = new Uint8Array(256);
+  private bytes: Uint8Array;
+  private n = 0;
   private used = 0;
   readonly byType = new Map<string, { count: number; bytes: number }>();
-  constructor(readonly keep: boolean) {}
+  private static readonly STRIDE = 16;
+  constructor(readonly keep: boolean, capacity = 64) {
+    this.nums = new Float64Array(keep ? capacity * RelocationLog.STRIDE : 0);
+    this.bytes = new Uint8Array(keep ? capacity * 8 : 0);
+  }
 
   add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
     symbol: string, symIndex: number, addend: U64, value: U64, imageOffset: number, width: number, from: Uint8Array, at: number): void {
@@ -392,29 +402,40 @@ export class RelocationLog {
       t.bytes += width;
     } else this.byType.set(typeName, { count: 1, bytes: width });
     if (!this.keep) return;
+    const S = RelocationLog.STRIDE;
+    if ((this.n + 1) * S > this.nums.length) {
+      const grown = new Float64Array(this.nums.length * 2 + S);
+      grown.set(this.nums);
+      this.nums = grown;
+    }
     if (this.used + width > this.bytes.length) {
       const grown = new Uint8Array(this.bytes.length * 2 + width);
       grown.set(this.bytes);
       this.bytes = grown;
     }
     for (let i = 0; i < width; i++) this.bytes[this.used + i] = from[at + i]!;
-    this.ints.push(relSection, relIndex, section, type, symIndex, imageOffset, width, this.used);
-    this.used += width;
-    this.words.push(offset.hi, offset.lo, address.hi, address.lo, addend.hi, addend.lo, value.hi, value.lo);
+    const m = this.nums;
+    const i = this.n * S;
+    m[i] = relSection; m[i + 1] = relIndex; m[i + 2] = section; m[i + 3] = type;
+    m[i + 4] = symIndex; m[i + 5] = imageOffset; m[i + 6] = width; m[i + 7] = this.used;
+    m[i + 8] = offset.hi; m[i + 9] = offset.lo; m[i + 10] = address.hi; m[i + 11] = address.lo;
+    m[i + 12] = addend.hi; m[i + 13] = addend.lo; m[i + 14] = value.hi; m[i + 15] = value.lo;
     this.names.push(typeName, symbol);
+    this.used += width;
+    this.n++;
   }
 
   entries(): RelocationLogEntry[] {
     const out: RelocationLogEntry[] = [];
-    const { ints: n, words: w, names } = this;
-    const big = (i: number) => (BigInt(w[i]!) << 32n) | BigInt(w[i + 1]!);
-    for (let k = 0; k < names.length / 2; k++) {
-      const i = k * 8;
-      const width = n[i + 6]!;
+    const { nums: m, names } = this;
+    const big = (i: number) => (BigInt(m[i]!) << 32n) | BigInt(m[i + 1]!);
+    for (let k = 0; k < this.n; k++) {
+      const i = k * RelocationLog.STRIDE;
+      const width = m[i + 6]!;
       out.push({
-        relSection: n[i]!, relIndex: n[i + 1]!, section: n[i + 2]!, offset: big(i), address: big(i + 2), type: n[i + 3]!,
-        typeName: names[2 * k]!, symbol: names[2 * k + 1]!, symIndex: n[i + 4]!, addend: BigInt.asIntN(64, big(i + 4)),
-        value: big(i + 6), imageOffset: n[i + 5]!, width, bytes: this.bytes.slice(n[i + 7]!, n[i + 7]! + width),
+        relSection: m[i]!, relIndex: m[i + 1]!, section: m[i + 2]!, offset: big(i + 8), address: big(i + 10), type: m[i + 3]!,
+        typeName: names[2 * k]!, symbol: names[2 * k + 1]!, symIndex: m[i + 4]!, addend: BigInt.asIntN(64, big(i + 12)),
+        value: big(i + 14), imageOffset: m[i + 5]!, width, bytes: this.bytes.slice(m[i + 7]!, m[i + 7]! + width),
       });
     }
     return out;
@@ -461,23 +482,32 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
     : kt.shdrs[kt.shstrndx] && kt.shdrs[symShndx]
       ? { buf: kt.shdrs[kt.shstrndx]!.data.buf, off: kt.shdrs[kt.shstrndx]!.data.off + BigInt(kt.shdrs[symShndx]!.name) }
       : undefined;
+  // Names by string-table displacement, as the C code would print them. Symbol names are cached
+  // until a write into the file copy; section names (st_name 0) only while .shstrtab is in the file.
   const nameCache = { file: new Map<number, string>(), image: new Map<number, string>() };
+  const secNameCache = new Map<number, string>();
+  let strOff = Number.NaN;
   const symName = (): string => {
     if (symNameOff) {
-      const off = strtab.data.off + BigInt(symNameOff);
       const cache = nameCache[strtab.data.buf];
-      const key = Number(off);
-      let n = cache.get(key);
+      const key = strOff + symNameOff;
+      let n = key === key ? cache.get(key) : undefined;
       if (n === undefined) {
-        n = mem.cstring({ buf: strtab.data.buf, off }) ?? `<name@${symNameOff}>`;
-        if (BigInt(key) === off) cache.set(key, n);
+        n = mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(symNameOff) }) ?? `<name@${symNameOff}>`;
+        if (key === key) cache.set(key, n);
       }
       return n;
     }
     const shstr = kt.shdrs[kt.shstrndx];
     const sec = kt.shdrs[symShndx];
     if (!shstr || !sec) return '<?>';
-    return mem.cstring({ buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) }) ?? `<name@${sec.name}>`;
+    const inFile = shstr.data.buf === 'file';
+    let n = inFile ? secNameCache.get(symShndx) : undefined;
+    if (n === undefined) {
+      n = mem.cstring({ buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) }) ?? `<name@${sec.name}>`;
+      if (inFile) secNameCache.set(symShndx, n);
+    }
+    return n;
   };
   // die("…%s…", name) dereferences the name: a string that runs off its buffer is a C fault.
   const dieName = (): string => {
@@ -512,6 +542,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
     const symtab = shdrAt(kt, rs.link, 'sh_link', relWhere);
     if (pastShnum(kt, symtab.link)) continue; // "Invalid section number?" — silently skipped
     strtab = shdrAt(kt, symtab.link, 'symtab sh_link', relWhere);
+    strOff = offNumber(strtab.data.off);
     const ent = (isRela ? SIZES.rela : SIZES.rel)[is64 ? 1 : 0];
     const count = cCount(rs.data.off, rs.size, ent); // for (ptr = sh_data; ptr < rel_end; ptr += rel_size)
     // checkIndexes (ABI) bounds r_sym by the symbol table's entries, read once per relocation section.
@@ -643,11 +674,21 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         kt.tocCache = undefined;
         nameCache.file.clear();
         nameCache.image.clear();
+        secNameCache.clear();
       }
       log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, log.keep ? symName() : '', rSym, rAddend, value,
         locBuf === 'image' ? loc : -1, spec.width, mem.bytesOf(locBuf), loc);
     }
   }
+}
+
+/** How many relocation entries the tables claim (the log's first capacity; it grows past 4096 as needed). */
+function relocationCount(kt: KtElf): number {
+  let n = 0;
+  for (const s of kt.shdrs) {
+    if (s.type === SHT_RELA || s.type === SHT_REL) n += cCount(s.data.off, s.size, (s.type === SHT_RELA ? SIZES.rela : SIZES.rel)[kt.is64 ? 1 : 0]);
+  }
+  return Math.min(n, 4096);
 }
 
 /** Apply every relocation; the log as entries (the public API of the relocate stage). */
@@ -722,7 +763,7 @@ export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile
   const kt = parseKexecTools(bytes, profile);
   const layout = layoutKexecTools(kt.shdrs, kt.entry, base, profile);
   applyLayout(kt, layout, opts.fill);
-  const log = new RelocationLog(opts.log !== false);
+  const log = new RelocationLog(opts.log !== false, relocationCount(kt));
   relocate(kt, opts, log);
   for (const s of opts.symbols ?? []) setSymbol(kt, s.name, s.bytes);
   const sections: LoadedSection[] = kt.shdrs.map((s, i) => ({
