@@ -396,6 +396,8 @@ export function decodeRelocations(data: Uint8Array, endian: Endian, is64: boolea
 }
 
 export function latin1(b: Uint8Array): string {
+  // One byte per char; apply() takes the typed array as it is (no spread copy), in chunks that stay under the argument limit.
+  if (b.length <= 4096) return String.fromCharCode.apply(null, b as unknown as number[]);
   let s = '';
   for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096));
   return s;

@@ -3,6 +3,7 @@
 // would make outside its buffers becomes an `out-of-bounds` rejection (undefined behaviour in C).
 import { ByteView } from '../bytes.ts';
 import { LoadError } from '../errors.ts';
+import { latin1 } from '../elf/reader.ts';
 import type { Endian, Where } from '../types.ts';
 
 export type BufId = 'file' | 'image';
@@ -141,16 +142,13 @@ export class CMem {
     return { view: p.buf === 'file' ? this.fileStore : this.imageStore, off };
   }
 
-  /** Read a NUL-terminated C string; undefined if it runs off its buffer (only used for messages). */
+  /** Read a NUL-terminated C string of fewer than `max` characters; undefined if it runs off its buffer (only used for messages). */
   cstring(p: Ptr, max = 4096): string | undefined {
     const b = this.bytesOf(p.buf);
     if (p.off < 0n || p.off >= BigInt(b.length)) return undefined;
-    let s = '';
-    for (let i = Number(p.off); i < b.length && s.length < max; i++) {
-      if (b[i] === 0) return s;
-      s += String.fromCharCode(b[i]!);
-    }
-    return undefined;
+    const start = Number(p.off);
+    const end = b.indexOf(0, start);
+    return end >= 0 && end - start < max ? latin1(b.subarray(start, end)) : undefined;
   }
 
   /** strcmp(p, name) == 0, reading only as far as strcmp would. */

@@ -759,6 +759,16 @@ export interface KexecToolsLoad {
 }
 
 /** elf_rel_build_load() followed by the symbol writes. Throws LoadError; never exits. */
+const typeSummaries = new WeakMap<LoadedImage, ReadonlyMap<string, { count: number; bytes: number }>>();
+
+/**
+ * The relocations a kexec-tools load applied, summed by type name (count, bytes written): what its
+ * log summed by typeName gives, without building the log's entries. Undefined for other images.
+ */
+export function relocationTypesOf(img: LoadedImage): ReadonlyMap<string, { count: number; bytes: number }> | undefined {
+  return typeSummaries.get(img);
+}
+
 export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile, opts: RelocateOptions & { symbols?: SymbolWrite[] }): KexecToolsLoad {
   const kt = parseKexecTools(bytes, profile);
   const layout = layoutKexecTools(kt.shdrs, kt.entry, base, profile);
@@ -770,19 +780,25 @@ export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile
     index: i, name: kt.elf.sectionName(i), addr: s.addr, size: s.size,
     alloc: (s.flags & SHF_ALLOC) !== 0n, nobits: s.type === SHT_NOBITS,
   }));
-  const image = { base: layout.base, bytes: kt.mem.image, memsz: layout.memsz, entry: layout.entry, sections } as LoadedImage;
+  const { base: b, memsz, entry } = layout;
+  const imageBytes = kt.mem.image;
+  let image: LoadedImage;
   if (log.keep) {
-    // The log's entries are built when first read (an enumerable own property, so spreads and
-    // JSON see it like any other field), then kept.
+    // The log's entries are built when first read: an enumerable own accessor, so spreads and
+    // JSON see `relocations` like any other field.
     let entries: RelocationLogEntry[] | undefined;
-    Object.defineProperty(image, 'relocations', {
-      enumerable: true, configurable: true,
-      get: () => (entries ??= log.entries()),
-      set: (v: RelocationLogEntry[]) => { entries = v; },
-    });
+    image = {
+      base: b, bytes: imageBytes, memsz, entry, sections,
+      get relocations(): RelocationLogEntry[] {
+        return (entries ??= log.entries());
+      },
+      set relocations(v: RelocationLogEntry[]) {
+        entries = v;
+      },
+    };
   } else {
-    image.relocations = [];
-    image.relocationTypes = log.byType;
+    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: [], relocationTypes: log.byType };
   }
+  typeSummaries.set(image, log.byType);
   return { kt, layout, image };
 }
