@@ -221,12 +221,19 @@ export class ElfFile {
     const h = this.header;
     const s = this.section(index);
     if (h.shstrndx === 0 || h.shstrndx >= this.sections.length) return '';
-    try {
-      return this.stringAt(h.shstrndx, s.name);
-    } catch {
-      return `<bad name ${s.name}>`;
+    // stringAt(shstrndx, sh_name), with the name table's bounds checked once per file.
+    if (this.shstrtab === undefined) {
+      try {
+        this.shstrtab = this.sectionData(h.shstrndx);
+      } catch {
+        this.shstrtab = null;
+      }
     }
+    const data = this.shstrtab;
+    const end = data && s.name < data.length ? data.indexOf(0, s.name) : -1;
+    return end < 0 ? `<bad name ${s.name}>` : latin1(data!.subarray(s.name, end));
   }
+  private shstrtab: Uint8Array | null | undefined;
 
   /** Symbols of a symbol-table section; index 0 is kept so that symbols[r_sym] is literal. */
   symbols(symtab: number): ElfSymbol[] {

@@ -2,7 +2,7 @@
 // (build_elf_rel_info, elf_rel_load, elf_rel_set_symbol...) as they behave in 2.0.20–2.0.32,
 // quirks included. Stages: parse → layout (pure) → relocate (writes + log) → symbols.
 import { cAlign, u64 } from '../bytes.ts';
-import { LoadError, ElfFormatError } from '../errors.ts';
+import { LoadError, ElfFormatError, detailError } from '../errors.ts';
 import {
   ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_REL, EV_CURRENT, EM_PPC64, EM_X86_64, PT_NOTE,
   SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_DYNAMIC, SHT_NOBITS, SHT_NOTE, SHT_REL,
@@ -42,7 +42,7 @@ export interface KtElf {
 }
 
 function parseFail(code: 'elf-format' | 'not-relocatable' | 'wrong-machine' | 'no-section-headers', detail: string): never {
-  throw new LoadError(code, PARSE_FAILED, {}, { cause: new Error(detail) });
+  throw new LoadError(code, PARSE_FAILED, {}, { cause: detailError(detail) });
 }
 
 /** build_elf_rel_info(): every check build_mem_ehdr/phdrs/shdrs/notes and machine_verify_elf_rel make. */
