@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { isPurgatoryOracleError, requireMatches, UsageError } from './errors.ts';
+import { ALL_TARGETS } from './arch/targets.ts';
 import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
 import type { Arch, Outcome, SymbolWrite } from './types.ts';
@@ -114,7 +115,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .requiredOption('--base <addr>', 'load base (aligned up as add_buffer would)')
     .option('--set <name=hex>', 'elf_rel_set_symbol after load (repeatable)', collect, [])
     .addOption(new Option('--profile <id>', 'loader profile').choices([...PROFILE_IDS]).default('kexec-tools'))
-    .addOption(new Option('--target <arch>', 'target the reference loader was built for (default: from the file)').choices(['x86_64', 'ppc64', 'ppc64le']))
+    .addOption(new Option('--target <arch>', 'target the reference loader was built for (default: from the file)').choices([...ALL_TARGETS]))
     .option('--host-address <addr>', 'host address of the image buffer (kexec-tools ppc64 REL32)', '0')
     .option('--fill <byte>', 'byte that fills fresh allocations (kexec-tools never zeroes its buffer)', '0')
     .option('-o, --output <image.bin>', 'write the image; the manifest goes beside it as .json')

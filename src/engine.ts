@@ -6,7 +6,8 @@ import { loadKexecTools } from './load/kexec-tools.ts';
 import { loadKernel } from './load/kernel.ts';
 import { loadPie } from './load/pie.ts';
 import { defaultTarget, makeProfile, type Profile } from './load/profile.ts';
-import type { Arch, LoadRequest, Outcome } from './types.ts';
+import { isNoModelError } from './arch/targets.ts';
+import type { Arch, Endian, LoadRequest, Outcome } from './types.ts';
 
 export interface EngineOptions {
   /** Profile id: 'kexec-tools', 'kexec-tools-2.0.25', 'abi', 'kernel-6.1'... */
@@ -18,20 +19,32 @@ export interface EngineOptions {
   log?: boolean;
 }
 
-/** Guess the target from the ELF header (machine, byte order); undefined when unreadable. */
-export function targetOf(elf: Uint8Array): Arch | undefined {
+/** e_machine and byte order from the ELF header; undefined when the header is unreadable. */
+function machineOf(elf: Uint8Array): { machine: number; endian: Endian } | undefined {
   if (elf.length < 20 || elf[0] !== 0x7f) return undefined;
   const big = elf[5] === 2;
-  const machine = big ? (elf[18]! << 8) | elf[19]! : elf[18]! | (elf[19]! << 8);
+  return { machine: big ? (elf[18]! << 8) | elf[19]! : elf[18]! | (elf[19]! << 8), endian: big ? 'big' : 'little' };
+}
+
+/** Guess the target from the ELF header (machine, byte order); undefined when unreadable or no model emulates the machine. */
+export function targetOf(elf: Uint8Array): Arch | undefined {
+  const h = machineOf(elf);
+  if (!h) return undefined;
   try {
-    return defaultTarget(machine, big ? 'big' : 'little');
-  } catch {
-    return undefined;
+    return defaultTarget(h.machine, h.endian);
+  } catch (e) {
+    if (isNoModelError(e)) return undefined;
+    throw e;
   }
 }
 
+/**
+ * The profile for a request: opts.target, else the file's machine. A machine no model emulates is a
+ * NoModelError naming it (never a silent x86_64); an unreadable header is left to the loader to reject.
+ */
 export function resolveProfile(req: LoadRequest, opts: EngineOptions): Profile {
-  const target = opts.target ?? targetOf(req.elf) ?? 'x86_64';
+  const h = opts.target ? undefined : machineOf(req.elf);
+  const target = opts.target ?? (h ? defaultTarget(h.machine, h.endian) : 'x86_64');
   return makeProfile(opts.profile ?? 'kexec-tools', target);
 }
 
@@ -64,6 +77,7 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
 
 function toRejection(e: unknown): Outcome {
   if (isLoadError(e)) return { kind: 'rejected', code: e.code, message: e.cMessage, where: e.where };
+  if (isNoModelError(e)) return { kind: 'rejected', code: 'no-model', message: e.message };
   if (isPurgatoryOracleError(e)) return { kind: 'rejected', code: 'elf-format', message: e.message };
   throw e; // an internal bug: never masked as a rejection
 }

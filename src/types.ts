@@ -1,6 +1,7 @@
 // Shared types of purgatory-oracle. Addresses, values and addends are bigint throughout.
 
-export type Arch = 'x86_64' | 'ppc64' | 'ppc64le';
+/** A target a loader is built for (src/arch/targets.ts: machine, byte order). */
+export type Arch = 'x86_64' | 'ppc64' | 'ppc64le' | 'arm64' | 's390x' | 'riscv64';
 export type Abi = 'sysv' | 'elfv1' | 'elfv2';
 export type Endian = 'little' | 'big';
 
@@ -88,6 +89,7 @@ export type RejectionCode =
   | 'toc16-overflow'
   | 'toc16-misaligned'
   | 'rel24-out-of-range'
+  | 'misaligned' // a value the relocation needs aligned is not (arm64 kexec-tools' "Unaligned value"; ABI alignment checks)
   | 'rel16-unexpected-instruction'
   | 'no-toc-section'
   | 'symbol-not-found'
@@ -95,7 +97,8 @@ export type RejectionCode =
   | 'symbol-in-bss'
   | 'symbol-bad-section'
   | 'out-of-bounds' // the C code would read or write outside its buffers (undefined behaviour)
-  | 'unsupported';
+  | 'unsupported'
+  | 'no-model'; // no model emulates this file's machine, or this loader on its target (NoModelError)
 
 export interface Where {
   section?: number;

@@ -3,7 +3,7 @@
 import type { ByteView } from '../bytes.ts';
 import { LoadError } from '../errors.ts';
 import { hex } from '../bytes.ts';
-import type { Arch, RejectionCode } from '../types.ts';
+import type { Arch, Endian, RejectionCode } from '../types.ts';
 
 /** Semantic switches that differ between loaders. Each is one named divergence from the ABI. */
 export interface Semantics {
@@ -132,6 +132,8 @@ export class RelocInput {
   readonly hostLocation = new U64();
   /** st_other of the symbol (ppc64 ELFv2 local entry offsets). */
   symOther = 0;
+  /** The ELF file's byte order (arm64 kexec-tools stores data words with cpu_to_elf64, not host order). */
+  elfEndian?: Endian;
   /** Scratch values an arch's compute may use (compute returns one of them, or value). */
   readonly out = new U64();
   readonly tmp = new U64();
@@ -166,18 +168,24 @@ export interface RelocSpec {
    * first (kexec-elf-rel-x86_64.c stores, then checks R_X86_64_32/32S).
    */
   checksFirst?: boolean;
+  /**
+   * Bytes the C code accesses at the location when more than it writes: arm64 kexec-tools reads
+   * `uint64_t data = *location` before its switch, whatever the type.
+   */
+  access?: number;
 }
 
 export interface ArchModule {
-  arch: 'x86_64' | 'ppc64';
+  /** The arch family (ppc64 serves ppc64 and ppc64le). */
+  arch: 'x86_64' | 'ppc64' | 'arm64' | 's390x' | 'riscv64';
   machine: number;
   /** Full name table (handled or not), for reports and the census. */
   names: ReadonlyMap<number, string>;
   typeName(type: number): string;
   /** Classification: the spec for a type under given semantics, or undefined if unhandled. */
   classify(type: number, sem: Semantics): RelocSpec | undefined;
-  /** The exact message the reference loader prints for an unhandled type. */
-  unknownMessage(type: number, sem: Semantics): string;
+  /** The exact message the reference loader prints for an unhandled type (s390x kexec-tools prints P too). */
+  unknownMessage(type: number, sem: Semantics, address?: bigint): string;
 }
 
 // ---- bit writers shared by the arches (store byte order is the view's)
@@ -191,11 +199,28 @@ export const write64: RelocSpec['write'] = (v, off, x) => {
 
 // ---- shared range checks and their single error message (lld's checkInt/checkUInt/checkAlignment)
 
-export function outOfRange(code: RejectionCode, cMessage: string, r: RelocInput, name: string): never {
+/** What a range check needs of its relocation: the symbol's name for the message. */
+export interface Named {
+  symName(): string;
+}
+
+export function outOfRange(code: RejectionCode, cMessage: string, r: Named, name: string): never {
   throw new LoadError(code, cMessage, { relocation: name, symbol: r.symName() });
 }
 
-export function checkInt(r: RelocInput, name: string, v: U64, bits: number): void {
+const scratch = new U64();
+const asU64 = (v: U64 | bigint): U64 => (typeof v === 'bigint' ? scratch.setBig(v) : v);
+
+/** Signed range check on a two's complement value of `bits` bits (bigint form). */
+export function fitsSigned(v: bigint, bits: number): boolean {
+  return U64.of(v).fitsInt(bits);
+}
+export function fitsUnsigned(v: bigint, bits: number): boolean {
+  return U64.of(v).fitsUint(bits);
+}
+
+export function checkInt(r: Named, name: string, value: U64 | bigint, bits: number): void {
+  const v = asU64(value);
   if (!v.fitsInt(bits)) {
     const lo = -(1n << BigInt(bits - 1));
     const hi = (1n << BigInt(bits - 1)) - 1n;
@@ -203,10 +228,41 @@ export function checkInt(r: RelocInput, name: string, v: U64, bits: number): voi
   }
 }
 
-export function checkIntOrUInt(r: RelocInput, name: string, v: U64, bits: number): void {
+export function checkIntOrUInt(r: Named, name: string, value: U64 | bigint, bits: number): void {
+  const v = asU64(value);
   if (!v.fitsInt(bits) && !v.fitsUint(bits)) {
     outOfRange('overflow', `relocation ${name} out of range: ${hex(v.big())} fits neither int${bits} nor uint${bits}; references '${r.symName()}'`, r, name);
   }
+}
+
+// ---- bigint form of compute/write, for arch code written with bigint arithmetic (exact; each
+// relocation then pays for a few BigInts, so the hot arches use U64 directly)
+
+/** A relocation's inputs as bigints (u64 values). */
+export interface BigRelocInput extends Named {
+  view: ByteView;
+  off: number;
+  value: bigint;
+  address: bigint;
+  hostLocation: bigint;
+  symOther: number;
+  toc: () => bigint;
+  eFlags: number;
+  sem: Semantics;
+  elfEndian?: Endian;
+}
+
+/** A compute written on bigints; its result is taken mod 2^64. */
+export function bigintCompute(f: (r: BigRelocInput) => bigint): RelocSpec['compute'] {
+  return (r) => r.out.setBig(f({
+    view: r.view, off: r.off, value: r.value.big(), address: r.address.big(), hostLocation: r.hostLocation.big(), symOther: r.symOther,
+    symName: r.symName, toc: () => r.toc(r.tmp).big(), eFlags: r.eFlags, sem: r.sem, elfEndian: r.elfEndian,
+  }));
+}
+
+/** A bit writer that takes the value as a bigint. */
+export function bigintWrite(f: (view: ByteView, off: number, v: bigint) => void): RelocSpec['write'] {
+  return (view, off, v) => f(view, off, v.big());
 }
 
 // ---- PPC64 @l/@h/@ha/@higher/@highest helpers (pure; the halfword as a number)

@@ -78,6 +78,8 @@ const C_MESSAGES: [RegExp, string][] = [
   [/^Undefined symbol/, 'undefined-symbol'],
   [/in common section/, 'common-symbol'],
   [/^(Unhandled|Unknown) rela relocation/, 'unknown-relocation'],
+  [/^machine_apply_elf_rel: ERROR Unknown type/, 'unknown-relocation'], // arm64
+  [/^machine_apply_elf_rel: ERROR Unaligned value/, 'misaligned'], // arm64
   [/^overflow in relocation/, 'overflow'],
   [/^TOC16 relocation overflows/, 'toc16-overflow'],
   [/^bad TOC16 relocation/, 'toc16-misaligned'],

@@ -8,6 +8,10 @@ import { relocationHistogram } from '../inspect.ts';
 import { CorpusFormatError } from './errors.ts';
 import { readCorpusElf } from './extract.ts';
 import type { Abi, Arch } from '../types.ts';
+import { ALL_TARGETS, TARGETS } from '../arch/targets.ts';
+
+/** e_machine → target for the machines with one target (ppc64/ppc64le are told apart by byte order). */
+const TARGET_OF_MACHINE = new Map<number, Arch>(ALL_TARGETS.filter((t) => t !== 'ppc64' && t !== 'ppc64le').map((t) => [TARGETS[t].machine, t]));
 
 export type ElfKind = 'rel' | 'pie' | 'exec';
 
@@ -188,6 +192,10 @@ export function describeElf(bytes: Uint8Array): ElfDescription {
     // e_flags bits 0-1: 1 = ELFv1, 2 = ELFv2, 0 = unspecified (then the byte order's default).
     const v = h.flags & 3;
     abi = v === 2 ? 'elfv2' : v === 1 ? 'elfv1' : arch === 'ppc64' ? 'elfv1' : 'elfv2';
+  } else if (TARGET_OF_MACHINE.has(h.machine) && TARGETS[TARGET_OF_MACHINE.get(h.machine)!].endian === elf.endian) {
+    // arm64, s390x, riscv64: one psABI each, in the target's own byte order.
+    arch = TARGET_OF_MACHINE.get(h.machine)!;
+    abi = 'sysv';
   } else {
     throw new CorpusFormatError(18, 'e_machine', h.machine, `not a corpus machine (${elf.endian}-endian)`);
   }

@@ -5,6 +5,9 @@ export const ET_DYN = 3;
 
 export const EM_PPC64 = 21;
 export const EM_X86_64 = 62;
+export const EM_S390 = 22;
+export const EM_AARCH64 = 183;
+export const EM_RISCV = 243;
 
 export const ELFCLASS32 = 1;
 export const ELFCLASS64 = 2;

@@ -4,17 +4,16 @@
 import { cAlign, u64 } from '../bytes.ts';
 import { LoadError, ElfFormatError, detailError } from '../errors.ts';
 import {
-  ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_REL, EV_CURRENT, EM_PPC64, EM_X86_64, PT_NOTE,
+  ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_REL, EV_CURRENT, EM_AARCH64, EM_PPC64, EM_RISCV, EM_S390, EM_X86_64, PT_NOTE,
   SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_DYNAMIC, SHT_NOBITS, SHT_NOTE, SHT_REL,
   SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
 } from '../elf/constants.ts';
 import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
 import { RelocInput, U64, type ArchModule } from '../arch/types.ts';
-import { x86_64 } from '../arch/x86_64.ts';
-import { ppc64 } from '../arch/ppc64.ts';
+import { ARCH_MODULES } from '../arch/modules.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type Ptr } from './cmem.ts';
 import type { Profile } from './profile.ts';
-import type { LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
+import type { Arch, LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
 export const PARSE_FAILED = 'ELF rel parse failed\n';
 
@@ -124,7 +123,7 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
   }
   const kt: KtElf = {
     elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
-    shdrs, mem, arch: profile.target === 'x86_64' ? x86_64 : ppc64, profile,
+    shdrs, mem, arch: ARCH_MODULES[profile.target], profile,
   };
   buildMemNotes(kt);
   if (elf.header.type !== ET_REL) parseFail('not-relocatable', `e_type ${elf.header.type}`);
@@ -174,19 +173,42 @@ function buildMemNotes(kt: KtElf): void {
 
 /** machine_verify_elf_rel() of the arch the loader was built for. */
 function machineVerify(kt: KtElf, klass: number, data: number): void {
-  const m = kt.elf.header.machine;
-  if (kt.profile.target === 'x86_64') {
-    if (data !== ELFDATA2LSB) parseFail('wrong-machine', 'x86_64 wants ELFDATA2LSB');
-    if (klass !== ELFCLASS64 && !(klass === ELFCLASS32 && kt.profile.acceptX32)) parseFail('wrong-machine', 'bad class');
-    if (m !== EM_X86_64) parseFail('wrong-machine', `e_machine ${m}`);
-    return;
-  }
+  MACHINE_VERIFY[kt.profile.target](kt, klass, data, kt.elf.header.machine);
+}
+
+type MachineVerify = (kt: KtElf, klass: number, data: number, machine: number) => void;
+const ppc64Verify: MachineVerify = (kt, klass, _data, m) => {
   if (klass !== ELFCLASS64) parseFail('wrong-machine', 'ppc64 wants ELFCLASS64');
   if (m !== EM_PPC64) parseFail('wrong-machine', `e_machine ${m}`);
   // "Ensure .toc is sufficiently aligned."
   const toc = tocSection(kt);
   if (toc && toc.addralign < 256n) toc.addralign = 256n;
-}
+};
+/** kexec/arch/<arch>: the checks each machine_verify_elf_rel makes (it returns 0, and the parse fails). */
+const MACHINE_VERIFY: Readonly<Record<Arch, MachineVerify>> = {
+  x86_64: (kt, klass, data, m) => {
+    if (data !== ELFDATA2LSB) parseFail('wrong-machine', 'x86_64 wants ELFDATA2LSB');
+    if (klass !== ELFCLASS64 && !(klass === ELFCLASS32 && kt.profile.acceptX32)) parseFail('wrong-machine', 'bad class');
+    if (m !== EM_X86_64) parseFail('wrong-machine', `e_machine ${m}`);
+  },
+  ppc64: ppc64Verify,
+  ppc64le: ppc64Verify,
+  // kexec-arm64.c: `return (ehdr->e_machine == EM_AARCH64);`: any class, any byte order.
+  arm64: (_kt, _klass, _data, m) => {
+    if (m !== EM_AARCH64) parseFail('wrong-machine', `e_machine ${m}`);
+  },
+  s390x: (_kt, klass, data, m) => {
+    if (data !== ELFDATA2MSB) parseFail('wrong-machine', 's390 wants ELFDATA2MSB');
+    if (klass !== ELFCLASS64) parseFail('wrong-machine', 's390 wants ELFCLASS64');
+    if (m !== EM_S390) parseFail('wrong-machine', `e_machine ${m}`);
+  },
+  // kexec-elf-riscv.c, built for RV64 (__riscv_xlen == 64).
+  riscv64: (_kt, klass, data, m) => {
+    if (data !== ELFDATA2LSB) parseFail('wrong-machine', 'riscv wants ELFDATA2LSB');
+    if (klass !== ELFCLASS64) parseFail('wrong-machine', 'riscv64 wants ELFCLASS64');
+    if (m !== EM_RISCV) parseFail('wrong-machine', `e_machine ${m}`);
+  },
+};
 
 /** C's `end = ptr + size` on a 64-bit host, as a displacement from the buffer (see ptrAdd). */
 function cEnd(off: bigint, size: bigint): bigint {
@@ -522,6 +544,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
     const w = { ...where(), symbol: symName() };
     return into.setBig(myR2(kt, w));
   });
+  r.elfEndian = kt.elf.endian;
 
   for (ri = 0; ri < kt.shdrs.length; ri++) {
     const rs = kt.shdrs[ri]!;
@@ -639,7 +662,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       }
       const spec = arch.classify(rType, sem);
       if (!spec) {
-        throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem), { ...where(), relocation: arch.typeName(rType), symbol: symName() });
+        throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, r.address.big()), { ...where(), relocation: arch.typeName(rType), symbol: symName() });
       }
       if (spec.width === 0) {
         log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, log.keep ? symName() : '', rSym, rAddend, value, -1, 0, mem.image, 0);
@@ -663,7 +686,11 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         r.off = 0;
         spec.compute(r);
       }
-      if (!fits) mem.store({ buf: locBuf, off: locBig ?? BigInt(loc) }, spec.width, 'the relocation location', where()); // throws
+      // The store's bounds: the bytes the C code accesses there (arm64 kexec-tools reads 8 first).
+      const access = spec.access ?? spec.width;
+      if (!(loc === loc && loc >= 0 && loc + access <= size)) {
+        mem.store({ buf: locBuf, off: locBig ?? BigInt(loc) }, access, 'the relocation location', where()); // throws
+      }
       mem.writable(locBuf);
       const view = locBuf === 'file' ? mem.fileStore : mem.imageStore;
       r.view = view;

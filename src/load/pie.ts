@@ -17,6 +17,7 @@ import {
 } from '../elf/constants.ts';
 import { ElfFile, checkRange, type ElfSymbol, type ProgramHeader } from '../elf/reader.ts';
 import { RelocInput, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
+import { ARCH_MODULES } from '../arch/modules.ts';
 import { R_X86_64, x86_64 } from '../arch/x86_64.ts';
 import { R_PPC64, ppc64 } from '../arch/ppc64.ts';
 import type { Profile } from './profile.ts';
@@ -85,12 +86,12 @@ export interface PieRelocSpec {
 }
 
 export function archModuleOf(target: Arch): ArchModule {
-  return target === 'x86_64' ? x86_64 : ppc64;
+  return ARCH_MODULES[target];
 }
 
 /** Classification for the PIE profile: undefined when the type is not a dynamic type we apply. */
 export function classifyPie(arch: ArchModule, type: number, sem: Semantics): PieRelocSpec | undefined {
-  const kind = PIE_DYNAMIC[arch.arch].get(type);
+  const kind = (PIE_DYNAMIC as Partial<Record<ArchModule['arch'], ReadonlyMap<number, PieRelocKind>>>)[arch.arch]?.get(type);
   if (!kind) return undefined;
   if (kind.expr === 'none') return { type, name: arch.typeName(type), kind, spec: undefined, width: 0 };
   const spec = arch.classify(kind.via, sem);

@@ -2,6 +2,7 @@
 // the ABI-correct semantics is one named entry in DIVERGENCES, and one line in makeProfile().
 import type { Semantics } from '../arch/types.ts';
 import { UsageError } from '../errors.ts';
+import { NoModelError, TARGETS, targetForMachine } from '../arch/targets.ts';
 import type { Arch, Endian } from '../types.ts';
 
 export type LoaderKind = 'kexec-tools' | 'kernel' | 'abi' | 'pie';
@@ -88,7 +89,29 @@ function applyFix(p: Profile, fix: Fix): Profile {
 }
 
 function storeEndianOf(target: Arch): Endian {
-  return target === 'ppc64' ? 'big' : 'little';
+  return TARGETS[target].endian;
+}
+
+/**
+ * Which loaders have a model for which target: one line per (loader, target). kexec-tools: the
+ * first release whose kexec/arch/<arch> has machine_apply_elf_rel (riscv arrived in 2.0.32).
+ * Kernel: the targets whose kexec_file loads a purgatory and whose loader is modelled, with the
+ * kernel's PAGE_SIZE there (Debian's configs). arm64's kexec_file loads no purgatory.
+ */
+const KEXEC_TOOLS_SINCE: Readonly<Record<Arch, string>> = {
+  x86_64: '2.0.20', ppc64: '2.0.20', ppc64le: '2.0.20', arm64: '2.0.20', s390x: '2.0.20', riscv64: '2.0.32',
+};
+const KERNEL_PAGE_SIZE: Readonly<Partial<Record<Arch, bigint>>> = {
+  x86_64: 4096n,
+  // 64K on Debian's powerpc64 kernels (CONFIG_PPC_64K_PAGES=y).
+  ppc64: 65536n, ppc64le: 65536n,
+};
+/** The ABI profile exists where the arch module has ABI semantics; the PIE loader where src/load/pie.ts has a dynamic table. */
+const ABI_MODELS: ReadonlySet<Arch> = new Set<Arch>(['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x']);
+const PIE_MODELS: ReadonlySet<Arch> = new Set<Arch>(['x86_64', 'ppc64', 'ppc64le']);
+
+function noModel(target: Arch, loader: string): never {
+  throw new NoModelError(TARGETS[target].machine, TARGETS[target].endian, loader);
 }
 
 export function kexecToolsSemantics(target: Arch): Semantics {
@@ -163,6 +186,8 @@ function buildBaseProfile(id: string, target: Arch): Profile {
   const pageSize = 4096n;
   // A PIE loaded from its program headers (src/load/pie.ts): ABI relocation semantics, no layout quirks.
   const abiChecks = { zeroImage: true, checkIndexes: true, checkOffsetWrap: true, fixes: [] };
+  if (id === 'pie' && !PIE_MODELS.has(target)) noModel(target, 'PIE loader');
+  if (id === 'abi' && !ABI_MODELS.has(target)) noModel(target, 'ABI');
   if (id === 'pie') return { id, loader: 'pie', target, storeEndian: storeEndianOf(target), alignZeroAsOne: true, acceptX32: false, pageSize, entryRule: 'first-exec', ...abiChecks, sem: abiSemantics() };
   if (id === 'abi') {
     return {
@@ -180,6 +205,7 @@ function buildBaseProfile(id: string, target: Arch): Profile {
     const newest = KEXEC_TOOLS_VERSIONS[KEXEC_TOOLS_VERSIONS.length - 1]!;
     const label: string = kt[1] ?? newest;
     const version = /^\d+\.\d+\.\d+/.exec(label)?.[0] ?? newest;
+    if (cmpVersion(version, KEXEC_TOOLS_SINCE[target]) < 0) noModel(target, `kexec-tools ${version}`);
     return {
       id: `kexec-tools-${label}`, loader: 'kexec-tools', version, target,
       storeEndian: storeEndianOf(target),
@@ -195,12 +221,12 @@ function buildBaseProfile(id: string, target: Arch): Profile {
   // Only the versions whose loader was read and checked live (NOTES.md); others may differ.
   if (k && (KERNEL_VERSIONS as readonly string[]).includes(k[1]!)) {
     const version = k[1]!;
+    const pageSize = KERNEL_PAGE_SIZE[target] ?? noModel(target, `kernel ${version}`);
     return {
       id, loader: 'kernel', version, target, storeEndian: storeEndianOf(target),
       // ALIGN(x, 0) == 0: the kernel never maps sh_addralign 0 to 1.
       alignZeroAsOne: false, acceptX32: false,
-      // PAGE_SIZE: 4K on x86_64; 64K on Debian's powerpc64 kernels (CONFIG_PPC_64K_PAGES=y).
-      pageSize: target === 'x86_64' ? 4096n : 65536n,
+      pageSize,
       entryRule: cmpVersion(version, '6.1') >= 0 ? 'purgatory-start' : 'exec-rematch',
       // The kernel's image is zeroed (vzalloc); it checks no index or offset (kernel-trusts-blob-out-of-bounds).
       zeroImage: true, checkIndexes: false, checkOffsetWrap: false, fixes: [],
@@ -210,9 +236,10 @@ function buildBaseProfile(id: string, target: Arch): Profile {
   throw new UsageError(`unknown profile '${id}' (known: ${PROFILE_IDS.join(', ')})`);
 }
 
-/** The target a purgatory is meant for: x86_64 by machine; ppc64 by byte order (BE: ELFv1, LE: ELFv2). */
+/**
+ * The target a purgatory is meant for: by machine; ppc64 by byte order (BE: ELFv1, LE: ELFv2).
+ * Throws NoModelError (naming the machine) for a machine no model emulates.
+ */
 export function defaultTarget(machine: number, endian: Endian): Arch {
-  if (machine === 62) return 'x86_64';
-  if (machine === 21) return endian === 'big' ? 'ppc64' : 'ppc64le';
-  throw new UsageError(`unsupported e_machine ${machine}: purgatory-oracle knows x86_64 (62) and ppc64 (21)`);
+  return targetForMachine(machine, endian);
 }

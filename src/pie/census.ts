@@ -122,7 +122,7 @@ function columns(): Column[] {
 // ---------------------------------------------------------------------------------------------
 // What becomes of an ET_REL relocation type in a PIE linked from the same objects.
 
-const FATES: Record<'x86_64' | 'ppc64', Record<string, string>> = {
+const FATES: Partial<Record<ArchModule['arch'], Record<string, string>>> = {
   x86_64: {
     R_X86_64_64: 'absolute word: R_X86_64_RELATIVE (B + A)',
     R_X86_64_PC32: 'PC-relative inside the module: resolved by the linker',
@@ -154,7 +154,7 @@ const FATES: Record<'x86_64' | 'ppc64', Record<string, string>> = {
 };
 
 export function fateInPie(arch: ArchModule, type: number): string {
-  return FATES[arch.arch][arch.typeName(type)] ?? 'not classified';
+  return FATES[arch.arch]?.[arch.typeName(type)] ?? 'not classified';
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -31,6 +31,9 @@ export const TRIPLETS: Record<Arch, string> = {
   x86_64: 'x86_64-linux-gnu',
   ppc64: 'powerpc64-linux-gnu',
   ppc64le: 'powerpc64le-linux-gnu',
+  arm64: 'aarch64-linux-gnu',
+  s390x: 's390x-linux-gnu',
+  riscv64: 'riscv64-linux-gnu',
 };
 
 export function linkerCommand(linker: LinkerId, target: Arch): string {

@@ -22,6 +22,10 @@ export const COMPILERS: Record<Arch, { cc: string; flags: string[] }> = {
   // -mcmodel=small: data addresses through .toc entries, as kexec-tools' purgatory has a .toc
   ppc64: { cc: 'powerpc64-linux-gnu-gcc', flags: ['-O2', '-mcmodel=small', '-msoft-float', '-fno-exceptions', '-fno-asynchronous-unwind-tables'] },
   ppc64le: { cc: 'powerpc64le-linux-gnu-gcc', flags: ['-O2', '-mcmodel=small', '-msoft-float', '-fno-exceptions', '-fno-asynchronous-unwind-tables'] },
+  // kexec-tools' own purgatory flags for these (purgatory/arch/*/Makefile): small code model, no FP/vector registers
+  arm64: { cc: 'aarch64-linux-gnu-gcc', flags: ['-O2', '-fno-PIE', '-mcmodel=large', '-mgeneral-regs-only', '-fno-stack-protector', '-fno-asynchronous-unwind-tables'] },
+  s390x: { cc: 's390x-linux-gnu-gcc', flags: ['-O2', '-fno-PIE', '-fno-stack-protector', '-fno-asynchronous-unwind-tables'] },
+  riscv64: { cc: 'riscv64-linux-gnu-gcc', flags: ['-O2', '-fno-PIE', '-mcmodel=medany', '-fno-stack-protector', '-fno-asynchronous-unwind-tables'] },
 };
 
 export function haveCompiler(arch: Arch): boolean {

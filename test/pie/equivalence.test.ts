@@ -112,7 +112,10 @@ describe('equivalence on a synthetic pair (layouts differ, strings reordered)', 
 // -------------------------------------------------------------------------------------------
 
 const TARGETS: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
-const GCC: Record<Arch, string> = { x86_64: 'x86_64-linux-gnu-gcc', ppc64: 'powerpc64-linux-gnu-gcc', ppc64le: 'powerpc64le-linux-gnu-gcc' };
+const GCC: Record<Arch, string> = {
+  x86_64: 'x86_64-linux-gnu-gcc', ppc64: 'powerpc64-linux-gnu-gcc', ppc64le: 'powerpc64le-linux-gnu-gcc',
+  arm64: 'aarch64-linux-gnu-gcc', s390x: 's390x-linux-gnu-gcc', riscv64: 'riscv64-linux-gnu-gcc',
+};
 const bad = (q: Equivalence) => q.sites.filter((s) => s.verdict === 'differs' || s.verdict === 'unmapped');
 
 describe.each(TARGETS)('equivalence, %s (kexec-tools 2.0.25 purgatory.ro against its objects linked -pie)', (target) => {

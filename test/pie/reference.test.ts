@@ -111,8 +111,13 @@ describe('comparison machinery', () => {
 // Live: the real linkers on the real objects.
 
 const TARGETS: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
-const PACKAGES: Record<Arch, string> = { x86_64: 'binutils-x86-64-linux-gnu', ppc64: 'binutils-powerpc64-linux-gnu', ppc64le: 'binutils-powerpc64le-linux-gnu' };
-const GCC: Record<Arch, string> = { x86_64: 'x86_64-linux-gnu-gcc', ppc64: 'powerpc64-linux-gnu-gcc', ppc64le: 'powerpc64le-linux-gnu-gcc' };
+const PACKAGES: Record<Arch, string> = { x86_64: 'binutils-x86-64-linux-gnu', ppc64: 'binutils-powerpc64-linux-gnu', ppc64le: 'binutils-powerpc64le-linux-gnu',
+  arm64: 'binutils-aarch64-linux-gnu', s390x: 'binutils-s390x-linux-gnu', riscv64: 'binutils-riscv64-linux-gnu',
+};
+const GCC: Record<Arch, string> = {
+  x86_64: 'x86_64-linux-gnu-gcc', ppc64: 'powerpc64-linux-gnu-gcc', ppc64le: 'powerpc64le-linux-gnu-gcc',
+  arm64: 'aarch64-linux-gnu-gcc', s390x: 's390x-linux-gnu-gcc', riscv64: 'riscv64-linux-gnu-gcc',
+};
 
 /** The registry ids a comparison may name: every excluded byte is explained by an entry. */
 const knownIds = new Set(registry().entries.map((e) => e.id));

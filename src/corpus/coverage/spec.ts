@@ -3,7 +3,7 @@
 // layout branches of the reference loaders it exercises. The expected outcomes are worked out from
 // the C source and the ABI by hand, never taken from a loader's output (test/corpus/coverage*.test.ts
 // checks them against the TS engine; the stored references record what the C code really does).
-import { EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE } from '../../elf/constants.ts';
+import { EM_AARCH64, EM_PPC64, EM_RISCV, EM_S390, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE } from '../../elf/constants.ts';
 import type { ObjectSpec } from '../../elf/writer.ts';
 import type { Arch, Endian } from '../../types.ts';
 
@@ -89,6 +89,18 @@ export const ARCHES: Record<Arch, ArchParams> = {
   ppc64le: {
     machine: EM_PPC64, endian: 'little', flags: 2, abs64: 38, abs64Name: 'R_PPC64_ADDR64',
     symbolNames: ['sha256_digest', 'stack', 'kernel', 'dt_offset', 'run_at_load'],
+  },
+  arm64: {
+    machine: EM_AARCH64, endian: 'little', flags: 0, abs64: 257, abs64Name: 'R_AARCH64_ABS64',
+    symbolNames: ['sha256_digest', 'sha256_regions', 'arm64_sink', 'arm64_kernel_entry', 'arm64_dtb_addr'],
+  },
+  s390x: {
+    machine: EM_S390, endian: 'big', flags: 0, abs64: 22, abs64Name: 'R_390_64',
+    symbolNames: ['sha256_digest', 'sha256_regions', 'crash_base', 'crash_size'],
+  },
+  riscv64: {
+    machine: EM_RISCV, endian: 'little', flags: 0, abs64: 2, abs64Name: 'R_RISCV_64',
+    symbolNames: ['sha256_digest', 'sha256_regions'],
   },
 };
 
