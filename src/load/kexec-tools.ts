@@ -411,9 +411,11 @@ export class RelocationLog {
   private used = 0;
   readonly byType = new Map<string, { count: number; bytes: number }>();
   private static readonly STRIDE = 16;
-  constructor(readonly keep: boolean, capacity = 64) {
-    this.nums = new Float64Array(keep ? capacity * RelocationLog.STRIDE : 0);
-    this.bytes = new Uint8Array(keep ? capacity * 8 : 0);
+  private static readonly NONE = new Float64Array(0);
+  /** `capacity`: the entries expected; the arrays are allocated at the first entry (a rejected load never needs them). */
+  constructor(readonly keep: boolean, private readonly capacity = 64) {
+    this.nums = RelocationLog.NONE;
+    this.bytes = new Uint8Array(0);
   }
 
   add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
@@ -425,6 +427,10 @@ export class RelocationLog {
     } else this.byType.set(typeName, { count: 1, bytes: width });
     if (!this.keep) return;
     const S = RelocationLog.STRIDE;
+    if (this.nums === RelocationLog.NONE) {
+      this.nums = new Float64Array(Math.max(1, this.capacity) * S);
+      this.bytes = new Uint8Array(Math.max(1, this.capacity) * 8);
+    }
     if ((this.n + 1) * S > this.nums.length) {
       const grown = new Float64Array(this.nums.length * 2 + S);
       grown.set(this.nums);
