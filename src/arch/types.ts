@@ -1,5 +1,16 @@
 // The interface every arch implements, lld-style: classification (which relocation types exist,
 // how their value is computed) is kept apart from bit-writing (how the value lands in memory).
+//
+// For an arch author: export an ArchModule whose classify() comes from classifierFor(table), where
+// table(sem) maps each handled type to a RelocSpec { type, name, width, compute, write }.
+// - compute(r) gets one RelocInput per load, refilled for every relocation (no allocation): r.value
+//   (S + sec_base + A), r.address (P), r.hostLocation, r.symOther, r.toc(into), r.symName(). Values
+//   are U64s (two uint32 halves, exact mod 2^64): `r.out.from(r.value).sub(r.address)` is C's
+//   `value - address`; return r.value, r.out or r.tmp. Range checks: checkInt/checkIntOrUInt/
+//   U64.fitsInt/fitsUint; a die() is outOfRange(code, message, r, name).
+// - write(view, off, v) places the bits (write16/32/64 here, or the arch's own masks on v.lo/v.hi).
+// - Code written with bigint arithmetic can be wrapped in bigintCompute/bigintWrite (exact, but each
+//   relocation then pays for a few BigInts); the hot arches (x86_64, ppc64) use U64 directly.
 import type { ByteView } from '../bytes.ts';
 import { LoadError } from '../errors.ts';
 import { hex } from '../bytes.ts';
@@ -107,7 +118,8 @@ export class U64 {
   }
   /** The u64 as a bigint (messages and the relocation log). */
   big(): bigint {
-    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+    // hi * 2^32 + lo is an exact double below 2^53: one BigInt instead of three.
+    return this.hi < 0x200000 ? BigInt(this.hi * 0x100000000 + this.lo) : (BigInt(this.hi) << 32n) | BigInt(this.lo);
   }
   /** The s64 as a bigint. */
   signed(): bigint {

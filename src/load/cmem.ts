@@ -146,7 +146,13 @@ export class CMem {
   cstring(p: Ptr, max = 4096): string | undefined {
     const b = this.bytesOf(p.buf);
     if (p.off < 0n || p.off >= BigInt(b.length)) return undefined;
-    const start = Number(p.off);
+    return this.cstringN(p.buf, Number(p.off), max);
+  }
+
+  /** cstring() at a displacement held as an exact number. */
+  cstringN(buf: BufId, start: number, max = 4096): string | undefined {
+    const b = this.bytesOf(buf);
+    if (start < 0 || start >= b.length) return undefined;
     const end = b.indexOf(0, start);
     return end >= 0 && end - start < max ? latin1(b.subarray(start, end)) : undefined;
   }

@@ -456,7 +456,8 @@ export class RelocationLog {
   entries(): RelocationLogEntry[] {
     const out: RelocationLogEntry[] = [];
     const { nums: m, names } = this;
-    const big = (i: number) => (BigInt(m[i]!) << 32n) | BigInt(m[i + 1]!);
+    // hi * 2^32 + lo is an exact double below 2^53: one BigInt instead of three.
+    const big = (i: number) => (m[i]! < 0x200000 ? BigInt(m[i]! * 0x100000000 + m[i + 1]!) : (BigInt(m[i]!) << 32n) | BigInt(m[i + 1]!));
     for (let k = 0; k < this.n; k++) {
       const i = k * RelocationLog.STRIDE;
       const width = m[i + 6]!;
@@ -519,11 +520,9 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
     if (symNameOff) {
       const cache = nameCache[strtab.data.buf];
       const key = strOff + symNameOff;
-      let n = key === key ? cache.get(key) : undefined;
-      if (n === undefined) {
-        n = mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(symNameOff) }) ?? `<name@${symNameOff}>`;
-        if (key === key) cache.set(key, n);
-      }
+      if (key !== key) return mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(symNameOff) }) ?? `<name@${symNameOff}>`;
+      let n = cache.get(key);
+      if (n === undefined) cache.set(key, (n = mem.cstringN(strtab.data.buf, key) ?? `<name@${symNameOff}>`));
       return n;
     }
     const shstr = kt.shdrs[kt.shstrndx];
