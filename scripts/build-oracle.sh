@@ -2,7 +2,7 @@
 # build-oracle.sh — build the live kexec-tools oracle (and its bench-load timing binary).
 #
 # Usage:
-#   scripts/build-oracle.sh [--kexec-tools VERSION|all|PATH] [--target x86_64|ppc64|ppc64le|all]
+#   scripts/build-oracle.sh [--kexec-tools VERSION|all|PATH] [--target x86_64|ppc64|ppc64le|arm64|s390x|riscv64|all]
 #                           [--sanitize] [--force]
 #
 #   --kexec-tools  an upstream version fetched by scripts/fetch-kexec-tools.sh (fetched on demand),
@@ -10,7 +10,9 @@
 #                  Default: 2.0.25. Env KEXEC_TOOLS_SRC=PATH is the same as passing PATH.
 #   --target       default all. x86_64 is built with the host gcc and runs natively; ppc64
 #                  (ELFv1, big-endian) and ppc64le (ELFv2) are static cross builds run under
-#                  qemu-ppc64-static / qemu-ppc64le-static.
+#                  qemu-ppc64-static / qemu-ppc64le-static; arm64, s390x and riscv64 the same with
+#                  aarch64/s390x/riscv64-linux-gnu-gcc under qemu-aarch64/s390x/riscv64-static.
+#                  riscv64 exists from kexec-tools 2.0.32 (all: skipped for older trees).
 #   --sanitize     (x86_64 only) an ASan+UBSan build, in a separate directory (…-x86_64-sanitize).
 #   --force        rebuild even when up to date.
 #
@@ -19,7 +21,10 @@
 # <version>+tar-<hash>, <version>+src-<hash>) and its build.json says "local": true.
 # ($CACHE: $PURGATORY_ORACLE_CACHE or <repo>/.cache). The upstream files
 # kexec/kexec-elf.c, kexec/kexec-elf-rel.c and kexec/arch/<arch>/kexec-elf-rel-<arch>.c are
-# compiled unmodified; oracle/kexec-tools/ holds our harness and shim. The one post-processing
+# compiled unmodified (arm64 and riscv keep machine_verify_elf_rel/machine_apply_elf_rel in a file
+# with the rest of their loader: kexec-arm64.c, kexec-elf-riscv.c; the lines from
+# machine_verify_elf_rel to the end of machine_apply_elf_rel are copied verbatim, with a #line
+# directive, into the build directory and compiled alone); oracle/kexec-tools/ holds our harness and shim. The one post-processing
 # step is renaming the upstream objects' references to free() so that the shim can track the
 # blocks kexec-tools frees itself (objcopy --redefine-sym free=harness_free).
 # Rerunnable: skips a build whose inputs (sources, flags, compiler) have not changed.
@@ -53,10 +58,12 @@ while [[ $# -gt 0 ]]; do
     *) log "unknown argument: $1"; usage ;;
   esac
 done
-[[ "$TARGETS" == "all" ]] && TARGETS="x86_64 ppc64 ppc64le"
+ALL_TARGETS="x86_64 ppc64 ppc64le arm64 s390x riscv64"
+EXPLICIT_TARGETS=1
+[[ "$TARGETS" == "all" ]] && { TARGETS="$ALL_TARGETS"; EXPLICIT_TARGETS=0; }
 TARGETS="${TARGETS//,/ }"
 for t in $TARGETS; do
-  case "$t" in x86_64 | ppc64 | ppc64le) ;; *) die 1 "unknown target '$t' (x86_64, ppc64, ppc64le, all)" ;; esac
+  case " $ALL_TARGETS " in *" $t "*) ;; *) die 1 "unknown target '$t' (${ALL_TARGETS// /, }, all)" ;; esac
 done
 if [[ $SANITIZE -eq 1 ]]; then
   [[ "$TARGETS" == *x86_64* ]] || die 1 "--sanitize is for the native x86_64 oracle only"
@@ -123,7 +130,21 @@ build_one() { # TREE LABEL META TARGET
     x86_64) arch=x86_64; cc=gcc; objcopy=objcopy; emulator=""; ldflags="" ;;
     ppc64) arch=ppc64; cc=powerpc64-linux-gnu-gcc; objcopy=powerpc64-linux-gnu-objcopy; emulator=qemu-ppc64-static; ldflags="-static" ;;
     ppc64le) arch=ppc64; cc=powerpc64le-linux-gnu-gcc; objcopy=powerpc64le-linux-gnu-objcopy; emulator=qemu-ppc64le-static; ldflags="-static" ;;
+    arm64) arch=arm64; cc=aarch64-linux-gnu-gcc; objcopy=aarch64-linux-gnu-objcopy; emulator=qemu-aarch64-static; ldflags="-static" ;;
+    s390x) arch=s390; cc=s390x-linux-gnu-gcc; objcopy=s390x-linux-gnu-objcopy; emulator=qemu-s390x-static; ldflags="-static" ;;
+    riscv64) arch=riscv; cc=riscv64-linux-gnu-gcc; objcopy=riscv64-linux-gnu-objcopy; emulator=qemu-riscv64-static; ldflags="-static" ;;
   esac
+  # The file holding machine_verify_elf_rel/machine_apply_elf_rel; "" when this tree has no such arch.
+  local relfile="kexec/arch/$arch/kexec-elf-rel-$arch.c"
+  case "$target" in
+    arm64) relfile=kexec/arch/arm64/kexec-arm64.c ;;
+    riscv64) relfile=kexec/arch/riscv/kexec-elf-riscv.c ;;
+  esac
+  if [[ ! -f "$tree/$relfile" ]]; then
+    [[ $EXPLICIT_TARGETS -eq 1 ]] && die 1 "$tree has no $relfile: kexec-tools $label has no $target loader"
+    log "skipping $target for kexec-tools $label: no $relfile"
+    return 0
+  fi
   local suffix="$target"
   if [[ $SANITIZE -eq 1 ]]; then
     suffix="$target-sanitize"
@@ -152,13 +173,18 @@ build_one() { # TREE LABEL META TARGET
   rm -rf "$out.tmp"; mkdir -p "$out.tmp/obj"
   local o="$out.tmp/obj" blog="$out.tmp/build.log"
   local up_inc=(-I"$HARNESS_DIR/compat" -I"$tree/include" -I"$tree/util_lib/include" -I"$tree/kexec/arch/$arch/include")
-  local upstream=(kexec/kexec-elf.c kexec/kexec-elf-rel.c "kexec/arch/$arch/kexec-elf-rel-$arch.c")
+  local upstream=(kexec/kexec-elf.c kexec/kexec-elf-rel.c "$relfile")
   local f objs=()
   : >"$blog"
   for f in "${upstream[@]}"; do
-    local obj="$o/up-$(basename "$f" .c).o"
+    local obj="$o/up-$(basename "$f" .c).o" src="$tree/$f" inc=("${up_inc[@]}")
+    if [[ "$f" == "$relfile" && "$relfile" != */kexec-elf-rel-*.c ]]; then
+      src="$o/up-$(basename "$f" .c)-rel.c"
+      bash "$SCRIPT_DIR/extract-rel-functions.sh" "$tree" "$f" >"$src" || die 4 "no machine_verify_elf_rel..machine_apply_elf_rel in $tree/$f"
+      inc+=(-I"$tree/kexec")
+    fi
     # shellcheck disable=SC2086
-    if ! (set -x; "$cc" $cflags "${up_inc[@]}" -c "$tree/$f" -o "$obj") >>"$blog" 2>&1; then
+    if ! (set -x; "$cc" $cflags "${inc[@]}" -c "$src" -o "$obj") >>"$blog" 2>&1; then
       cat "$blog" >&2; die 4 "compiling $tree/$f for $target failed (log above)"
     fi
     "$objcopy" --redefine-sym free=harness_free "$obj" || die 4 "objcopy on $obj failed"

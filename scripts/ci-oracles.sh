@@ -7,7 +7,8 @@
 #   2. kexec-tools 2.0.25 (bookworm) — required: failure stops here with a non-zero exit;
 #      2.0.29 (trixie), 2.0.32 (sid), 2.0.20 (bullseye) — best effort: a version the mirror
 #      cannot serve is reported and skipped (and not retried for a day: $CACHE/src/.unavailable-V)
-#   3. scripts/build-oracle.sh for every fetched version × x86_64, ppc64, ppc64le
+#   3. scripts/build-oracle.sh for every fetched version × x86_64, ppc64, ppc64le, arm64, s390x
+#      (and riscv64 for 2.0.32, the first release with a riscv loader)
 #   4. the ASan+UBSan build of the x86_64 oracle for 2.0.25
 # Prints a timing summary on stderr. Env: CI_ORACLES_OPTIONAL="2.0.29 2.0.32 2.0.20" to change
 # the optional set, CI_ORACLES_NO_SANITIZE=1 to skip step 4.
@@ -58,7 +59,7 @@ done
 
 t=$(date +%s.%N)
 bash "$SCRIPT_DIR/build-oracle.sh" --kexec-tools all --target all >/dev/null
-lap "build oracles (all fetched × 3)" "$t"
+lap "build oracles (all fetched × targets)" "$t"
 
 if [[ -z "${CI_ORACLES_NO_SANITIZE:-}" ]]; then
   t=$(date +%s.%N)

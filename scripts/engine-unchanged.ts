@@ -1,7 +1,9 @@
 // Proof that a change to the load models leaves every outcome as it was: runs the engine of this
 // checkout and that of a baseline commit on (a) every corpus entry at its manifest bases (the
 // validate cases: bases × symbol settings × fill), (b) every fuzz reproducer in corpus/regressions,
-// and (c) N seeded fuzz cases per target (structured, mutated and malformed objects), each under
+// and (c) N seeded fuzz cases per target (structured, mutated and malformed objects; every target
+// of src/arch/targets.ts), the first case of each corpus entry and every 10th fuzz case also with
+// the symbol probes of the details path (FLAG_DETAILS), each under
 // every profile, two host addresses and the three log settings (default, `log: false`,
 // `log: true`), and compares the whole outcomes: kind, code, message, `where`, image bytes,
 // layout, sections and the relocation log. With `log: false` the by-type summary
@@ -23,6 +25,8 @@ import { FUZZ_MODES, requestOf, setCorpusRoot } from '../src/fuzz/desc.ts';
 import { readFileSync } from 'node:fs';
 import { load } from '../src/engine.ts';
 import { PROFILE_IDS } from '../src/load/profile.ts';
+import { ALL_TARGETS } from '../src/arch/targets.ts';
+import { symbolProbes } from '../src/load/kexec-tools-details.ts';
 import { listReproducers, readReproducer } from '../src/fuzz/reproducer.ts';
 import { loadManifest } from '../src/validate/validate.ts';
 import { casesFor, requestOf as caseRequest } from '../src/validate/cases.ts';
@@ -41,7 +45,7 @@ const onlyProfiles = argv.filter((_, i) => argv[i - 1] === '--profile');
 const withCorpus = !argv.includes('--no-corpus');
 const HOSTS = [undefined, 0x7f12_3456_7000n];
 const LOGS = [undefined, false, true] as const;
-const TARGETS: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
+const TARGETS: Arch[] = ALL_TARGETS;
 
 /** Everything an outcome says, as text: bigints and bytes spelled out, key order kept. */
 const canon = (o: Outcome | { kind: 'exception'; name: string; message: string }): string =>
@@ -97,7 +101,12 @@ try {
   if (withCorpus) {
     for (const e of loadManifest(join(root, 'corpus'))) {
       const elf = new Uint8Array(readFileSync(join(root, e.file)));
-      for (const c of casesFor(elf, e.bases)) compare(`corpus ${e.id} ${c.id}`, caseRequest(elf, c), e.arch);
+      const probes = symbolProbes(elf);
+      casesFor(elf, e.bases).forEach((c, i) => {
+        compare(`corpus ${e.id} ${c.id}`, caseRequest(elf, c), e.arch);
+        // The details path (FLAG_DETAILS): symbol probes on the first case of each entry.
+        if (i === 0) compare(`corpus ${e.id} ${c.id} +probes`, { ...caseRequest(elf, c), probes }, e.arch);
+      });
     }
     for (const dir of listReproducers(join(root, 'corpus', 'regressions'))) {
       const r = readReproducer(dir);
@@ -113,6 +122,7 @@ try {
         continue; // a generator error: no input to compare on
       }
       compare(`target ${target} case ${k} (replay: caseFor(${seed}, ${k}, FUZZ_MODES, '${target}'))`, req, target);
+      if (k % 10 === 0) compare(`target ${target} case ${k} +probes`, { ...req, probes: symbolProbes(req.elf) }, target);
     }
   }
   for (const [p, s] of byProfile) console.log(`  ${p.padEnd(20)} ${String(s.cases).padStart(6)} outcomes: ${[...s.kinds].sort((x, y) => y[1] - x[1]).map(([kk, n]) => `${kk} ${n}`).join(', ')}`);

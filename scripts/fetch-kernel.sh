@@ -2,8 +2,14 @@
 # fetch-kernel.sh — fetch the few Linux source files the kernel oracle compiles or cites.
 #
 # Usage:
-#   scripts/fetch-kernel.sh VERSION|all [--kernel-src PATH] [--refresh]
+#   scripts/fetch-kernel.sh VERSION|all [--set amd64|ports] [--kernel-src PATH] [--refresh]
 #     VERSION: 5.10 (bullseye) | 6.1 (bookworm) | 6.12 (trixie)
+#     --set amd64 (default): the generic loader, x86_64's hook and the powerpc files, into
+#                       $CACHE/kernel/src/VERSION
+#     --set ports: the generic loader, s390's and riscv's hooks, their purgatories and Debian's
+#                       s390x/riscv64 configs, into $CACHE/kernel/src/VERSION-ports. It takes the
+#                       package version the amd64 set holds when the mirror still serves it, so
+#                       every oracle of one VERSION compiles the same kexec_file.c.
 #     --kernel-src PATH (or env KERNEL_SRC): copy the files from a user's checkout instead of
 #                       Debian's source package (one VERSION only; recorded as such)
 #     --refresh: ask the mirror again even if the cache already holds this version
@@ -55,6 +61,31 @@ OPTIONAL=(
   include/uapi/linux/kernel.h
   mm/vmalloc.c
 )
+# The ports set (s390x, riscv64): arch/riscv has no kexec_file in 5.10, elf_kexec.c in 6.1,
+# machine_kexec_file.c + kexec_elf.c in 6.12, hence OPTIONAL; directories are extracted whole.
+PORTS_REQUIRED=(
+  kernel/kexec_file.c
+  include/linux/kexec.h
+  arch/s390/kernel/machine_kexec_file.c
+  arch/s390/kernel/machine_kexec_reloc.c
+)
+PORTS_OPTIONAL=(
+  Makefile
+  kernel/kexec_internal.h
+  arch/s390/include/asm/kexec.h
+  arch/s390/include/asm/purgatory.h
+  arch/s390/purgatory
+  arch/riscv/kernel/elf_kexec.c
+  arch/riscv/kernel/kexec_elf.c
+  arch/riscv/kernel/machine_kexec_file.c
+  arch/riscv/include/asm/kexec.h
+  arch/riscv/purgatory
+  arch/riscv/Kconfig
+  arch/riscv/Makefile
+  arch/s390/Kconfig
+  include/linux/align.h
+  mm/vmalloc.c
+)
 # From debian.tar.xz: the patch series, and the configs that say which kernels enable KEXEC_FILE.
 DEBIAN_FILES=(
   debian/patches/series
@@ -63,6 +94,12 @@ DEBIAN_FILES=(
   debian/config/kernelarch-powerpc/config-arch-64
   debian/config/ppc64el/config
   debian/config/config
+)
+PORTS_DEBIAN_FILES=(
+  debian/patches/series
+  debian/config/config
+  debian/config/s390x
+  debian/config/riscv64
 )
 
 log() { printf 'fetch-kernel: %s\n' "$*" >&2; }
@@ -105,6 +142,9 @@ have_all_required() {
 apt_source_download() { # SUITE DEST
   local suite="$1" dest="$2" v rc aptdir versions
   versions="$("$DEBIAN_APT" showsrc --all "$suite" linux)" || exit $?
+  if [[ -n "${PREFER:-}" ]] && grep -qxF "$PREFER" <<<"$(tr ' ' '\n' <<<"$versions")"; then
+    versions="$PREFER $(tr ' ' '\n' <<<"$versions" | grep -vxF "$PREFER" | tr '\n' ' ')"
+  fi
   aptdir="$("$DEBIAN_APT" dir "$suite" "$ARCH")"
   SKIPPED=()
   for v in $versions; do
@@ -196,7 +236,7 @@ extract_from_tarballs() { # DLDIR OUTDIR → sets PATCHES_APPLIED (array)
 fetch_debian() { # VERSION
   local ver="$1" suite out dl pkgver
   suite="$(suite_of "$ver")"
-  out="$CACHE/kernel/src/$ver"
+  out="$CACHE/kernel/src/$ver$SUFFIX"
   if [[ -f "$out/source.json" ]] && [[ "$(node -p 'require(process.argv[1]).source' "$out/source.json")" != debian ]]; then
     log "$ver: the cache holds a checkout's files; replacing them with Debian's"
     rm -rf "$out"
@@ -205,7 +245,11 @@ fetch_debian() { # VERSION
     log "$ver: cached ($(node -p 'require(process.argv[1]).packageVersion' "$out/source.json")) in $out"
     return 0
   fi
-  dl="$CACHE/kernel/dl/$suite"
+  dl="$CACHE/kernel/dl/$suite$SUFFIX"
+  PREFER=""
+  if [[ -n "$SUFFIX" && -f "$CACHE/kernel/src/$ver/source.json" ]]; then
+    PREFER="$(node -p 'require(process.argv[1]).packageVersion' "$CACHE/kernel/src/$ver/source.json")"
+  fi
   log "$ver: downloading the linux source package of $suite — about 140 MB"
   apt_source_download "$suite" "$dl"
   local pkgver="$PKGVER"
@@ -237,11 +281,11 @@ fetch_checkout() { # VERSION PATH
   local ver="$1" src="$2" out f
   suite_of "$ver" >/dev/null
   [[ -d "$src" ]] || die 1 "--kernel-src $src is not a directory"
-  out="$CACHE/kernel/src/$ver"
+  out="$CACHE/kernel/src/$ver$SUFFIX"
   rm -rf "$out.tmp" && mkdir -p "$out.tmp/linux"
   for f in "${REQUIRED[@]}"; do [[ -f "$src/$f" ]] || die 4 "$src/$f not found (is it a Linux tree?)"; done
   for f in "${REQUIRED[@]}" "${OPTIONAL[@]}"; do
-    if [[ -f "$src/$f" ]]; then mkdir -p "$out.tmp/linux/$(dirname "$f")" && cp "$src/$f" "$out.tmp/linux/$f"; fi
+    if [[ -e "$src/$f" ]]; then mkdir -p "$out.tmp/linux/$(dirname "$f")" && cp -r "$src/$f" "$out.tmp/linux/$f"; fi
   done
   local mkver rev=""
   mkver="$(awk -F' = ' '$1=="VERSION"{v=$2} $1=="PATCHLEVEL"{p=$2} $1=="SUBLEVEL"{s=$2} END{print v"."p"."s}' "$src/Makefile" 2>/dev/null || true)"
@@ -254,18 +298,25 @@ fetch_checkout() { # VERSION PATH
   log "$ver: copied from checkout $src (Makefile says $mkver) into $out"
 }
 
-TARGET=""; KSRC="${KERNEL_SRC:-}"; REFRESH=0
+TARGET=""; KSRC="${KERNEL_SRC:-}"; REFRESH=0; SET=amd64
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --kernel-src) [[ $# -ge 2 ]] || die 1 "--kernel-src needs a PATH"; KSRC="$2"; shift 2 ;;
     --kernel-src=*) KSRC="${1#*=}"; shift ;;
     --refresh) REFRESH=1; shift ;;
+    --set) [[ $# -ge 2 ]] || die 1 "--set needs amd64 or ports"; SET="$2"; shift 2 ;;
+    --set=*) SET="${1#*=}"; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 0 ;;
     -*) die 1 "unknown option $1" ;;
     *) [[ -z "$TARGET" ]] || die 1 "one VERSION or 'all'"; TARGET="$1"; shift ;;
   esac
 done
-[[ -n "$TARGET" ]] || die 1 "usage: fetch-kernel.sh VERSION|all [--kernel-src PATH] [--refresh]"
+[[ -n "$TARGET" ]] || die 1 "usage: fetch-kernel.sh VERSION|all [--set amd64|ports] [--kernel-src PATH] [--refresh]"
+case "$SET" in
+  amd64) SUFFIX="" ;;
+  ports) SUFFIX="-ports"; REQUIRED=("${PORTS_REQUIRED[@]}"); OPTIONAL=("${PORTS_OPTIONAL[@]}"); DEBIAN_FILES=("${PORTS_DEBIAN_FILES[@]}") ;;
+  *) die 1 "unknown --set '$SET' (expected amd64 or ports)" ;;
+esac
 if [[ -n "$KSRC" ]]; then
   [[ "$TARGET" != all ]] || die 1 "--kernel-src / KERNEL_SRC names one tree: give one VERSION, not 'all'"
   fetch_checkout "$TARGET" "$KSRC"

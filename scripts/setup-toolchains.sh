@@ -18,6 +18,9 @@ PACKAGES=(
   gcc-powerpc64-linux-gnu gcc-powerpc64le-linux-gnu
   libc6-dev-ppc64-cross libc6-dev-ppc64el-cross
   binutils-powerpc64-linux-gnu binutils-powerpc64le-linux-gnu
+  gcc-aarch64-linux-gnu gcc-s390x-linux-gnu gcc-riscv64-linux-gnu
+  libc6-dev-arm64-cross libc6-dev-s390x-cross libc6-dev-riscv64-cross
+  binutils-aarch64-linux-gnu binutils-s390x-linux-gnu binutils-riscv64-linux-gnu
   qemu-user-static clang lld
   lz4 zstd xz-utils
 )

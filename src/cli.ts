@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { isPurgatoryOracleError, requireMatches, UsageError } from './errors.ts';
 import { ALL_TARGETS } from './arch/targets.ts';
+import { KEXEC_TOOLS_TARGETS } from './oracle/registry.ts';
 import { PROFILE_IDS } from './load/profile.ts';
 import { hex } from './bytes.ts';
 import type { Arch, Outcome, SymbolWrite } from './types.ts';
@@ -203,7 +204,8 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--junit <path>', 'write JUnit XML')
     .option('--summary <path>', 'write a Markdown summary (also to $GITHUB_STEP_SUMMARY when set)')
     .option('--kexec-tools <path>', "build the oracle from this kexec-tools checkout or tarball first, and gate it alone (against the newest kexec-tools model)")
-    .addOption(new Option('--target <arch>', 'with --kexec-tools: the target(s) to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .option('--kernel-src <path>', "build the kernel oracle from this Linux tree (5.10, 6.1 or 6.12; only its loader files are copied) into a scratch cache, and gate it alone (against that version's kernel model)")
+    .addOption(new Option('--target <arch>', 'with --kexec-tools or --kernel-src: the target(s) to build').choices([...ALL_TARGETS, 'all']).default('all'))
     .option('--baseline <version>', 'with --kexec-tools: also compare your tree with this released kexec-tools (its live oracle, else its stored references), case by case; informational unless --fail-on-change')
     .option('--fail-on-change', 'with --baseline: exit 1 when your tree changes any case against the baseline')
     .option('--fuzz-cases <n>', 'fuzz stage: cases per live oracle (runs by default with --kexec-tools and when CI=true; giving it runs it)')
@@ -214,7 +216,8 @@ function build(io: Io, setCode: (c: number) => void): Command {
       const requireLive = Boolean(o.requireLive) || (process.env.CI === 'true' && !o.allowMissing);
       const { formatJson, formatJunit, formatMarkdown, formatText } = await reportMod();
       const gate = await import('./gate/gate.ts');
-      const fuzzWanted = o.fuzz !== false && (Boolean(o.kexecTools) || process.env.CI === 'true' || o.fuzzCases !== undefined);
+      const fuzzWanted = o.fuzz !== false && (Boolean(o.kexecTools) || Boolean(o.kernelSrc) || process.env.CI === 'true' || o.fuzzCases !== undefined);
+      if (o.kexecTools && o.kernelSrc) throw new UsageError('--kexec-tools and --kernel-src each gate one tree: give one of them');
       const fuzz = fuzzWanted ? {
         seed: o.fuzzSeed !== undefined ? Number(parseBigint(o.fuzzSeed, '--fuzz-seed')) : gate.DEFAULT_GATE_FUZZ_SEED,
         cases: o.fuzzCases !== undefined ? Number(parseBigint(o.fuzzCases, '--fuzz-cases')) : gate.DEFAULT_GATE_FUZZ_CASES,
@@ -227,7 +230,10 @@ function build(io: Io, setCode: (c: number) => void): Command {
       if (o.failOnChange && !o.baseline) throw new UsageError('--fail-on-change needs --baseline VERSION');
       if (bl && o.baseline) bl.checkBaselineVersion(o.baseline);
       let report: GateReport;
-      if (o.kexecTools) {
+      if (o.kernelSrc) {
+        if (bl) throw new UsageError('--baseline compares kexec-tools trees; with --kernel-src the tree is gated against its version\'s kernel model');
+        report = await gateKernelTree(corpus, o.kernelSrc, o.target, Number(o.maxReports), Boolean(o.html), fuzz, idSet(o.only), io);
+      } else if (o.kexecTools) {
         const { DEFAULT_CORPUS, loadManifest } = await validateMod();
         const { liveSource } = await sourcesMod();
         const corpusDir = corpus ?? DEFAULT_CORPUS;
@@ -337,7 +343,7 @@ function build(io: Io, setCode: (c: number) => void): Command {
     .option('--kexec-tools <tree|version>', 'a kexec-tools checkout (copied, never edited) or a fetched version (e.g. 2.0.32)')
     .option('--kernel <version>', "the kernel's x86_64 loader of a fetched version (5.10, 6.1, 6.12)")
     .option('--kernel-src <path>', 'with --kernel: take the sources from this kernel checkout')
-    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .addOption(new Option('--target <arch>', 'target(s) to build the mutants for').choices([...ALL_TARGETS, 'all']).default('all'))
     .option('--function <name>', 'mutate only this function (repeatable)', collect, [])
     .option('--mutant <id>', 'run only this mutant (repeatable; e.g. the survivors of an earlier run)', collect, [])
     .option('--jobs <n>', 'mutants built and gated at once', '1')
@@ -487,7 +493,7 @@ function addOracleCommands(program: Command, io: Io, setCode: (c: number) => voi
     .command('build')
     .description('build the kexec-tools oracle (scripts/build-oracle.sh) from a Debian version, fetched on demand, or from your tree or tarball; prints each oracle built')
     .option('--kexec-tools <version|path>', 'upstream version (see oracle setup), all (every fetched version), or a kexec-tools tree or tarball', '2.0.25')
-    .addOption(new Option('--target <arch>', 'target to build').choices(['x86_64', 'ppc64', 'ppc64le', 'all']).default('all'))
+    .addOption(new Option('--target <arch>', 'target to build').choices([...KEXEC_TOOLS_TARGETS, 'all']).default('all'))
     .option('--sanitize', 'the ASan+UBSan build (x86_64 only)')
     .option('--force', 'rebuild even when up to date')
     .action(async (o: { kexecTools: string; target: Arch | 'all'; sanitize?: boolean; force?: boolean }) => {
@@ -654,6 +660,35 @@ async function nameSections(sections: { index: number; name: string; size: bigin
 }
 
 /** Build the kexec-tools oracle from a user's tree with scripts/build-oracle.sh and open it. */
+/**
+ * gate --kernel-src: build the tree's kernel oracles into a scratch cache (removed afterwards; the
+ * shared cache is never touched) and gate each alone, corpus and fuzz stages.
+ */
+async function gateKernelTree(corpus: string | undefined, tree: string, target: string, maxReports: number, imageMaps: boolean,
+  fuzz: import('./gate/gate.ts').FuzzStageOptions | null, only: Set<string> | undefined, io: Io): Promise<GateReport> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { DEFAULT_CORPUS, loadManifest } = await validateMod();
+  const { liveSource } = await sourcesMod();
+  const { buildKernelTree } = await oracleMod();
+  const { KERNEL_VARIANTS, openKernelOracle } = await import('./oracle/kernel.ts');
+  const gate = await import('./gate/gate.ts');
+  const variant = target === 'all' ? 'all' : KERNEL_VARIANTS.find((v) => v === target);
+  if (!variant) throw new UsageError(`--kernel-src --target ${target}: the kernel oracles are ${KERNEL_VARIANTS.join(', ')} (or all)`);
+  const corpusDir = corpus ?? DEFAULT_CORPUS;
+  if (only) requireMatches('--only', only, loadManifest(corpusDir).map((e) => e.id), `corpus entry in ${corpusDir}`);
+  const entries = loadManifest(corpusDir).filter((e) => !only || only.has(e.id));
+  const scratch = mkdtempSync(join(tmpdir(), 'purgatory-oracle-kernel-src-'));
+  try {
+    const builds = await buildKernelTree(resolve(tree), variant, scratch, (line) => io.err(`${line}\n`));
+    return await gate.runGate({
+      corpusDir, sources: builds.map((b) => liveSource(corpusDir, openKernelOracle(b), entries)), maxReports, imageMaps,
+      fuzzTargets: builds.map((b) => gate.kernelGateTarget(b)), fuzz,
+    });
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
 async function buildUserKexecTools(path: string, target: string, io: Io): Promise<import('./oracle/kexec-tools.ts').KexecToolsOracle[]> {
   const { execa } = await import('execa');
   const { KexecToolsOracle } = await import('./oracle/kexec-tools.ts');

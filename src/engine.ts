@@ -3,6 +3,7 @@
 import { isLoadError, isPurgatoryOracleError } from './errors.ts';
 import { ElfFile } from './elf/reader.ts';
 import { loadKexecTools } from './load/kexec-tools.ts';
+import { kexecToolsDetails } from './load/kexec-tools-details.ts';
 import { loadKernel } from './load/kernel.ts';
 import { loadPie } from './load/pie.ts';
 import { defaultTarget, makeProfile, type Profile } from './load/profile.ts';
@@ -66,9 +67,10 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
     }
     // kexec-tools leaves heap bytes in the padding (the request's fill); a zeroed-image profile does not.
     const fill = profile.zeroImage ? 0 : req.fill;
-    const { image } = loadKexecTools(req.elf, req.base, profile, {
+    const { kt, layout, image } = loadKexecTools(req.elf, req.base, profile, {
       fill, hostAddress: opts.hostAddress ?? 0n, log: opts.log, symbols: req.symbols,
     });
+    if (req.probes) image.details = kexecToolsDetails(kt, layout, req.probes);
     return { kind: 'ok', image, hostAddress: opts.hostAddress };
   } catch (e) {
     return toRejection(e);

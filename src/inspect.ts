@@ -1,9 +1,8 @@
 // `inspect`: a readelf-like summary of a purgatory and a histogram of its relocation types.
+import { ARCH_MODULES } from './arch/modules.ts';
 import { hex } from './bytes.ts';
 import { ElfFile } from './elf/reader.ts';
-import { SHT_REL, SHT_RELA, ET_REL, ET_DYN, ET_EXEC, EM_X86_64 } from './elf/constants.ts';
-import { x86_64 } from './arch/x86_64.ts';
-import { ppc64 } from './arch/ppc64.ts';
+import { SHT_REL, SHT_RELA, ET_REL, ET_DYN, ET_EXEC, EM_PPC64 } from './elf/constants.ts';
 import type { ArchModule } from './arch/types.ts';
 
 export interface Inspection {
@@ -21,7 +20,7 @@ export interface Inspection {
 }
 
 export function archModuleFor(machine: number): ArchModule | undefined {
-  return machine === EM_X86_64 ? x86_64 : machine === ppc64.machine ? ppc64 : undefined;
+  return Object.values(ARCH_MODULES).find((m) => m.machine === machine);
 }
 
 /**
@@ -53,7 +52,7 @@ export function inspect(bytes: Uint8Array): Inspection {
     endian: elf.endian,
     type: h.type === ET_REL ? 'rel' : h.type === ET_DYN ? 'pie' : h.type === ET_EXEC ? 'exec' : `other(${h.type})`,
     machine: h.machine,
-    abi: h.machine === EM_X86_64 ? 'sysv' : (h.flags & 3) === 2 || elf.endian === 'little' ? 'elfv2' : 'elfv1',
+    abi: h.machine !== EM_PPC64 ? 'sysv' : (h.flags & 3) === 2 || elf.endian === 'little' ? 'elfv2' : 'elfv1',
     entry: hex(h.entry),
     flags: h.flags,
     sections: elf.sections.map((s) => ({

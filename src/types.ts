@@ -19,6 +19,37 @@ export interface LoadRequest {
   /** Byte that fills fresh allocations (kexec-tools never zeroes its image buffer). */
   fill: number;
   symbols: SymbolWrite[];
+  /**
+   * Ask for the load's details (oracle/PROTOCOL.md, FLAG_DETAILS; kexec-tools only): add_buffer's
+   * arguments, e_entry after the load, and each probe read with elf_rel_get_symbol after the
+   * symbol writes. Absent: no details are asked for or compared.
+   */
+  probes?: SymbolProbe[];
+}
+
+/** A symbol read after the load: elf_rel_get_symbol(ehdr, name, buf, size). */
+export interface SymbolProbe {
+  name: string;
+  size: number;
+}
+
+/** What a symbol probe got: the bytes, or the die() text (reference) / rejection (model). */
+export type ProbeResult =
+  | { name: string; ok: true; bytes: Uint8Array }
+  | { name: string; ok: false; message: string; code?: RejectionCode };
+
+/**
+ * What elf_rel_load handed to add_buffer (memsz, alignment, the (min, max, end) window after its
+ * clamp to elf_max_addr), ehdr->e_entry after the load, and the symbol probes (FLAG_DETAILS).
+ */
+export interface LoadDetails {
+  memsz: bigint;
+  bufAlign: bigint;
+  bufMin: bigint;
+  bufMax: bigint;
+  bufEnd: number;
+  eEntry: bigint;
+  probes: ProbeResult[];
 }
 
 export interface LoadedSection {
@@ -70,6 +101,8 @@ export interface LoadedImage {
    * type name (count, bytes written), exactly what the log summed by typeName would give.
    */
   relocationTypes?: ReadonlyMap<string, { count: number; bytes: number }>;
+  /** The load's details, when the request asked for them (LoadRequest.probes). */
+  details?: LoadDetails;
 }
 
 /** Stable rejection codes. The C loaders die()/return -ENOEXEC; we return these. */
@@ -126,6 +159,8 @@ export interface ReferenceLoad {
   hostBuf: bigint;
   shAddr: bigint[];
   image: Uint8Array;
+  /** FLAG_DETAILS responses (status bit 0x100): the load's details. */
+  details?: LoadDetails;
 }
 
 /** What a reference loader reported for one request: a live oracle's response, or a stored one. */

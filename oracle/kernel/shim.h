@@ -20,8 +20,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#if __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__ || __SIZEOF_LONG__ != 8
-#error "the kernel oracle reads the ELF with host-endian Elf64 structs: build it on a 64-bit little-endian host"
+/* The ELF is read with host-endian Elf64 structs, as the kernel reads its own embedded blob: a
+ * big-endian build (s390x, under qemu-user) is the big-endian kernel's loader. */
+#if __SIZEOF_LONG__ != 8
+#error "the kernel oracle reads the ELF with Elf64 structs and 64-bit longs: build it for a 64-bit target"
 #endif
 
 /* ---- include/uapi/asm-generic/int-ll64.h, include/linux/types.h ---- */

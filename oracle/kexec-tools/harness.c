@@ -17,8 +17,8 @@
  *
  * All framing integers are little-endian, encoded bytewise (the oracle also runs big-endian).
  * Exit: 0 on PEND or EOF at a record boundary, 3 on a malformed stream.
- * Supports the optional FLAG_SAME_ELF and FLAG_IMAGE_DELTA extensions (PROTOCOL.md), announced
- * in --info "features".
+ * Supports the optional FLAG_SAME_ELF, FLAG_IMAGE_DELTA and FLAG_DETAILS extensions (PROTOCOL.md),
+ * announced in --info "features".
  */
 #define _GNU_SOURCE /* F_SETPIPE_SZ */
 #include <errno.h>
@@ -52,6 +52,9 @@
 #define MAGIC_RSP 0x53524f50u  /* "PORS" */
 #define FLAG_SAME_ELF 0x1u     /* optional extension: reuse the previous request's ELF */
 #define FLAG_IMAGE_DELTA 0x2u  /* optional extension: the image may come back as a delta */
+#define FLAG_DETAILS 0x4u      /* optional extension: add_buffer's arguments, e_entry, symbol probes */
+#define STATUS_DETAILS 0x100u  /* status bit: the details follow the image */
+#define PROBE_MAX_SIZE ((uint64_t)1 << 20) /* largest symbol a probe may read */
 #define STATUS_OK 0u
 #define STATUS_DIED 1u
 #define STATUS_OK_DELTA 2u
@@ -379,6 +382,25 @@ static void on_ok(void *vctx, const struct po_loaded *res)
 		patch_u32(status_at, STATUS_OK_DELTA);
 	else
 		put_bytes(res->image, (size_t)res->image_len);
+	if (res->details) {
+		const struct po_details *d = res->details;
+		patch_u32(status_at, (get_u32(out + status_at) | STATUS_DETAILS));
+		put_u64(d->memsz);
+		put_u64(d->buf_align);
+		put_u64(d->buf_min);
+		put_u64(d->buf_max);
+		put_u32((uint32_t)d->buf_end);
+		put_u64(d->e_entry);
+		put_u32(d->nprobes);
+		for (i = 0; i < d->nprobes; i++) {
+			uint64_t n = d->probes[i].len;
+			if (n > 0xffff0000u)
+				n = 0xffff0000u;
+			put_u32(d->probes[i].died ? 1u : 0u);
+			put_u32((uint32_t)n);
+			put_bytes(d->probes[i].bytes, (size_t)n);
+		}
+	}
 	patch_u32(len_at, (uint32_t)(out_len - len_at - 4));
 	/* Kept only for clients that use the extension: the heap of the others is as it was. */
 	if (ctx->flags & FLAG_IMAGE_DELTA)
@@ -451,30 +473,32 @@ static void install_fault_handlers(void)
 /* po_load; when recovering, a fault inside it is caught: returns -signal (-JUMP_RESOURCE_LIMIT for
  * an allocation over the limit), the request abandoned */
 static int guarded_load(const uint8_t *elf, uint32_t elf_len, uint64_t base, uint8_t fill,
-	const struct po_symwrite *syms, uint32_t nsyms, struct ok_ctx *ctx, const char **msg, size_t *msg_len)
+	const struct po_symwrite *syms, uint32_t nsyms, const struct po_symprobe *probes, uint32_t nprobes,
+	struct ok_ctx *ctx, const char **msg, size_t *msg_len)
 {
-	int died, sig;
+	int died, sig, details = (ctx->flags & FLAG_DETAILS) != 0;
 	if (!recover)
-		return po_load(elf, elf_len, base, fill, syms, nsyms, on_ok, ctx, msg, msg_len);
+		return po_load_probed(elf, elf_len, base, fill, syms, nsyms, details, probes, nprobes, on_ok, ctx, msg, msg_len);
 	sig = sigsetjmp(crash_env, 1);
 	if (sig != 0) {
 		po_abandon_request();
 		return -sig;
 	}
 	crash_armed = 1;
-	died = po_load(elf, elf_len, base, fill, syms, nsyms, on_ok, ctx, msg, msg_len);
+	died = po_load_probed(elf, elf_len, base, fill, syms, nsyms, details, probes, nprobes, on_ok, ctx, msg, msg_len);
 	crash_armed = 0;
 	return died;
 }
 
 static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 {
-	uint32_t id, flags, nsyms, elf_len, i;
+	uint32_t id, flags, nsyms, elf_len, i, nprobes = 0;
 	uint64_t base;
 	uint8_t fill;
 	const uint8_t *p, *end = rec + len, *elf;
 	struct po_symwrite *syms = NULL;
-	char *names = NULL;
+	struct po_symprobe *probes = NULL;
+	char *names = NULL, *pnames = NULL;
 	const char *msg;
 	size_t msg_len, names_len = 0;
 	struct ok_ctx ctx;
@@ -484,7 +508,7 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 		fatal("request of %u bytes is shorter than its fixed part", len);
 	id = get_u32(rec);
 	flags = get_u32(rec + 4);
-	if (flags & ~(FLAG_SAME_ELF | FLAG_IMAGE_DELTA))
+	if (flags & ~(FLAG_SAME_ELF | FLAG_IMAGE_DELTA | FLAG_DETAILS))
 		fatal("request %u: unknown flags 0x%x", id, flags);
 	base = get_u64(rec + 8);
 	fill = rec[16];
@@ -570,6 +594,45 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 			p += dl;
 		}
 	}
+	if (flags & FLAG_DETAILS) {
+		/* u32 nprobes, then per probe: u32 name_len, name bytes, u64 size */
+		const uint8_t *q;
+		size_t pn_len = 0;
+		if ((size_t)(end - p) < 4)
+			fatal("request %u: probe count truncated", id);
+		nprobes = get_u32(p);
+		p += 4;
+		if (nprobes > (size_t)(end - p) / 12)
+			fatal("request %u: %u probes cannot fit the record", id, nprobes);
+		for (q = p, i = 0; i < nprobes; i++) {
+			uint32_t nl;
+			if ((size_t)(end - q) < 4)
+				fatal("request %u: probe %u truncated", id, i);
+			nl = get_u32(q);
+			q += 4;
+			if (nl > (size_t)(end - q) || (size_t)(end - q) - nl < 8)
+				fatal("request %u: probe %u truncated", id, i);
+			if (get_u64(q + nl) > PROBE_MAX_SIZE)
+				fatal("request %u: probe %u reads more than %llu bytes", id, i, (unsigned long long)PROBE_MAX_SIZE);
+			q += nl + 8;
+			pn_len += (size_t)nl + 1;
+		}
+		probes = calloc(nprobes ? nprobes : 1, sizeof(*probes));
+		pnames = malloc(pn_len ? pn_len : 1);
+		if (!probes || !pnames)
+			fatal("out of memory");
+		for (pn_len = 0, i = 0; i < nprobes; i++) {
+			uint32_t nl = get_u32(p);
+			p += 4;
+			memcpy(pnames + pn_len, p, nl);
+			pnames[pn_len + nl] = '\0';
+			probes[i].name = pnames + pn_len;
+			pn_len += (size_t)nl + 1;
+			p += nl;
+			probes[i].size = get_u64(p);
+			p += 8;
+		}
+	}
 	if (p != end)
 		fatal("request %u: %zu trailing bytes", id, (size_t)(end - p));
 
@@ -578,7 +641,7 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 	ctx.id = id;
 	ctx.flags = flags;
 	ctx.written = 0;
-	died = guarded_load(elf, elf_len, base, fill, syms, nsyms, &ctx, &msg, &msg_len);
+	died = guarded_load(elf, elf_len, base, fill, syms, nsyms, probes, nprobes, &ctx, &msg, &msg_len);
 	if (died < 0) {
 		/* the load faulted; the arena kept all it left, and is reset */
 		have_prev_img = 0; /* the next ok answer is sent whole */
@@ -589,6 +652,8 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 		shared->busy = 0;
 		free(syms);
 		free(names);
+		free(probes);
+		free(pnames);
 		if (++recovered_crashes >= RECOVERED_CRASH_LIMIT)
 			exit(EXIT_RECYCLE);
 		return;
@@ -617,13 +682,15 @@ static void serve_one(const uint8_t *rec, uint32_t len, int mark)
 		shared->busy = 0;
 	free(syms);
 	free(names);
+	free(probes);
+	free(pnames);
 }
 
 static void print_info(void)
 {
 	printf("{\"oracle\":\"kexec-tools\",\"protocol\":1,\"kexec_tools\":\"%s\",\"target\":\"%s\","
 	       "\"pagesize\":%lu,\"big_endian\":%s,\"call_elf\":%d,\"sanitize\":%s,"
-	       "\"long_bits\":%d,\"features\":[\"same-elf\",\"image-delta\",\"fork-server\"]}\n",
+	       "\"long_bits\":%d,\"features\":[\"same-elf\",\"image-delta\",\"fork-server\",\"details\"]}\n",
 		PO_KEXEC_TOOLS_VERSION, PO_TARGET, po_pagesize(),
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 		"true",

@@ -28,8 +28,54 @@
 static struct kexec_info info;
 static jmp_buf jmp;
 
+/* The byte a probe's buffer holds before elf_rel_get_symbol copies into it. */
+#define PO_PROBE_FILL 0x5a
+
+/*
+ * Read each probe with elf_rel_get_symbol, as kexec-tools' arch code reads purgatory variables
+ * after the load. A probe that dies is answered with what die() printed; the load stays valid
+ * (die() left nothing half-done: elf_rel_get_symbol only reads) and the next probe runs.
+ */
+static void run_probes(struct mem_ehdr *ehdr, const struct po_symprobe *probes, uint32_t n,
+	struct po_probe_out *out)
+{
+	uint32_t i;
+	for (i = 0; i < n; i++) {
+		jmp_buf pj;
+		jmp_buf *prev;
+		const char *text;
+		size_t before = po_captured(&text), after;
+		uint8_t *buf = po_tracked_malloc(probes[i].size ? (size_t)probes[i].size : 1);
+		memset(buf, PO_PROBE_FILL, probes[i].size ? (size_t)probes[i].size : 1);
+		prev = po_set_die_jmp(&pj);
+		if (setjmp(pj) == 0) {
+			elf_rel_get_symbol(ehdr, probes[i].name, buf, (size_t)probes[i].size);
+			out[i].died = 0;
+			out[i].bytes = buf;
+			out[i].len = probes[i].size;
+		} else {
+			uint8_t *m;
+			after = po_captured(&text);
+			m = po_tracked_malloc(after - before + 1);
+			memcpy(m, text + before, after - before);
+			out[i].died = 1;
+			out[i].bytes = m;
+			out[i].len = after - before;
+		}
+		po_set_die_jmp(prev);
+	}
+}
+
 int po_load(const uint8_t *elf, uint32_t len, uint64_t base, uint8_t fill,
 	const struct po_symwrite *syms, uint32_t nsyms, po_ok_fn ok, void *ctx,
+	const char **msg, size_t *msg_len)
+{
+	return po_load_probed(elf, len, base, fill, syms, nsyms, 0, NULL, 0, ok, ctx, msg, msg_len);
+}
+
+int po_load_probed(const uint8_t *elf, uint32_t len, uint64_t base, uint8_t fill,
+	const struct po_symwrite *syms, uint32_t nsyms, int details,
+	const struct po_symprobe *probes, uint32_t nprobes, po_ok_fn ok, void *ctx,
 	const char **msg, size_t *msg_len)
 {
 	volatile int died = 0;
@@ -63,6 +109,21 @@ int po_load(const uint8_t *elf, uint32_t len, uint64_t base, uint8_t fill,
 		res.sh_addr = sh_addr;
 		res.image = po_last_buffer.buf;
 		res.image_len = po_last_buffer.bufsz;
+		res.details = NULL;
+		if (details) {
+			static struct po_details det;
+			struct po_probe_out *out = po_tracked_malloc((nprobes ? nprobes : 1) * sizeof(*out));
+			det.memsz = po_last_buffer.memsz;
+			det.buf_align = po_last_buffer.buf_align;
+			det.buf_min = po_last_buffer.buf_min;
+			det.buf_max = po_last_buffer.buf_max;
+			det.buf_end = po_last_buffer.buf_end;
+			det.e_entry = ehdr->e_entry;
+			run_probes(ehdr, probes, nprobes, out);
+			det.nprobes = nprobes;
+			det.probes = out;
+			res.details = &det;
+		}
 		ok(ctx, &res);
 	} else {
 		died = 1;

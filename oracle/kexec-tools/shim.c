@@ -411,6 +411,21 @@ unsigned long add_buffer(struct kexec_info *info, const void *buf, unsigned long
 	return (unsigned long)start;
 }
 
+jmp_buf *po_set_die_jmp(jmp_buf *jmp)
+{
+	jmp_buf *old = req_jmp;
+	req_jmp = jmp;
+	return old;
+}
+
+size_t po_captured(const char **text)
+{
+	if (capture)
+		fflush(capture);
+	*text = capture_buf ? capture_buf : "";
+	return capture ? capture_len : 0;
+}
+
 void po_begin_request(uint64_t base, uint8_t fill, jmp_buf *jmp)
 {
 	req_base = base;

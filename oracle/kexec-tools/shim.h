@@ -56,6 +56,12 @@ void po_report_resource_limit(size_t size);
  * diagnostic when the address cannot be mapped. Call once, before the first request. */
 int po_use_arena(void);
 
+/* Where die() longjmps to from now on (within a request); returns the previous target. */
+jmp_buf *po_set_die_jmp(jmp_buf *jmp);
+/* Everything written to stderr since po_begin_request (flushed): text and length, valid until the
+ * next write to stderr. */
+size_t po_captured(const char **text);
+
 /* A request that crashed (a signal caught by the harness): restore stderr, release its blocks,
  * reset the arena. Its captured output is dropped. */
 void po_abandon_request(void);

@@ -1,15 +1,15 @@
 // Extracts the purgatory objects that Debian's build machines produced:
-//   - from kexec-tools binary packages (the purgatory embedded in sbin/kexec), amd64 and ppc64el;
+//   - from kexec-tools binary packages (the purgatory embedded in sbin/kexec), amd64, ppc64el, arm64, s390x;
 //   - from kernel images: kexec_purgatory inside the amd64 bzImage's vmlinux, and whatever
 //     purgatory the ppc64el vmlinux carries.
 // Downloads go through scripts/debian-apt.sh into the cache; results go into corpus/elf and
 // corpus/manifest.json (entries with a Debian origin, and this script's failures).
 //
-// Usage: npx tsx scripts/corpus/extract-debian.ts [--only kexec|kernel] [--suite S]... [--dry-run] [--no-cache]
+// Usage: npx tsx scripts/corpus/extract-debian.ts [--only kexec|kernel] [--suite S]... [--arch DEBARCH]... [--dry-run] [--no-cache]
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { EM_PPC64, EM_X86_64, ET_DYN, ET_EXEC, ET_REL, SHT_NOBITS } from '../../src/elf/constants.ts';
+import { EM_AARCH64, EM_PPC64, EM_S390, EM_X86_64, ET_DYN, ET_EXEC, ET_REL, SHT_NOBITS } from '../../src/elf/constants.ts';
 import type { ElfFile } from '../../src/elf/reader.ts';
 import { appendedSize, parseBzImage, readCorpusElf, scanEmbeddedElfs, sniffCompression, type EmbeddedElf } from '../../src/corpus/extract.ts';
 import { entryFromElf, safeId, sha256, type ManifestEntry, type ManifestFailure, type Origin } from '../../src/corpus/manifest.ts';
@@ -20,7 +20,9 @@ const DEB_DIR = join(CACHE, 'corpus/debs');
 const WORK = join(CACHE, 'corpus/unpack');
 
 export const KEXEC_SUITES = ['bullseye', 'bookworm', 'trixie', 'sid'];
-export const KEXEC_ARCHES = ['amd64', 'ppc64el'];
+export const KEXEC_ARCHES = ['amd64', 'ppc64el', 'arm64', 's390x'];
+/** The purgatory's e_machine in each Debian architecture's kexec-tools. */
+const KEXEC_MACHINES: Record<string, number> = { amd64: EM_X86_64, ppc64el: EM_PPC64, arm64: EM_AARCH64, s390x: EM_S390 };
 /** Kernel images: the brief's versions (5.10, 6.1, 6.12) on amd64; ppc64el for bookworm and trixie. */
 export const KERNEL_TASKS: { suite: string; debArch: string; series: string }[] = [
   { suite: 'bullseye', debArch: 'amd64', series: '5.10' },
@@ -158,7 +160,8 @@ export function extractKexec(suite: string, debArch: string, version?: string): 
   const root = unpack(deb);
   const path = findFile(root, ['sbin/kexec', 'usr/sbin/kexec']);
   const bin = readFileSync(join(root, path));
-  const machine = debArch === 'amd64' ? EM_X86_64 : EM_PPC64;
+  const machine = KEXEC_MACHINES[debArch];
+  if (machine === undefined) throw new StageError('scan', `no purgatory machine known for Debian architecture ${debArch}`);
   const { found, rejected } = scanBoth(bin, machine);
   if (found.length !== 1) {
     throw new StageError('scan', `expected one ET_REL e_machine=${machine} object in ${path}, found ${found.length} at [${found.map((f) => `0x${f.offset.toString(16)}`).join(', ')}]; rejected candidates: [${rejected.join('; ')}]`);
@@ -317,19 +320,22 @@ function errorText(e: unknown): { stage: string; error: string } {
 async function main(argv: string[]): Promise<number> {
   let only: string | undefined;
   const suites: string[] = [];
+  const arches: string[] = [];
   let dryRun = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--only') only = argv[++i];
     else if (a === '--suite') suites.push(argv[++i] ?? '');
+    else if (a === '--arch') arches.push(argv[++i] ?? '');
     else if (a === '--dry-run') dryRun = true;
     else if (a === '--no-cache') options.useCache = false;
     else {
-      log(`unknown argument ${a}\nusage: extract-debian.ts [--only kexec|kernel] [--suite S]... [--dry-run] [--no-cache]`);
+      log(`unknown argument ${a}\nusage: extract-debian.ts [--only kexec|kernel] [--suite S]... [--arch DEBARCH]... [--dry-run] [--no-cache]`);
       return 1;
     }
   }
   const wantSuite = (s: string) => suites.length === 0 || suites.includes(s);
+  const wantArch = (a: string) => arches.length === 0 || arches.includes(a);
   const entries: ManifestEntry[] = [];
   const failures: ManifestFailure[] = [];
   const files = new Map<string, Uint8Array>();
@@ -337,7 +343,7 @@ async function main(argv: string[]): Promise<number> {
 
   if (only === undefined || only === 'kexec') {
     for (const suite of KEXEC_SUITES.filter(wantSuite)) {
-      for (const debArch of KEXEC_ARCHES) {
+      for (const debArch of KEXEC_ARCHES.filter(wantArch)) {
         const what = `kexec-tools ${suite}/${debArch}`;
         const t = Date.now();
         try {
@@ -362,7 +368,7 @@ async function main(argv: string[]): Promise<number> {
     }
   }
   if (only === undefined || only === 'kernel') {
-    for (const k of KERNEL_TASKS.filter((k) => wantSuite(k.suite))) {
+    for (const k of KERNEL_TASKS.filter((k) => wantSuite(k.suite) && wantArch(k.debArch))) {
       const what = `linux-image ${k.series} ${k.suite}/${k.debArch}`;
       const t = Date.now();
       try {
@@ -394,18 +400,19 @@ async function main(argv: string[]): Promise<number> {
     return failures.length > 0 ? 2 : 0;
   }
   mkdirSync(CORPUS_ELF, { recursive: true });
-  // With a partial run (--only/--suite), keep the Debian entries this run did not redo.
-  const partial = only !== undefined || suites.length > 0;
+  // With a partial run (--only/--suite/--arch), keep the Debian entries this run did not redo.
+  const partial = only !== undefined || suites.length > 0 || arches.length > 0;
   const redone = (e: ManifestEntry) =>
     isDebianEntry(e) &&
     (!partial ||
       entries.some((n) => n.id === e.id) ||
-      ((only === undefined || (only === 'kexec') === (e.origin.kind === 'debian-kexec-tools-binary')) && 'suite' in e.origin && wantSuite(e.origin.suite)));
+      ((only === undefined || (only === 'kexec') === (e.origin.kind === 'debian-kexec-tools-binary')) && 'suite' in e.origin && wantSuite(e.origin.suite) &&
+        (!('debArch' in e.origin) || wantArch(e.origin.debArch))));
   for (const e of entries) writeFileSync(join(REPO, e.file), files.get(e.id)!);
   const inScope = (what: string) => {
     const [kind, ...rest] = what.split(' ');
-    const suite = rest[rest.length - 1]?.split('/')[0] ?? '';
-    return (only === undefined || (only === 'kexec') === (kind === 'kexec-tools')) && wantSuite(suite);
+    const [suite = '', debArch = ''] = rest[rest.length - 1]?.split('/') ?? [];
+    return (only === undefined || (only === 'kexec') === (kind === 'kexec-tools')) && wantSuite(suite) && wantArch(debArch);
   };
   const m = mergeManifest(redone, 'extract-debian', entries, failures, (f) => !partial || inScope(f.what));
   // Remove Debian files that no entry names any more.

@@ -11,14 +11,15 @@
 //
 // Coverage objects (origin coverage-generator) are regenerated from their specs and compared.
 //
-// Usage: npx tsx scripts/corpus/verify.ts [--only debian|source|coverage|files] [--id ID]... [--fresh] [--jobs N]
+// Usage: npx tsx scripts/corpus/verify.ts [--only debian|source|kernel-source|coverage|files] [--id ID]... [--fresh] [--jobs N]
 //   --fresh downloads the .debs again instead of using the cached copies.
 // Exit: 0 when nothing is file-mismatch or mismatch, 1 otherwise.
 
+import { TASKS as KERNEL_TASKS, build as buildKernelPurgatory } from './build-kernel-purgatory.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sha256, type ManifestEntry } from '../../src/corpus/manifest.ts';
-import { REPO, isMain, loadManifest, log, pool } from './common.ts';
+import { CACHE, REPO, isMain, loadManifest, log, pool } from './common.ts';
 import { StageError, extractKernel, extractKexec, isDebianEntry, options as extractOptions } from './extract-debian.ts';
 import { isCoverageEntry, verifyCoverageEntry } from './coverage.ts';
 import { BUILD_ROOT, TARGETS, buildOne, fetchTree, type BuildSpec, type Variant } from './build-from-source.ts';
@@ -170,6 +171,26 @@ async function main(argv: string[]): Promise<number> {
       const rs = await verifySource(entries.filter((x) => !fileBad.has(x.id)), jobs);
       for (const r of rs) log(`${r.verdict.padEnd(17)} ${r.id}: ${r.detail.split('\n')[0]}`);
       results.push(...rs);
+    }
+    if (only === undefined || only === 'kernel-source') {
+      // The kernels' own purgatories: rebuilt from the same Debian source in another directory.
+      for (const e of entries.filter((x) => x.origin.kind === 'kernel-source' && !fileBad.has(x.id))) {
+        const o = e.origin;
+        if (o.kind !== 'kernel-source') continue;
+        const task = KERNEL_TASKS.find((t) => t.version === o.version && t.arch === e.arch);
+        let r: VerifyResult;
+        try {
+          if (!task) throw new Error(`no build task for linux ${o.version} ${e.arch}`);
+          const again = await buildKernelPurgatory(task, join(CACHE, 'corpus/kernel-build/verify'));
+          r = again.sha256 === e.sha256
+            ? { id: e.id, verdict: 'ok', detail: `rebuilt from linux ${o.debianVersion} (${o.suite})` }
+            : { id: e.id, verdict: 'mismatch', detail: `rebuilt sha256 ${again.sha256}, recorded ${e.sha256}` };
+        } catch (err) {
+          r = { id: e.id, verdict: 'unavailable', detail: why(err) };
+        }
+        log(`${r.verdict.padEnd(17)} ${r.id}: ${r.detail.split('\n')[0]}`);
+        results.push(r);
+      }
     }
   } else {
     for (const e of entries.filter((x) => !fileBad.has(x.id))) results.push({ id: e.id, verdict: 'ok', detail: 'file matches manifest' });

@@ -7,11 +7,11 @@ import type { ArchModule, BigRelocInput as RelocInput, RelocSpec, Semantics } fr
 import { bigintCompute, bigintWrite, classifierFor, checkInt, checkIntOrUInt, outOfRange } from './types.ts';
 
 /**
- * Every type AAELF64 and glibc's <elf.h> define (the ILP32 P32_ ones included), for reports, the
+ * Every type AAELF64 and glibc's <elf.h> define (the ILP32 P32_ ones included; P32_ABS16 as binutils names it), for reports, the
  * census and the fuzzer. Which of them a loader handles is decided by table() below.
  */
 export const R_AARCH64 = {
-  NONE: 0, P32_ABS32: 1, P32_COPY: 180, P32_GLOB_DAT: 181, P32_JUMP_SLOT: 182, P32_RELATIVE: 183,
+  NONE: 0, P32_ABS32: 1, P32_ABS16: 2, P32_COPY: 180, P32_GLOB_DAT: 181, P32_JUMP_SLOT: 182, P32_RELATIVE: 183,
   P32_TLS_DTPMOD: 184, P32_TLS_DTPREL: 185, P32_TLS_TPREL: 186, P32_TLSDESC: 187, P32_IRELATIVE: 188,
   ABS64: 257, ABS32: 258, ABS16: 259, PREL64: 260, PREL32: 261, PREL16: 262, MOVW_UABS_G0: 263,
   MOVW_UABS_G0_NC: 264, MOVW_UABS_G1: 265, MOVW_UABS_G1_NC: 266, MOVW_UABS_G2: 267, MOVW_UABS_G2_NC: 268,
@@ -100,18 +100,17 @@ const page = (x: bigint): bigint => u64(x) & ~0xfffn;
 
 /**
  * kexec-tools (2.0.20–2.0.32: machine_apply_elf_rel is unchanged): the 14 types below, the
- * instruction fields *added* to the word, no range checks, alignment checks on the value (not on
- * S+A-P) for ADR_PREL_LO21 and LDST64/128, and `uint64_t data = *location` read before the switch
- * (8 bytes at every location, dbgprintf's operand). ADR_PREL_LO21 is encoded as LD_PREL_LO19 is
- * (bits [20:2] at [23:5]; immlo is never set). R_AARCH64_NONE is not handled (it dies).
- * ABI: AAELF64's operations with their checks, the field inserted.
+ * instruction fields *added* to the word, no range checks (abiRangeChecks), alignment checks on the
+ * value (not on S+A-P) for ADR_PREL_LO21 and LDST64/128, get_bits() on a uint32_t (movwGetBits32),
+ * and `uint64_t data = *location` read before the switch (preRead below). ADR_PREL_LO21 is encoded
+ * as LD_PREL_LO19 is (bits [20:2] at [23:5]; immlo is never set). R_AARCH64_NONE is not handled
+ * (it dies). ABI: AAELF64's operations with their checks, the field inserted.
  */
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
   const kt = sem.loader === 'kexec-tools';
-  const access = kt ? 8 : undefined;
   const add = (type: number, width: number, compute: BigCompute, write: BigWrite) =>
-    t.set(type, { type, name: nameOf(type), width, compute: bigintCompute(compute), write: bigintWrite(write), ...(access ? { access } : {}) });
+    t.set(type, { type, name: nameOf(type), width, compute: bigintCompute(compute), write: bigintWrite(write) });
   /** An instruction field: kexec-tools adds `field(r)`; the ABI inserts it under `mask`. */
   const insn = (type: number, mask: number, field: (r: RelocInput, name: string) => bigint) =>
     add(type, 4, (r) => field(r, nameOf(type)), kt ? addToInsn : insertInsn(mask));
@@ -121,7 +120,7 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   add(R.ABS64, 8, (r) => inElfOrder(r, 8, r.value), store(8));
   add(R.PREL32, 4, (r) => {
     const v = pcrel(r);
-    if (!kt) checkIntOrUInt(r, 'R_AARCH64_PREL32', v, 32);
+    if (sem.abiRangeChecks) checkIntOrUInt(r, 'R_AARCH64_PREL32', v, 32);
     return inElfOrder(r, 4, BigInt.asUintN(32, v));
   }, store(4));
   if (!kt) {
@@ -133,14 +132,14 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   }
   // MOV[KZ] imm16 (bits 20:5).
   const movw = (type: number, start: number) =>
-    insn(type, 0x1fffe0, (r) => (kt ? getBits32(r.value, start, start + 15) : (u64(r.value) >> BigInt(start)) & 0xffffn) << 5n);
+    insn(type, 0x1fffe0, (r) => (sem.movwGetBits32 ? getBits32(r.value, start, start + 15) : (u64(r.value) >> BigInt(start)) & 0xffffn) << 5n);
   movw(R.MOVW_UABS_G0_NC, 0);
   movw(R.MOVW_UABS_G1_NC, 16);
   movw(R.MOVW_UABS_G2_NC, 32);
   movw(R.MOVW_UABS_G3, 48);
   insn(R.LD_PREL_LO19, 0xffffe0, (r, name) => {
     const v = pcrel(r);
-    if (!kt) { checkInt(r, name, v, 21); checkAlign(r, name, v, 4n); }
+    if (sem.abiRangeChecks) { checkInt(r, name, v, 21); checkAlign(r, name, v, 4n); }
     return (v << 3n) & 0xffffe0n;
   });
   insn(R.ADR_PREL_LO21, 0x60ffffe0, (r, name) => {
@@ -149,19 +148,20 @@ function table(sem: Semantics): Map<number, RelocSpec> {
       return (pcrel(r) << 3n) & 0xffffe0n;
     }
     const v = pcrel(r);
-    checkInt(r, name, v, 21);
+    if (sem.abiRangeChecks) checkInt(r, name, v, 21);
     return ((v & 3n) << 29n) | ((v << 3n) & 0xffffe0n);
   });
   insn(R.ADR_PREL_PG_HI21, 0x60ffffe0, (r, name) => {
     const x = u64(page(r.value) - page(r.address));
-    if (!kt) checkInt(r, name, x, 33);
+    if (sem.abiRangeChecks) checkInt(r, name, x, 33);
     const imm = x >> 12n;
-    return kt ? ((imm & 3n) << 29n) + ((imm & 0x1ffffcn) << 3n) : ((imm & 3n) << 29n) | (((imm >> 2n) & 0x7ffffn) << 5n);
+    // immlo (imm[1:0]) at 29..30, immhi (imm[20:2]) at 5..23: kexec-tools' `(imm & 0x1ffffc) << 3` is the same field.
+    return ((imm & 3n) << 29n) | (((imm >> 2n) & 0x7ffffn) << 5n);
   });
   insn(R.ADD_ABS_LO12_NC, 0x3ffc00, (r) => (r.value & 0xfffn) << 10n);
   const branch26 = (type: number) => insn(type, 0x3ffffff, (r, name) => {
     const v = pcrel(r);
-    if (!kt) { checkInt(r, name, v, 28); checkAlign(r, name, v, 4n); }
+    if (sem.abiRangeChecks) { checkInt(r, name, v, 28); checkAlign(r, name, v, 4n); }
     return (v >> 2n) & 0x3ffffffn;
   });
   branch26(R.JUMP26);
@@ -170,7 +170,7 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   const ldst = (type: number, shift: bigint, ktChecks: boolean) => insn(type, 0x3ffc00, (r, name) => {
     const n = 1n << shift;
     if (kt && ktChecks && (r.value & (n - 1n))) unaligned(r, name, r.value);
-    if (!kt) checkAlign(r, name, r.value & 0xfffn, n);
+    if (sem.abiRangeChecks) checkAlign(r, name, r.value & 0xfffn, n);
     return ((r.value & 0xfffn) >> shift) << 10n;
   });
   ldst(R.LDST64_ABS_LO12_NC, 3n, true);
@@ -189,6 +189,8 @@ export const arm64: ArchModule = {
   names,
   typeName: nameOf,
   classify: classifierFor(table),
+  // kexec-arm64.c: `uint64_t data = *location;` (dbgprintf's operand) comes before the switch.
+  preRead: (sem) => (sem.loader === 'kexec-tools' ? 8 : 0),
   // kexec-tools: die("%s: ERROR Unknown type: %lu\n", __func__, r_type).
   unknownMessage(type, sem) {
     if (sem.loader === 'kexec-tools') return `${FUNC}: ERROR Unknown type: ${type >>> 0}\n`;

@@ -54,7 +54,8 @@ function abiChecks(r: RelocInput, name: string, v: bigint, kind: 'signed' | 'eit
  * kexec-tools (2.0.20–2.0.32, the file is unchanged): 8/12/16/20/32/64 store `val`, the PC-relative
  * ones `val - address` (DBL: `>> 1` of the unsigned long); no range or alignment check; NONE is not
  * handled (it dies). Kernel (arch_kexec_do_relocs): the same writes, plus NONE (no write) and
- * RELATIVE (`*(unsigned long *)loc = val`); PLT32DBL is mapped to PC32DBL by its caller. ABI: the
+ * RELATIVE (`*(unsigned long *)loc = val`), GLOB_DAT and JMP_SLOT (with R_390_64); PLT32DBL is not in
+ * its switch (its caller maps it to PC32DBL from 6.1 on: src/load/kernel.ts). ABI: the
  * same values with their fields' range checks.
  */
 function table(sem: Semantics): Map<number, RelocSpec> {
@@ -83,10 +84,17 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   pcrel(R.PC16, 2, 16, false);
   pcrel(R.PC16DBL, 2, 16, true);
   pcrel(R.PC32DBL, 4, 32, true);
-  pcrel(R.PLT32DBL, 4, 32, true);
+  // The kernel's arch_kexec_do_relocs has no PLT32DBL case: its caller maps it to PC32DBL from 6.1
+  // on (machine_kexec_file.c), which src/load/kernel.ts applies per version.
+  if (sem.loader !== 'kernel') pcrel(R.PLT32DBL, 4, 32, true);
   pcrel(R.PC32, 4, 32, false);
   add(R.PC64, 8, (r) => u64(r.value - r.address));
-  if (sem.loader === 'kernel') add(R.RELATIVE, 8, (r) => r.value);
+  if (sem.loader === 'kernel') {
+    // machine_kexec_reloc.c: `case R_390_64: case R_390_GLOB_DAT: case R_390_JMP_SLOT: *(u64 *)loc = val;`
+    add(R.GLOB_DAT, 8, (r) => r.value);
+    add(R.JMP_SLOT, 8, (r) => r.value);
+    add(R.RELATIVE, 8, (r) => r.value);
+  }
   return t;
 }
 

@@ -39,6 +39,15 @@ export interface Semantics {
   resolveDotToc: boolean;
   /** The REL16_HA rewrite (rel16Rewrite) loads `lis 2,.TOC.@ha` with the carry (as its comment says); kexec-tools takes @h. */
   rel16Carry: boolean;
+  /** arm64 MOVW_UABS_G2_NC/G3 take bits 32..63 of a value truncated to 32 bits (kexec-tools' get_bits(uint32_t value, …)): 0. */
+  movwGetBits32: boolean;
+  /**
+   * Kernel profiles of targets whose arch hook changed between the modelled versions: which
+   * revision (1, the older; 2). s390x: 5.10 is 1 (silent symbol errors, no PLT32DBL mapping);
+   * riscv64: 6.1 is 1 (no R_RISCV_64). A field, not the version: the load models never read the
+   * profile's version (memo keys are built from the fields, src/validate/validate.ts memoKey).
+   */
+  hookRevision?: number;
 }
 
 /**
@@ -180,11 +189,6 @@ export interface RelocSpec {
    * first (kexec-elf-rel-x86_64.c stores, then checks R_X86_64_32/32S).
    */
   checksFirst?: boolean;
-  /**
-   * Bytes the C code accesses at the location when more than it writes: arm64 kexec-tools reads
-   * `uint64_t data = *location` before its switch, whatever the type.
-   */
-  access?: number;
 }
 
 export interface ArchModule {
@@ -196,6 +200,11 @@ export interface ArchModule {
   typeName(type: number): string;
   /** Classification: the spec for a type under given semantics, or undefined if unhandled. */
   classify(type: number, sem: Semantics): RelocSpec | undefined;
+  /**
+   * Bytes the loader's hook reads at the location before it looks at the type, so even for a type
+   * it then rejects (arm64 kexec-tools: `uint64_t data = *location;` before its switch). 0: none.
+   */
+  preRead?(sem: Semantics): number;
   /** The exact message the reference loader prints for an unhandled type (s390x kexec-tools prints P too). */
   unknownMessage(type: number, sem: Semantics, address?: bigint): string;
 }

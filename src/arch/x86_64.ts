@@ -44,15 +44,10 @@ function overflow(r: RelocInput, type: number, sem: Semantics): never {
  * The kernel's x86_64 hook (arch/x86/kernel/machine_kexec_64.c, arch_kexec_apply_relocations_add,
  * identical in 5.10, 6.1 and 6.12) handles the same six types with the same checks as kexec-tools;
  * it differs in its messages (pr_fmt "kexec: ") and in its symbol checks, which src/load/kernel.ts
- * applies before calling classify(): every SHN_UNDEF symbol is rejected (kexec-tools accepts an
+ * (archRela, one loop for every arch hook) applies before calling classify(): every SHN_UNDEF symbol is rejected (kexec-tools accepts an
  * undefined STT_NOTYPE one), and st_shndx >= e_shnum is invalid (kexec-tools: > e_shnum).
  */
 export const KERNEL_PR_FMT = 'kexec: ';
-export const x86_64KernelMessages = {
-  undefinedSymbol: (name: string) => `${KERNEL_PR_FMT}Undefined symbol: ${name}\n`,
-  commonSymbol: (name: string) => `${KERNEL_PR_FMT}symbol '${name}' in common section\n`,
-  invalidSection: (shndx: number, name: string) => `${KERNEL_PR_FMT}Invalid section ${shndx} for symbol ${name}\n`,
-};
 
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();

@@ -2,7 +2,7 @@
 // is attributed to what wrote it (a relocation, the layout/padding, a symbol write, or copied
 // section contents).
 import { hex } from '../bytes.ts';
-import type { LoadedImage, Outcome, RefOutcome, RejectionCode } from '../types.ts';
+import type { LoadDetails, LoadedImage, Outcome, RefOutcome, RejectionCode } from '../types.ts';
 
 export type { RefOutcome } from '../types.ts';
 
@@ -151,9 +151,48 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
     if (r !== undefined) cmp(`section[${i}] ${s.name} addr`, s.addr, r);
   });
   const ranges = diffRanges(img.bytes, ref.image).map((r) => ({ ...r, ts: img.bytes.slice(r.start, r.end), ref: ref.image.slice(r.start, r.end), attributions: attribute(img, r, ref.image, symbols) }));
+  // A probe reads its bytes from the image (SHF_ALLOC sections) or the file copy, which no
+  // relocation writes: when the images differ, the probes' bytes repeat that difference.
+  if (img.details && ref.details) layout.push(...compareDetails(img.details, ref.details, refClasses, { bytes: !ranges.length }));
   const differingBytes = ranges.reduce((n, r) => n + countDiffering(r.ts, r.ref), 0);
   const cls: CaseClass = layout.length ? 'mismatch-layout' : ranges.length ? 'mismatch-bytes' : 'match';
   return { cls, layout, ranges, differingBytes };
+}
+
+/**
+ * The details of two ok loads (FLAG_DETAILS), as layout differences: add_buffer's arguments,
+ * e_entry, and each symbol probe (bytes when both read, unless `bytes: false`; the rejection class
+ * when both died).
+ */
+export function compareDetails(ts: LoadDetails, ref: LoadDetails, refClasses: [RegExp, string][] = [], opts: { bytes?: boolean } = {}): LayoutDiff[] {
+  const out: LayoutDiff[] = [];
+  const cmp = (field: string, a: bigint, b: bigint) => a !== b && out.push({ field, ts: hex(a), ref: hex(b) });
+  cmp('add_buffer memsz', ts.memsz, ref.memsz);
+  cmp('add_buffer buf_align', ts.bufAlign, ref.bufAlign);
+  cmp('add_buffer buf_min', ts.bufMin, ref.bufMin);
+  cmp('add_buffer buf_max', ts.bufMax, ref.bufMax);
+  if (ts.bufEnd !== ref.bufEnd) out.push({ field: 'add_buffer buf_end', ts: String(ts.bufEnd), ref: String(ref.bufEnd) });
+  cmp('e_entry', ts.eEntry, ref.eEntry);
+  if (ts.probes.length !== ref.probes.length) {
+    out.push({ field: 'symbol probes', ts: String(ts.probes.length), ref: String(ref.probes.length) });
+    return out;
+  }
+  const show = (b: Uint8Array) => Buffer.from(b.subarray(0, 32)).toString('hex') + (b.length > 32 ? `… (${b.length} bytes)` : '');
+  ts.probes.forEach((t, i) => {
+    const r = ref.probes[i]!;
+    const field = `elf_rel_get_symbol ${t.name}`;
+    if (t.ok && r.ok) {
+      if (opts.bytes === false) return;
+      if (t.bytes.length !== r.bytes.length || Buffer.compare(t.bytes, r.bytes) !== 0) out.push({ field, ts: show(t.bytes), ref: show(r.bytes) });
+    } else if (!t.ok && !r.ok) {
+      const a = t.code ? tsRejectionClass(t.code) : refRejectionClass(t.message, refClasses);
+      const b = refRejectionClass(r.message, refClasses);
+      if (a !== b) out.push({ field, ts: `${a}: ${t.message.trim()}`, ref: `${b}: ${r.message.trim()}` });
+    } else {
+      out.push({ field, ts: t.ok ? show(t.bytes) : `died: ${t.message.trim()}`, ref: r.ok ? show(r.bytes) : `died: ${r.message.trim()}` });
+    }
+  });
+  return out;
 }
 
 function countDiffering(a: Uint8Array, b: Uint8Array): number {

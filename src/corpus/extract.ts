@@ -10,14 +10,15 @@ import type { Endian } from '../types.ts';
 
 /**
  * One corpus object through the project's reader, checked with ElfFile.validate() and required to
- * be ELF64 with section headers (every purgatory this project handles is). A format error comes
- * out as a CorpusFormatError naming the same field, with the ElfFormatError as its cause.
+ * be ELF64 with section headers (every purgatory this project handles is; `elf32`: ELFCLASS32 too,
+ * for the coverage objects of the loaders' class checks, e.g. x32). A format error comes out as a
+ * CorpusFormatError naming the same field, with the ElfFormatError as its cause.
  */
-export function readCorpusElf(bytes: Uint8Array): ElfFile {
+export function readCorpusElf(bytes: Uint8Array, opts: { elf32?: boolean } = {}): ElfFile {
   try {
     const elf = new ElfFile(bytes);
     const h = elf.header;
-    if (!h.is64) throw new CorpusFormatError(4, 'e_ident[EI_CLASS]', h.klass, 'not ELFCLASS64');
+    if (!h.is64 && !opts.elf32) throw new CorpusFormatError(4, 'e_ident[EI_CLASS]', h.klass, 'not ELFCLASS64');
     if (h.shnum === 0) throw new CorpusFormatError(60, 'e_shnum', 0, 'no section headers');
     return elf.validate();
   } catch (e) {

@@ -84,7 +84,32 @@ export interface CoverageGeneratorOrigin {
   objectArch?: Arch;
 }
 
-export type Origin = KexecToolsSourceOrigin | DebianKexecToolsBinaryOrigin | DebianKernelImageOrigin | CoverageGeneratorOrigin;
+/**
+ * The kernel's own purgatory (arch/<karch>/purgatory/purgatory.ro, the blob kexec_file embeds as
+ * kexec_purgatory), built from Debian's linux source package with Debian's cross compiler, for an
+ * architecture whose Debian kernel image embeds none (its config leaves CONFIG_KEXEC_FILE unset).
+ */
+export interface KernelSourceOrigin {
+  kind: 'kernel-source';
+  /** linux upstream series ("6.12") and the Debian source package version ("6.12.107-1"). */
+  version: string;
+  debianVersion: string;
+  suite: string;
+  /** sha256 of the .dsc the tree was unpacked from (apt checked it against the signed Sources). */
+  dscSha256: string;
+  /** Kernel ARCH (s390, riscv). */
+  karch: string;
+  flags: {
+    /** How .config was made: Debian's config fragments, the one change, then olddefconfig. */
+    config: string;
+    make: string;
+    cc: string;
+  };
+  /** Why a source build: what Debian's own kernel image of this series says. */
+  why: string;
+}
+
+export type Origin = KexecToolsSourceOrigin | DebianKexecToolsBinaryOrigin | DebianKernelImageOrigin | CoverageGeneratorOrigin | KernelSourceOrigin;
 
 export interface Toolchain {
   /** First line of `<cc> --version`. */
@@ -127,7 +152,7 @@ export interface ManifestEntry {
 
 export interface ManifestFailure {
   /** The script that recorded it, so each script rewrites only its own failures. */
-  producer: 'extract-debian' | 'build-from-source' | 'coverage';
+  producer: 'extract-debian' | 'build-from-source' | 'coverage' | 'build-kernel-purgatory';
   /** What was being produced: an id or a description. */
   what: string;
   stage: string;
@@ -180,11 +205,13 @@ function undefinedSymbols(elf: ElfFile): string[] {
 
 /** Classifies and summarises one corpus ELF. Throws CorpusFormatError if it is not one we hold. */
 export function describeElf(bytes: Uint8Array): ElfDescription {
-  const elf = readCorpusElf(bytes);
+  // ELFCLASS32 and big-endian EM_X86_64 objects are held for the loaders' class and byte-order
+  // checks (the coverage corpus): x32 loads in kexec-tools, the others are refused.
+  const elf = readCorpusElf(bytes, { elf32: true });
   const h = elf.header;
   let arch: Arch;
   let abi: Abi;
-  if (h.machine === EM_X86_64 && elf.endian === 'little') {
+  if (h.machine === EM_X86_64) {
     arch = 'x86_64';
     abi = 'sysv';
   } else if (h.machine === EM_PPC64) {

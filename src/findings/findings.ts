@@ -1,6 +1,7 @@
 // Findings: the registry's defect entries joined with their reports (docs/findings/<id>.md, front
 // matter) and minimized inputs (corpus/findings/<id>/*.ro). `findings list` prints this join;
 // test/findings/findings.test.ts checks that the two sides cannot drift apart.
+import { ALL_TARGETS } from '../arch/targets.ts';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,7 +93,7 @@ export function parseReport(text: string, path: string): FindingReport {
   const fix = list(need('fix'));
   for (const x of fix) if (!(FIXES as readonly string[]).includes(x)) throw new FindingsError(`${path}: fix '${x}' is not a profile switch (${FIXES.join(', ')})`);
   const targets = list(need('targets'));
-  for (const t of targets) if (!['x86_64', 'ppc64', 'ppc64le'].includes(t)) throw new FindingsError(`${path}: target '${t}'`);
+  for (const t of targets) if (!(ALL_TARGETS as string[]).includes(t)) throw new FindingsError(`${path}: target '${t}'`);
   const impact = need('impact');
   if (impact !== 'live' && impact !== 'latent') throw new FindingsError(`${path}: impact '${impact}' is not live or latent`);
   const line = Number(need('line'));

@@ -4,9 +4,10 @@
 // command line); test/findings/inputs.test.ts checks they are exactly what these generators give.
 import { buildObject, type ObjectSpec } from '../elf/writer.ts';
 import { ByteView } from '../bytes.ts';
-import { EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SIZES, STT_FUNC, STT_OBJECT } from '../elf/constants.ts';
+import { EM_AARCH64, EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SIZES, STT_FUNC, STT_OBJECT } from '../elf/constants.ts';
 import { R_PPC64 } from '../arch/ppc64.ts';
 import { R_X86_64 } from '../arch/x86_64.ts';
+import { R_AARCH64 } from '../arch/arm64.ts';
 import type { Endian } from '../types.ts';
 
 export interface FindingInput {
@@ -78,6 +79,17 @@ export const FINDING_INPUTS: Record<string, () => FindingInput[]> = {
   // REL32 against a function 8 bytes into .text, from .data: S+A-P is small and negative.
   'kt-ppc64-rel32-host-pointer': () => ppcDataReloc(R_PPC64.REL32, 4),
   'kt-ppc64-rel64-absolute': () => ppcDataReloc(R_PPC64.REL64, 8),
+  // movz/movk x0 building an absolute address above 4 GiB, one MOVW_UABS group per instruction.
+  'kt-arm64-movw-get-bits': () => [{
+    name: 'arm64-movw',
+    bytes: buildObject({
+      endian: 'little', machine: EM_AARCH64,
+      sections: [{ name: '.text', flags: AX, data: words('little', 0xd2800000, 0xf2a00000, 0xf2c00000, 0xf2e00000, 0xd65f03c0), addralign: 4n }],
+      symbols: [{ name: 'far', section: SHN_ABS, value: 0x1_2345_6789_abcdn, type: STT_OBJECT }],
+      relocations: [R_AARCH64.MOVW_UABS_G0_NC, R_AARCH64.MOVW_UABS_G1_NC, R_AARCH64.MOVW_UABS_G2_NC, R_AARCH64.MOVW_UABS_G3]
+        .map((type, i) => ({ section: '.text', offset: BigInt(4 * i), type, symbol: 'far' })),
+    }),
+  }],
   // The ELFv2 global-entry prologue `0: addis 2,12,.TOC.-0b@ha; addi 2,2,.TOC.-0b@l` and a .toc
   // right after it: at a base with a zero low half, my_r2 = .toc + 0x8000 has its low half >= 0x8000.
   'kt-ppc64-rel16-rewrite': () => [{

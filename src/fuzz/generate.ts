@@ -8,8 +8,14 @@
 // - malformed: a small synthesized object whose headers and tables are corrupted (parsers).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { x86_64, R_X86_64 } from '../arch/x86_64.ts';
-import { ppc64, R_PPC64 } from '../arch/ppc64.ts';
+import { R_X86_64 } from '../arch/x86_64.ts';
+import { R_PPC64 } from '../arch/ppc64.ts';
+import { R_AARCH64 } from '../arch/arm64.ts';
+import { R_390 } from '../arch/s390x.ts';
+import { R_RISCV } from '../arch/riscv64.ts';
+import { ARCH_MODULES } from '../arch/modules.ts';
+import { TARGETS } from '../arch/targets.ts';
+import type { ArchModule } from '../arch/types.ts';
 import {
   EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_NOTE,
   SHT_PROGBITS, SHT_REL, SHT_RELA, SHT_SYMTAB, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_OBJECT,
@@ -93,26 +99,113 @@ function ppcTypes(): Map<number, TypeInfo> {
   return m;
 }
 
-const TYPES = { x86_64: x86Types(), ppc64: ppcTypes() };
+function arm64Types(): Map<number, TypeInfo> {
+  const R = R_AARCH64;
+  const m = new Map<number, TypeInfo>();
+  const add = (type: number, reach: Reach, targets: bigint[], width: number) => m.set(type, { type, reach, targets, width });
+  const wide = [0xffffn, 0x10000n, 0xffffffffn, 0x100000000n, 0xffff_ffff_ffffn, 0x1_0000_0000_0000n, -1n];
+  add(R.ABS64, 'abs', [0n, -1n, 0x8000000000000000n, 0x100000000n], 8);
+  add(R.ABS32, 'abs', U32, 4);
+  add(R.PREL32, 'pcrel', S32, 4);
+  add(R.PREL64, 'pcrel', [0n, -1n], 8);
+  add(R.MOVW_UABS_G0_NC, 'abs', wide, 4);
+  add(R.MOVW_UABS_G1_NC, 'abs', wide, 4);
+  add(R.MOVW_UABS_G2_NC, 'abs', wide, 4);
+  add(R.MOVW_UABS_G3, 'abs', wide, 4);
+  add(R.LD_PREL_LO19, 'pcrel', [0xffffcn, 0x100000n, -0x100000n, -0x100004n, 1n, 2n, 3n], 4);
+  add(R.ADR_PREL_LO21, 'pcrel', [0xfffffn, 0x100000n, -0x100000n, -0x100001n, 1n, 2n, 3n], 4);
+  add(R.ADR_PREL_PG_HI21, 'pcrel', [0xfffff000n, 0x100000000n, -0x100000000n, -0x100001000n, 0xfffn, 0x1000n], 4);
+  add(R.ADD_ABS_LO12_NC, 'abs', [0xfffn, 0x1000n, 0x7ffn], 4);
+  add(R.JUMP26, 'pcrel', [0x7fffffcn, 0x8000000n, -0x8000000n, -0x8000004n, 1n, 2n], 4);
+  add(R.CALL26, 'pcrel', [0x7fffffcn, 0x8000000n, -0x8000000n, -0x8000004n, 1n, 2n], 4);
+  add(R.LDST8_ABS_LO12_NC, 'abs', [0xfffn, 0x1000n], 4);
+  add(R.LDST16_ABS_LO12_NC, 'abs', [0xffen, 0xfffn, 1n], 4);
+  add(R.LDST32_ABS_LO12_NC, 'abs', [0xffcn, 0xffen, 2n], 4);
+  add(R.LDST64_ABS_LO12_NC, 'abs', [0xff8n, 0x1004n, 0x1008n, 7n, 4n], 4);
+  add(R.LDST128_ABS_LO12_NC, 'abs', [0xff0n, 0x1008n, 0x1010n, 15n, 8n], 4);
+  add(R.NONE, 'any', [0n], 0);
+  return m;
+}
+
+function s390xTypes(): Map<number, TypeInfo> {
+  const R = R_390;
+  const m = new Map<number, TypeInfo>();
+  const add = (type: number, reach: Reach, targets: bigint[], width: number) => m.set(type, { type, reach, targets, width });
+  add(R['8'], 'abs', [0xffn, 0x100n, -0x80n, -0x81n], 1);
+  add(R['12'], 'abs', [0xfffn, 0x1000n, -1n], 2);
+  add(R['16'], 'abs', [0xffffn, 0x10000n, -0x8000n, -0x8001n], 2);
+  add(R['20'], 'abs', [0x7ffffn, 0x80000n, -0x80000n, -0x80001n, 0xfffffn], 4);
+  add(R['32'], 'abs', U32, 4);
+  add(R['64'], 'abs', [0n, -1n, 0x8000000000000000n, 0x100000000n], 8);
+  add(R.PC16, 'pcrel', [0x7fffn, 0x8000n, -0x8000n, -0x8001n], 2);
+  add(R.PC16DBL, 'pcrel', [0xfffen, 0x10000n, -0x10000n, -0x10002n, 1n], 2);
+  add(R.PC32DBL, 'pcrel', [0xfffffffen, 0x100000000n, -0x100000000n, -0x100000002n, 1n, 3n], 4);
+  add(R.PLT32DBL, 'pcrel', [0xfffffffen, 0x100000000n, -0x100000000n, -0x100000002n, 1n, 3n], 4);
+  add(R.PC32, 'pcrel', S32, 4);
+  add(R.PC64, 'pcrel', [0n, -1n], 8);
+  // The kernel's arch_kexec_do_relocs also takes GLOB_DAT and JMP_SLOT (kexec-tools: unknown).
+  add(R.GLOB_DAT, 'abs', [0n, -1n], 8);
+  add(R.JMP_SLOT, 'abs', [0n, -1n], 8);
+  add(R.RELATIVE, 'abs', [0n, -1n], 8);
+  add(R.NONE, 'any', [0n], 0);
+  return m;
+}
+
+function riscvTypes(): Map<number, TypeInfo> {
+  const R = R_RISCV;
+  const m = new Map<number, TypeInfo>();
+  const add = (type: number, reach: Reach, targets: bigint[], width: number) => m.set(type, { type, reach, targets, width });
+  add(R.BRANCH, 'pcrel', [0xffen, 0x1000n, -0x1000n, 1n], 4);
+  add(R.JAL, 'pcrel', [0xffffen, 0x100000n, -0x100000n], 4);
+  add(R.CALL, 'pcrel', [0x7ffn, 0x800n, -0x800n, 0x7fffffffn, 0x80000000n], 8);
+  add(R.CALL_PLT, 'pcrel', [0x7ffn, 0x800n, -0x801n], 8);
+  add(R.PCREL_HI20, 'pcrel', [0x7ffn, 0x800n, 0xfffff7ffn], 8);
+  add(R.PCREL_LO12_I, 'pcrel', [0n], 0);
+  add(R.RVC_BRANCH, 'pcrel', [0xfen, 0x100n, -0x100n], 4);
+  add(R.RVC_JUMP, 'pcrel', [0x7fen, 0x800n, -0x800n], 4);
+  add(R.ADD16, 'abs', [0xffffn, 0x10000n], 2);
+  add(R.SUB16, 'abs', [0xffffn, 0x10000n], 2);
+  add(R.ADD32, 'abs', U32, 4);
+  add(R.SUB32, 'abs', U32, 4);
+  add(R['64'], 'abs', [0n, -1n], 8);
+  add(R.ALIGN, 'any', [0n], 0);
+  add(R.RELAX, 'any', [0n], 0);
+  add(R.NONE, 'any', [0n], 0);
+  return m;
+}
+
+type Family = ArchModule['arch'];
+const TYPES: Record<Family, Map<number, TypeInfo>> = { x86_64: x86Types(), ppc64: ppcTypes(), arm64: arm64Types(), s390x: s390xTypes(), riscv64: riscvTypes() };
 
 /** Type numbers no table defines, for the unknown-relocation paths. */
-const UNKNOWN_TYPES = { x86_64: [39, 40, 43, 200, 255, 0x100, 0xffff, 0x7fffffff, 0xffffffff], ppc64: [18, 23, 32, 121, 200, 247, 253, 255, 0x100, 0xffffffff] };
+const UNKNOWN_TYPES: Record<Family, number[]> = {
+  x86_64: [39, 40, 43, 200, 255, 0x100, 0xffff, 0x7fffffff, 0xffffffff],
+  ppc64: [18, 23, 32, 121, 200, 247, 253, 255, 0x100, 0xffffffff],
+  arm64: [2, 3, 256, 314, 574, 0x400, 0xffff, 0x7fffffff, 0xffffffff],
+  s390x: [21, 26, 66, 100, 200, 249, 252, 255, 0x100, 0x7fffffff, 0xffffffff],
+  riscv64: [1, 3, 12, 26, 27, 41, 42, 46, 57, 60, 62, 200, 255, 0x100, 0x7fffffff, 0xffffffff],
+};
 
-function archModule(arch: Arch) {
-  return arch === 'x86_64' ? x86_64 : ppc64;
-}
-const tableOf = (arch: Arch) => (arch === 'x86_64' ? TYPES.x86_64 : TYPES.ppc64);
-/** Types the kexec-tools hook handles (the interesting ones), per arch. */
-const HANDLED = {
+const archModule = (arch: Arch): ArchModule => ARCH_MODULES[arch];
+const familyOf = (arch: Arch): Family => ARCH_MODULES[arch].arch;
+const tableOf = (arch: Arch) => TYPES[familyOf(arch)];
+/** Types the kexec-tools hook handles (the interesting ones), per arch; riscv64's handles none, so every type it names. */
+const HANDLED: Record<Family, number[]> = {
   x86_64: [R_X86_64['64'], R_X86_64['32'], R_X86_64['32S'], R_X86_64.PC32, R_X86_64.PLT32, R_X86_64.NONE],
   ppc64: [R_PPC64.ADDR32, R_PPC64.ADDR64, R_PPC64.REL64, R_PPC64.REL32, R_PPC64.TOC, R_PPC64.TOC16, R_PPC64.TOC16_DS,
     R_PPC64.TOC16_LO, R_PPC64.TOC16_LO_DS, R_PPC64.TOC16_HI, R_PPC64.TOC16_HA, R_PPC64.REL24, R_PPC64.ADDR16_LO,
     R_PPC64.ADDR16_HI, R_PPC64.ADDR16_HA, R_PPC64.ADDR16_HIGHER, R_PPC64.ADDR16_HIGHEST, R_PPC64.REL16_HA, R_PPC64.REL16_LO],
+  arm64: [R_AARCH64.ABS64, R_AARCH64.PREL32, R_AARCH64.MOVW_UABS_G0_NC, R_AARCH64.MOVW_UABS_G1_NC, R_AARCH64.MOVW_UABS_G2_NC,
+    R_AARCH64.MOVW_UABS_G3, R_AARCH64.LD_PREL_LO19, R_AARCH64.ADR_PREL_LO21, R_AARCH64.ADR_PREL_PG_HI21, R_AARCH64.ADD_ABS_LO12_NC,
+    R_AARCH64.JUMP26, R_AARCH64.CALL26, R_AARCH64.LDST64_ABS_LO12_NC, R_AARCH64.LDST128_ABS_LO12_NC, R_AARCH64.NONE],
+  s390x: [R_390.NONE, R_390['8'], R_390['12'], R_390['16'], R_390['20'], R_390['32'], R_390['64'], R_390.PC16, R_390.PC16DBL,
+    R_390.PC32DBL, R_390.PLT32DBL, R_390.PC32, R_390.PC64, R_390.RELATIVE, R_390.GLOB_DAT, R_390.JMP_SLOT],
+  riscv64: [...riscvTypes().keys()],
 };
 
 /** A relocation type: mostly handled ones, then every other defined type, then undefined numbers. */
 export function pickType(rng: Rng, arch: Arch): number {
-  const a = arch === 'x86_64' ? 'x86_64' : 'ppc64';
+  const a = familyOf(arch);
   return rng.weighted<() => number>([
     [70, () => rng.pick(HANDLED[a])],
     [22, () => rng.pick([...archModule(arch).names.keys()])],
@@ -185,8 +278,8 @@ interface GenSection extends ObjSection {
 
 /** Synthesize an object (valid container, adversarial contents). `small` keeps it tiny (malformed mode's base). */
 export function structuredObject(rng: Rng, arch: Arch, small = false): { obj: FObject; base: bigint } {
-  const endian: Endian = arch === 'ppc64' ? 'big' : 'little';
-  const ppc = arch !== 'x86_64';
+  const endian: Endian = TARGETS[arch].endian;
+  const ppc = arch === 'ppc64' || arch === 'ppc64le';
   const is64 = !(arch === 'x86_64' && rng.chance(0.04)); // x32 objects (kexec-tools >= 2.0.21 accepts them)
   const storeEndian: Endian = endian;
   const sections: GenSection[] = [];
@@ -288,7 +381,7 @@ export function structuredObject(rng: Rng, arch: Arch, small = false): { obj: FO
   const entry = rng.weighted<() => bigint>([[6, () => BigInt(rng.int(Math.max(1, text.dataLen)))], [2, () => 0n], [1, () => interesting(rng)]])();
   const flags = ppc ? rng.weighted<number>([[5, arch === 'ppc64' ? 1 : 2], [1, 0], [1, arch === 'ppc64' ? 2 : 1], [1, 3]]) : 0;
   const obj: FObject = {
-    is64, endian, machine: ppc ? EM_PPC64 : EM_X86_64, entry, flags,
+    is64, endian, machine: TARGETS[arch].machine, entry, flags,
     sections: sections.map(({ dataLen: _d, ...s }) => s),
     symbols, relocations,
     rel: rng.chance(0.1),

@@ -1,10 +1,11 @@
 // Which oracles a fuzz campaign talks to: parse "kexec-tools-2.0.25/x86_64[+sanitize]" and
 // "kernel-6.1/x86_64", open them, and say which TS profile models each.
+import { ALL_TARGETS } from '../arch/targets.ts';
 import { isPurgatoryOracleError, requireMatches, UsageError } from '../errors.ts';
 import { makeProfile } from '../load/profile.ts';
 import { KexecToolsOracle } from '../oracle/kexec-tools.ts';
 import { findKernelOracle, openKernelOracle, KERNEL_VERSIONS, KERNEL_VARIANTS, type KernelVersion, type KernelVariant, listKernelOracles } from '../oracle/kernel.ts';
-import { isReleasedBuild, KEXEC_TOOLS_VERSIONS, listKexecToolsOracles, oracleBuildId } from '../oracle/registry.ts';
+import { isReleasedBuild, KEXEC_TOOLS_TARGETS, KEXEC_TOOLS_VERSIONS, listKexecToolsOracles, oracleBuildId } from '../oracle/registry.ts';
 import type { OracleResponse } from '../oracle/batch.ts';
 import { KERNEL_MESSAGE_CLASSES } from '../load/kernel.ts';
 import { MAX_IMAGE } from '../load/kexec-tools.ts';
@@ -41,11 +42,11 @@ export function fuzzEnvOf(sanitize: boolean): Record<string, string> {
   return sanitize ? FUZZ_SANITIZE_ENV : FUZZ_ORACLE_ENV;
 }
 
-const TARGETS: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
+const TARGETS: readonly Arch[] = ALL_TARGETS;
 
 export function parseOracleSpec(s: string): OracleSpec {
-  const m = /^(kexec-tools|kernel)-([^/\s]+)\/(x86_64|ppc64le|ppc64)(\+sanitize)?$/.exec(s.trim());
-  if (!m) throw new UsageError(`--oracle '${s}': expected kexec-tools-<version>/<target>[+sanitize] or kernel-<version>/<target> (targets: ${TARGETS.join(', ')})`);
+  const m = /^(kexec-tools|kernel)-([^/\s]+)\/(\w+?)(\+sanitize)?$/.exec(s.trim());
+  if (!m || !TARGETS.includes(m[3] as Arch)) throw new UsageError(`--oracle '${s}': expected kexec-tools-<version>/<target>[+sanitize] or kernel-<version>/<target> (targets: ${TARGETS.join(', ')})`);
   const loader = m[1] as 'kexec-tools' | 'kernel';
   const version = m[2]!;
   const target = m[3] as Arch;

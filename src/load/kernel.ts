@@ -17,8 +17,10 @@ import {
   SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_REL, SHT_RELA, SHT_SYMTAB, STB_GLOBAL,
 } from '../elf/constants.ts';
 import type { ElfSymbol, SectionHeader } from '../elf/reader.ts';
-import { x86_64, x86_64KernelMessages } from '../arch/x86_64.ts';
-import { RelocInput, type U64 } from '../arch/types.ts';
+import { KERNEL_PR_FMT, x86_64 } from '../arch/x86_64.ts';
+import { R_390, s390x } from '../arch/s390x.ts';
+import { riscv64, RISCV_KERNEL_PR_FMT } from '../arch/riscv64.ts';
+import { RelocInput, type ArchModule, type U64 } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
 import type { LayoutSection } from './kexec-tools.ts';
 import type { EntryRule, Profile } from './profile.ts';
@@ -56,8 +58,8 @@ export const KERNEL_MESSAGE_CLASSES: [RegExp, string][] = [
   [/^kexec_file: RELA? relocation unsupported\./, 'unknown-relocation'],
   [/^kexec: Undefined symbol: /, 'undefined-symbol'],
   [/^kexec: symbol '[^]*' in common section/, 'common-symbol'],
-  [/^kexec: Invalid section -?\d+ for symbol /, 'bad-section-index'],
-  [/^kexec: Unknown rela relocation: /, 'unknown-relocation'],
+  [/^kexec(?:_image)?: Invalid section -?\d+ for symbol /, 'bad-section-index'],
+  [/^kexec(?:_image)?: Unknown rela relocation: /, 'unknown-relocation'],
   [/^kexec: Overflow in relocation type /, 'overflow'],
   [/^kexec_file: symbol [^]* size mismatch: expected /, 'symbol-size-mismatch'],
   [/^kexec_file: symbol [^]* is in a bss section\. Cannot set/, 'symbol-in-bss'],
@@ -386,9 +388,10 @@ const relWhere = (relSection: number, relIndex: number, section: number, offset:
 
 /** The symbol table entry `symIndex` and where its name is, as the relocation loop reads them. */
 function readSymEntry(k: KernelElf, symtab: SectionHeader, strtab: bigint, shstrtab: bigint, symIndex: number,
-  ri: number, relIndex: number, target: number, rOffset: bigint): SymEntry {
+  ri: number, relIndex: number, target: number, rOffset: bigint, names = true): SymEntry {
   const where = () => relWhere(ri, relIndex, target, rOffset);
   const sym = readSym(k, symtab.offset + BigInt(symIndex) * SYM_SIZE, symIndex, where);
+  if (!names) return { sym };
   // name = st_name ? strtab + st_name : shstrtab + sechdrs[st_shndx].sh_name: the sh_name load is
   // kept by the compiler even when the name is never printed (checked live: SHN_ABS faults).
   const namePtr: Ptr = sym.name
@@ -404,19 +407,63 @@ function printed(name: string | null, symIndex: number, where: Where): string {
 }
 
 const noToc = (): U64 => {
-  throw new Error('x86_64 has no TOC (internal)');
+  throw new Error('the kernel hooks have no TOC (internal)');
 };
 
-/** A symbol table entry as x86_64Rela uses it: the symbol, where its name is, and the name once read. */
+/** A symbol table entry as archRela uses it: the symbol, where its name is (undefined: the hook reads no name), and the name once read. */
 interface SymEntry {
   sym: ElfSymbol;
-  namePtr: Ptr;
+  namePtr?: Ptr;
   /** The name decoded as UTF-8; null when it runs off the input; undefined until read. */
   name?: string | null;
 }
 
 /**
- * arch/x86/kernel/machine_kexec_64.c: arch_kexec_apply_relocations_add.
+ * What differs between the arch hooks (arch_kexec_apply_relocations_add) the kernel compiles: one
+ * row per arch and version range. The loop itself is the same in all of them (it was copied from
+ * x86 to s390 to riscv): read the symbol (and where its name is), check its section index, compute
+ * val = st_value + sec_base + r_addend and addr = sh_addr + r_offset, then the arch's switch.
+ */
+export interface RelaHookSpec {
+  arch: ArchModule;
+  /** The hook file's pr_fmt. */
+  prFmt: string;
+  /** Reads strtab, shstrtab and each symbol's name for its messages (s390 5.10 prints nothing and reads neither). */
+  names: boolean;
+  /** Rejects SHN_UNDEF and SHN_COMMON symbols (riscv checks neither: an undefined symbol gets sechdrs[0].sh_addr). */
+  undefCommonChecks: boolean;
+  /** The hook's caller maps a type before the arch switch (s390 6.1+: PLT32DBL → PC32DBL). */
+  mapType?: (type: number) => number;
+  /** The unknown-type message when the hook's pr_fmt is not the arch module's (s390 5.10 has none). */
+  unknownMessage?: (type: number) => string;
+}
+
+/**
+ * - x86_64: arch/x86/kernel/machine_kexec_64.c (5.10:427-542, 6.1:425-540, 6.12:422-537), the
+ *   same in all three.
+ * - s390x: arch/s390/kernel/machine_kexec_file.c + arch_kexec_do_relocs in machine_kexec_reloc.c.
+ *   5.10 (:282-331) returns -ENOEXEC with no message for UNDEF/COMMON/invalid symbols and has no
+ *   PLT32DBL mapping; 6.1 (:299-371) and 6.12 (:309-381) print x86's messages and map PLT32DBL to PC32DBL.
+ * - riscv64: arch/riscv/kernel/elf_kexec.c (6.1:365-470, 6.12:372-480): no UNDEF/COMMON check,
+ *   pr_fmt "kexec_image: ".
+ * - ppc64/ppc64le: none (the generic hook rejects every RELA section).
+ */
+export function relaHookFor(profile: Profile): RelaHookSpec | undefined {
+  // Which revision of a hook that changed between versions (profile.ts; never the version itself).
+  const rev = profile.sem.hookRevision ?? 2;
+  switch (profile.target) {
+    case 'x86_64': return { arch: x86_64, prFmt: KERNEL_PR_FMT, names: true, undefCommonChecks: true };
+    // 5.10's machine_kexec_file.c has no pr_fmt: its one message is bare.
+    case 's390x': return rev === 1
+      ? { arch: s390x, prFmt: '', names: false, undefCommonChecks: true, unknownMessage: (t) => `Unknown rela relocation: ${t | 0}\n` }
+      : { arch: s390x, prFmt: KERNEL_PR_FMT, names: true, undefCommonChecks: true, mapType: (t) => (t === R_390.PLT32DBL ? R_390.PC32DBL : t) };
+    case 'riscv64': return { arch: riscv64, prFmt: RISCV_KERNEL_PR_FMT, names: true, undefCommonChecks: false };
+    default: return undefined;
+  }
+}
+
+/**
+ * The arch hook's loop (see RelaHookSpec).
  *
  * The kernel never writes its input: every store here and in loadKernel/setKernelSymbol is to the
  * purgatory buffer ('image'). So a symbol table entry, the sh_name read for an unnamed one and its
@@ -424,14 +471,15 @@ interface SymEntry {
  * once succeeds again). Every read and store is bounds-checked inline; outside its buffer it is
  * CMem's out-of-bounds rejection, with the message and `where` the per-access CMem calls made.
  */
-const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
+function archRela(spec: RelaHookSpec): Hook {
+  const { arch, prFmt } = spec;
+  return ({ k, lay, ri, relsec, target, symtab, log }) => {
   const { mem, profile } = k;
   const sem = profile.sem;
   // strtab = ehdr + sechdrs[symtab->sh_link].sh_offset; shstrtab = ehdr + sechdrs[e_shstrndx].sh_offset:
   // both headers are read here, unconditionally (checked live: a bad e_shstrndx faults).
   const strtab = k.sections[symtab.link]!.offset;
-  const shstrndx = rd(k, 0x3en, 2, 'e_shstrndx', { relSection: ri });
-  const shstrtab = rd(k, k.shoff + shstrndx * SHDR_SIZE + 24n, 8, 'sechdrs[e_shstrndx].sh_offset', { relSection: ri });
+  const shstrtab = spec.names ? rd(k, k.shoff + rd(k, 0x3en, 2, 'e_shstrndx', { relSection: ri }) * SHDR_SIZE + 24n, 8, 'sechdrs[e_shstrndx].sh_offset', { relSection: ri }) : 0n;
   const secOffset = lay.offset[target]!;
   const secAddr = lay.addr[target]!;
   const n = relsec.size / RELA_SIZE;
@@ -441,6 +489,7 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
   const fv = mem.fileView;
   const syms = new Map<number, SymEntry>();
   const nameOf = (e: SymEntry): string | null => {
+    if (e.namePtr === undefined) return '';
     if (e.name === undefined) {
       const s = mem.cstring(e.namePtr);
       e.name = s === undefined ? null : utf8(s);
@@ -449,7 +498,13 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
   };
   let cur: SymEntry | undefined;
   /** The current relocation's symbol name for messages and the log: `<name@off>` when it runs off the input. */
-  const symName = (): string => nameOf(cur!) ?? `<name@${cur!.namePtr.off}>`;
+  const symName = (): string => nameOf(cur!) ?? `<name@${cur!.namePtr!.off}>`;
+  /** A symbol rejection: pr_err(prFmt + text(name)), or the bare -ENOEXEC of a hook that prints nothing. */
+  const symbolFail = (code: RejectionCode, e: SymEntry, symIndex: number, where: Where, text: (name: string) => string): never => {
+    if (!spec.names) fail('bad-section-index', '', where, `${code}: -ENOEXEC, no message (this ${arch.arch} hook prints nothing)`);
+    const nm = printed(nameOf(e), symIndex, where);
+    fail(code, `${prFmt}${text(nm)}`, { ...where, symbol: nm });
+  };
   const r = new RelocInput(mem.imageStore, 0, sem, symName, noToc);
   for (let j = 0n; j < n; j++) {
     const relIndex = Number(j);
@@ -461,37 +516,31 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
     const rAddend = fv.u64(o + 16);
     const address = u64(secAddr + rOffset);
     const symIndex = Number(info >> 32n);
-    const type = Number(info & 0xffffffffn);
+    const rawType = Number(info & 0xffffffffn);
     let e = syms.get(symIndex);
-    if (!e) syms.set(symIndex, (e = readSymEntry(k, symtab, strtab, shstrtab, symIndex, ri, relIndex, target, rOffset)));
+    if (!e) syms.set(symIndex, (e = readSymEntry(k, symtab, strtab, shstrtab, symIndex, ri, relIndex, target, rOffset, spec.names)));
     cur = e;
     const sym = e.sym;
-    if (sym.shndx === SHN_UNDEF) {
-      const nm = printed(nameOf(e), symIndex, relWhere(ri, relIndex, target, rOffset));
-      fail('undefined-symbol', x86_64KernelMessages.undefinedSymbol(nm), { ...relWhere(ri, relIndex, target, rOffset), symbol: nm });
-    }
-    if (sym.shndx === SHN_COMMON) {
-      const nm = printed(nameOf(e), symIndex, relWhere(ri, relIndex, target, rOffset));
-      fail('common-symbol', x86_64KernelMessages.commonSymbol(nm), { ...relWhere(ri, relIndex, target, rOffset), symbol: nm });
-    }
+    const where = relWhere(ri, relIndex, target, rOffset);
+    if (spec.undefCommonChecks && sym.shndx === SHN_UNDEF) symbolFail('undefined-symbol', e, symIndex, where, (nm) => `Undefined symbol: ${nm}\n`);
+    if (spec.undefCommonChecks && sym.shndx === SHN_COMMON) symbolFail('common-symbol', e, symIndex, where, (nm) => `symbol '${nm}' in common section\n`);
     let secBase = 0n;
     if (sym.shndx === SHN_ABS) secBase = 0n;
-    else if (sym.shndx >= k.shnum) {
-      const nm = printed(nameOf(e), symIndex, relWhere(ri, relIndex, target, rOffset));
-      fail('bad-section-index', x86_64KernelMessages.invalidSection(sym.shndx, nm), { ...relWhere(ri, relIndex, target, rOffset), symbol: nm });
-    } else secBase = lay.addr[sym.shndx]!;
+    else if (sym.shndx >= k.shnum) symbolFail('bad-section-index', e, symIndex, where, (nm) => `Invalid section ${sym.shndx} for symbol ${nm}\n`);
+    else secBase = lay.addr[sym.shndx]!;
     const value = u64(sym.value + secBase + rAddend);
-    const spec = x86_64.classify(type, sem);
-    if (!spec) fail('unknown-relocation', x86_64.unknownMessage(type, sem), { ...relWhere(ri, relIndex, target, rOffset), relocation: x86_64.typeName(type), symbol: symName() });
-    if (spec.width === 0) {
-      log?.push(logEntry(ri, relIndex, target, rOffset, address, type, spec.name, symName(), symIndex, rAddend, value, -1, 0, new Uint8Array(0)));
+    const type = spec.mapType ? spec.mapType(rawType) : rawType;
+    const rs = arch.classify(type, sem);
+    if (!rs) fail('unknown-relocation', spec.unknownMessage ? spec.unknownMessage(type) : arch.unknownMessage(type, sem), { ...where, relocation: arch.typeName(type), symbol: symName() });
+    if (rs.width === 0) {
+      log?.push(logEntry(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value, -1, 0, new Uint8Array(0)));
       continue;
     }
     // *(purgatory_buf + sh_offset + r_offset): the store's bounds, as CMem.store checks them.
     const loc = u64(secOffset + rOffset);
-    if (loc + BigInt(spec.width) > imageSize) {
-      mem.store({ buf: 'image', off: loc }, spec.width, `${spec.name} location (purgatory_buf + sh_offset + r_offset)`, { ...relWhere(ri, relIndex, target, rOffset), relocation: spec.name });
-      throw new Error(`kernel model: store of ${spec.width} bytes at image offset ${loc} is in bounds after all (internal)`);
+    if (loc + BigInt(rs.width) > imageSize) {
+      mem.store({ buf: 'image', off: loc }, rs.width, `${rs.name} location (purgatory_buf + sh_offset + r_offset)`, { ...where, relocation: rs.name });
+      throw new Error(`kernel model: store of ${rs.width} bytes at image offset ${loc} is in bounds after all (internal)`);
     }
     const off = Number(loc);
     const view = mem.imageStore;
@@ -500,14 +549,15 @@ const x86_64Rela: Hook = ({ k, lay, ri, relsec, target, symtab, log }) => {
     r.value.setBig(value);
     r.address.setBig(address);
     r.symOther = sym.other;
-    spec.write(view, off, spec.compute(r));
+    rs.write(view, off, rs.compute(r));
     if (log) {
-      const inImage = BigInt(off + spec.width) <= bufsz;
-      log.push(logEntry(ri, relIndex, target, rOffset, address, type, spec.name, symName(), symIndex, rAddend, value,
-        inImage ? off : -1, spec.width, mem.image.slice(off, off + spec.width)));
+      const inImage = BigInt(off + rs.width) <= bufsz;
+      log.push(logEntry(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value,
+        inImage ? off : -1, rs.width, mem.image.slice(off, off + rs.width)));
     }
   }
-};
+  };
+}
 
 /** printk copies the name's bytes; messages are text decoded as UTF-8 (oracle/PROTOCOL.md), so decode them the same way. */
 const decoder = new TextDecoder();
@@ -523,9 +573,15 @@ function logEntry(relSection: number, relIndex: number, section: number, offset:
   return { relSection, relIndex, section, offset, address, type, typeName, symbol, symIndex, addend: BigInt.asIntN(64, addend), value, imageOffset, width, bytes };
 }
 
-/** The arch hooks compiled into a kernel for this target. */
+const relaHooks = new WeakMap<Profile, Hook>();
+/** The arch hooks compiled into a kernel for this target (built once per profile). */
 function hooksFor(profile: Profile): { rela: Hook; rel: Hook } {
-  return { rela: profile.target === 'x86_64' ? x86_64Rela : genericRela, rel: genericRel };
+  let rela = relaHooks.get(profile);
+  if (!rela) {
+    const spec = relaHookFor(profile);
+    relaHooks.set(profile, (rela = spec ? archRela(spec) : genericRela));
+  }
+  return { rela, rel: genericRel };
 }
 
 /** kexec_apply_relocations: over the original headers, in index order; the first error stops the load. */

@@ -489,6 +489,7 @@ function sectionAddresses(kt: KtElf): U64[] {
 function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
   const { mem, arch, profile } = kt;
   const sem = profile.sem;
+  const preRead = arch.preRead?.(sem) ?? 0; // bytes the hook reads at the location before its switch
   const is64 = kt.is64;
   const le = kt.elf.endian === 'little';
   const symEnt = SIZES.sym[is64 ? 1 : 0];
@@ -665,6 +666,8 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       if (sem.resolveDotToc && symShndx === SHN_UNDEF && symNameOff && symName() === '.TOC.') {
         value.setBig(myR2(kt, where())).add(rAddend);
       }
+      // arm64 kexec-tools reads `uint64_t data = *location` before its switch, whatever the type.
+      if (preRead) mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
       const spec = arch.classify(rType, sem);
       if (!spec) {
         throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, r.address.big()), { ...where(), relocation: arch.typeName(rType), symbol: symName() });
@@ -691,11 +694,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         r.off = 0;
         spec.compute(r);
       }
-      // The store's bounds: the bytes the C code accesses there (arm64 kexec-tools reads 8 first).
-      const access = spec.access ?? spec.width;
-      if (!(loc === loc && loc >= 0 && loc + access <= size)) {
-        mem.store({ buf: locBuf, off: locBig ?? BigInt(loc) }, access, 'the relocation location', where()); // throws
-      }
+      if (!fits) mem.store({ buf: locBuf, off: locBig ?? BigInt(loc) }, spec.width, 'the relocation location', where()); // throws
       mem.writable(locBuf);
       const view = locBuf === 'file' ? mem.fileStore : mem.imageStore;
       r.view = view;

@@ -60,6 +60,7 @@ export const DIVERGENCES = {
   addr16HiRangeChecks: 'kexec-tools checks no range for ppc64 ADDR16_HI/HA, which its own purgatory (v2wrap.S: @h in a 64-bit address) relies on',
   resolveDotToc: 'kexec-tools resolves the undefined .TOC. symbol to 0 (STN_UNDEF with STT_NOTYPE) and adds my_r2 in the REL16 cases',
   rel16Carry: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c: the REL16_HA rewrite takes (value >> 16) where its comment says .TOC.@ha',
+  movwGetBits32: 'kexec/arch/arm64/kexec-arm64.c: get_bits() takes a uint32_t, so R_AARCH64_MOVW_UABS_G2_NC/G3 add 0 instead of bits 32..47/48..63',
   zeroImage: 'kexec/kexec-elf-rel.c: the image buffer is xmalloc()ed and never zeroed; the padding between sections is heap garbage',
   checkIndexes: 'kexec/kexec-elf-rel.c: section indexes are checked with > e_shnum (off by one); r_sym and r_offset are never checked',
   checkOffsetWrap: 'kexec/kexec-elf.c: sh_offset + sh_size (and p_offset + p_filesz, e_shoff/e_phoff + table size) are checked against the file size modulo 2^64',
@@ -71,7 +72,7 @@ export const DIVERGENCES = {
  * corrected, each switch at its ABI-correct value. `findings verify` gates a patched oracle with it.
  */
 export const FIXES = [
-  'rel32HostPointer', 'rel64Absolute', 'rel16Rewrite', 'rel16Carry', 'localEntry', 'abiRangeChecks', 'addr16HiRangeChecks', 'resolveDotToc',
+  'rel32HostPointer', 'rel64Absolute', 'rel16Rewrite', 'rel16Carry', 'localEntry', 'abiRangeChecks', 'addr16HiRangeChecks', 'resolveDotToc', 'movwGetBits32',
   'alignZeroAsOne', 'zeroImage', 'checkIndexes', 'checkOffsetWrap',
 ] as const;
 export type Fix = (typeof FIXES)[number];
@@ -105,6 +106,15 @@ const KERNEL_PAGE_SIZE: Readonly<Partial<Record<Arch, bigint>>> = {
   x86_64: 4096n,
   // 64K on Debian's powerpc64 kernels (CONFIG_PPC_64K_PAGES=y).
   ppc64: 65536n, ppc64le: 65536n,
+  // s390 has 4K pages only; riscv64: Debian's config (CONFIG_PAGE_SIZE_4KB, the only size arch/riscv offers).
+  s390x: 4096n, riscv64: 4096n,
+};
+/** The arch hooks that changed between the modelled kernel versions (Semantics.hookRevision). */
+const KERNEL_HOOK_REVISION: Readonly<Partial<Record<Arch, (version: string) => number>>> = {
+  // arch/s390/kernel/machine_kexec_file.c: 5.10 returns bare -ENOEXEC for symbol errors and does not map PLT32DBL.
+  s390x: (v) => (cmpVersion(v, '6.1') >= 0 ? 2 : 1),
+  // arch/riscv/kernel/elf_kexec.c: 6.1 has no R_RISCV_64 case.
+  riscv64: (v) => (cmpVersion(v, '6.12') >= 0 ? 2 : 1),
 };
 /** The ABI profile exists where the arch module has ABI semantics; the PIE loader where src/load/pie.ts has a dynamic table. */
 const ABI_MODELS: ReadonlySet<Arch> = new Set<Arch>(['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x']);
@@ -125,6 +135,7 @@ export function kexecToolsSemantics(target: Arch): Semantics {
     addr16HiRangeChecks: false,
     resolveDotToc: false,
     rel16Carry: false,
+    movwGetBits32: true,
   };
 }
 
@@ -139,6 +150,7 @@ export function abiSemantics(): Semantics {
     addr16HiRangeChecks: true,
     resolveDotToc: true,
     rel16Carry: true,
+    movwGetBits32: false,
   };
 }
 
@@ -230,7 +242,7 @@ function buildBaseProfile(id: string, target: Arch): Profile {
       entryRule: cmpVersion(version, '6.1') >= 0 ? 'purgatory-start' : 'exec-rematch',
       // The kernel's image is zeroed (vzalloc); it checks no index or offset (kernel-trusts-blob-out-of-bounds).
       zeroImage: true, checkIndexes: false, checkOffsetWrap: false, fixes: [],
-      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, addr16HiRangeChecks: false, resolveDotToc: false },
+      sem: { ...abiSemantics(), loader: 'kernel', abiRangeChecks: false, addr16HiRangeChecks: false, resolveDotToc: false, hookRevision: KERNEL_HOOK_REVISION[target]?.(version) },
     };
   }
   throw new UsageError(`unknown profile '${id}' (known: ${PROFILE_IDS.join(', ')})`);

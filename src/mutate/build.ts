@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { PurgatoryOracleError } from '../errors.ts';
 import { OracleUnavailableError, readKexecToolsBuild, type OracleBuild } from '../oracle/registry.ts';
-import type { KernelOracleBuild, KernelVersion } from '../oracle/kernel.ts';
+import type { KernelOracleBuild, KernelVariant, KernelVersion } from '../oracle/kernel.ts';
 import { generate, type SourceOverrides } from '../oracle/kernel-gen.ts';
 import type { Arch } from '../types.ts';
 
@@ -64,6 +64,9 @@ function sameCodeAs(objcopy: string): (obj: string, base: string) => Promise<boo
 
 const split = (s: string): string[] => s.split(/\s+/).filter(Boolean);
 
+/** kexec/arch/<dir> of each target (scripts/build-oracle.sh's `arch`). */
+const KEXEC_TOOLS_ARCH_DIR: Record<Arch, string> = { x86_64: 'x86_64', ppc64: 'ppc64', ppc64le: 'ppc64', arm64: 'arm64', s390x: 's390', riscv64: 'riscv' };
+
 /**
  * kexec-tools: copy `tree` into scratch, build it with scripts/build-oracle.sh into the scratch
  * cache, and check that recompiling each upstream file the way buildMutant does reproduces its
@@ -83,15 +86,25 @@ export async function kexecToolsBuilder(tree: string, target: Arch, scratch: str
   const info = build.build as { compiler: string; cflags: string; ldflags: string; upstream_files: string[]; version: string };
   const cc = info.compiler;
   const objcopy = cc.replace(/gcc$/, 'objcopy');
-  const arch = target === 'x86_64' ? 'x86_64' : 'ppc64';
+  const arch = KEXEC_TOOLS_ARCH_DIR[target];
   const objDir = join(build.dir, 'obj');
   const objOf = (f: string) => `up-${basename(f, '.c')}.o`;
   const sameCode = sameCodeAs(objcopy);
   const compile = async (treeDir: string, file: string, out: string) => {
+    // arm64/riscv: the two hook functions are copied out of their loader file, as build-oracle.sh does.
+    let src = join(treeDir, file);
+    const extra: string[] = [];
+    if (file.startsWith('kexec/arch/') && !/\/kexec-elf-rel-[^/]+\.c$/.test(file)) {
+      src = `${out.replace(/\.o$/, '')}-rel.c`;
+      const x = await execa('bash', [join(REPO_DIR, 'scripts', 'extract-rel-functions.sh'), treeDir, file], { reject: false, all: true });
+      if (x.exitCode !== 0) return { ok: false, log: `extract-rel-functions.sh ${file}: exit ${x.exitCode}\n${x.all}` };
+      writeFileSync(src, x.stdout + '\n');
+      extra.push(`-I${treeDir}/kexec`);
+    }
     const args = [
       ...split(info.cflags), `-ffile-prefix-map=${treeDir}=kexec-tools-${info.version}`,
-      `-I${KT_HARNESS}/compat`, `-I${treeDir}/include`, `-I${treeDir}/util_lib/include`, `-I${treeDir}/kexec/arch/${arch}/include`,
-      '-c', join(treeDir, file), '-o', out,
+      `-I${KT_HARNESS}/compat`, `-I${treeDir}/include`, `-I${treeDir}/util_lib/include`, `-I${treeDir}/kexec/arch/${arch}/include`, ...extra,
+      '-c', src, '-o', out,
     ];
     const c = await run(cc, args);
     if (!c.ok) return c;
@@ -136,18 +149,28 @@ export async function kexecToolsBuilder(tree: string, target: Arch, scratch: str
   };
 }
 
-/** The kernel source files the oracle's functions come from (gen-kernel-oracle reads these). */
-export const KERNEL_SOURCE_FILES = ['kernel/kexec_file.c', 'include/linux/kexec.h', 'arch/x86/kernel/machine_kexec_64.c'] as const;
+/** The kernel source files each variant's oracle functions come from (gen-kernel-oracle reads these). */
+export const KERNEL_SOURCE_FILES: Record<KernelVariant, readonly string[]> = {
+  x86_64: ['kernel/kexec_file.c', 'include/linux/kexec.h', 'arch/x86/kernel/machine_kexec_64.c'],
+  ppc64le: ['kernel/kexec_file.c', 'include/linux/kexec.h'],
+  s390x: ['kernel/kexec_file.c', 'include/linux/kexec.h', 'arch/s390/kernel/machine_kexec_file.c', 'arch/s390/kernel/machine_kexec_reloc.c'],
+  riscv64: ['kernel/kexec_file.c', 'include/linux/kexec.h', 'arch/riscv/kernel/elf_kexec.c'],
+};
+
+/** The cross toolchain prefix of an emulated variant ('' natively). */
+const TOOL_PREFIX: Record<KernelVariant, string> = { x86_64: '', ppc64le: '', s390x: 's390x-linux-gnu-', riscv64: 'riscv64-linux-gnu-' };
 
 /**
- * Kernel (x86_64 variant): the oracle's C file is generated from the sources (with one file
- * replaced by its mutant), compiled with the flags of the cache's kernel build, and linked with
- * the harness object, compiled once.
+ * Kernel: the oracle's C file is generated from the sources (with one file replaced by its
+ * mutant), compiled with the compiler and flags of the cache's kernel build of that variant (the
+ * cross compiler for s390x/riscv64), and linked with the harness object, compiled once.
  */
 export async function kernelBuilder(version: KernelVersion, sources: Map<string, string>, reference: KernelOracleBuild, scratch: string, log: (s: string) => void): Promise<MutantBuilder> {
   const cflags = split(reference.info.cflags);
-  const cc = process.env.CC ?? 'gcc';
-  const sameCode = sameCodeAs('objcopy');
+  const variant = reference.variant;
+  const prefix = TOOL_PREFIX[variant];
+  const cc = prefix ? `${prefix}gcc` : (process.env.CC ?? 'gcc');
+  const sameCode = sameCodeAs(`${prefix}objcopy`);
   mkdirSync(scratch, { recursive: true });
   const harnessObj = join(scratch, 'harness.o');
   const h = await run(cc, [...cflags, '-I', KERNEL_HARNESS, '-c', join(KERNEL_HARNESS, 'harness.c'), '-o', harnessObj]);
@@ -159,7 +182,7 @@ export async function kernelBuilder(version: KernelVersion, sources: Map<string,
   };
   const compileFns = async (dir: string, ov: SourceOverrides): Promise<{ ok: boolean; log: string; obj: string; functions: ReturnType<typeof generate>['functions'] }> => {
     mkdirSync(dir, { recursive: true });
-    const g = generate('', 'x86_64', ov);
+    const g = generate('', variant, ov);
     const c = join(dir, 'kernel_functions.c');
     writeFileSync(c, g.c);
     const obj = join(dir, 'kernel_functions.o');
@@ -173,12 +196,12 @@ export async function kernelBuilder(version: KernelVersion, sources: Map<string,
   const l = await link(baseDir, b.obj);
   if (!l.ok) throw new MutantBuildError('linking the unmutated kernel oracle failed', l.log);
   const buildOf = (dir: string, functions: typeof b.functions): KernelOracleBuild => ({
-    version, variant: 'x86_64', target: 'x86_64', dir, binary: join(dir, 'oracle'),
+    version, variant, target: reference.target, dir, binary: join(dir, 'oracle'),
     info: { ...reference.info, functions, checkout: null },
   });
-  log(`base kernel ${version} x86_64 oracle: ${join(baseDir, 'oracle')}`);
+  log(`base kernel ${version} ${variant} oracle: ${join(baseDir, 'oracle')}`);
   return {
-    target: 'x86_64',
+    target: reference.target,
     base: { kind: 'kernel', build: buildOf(baseDir, b.functions) },
     async buildMutant(file, text, dir) {
       let m: Awaited<ReturnType<typeof compileFns>>;

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_GATE_FUZZ_CASES, DEFAULT_GATE_FUZZ_SEED, gateFailed, kernelGateTarget, kexecToolsGateTarget, newGateMemo, runGate, type GateReport, type GateTarget } from '../gate/gate.ts';
-import { findKernelOracle, type KernelVersion } from '../oracle/kernel.ts';
+import { findKernelOracle, kernelSourceDir, type KernelVariant, type KernelVersion } from '../oracle/kernel.ts';
+import { supports } from '../oracle/kexec-tools.ts';
 import { cacheDir, OracleUnavailableError, readKexecToolsBuild } from '../oracle/registry.ts';
 import { liveSource, type LiveOracle } from '../validate/sources.ts';
 import { DEFAULT_CORPUS, loadManifest } from '../validate/validate.ts';
@@ -18,7 +19,7 @@ import { applyMutant, generateMutants, mutantDiff, type Mutant } from './mutants
 /** What each subject mutates: files, the targets they are built for, and their functions. */
 export const KEXEC_TOOLS_SUBJECT: { file: string; targets: Arch[]; functions: string[] }[] = [
   {
-    file: 'kexec/kexec-elf-rel.c', targets: ['x86_64', 'ppc64', 'ppc64le'],
+    file: 'kexec/kexec-elf-rel.c', targets: ['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x', 'riscv64'],
     functions: ['get_section_addralign', 'elf_rel_load', 'elf_rel_build_load', 'elf_rel_find_symbol', 'elf_rel_get_symbol', 'elf_rel_set_symbol'],
   },
   { file: 'kexec/arch/x86_64/kexec-elf-rel-x86_64.c', targets: ['x86_64'], functions: ['machine_verify_elf_rel', 'machine_apply_elf_rel'] },
@@ -26,14 +27,26 @@ export const KEXEC_TOOLS_SUBJECT: { file: string; targets: Arch[]; functions: st
     file: 'kexec/arch/ppc64/kexec-elf-rel-ppc64.c', targets: ['ppc64', 'ppc64le'],
     functions: ['toc_section', 'machine_verify_elf_rel', 'my_r2', 'do_relative_toc', 'machine_apply_elf_rel'],
   },
+  { file: 'kexec/arch/arm64/kexec-arm64.c', targets: ['arm64'], functions: ['machine_verify_elf_rel', 'get_bits', 'machine_apply_elf_rel'] },
+  { file: 'kexec/arch/s390/kexec-elf-rel-s390.c', targets: ['s390x'], functions: ['machine_verify_elf_rel', 'machine_apply_elf_rel'] },
+  { file: 'kexec/arch/riscv/kexec-elf-riscv.c', targets: ['riscv64'], functions: ['machine_verify_elf_rel', 'machine_apply_elf_rel'] },
 ];
+/**
+ * The kernel's mutated functions: the generic loader (kexec_file.c) with the x86_64 hook, and the
+ * s390x and riscv64 arch hooks alone (the generic code they share is scored on x86_64).
+ */
 export const KERNEL_SUBJECT: { file: string; targets: Arch[]; functions: string[] }[] = [
   {
     file: 'kernel/kexec_file.c', targets: ['x86_64'],
     functions: ['kexec_purgatory_find_symbol', 'kexec_purgatory_setup_kbuf', 'kexec_purgatory_setup_sechdrs', 'kexec_apply_relocations', 'kexec_purgatory_get_set_symbol'],
   },
   { file: 'arch/x86/kernel/machine_kexec_64.c', targets: ['x86_64'], functions: ['arch_kexec_apply_relocations_add'] },
+  { file: 'arch/s390/kernel/machine_kexec_file.c', targets: ['s390x'], functions: ['arch_kexec_apply_relocations_add'] },
+  { file: 'arch/s390/kernel/machine_kexec_reloc.c', targets: ['s390x'], functions: ['arch_kexec_do_relocs'] },
+  { file: 'arch/riscv/kernel/elf_kexec.c', targets: ['riscv64'], functions: ['arch_kexec_apply_relocations_add'] },
 ];
+/** The kernel variants mutate builds (ppc64le has no arch hook to mutate). */
+const KERNEL_MUTATE_TARGETS: readonly KernelVariant[] = ['x86_64', 's390x', 'riscv64'];
 
 export type MutantStatus = 'killed' | 'survived' | 'equivalent' | 'identical-code' | 'build-failed';
 
@@ -162,6 +175,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
   let kernelSources: Map<string, string> | undefined;
   let tree = '';
   const kernelVersion = (o.kernel ?? '6.12') as KernelVersion;
+  let kernelVariant: KernelVariant = 'x86_64';
   if (o.kexecTools) {
     tree = /^\d+\.\d+\.\d+$/.test(o.kexecTools) ? join(userCache, 'src', `kexec-tools-${o.kexecTools}`) : resolve(o.kexecTools);
     if (!existsSync(join(tree, 'kexec', 'kexec-elf-rel.c'))) {
@@ -169,20 +183,24 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
     }
     subject = `kexec-tools ${o.kexecTools}`;
     targets = o.targets ?? ['x86_64', 'ppc64', 'ppc64le'];
-    files = KEXEC_TOOLS_SUBJECT.map((s) => ({ ...s, src: readFileSync(join(tree, s.file), 'utf8') }));
+    // riscv's file exists from 2.0.32 on.
+    files = KEXEC_TOOLS_SUBJECT.filter((s) => existsSync(join(tree, s.file))).map((s) => ({ ...s, src: readFileSync(join(tree, s.file), 'utf8') }));
   } else {
     const version = kernelVersion;
-    const root = o.kernelSrc ? resolve(o.kernelSrc) : join(userCache, 'kernel', 'src', version, 'linux');
+    if (o.targets && (o.targets.length !== 1 || !(KERNEL_MUTATE_TARGETS as readonly string[]).includes(o.targets[0]!))) {
+      throw new UsageError(`mutate --kernel: one kernel loader per run (--target ${KERNEL_MUTATE_TARGETS.join('|')})`);
+    }
+    kernelVariant = (o.targets?.[0] ?? 'x86_64') as KernelVariant;
+    const root = o.kernelSrc ? resolve(o.kernelSrc) : join(kernelSourceDir(version, kernelVariant, userCache), 'linux');
     kernelSources = new Map();
-    for (const f of KERNEL_SOURCE_FILES) {
+    for (const f of KERNEL_SOURCE_FILES[kernelVariant]) {
       const p = join(root, f);
-      if (!existsSync(p)) throw new OracleUnavailableError(`no kernel source ${p}`, `npx purgatory-oracle oracle build-kernel ${version} --variant x86_64`);
+      if (!existsSync(p)) throw new OracleUnavailableError(`no kernel source ${p}`, `npx purgatory-oracle oracle build-kernel ${version} --variant ${kernelVariant}`);
       kernelSources.set(f, readFileSync(p, 'utf8'));
     }
-    subject = `kernel ${version}${o.kernelSrc ? ` (${root})` : ''}`;
-    if (o.targets && o.targets.some((t) => t !== 'x86_64')) throw new UsageError('mutate --kernel: the kernel subject is the x86_64 loader (--target x86_64)');
-    targets = ['x86_64'];
-    files = KERNEL_SUBJECT.map((s) => ({ ...s, src: kernelSources!.get(s.file)! }));
+    subject = `kernel ${version} ${kernelVariant}${o.kernelSrc ? ` (${root})` : ''}`;
+    targets = [kernelVariant];
+    files = KERNEL_SUBJECT.filter((s) => s.targets.includes(kernelVariant)).map((s) => ({ ...s, src: kernelSources!.get(s.file)! }));
   }
   // Mutants, filtered by --function, paired with the targets they are built for.
   const fnFilter = o.functions?.length ? new Set(o.functions) : undefined;
@@ -224,20 +242,22 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
       const tScratch = join(scratch, target);
       const builder: MutantBuilder = o.kexecTools
         ? await kexecToolsBuilder(tree, target, tScratch, log)
-        : await kernelBuilder(kernelVersion, kernelSources!, findKernelOracle(kernelVersion, 'x86_64'), tScratch, log);
+        : await kernelBuilder(kernelVersion, kernelSources!, findKernelOracle(kernelVersion, kernelVariant), tScratch, log);
       // The TS side of every gate below is the same (one profile, one corpus, one case stream):
       // computed once, for the baseline, and reused.
       const memo = newGateMemo();
-      const emulated = builder.base.kind === 'kexec-tools' && !!builder.base.build.emulator;
+      const emulated = builder.base.kind === 'kexec-tools' ? !!builder.base.build.emulator : !!builder.base.build.info.emulator;
       const timeoutMs = o.timeoutMs ?? (emulated ? 10_000 : 3_000);
       // One oracle process per gate (the fuzz stage's, with its fork server) serves both stages.
       const gateOf = async (dir: string | undefined): Promise<GateReport> => {
         let target: GateTarget;
         let oracle: LiveOracle['oracle'];
+        let details = false;
         if (builder.base.kind === 'kexec-tools') {
           const b = dir ? readKexecToolsBuild(dir) : builder.base.build;
           target = kexecToolsGateTarget(b, { timeoutMs });
           oracle = { loader: 'kexec-tools', version: b.version, target: b.target };
+          details = supports(b, 'details');
         } else {
           const b = dir ? kernelMutantBuild(builder.base.build, dir) : builder.base.build;
           target = kernelGateTarget(b, { timeoutMs });
@@ -245,7 +265,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
         }
         const proc = await target.open();
         const keep = async () => undefined;
-        const live: LiveOracle = { oracle, runMany: (r) => proc.runMany(r), close: keep };
+        const live: LiveOracle = { oracle, runMany: (r) => proc.runMany(r), close: keep, details };
         const shared: GateTarget = { spec: target.spec, open: async () => ({ ...proc, close: keep }) };
         try {
           return await runGate({ corpusDir, sources: [liveSource(corpusDir, live, entries)], fuzzTargets: [shared], fuzz, stopEarly: true, maxReports: 1, memo, freshCheck: false });

@@ -6,7 +6,7 @@ import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { LoadRequest, RefOutcome } from '../types.ts';
-import { encodeEnd, encodeRequestParts, FLAG_IMAGE_DELTA, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
+import { encodeEnd, encodeRequestParts, FLAG_DETAILS, FLAG_IMAGE_DELTA, FLAG_SAME_ELF, ProtocolError, ResponseReader, type WireResponse } from './protocol.ts';
 
 /**
  * What a live oracle reported for one request: a RefOutcome whose ok and rejected arms may carry
@@ -55,6 +55,12 @@ export interface BatchOptions {
    * next). Only for oracles that support it (kexec-tools).
    */
   imageDelta?: boolean;
+  /**
+   * Use the optional FLAG_DETAILS extension for requests that carry `probes`: the ok response then
+   * has the load's details. Only for oracles that support it (kexec-tools, feature "details");
+   * without it a request's probes are not sent and its response has no details.
+   */
+  details?: boolean;
   /**
    * Start the oracle with --fork-server (kexec-tools harness, feature "fork-server"): a request
    * whose load kills the serving child comes back as `crashed` from the same process, which
@@ -137,6 +143,8 @@ export class BatchOracle {
   private readonly startupMs: number;
   private readonly sameElf: boolean;
   private readonly imageDelta: boolean;
+  /** Requests with probes are sent with FLAG_DETAILS (BatchOptions.details). */
+  readonly details: boolean;
   private readonly forkServer: boolean;
   /** The ELF of the last request written to the current process (a view of lastElfBuf). */
   private lastElf?: Uint8Array;
@@ -177,6 +185,7 @@ export class BatchOracle {
     this.startupMs = Math.max(0, opts.startupMs ?? 10_000);
     this.sameElf = opts.sameElf ?? false;
     this.imageDelta = opts.imageDelta ?? false;
+    this.details = opts.details ?? false;
     this.forkServer = opts.forkServer ?? false;
     this.reader = new ResponseReader({ delta: this.imageDelta });
   }
@@ -313,7 +322,7 @@ export class BatchOracle {
       try {
         // a fork server keeps the shared ELF for its next child up to SHARED_ELF_MAX
         const same = this.sameElf && this.lastElf !== undefined && (!this.forkServer || job.req.elf.length <= FORK_SHARED_ELF_MAX) && sameBytes(this.lastElf, job.req.elf);
-        parts = encodeRequestParts(job.id, job.req, (same ? FLAG_SAME_ELF : 0) | (this.imageDelta ? FLAG_IMAGE_DELTA : 0));
+        parts = encodeRequestParts(job.id, job.req, (same ? FLAG_SAME_ELF : 0) | (this.imageDelta ? FLAG_IMAGE_DELTA : 0) | (this.details && job.req.probes ? FLAG_DETAILS : 0));
         // a copy (the caller may reuse its buffer for the next request), into one buffer kept
         // for the purpose: a fuzz campaign sends a new ELF with nearly every request
         if (!same && this.sameElf) {
@@ -373,9 +382,13 @@ export class BatchOracle {
         this.protocolFailure(new ProtocolError(`${this.command.label}: response for id ${r.id}, expected ${job.id}`));
         return;
       }
+      if (r.status === 0 && r.details && r.details.probes.length !== (job.req.probes?.length ?? 0)) {
+        this.protocolFailure(new ProtocolError(`${this.command.label}: response ${r.id} has ${r.details.probes.length} probe results for ${job.req.probes?.length ?? 0} probes`));
+        return;
+      }
       job.answer =
         r.status === 0
-          ? { kind: 'ok', relAddr: r.relAddr, relSize: r.relSize, entry: r.entry, hostBuf: r.hostBuf, shAddr: r.shAddr, image: r.image }
+          ? { kind: 'ok', relAddr: r.relAddr, relSize: r.relSize, entry: r.entry, hostBuf: r.hostBuf, shAddr: r.shAddr, image: r.image, ...(r.details ? { details: { ...r.details, probes: r.details.probes.map((p, i) => ({ ...p, name: job.req.probes?.[i]?.name ?? '' })) } } : {}) }
           : r.status === 1
             ? { kind: 'rejected', errno: r.errno, message: r.message }
             : { kind: 'crashed', signal: crashName(r.signal, r.exitStatus) };

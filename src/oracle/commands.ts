@@ -1,12 +1,13 @@
 // Library side of `purgatory-oracle oracle setup|build|build-kernel|list|run` (src/cli.ts wires them). None of
 // these exits the process: failures are typed errors, progress goes to the `log` callback.
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { autoPruneLocal } from './prune.ts';
 import { execa } from 'execa';
-import { PurgatoryOracleError } from '../errors.ts';
+import { PurgatoryOracleError, UsageError } from '../errors.ts';
 import type { Arch, LoadRequest } from '../types.ts';
 import type { OracleResponse } from './batch.ts';
-import { KERNEL_VARIANTS, KERNEL_VERSIONS, listKernelOracles, type KernelOracleBuild, type KernelVariant, type KernelVersion } from './kernel.ts';
+import { findKernelOracle, KERNEL_BUILDS, KERNEL_VARIANT_INFO, KERNEL_VARIANTS, KERNEL_VERSIONS, listKernelOracles, type KernelOracleBuild, type KernelVariant, type KernelVersion } from './kernel.ts';
 import { isReleasedBuild, KEXEC_TOOLS_VERSIONS, listOracles, oracleBuildId, readKexecToolsBuild, REPO_DIR, type OracleBuild } from './registry.ts';
 import { openOracle, parseOracleSpec, requireKnownOracles, type OracleSpec } from '../fuzz/oracles.ts';
 
@@ -113,6 +114,37 @@ export async function oracleBuildKernel(opts: { version?: KernelVersion | 'all';
   const versions: readonly string[] = version === 'all' ? KERNEL_VERSIONS : [version];
   const variants: readonly string[] = variant === 'all' ? KERNEL_VARIANTS : [variant];
   return listKernelOracles().filter((k) => versions.includes(k.version) && variants.includes(k.variant));
+}
+
+/** VERSION.PATCHLEVEL of a kernel tree's top-level Makefile, or undefined when it has none. */
+export function kernelTreeVersion(tree: string): string | undefined {
+  const mk = join(tree, 'Makefile');
+  if (!existsSync(mk)) return undefined;
+  const text = readFileSync(mk, 'utf8');
+  const v = /^VERSION\s*=\s*(\d+)\s*$/m.exec(text)?.[1];
+  const p = /^PATCHLEVEL\s*=\s*(\d+)\s*$/m.exec(text)?.[1];
+  return v && p ? `${v}.${p}` : undefined;
+}
+
+/**
+ * Build kernel oracles from a porter's own kernel tree, as `gate --kernel-src` does: into `cache`
+ * (a scratch cache: never the shared one, whose released builds other runs use), one per variant
+ * `target` names (all: every variant the tree's version has). The version is the tree's Makefile's,
+ * and must be one the model knows (its profile is what the tree is gated against).
+ */
+export async function buildKernelTree(tree: string, target: KernelVariant | 'all', cache: string, log: Log = defaultLog): Promise<KernelOracleBuild[]> {
+  const found = kernelTreeVersion(tree);
+  if (!found) throw new UsageError(`--kernel-src ${tree}: no VERSION/PATCHLEVEL in its Makefile (is it a Linux tree?)`);
+  const version = KERNEL_VERSIONS.find((v) => v === found);
+  if (!version) throw new UsageError(`--kernel-src ${tree}: Linux ${found} has no kernel model (modelled: ${KERNEL_VERSIONS.join(', ')})`);
+  const variants = target === 'all' ? KERNEL_BUILDS.filter((b) => b.version === version).map((b) => b.variant) : [target];
+  for (const variant of variants) {
+    if (!KERNEL_VARIANT_INFO[variant].versions.includes(version)) throw new UsageError(`--kernel-src ${tree}: Linux ${version} has no ${variant} kexec_file loader (${variant}: ${KERNEL_VARIANT_INFO[variant].versions.join(', ')})`);
+    const args = [version, '--variant', variant, '--kernel-src', tree];
+    const r = await runScript('build-kernel-oracle.sh', args, log, { PURGATORY_ORACLE_CACHE: cache });
+    if (r.exitCode !== 0) throw new OracleCommandError(`PURGATORY_ORACLE_CACHE=${cache} scripts/build-kernel-oracle.sh ${args.join(' ')}`, r.exitCode, tail(r.stderr));
+  }
+  return variants.map((variant) => findKernelOracle(version, variant, cache));
 }
 
 /** One built oracle as `oracle list` shows it: the registry's entry without its raw build.json, plus what it records. */

@@ -285,3 +285,33 @@ export function calledNames(text: string): string[] {
   }
   return [...names];
 }
+
+export interface ExtractedMacro { name: string; file: string; text: string; startLine: number }
+
+/**
+ * The named object- or function-like `#define`s of a file, unmodified, in the order asked (file
+ * order is the caller's to keep when one uses another: a macro is expanded where used, so any
+ * order compiles). Throws KernelExtractError when one is missing or defined twice.
+ */
+export function extractMacros(src: string, names: readonly string[], file = '<input>'): Map<string, ExtractedMacro> {
+  const found = new Map<string, ExtractedMacro[]>();
+  for (const t of lex(src)) {
+    if (t.k !== 'directive') continue;
+    const m = /^#\s*define\s+([A-Za-z_]\w*)/.exec(t.v);
+    if (!m || !names.includes(m[1]!)) continue;
+    const list = found.get(m[1]!) ?? [];
+    list.push({ name: m[1]!, file, text: t.v, startLine: lineOf(src, t.s) });
+    found.set(m[1]!, list);
+  }
+  const out = new Map<string, ExtractedMacro>();
+  for (const name of names) {
+    const list = found.get(name) ?? [];
+    if (list.length === 0) throw new KernelExtractError('missing-function', file, name, `${file}: no #define of ${name}`);
+    if (list.length > 1) {
+      throw new KernelExtractError('ambiguous-function', file, name,
+        `${file}: ${name} is #defined ${list.length} times (lines ${list.map((d) => d.startLine).join(', ')}); cannot choose`);
+    }
+    out.set(name, list[0]!);
+  }
+  return out;
+}

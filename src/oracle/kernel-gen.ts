@@ -11,8 +11,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { extractFunctions, prFmtDefinition, type ExtractedFunction } from './kernel-extract.ts';
-import type { KernelVariant } from './kernel.ts';
+import { extractFunctions, extractMacros, prFmtDefinition, type ExtractedFunction } from './kernel-extract.ts';
+import { kernelSourceDir, type KernelVariant } from './kernel.ts';
 import { OracleUnavailableError } from './registry.ts';
 
 /** The loader proper, in an order that needs no forward declarations. */
@@ -27,7 +27,37 @@ export const KEXEC_FILE_FUNCTIONS = [
   'kexec_purgatory_get_set_symbol',
 ] as const;
 
-interface Group { file: string; modname: string; functions: ExtractedFunction[] }
+interface Group { file: string; modname: string; functions: ExtractedFunction[]; macros?: string[] }
+
+/**
+ * Each variant's arch hooks: the file holding arch_kexec_apply_relocations_add (and what it
+ * calls), the functions, the file-level #defines they use, and the prototypes kexec_file.c needs
+ * to call them (the kernel gets those from <asm/kexec.h>; shim.h declares x86_64's). ppc64le has
+ * no RELA hook: the generic one from include/linux/kexec.h rejects every RELA section.
+ */
+interface ArchHook { file: string; modname: string; functions: string[]; macros?: string[] }
+const HOOK_PROTOTYPE = 'int arch_kexec_apply_relocations_add(struct purgatory_info *pi, Elf_Shdr *section, const Elf_Shdr *relsec, const Elf_Shdr *symtab);';
+const ARCH_HOOKS: Record<KernelVariant, { hooks: ArchHook[]; prototypes: string[] } | null> = {
+  x86_64: { hooks: [{ file: 'arch/x86/kernel/machine_kexec_64.c', modname: 'machine_kexec_64', functions: ['arch_kexec_apply_relocations_add'] }], prototypes: [] },
+  ppc64le: null,
+  s390x: {
+    hooks: [
+      { file: 'arch/s390/kernel/machine_kexec_reloc.c', modname: 'machine_kexec_reloc', functions: ['arch_kexec_do_relocs'] },
+      { file: 'arch/s390/kernel/machine_kexec_file.c', modname: 'machine_kexec_file', functions: ['arch_kexec_apply_relocations_add'] },
+    ],
+    prototypes: [HOOK_PROTOTYPE, 'int arch_kexec_do_relocs(int r_type, void *loc, unsigned long val, unsigned long addr);'],
+  },
+  riscv64: {
+    // 6.1 and 6.12 (Debian's 6.12.107 still has it here; upstream moved it to machine_kexec_file.c in 6.13).
+    hooks: [{
+      file: 'arch/riscv/kernel/elf_kexec.c', modname: 'elf_kexec', functions: ['arch_kexec_apply_relocations_add'],
+      macros: ['RV_X', 'RISCV_IMM_BITS', 'RISCV_IMM_REACH', 'RISCV_CONST_HIGH_PART', 'RISCV_CONST_LOW_PART', 'ENCODE_ITYPE_IMM',
+        'ENCODE_BTYPE_IMM', 'ENCODE_UTYPE_IMM', 'ENCODE_JTYPE_IMM', 'ENCODE_CBTYPE_IMM', 'ENCODE_CJTYPE_IMM', 'ENCODE_UJTYPE_IMM',
+        'ENCODE_UITYPE_IMM', 'CLEAN_IMM'],
+    }],
+    prototypes: [HOOK_PROTOTYPE],
+  },
+};
 
 export interface FunctionRecord { name: string; file: string; startLine: number; endLine: number; sha256: string }
 
@@ -40,7 +70,7 @@ function read(srcDir: string, rel: string, overrides?: SourceOverrides): string 
   const o = overrides?.get(rel);
   if (o !== undefined) return o;
   const p = join(srcDir, 'linux', rel);
-  if (!existsSync(p)) throw new OracleUnavailableError(`${p} is missing: the kernel sources are not fetched`, 'scripts/fetch-kernel.sh all');
+  if (!existsSync(p)) throw new OracleUnavailableError(`${p} is missing: the kernel sources are not fetched`, `scripts/fetch-kernel.sh all${srcDir.endsWith('-ports') ? ' --set ports' : ''}`);
   return readFileSync(p, 'utf8');
 }
 
@@ -60,8 +90,9 @@ function genericHook(srcDir: string, name: string, overrides?: SourceOverrides):
 export function generate(srcDir: string, variant: KernelVariant, overrides?: SourceOverrides): Generated {
   const kexecFile = read(srcDir, 'kernel/kexec_file.c', overrides);
   const loader = extractFunctions(kexecFile, KEXEC_FILE_FUNCTIONS, 'kernel/kexec_file.c');
+  const arch = ARCH_HOOKS[variant];
   const hooks = [genericHook(srcDir, 'arch_kexec_apply_relocations', overrides)];
-  if (variant === 'ppc64le') hooks.push(genericHook(srcDir, 'arch_kexec_apply_relocations_add', overrides));
+  if (!arch) hooks.push(genericHook(srcDir, 'arch_kexec_apply_relocations_add', overrides));
 
   // The generic hooks print with kexec_file.c's pr_fmt: the header is included from there.
   const groups: Group[] = [{
@@ -70,13 +101,15 @@ export function generate(srcDir: string, variant: KernelVariant, overrides?: Sou
     functions: [...hooks.map((h) => h.fn), ...KEXEC_FILE_FUNCTIONS.map((n) => loader.get(n)!)],
   }];
   const prFmts = new Map<string, string | null>([['kernel/kexec_file.c', prFmtDefinition(kexecFile)]]);
-  if (variant === 'x86_64') {
-    const rel = 'arch/x86/kernel/machine_kexec_64.c';
-    const src = read(srcDir, rel, overrides);
-    prFmts.set(rel, prFmtDefinition(src));
+  for (const h of arch?.hooks ?? []) {
+    const src = read(srcDir, h.file, overrides);
+    prFmts.set(h.file, prFmtDefinition(src));
+    const fns = extractFunctions(src, h.functions, h.file);
+    const macros = h.macros ? extractMacros(src, h.macros, h.file) : undefined;
     groups.push({
-      file: rel, modname: 'machine_kexec_64',
-      functions: [extractFunctions(src, ['arch_kexec_apply_relocations_add'], rel).get('arch_kexec_apply_relocations_add')!],
+      file: h.file, modname: h.modname,
+      functions: h.functions.map((n) => fns.get(n)!),
+      macros: h.macros?.map((n) => { const m = macros!.get(n)!; return `#line ${m.startLine} "${m.file}"\n${m.text}`; }),
     });
   }
 
@@ -85,6 +118,7 @@ export function generate(srcDir: string, variant: KernelVariant, overrides?: Sou
     ' * do not commit. The functions below are the kernel\'s, unmodified; #line points at their origin. */',
     `#define SHIM_ARCH_X86_64 ${variant === 'x86_64' ? 1 : 0}`,
     '#include "shim.h"',
+    ...(arch?.prototypes.length ? ['/* The arch hooks, as <asm/kexec.h> declares them for kexec_file.c. */', ...arch.prototypes] : []),
   ];
   const emitGenerated = (): void => { lines.push(`#line ${lines.length + 2} "kernel_functions.c"`); };
   for (const g of groups) {
@@ -92,6 +126,7 @@ export function generate(srcDir: string, variant: KernelVariant, overrides?: Sou
     // kbuild passes -DKBUILD_MODNAME with the object's basename; pr_fmt is the file's own.
     lines.push('#undef KBUILD_MODNAME', '#undef pr_fmt', `#define KBUILD_MODNAME "${g.modname}"`);
     lines.push(prFmts.get(g.file) ?? '#define pr_fmt(fmt) fmt');
+    for (const m of g.macros ?? []) lines.push(...m.split('\n'));
     for (const f of g.functions) {
       lines.push(`#line ${f.startLine} "${f.file}"`);
       lines.push(...f.text.split('\n'));
@@ -124,13 +159,13 @@ export interface KernelSourcesWritten { version: string; variant: KernelVariant;
 
 /**
  * Generate and write kernel_functions.c and functions.json for every version × variant from the
- * sources fetched into <cache>/kernel/src/<version> (scripts/fetch-kernel.sh).
+ * sources fetched into <cache>/kernel/src/<version>[-ports] (scripts/fetch-kernel.sh, kernelSourceDir).
  */
 export function writeKernelSources(cache: string, versions: readonly string[], variants: readonly KernelVariant[]): KernelSourcesWritten[] {
   const out: KernelSourcesWritten[] = [];
   for (const version of versions) {
-    const srcDir = join(cache, 'kernel', 'src', version);
     for (const variant of variants) {
+      const srcDir = kernelSourceDir(version, variant, cache);
       const dir = join(cache, 'build', `kernel-${version}-${variant}`);
       mkdirSync(dir, { recursive: true });
       const g = generate(srcDir, variant);

@@ -12,10 +12,36 @@ export type KernelVersion = (typeof KERNEL_VERSIONS)[number];
 
 /**
  * x86_64: the x86_64 loader. ppc64le: the generic loader with no RELA hook (arch/powerpc has
- * none), PAGE_SIZE 64K, run natively: valid for little-endian objects only.
+ * none), PAGE_SIZE 64K, run natively: valid for little-endian objects only. s390x and riscv64:
+ * their arch_kexec_apply_relocations_add, cross-compiled and run under qemu-user (s390x is
+ * big-endian: the kernel reads its embedded blob and stores in its own byte order).
  */
-export const KERNEL_VARIANTS = ['x86_64', 'ppc64le'] as const;
+export const KERNEL_VARIANTS = ['x86_64', 'ppc64le', 's390x', 'riscv64'] as const;
 export type KernelVariant = (typeof KERNEL_VARIANTS)[number];
+
+/**
+ * How each variant is built (scripts/build-kernel-oracle.sh keeps the same table): the source set
+ * scripts/fetch-kernel.sh fetches, Debian's PAGE_SIZE for that architecture, and the versions that
+ * have the loader (riscv64's kexec_file, arch/riscv/kernel/elf_kexec.c, arrived in 5.19).
+ */
+export const KERNEL_VARIANT_INFO: Record<KernelVariant, { sourceSet: 'amd64' | 'ports'; pageSize: number; versions: readonly KernelVersion[] }> = {
+  x86_64: { sourceSet: 'amd64', pageSize: 4096, versions: ['5.10', '6.1', '6.12'] },
+  // Debian ppc64el: CONFIG_PPC_64K_PAGES=y.
+  ppc64le: { sourceSet: 'amd64', pageSize: 65536, versions: ['5.10', '6.1', '6.12'] },
+  // s390 has 4K pages only (arch/s390/include/asm/page.h: PAGE_SHIFT 12).
+  s390x: { sourceSet: 'ports', pageSize: 4096, versions: ['5.10', '6.1', '6.12'] },
+  // Debian riscv64: CONFIG_PAGE_SIZE_4KB (the only size arch/riscv offers).
+  riscv64: { sourceSet: 'ports', pageSize: 4096, versions: ['6.1', '6.12'] },
+};
+
+/** The (version, variant) pairs that have a kernel oracle, in version then variant order. */
+export const KERNEL_BUILDS: readonly { version: KernelVersion; variant: KernelVariant }[] =
+  KERNEL_VERSIONS.flatMap((version) => KERNEL_VARIANTS.filter((variant) => KERNEL_VARIANT_INFO[variant].versions.includes(version)).map((variant) => ({ version, variant })));
+
+/** Where scripts/fetch-kernel.sh puts a version's sources for a variant's source set. */
+export function kernelSourceDir(version: string, variant: KernelVariant, cache = cacheDir()): string {
+  return join(cache, 'kernel', 'src', KERNEL_VARIANT_INFO[variant].sourceSet === 'ports' ? `${version}-ports` : version);
+}
 
 /** build.json, as scripts/build-kernel-oracle.sh writes it. */
 export interface KernelBuildInfo {
@@ -33,6 +59,8 @@ export interface KernelBuildInfo {
   harnessRevision: string;
   builtAt: string;
   key: string;
+  /** The qemu-user binary that runs it (s390x, riscv64); absent or null when native. */
+  emulator?: string | null;
 }
 
 export interface KernelOracleBuild {
@@ -81,13 +109,11 @@ export function findKernelOracle(version: KernelVersion, variant: KernelVariant,
 /** Every built kernel oracle, in version then variant order. */
 export function listKernelOracles(cache = cacheDir()): KernelOracleBuild[] {
   const out: KernelOracleBuild[] = [];
-  for (const v of KERNEL_VERSIONS) {
-    for (const a of KERNEL_VARIANTS) {
-      try {
-        out.push(findKernelOracle(v, a, cache));
-      } catch (e) {
-        if (!isOracleUnavailableError(e)) throw e;
-      }
+  for (const { version, variant } of KERNEL_BUILDS) {
+    try {
+      out.push(findKernelOracle(version, variant, cache));
+    } catch (e) {
+      if (!isOracleUnavailableError(e)) throw e;
     }
   }
   return out;
@@ -103,8 +129,11 @@ export class KernelOracle extends BatchOracle {
   readonly loader = 'kernel' as const;
 
   constructor(readonly build: KernelOracleBuild, opts: OpenKernelOracleOptions = {}) {
+    const emulator = build.info.emulator ?? null;
     super(
-      { file: build.binary, args: ['--mark-stderr'], label: `kernel-${build.version}/${build.variant}` },
+      emulator
+        ? { file: emulator, args: [build.binary, '--mark-stderr'], label: `kernel-${build.version}/${build.variant}` }
+        : { file: build.binary, args: ['--mark-stderr'], label: `kernel-${build.version}/${build.variant}` },
       { timeoutMs: 10_000, markStderr: true, ...opts },
     );
   }

@@ -32,8 +32,8 @@ export interface KexecToolsOpenOptions extends BatchOptions {
 const DEFAULT_TIMEOUT_NATIVE_MS = 10_000;
 const DEFAULT_TIMEOUT_EMULATED_MS = 30_000;
 
-/** Whether the build's --info lists an optional protocol extension ("same-elf", "image-delta"). */
-function supports(build: OracleBuild, feature: string): boolean {
+/** Whether the build's --info lists an optional protocol extension ("same-elf", "image-delta", "details"). */
+export function supports(build: OracleBuild, feature: string): boolean {
   const info = (build.build as { info?: { features?: unknown } }).info;
   return Array.isArray(info?.features) && info.features.includes(feature);
 }
@@ -97,6 +97,7 @@ export class KexecToolsOracle extends BatchOracle {
       startupMs: opts.startupMs,
       sameElf: opts.sameElf ?? supports(build, 'same-elf'),
       imageDelta: opts.imageDelta ?? supports(build, 'image-delta'),
+      details: opts.details ?? supports(build, 'details'),
       forkServer,
     });
   }
@@ -114,7 +115,7 @@ export function responseToOutcome(r: OracleResponse): Outcome {
       const sections: LoadedSection[] = r.shAddr.map((addr, index) => ({ index, name: '', addr, size: 0n, alloc: false, nobits: false }));
       return {
         kind: 'ok',
-        image: { base: r.relAddr, bytes: r.image, memsz: r.relSize, entry: r.entry, sections, relocations: [] },
+        image: { base: r.relAddr, bytes: r.image, memsz: r.relSize, entry: r.entry, sections, relocations: [], ...(r.details ? { details: r.details } : {}) },
         hostAddress: r.hostBuf,
       };
     }

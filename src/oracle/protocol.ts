@@ -1,7 +1,7 @@
 // Framing of oracle/PROTOCOL.md (v1): encode requests, decode responses incrementally.
 // Every integer is little-endian regardless of the host; records are length-prefixed.
 import { PurgatoryOracleError } from '../errors.ts';
-import type { LoadRequest, ReferenceLoad } from '../types.ts';
+import type { LoadDetails, LoadRequest, ProbeResult, ReferenceLoad } from '../types.ts';
 
 export const REQUEST_MAGIC = 0x51524f50; // "PORQ"
 export const END_MAGIC = 0x444e4550; // "PEND"
@@ -19,6 +19,14 @@ export const FLAG_SAME_ELF = 0x1;
  * --info lists the "image-delta" feature.
  */
 export const FLAG_IMAGE_DELTA = 0x2;
+/**
+ * Request flag (optional extension, PROTOCOL.md): the request carries symbol probes after its
+ * symbol writes, and an ok response has the load's details after its image (status bit
+ * STATUS_DETAILS). Only for oracles whose --info lists the "details" feature.
+ */
+export const FLAG_DETAILS = 0x4;
+/** Status bit of an ok response (0 or 2) whose image is followed by the load's details. */
+export const STATUS_DETAILS = 0x100;
 /** Response status values (PROTOCOL.md). */
 export const STATUS_OK = 0;
 export const STATUS_DIED = 1;
@@ -75,8 +83,11 @@ export function encodeRequestParts(id: number, req: LoadRequest, flags = 0): Uin
   if (req.base < 0n || req.base > 0xffff_ffff_ffff_ffffn) throw new ProtocolError(`base ${req.base} is not a u64`);
   if (!Number.isInteger(req.fill) || req.fill < 0 || req.fill > 255) throw new ProtocolError(`fill ${req.fill} is not a byte`);
   const names = req.symbols.map((s) => utf8.encode(s.name));
-  let symLen = 0;
+  const details = (flags & FLAG_DETAILS) !== 0;
+  const probeNames = details ? (req.probes ?? []).map((p) => utf8.encode(p.name)) : [];
+  let symLen = details ? 4 : 0;
   for (let i = 0; i < names.length; i++) symLen += 8 + names[i]!.length + req.symbols[i]!.bytes.length;
+  for (const n of probeNames) symLen += 12 + n.length;
   const body = REQUEST_FIXED + elfLen + symLen;
   if (body > MAX_RECORD) throw new ProtocolError(`request of ${body} bytes exceeds the protocol's u32 length`);
   const head = new Uint8Array(36);
@@ -103,6 +114,19 @@ export function encodeRequestParts(id: number, req: LoadRequest, flags = 0): Uin
     sv.setUint32(o, data.length, true);
     syms.set(data, o + 4);
     o += 4 + data.length;
+  }
+  if (details) {
+    sv.setUint32(o, probeNames.length, true);
+    o += 4;
+    for (let i = 0; i < probeNames.length; i++) {
+      const size = req.probes![i]!.size;
+      if (!Number.isSafeInteger(size) || size < 0) throw new ProtocolError(`probe ${req.probes![i]!.name}: size ${size} is not a u64`);
+      sv.setUint32(o, probeNames[i]!.length, true);
+      syms.set(probeNames[i]!, o + 4);
+      o += 4 + probeNames[i]!.length;
+      sv.setBigUint64(o, BigInt(size), true);
+      o += 8;
+    }
   }
   return [head, ...elfPart, syms];
 }
@@ -159,8 +183,25 @@ export function decodeRequest(rec: Uint8Array): WireRequest {
     symbols.push({ name, bytes: rec.slice(o, o + dl) });
     o += dl;
   }
+  let probes: LoadRequest['probes'];
+  if (flags & FLAG_DETAILS) {
+    if (rec.length - o < 4) throw new ProtocolError('probe count truncated', o);
+    const n = v.getUint32(o, true);
+    o += 4;
+    probes = [];
+    for (let i = 0; i < n; i++) {
+      if (rec.length - o < 4) throw new ProtocolError(`probe ${i} truncated`, o);
+      const nl = v.getUint32(o, true);
+      o += 4;
+      if (nl > rec.length - o || rec.length - o - nl < 8) throw new ProtocolError(`probe ${i} truncated`, o);
+      const name = utf8d.decode(rec.subarray(o, o + nl));
+      o += nl;
+      probes.push({ name, size: Number(v.getBigUint64(o, true)) });
+      o += 8;
+    }
+  }
   if (o !== rec.length) throw new ProtocolError(`${rec.length - o} trailing bytes`, o);
-  return { id, flags, req: { elf, base, fill, symbols } };
+  return { id, flags, req: probes ? { elf, base, fill, symbols, probes } : { elf, base, fill, symbols } };
 }
 
 /** Encode a response record, header included (for tests and fake oracles). */
@@ -177,13 +218,14 @@ export function encodeResponse(r: WireResponse): Uint8Array {
     return out;
   }
   const msg = r.status === 1 ? utf8.encode(r.message) : undefined;
-  const body = r.status === 1 ? 16 + msg!.length : 8 + 32 + 4 + 8 * r.shAddr.length + 4 + r.image.length;
+  const details = r.status === 0 && r.details ? encodeDetails(r.details) : undefined;
+  const body = r.status === 1 ? 16 + msg!.length : 8 + 32 + 4 + 8 * r.shAddr.length + 4 + r.image.length + (details?.length ?? 0);
   const out = new Uint8Array(8 + body);
   const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
   v.setUint32(0, RESPONSE_MAGIC, true);
   v.setUint32(4, body, true);
   v.setUint32(8, r.id, true);
-  v.setUint32(12, r.status, true);
+  v.setUint32(12, r.status | (details ? STATUS_DETAILS : 0), true);
   if (r.status === 1) {
     v.setInt32(16, r.errno, true);
     v.setUint32(20, msg!.length, true);
@@ -202,7 +244,56 @@ export function encodeResponse(r: WireResponse): Uint8Array {
   }
   v.setUint32(o, r.image.length, true);
   out.set(r.image, o + 4);
+  if (details) out.set(details, o + 4 + r.image.length);
   return out;
+}
+
+/** The details block of an ok response (PROTOCOL.md, FLAG_DETAILS). */
+export function encodeDetails(d: LoadDetails): Uint8Array {
+  const bodies = d.probes.map((p) => (p.ok ? p.bytes : utf8.encode(p.message)));
+  const out = new Uint8Array(48 + bodies.reduce((n, b) => n + 8 + b.length, 0));
+  const v = new DataView(out.buffer);
+  v.setBigUint64(0, d.memsz, true);
+  v.setBigUint64(8, d.bufAlign, true);
+  v.setBigUint64(16, d.bufMin, true);
+  v.setBigUint64(24, d.bufMax, true);
+  v.setInt32(32, d.bufEnd, true);
+  v.setBigUint64(36, d.eEntry, true);
+  v.setUint32(44, d.probes.length, true);
+  let o = 48;
+  d.probes.forEach((p, i) => {
+    v.setUint32(o, p.ok ? 0 : 1, true);
+    v.setUint32(o + 4, bodies[i]!.length, true);
+    out.set(bodies[i]!, o + 8);
+    o += 8 + bodies[i]!.length;
+  });
+  return out;
+}
+
+/**
+ * Decode the details block at body[o..]; probe names come from the request (the response carries
+ * results in request order only). Returns the details and the offset after them.
+ */
+function decodeDetails(body: Uint8Array, v: DataView, o: number): { details: LoadDetails; end: number } {
+  if (o + 48 > body.length) throw new ProtocolError(`response of ${body.length} bytes too short for the details`, o);
+  const n = v.getUint32(o + 44, true);
+  const probes: ProbeResult[] = [];
+  const d = {
+    memsz: v.getBigUint64(o, true), bufAlign: v.getBigUint64(o + 8, true), bufMin: v.getBigUint64(o + 16, true),
+    bufMax: v.getBigUint64(o + 24, true), bufEnd: v.getInt32(o + 32, true), eEntry: v.getBigUint64(o + 36, true), probes,
+  };
+  o += 48;
+  for (let i = 0; i < n; i++) {
+    if (o + 8 > body.length) throw new ProtocolError(`probe result ${i} truncated`, o);
+    const died = v.getUint32(o, true);
+    const len = v.getUint32(o + 4, true);
+    o += 8;
+    if (len > body.length - o) throw new ProtocolError(`probe result ${i} bytes truncated`, o);
+    // name: filled in from the request by the runner
+    probes.push(died ? { name: '', ok: false, message: utf8d.decode(body.subarray(o, o + len)) } : { name: '', ok: true, bytes: body.slice(o, o + len) });
+    o += len;
+  }
+  return { details: d, end: o };
 }
 
 /**
@@ -235,13 +326,15 @@ export function deltaRuns(image: Uint8Array, prev: Uint8Array): { offset: number
  */
 export function encodeDeltaResponse(r: Extract<WireResponse, { status: 0 }>, prev: Uint8Array): Uint8Array {
   const runs = deltaRuns(r.image, prev);
-  const full = encodeResponse({ ...r, image: new Uint8Array(0) });
+  const full = encodeResponse({ ...r, image: new Uint8Array(0), details: undefined });
+  const details = r.details ? encodeDetails(r.details) : new Uint8Array(0);
   const runBytes = runs.reduce((n, x) => n + 8 + x.bytes.length, 0);
-  const out = new Uint8Array(full.length + 4 + runBytes);
+  const out = new Uint8Array(full.length + 4 + runBytes + details.length);
   out.set(full);
+  out.set(details, out.length - details.length);
   const v = new DataView(out.buffer);
   v.setUint32(4, out.length - 8, true);
-  v.setUint32(12, STATUS_OK_DELTA, true);
+  v.setUint32(12, STATUS_OK_DELTA | (r.details ? STATUS_DETAILS : 0), true);
   let o = full.length - 4;
   v.setUint32(o, r.image.length, true);
   v.setUint32(o + 4, runs.length, true);
@@ -281,7 +374,9 @@ export function decodeResponseBody(body: Uint8Array, prev?: Uint8Array): WireRes
     if (body.length !== 16) throw new ProtocolError(`${body.length - 16} trailing bytes after a crash report`, 16);
     return { id, status: 3, signal: v.getInt32(8, true), exitStatus: v.getInt32(12, true) };
   }
-  if (status !== STATUS_OK && status !== STATUS_OK_DELTA) throw new ProtocolError(`unknown status ${status}`, 4);
+  const hasDetails = (status & ~0xff) === STATUS_DETAILS;
+  const st = status & 0xff;
+  if ((status & ~0xff && !hasDetails) || (st !== STATUS_OK && st !== STATUS_OK_DELTA)) throw new ProtocolError(`unknown status ${status}`, 4);
   need(44, 'the ok header', 8);
   const relAddr = v.getBigUint64(8, true);
   const relSize = v.getBigUint64(16, true);
@@ -294,17 +389,29 @@ export function decodeResponseBody(body: Uint8Array, prev?: Uint8Array): WireRes
   for (let i = 0; i < shnum; i++, o += 8) shAddr[i] = v.getBigUint64(o, true);
   const imageLen = v.getUint32(o, true);
   o += 4;
-  if (status === STATUS_OK_DELTA) return { id, status: 0, relAddr, relSize, entry, hostBuf, shAddr, image: applyDelta(body, v, o, imageLen, prev) };
-  need(o + imageLen, 'the image', o);
-  if (o + imageLen !== body.length) throw new ProtocolError(`${body.length - o - imageLen} trailing bytes after the image`, o + imageLen);
-  // a view, not a copy: ResponseReader never reuses the memory it hands out (a plain Uint8Array
-  // even over a Node Buffer chunk, like the images rebuilt from deltas)
-  const image = new Uint8Array(body.buffer, body.byteOffset + o, imageLen);
-  return { id, status: 0, relAddr, relSize, entry, hostBuf, shAddr, image };
+  let image: Uint8Array;
+  if (st === STATUS_OK_DELTA) {
+    const d = applyDelta(body, v, o, imageLen, prev, hasDetails);
+    image = d.image;
+    o = d.end;
+  } else {
+    need(o + imageLen, 'the image', o);
+    // a view, not a copy: ResponseReader never reuses the memory it hands out (a plain Uint8Array
+    // even over a Node Buffer chunk, like the images rebuilt from deltas)
+    image = new Uint8Array(body.buffer, body.byteOffset + o, imageLen);
+    o += imageLen;
+  }
+  if (!hasDetails) {
+    if (o !== body.length) throw new ProtocolError(`${body.length - o} trailing bytes after the image`, o);
+    return { id, status: 0, relAddr, relSize, entry, hostBuf, shAddr, image };
+  }
+  const d = decodeDetails(body, v, o);
+  if (d.end !== body.length) throw new ProtocolError(`${body.length - d.end} trailing bytes after the details`, d.end);
+  return { id, status: 0, relAddr, relSize, entry, hostBuf, shAddr, image, details: d.details };
 }
 
 /** The image of a status 2 response: prev (0 past its end), cut to imageLen, with the runs at body[o..] applied. */
-function applyDelta(body: Uint8Array, v: DataView, o: number, imageLen: number, prev: Uint8Array | undefined): Uint8Array {
+function applyDelta(body: Uint8Array, v: DataView, o: number, imageLen: number, prev: Uint8Array | undefined, more = false): { image: Uint8Array; end: number } {
   if (!prev) throw new ProtocolError('delta response without a previous image on this process', 4);
   if (o + 4 > body.length) throw new ProtocolError(`response of ${body.length} bytes too short for the run count`, o);
   const nruns = v.getUint32(o, true);
@@ -327,8 +434,8 @@ function applyDelta(body: Uint8Array, v: DataView, o: number, imageLen: number, 
     o += len;
     end = off + len;
   }
-  if (o !== body.length) throw new ProtocolError(`${body.length - o} trailing bytes after the delta runs`, o);
-  return image;
+  if (!more && o !== body.length) throw new ProtocolError(`${body.length - o} trailing bytes after the delta runs`, o);
+  return { image, end: o };
 }
 
 /**

@@ -16,7 +16,7 @@ export const KEXEC_TOOLS_VERSIONS = {
   '2.0.32': 'sid',
 } as const;
 export type KexecToolsVersion = keyof typeof KEXEC_TOOLS_VERSIONS;
-export const KEXEC_TOOLS_TARGETS = ['x86_64', 'ppc64', 'ppc64le'] as const satisfies readonly Arch[];
+export const KEXEC_TOOLS_TARGETS = ['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x', 'riscv64'] as const satisfies readonly Arch[];
 
 const BRAND = Symbol.for('purgatory-oracle.OracleUnavailableError');
 
@@ -209,7 +209,7 @@ export async function listOracles(cache = cacheDir()): Promise<OracleBuild[]> {
         local: k.info.source === 'checkout',
         dir: k.dir,
         oracle: k.binary,
-        emulator: null,
+        emulator: k.info.emulator ?? null,
         build: k.info as unknown as Record<string, unknown>,
       });
     }

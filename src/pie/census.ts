@@ -4,10 +4,11 @@
 // from the arch modules' classify() under each profile's semantics; the kernel from its x86_64 RELA
 // hook (the same classify() under the kernel profile; ppc64 has no hook: oracle/kernel/NOTES.md);
 // the PIE profile from classifyPie().
+import { ALL_TARGETS, isNoModelError, machineName, targetForMachine } from '../arch/targets.ts';
 import { ElfFile } from '../elf/reader.ts';
-import { ET_DYN, ET_EXEC, ET_REL, EM_PPC64, EM_X86_64, SHF_ALLOC, SHT_NOBITS, SHT_REL, SHT_RELA } from '../elf/constants.ts';
+import { ET_DYN, ET_EXEC, ET_REL, SHF_ALLOC, SHT_NOBITS, SHT_REL, SHT_RELA } from '../elf/constants.ts';
 import { isPurgatoryOracleError } from '../errors.ts';
-import { KERNEL_VERSIONS, KEXEC_TOOLS_VERSIONS, makeProfile } from '../load/profile.ts';
+import { KERNEL_VERSIONS, KEXEC_TOOLS_VERSIONS, makeProfile, type Profile } from '../load/profile.ts';
 import { archModuleOf, classifyPie, parsePie } from '../load/pie.ts';
 import type { ArchModule } from '../arch/types.ts';
 import type { Arch } from '../types.ts';
@@ -98,23 +99,23 @@ function columns(): Column[] {
   for (const v of KEXEC_TOOLS_VERSIONS) {
     cols.push({
       id: `kexec-tools-${v}`, family: 'kexec-tools', label: `kexec-tools ${v}`, takes: 'ET_REL',
-      handles: (arch, target, type) => arch.classify(type, makeProfile(`kexec-tools-${v}`, target).sem) !== undefined,
+      handles: (arch, target, type) => { const p = profileOn(`kexec-tools-${v}`, target); return !!p && arch.classify(type, p.sem) !== undefined; },
     });
   }
   for (const v of KERNEL_VERSIONS) {
     cols.push({
       id: `kernel-${v}`, family: 'kernel', label: `kernel ${v}`,
       takes: 'ET_REL; no e_type check: an ET_DYN is laid out by its section headers and .rela.dyn (sh_info 0) is skipped',
-      handles: (arch, target, type) => kernelHasRelaHook(target) && arch.classify(type, makeProfile(`kernel-${v}`, target).sem) !== undefined,
+      handles: (arch, target, type) => { const p = profileOn(`kernel-${v}`, target); return !!p && kernelHasRelaHook(target) && arch.classify(type, p.sem) !== undefined; },
     });
   }
   cols.push({
     id: 'abi', family: 'ts', label: 'TS abi', takes: 'ET_REL',
-    handles: (arch, target, type) => arch.classify(type, makeProfile('abi', target).sem) !== undefined,
+    handles: (arch, target, type) => { const p = profileOn('abi', target); return !!p && arch.classify(type, p.sem) !== undefined; },
   });
   cols.push({
     id: 'pie', family: 'ts', label: 'TS pie', takes: 'ET_DYN with PT_DYNAMIC',
-    handles: (arch, target, type) => classifyPie(arch, type, makeProfile('pie', target).sem) !== undefined,
+    handles: (arch, target, type) => { const p = profileOn('pie', target); return !!p && classifyPie(arch, type, p.sem) !== undefined; },
   });
   return cols;
 }
@@ -160,9 +161,22 @@ export function fateInPie(arch: ArchModule, type: number): string {
 // ---------------------------------------------------------------------------------------------
 
 function targetOfHeader(machine: number, endian: 'little' | 'big'): Arch | undefined {
-  if (machine === EM_X86_64) return 'x86_64';
-  if (machine === EM_PPC64) return endian === 'big' ? 'ppc64' : 'ppc64le';
-  return undefined;
+  try {
+    return targetForMachine(machine, endian);
+  } catch (e) {
+    if (isNoModelError(e)) return undefined;
+    throw e;
+  }
+}
+
+/** The profile of a column on a target, or undefined where that loader has no model there (riscv64 before 2.0.32, arm64 kernels, PIE on the new arches). */
+function profileOn(id: string, target: Arch): Profile | undefined {
+  try {
+    return makeProfile(id, target);
+  } catch (e) {
+    if (isNoModelError(e)) return undefined;
+    throw e;
+  }
 }
 
 function add(map: Map<number, TypeCount>, arch: ArchModule, type: number, section: string): void {
@@ -186,7 +200,7 @@ export function censusEntry(file: CensusFile): CensusEntry {
   const elfType: ElfKind = h.type === ET_REL ? 'rel' : h.type === ET_DYN ? 'pie' : h.type === ET_EXEC ? 'exec' : 'other';
   const target = targetOfHeader(h.machine, elf.endian);
   const base: CensusEntry = { name: file.name, target, elfType, types: [], sites: 0, notApplied: 0 };
-  if (!target) return { ...base, error: `e_machine ${h.machine} is neither x86_64 (62) nor ppc64 (21)` };
+  if (!target) return { ...base, error: `e_machine ${h.machine} (${machineName(h.machine)}): no model` };
   const arch = archModuleOf(target);
   const counts = new Map<number, TypeCount>();
   try {
@@ -278,7 +292,7 @@ export function census(files: readonly CensusFile[]): Census {
       else if (e.elfType === 'pie') s.pieSites += t.sites;
     }
   }
-  const order: Arch[] = ['x86_64', 'ppc64', 'ppc64le'];
+  const order: readonly Arch[] = ALL_TARGETS;
   support.sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target) || a.name.localeCompare(b.name));
   return { columns: cols.map(({ handles: _h, ...c }) => c), entries, pairs, support };
 }
@@ -286,7 +300,7 @@ export function census(files: readonly CensusFile[]): Census {
 // ---------------------------------------------------------------------------------------------
 // Formatters.
 
-const short = (t: string) => t.replace(/^R_(X86_64|PPC64)_/, '');
+const short = (t: string) => t.replace(/^R_(X86_64|PPC64|AARCH64|390|RISCV)_/, '');
 
 /** Columns whose answers agree on every type of the census are shown as one ("kexec-tools 2.0.20–2.0.32"). */
 export function groupColumns(c: Census): { label: string; ids: string[]; takes: string }[] {

@@ -166,7 +166,8 @@ function diffCase(version: string, target: Arch, c: ValidateCase, base: RefOutco
     : model.kind === 'ok'
       ? {
         kind: 'ok', hostAddress: base.hostBuf,
-        image: { ...model.image, bytes: base.image, base: base.relAddr, memsz: base.relSize, entry: base.entry, sections: model.image.sections.map((s, i) => ({ ...s, addr: base.shAddr[i] ?? s.addr })) },
+        // the baseline's own details when its oracle reports them, never the model's (C against C)
+        image: { ...model.image, bytes: base.image, base: base.relAddr, memsz: base.relSize, entry: base.entry, sections: model.image.sections.map((s, i) => ({ ...s, addr: base.shAddr[i] ?? s.addr })), details: base.details },
       }
       : responseToOutcome({ ...base });
   const comparison = compareOutcomes(a, c.ref, symbolRangesOf(c.req, a, finderOf(c.req.elf)));

@@ -22,6 +22,8 @@ export const REALISTIC_SYMBOLS = [
   'sha256_digest', 'sha256_regions', // kexec.c: update_purgatory()
   'entry64_regs', 'cmdline_end', 'jump_back_entry', // x86_64
   'stack', 'kernel', 'dt_offset', 'my_toc', 'run_at_load', 'debug', 'panic_kernel', 'purgatory_start', // ppc64
+  'arm64_sink', 'arm64_kernel_entry', 'arm64_dtb_addr', // arm64 (kexec/arch/arm64/kexec-arm64.c)
+  'crash_base', 'crash_size', // s390 (kexec/arch/s390/crashdump-s390.c)
 ];
 
 export interface CaseSpec {

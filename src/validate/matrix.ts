@@ -31,7 +31,7 @@ export interface PairSummary {
 
 /** A reference outcome's class: ok, crashed, timeout, or its rejection class (kernel messages included). */
 export function refClass(o: RefOutcome): string {
-  return o.kind === 'rejected' ? refRejectionClass(o.message, /^kexec(_file)?: |^\(errno/.test(o.message) ? KERNEL_MESSAGE_CLASSES : []) : o.kind;
+  return o.kind === 'rejected' ? refRejectionClass(o.message, /^kexec(_file|_image)?: |^\(errno/.test(o.message) ? KERNEL_MESSAGE_CLASSES : []) : o.kind;
 }
 
 export function compareRefs(a: RefOutcome, b: RefOutcome): { cls: PairClass; detail: string[] } {

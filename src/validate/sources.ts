@@ -7,11 +7,14 @@ import { resolve } from 'node:path';
 import type { RefOutcome } from '../compare/compare.ts';
 import type { LoadRequest } from '../types.ts';
 import { requireMatches } from '../errors.ts';
+import { symbolProbes } from '../load/kexec-tools-details.ts';
 
 /** A live oracle as validate needs it: run a batch of requests, in order. */
 export interface LiveOracle {
   oracle: OracleIdentity;
   runMany(reqs: LoadRequest[]): Promise<RefOutcome[]>;
+  /** It reports a load's details (FLAG_DETAILS): its requests carry symbol probes. */
+  readonly details?: boolean;
   close(): Promise<void>;
 }
 
@@ -35,7 +38,8 @@ export function liveSource(corpusDir: string, live: LiveOracle, entries: CorpusE
       const items = files ?? entriesFor(entries, live.oracle).map((e) => ({ id: e.id, bytes: new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file))), bases: e.bases }));
       for (const f of items) {
         const specs = casesFor(f.bytes, f.bases);
-        const reqs = specs.map((c) => requestOf(f.bytes, c));
+        const probes = live.details ? symbolProbes(f.bytes) : undefined;
+        const reqs = specs.map((c) => (probes ? { ...requestOf(f.bytes, c), probes } : requestOf(f.bytes, c)));
         const outs = await live.runMany(reqs);
         for (let i = 0; i < specs.length; i++) yield { entry: f.id, caseId: specs[i]!.id, req: reqs[i]!, ref: outs[i]! };
       }

@@ -354,6 +354,7 @@ export function memoKey(profile: Profile, req: LoadRequest, hostAddress: bigint)
   return [
     sem, ek, req.base, req.fill, sk,
     profile.target === 'x86_64' ? '' : hostAddress,
+    req.probes ? req.probes.map((p) => `${p.name}:${p.size}`).join(',') : '-',
   ].join('|');
 }
 

@@ -94,6 +94,10 @@ describe('arm64, kexec-tools (kexec-arm64.c)', () => {
     expect(rejection(run([rel('.data', 0x1cn, R.PREL32, 'fn')])).code).toBe('out-of-bounds');
     expect(okImage(run([rel('.data', 0x18n, R.PREL32, 'fn')])).bytes.length).toBe(0x60);
   });
+  it('the read comes before the type switch: an unknown type at a location past the image is out of bounds, not "Unknown type"', () => {
+    expect(rejection(run([rel('.data', 0x1000n, R.ABS32, 'fn')])).code).toBe('out-of-bounds');
+    expect(rejection(run([rel('.data', 0x18n, R.ABS32, 'fn')])).code).toBe('unknown-relocation');
+  });
 });
 
 describe('arm64, abi profile (AAELF64)', () => {

@@ -82,10 +82,12 @@ describe('s390x, abi profile', () => {
 
 describe('s390x, kernel classification (arch_kexec_do_relocs)', () => {
   const kernel = { ...abiSemantics(), loader: 'kernel' as const, abiRangeChecks: false };
-  it('handles NONE (no write) and RELATIVE (8 bytes) besides kexec-tools\' types', () => {
+  it('handles NONE (no write), RELATIVE, GLOB_DAT and JMP_SLOT (8 bytes) besides kexec-tools\' types; PLT32DBL is not in its switch (the caller maps it)', () => {
     expect(s390x.classify(R.NONE, kernel)?.width).toBe(0);
     expect(s390x.classify(R.RELATIVE, kernel)?.width).toBe(8);
-    expect(s390x.classify(R.PLT32DBL, kernel)?.width).toBe(4);
+    expect(s390x.classify(R.GLOB_DAT, kernel)?.width).toBe(8);
+    expect(s390x.classify(R.JMP_SLOT, kernel)?.width).toBe(8);
+    expect(s390x.classify(R.PLT32DBL, kernel)).toBeUndefined();
     expect(s390x.classify(R.GOTENT, kernel)).toBeUndefined();
   });
   it('pr_err("Unknown rela relocation: %d\\n") with pr_fmt "kexec: " and an int r_type', () => {

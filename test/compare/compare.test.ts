@@ -9,7 +9,7 @@
 //   kexec/arch/x86_64/kexec-elf-rel-x86_64.c:87  die("Unhandled rela relocation: %s\n", reloc_name(r_type));
 //   kexec/arch/ppc64/kexec-elf-rel-ppc64.c:70    die("TOC reloc without a toc section?");
 import { describe, expect, it } from 'vitest';
-import { compareOutcomes, dieText, refRejectionClass } from '../../src/compare/compare.ts';
+import { compareDetails, compareOutcomes, dieText, refRejectionClass } from '../../src/compare/compare.ts';
 import { dieText as fuzzDieText } from '../../src/fuzz/oracles.ts';
 import { KERNEL_MESSAGE_CLASSES } from '../../src/load/kernel.ts';
 import type { Outcome, RefOutcome } from '../../src/types.ts';
@@ -72,5 +72,45 @@ describe('compareOutcomes: a warning before the die() no longer turns both-rejec
     const c = compareOutcomes(ts, ref(NOTE_WARNING + 'Undefined symbol: foo\n'));
     expect(c).toMatchObject({ cls: 'one-rejected', tsClass: 'overflow', refClass: 'undefined-symbol' });
     expect(c.note).toContain('Warning: Elf Note name is not null terminated');
+  });
+});
+
+describe('compareDetails (FLAG_DETAILS)', () => {
+  const base = {
+    memsz: 0x34n, bufAlign: 16n, bufMin: 0x3000n, bufMax: 0x7fff_ffffn, bufEnd: -1, eEntry: 0x10_0004n,
+    probes: [
+      { name: 'cfg', ok: true as const, bytes: Uint8Array.from([1, 2]) },
+      { name: 'x', ok: false as const, message: 'Symbol: x not found cannot get\n', code: 'symbol-not-found' as const },
+    ],
+  };
+  it('equal details give no difference; a died probe compares by class (model code vs C message)', () => {
+    expect(compareDetails(base, { ...base, probes: [base.probes[0]!, { name: 'x', ok: false, message: 'Symbol: x not found cannot get\n' }] })).toEqual([]);
+  });
+  it('names each differing add_buffer argument, e_entry and probe', () => {
+    const ref = {
+      ...base, bufMax: 0xffff_ffffn, eEntry: 4n,
+      probes: [{ name: 'cfg', ok: true as const, bytes: Uint8Array.from([1, 3]) }, { name: 'x', ok: true as const, bytes: new Uint8Array(8) }],
+    };
+    expect(compareDetails(base, ref).map((d) => d.field)).toEqual(['add_buffer buf_max', 'e_entry', 'elf_rel_get_symbol cfg', 'elf_rel_get_symbol x']);
+  });
+  it('makes an ok case mismatch-layout only when both sides report details', () => {
+    const img = { base: 0n, bytes: new Uint8Array(0), memsz: 0x34n, entry: 4n, sections: [], relocations: [] };
+    const ref = { kind: 'ok' as const, relAddr: 0n, relSize: 0x34n, entry: 4n, hostBuf: 0n, shAddr: [], image: new Uint8Array(0) };
+    expect(compareOutcomes({ kind: 'ok', image: { ...img, details: base } }, { ...ref, details: { ...base, memsz: 0x38n } }).cls).toBe('mismatch-layout');
+    expect(compareOutcomes({ kind: 'ok', image: { ...img, details: base } }, ref).cls).toBe('match');
+  });
+});
+
+describe('compareDetails when the images differ', () => {
+  it('does not repeat a byte difference through the probes (they read the image), but still compares the rest', () => {
+    const d = { memsz: 0x34n, bufAlign: 16n, bufMin: 0n, bufMax: 0n, bufEnd: 1, eEntry: 0n, probes: [{ name: 'f', ok: true as const, bytes: Uint8Array.from([1]) }] };
+    const img = { base: 0n, bytes: Uint8Array.from([1]), memsz: 0x34n, entry: 0n, sections: [], relocations: [] };
+    const ref = { kind: 'ok' as const, relAddr: 0n, relSize: 0x34n, entry: 0n, hostBuf: 0n, shAddr: [], image: Uint8Array.from([2]) };
+    const probes = [{ name: 'f', ok: true as const, bytes: Uint8Array.from([2]) }];
+    const c = compareOutcomes({ kind: 'ok', image: { ...img, details: d } }, { ...ref, details: { ...d, probes } });
+    expect(c.cls).toBe('mismatch-bytes');
+    expect(c.layout).toEqual([]);
+    const e = compareOutcomes({ kind: 'ok', image: { ...img, details: d } }, { ...ref, details: { ...d, eEntry: 4n, probes } });
+    expect(e.layout.map((x) => x.field)).toEqual(['e_entry']);
   });
 });

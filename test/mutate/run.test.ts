@@ -4,16 +4,19 @@
 // corpus/mutation/equivalent.json: its only caller tests it for zero). CI=true: the 2.0.32 sources
 // and toolchain are required.
 import { describe, expect, it } from 'vitest';
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_CORPUS } from '../../src/validate/validate.ts';
+import { DEFAULT_CORPUS, loadManifest } from '../../src/validate/validate.ts';
 import { cacheDir } from '../../src/oracle/registry.ts';
 import { runMutate } from '../../src/mutate/run.ts';
 import { CI, kexecToolsOracleBuilt } from '../live-oracle.ts';
 
 const OVERFLOW_32S = 'kexec-elf-rel-x86_64.c:machine_apply_elf_rel:remove-condition:3:6e04a9ee2938';
 const VERIFY_RETURNS_2 = 'kexec-elf-rel-x86_64.c:machine_verify_elf_rel:constant:5:771472a02b9d';
+// `memcpy(buf, sym_buf,size);` removed from elf_rel_get_symbol; `ehdr->e_entry = entry;` removed from elf_rel_load
+const GET_SYMBOL_NO_COPY = 'kexec-elf-rel.c:elf_rel_get_symbol:remove-statement:7:5fb636fd8572';
+const E_ENTRY_NOT_STORED = 'kexec-elf-rel.c:elf_rel_load:remove-statement:46:b37230ffe8a3';
 
 const tree = join(cacheDir(), 'src', 'kexec-tools-2.0.32');
 const live = kexecToolsOracleBuilt('2.0.32', 'x86_64', 'mutate live test') && (existsSync(tree) || (CI ? (() => { throw new Error(`${tree} is missing`); })() : false));
@@ -33,6 +36,24 @@ describe.runIf(live)('mutate (live, kexec-tools 2.0.32 x86_64)', () => {
     expect(r.totals).toMatchObject({ mutants: 2, killed: 1, equivalent: 1, survived: 0, score: 1 });
     // The scratch builds are pruned; nothing went to the user's cache.
     expect(readdirSync(scratch)).toEqual([]);
+  }, 180_000);
+
+  it('kills elf_rel_get_symbol and e_entry mutants with the corpus stage through the load details (FLAG_DETAILS)', async () => {
+    // One coverage object; its global symbols are probed with elf_rel_get_symbol after the load.
+    const dir = mkdtempSync(join(tmpdir(), 'po-mutate-corpus-'));
+    const corpus = join(dir, 'corpus');
+    mkdirSync(join(corpus, 'elf'), { recursive: true });
+    cpSync(join(DEFAULT_CORPUS, 'known-divergences.json'), join(corpus, 'known-divergences.json'));
+    const entry = loadManifest(DEFAULT_CORPUS).find((e) => e.id === 'cov-x86_64-symbol-write-size-first')!;
+    cpSync(join(DEFAULT_CORPUS, '..', entry.file), join(dir, entry.file));
+    writeFileSync(join(corpus, 'manifest.json'), JSON.stringify({ entries: [entry] }));
+    const scratch = mkdtempSync(join(tmpdir(), 'po-mutate-scratch-'));
+    const r = await runMutate({ kexecTools: tree, targets: ['x86_64'], ids: [GET_SYMBOL_NO_COPY, E_ENTRY_NOT_STORED], corpusDir: corpus, scratch, fuzzCases: 100 });
+    for (const id of [GET_SYMBOL_NO_COPY, E_ENTRY_NOT_STORED]) {
+      const x = r.results.find((y) => y.id === id)!;
+      expect(x.status, id).toBe('killed');
+      expect(x.by, id).toMatch(/^corpus cov-x86_64-symbol-write-size-first .*: mismatch-layout/);
+    }
   }, 180_000);
 });
 

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeRequest, decodeResponseBody, deltaRuns, encodeDeltaResponse, encodeEnd, encodeRequest, encodeResponse, END_MAGIC,
-  FLAG_IMAGE_DELTA, FLAG_SAME_ELF, ProtocolError, REQUEST_MAGIC, RESPONSE_MAGIC, ResponseReader, STATUS_OK_DELTA, type WireResponse,
+  FLAG_DETAILS, FLAG_IMAGE_DELTA, FLAG_SAME_ELF, ProtocolError, REQUEST_MAGIC, RESPONSE_MAGIC, ResponseReader, STATUS_DETAILS, STATUS_OK_DELTA, type WireResponse,
 } from '../../src/oracle/protocol.ts';
 import type { LoadRequest } from '../../src/types.ts';
 
@@ -281,5 +281,75 @@ describe('image deltas (FLAG_IMAGE_DELTA, status 2)', () => {
     r.push(encodeDeltaResponse(ok(b, 2), prev));
     const second = r.next()!;
     expect(second.status === 0 && [...second.image]).toEqual([...b]);
+  });
+});
+
+describe('load details (FLAG_DETAILS, status bit 0x100)', () => {
+  const probes = [{ name: 'sha256_digest', size: 32 }, { name: 'nope', size: 8 }];
+  const details = {
+    memsz: 0x9000n, bufAlign: 0x1000n, bufMin: 0x3000n, bufMax: 0x7fff_ffffn, bufEnd: -1, eEntry: 0x10_0040n,
+    probes: [
+      { name: 'sha256_digest', ok: true as const, bytes: new Uint8Array(32).fill(7) },
+      { name: 'nope', ok: false as const, message: 'Symbol: nope not found cannot get\n' },
+    ],
+  };
+
+  it('flags bit 2: the probes follow the symbol writes (u32 count; u32 name_len, name, u64 size each)', () => {
+    const b = encodeRequest(9, { ...req, probes }, FLAG_DETAILS);
+    const v = new DataView(b.buffer);
+    expect(v.getUint32(12, true)).toBe(FLAG_DETAILS);
+    // after the ELF and the two symbol writes (13 + 32 bytes, 2 + 0 bytes)
+    let o = 36 + req.elf.length + (8 + 13 + 32) + (8 + 2 + 0);
+    expect(v.getUint32(o, true)).toBe(2);
+    o += 4;
+    expect(v.getUint32(o, true)).toBe(13);
+    expect(Buffer.from(b.subarray(o + 4, o + 17)).toString()).toBe('sha256_digest');
+    expect(v.getBigUint64(o + 17, true)).toBe(32n);
+    o += 4 + 13 + 8;
+    expect(v.getUint32(o, true)).toBe(4);
+    expect(v.getBigUint64(o + 8, true)).toBe(8n);
+    expect(o + 16).toBe(b.length);
+    expect(decodeRequest(b).req.probes).toEqual(probes);
+    // without the flag the probes are not sent
+    expect(encodeRequest(9, { ...req, probes }).length).toBe(encodeRequest(9, req).length);
+  });
+
+  it('an ok response with details: status | 0x100, the details after the image, in PROTOCOL.md order', () => {
+    const r = { ...(okResp as Extract<WireResponse, { status: 0 }>), details };
+    const b = encodeResponse(r);
+    const v = new DataView(b.buffer);
+    expect(v.getUint32(12, true)).toBe(STATUS_DETAILS);
+    const at = b.length - (48 + 8 + 32 + 8 + (details.probes[1] as { message: string }).message.length);
+    expect(v.getBigUint64(at, true)).toBe(0x9000n);
+    expect(v.getBigUint64(at + 8, true)).toBe(0x1000n);
+    expect(v.getBigUint64(at + 16, true)).toBe(0x3000n);
+    expect(v.getBigUint64(at + 24, true)).toBe(0x7fff_ffffn);
+    expect(v.getInt32(at + 32, true)).toBe(-1);
+    expect(v.getBigUint64(at + 36, true)).toBe(0x10_0040n);
+    expect(v.getUint32(at + 44, true)).toBe(2);
+    expect(v.getUint32(at + 48, true)).toBe(0); // read
+    expect(v.getUint32(at + 52, true)).toBe(32);
+    expect(v.getUint32(at + 88, true)).toBe(1); // died
+    const back = decodeResponseBody(b.subarray(8));
+    // names are not on the wire: the runner fills them in from the request
+    expect(back).toEqual({ ...r, details: { ...details, probes: details.probes.map((p) => ({ ...p, name: '' })) } });
+  });
+
+  it('details after a delta image (status 2 | 0x100) decode with the image rebuilt', () => {
+    const prev = Uint8Array.from([1, 2, 3, 9, 5]);
+    const r = { ...(okResp as Extract<WireResponse, { status: 0 }>), details };
+    const b = encodeDeltaResponse(r, prev);
+    expect(new DataView(b.buffer).getUint32(12, true)).toBe(STATUS_OK_DELTA | STATUS_DETAILS);
+    const back = decodeResponseBody(b.subarray(8), prev);
+    expect(back.status === 0 && [...back.image]).toEqual([1, 2, 3, 4, 5]);
+    expect(back.status === 0 && back.details?.eEntry).toBe(0x10_0040n);
+  });
+
+  it('a truncated details block, or other high status bits, is a ProtocolError', () => {
+    const b = encodeResponse({ ...(okResp as Extract<WireResponse, { status: 0 }>), details });
+    expect(() => decodeResponseBody(b.subarray(8, b.length - 3))).toThrow(ProtocolError);
+    const c = Uint8Array.from(b);
+    new DataView(c.buffer).setUint32(12, 0x200, true);
+    expect(() => decodeResponseBody(c.subarray(8))).toThrow(/unknown status/);
   });
 });

@@ -128,3 +128,29 @@ describe('census', () => {
     expect(censusEntry({ name: 'bad.pie', bytes: bad }).error).toMatch(/DT_NULL/);
   });
 });
+
+describe('census rows for arm64, s390x and riscv64 (kexec-tools only: no kernel RELA hook or PIE model there)', () => {
+  const obj = (machine: number, endian: 'little' | 'big', type: number) => buildObject({
+    endian, machine,
+    sections: [{ name: '.text', flags: SHF_ALLOC | SHF_EXECINSTR, data: new Uint8Array(16), addralign: 8n }],
+    symbols: [{ name: 'f', section: '.text', value: 8n, type: STT_FUNC }],
+    relocations: [{ section: '.text', offset: 0n, type, symbol: 'f' }],
+  });
+  it('names the target and the type, and says which loader columns handle it', () => {
+    const c = census([
+      { name: 'a.ro', bytes: obj(183, 'little', 283) }, // R_AARCH64_CALL26
+      { name: 's.ro', bytes: obj(22, 'big', 19) }, // R_390_PC32DBL
+      { name: 'r.ro', bytes: obj(243, 'little', 18) }, // R_RISCV_CALL
+    ]);
+    expect(c.entries.map((e) => [e.target, e.error])).toEqual([['arm64', undefined], ['s390x', undefined], ['riscv64', undefined]]);
+    const row = (name: string) => c.support.find((s) => s.name === name)!;
+    expect(row('R_AARCH64_CALL26').handledBy).toMatchObject({ 'kexec-tools-2.0.32': true, 'kernel-6.12': false, abi: true, pie: false });
+    expect(row('R_390_PC32DBL').handledBy).toMatchObject({ 'kexec-tools-2.0.25': true, 'kernel-6.1': false, abi: true, pie: false });
+    // riscv64: kexec-tools 2.0.32 dies on every type; 2.0.25 has no riscv loader at all.
+    expect(row('R_RISCV_CALL').handledBy).toMatchObject({ 'kexec-tools-2.0.25': false, 'kexec-tools-2.0.32': false, abi: false });
+    expect(c.support.map((s) => s.target)).toEqual(['arm64', 's390x', 'riscv64']);
+  });
+  it('an object of a machine no model emulates is an error row naming the machine', () => {
+    expect(censusEntry({ name: 'arm.ro', bytes: obj(40, 'little', 2) }).error).toBe('e_machine 40 (EM_ARM): no model');
+  });
+});

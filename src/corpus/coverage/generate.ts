@@ -1,4 +1,4 @@
-// The coverage corpus generator: every spec (spec-x86_64.ts, spec-ppc64.ts, spec-layout.ts) built
+// The coverage corpus generator: every spec (spec-<arch>.ts, spec-layout.ts) built
 // into its object with the ELF writer. Pure and deterministic: the same specs give the same bytes,
 // which scripts/corpus/verify.ts checks against the committed files.
 import { buildObject } from '../../elf/writer.ts';
@@ -6,6 +6,9 @@ import { layoutSpecs } from './spec-layout.ts';
 import { ppc64Specs } from './spec-ppc64.ts';
 import { idOf, type CoverageSpec } from './spec.ts';
 import { x86_64Specs } from './spec-x86_64.ts';
+import { arm64Specs } from './spec-arm64.ts';
+import { s390xSpecs } from './spec-s390x.ts';
+import { riscv64Specs } from './spec-riscv64.ts';
 
 export { idOf, type CoverageSpec } from './spec.ts';
 
@@ -25,6 +28,9 @@ export function coverageSpecs(): CoverageSpec[] {
     ...x86_64Specs, ...layoutSpecs('x86_64'),
     ...ppc64Specs('ppc64'), ...layoutSpecs('ppc64'),
     ...ppc64Specs('ppc64le'), ...layoutSpecs('ppc64le'),
+    ...arm64Specs, ...layoutSpecs('arm64'),
+    ...s390xSpecs, ...layoutSpecs('s390x'),
+    ...riscv64Specs,
   ];
   const seen = new Set<string>();
   for (const s of all) {

@@ -67,6 +67,20 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x18n, '.sbss0': 0x40n, '.bss': 0x80n, '.sbss': 0xb0n }, memsz: 0xb5n, entry: 0n }),
     }),
     spec({
+      name: 'align-one',
+      covers: ['layout:align-one'],
+      note: 'every section byte-aligned (sh_addralign 1): buf_align stays at its initial 1 (add_buffer then aligns to the page); .data right after .text at 0x13, rel_size 0x18',
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x13), addralign: 1n },
+          { name: '.data', flags: WA, data: filler(5, 0x50), addralign: 1n },
+        ],
+      }),
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x13n }, memsz: 0x18n, entry: 0n, bufAlign: 1n },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x13n }, memsz: 0x18n, entry: 0n }),
+    }),
+    spec({
       name: 'bss-no-padding',
       covers: ['layout:bss-no-padding'],
       note: 'bufsz 0x40 is already bss-aligned (0x20): no padding, .bss at 0x40, rel_size 0x50',
@@ -241,6 +255,21 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n },
       ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x2b0n, entry: 0n }),
     }),
+    spec({
+      name: 'symtab-end',
+      covers: ['symbol:table-end'],
+      note: 'the .strtab bytes right after .symtab, read as one more Elf64_Sym, would be a global symbol (st_info = the 4th byte of the first name, 0x10) with a name offset far past any buffer: elf_rel_find_symbol stops at the end of the table (ptr < sym_end) and never reads it; a lookup that finds nothing scans the whole table',
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x10, 0x20), addralign: 8n },
+        ],
+        symbols: [{ name: 'tab\x10end', section: '.data', value: 4n, size: 4n, type: STT_OBJECT }],
+      }),
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n }, memsz: 0x20n, entry: 0n, bufAlign: 16n },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n }, memsz: 0x20n, entry: 0n }),
+    }),
     // elf_rel_find_symbol takes the first STB_GLOBAL symbol of the name; the realistic cases ask
     // to write the first defined STT_OBJECT one outside NOBITS (cases.ts). An earlier global of the
     // same name that is undefined, in .bss or of another size makes the C loader refuse the write.
@@ -409,6 +438,29 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       }),
       kexecTools: { kind: 'rejected', message: 'Invalid section number\n' },
     }),
+    // An index equal to e_shnum: the kernel's checks (>=) refuse it; kexec-tools' (>) let it through
+    // and read e_shdr[e_shnum], one entry past the array (kt-off-by-one-section-index): undefined
+    // behaviour, which the model refuses as out-of-bounds. Sections: null, .text, .data, .rela.data,
+    // .symtab, .strtab, .shstrtab (buildObject): e_shnum 7.
+    ...([
+      ['rela-info-shnum', 'sh_info', { info: 7 }, 'sh_info'],
+      ['rela-link-shnum', 'sh_link', { link: 7 }, 'sh_link'],
+    ] as const).map(([name, field, over, what]) => spec({
+      name,
+      covers: [`error:reloc-section-${field === 'sh_info' ? 'info' : 'link'}-shnum`],
+      note: `a relocation section whose ${field} is e_shnum (7): the kernel returns -ENOEXEC; kexec-tools reads e_shdr[7] past the array`,
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
+        ],
+        symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
+        relocations: [{ section: '.data', offset: 0n, type: abs, symbol: 'absval' }],
+        relOverrides: { '.data': over },
+      }),
+      kexecTools: { kind: 'rejected', message: `C loader would read e_shdr[7] (${what}) past the 7-entry section array (undefined behaviour)` },
+    })),
     spec({
       name: 'rela-bad-strtab-link',
       covers: ['layout:reloc-symtab-bad-link-skipped'],

@@ -360,6 +360,21 @@ export function ppc64Specs(arch: 'ppc64' | 'ppc64le'): CoverageSpec[] {
       kexecTools: rejected('ELF rel parse failed\n'),
     }),
     spec({
+      name: 'elfclass32',
+      covers: ['error:wrong-class'],
+      note: `an ELFCLASS32 EM_PPC64 object fed to the ${arch} loaders: machine_verify_elf_rel accepts ELFCLASS64 only`,
+      object: {
+        ...objectFor(arch, {
+          entry: 0n,
+          sections: [{ name: '.text', flags: AX, data: words(e, NOP, NOP, NOP, NOP), addralign: 16n }],
+          symbols: [{ name: 'v', section: SHN_ABS, value: 0x100n }],
+          relocations: [{ section: '.text', offset: 0n, type: R.ADDR32, symbol: 'v' }],
+        }),
+        is64: false,
+      },
+      kexecTools: rejected('ELF rel parse failed\n'),
+    }),
+    spec({
       name: 'unknown-2',
       covers: ['error:unknown-type'],
       note: 'R_PPC64_ADDR24 is not in the switch',

@@ -150,6 +150,47 @@ export const x86_64Specs: CoverageSpec[] = [
     kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
     kernel: { kind: 'ok', offsets: { '.text': 0n, '.bss': 0x10n }, memsz: 0x1000n, entry: 0n },
   },
+  {
+    name: 'x32', arch: 'x86_64', spec: SPEC, covers: ['R_X86_64_32', 'R_X86_64_PC32', 'elf:class32-x32'],
+    note: 'an ELFCLASS32 (x32) EM_X86_64 object: machine_verify_elf_rel accepts ELFCLASS32 since 2.0.21, and elf_rel_load reads Elf32 symbols and relocations (r_info = sym << 8 | type)',
+    object: {
+      ...objectFor('x86_64', {
+        entry: 0n,
+        sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }],
+        symbols: [
+          { name: 'v', section: SHN_ABS, value: 0x12345678n },
+          { name: 'here', section: '.text', value: 0xcn, bind: STB_LOCAL, type: STT_FUNC },
+        ],
+        relocations: [
+          { section: '.text', offset: 0n, type: R['32'], symbol: 'v', addend: 0x10n },
+          { section: '.text', offset: 4n, type: R.PC32, symbol: 'here', addend: -4n },
+        ],
+      }),
+      is64: false,
+    },
+    kexecTools: {
+      kind: 'ok',
+      bytes: [
+        { section: '.text', offset: 0, bytes: le(4, 0x12345688n), why: 'R_X86_64_32: SHN_ABS 0x12345678 + 0x10 (Elf32_Rela addend)' },
+        { section: '.text', offset: 4, bytes: le(4, 4n), why: 'PC32: here (0xc) - 4 - P (0x4) = 4' },
+        { section: '.text', offset: 8, bytes: filler(0x10).slice(8, 0x10), why: 'not relocated: copied' },
+      ],
+    },
+  },
+  {
+    name: 'big-endian', arch: 'x86_64', spec: SPEC, covers: ['error:wrong-byte-order'],
+    note: 'a big-endian (ELFDATA2MSB) EM_X86_64 object: kexec-tools\' machine_verify_elf_rel refuses it before any layout',
+    object: {
+      ...objectFor('x86_64', {
+        entry: 0n,
+        sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }],
+        symbols: [{ name: 'v', section: SHN_ABS, value: 0x10n }],
+        relocations: [{ section: '.text', offset: 0n, type: R['64'], symbol: 'v' }],
+      }),
+      endian: 'big',
+    },
+    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
+  },
   unknown(23, 'R_X86_64_TPOFF32', 'error:unknown-type-named'),
   unknown(24, 'R_X86_64_24', 'error:unknown-type-numbered'),
   unknown(9, 'R_X86_64_GOTPCREL', 'error:unknown-type-low'),

@@ -21,11 +21,17 @@ export type Expectation =
       offsets?: Record<string, bigint>;
       /** rel_size (kexec-tools) / memsz. */
       memsz?: bigint;
+      /** kexec-tools: the buf_align elf_rel_load hands to add_buffer (a load's details). */
+      bufAlign?: bigint;
       /** Entry relative to the image base, or an absolute value when `entryAbsolute`. */
       entry?: bigint;
       entryAbsolute?: boolean;
     }
-  | { kind: 'rejected'; message: string };
+  | {
+      kind: 'rejected';
+      /** The message, or a function of the image base (the request aligned up to the page size) when it prints an address (s390x). */
+      message: string | ((base: bigint) => string);
+    };
 
 export interface ExpectedBytes {
   section: string;
@@ -61,8 +67,10 @@ export interface CoverageSpec {
   kexecTools: Expectation;
   /** The kexec-tools model with the realistic symbol writes of the validate cases, where it differs. */
   kexecToolsWrites?: Expectation;
-  /** The kernel's x86_64 loader, where it differs from kexec-tools in outcome or message. */
+  /** The kernel's loader (every modelled version), where it differs from kexec-tools in outcome or message. */
   kernel?: Expectation;
+  /** One kernel version's outcome where it differs from `kernel` (riscv64 6.1 has no R_RISCV_64). */
+  kernelVersions?: Partial<Record<string, Expectation>>;
 }
 
 export interface ArchParams {
@@ -96,7 +104,7 @@ export const ARCHES: Record<Arch, ArchParams> = {
   },
   s390x: {
     machine: EM_S390, endian: 'big', flags: 0, abs64: 22, abs64Name: 'R_390_64',
-    symbolNames: ['sha256_digest', 'sha256_regions', 'crash_base', 'crash_size'],
+    symbolNames: ['sha256_digest', 'sha256_regions', 'crash_base', 'crash_size', 'purgatory_start'],
   },
   riscv64: {
     machine: EM_RISCV, endian: 'little', flags: 0, abs64: 2, abs64Name: 'R_RISCV_64',
@@ -147,3 +155,18 @@ export function objectFor(arch: Arch, rest: Omit<ObjectSpec, 'machine' | 'endian
 }
 
 export const idOf = (s: Pick<CoverageSpec, 'arch' | 'name'>): string => `cov-${s.arch}-${s.name}`;
+
+/**
+ * An object of another machine fed to `arch`'s kexec-tools loader: machine_verify_elf_rel refuses
+ * it and elf_rel_build_load dies "ELF rel parse failed".
+ */
+export function foreignMachine(arch: Arch, spec: string, other: Arch, note: string): CoverageSpec {
+  return {
+    name: 'foreign-machine', arch, spec, covers: ['error:wrong-machine'], note,
+    object: objectFor(other, {
+      entry: 0n,
+      sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }],
+    }),
+    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
+  };
+}

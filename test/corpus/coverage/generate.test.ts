@@ -9,6 +9,9 @@ import { COVERAGE_BASES, GENERATOR, coverageSpecs, generate, idOf } from '../../
 import { sha256, type Manifest } from '../../../src/corpus/manifest.ts';
 import { x86_64 } from '../../../src/arch/x86_64.ts';
 import { ppc64 } from '../../../src/arch/ppc64.ts';
+import { arm64 } from '../../../src/arch/arm64.ts';
+import { s390x } from '../../../src/arch/s390x.ts';
+import { riscv64 } from '../../../src/arch/riscv64.ts';
 import type { ArchModule } from '../../../src/arch/types.ts';
 import { makeProfile } from '../../../src/load/profile.ts';
 import type { Arch } from '../../../src/types.ts';
@@ -48,11 +51,12 @@ describe('generator', () => {
   });
 });
 
-/** Every type a loader's table handles, by name (types 0..255: both tables' numbering is below 256). */
+/** Every type a loader's table handles, by name (types 0..255, and every number the arch names: AArch64's run to 1032). */
 function handled(arch: ArchModule, profileId: string, target: Arch): string[] {
   const sem = makeProfile(profileId, target).sem;
   const out: string[] = [];
-  for (let t = 0; t < 256; t++) if (arch.classify(t, sem)) out.push(arch.typeName(t));
+  const numbers = new Set([...Array.from({ length: 256 }, (_, t) => t), ...arch.names.keys()]);
+  for (const t of [...numbers].sort((a, b) => a - b)) if (arch.classify(t, sem)) out.push(arch.typeName(t));
   return out;
 }
 
@@ -62,10 +66,15 @@ describe('completeness', () => {
     ['kernel x86_64', x86_64, 'kernel-6.12', 'x86_64'],
     ['kexec-tools ppc64', ppc64, 'kexec-tools-2.0.32', 'ppc64'],
     ['kexec-tools ppc64le', ppc64, 'kexec-tools-2.0.32', 'ppc64le'],
+    ['kexec-tools arm64', arm64, 'kexec-tools-2.0.32', 'arm64'],
+    ['kexec-tools s390x', s390x, 'kexec-tools-2.0.32', 's390x'],
+    ['kernel riscv64', riscv64, 'kernel-6.12', 'riscv64'],
   ];
+  // Types each table handles at least (kexec-elf-rel-x86_64.c: 6, kexec-elf-rel-ppc64.c: 19, kexec-arm64.c: 14, kexec-elf-rel-s390.c: 12; the kernel's riscv64 elf_kexec.c: 15).
+  const least: Partial<Record<Arch, number>> = { x86_64: 6, ppc64: 19, ppc64le: 19, arm64: 14, s390x: 12, riscv64: 15 };
   it.each(loaders)('%s: every relocation type the loader handles has an object', (_n, arch, profile, target) => {
     const types = handled(arch, profile, target);
-    expect(types.length).toBeGreaterThan(target === 'x86_64' ? 5 : 18);
+    expect(types.length).toBeGreaterThanOrEqual(least[target]!);
     const covered = coversOf(target);
     expect(types.filter((t) => !covered.has(t))).toEqual([]);
   });
@@ -100,11 +109,17 @@ describe('completeness', () => {
     'symbol:index-zero', 'reloc-section:rel', 'reloc-section:rela',
     'error:undefined-symbol', 'error:common-symbol', 'error:bad-section-index', 'error:reloc-section-bad-info',
     'layout:reloc-symtab-bad-link-skipped', 'layout:symbol-write-local-skipped', 'layout:no-nobits-odd-bufsz',
-    'error:symbol-write-undefined', 'error:symbol-write-nobits', 'error:symbol-write-size',
+    'error:symbol-write-undefined', 'error:symbol-write-nobits', 'error:symbol-write-size', 'layout:align-one',
   ];
-  it.each(['x86_64', 'ppc64', 'ppc64le'] as Arch[])('%s: every layout branch, symbol kind and generic error path', (arch) => {
+  it.each(['x86_64', 'ppc64', 'ppc64le', 'arm64', 's390x'] as Arch[])('%s: every layout branch, symbol kind and generic error path', (arch) => {
     const covered = coversOf(arch);
     expect(layout.filter((b) => !covered.has(b))).toEqual([]);
+  });
+
+  it('the class and byte-order checks of machine_verify_elf_rel: x32 loads, big-endian EM_X86_64 and ELFCLASS32 EM_PPC64 are refused', () => {
+    expect(coversOf('x86_64').has('elf:class32-x32')).toBe(true);
+    expect(coversOf('x86_64').has('error:wrong-byte-order')).toBe(true);
+    for (const a of ['ppc64', 'ppc64le'] as Arch[]) expect(coversOf(a).has('error:wrong-class')).toBe(true);
   });
 
   it.each(['ppc64', 'ppc64le'] as Arch[])('%s: every TOC form (.toc placement, my_r2, empty .toc, no .toc) and local entries', (arch) => {
@@ -113,6 +128,19 @@ describe('completeness', () => {
       arch === 'ppc64le' ? 'R_PPC64_REL24:local-entry' : 'R_PPC64_REL24:elfv1-no-local-entry', 'error:unknown-type'];
     expect(want.filter((b) => !covered.has(b))).toEqual([]);
   });
+
+  it('riscv64 (kexec-tools 2.0.32) handles no type, and NONE dies like the rest', () => {
+    expect(handled(riscv64, 'kexec-tools-2.0.32', 'riscv64')).toEqual([]);
+    // Every riscv64 object carries the stub's expectation (spec-riscv64.ts: ktDies), NONE included.
+    expect(['R_RISCV_NONE:unhandled', 'error:unknown-type', 'layout:no-relocations'].filter((b) => !coversOf('riscv64').has(b))).toEqual([]);
+  });
+
+  it.each([['arm64', ['R_AARCH64_LDST64_ABS_LO12_NC:misaligned', 'R_AARCH64_LDST128_ABS_LO12_NC:misaligned', 'R_AARCH64_ADR_PREL_LO21:misaligned',
+    'R_AARCH64_MOVW_UABS_G2_NC:get-bits-truncated', 'R_AARCH64_MOVW_UABS_G3:get-bits-truncated', 'R_AARCH64_MOVW_UABS_G0_NC:carry-out-of-field', 'R_AARCH64_NONE:dies']],
+  ['s390x', ['R_390_NONE:dies', 'R_390_PC32DBL:odd-unchecked', 'R_390_PC32:overflow-unchecked', 'R_390_8:truncated-unchecked']]] as [Arch, string[]][])(
+    '%s: every die() and every quirk of machine_apply_elf_rel', (arch, want) => {
+      expect(want.filter((b) => !coversOf(arch).has(b))).toEqual([]);
+    });
 
   it('x86_64: unknown types through both name paths of reloc_name()', () => {
     const covered = coversOf('x86_64');
