@@ -34,8 +34,8 @@ function normalise(name: string, out: string): string {
     delete r.wallMs;
     return JSON.stringify(r, null, 2);
   }
-  // "N cases, M unexplained, S.SS s"
-  return out.replace(/^(\d+ cases, \d+ unexplained), [\d.]+ s$/m, '$1, <time> s');
+  // "N cases, M unexplained[ cases in K root causes], S.SS s"
+  return out.replace(/^(\d+ cases, \d+ unexplained.*), [\d.]+ s$/m, '$1, <time> s');
 }
 
 function run(cmd: string[], cwd: string): string {

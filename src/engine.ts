@@ -3,7 +3,6 @@
 import { isLoadError, isPurgatoryOracleError } from './errors.ts';
 import { ElfFile } from './elf/reader.ts';
 import { loadKexecTools } from './load/kexec-tools.ts';
-import { loadKexecToolsFast } from './load/kexec-tools-fast.ts';
 import { kexecToolsDetails } from './load/kexec-tools-details.ts';
 import { loadKernel } from './load/kernel.ts';
 import { loadPie } from './load/pie.ts';
@@ -68,12 +67,6 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
     }
     // kexec-tools leaves heap bytes in the padding (the request's fill); a zeroed-image profile does not.
     const fill = profile.zeroImage ? 0 : req.fill;
-    if (opts.log === false && !req.probes) {
-      // Without a relocation log, plain requests take the fast path; it returns exactly what the
-      // model would, or undefined (then the model below decides, quirks and rejections included).
-      const image = loadKexecToolsFast(req.elf, req.base, profile, fill, opts.hostAddress ?? 0n, req.symbols);
-      if (image) return { kind: 'ok', image, hostAddress: opts.hostAddress };
-    }
     const { kt, layout, image } = loadKexecTools(req.elf, req.base, profile, {
       fill, hostAddress: opts.hostAddress ?? 0n, log: opts.log, symbols: req.symbols,
     });

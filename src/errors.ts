@@ -5,11 +5,25 @@ import { hex } from './bytes.ts';
 const BRAND = Symbol.for('purgatory-oracle.error');
 
 export class PurgatoryOracleError extends Error {
-  readonly [BRAND] = true;
-  constructor(message: string, options?: { cause?: unknown }) {
+  declare readonly [BRAND]: true;
+  /** `stack: false`: no stack trace is captured (a rejection is data: its code, message and where say it all). */
+  constructor(message: string, options?: { cause?: unknown }, stack = true) {
+    const limit = Error.stackTraceLimit;
+    if (!stack) Error.stackTraceLimit = 0; // capturing the stack costs more than a whole small load
     super(message, options);
+    Error.stackTraceLimit = limit;
     this.name = new.target.name;
   }
+}
+Object.defineProperty(PurgatoryOracleError.prototype, BRAND, { value: true });
+
+/** new Error(message) without a captured stack trace (the detail behind a rejection). */
+export function detailError(message: string): Error {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  const e = new Error(message);
+  Error.stackTraceLimit = limit;
+  return e;
 }
 
 /** The file is not well formed: names the field, byte offset and offending value. */
@@ -20,7 +34,7 @@ export class ElfFormatError extends PurgatoryOracleError {
     readonly value: bigint | number | string,
     readonly reason: string,
   ) {
-    super(`ELF format error: ${field} at byte ${hex(BigInt(offset))}: ${reason} (value ${typeof value === 'string' ? value : hex(BigInt(value))})`);
+    super(`ELF format error: ${field} at byte ${hex(BigInt(offset))}: ${reason} (value ${typeof value === 'string' ? value : hex(BigInt(value))})`, undefined, false);
   }
 }
 
@@ -33,7 +47,7 @@ export class LoadError extends PurgatoryOracleError {
     readonly where: Where = {},
     options?: { cause?: unknown },
   ) {
-    super(`${code}: ${cMessage.trim()}${describeWhere(where)}`, options);
+    super(`${code}: ${cMessage.trim()}${describeWhere(where)}`, options, false);
   }
 }
 

@@ -97,8 +97,8 @@ export interface LoadedImage {
   sections: LoadedSection[];
   relocations: RelocationLogEntry[];
   /**
-   * Set by the kexec-tools fast path, which records no log: the relocations it applied, summed by
-   * type name (count, bytes written), exactly what `relocations` summed by typeName would give.
+   * Set by a kexec-tools load without a log (`log: false`): the relocations it applied, summed by
+   * type name (count, bytes written), exactly what the log summed by typeName would give.
    */
   relocationTypes?: ReadonlyMap<string, { count: number; bytes: number }>;
   /** The load's details, when the request asked for them (LoadRequest.probes). */

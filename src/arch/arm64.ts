@@ -1,9 +1,10 @@
 // AArch64 relocations, as kexec-tools' kexec/arch/arm64/kexec-arm64.c (machine_apply_elf_rel) and
 // the AArch64 ELF ABI (AAELF64, "Relocation operations") define them.
 import { u64 } from '../bytes.ts';
+import type { ByteView } from '../bytes.ts';
 import { EM_AARCH64 } from '../elf/constants.ts';
-import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
-import { classifierFor, checkInt, checkIntOrUInt, outOfRange } from './types.ts';
+import type { ArchModule, BigRelocInput as RelocInput, RelocSpec, Semantics } from './types.ts';
+import { bigintCompute, bigintWrite, classifierFor, checkInt, checkIntOrUInt, outOfRange } from './types.ts';
 
 /**
  * Every type AAELF64 and glibc's <elf.h> define (the ILP32 P32_ ones included; P32_ABS16 as binutils names it), for reports, the
@@ -45,6 +46,10 @@ export const R_AARCH64 = {
   IRELATIVE: 1032,
 } as const;
 
+/** This module computes on bigints (types.ts: bigintCompute/bigintWrite adapt it to the U64 interface). */
+type BigWrite = (view: ByteView, off: number, v: bigint) => void;
+type BigCompute = (r: RelocInput) => bigint;
+
 const R = R_AARCH64;
 const names = new Map<number, string>(Object.entries(R).map(([k, v]) => [v, `R_AARCH64_${k}`]));
 const nameOf = (t: number) => names.get(t) ?? `R_AARCH64_${t >>> 0}`;
@@ -53,11 +58,11 @@ const nameOf = (t: number) => names.get(t) ?? `R_AARCH64_${t >>> 0}`;
 const FUNC = 'machine_apply_elf_rel';
 
 // ---- bit writers (pure). Instruction words are little-endian whatever the data byte order.
-const store = (width: number): RelocSpec['write'] => (view, off, v) => view.store(off, width, v);
+const store = (width: number): BigWrite => (view, off, v) => view.store(off, width, v);
 /** kexec-tools: `*loc32 = cpu_to_le32(le32_to_cpu(*loc32) + field)`: added, carries and all. */
-const addToInsn: RelocSpec['write'] = (view, off, v) => view.setU32(off, Number(BigInt.asUintN(32, BigInt(view.u32(off)) + v)));
+const addToInsn: BigWrite = (view, off, v) => view.setU32(off, Number(BigInt.asUintN(32, BigInt(view.u32(off)) + v)));
 /** ABI: the field's bits replace the instruction's (lld's or32le after clearing). */
-const insertInsn = (mask: number): RelocSpec['write'] => (view, off, v) =>
+const insertInsn = (mask: number): BigWrite => (view, off, v) =>
   view.setU32(off, ((view.u32(off) & ~mask) | (Number(BigInt.asUintN(32, v)) & mask)) >>> 0);
 
 /** `value` as the ELF file's byte order would store it (cpu_to_elf32/64), for a store-order writer. */
@@ -104,8 +109,8 @@ const page = (x: bigint): bigint => u64(x) & ~0xfffn;
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
   const kt = sem.loader === 'kexec-tools';
-  const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write']) =>
-    t.set(type, { type, name: nameOf(type), width, compute, write });
+  const add = (type: number, width: number, compute: BigCompute, write: BigWrite) =>
+    t.set(type, { type, name: nameOf(type), width, compute: bigintCompute(compute), write: bigintWrite(write) });
   /** An instruction field: kexec-tools adds `field(r)`; the ABI inserts it under `mask`. */
   const insn = (type: number, mask: number, field: (r: RelocInput, name: string) => bigint) =>
     add(type, 4, (r) => field(r, nameOf(type)), kt ? addToInsn : insertInsn(mask));

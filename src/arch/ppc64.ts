@@ -1,10 +1,10 @@
 // ppc64 relocations (ELFv1 big-endian and ELFv2 little-endian), as kexec-tools'
 // kexec/arch/ppc64/kexec-elf-rel-ppc64.c and the 64-bit ELF ABI supplements define them.
-import { u64, s64 } from '../bytes.ts';
 import { EM_PPC64 } from '../elf/constants.ts';
-import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
-import { classifierFor } from './types.ts';
-import { checkInt, checkIntOrUInt, outOfRange, lo, hi, ha, higher, highest } from './types.ts';
+import type { ArchModule, RelocSpec, Semantics } from './types.ts';
+import {
+  RelocInput, U64, checkInt, checkIntOrUInt, classifierFor, outOfRange, lo, hi, ha, higher, highest, write16, write32, write64,
+} from './types.ts';
 
 /**
  * Every type the 64-bit PowerPC ELF ABI supplement (ELFv1), the ELFv2 ABI (with its Power10 additions)
@@ -51,32 +51,33 @@ const names = new Map<number, string>(Object.entries(R).map(([k, v]) => [v, `R_P
 const nameOf = (t: number) => names.get(t) ?? `R_PPC64_${t}`;
 
 /** ELFv2 local entry offset from st_other bits 5..7 (PPC64_LOCAL_ENTRY_OFFSET). */
-export function localEntryOffset(other: number): bigint {
-  return BigInt(((1 << ((other & 0xe0) >> 5)) >> 2) << 2);
+export function localEntryOffset(other: number): number {
+  return ((1 << ((other & 0xe0) >> 5)) >> 2) << 2;
 }
 
 // ---- bit writers (pure; they only place bits)
-const write16: RelocSpec['write'] = (v, off, x) => v.setU16(off, Number(x & 0xffffn));
-const write32: RelocSpec['write'] = (v, off, x) => v.setU32(off, Number(x & 0xffffffffn));
-const write64: RelocSpec['write'] = (v, off, x) => v.setU64(off, x);
 /** Keep the bits outside `mask` of the existing halfword (do_relative_toc). */
 const write16Masked = (mask: number): RelocSpec['write'] => (v, off, x) =>
-  v.setU16(off, (v.u16(off) & ~mask & 0xffff) | (Number(x & 0xffffn) & mask));
+  v.setU16(off, (v.u16(off) & ~mask & 0xffff) | (x.lo & mask));
 /** REL24: only bits 2..25 of the instruction word. */
 const writeRel24: RelocSpec['write'] = (v, off, x) =>
-  v.setU32(off, ((v.u32(off) & ~0x03fffffc) | (Number(x & 0xffffffffn) & 0x03fffffc)) >>> 0);
+  v.setU32(off, ((v.u32(off) & ~0x03fffffc) | (x.lo & 0x03fffffc)) >>> 0);
+/** A halfword computed by compute() (lo/hi/ha/higher/highest), carried in out.lo. */
+const half = (r: RelocInput, h: number): U64 => r.out.set(0, h);
 
-function tocRel(r: RelocInput): bigint {
-  return u64(r.value - r.toc());
+/** value - my_r2 (u64). */
+function tocRel(r: RelocInput): U64 {
+  return r.out.from(r.value).sub(r.toc(r.tmp));
 }
 
 /** do_relative_toc() from kexec-tools: overflow and alignment checks, messages verbatim. */
-function relativeToc(r: RelocInput, name: string, v: bigint, mask: number, complainSigned: boolean): bigint {
-  if (complainSigned && u64(v + 0x8000n) > 0xffffn) {
-    outOfRange('toc16-overflow', `TOC16 relocation overflows (${u64(v)})\n`, r, name);
+function relativeToc(r: RelocInput, name: string, v: U64, mask: number, complainSigned: boolean): U64 {
+  // (value + 0x8000) > 0xffff, unsigned
+  if (complainSigned && !r.tmp.from(v).addN(0x8000).fitsUint(16)) {
+    outOfRange('toc16-overflow', `TOC16 relocation overflows (${v.big()})\n`, r, name);
   }
-  if ((BigInt(~mask & 0xffff) & v) !== 0n) {
-    outOfRange('toc16-misaligned', `bad TOC16 relocation (${u64(v)})\n`, r, name);
+  if ((~mask & 0xffff & v.lo) !== 0) {
+    outOfRange('toc16-misaligned', `bad TOC16 relocation (${v.big()})\n`, r, name);
   }
   return v;
 }
@@ -99,41 +100,42 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   }, write32);
   add(R.ADDR64, 8, (r) => r.value, write64);
   // kexec-tools: `case R_PPC64_REL64: *(uint64_t *)location = value;` (S+A, not S+A-P).
-  add(R.REL64, 8, (r) => (sem.rel64Absolute ? r.value : u64(r.value - r.address)), write64);
+  add(R.REL64, 8, (r) => (sem.rel64Absolute ? r.value : r.out.from(r.value).sub(r.address)), write64);
   // kexec-tools: `value - (uintptr_t)location`: the host pointer, not the target address.
   add(R.REL32, 4, (r) => {
-    const v = u64(r.value - (sem.rel32HostPointer ? r.hostLocation : r.address));
+    const v = r.out.from(r.value).sub(sem.rel32HostPointer ? r.hostLocation : r.address);
     // S+A-P carries its range check (abi, and kexec-tools with the REL32 fix: docs/findings/kt-ppc64-rel32-host-pointer.patch).
     if (!sem.rel32HostPointer && sem.loader !== 'kernel') checkInt(r, 'R_PPC64_REL32', v, 32);
     return v;
   }, write32);
-  add(R.TOC, 8, (r) => r.toc(), write64);
+  add(R.TOC, 8, (r) => r.toc(r.out), write64);
   add(R.TOC16, 2, (r) => relativeToc(r, 'R_PPC64_TOC16', tocRel(r), 0xffff, true), write16Masked(0xffff));
   add(R.TOC16_DS, 2, (r) => relativeToc(r, 'R_PPC64_TOC16_DS', tocRel(r), 0xfffc, true), write16Masked(0xfffc));
   add(R.TOC16_LO, 2, (r) => relativeToc(r, 'R_PPC64_TOC16_LO', tocRel(r), 0xffff, false), write16Masked(0xffff));
   add(R.TOC16_LO_DS, 2, (r) => relativeToc(r, 'R_PPC64_TOC16_LO_DS', tocRel(r), 0xfffc, false), write16Masked(0xfffc));
-  add(R.TOC16_HI, 2, (r) => relativeToc(r, 'R_PPC64_TOC16_HI', tocRel(r) >> 16n, 0xffff, false), write16Masked(0xffff));
-  add(R.TOC16_HA, 2, (r) => relativeToc(r, 'R_PPC64_TOC16_HA', u64(tocRel(r) + 0x8000n) >> 16n, 0xffff, false), write16Masked(0xffff));
+  add(R.TOC16_HI, 2, (r) => relativeToc(r, 'R_PPC64_TOC16_HI', tocRel(r).shr(16), 0xffff, false), write16Masked(0xffff));
+  add(R.TOC16_HA, 2, (r) => relativeToc(r, 'R_PPC64_TOC16_HA', tocRel(r).addN(0x8000).shr(16), 0xffff, false), write16Masked(0xffff));
   add(R.REL24, 4, (r) => {
-    let v = r.value;
-    if (localEntryEnabled(r)) v = u64(v + localEntryOffset(r.sym.other));
-    v = u64(v - r.address);
-    if (u64(v + 0x2000000n) > 0x3ffffffn || (v & 3n) !== 0n) {
-      outOfRange('rel24-out-of-range', `REL24 ${s64(v)} out of range!\n`, r, 'R_PPC64_REL24');
+    const v = r.out.from(r.value);
+    if (localEntryEnabled(r)) v.addN(localEntryOffset(r.symOther));
+    v.sub(r.address);
+    // (value + 0x2000000) > 0x3ffffff || (value & 3) != 0, unsigned
+    if (!r.tmp.from(v).addN(0x2000000).fitsUint(26) || (v.lo & 3) !== 0) {
+      outOfRange('rel24-out-of-range', `REL24 ${v.signed()} out of range!\n`, r, 'R_PPC64_REL24');
     }
     return v;
   }, writeRel24);
-  add(R.ADDR16_LO, 2, (r) => lo(r.value), write16);
+  add(R.ADDR16_LO, 2, (r) => half(r, lo(r.value)), write16);
   add(R.ADDR16_HI, 2, (r) => {
     if (sem.addr16HiRangeChecks) checkInt(r, 'R_PPC64_ADDR16_HI', r.value, 32);
-    return hi(r.value);
+    return half(r, hi(r.value));
   }, write16);
   add(R.ADDR16_HA, 2, (r) => {
-    if (sem.addr16HiRangeChecks) checkInt(r, 'R_PPC64_ADDR16_HA', u64(r.value + 0x8000n), 32);
-    return ha(r.value);
+    if (sem.addr16HiRangeChecks) checkInt(r, 'R_PPC64_ADDR16_HA', r.tmp.from(r.value).addN(0x8000), 32);
+    return half(r, ha(r.value));
   }, write16);
-  add(R.ADDR16_HIGHER, 2, (r) => higher(r.value), write16);
-  add(R.ADDR16_HIGHEST, 2, (r) => highest(r.value), write16);
+  add(R.ADDR16_HIGHER, 2, (r) => half(r, higher(r.value)), write16);
+  add(R.ADDR16_HIGHEST, 2, (r) => half(r, highest(r.value)), write16);
 
   if (sem.rel16Rewrite) {
     // kexec-tools replaces `addis 2,12,.TOC.-0b@ha` by `lis 2,.TOC.@h` (no @ha carry) and keeps
@@ -142,29 +144,29 @@ function table(sem: Semantics): Map<number, RelocSpec> {
       if ((r.view.u32(r.off) & 0xffff0000) >>> 0 !== 0x3c4c0000) {
         outOfRange('rel16-unexpected-instruction', 'Unexpected instruction for  R_PPC64_REL16_HA', r, 'R_PPC64_REL16_HA');
       }
-      const toc = u64(r.value + r.toc());
-      return u64(0x3c400000n + ((sem.rel16Carry ? u64(toc + 0x8000n) : toc) >> 16n & 0xffffn));
+      const toc = r.toc(r.tmp).add(r.value);
+      return r.out.set(0, 0x3c400000 + (sem.rel16Carry ? ha(toc) : hi(toc)));
     }, write32);
     // Reads the whole instruction word (4 bytes) but writes only the halfword at the location.
     add(R.REL16_LO, 4, (r) => {
       if ((r.view.u32(r.off) & 0xffff0000) >>> 0 !== 0x38420000) {
         outOfRange('rel16-unexpected-instruction', 'Unexpected instruction for R_PPC64_REL16_LO', r, 'R_PPC64_REL16_LO');
       }
-      return lo(u64(r.value + r.toc() - 4n));
+      return half(r, lo(r.toc(r.tmp).add(r.value).addN(-4)));
     }, write16);
   } else {
     // ABI: #lo(S+A-P) and #ha(S+A-P) into the low halfword, instruction untouched. On a
     // big-endian target the halfword is at offset 2 of the word; the reloc offset already says so.
-    add(R.REL16_LO, 2, (r) => lo(u64(r.value - r.address)), write16);
+    add(R.REL16_LO, 2, (r) => half(r, lo(r.tmp.from(r.value).sub(r.address))), write16);
     add(R.REL16_HI, 2, (r) => {
-      const v = u64(r.value - r.address);
+      const v = r.tmp.from(r.value).sub(r.address);
       checkInt(r, 'R_PPC64_REL16_HI', v, 32);
-      return hi(v);
+      return half(r, hi(v));
     }, write16);
     add(R.REL16_HA, 2, (r) => {
-      const v = u64(r.value - r.address);
-      checkInt(r, 'R_PPC64_REL16_HA', u64(v + 0x8000n), 32);
-      return ha(v);
+      const v = r.tmp.from(r.value).sub(r.address);
+      checkInt(r, 'R_PPC64_REL16_HA', r.out.from(v).addN(0x8000), 32);
+      return half(r, ha(v));
     }, write16);
   }
   return t;

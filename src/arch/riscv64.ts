@@ -3,9 +3,10 @@
 // kexec-tools 2.0.32's stub machine_apply_elf_rel (kexec/arch/riscv/kexec-elf-riscv.c:172-184)
 // refuses them. No ABI profile: the psABI's relaxation-aware semantics are not modelled here.
 import { u64 } from '../bytes.ts';
+import type { ByteView } from '../bytes.ts';
 import { EM_RISCV } from '../elf/constants.ts';
-import type { ArchModule, RelocSpec, Semantics } from './types.ts';
-import { classifierFor } from './types.ts';
+import type { ArchModule, BigRelocInput, RelocSpec, Semantics } from './types.ts';
+import { bigintCompute, bigintWrite, classifierFor } from './types.ts';
 
 /** Every type the RISC-V psABI ("Relocations") and glibc's <elf.h> name. */
 export const R_RISCV = {
@@ -23,6 +24,10 @@ export const R_RISCV = {
 const R = R_RISCV;
 const names = new Map<number, string>(Object.entries(R).map(([k, v]) => [v, `R_RISCV_${k}`]));
 const nameOf = (t: number): string => names.get(t) ?? `R_RISCV_${t >>> 0}`;
+
+/** This module computes on bigints (types.ts: bigintCompute/bigintWrite adapt it to the U64 interface). */
+type BigWrite = (view: ByteView, off: number, v: bigint) => void;
+type BigCompute = (r: BigRelocInput) => bigint;
 
 // ---- the kernel's immediate encoders (elf_kexec.c RV_X / ENCODE_*_IMM / CLEAN_IMM), on u64 values
 
@@ -53,20 +58,20 @@ const cleaner = (encode: (x: bigint) => bigint, width: 4 | 8) => {
 
 // ---- bit writers: read-modify-write of the access width, little-endian (the store view)
 
-const rmw32 = (encode: (x: bigint) => bigint): RelocSpec['write'] => {
+const rmw32 = (encode: (x: bigint) => bigint): BigWrite => {
   const clean = cleaner(encode, 4);
   return (view, off, v) => view.store(off, 4, (clean(view.load(off, 4)) | encode(v)) & 0xffffffffn);
 };
-const rmw64 = (encode: (x: bigint) => bigint, mask: (x: bigint) => bigint): RelocSpec['write'] => {
+const rmw64 = (encode: (x: bigint) => bigint, mask: (x: bigint) => bigint): BigWrite => {
   const clean = cleaner(mask, 8);
   return (view, off, v) => view.store(off, 8, (clean(view.load(off, 8)) | encode(v)) & M64);
 };
 /** `*(uN *)loc += val` / `-= val`, truncated to the width. */
-const addTo = (width: 2 | 4, sign: 1n | -1n): RelocSpec['write'] => {
+const addTo = (width: 2 | 4, sign: 1n | -1n): BigWrite => {
   const m = (1n << BigInt(width * 8)) - 1n;
   return (view, off, v) => view.store(off, width, (view.load(off, width) + sign * v) & m);
 };
-const store = (width: number): RelocSpec['write'] => (view, off, v) => view.store(off, width, v);
+const store = (width: number): BigWrite => (view, off, v) => view.store(off, width, v);
 
 /**
  * The kernel's arch_kexec_apply_relocations_add (6.1.176 elf_kexec.c:365-470, 6.12.107 :372-480):
@@ -78,8 +83,8 @@ const store = (width: number): RelocSpec['write'] => (view, off, v) => view.stor
  */
 function kernelTable(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
-  const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write']) =>
-    t.set(type, { type, name: nameOf(type), width, compute, write });
+  const add = (type: number, width: number, compute: BigCompute, write: BigWrite) =>
+    t.set(type, { type, name: nameOf(type), width, compute: bigintCompute(compute), write: bigintWrite(write) });
   const pcrel = (r: { value: bigint; address: bigint }) => u64(r.value - r.address);
   const val = (r: { value: bigint }) => r.value;
   const none = () => 0n;

@@ -2,9 +2,10 @@
 // the kernel's arch/s390/kernel/machine_kexec_reloc.c (arch_kexec_do_relocs, called by
 // arch_kexec_apply_relocations_add in machine_kexec_file.c) and the s390x ELF ABI supplement define them.
 import { u64 } from '../bytes.ts';
+import type { ByteView } from '../bytes.ts';
 import { EM_S390 } from '../elf/constants.ts';
-import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
-import { classifierFor, checkInt, checkIntOrUInt, fitsUnsigned, outOfRange } from './types.ts';
+import type { ArchModule, BigRelocInput as RelocInput, RelocSpec, Semantics } from './types.ts';
+import { bigintCompute, bigintWrite, classifierFor, checkInt, checkIntOrUInt, fitsUnsigned, outOfRange } from './types.ts';
 import { KERNEL_PR_FMT } from './x86_64.ts';
 
 /**
@@ -24,16 +25,20 @@ export const R_390 = {
   GNU_VTINHERIT: 250, GNU_VTENTRY: 251,
 } as const;
 
+/** This module computes on bigints (types.ts: bigintCompute/bigintWrite adapt it to the U64 interface). */
+type BigWrite = (view: ByteView, off: number, v: bigint) => void;
+type BigCompute = (r: RelocInput) => bigint;
+
 const R = R_390;
 const names = new Map<number, string>(Object.entries(R).map(([k, v]) => [v, `R_390_${k}`]));
 const nameOf = (t: number) => names.get(t) ?? `R_390_${t >>> 0}`;
 
 // ---- bit writers (pure; they only place bits; the store view is big-endian on s390x)
-const store = (width: number): RelocSpec['write'] => (view, off, v) => view.store(off, width, v);
+const store = (width: number): BigWrite => (view, off, v) => view.store(off, width, v);
 /** R_390_12: the low 12 bits of the halfword, keeping its top nibble (the base register). */
-const write12: RelocSpec['write'] = (view, off, v) => view.setU16(off, (view.u16(off) & 0xf000) | Number(v & 0xfffn));
+const write12: BigWrite = (view, off, v) => view.setU16(off, (view.u16(off) & 0xf000) | Number(v & 0xfffn));
 /** R_390_20: DL (12 bits) into bits 16..27 and DH (8 bits) into bits 8..15 of the word, keeping 0xf00000ff. */
-const write20: RelocSpec['write'] = (view, off, v) =>
+const write20: BigWrite = (view, off, v) =>
   view.setU32(off, ((view.u32(off) & 0xf00000ff) | (Number(v & 0xfffn) << 16) | (Number(v & 0xff000n) >>> 4)) >>> 0);
 
 /** ABI checks, where the ABI profile makes them: the field must hold the value; DBL values must be even. */
@@ -55,9 +60,9 @@ function abiChecks(r: RelocInput, name: string, v: bigint, kind: 'signed' | 'eit
  */
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
-  const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write'] = store(width)) =>
-    t.set(type, { type, name: nameOf(type), width, compute, write });
-  const direct = (type: number, width: number, kind: 'either' | 'unsigned' | 'signed', bits: number, write?: RelocSpec['write']) =>
+  const add = (type: number, width: number, compute: BigCompute, write: BigWrite = store(width)) =>
+    t.set(type, { type, name: nameOf(type), width, compute: bigintCompute(compute), write: bigintWrite(write) });
+  const direct = (type: number, width: number, kind: 'either' | 'unsigned' | 'signed', bits: number, write?: BigWrite) =>
     add(type, width, (r) => {
       abiChecks(r, nameOf(type), r.value, kind, bits, false);
       return r.value;

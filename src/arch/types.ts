@@ -1,10 +1,20 @@
 // The interface every arch implements, lld-style: classification (which relocation types exist,
 // how their value is computed) is kept apart from bit-writing (how the value lands in memory).
+//
+// For an arch author: export an ArchModule whose classify() comes from classifierFor(table), where
+// table(sem) maps each handled type to a RelocSpec { type, name, width, compute, write }.
+// - compute(r) gets one RelocInput per load, refilled for every relocation (no allocation): r.value
+//   (S + sec_base + A), r.address (P), r.hostLocation, r.symOther, r.toc(into), r.symName(). Values
+//   are U64s (two uint32 halves, exact mod 2^64): `r.out.from(r.value).sub(r.address)` is C's
+//   `value - address`; return r.value, r.out or r.tmp. Range checks: checkInt/checkIntOrUInt/
+//   U64.fitsInt/fitsUint; a die() is outOfRange(code, message, r, name).
+// - write(view, off, v) places the bits (write16/32/64 here, or the arch's own masks on v.lo/v.hi).
+// - Code written with bigint arithmetic can be wrapped in bigintCompute/bigintWrite (exact, but each
+//   relocation then pays for a few BigInts); the hot arches (x86_64, ppc64) use U64 directly.
 import type { ByteView } from '../bytes.ts';
 import { LoadError } from '../errors.ts';
 import { hex } from '../bytes.ts';
 import type { Arch, Endian, RejectionCode } from '../types.ts';
-import type { ElfSymbol } from '../elf/reader.ts';
 
 /** Semantic switches that differ between loaders. Each is one named divergence from the ABI. */
 export interface Semantics {
@@ -40,24 +50,125 @@ export interface Semantics {
   hookRevision?: number;
 }
 
-export interface RelocInput {
+/**
+ * A u64 as two uint32 halves. Exact for every value and allocation-free: the engine keeps a few
+ * per load and reuses them for every relocation. Every method mutates `this` and returns it, so
+ * an arch's compute reads like C: `r.out.from(r.value).sub(r.address)` is `value - address` mod 2^64.
+ * BigInt appears only where a message or the log spells a value out (big(), signed()).
+ */
+export class U64 {
+  hi = 0;
+  lo = 0;
+  static of(v: bigint): U64 {
+    return new U64().setBig(v);
+  }
+  set(hi: number, lo: number): this {
+    this.hi = hi >>> 0;
+    this.lo = lo >>> 0;
+    return this;
+  }
+  setBig(v: bigint): this {
+    const x = BigInt.asUintN(64, v);
+    return this.set(Number(x >> 32n), Number(x & 0xffffffffn));
+  }
+  from(o: U64): this {
+    this.hi = o.hi;
+    this.lo = o.lo;
+    return this;
+  }
+  add(o: U64): this {
+    const lo = this.lo + o.lo;
+    this.lo = lo >>> 0;
+    this.hi = (this.hi + o.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    return this;
+  }
+  sub(o: U64): this {
+    const lo = this.lo - o.lo;
+    this.lo = lo >>> 0;
+    this.hi = (this.hi - o.hi - (lo < 0 ? 1 : 0)) >>> 0;
+    return this;
+  }
+  /** this + n mod 2^64 for a safe integer n with |n| < 2^32 (a constant such as 0x8000 or -4). */
+  addN(n: number): this {
+    const lo = this.lo + n;
+    const carry = Math.floor(lo / 0x100000000);
+    this.lo = lo >>> 0;
+    this.hi = (this.hi + carry) >>> 0;
+    return this;
+  }
+  /** Logical shift right by n (0 < n < 32). */
+  shr(n: number): this {
+    this.lo = ((this.lo >>> n) | (this.hi << (32 - n))) >>> 0;
+    this.hi = this.hi >>> n;
+    return this;
+  }
+  eq(o: U64): boolean {
+    return this.hi === o.hi && this.lo === o.lo;
+  }
+  isZero(): boolean {
+    return this.hi === 0 && this.lo === 0;
+  }
+  /** As a signed two's complement value of 64 bits, it lies in [-2^(bits-1), 2^(bits-1)) (bits <= 64). */
+  fitsInt(bits: number): boolean {
+    if (bits <= 32) {
+      const half = 2 ** (bits - 1);
+      return this.hi === 0 ? this.lo < half : this.hi === 0xffffffff && this.lo >= 0x100000000 - half;
+    }
+    if (bits >= 64) return true;
+    const hi = this.hi | 0; // signed high word: value = hi * 2^32 + lo
+    const half = 2 ** (bits - 33); // the bound on hi
+    return hi >= -half && hi < half;
+  }
+  /** As an unsigned 64-bit value, it is below 2^bits. */
+  fitsUint(bits: number): boolean {
+    if (bits >= 64) return true;
+    if (bits <= 32) return this.hi === 0 && this.lo < 2 ** bits;
+    return this.hi < 2 ** (bits - 32);
+  }
+  /** The u64 as a bigint (messages and the relocation log). */
+  big(): bigint {
+    // hi * 2^32 + lo is an exact double below 2^53: one BigInt instead of three.
+    return this.hi < 0x200000 ? BigInt(this.hi * 0x100000000 + this.lo) : (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+  /** The s64 as a bigint. */
+  signed(): bigint {
+    return BigInt.asIntN(64, this.big());
+  }
+}
+
+/**
+ * One relocation's inputs. A loader makes one per load and refills it for every relocation: no
+ * per-relocation object or closure. symName() and toc() ask the loader about the relocation being
+ * applied; they are only called where a message needs the name or the type needs the TOC.
+ */
+export class RelocInput {
   /** Store view (the loader's store byte order) over the buffer holding the location. */
   view: ByteView;
-  off: number;
+  off = 0;
   /** S + sec_base + A, as the generic loop computes it (u64). */
-  value: bigint;
+  readonly value = new U64();
   /** P: the final address of the location. */
-  address: bigint;
+  readonly address = new U64();
   /** Host address of the location (kexec-tools' REL32 uses it). */
-  hostLocation: bigint;
-  sym: ElfSymbol;
-  symName: () => string;
-  /** my_r2: .toc + 0x8000; throws the loader's rejection when there is no .toc. */
-  toc: () => bigint;
-  eFlags: number;
-  sem: Semantics;
+  readonly hostLocation = new U64();
+  /** st_other of the symbol (ppc64 ELFv2 local entry offsets). */
+  symOther = 0;
   /** The ELF file's byte order (arm64 kexec-tools stores data words with cpu_to_elf64, not host order). */
   elfEndian?: Endian;
+  /** Scratch values an arch's compute may use (compute returns one of them, or value). */
+  readonly out = new U64();
+  readonly tmp = new U64();
+  constructor(
+    view: ByteView,
+    readonly eFlags: number,
+    readonly sem: Semantics,
+    /** The symbol's name, as the loader's messages print it. */
+    readonly symName: () => string,
+    /** my_r2 (.toc + 0x8000) into `into`; throws the loader's rejection when there is no .toc. */
+    readonly toc: (into: U64) => U64,
+  ) {
+    this.view = view;
+  }
 }
 
 export interface RelocSpec {
@@ -65,10 +176,13 @@ export interface RelocSpec {
   name: string;
   /** Bytes read and written at the location (0 for NONE). */
   width: number;
-  /** Value to write; throws LoadError on range/instruction checks. */
-  compute: (r: RelocInput) => bigint;
+  /**
+   * The value to write (r.value, r.out or r.tmp); throws LoadError on range/instruction checks.
+   * Arithmetic is u64 through U64's methods (mod 2^64, as C's unsigned long long).
+   */
+  compute: (r: RelocInput) => U64;
   /** Write bits. The default branch of a writer is an internal bug, never a user error. */
-  write: (view: ByteView, off: number, v: bigint) => void;
+  write: (view: ByteView, off: number, v: U64) => void;
   /**
    * The reference code makes its checks (and may die) before it touches the location, so a die
    * wins over an out-of-bounds location (kexec-elf-rel-ppc64.c). Unset: the location is accessed
@@ -95,41 +209,89 @@ export interface ArchModule {
   unknownMessage(type: number, sem: Semantics, address?: bigint): string;
 }
 
+// ---- bit writers shared by the arches (store byte order is the view's)
+export const write8: RelocSpec['write'] = (v, off, x) => v.setU8(off, x.lo & 0xff);
+export const write16: RelocSpec['write'] = (v, off, x) => v.setU16(off, x.lo & 0xffff);
+export const write32: RelocSpec['write'] = (v, off, x) => v.setU32(off, x.lo);
+export const write64: RelocSpec['write'] = (v, off, x) => {
+  v.setU32(v.little ? off : off + 4, x.lo);
+  v.setU32(v.little ? off + 4 : off, x.hi);
+};
+
 // ---- shared range checks and their single error message (lld's checkInt/checkUInt/checkAlignment)
 
-export function outOfRange(code: RejectionCode, cMessage: string, r: RelocInput, name: string): never {
+/** What a range check needs of its relocation: the symbol's name for the message. */
+export interface Named {
+  symName(): string;
+}
+
+export function outOfRange(code: RejectionCode, cMessage: string, r: Named, name: string): never {
   throw new LoadError(code, cMessage, { relocation: name, symbol: r.symName() });
 }
 
-/** Signed range check on a two's complement value of `bits` bits. */
+const scratch = new U64();
+const asU64 = (v: U64 | bigint): U64 => (typeof v === 'bigint' ? scratch.setBig(v) : v);
+
+/** Signed range check on a two's complement value of `bits` bits (bigint form). */
 export function fitsSigned(v: bigint, bits: number): boolean {
-  const s = BigInt.asIntN(64, v);
-  return s >= -(1n << BigInt(bits - 1)) && s < 1n << BigInt(bits - 1);
+  return U64.of(v).fitsInt(bits);
 }
 export function fitsUnsigned(v: bigint, bits: number): boolean {
-  return BigInt.asUintN(64, v) < 1n << BigInt(bits);
+  return U64.of(v).fitsUint(bits);
 }
 
-export function checkInt(r: RelocInput, name: string, v: bigint, bits: number): void {
-  if (!fitsSigned(v, bits)) {
+export function checkInt(r: Named, name: string, value: U64 | bigint, bits: number): void {
+  const v = asU64(value);
+  if (!v.fitsInt(bits)) {
     const lo = -(1n << BigInt(bits - 1));
     const hi = (1n << BigInt(bits - 1)) - 1n;
-    outOfRange('overflow', `relocation ${name} out of range: ${BigInt.asIntN(64, v)} is not in [${lo}, ${hi}]; references '${r.symName()}'`, r, name);
+    outOfRange('overflow', `relocation ${name} out of range: ${v.signed()} is not in [${lo}, ${hi}]; references '${r.symName()}'`, r, name);
   }
 }
 
-export function checkIntOrUInt(r: RelocInput, name: string, v: bigint, bits: number): void {
-  if (!fitsSigned(v, bits) && !fitsUnsigned(v, bits)) {
-    outOfRange('overflow', `relocation ${name} out of range: ${hex(v)} fits neither int${bits} nor uint${bits}; references '${r.symName()}'`, r, name);
+export function checkIntOrUInt(r: Named, name: string, value: U64 | bigint, bits: number): void {
+  const v = asU64(value);
+  if (!v.fitsInt(bits) && !v.fitsUint(bits)) {
+    outOfRange('overflow', `relocation ${name} out of range: ${hex(v.big())} fits neither int${bits} nor uint${bits}; references '${r.symName()}'`, r, name);
   }
 }
 
-// ---- PPC64 @l/@h/@ha/@higher/@highest helpers (pure)
-export const lo = (v: bigint): bigint => v & 0xffffn;
-export const hi = (v: bigint): bigint => (BigInt.asUintN(64, v) >> 16n) & 0xffffn;
-export const ha = (v: bigint): bigint => (BigInt.asUintN(64, v + 0x8000n) >> 16n) & 0xffffn;
-export const higher = (v: bigint): bigint => (BigInt.asUintN(64, v) >> 32n) & 0xffffn;
-export const highest = (v: bigint): bigint => (BigInt.asUintN(64, v) >> 48n) & 0xffffn;
+// ---- bigint form of compute/write, for arch code written with bigint arithmetic (exact; each
+// relocation then pays for a few BigInts, so the hot arches use U64 directly)
+
+/** A relocation's inputs as bigints (u64 values). */
+export interface BigRelocInput extends Named {
+  view: ByteView;
+  off: number;
+  value: bigint;
+  address: bigint;
+  hostLocation: bigint;
+  symOther: number;
+  toc: () => bigint;
+  eFlags: number;
+  sem: Semantics;
+  elfEndian?: Endian;
+}
+
+/** A compute written on bigints; its result is taken mod 2^64. */
+export function bigintCompute(f: (r: BigRelocInput) => bigint): RelocSpec['compute'] {
+  return (r) => r.out.setBig(f({
+    view: r.view, off: r.off, value: r.value.big(), address: r.address.big(), hostLocation: r.hostLocation.big(), symOther: r.symOther,
+    symName: r.symName, toc: () => r.toc(r.tmp).big(), eFlags: r.eFlags, sem: r.sem, elfEndian: r.elfEndian,
+  }));
+}
+
+/** A bit writer that takes the value as a bigint. */
+export function bigintWrite(f: (view: ByteView, off: number, v: bigint) => void): RelocSpec['write'] {
+  return (view, off, v) => f(view, off, v.big());
+}
+
+// ---- PPC64 @l/@h/@ha/@higher/@highest helpers (pure; the halfword as a number)
+export const lo = (v: U64): number => v.lo & 0xffff;
+export const hi = (v: U64): number => v.lo >>> 16;
+export const ha = (v: U64): number => ((v.lo + 0x8000) >>> 16) & 0xffff;
+export const higher = (v: U64): number => v.hi & 0xffff;
+export const highest = (v: U64): number => v.hi >>> 16;
 
 export type ArchName = Arch;
 

@@ -1,9 +1,7 @@
 // x86_64 relocations, as kexec-tools' kexec/arch/x86_64/kexec-elf-rel-x86_64.c and the ABI define them.
-import { u32, u64, s32 } from '../bytes.ts';
 import { EM_X86_64 } from '../elf/constants.ts';
 import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
-import { classifierFor } from './types.ts';
-import { checkInt, outOfRange } from './types.ts';
+import { checkInt, classifierFor, outOfRange, write32, write64 } from './types.ts';
 
 /**
  * Every type the x86-64 psABI (x86-64-ABI, "Relocation Types") and GNU binutils
@@ -31,14 +29,15 @@ function kexecToolsName(type: number): string {
   return type <= 23 ? names.get(type)! : `R_X86_64_${type >>> 0}`;
 }
 
-const store = (width: number): RelocSpec['write'] => (view, off, v) => view.store(off, width, v);
+const writers: Record<number, RelocSpec['write']> = { 4: write32, 8: write64 };
 
 function overflow(r: RelocInput, type: number, sem: Semantics): never {
   const name = names.get(type)!;
+  const value = r.value.big().toString(16);
   // kernel: pr_err("Overflow in relocation type %d value 0x%lx\n", (int)ELF64_R_TYPE(r_info), value)
-  if (sem.loader === 'kernel') outOfRange('overflow', `${KERNEL_PR_FMT}Overflow in relocation type ${type} value 0x${u64(r.value).toString(16)}\n`, r, name);
+  if (sem.loader === 'kernel') outOfRange('overflow', `${KERNEL_PR_FMT}Overflow in relocation type ${type} value 0x${value}\n`, r, name);
   // kexec-tools: die("overflow in relocation type %s val %lx\n", reloc_name(r_type), value)
-  outOfRange('overflow', `overflow in relocation type ${name} val ${u64(r.value).toString(16)}\n`, r, name);
+  outOfRange('overflow', `overflow in relocation type ${name} val ${value}\n`, r, name);
 }
 
 /**
@@ -53,29 +52,30 @@ export const KERNEL_PR_FMT = 'kexec: ';
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
   const add = (type: number, width: number, compute: RelocSpec['compute']) =>
-    t.set(type, { type, name: names.get(type)!, width, compute, write: store(width) });
+    t.set(type, { type, name: names.get(type)!, width, compute, write: writers[width] ?? write32 });
   const pcrel = (type: number) =>
     add(type, 4, (r) => {
-      const v = u64(r.value - r.address);
+      const v = r.out.from(r.value).sub(r.address);
       if (sem.abiRangeChecks) checkInt(r, names.get(type)!, v, 32); // ABI: PC32 is a signed 32-bit field
       return v;
     });
 
-  add(R_X86_64.NONE, 0, () => 0n);
+  add(R_X86_64.NONE, 0, (r) => r.value);
   add(R_X86_64['64'], 8, (r) => r.value);
+  // (u32)value != value
   add(R_X86_64['32'], 4, (r) => {
-    if (u32(r.value) !== r.value) overflow(r, R_X86_64['32'], sem);
+    if (!r.value.fitsUint(32)) overflow(r, R_X86_64['32'], sem);
     return r.value;
   });
+  // (s32)value != (s64)value
   add(R_X86_64['32S'], 4, (r) => {
-    if (s32(r.value) !== BigInt.asIntN(64, r.value)) overflow(r, R_X86_64['32S'], sem);
+    if (!r.value.fitsInt(32)) overflow(r, R_X86_64['32S'], sem);
     return r.value;
   });
   pcrel(R_X86_64.PC32);
   pcrel(R_X86_64.PLT32);
   return t;
 }
-
 
 export const x86_64: ArchModule = {
   arch: 'x86_64',

@@ -221,12 +221,19 @@ export class ElfFile {
     const h = this.header;
     const s = this.section(index);
     if (h.shstrndx === 0 || h.shstrndx >= this.sections.length) return '';
-    try {
-      return this.stringAt(h.shstrndx, s.name);
-    } catch {
-      return `<bad name ${s.name}>`;
+    // stringAt(shstrndx, sh_name), with the name table's bounds checked once per file.
+    if (this.shstrtab === undefined) {
+      try {
+        this.shstrtab = this.sectionData(h.shstrndx);
+      } catch {
+        this.shstrtab = null;
+      }
     }
+    const data = this.shstrtab;
+    const end = data && s.name < data.length ? data.indexOf(0, s.name) : -1;
+    return end < 0 ? `<bad name ${s.name}>` : latin1(data!.subarray(s.name, end));
   }
+  private shstrtab: Uint8Array | null | undefined;
 
   /** Symbols of a symbol-table section; index 0 is kept so that symbols[r_sym] is literal. */
   symbols(symtab: number): ElfSymbol[] {
@@ -396,6 +403,8 @@ export function decodeRelocations(data: Uint8Array, endian: Endian, is64: boolea
 }
 
 export function latin1(b: Uint8Array): string {
+  // One byte per char; apply() takes the typed array as it is (no spread copy), in chunks that stay under the argument limit.
+  if (b.length <= 4096) return String.fromCharCode.apply(null, b as unknown as number[]);
   let s = '';
   for (let i = 0; i < b.length; i += 4096) s += String.fromCharCode(...b.subarray(i, i + 4096));
   return s;

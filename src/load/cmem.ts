@@ -3,6 +3,7 @@
 // would make outside its buffers becomes an `out-of-bounds` rejection (undefined behaviour in C).
 import { ByteView } from '../bytes.ts';
 import { LoadError } from '../errors.ts';
+import { latin1 } from '../elf/reader.ts';
 import type { Endian, Where } from '../types.ts';
 
 export type BufId = 'file' | 'image';
@@ -50,8 +51,22 @@ export function ptrAdd(off: bigint, x: bigint): bigint {
   return s >= WRAP_AT ? s - TWO64 : s;
 }
 
+/** Largest |displacement| handled as a number: sums with a u32 stay exact (below 2^53). */
+export const SAFE_OFF = 2 ** 52;
+
+/** A Ptr's displacement as a number when it is exact and small enough to add a u32 to, else NaN. */
+export function offNumber(off: bigint): number {
+  return off >= -(1n << 52n) && off <= 1n << 52n ? Number(off) : Number.NaN;
+}
+
 export class CMem {
-  readonly file: Uint8Array;
+  /**
+   * The file as the C code's buffer holds it. kexec-tools may write into its copy of the file
+   * (relocations against non-ALLOC sections, symbols set there), so the first such write copies
+   * the caller's bytes (copy on write): until then `file` is the caller's array, read only.
+   */
+  file: Uint8Array;
+  private fileOwned: boolean;
   image: Uint8Array = new Uint8Array(0);
   /** Views with the *file's* byte order (for parsing) and the *store* byte order (host-endian C stores). */
   fileView: ByteView;
@@ -60,12 +75,12 @@ export class CMem {
   imageStore: ByteView;
 
   /**
-   * `copy`: kexec-tools may write into its copy of the file (relocations against non-ALLOC
-   * sections), so by default the model works on a copy. A loader that never writes its input (the
-   * kernel's) passes false and reads the caller's bytes in place.
+   * `copy`: whether the loader may write into its copy of the file (kexec-tools does; the
+   * kernel's loader never writes its input and passes false). Writes go through writable().
    */
   constructor(bytes: Uint8Array, readonly fileEndian: Endian, readonly storeEndian: Endian, copy = true) {
-    this.file = copy ? bytes.slice() : bytes;
+    this.file = bytes;
+    this.fileOwned = !copy;
     this.fileView = new ByteView(this.file, fileEndian);
     this.fileStore = this.fileView.withEndian(storeEndian);
     this.imageView = new ByteView(this.image, fileEndian);
@@ -82,6 +97,17 @@ export class CMem {
     return b === 'file' ? this.file : this.image;
   }
 
+  /** The buffer for a write: the file is copied on its first write (never the caller's bytes). */
+  writable(b: BufId): Uint8Array {
+    if (b === 'file' && !this.fileOwned) {
+      this.file = this.file.slice();
+      this.fileOwned = true;
+      this.fileView = new ByteView(this.file, this.fileEndian);
+      this.fileStore = this.fileView.withEndian(this.storeEndian);
+    }
+    return this.bytesOf(b);
+  }
+
   /** Resolve [p, p+len) to a number offset, or reject as out-of-bounds (below or past the buffer). */
   check(p: Ptr, len: number | bigint, what: string, where: Where = {}): number {
     const size = BigInt(this.bytesOf(p.buf).length);
@@ -96,6 +122,15 @@ export class CMem {
     return Number(p.off);
   }
 
+  /**
+   * check() for a displacement held as a number (exact, |off| <= SAFE_OFF); `where` is built only
+   * when the access is out of bounds.
+   */
+  checkN(buf: BufId, off: number, len: number, what: string, where: () => Where): number {
+    if (off >= 0 && off + len <= this.bytesOf(buf).length) return off;
+    return this.check({ buf, off: BigInt(off) }, len, what, where());
+  }
+
   view(p: Ptr, len: number, what: string, where?: Where): { view: ByteView; off: number } {
     const off = this.check(p, len, what, where);
     return { view: p.buf === 'file' ? this.fileView : this.imageView, off };
@@ -103,19 +138,23 @@ export class CMem {
 
   store(p: Ptr, len: number, what: string, where?: Where): { view: ByteView; off: number } {
     const off = this.check(p, len, what, where);
+    this.writable(p.buf);
     return { view: p.buf === 'file' ? this.fileStore : this.imageStore, off };
   }
 
-  /** Read a NUL-terminated C string; undefined if it runs off its buffer (only used for messages). */
+  /** Read a NUL-terminated C string of fewer than `max` characters; undefined if it runs off its buffer (only used for messages). */
   cstring(p: Ptr, max = 4096): string | undefined {
     const b = this.bytesOf(p.buf);
     if (p.off < 0n || p.off >= BigInt(b.length)) return undefined;
-    let s = '';
-    for (let i = Number(p.off); i < b.length && s.length < max; i++) {
-      if (b[i] === 0) return s;
-      s += String.fromCharCode(b[i]!);
-    }
-    return undefined;
+    return this.cstringN(p.buf, Number(p.off), max);
+  }
+
+  /** cstring() at a displacement held as an exact number. */
+  cstringN(buf: BufId, start: number, max = 4096): string | undefined {
+    const b = this.bytesOf(buf);
+    if (start < 0 || start >= b.length) return undefined;
+    const end = b.indexOf(0, start);
+    return end >= 0 && end - start < max ? latin1(b.subarray(start, end)) : undefined;
   }
 
   /** strcmp(p, name) == 0, reading only as far as strcmp would. */

@@ -20,7 +20,7 @@ import type { ElfSymbol, SectionHeader } from '../elf/reader.ts';
 import { KERNEL_PR_FMT, x86_64 } from '../arch/x86_64.ts';
 import { R_390, s390x } from '../arch/s390x.ts';
 import { riscv64, RISCV_KERNEL_PR_FMT } from '../arch/riscv64.ts';
-import type { ArchModule } from '../arch/types.ts';
+import { RelocInput, type ArchModule, type U64 } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
 import type { LayoutSection } from './kexec-tools.ts';
 import type { EntryRule, Profile } from './profile.ts';
@@ -406,7 +406,7 @@ function printed(name: string | null, symIndex: number, where: Where): string {
   return name;
 }
 
-const noToc = (): bigint => {
+const noToc = (): U64 => {
   throw new Error('the kernel hooks have no TOC (internal)');
 };
 
@@ -505,6 +505,7 @@ function archRela(spec: RelaHookSpec): Hook {
     const nm = printed(nameOf(e), symIndex, where);
     fail(code, `${prFmt}${text(nm)}`, { ...where, symbol: nm });
   };
+  const r = new RelocInput(mem.imageStore, 0, sem, symName, noToc);
   for (let j = 0n; j < n; j++) {
     const relIndex = Number(j);
     const at = u64(relsec.offset + j * RELA_SIZE);
@@ -543,7 +544,12 @@ function archRela(spec: RelaHookSpec): Hook {
     }
     const off = Number(loc);
     const view = mem.imageStore;
-    rs.write(view, off, rs.compute({ view, off, value, address, hostLocation: 0n, sym, symName, toc: noToc, eFlags: 0, sem }));
+    r.view = view;
+    r.off = off;
+    r.value.setBig(value);
+    r.address.setBig(address);
+    r.symOther = sym.other;
+    rs.write(view, off, rs.compute(r));
     if (log) {
       const inImage = BigInt(off + rs.width) <= bufsz;
       log.push(logEntry(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value,

@@ -2,16 +2,16 @@
 // (build_elf_rel_info, elf_rel_load, elf_rel_set_symbol...) as they behave in 2.0.20–2.0.32,
 // quirks included. Stages: parse → layout (pure) → relocate (writes + log) → symbols.
 import { cAlign, u64 } from '../bytes.ts';
-import { LoadError, ElfFormatError } from '../errors.ts';
+import { LoadError, ElfFormatError, detailError } from '../errors.ts';
 import {
   ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, ET_REL, EV_CURRENT, EM_AARCH64, EM_PPC64, EM_RISCV, EM_S390, EM_X86_64, PT_NOTE,
   SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_DYNAMIC, SHT_NOBITS, SHT_NOTE, SHT_REL,
   SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
 } from '../elf/constants.ts';
 import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
-import type { ArchModule, RelocInput } from '../arch/types.ts';
+import { RelocInput, U64, type ArchModule } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
-import { CMem, ptrAdd, ptrOffset, type Ptr } from './cmem.ts';
+import { CMem, offNumber, ptrAdd, ptrOffset, type Ptr } from './cmem.ts';
 import type { Profile } from './profile.ts';
 import type { Arch, LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
@@ -38,14 +38,10 @@ export interface KtElf {
    * change if a relocation writes into the file buffer (where .shstrtab lives), which clears it.
    */
   tocCache?: { sec: KtSection | undefined };
-  /** Symbol names by string-table pointer, for the relocation log. */
-  nameCache: Map<string, string>;
-  /** Decoded symbols by symtab pointer and index; valid while nothing writes where they live. */
-  symCache: Map<string, ElfSymbol>;
 }
 
 function parseFail(code: 'elf-format' | 'not-relocatable' | 'wrong-machine' | 'no-section-headers', detail: string): never {
-  throw new LoadError(code, PARSE_FAILED, {}, { cause: new Error(detail) });
+  throw new LoadError(code, PARSE_FAILED, {}, { cause: detailError(detail) });
 }
 
 /** build_elf_rel_info(): every check build_mem_ehdr/phdrs/shdrs/notes and machine_verify_elf_rel make. */
@@ -118,11 +114,16 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
     if (u64(s.addr + s.size) < s.addr) parseFail('elf-format', `section ${s.index} address wraps`);
     // sh_data = buf + sh_offset (kexec-elf.c:657): the wrapping check above lets sh_offset = 2^64 - 8
     // with sh_size >= 8 through, and the pointer then lies below the file buffer.
-    shdrs.push({ ...s, data: { buf: 'file', off: ptrOffset(s.offset) } });
+    // (Fields listed: an object spread here costs more than the rest of the parse.)
+    shdrs.push({
+      index: s.index, name: s.name, type: s.type, flags: s.flags, addr: s.addr, offset: s.offset, size: s.size,
+      link: s.link, info: s.info, addralign: s.addralign, entsize: s.entsize, hdrOffset: s.hdrOffset,
+      data: { buf: 'file', off: ptrOffset(s.offset) },
+    });
   }
   const kt: KtElf = {
     elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
-    shdrs, mem, arch: ARCH_MODULES[profile.target], profile, nameCache: new Map(), symCache: new Map(),
+    shdrs, mem, arch: ARCH_MODULES[profile.target], profile,
   };
   buildMemNotes(kt);
   if (elf.header.type !== ET_REL) parseFail('not-relocatable', `e_type ${elf.header.type}`);
@@ -397,155 +398,335 @@ function readSym(kt: KtElf, symtab: KtSection, index: number, where: Where): Elf
   };
 }
 
-export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): RelocationLogEntry[] {
-  const log: RelocationLogEntry[] = [];
+/**
+ * The relocation log, kept in flat arrays while relocating (no object per relocation) and turned
+ * into RelocationLogEntry objects only when read (entries()). The by-type summary is kept always.
+ */
+export class RelocationLog {
+  /** Per entry, STRIDE numbers: relSection, relIndex, section, type, symIndex, imageOffset, width, bytes at; offset, address, addend, value as hi, lo. */
+  private nums: Float64Array;
+  private readonly names: string[] = []; // typeName, symbol
+  private bytes: Uint8Array;
+  private n = 0;
+  private used = 0;
+  readonly byType = new Map<string, { count: number; bytes: number }>();
+  private static readonly STRIDE = 16;
+  private static readonly NONE = new Float64Array(0);
+  /** `capacity`: the entries expected; the arrays are allocated at the first entry (a rejected load never needs them). */
+  constructor(readonly keep: boolean, private readonly capacity = 64) {
+    this.nums = RelocationLog.NONE;
+    this.bytes = new Uint8Array(0);
+  }
+
+  add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
+    symbol: string, symIndex: number, addend: U64, value: U64, imageOffset: number, width: number, from: Uint8Array, at: number): void {
+    const t = this.byType.get(typeName);
+    if (t) {
+      t.count++;
+      t.bytes += width;
+    } else this.byType.set(typeName, { count: 1, bytes: width });
+    if (!this.keep) return;
+    const S = RelocationLog.STRIDE;
+    if (this.nums === RelocationLog.NONE) {
+      this.nums = new Float64Array(Math.max(1, this.capacity) * S);
+      this.bytes = new Uint8Array(Math.max(1, this.capacity) * 8);
+    }
+    if ((this.n + 1) * S > this.nums.length) {
+      const grown = new Float64Array(this.nums.length * 2 + S);
+      grown.set(this.nums);
+      this.nums = grown;
+    }
+    if (this.used + width > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2 + width);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    for (let i = 0; i < width; i++) this.bytes[this.used + i] = from[at + i]!;
+    const m = this.nums;
+    const i = this.n * S;
+    m[i] = relSection; m[i + 1] = relIndex; m[i + 2] = section; m[i + 3] = type;
+    m[i + 4] = symIndex; m[i + 5] = imageOffset; m[i + 6] = width; m[i + 7] = this.used;
+    m[i + 8] = offset.hi; m[i + 9] = offset.lo; m[i + 10] = address.hi; m[i + 11] = address.lo;
+    m[i + 12] = addend.hi; m[i + 13] = addend.lo; m[i + 14] = value.hi; m[i + 15] = value.lo;
+    this.names.push(typeName, symbol);
+    this.used += width;
+    this.n++;
+  }
+
+  entries(): RelocationLogEntry[] {
+    const out: RelocationLogEntry[] = [];
+    const { nums: m, names } = this;
+    // hi * 2^32 + lo is an exact double below 2^53: one BigInt instead of three.
+    const big = (i: number) => (m[i]! < 0x200000 ? BigInt(m[i]! * 0x100000000 + m[i + 1]!) : (BigInt(m[i]!) << 32n) | BigInt(m[i + 1]!));
+    for (let k = 0; k < this.n; k++) {
+      const i = k * RelocationLog.STRIDE;
+      const width = m[i + 6]!;
+      out.push({
+        relSection: m[i]!, relIndex: m[i + 1]!, section: m[i + 2]!, offset: big(i + 8), address: big(i + 10), type: m[i + 3]!,
+        typeName: names[2 * k]!, symbol: names[2 * k + 1]!, symIndex: m[i + 4]!, addend: BigInt.asIntN(64, big(i + 12)),
+        value: big(i + 14), imageOffset: m[i + 5]!, width, bytes: this.bytes.slice(m[i + 7]!, m[i + 7]! + width),
+      });
+    }
+    return out;
+  }
+}
+
+/** Read a u64 field (hi, lo) in the file's byte order. */
+function readU64(dv: DataView, o: number, le: boolean, into: U64): U64 {
+  return le ? into.set(dv.getUint32(o + 4, true), dv.getUint32(o, true)) : into.set(dv.getUint32(o, false), dv.getUint32(o + 4, false));
+}
+
+/** The section addresses as U64s, indexed like kt.shdrs (after applyLayout). */
+function sectionAddresses(kt: KtElf): U64[] {
+  return kt.shdrs.map((s) => U64.of(s.addr));
+}
+
+/**
+ * elf_rel_load()'s relocation loop and machine_apply_elf_rel(). Every relocation reuses the same
+ * few U64s and one RelocInput: nothing is allocated per relocation unless the log keeps it or a
+ * rejection is raised. Offsets are numbers where they are exact (CMem.checkN), bigints otherwise.
+ */
+function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
   const { mem, arch, profile } = kt;
   const sem = profile.sem;
-  const relEnt = (isRela: boolean) => (isRela ? SIZES.rela : SIZES.rel)[kt.is64 ? 1 : 0];
-  for (let ri = 0; ri < kt.shdrs.length; ri++) {
+  const preRead = arch.preRead?.(sem) ?? 0; // bytes the hook reads at the location before its switch
+  const is64 = kt.is64;
+  const le = kt.elf.endian === 'little';
+  const symEnt = SIZES.sym[is64 ? 1 : 0];
+  const addrs = sectionAddresses(kt);
+  const hostBase = U64.of(opts.hostAddress);
+  const zero = new U64();
+  const rOffset = new U64();
+  const rAddend = new U64();
+  const symValue = new U64();
+  // The relocation being applied, as symName()/toc()/where() need it.
+  let ri = 0, k = 0, rsInfo = 0, relocation: string | undefined;
+  let symIndex = 0, symNameOff = 0, symShndx = 0;
+  let strtab: KtSection = kt.shdrs[0]!;
+  let offsetKnown = false;
+  const where = (): Where => ({
+    relSection: ri, relIndex: k, section: rsInfo, offset: offsetKnown ? rOffset.big() : undefined, relocation, symbol: undefined,
+  });
+  const namePtr = (): Ptr | undefined => symNameOff
+    ? { buf: strtab.data.buf, off: strtab.data.off + BigInt(symNameOff) }
+    : kt.shdrs[kt.shstrndx] && kt.shdrs[symShndx]
+      ? { buf: kt.shdrs[kt.shstrndx]!.data.buf, off: kt.shdrs[kt.shstrndx]!.data.off + BigInt(kt.shdrs[symShndx]!.name) }
+      : undefined;
+  // Names by string-table displacement, as the C code would print them. Symbol names are cached
+  // until a write into the file copy; section names (st_name 0) only while .shstrtab is in the file.
+  const nameCache = { file: new Map<number, string>(), image: new Map<number, string>() };
+  const secNameCache = new Map<number, string>();
+  let strOff = Number.NaN;
+  const symName = (): string => {
+    if (symNameOff) {
+      const cache = nameCache[strtab.data.buf];
+      const key = strOff + symNameOff;
+      if (key !== key) return mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(symNameOff) }) ?? `<name@${symNameOff}>`;
+      let n = cache.get(key);
+      if (n === undefined) cache.set(key, (n = mem.cstringN(strtab.data.buf, key) ?? `<name@${symNameOff}>`));
+      return n;
+    }
+    const shstr = kt.shdrs[kt.shstrndx];
+    const sec = kt.shdrs[symShndx];
+    if (!shstr || !sec) return '<?>';
+    const inFile = shstr.data.buf === 'file';
+    let n = inFile ? secNameCache.get(symShndx) : undefined;
+    if (n === undefined) {
+      n = mem.cstring({ buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) }) ?? `<name@${sec.name}>`;
+      if (inFile) secNameCache.set(symShndx, n);
+    }
+    return n;
+  };
+  // die("…%s…", name) dereferences the name: a string that runs off its buffer is a C fault.
+  const dieName = (): string => {
+    const p = namePtr();
+    const n = p ? mem.cstring(p, Number.MAX_SAFE_INTEGER) : undefined;
+    if (n === undefined) {
+      throw new LoadError('out-of-bounds', `C loader would format the name of symbol ${symIndex} for die() past the end of its buffer (undefined behaviour)`, where());
+    }
+    return n;
+  };
+  const r = new RelocInput(mem.imageStore, kt.eFlags, sem, symName, (into) => {
+    const w = { ...where(), symbol: symName() };
+    return into.setBig(myR2(kt, w));
+  });
+  r.elfEndian = kt.elf.endian;
+
+  for (ri = 0; ri < kt.shdrs.length; ri++) {
     const rs = kt.shdrs[ri]!;
     if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
     const isRela = rs.type === SHT_RELA;
+    k = 0;
+    rsInfo = rs.info;
+    relocation = undefined;
+    offsetKnown = false;
+    const relWhere = { relSection: ri };
     // kexec-tools: `(sh_info > e_shnum) || (sh_link > e_shnum)`: off by one, e_shnum itself passes.
     if (pastShnum(kt, rs.info) || pastShnum(kt, rs.link)) {
-      throw new LoadError('bad-section-index', 'Invalid section number\n', { relSection: ri });
+      throw new LoadError('bad-section-index', 'Invalid section number\n', relWhere);
     }
-    const section = shdrAt(kt, rs.info, 'sh_info', { relSection: ri });
+    const section = shdrAt(kt, rs.info, 'sh_info', relWhere);
     if (!(section.flags & SHF_ALLOC)) continue;
     // C only forms &e_shdr[sh_link] before the SHF_ALLOC test; the first read is symtab->sh_link below.
-    const symtab = shdrAt(kt, rs.link, 'sh_link', { relSection: ri });
+    const symtab = shdrAt(kt, rs.link, 'sh_link', relWhere);
     if (pastShnum(kt, symtab.link)) continue; // "Invalid section number?" — silently skipped
-    const strtab = shdrAt(kt, symtab.link, 'symtab sh_link', { relSection: ri });
-    const ent = relEnt(isRela);
+    strtab = shdrAt(kt, symtab.link, 'symtab sh_link', relWhere);
+    strOff = offNumber(strtab.data.off);
+    const ent = (isRela ? SIZES.rela : SIZES.rel)[is64 ? 1 : 0];
     const count = cCount(rs.data.off, rs.size, ent); // for (ptr = sh_data; ptr < rel_end; ptr += rel_size)
     // checkIndexes (ABI) bounds r_sym by the symbol table's entries, read once per relocation section.
-    const nSyms = profile.checkIndexes ? symtab.size / BigInt(SIZES.sym[kt.is64 ? 1 : 0]) : 0n;
-    for (let k = 0; k < count; k++) {
-      // One fixed-shape object per relocation, filled in as we learn more (spreads are slow here).
-      const where: Where = { relSection: ri, relIndex: k, section: rs.info, offset: undefined, relocation: undefined, symbol: undefined };
-      const { view, off } = mem.view({ buf: rs.data.buf, off: rs.data.off + BigInt(k * ent) }, ent, 'a relocation entry', where);
-      let rOffset: bigint, rSym: number, rType: number, rAddend = 0n;
-      if (kt.is64) {
-        rOffset = view.u64(off);
-        const info = view.u64(off + 8);
-        rSym = Number(info >> 32n);
-        rType = Number(info & 0xffffffffn);
-        if (isRela) rAddend = view.u64(off + 16);
+    const nSyms = profile.checkIndexes ? symtab.size / BigInt(symEnt) : 0n;
+    const secSize = U64.of(section.size);
+    const secAddr = addrs[rs.info]!;
+    const relOff = offNumber(rs.data.off);
+    const symOff = offNumber(symtab.data.off);
+    const secOff = offNumber(section.data.off);
+    for (k = 0; k < count; k++) {
+      relocation = undefined;
+      offsetKnown = false;
+      // ---- the entry: r_offset, r_info, r_addend (file byte order, from the file or the image)
+      let eo: number;
+      if (relOff === relOff) eo = mem.checkN(rs.data.buf, relOff + k * ent, ent, 'a relocation entry', where);
+      else eo = mem.check({ buf: rs.data.buf, off: rs.data.off + BigInt(k * ent) }, ent, 'a relocation entry', where());
+      const rdv = (rs.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
+      let rSym: number, rType: number;
+      if (is64) {
+        readU64(rdv, eo, le, rOffset);
+        const infoHi = rdv.getUint32(le ? eo + 12 : eo + 8, le);
+        const infoLo = rdv.getUint32(le ? eo + 8 : eo + 12, le);
+        rSym = infoHi;
+        rType = infoLo;
+        if (isRela) readU64(rdv, eo + 16, le, rAddend);
+        else rAddend.set(0, 0);
       } else {
-        rOffset = BigInt(view.u32(off));
-        const info = view.u32(off + 4);
+        rOffset.set(0, rdv.getUint32(eo, le));
+        const info = rdv.getUint32(eo + 4, le);
         rSym = info >>> 8;
         rType = info & 0xff;
-        if (isRela) rAddend = BigInt(view.u32(off + 8)); // zero-extended into unsigned long long
+        rAddend.set(0, isRela ? rdv.getUint32(eo + 8, le) : 0); // zero-extended into unsigned long long
       }
-      where.offset = rOffset;
+      offsetKnown = true;
       // checkIndexes (ABI): r_sym within the symbol table, r_offset within the target section.
       if (profile.checkIndexes) {
-        if (BigInt(rSym) >= nSyms) throw new LoadError('bad-relocation', `Invalid relocation symbol: ${rSym}\n`, where);
-        if (rOffset >= section.size) throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${rOffset.toString(16)}\n`, where);
-      }
-      const location: Ptr = { buf: section.data.buf, off: ptrAdd(section.data.off, rOffset) }; // sh_data + r_offset
-      const address = u64(section.addr + rOffset);
-      // Symbols live in the file copy unless the symtab is SHF_ALLOC (then relocations may patch it).
-      const symKey = symtab.data.buf === 'file' ? `${symtab.index}:${rSym}` : '';
-      let sym = symKey ? kt.symCache.get(symKey) : undefined;
-      if (!sym) {
-        sym = readSym(kt, symtab, rSym, where);
-        if (symKey) kt.symCache.set(symKey, sym);
-      }
-      const symName = (): string => {
-        if (sym.name) {
-          const p = { buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) };
-          const key = `${p.buf}:${p.off}`;
-          let n = kt.nameCache.get(key);
-          if (n === undefined) kt.nameCache.set(key, (n = mem.cstring(p) ?? `<name@${sym.name}>`));
-          return n;
+        if (BigInt(rSym) >= nSyms) throw new LoadError('bad-relocation', `Invalid relocation symbol: ${rSym}\n`, where());
+        if (rOffset.hi > secSize.hi || (rOffset.hi === secSize.hi && rOffset.lo >= secSize.lo)) {
+          throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${rOffset.big().toString(16)}\n`, where());
         }
-        const shstr = kt.shdrs[kt.shstrndx];
-        const sec = kt.shdrs[sym.shndx];
-        if (!shstr || !sec) return '<?>';
-        return mem.cstring({ buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) }) ?? `<name@${sec.name}>`;
-      };
-      // die("…%s…", name) dereferences the name: a string that runs off its buffer is a C fault.
-      const dieName = (): string => {
-        const p: Ptr | undefined = sym.name
-          ? { buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) }
-          : kt.shdrs[kt.shstrndx] && kt.shdrs[sym.shndx]
-            ? { buf: kt.shdrs[kt.shstrndx]!.data.buf, off: kt.shdrs[kt.shstrndx]!.data.off + BigInt(kt.shdrs[sym.shndx]!.name) }
-            : undefined;
-        const n = p ? mem.cstring(p, Number.MAX_SAFE_INTEGER) : undefined;
-        if (n === undefined) {
-          throw new LoadError('out-of-bounds', `C loader would format the name of symbol ${sym.index} for die() past the end of its buffer (undefined behaviour)`, where);
-        }
-        return n;
-      };
-      // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array.
-      if (!sym.name) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where);
-      if (!sym.name) shdrAt(kt, sym.shndx, 'st_shndx (for a section symbol name)', where);
-      if (sym.shndx === SHN_UNDEF && sym.stype !== STT_NOTYPE) {
-        const n = dieName();
-        throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where, symbol: n });
       }
-      let secBase = 0n;
-      if (sym.shndx === SHN_COMMON) {
-        const n = dieName();
-        throw new LoadError('common-symbol', `symbol: '${n}' in common section\n`, { ...where, symbol: n });
-      } else if (sym.shndx === SHN_ABS) {
-        secBase = 0n;
-      } else if (pastShnum(kt, sym.shndx)) {
-        const n = dieName();
-        throw new LoadError('bad-section-index', `Invalid section: ${sym.shndx} for symbol ${n}\n`, { ...where, symbol: n });
+      // location = sh_data + r_offset (C pointer arithmetic, see ptrAdd); P = sh_addr + r_offset.
+      const locBuf = section.data.buf;
+      let loc: number;
+      let locBig: bigint | undefined;
+      if (secOff === secOff && rOffset.hi === 0) loc = secOff + rOffset.lo;
+      else {
+        locBig = ptrAdd(section.data.off, rOffset.big());
+        loc = offNumber(locBig);
+      }
+      r.address.from(secAddr).add(rOffset);
+      // ---- the symbol (file byte order; in the file copy, or in the image when the symtab is SHF_ALLOC)
+      symIndex = rSym;
+      let so: number;
+      if (symOff === symOff) so = mem.checkN(symtab.data.buf, symOff + rSym * symEnt, symEnt, 'a symbol', where);
+      else so = mem.check({ buf: symtab.data.buf, off: symtab.data.off + BigInt(rSym) * BigInt(symEnt) }, symEnt, 'a symbol', where());
+      const sdv = (symtab.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
+      let symType: number;
+      symNameOff = sdv.getUint32(so, le);
+      if (is64) {
+        symType = sdv.getUint8(so + 4) & 0xf;
+        r.symOther = sdv.getUint8(so + 5);
+        symShndx = sdv.getUint16(so + 6, le);
+        readU64(sdv, so + 8, le, symValue);
       } else {
-        secBase = shdrAt(kt, sym.shndx, 'st_shndx', where).addr;
+        symType = sdv.getUint8(so + 12) & 0xf;
+        r.symOther = sdv.getUint8(so + 13);
+        symShndx = sdv.getUint16(so + 14, le);
+        symValue.set(0, sdv.getUint32(so + 4, le));
       }
-      let value = u64(sym.value + secBase + rAddend);
-      if (sem.resolveDotToc && sym.shndx === SHN_UNDEF && sym.name && symName() === '.TOC.') value = u64(myR2(kt, where) + rAddend);
-      const pre = arch.preRead?.(sem) ?? 0;
-      if (pre) mem.check(location, pre, 'the relocation location (read before the type switch)', { ...where, relocation: arch.typeName(rType) });
+      // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array.
+      if (!symNameOff && !kt.shdrs[kt.shstrndx]) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where());
+      if (!symNameOff && !kt.shdrs[symShndx]) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
+      if (symShndx === SHN_UNDEF && symType !== STT_NOTYPE) {
+        const n = dieName();
+        throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where(), symbol: n });
+      }
+      let secBase = zero;
+      if (symShndx === SHN_COMMON) {
+        const n = dieName();
+        throw new LoadError('common-symbol', `symbol: '${n}' in common section\n`, { ...where(), symbol: n });
+      } else if (symShndx === SHN_ABS) {
+        secBase = zero;
+      } else if (pastShnum(kt, symShndx)) {
+        const n = dieName();
+        throw new LoadError('bad-section-index', `Invalid section: ${symShndx} for symbol ${n}\n`, { ...where(), symbol: n });
+      } else {
+        if (!kt.shdrs[symShndx]) shdrAt(kt, symShndx, 'st_shndx', where());
+        secBase = addrs[symShndx]!;
+      }
+      const value = r.value.from(symValue).add(secBase).add(rAddend);
+      if (sem.resolveDotToc && symShndx === SHN_UNDEF && symNameOff && symName() === '.TOC.') {
+        value.setBig(myR2(kt, where())).add(rAddend);
+      }
+      // arm64 kexec-tools reads `uint64_t data = *location` before its switch, whatever the type.
+      if (preRead) mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
       const spec = arch.classify(rType, sem);
       if (!spec) {
-        throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, address), { ...where, relocation: arch.typeName(rType), symbol: symName() });
+        throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, r.address.big()), { ...where(), relocation: arch.typeName(rType), symbol: symName() });
       }
       if (spec.width === 0) {
-        if (opts.log !== false) log.push(entry(ri, k, rs.info, rOffset, address, rType, spec.name, symName(), rSym, rAddend, value, -1, 0, new Uint8Array(0)));
+        log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, log.keep ? symName() : '', rSym, rAddend, value, -1, 0, mem.image, 0);
         continue;
       }
-      where.relocation = spec.name;
-      const w = where;
-      const hostLocation = u64((location.buf === 'image' ? opts.hostAddress : 0n) + location.off);
-      const toc = () => myR2(kt, { ...w, symbol: symName() });
-      if (spec.checksFirst && !fits(mem, location, spec.width)) {
+      relocation = spec.name;
+      // The host address of the location (kexec-tools' REL32): host buffer + displacement for the image.
+      const host = locBuf === 'image' ? hostBase : zero;
+      if (loc === loc && loc > -0x100000000 && loc < 0x100000000) r.hostLocation.from(host).addN(loc);
+      else r.hostLocation.setBig(host.big() + (locBig ?? BigInt(loc)));
+      const size = mem.bytesOf(locBuf).length;
+      const fits = loc === loc && loc >= 0 && loc + spec.width <= size;
+      if (spec.checksFirst && !fits) {
         // The C code may die in its checks before it touches *location; any access compute()
         // makes (REL16's instruction read) raises the same out-of-bounds rejection as the store.
-        const untouchable = new Proxy(mem.imageStore, {
+        const location: Ptr = { buf: locBuf, off: locBig ?? BigInt(loc) };
+        const w = where();
+        r.view = new Proxy(mem.imageStore, {
           get: (t, p) => (typeof Reflect.get(t, p) === 'function' ? () => mem.store(location, spec.width, 'the relocation location', w) : Reflect.get(t, p)),
         });
-        spec.compute({ view: untouchable, off: 0, value, address, hostLocation, sym, symName, toc, eFlags: kt.eFlags, sem });
+        r.off = 0;
+        spec.compute(r);
       }
-      const st = mem.store(location, spec.width, 'the relocation location', w);
-      const input: RelocInput = {
-        view: st.view, off: st.off, value, address, hostLocation, sym, symName, toc, eFlags: kt.eFlags, sem, elfEndian: kt.elf.endian,
-      };
-      const v = spec.compute(input);
-      spec.write(st.view, st.off, v);
-      if (location.buf === 'file') {
+      if (!fits) mem.store({ buf: locBuf, off: locBig ?? BigInt(loc) }, spec.width, 'the relocation location', where()); // throws
+      mem.writable(locBuf);
+      const view = locBuf === 'file' ? mem.fileStore : mem.imageStore;
+      r.view = view;
+      r.off = loc;
+      spec.write(view, loc, spec.compute(r));
+      if (locBuf === 'file') {
         // A write into the file copy can change names or tables the C code rereads.
         kt.tocCache = undefined;
-        kt.nameCache.clear();
-        kt.symCache.clear();
+        nameCache.file.clear();
+        nameCache.image.clear();
+        secNameCache.clear();
       }
-      if (opts.log !== false) {
-        const bytes = mem.bytesOf(location.buf).slice(st.off, st.off + spec.width);
-        log.push(entry(ri, k, rs.info, rOffset, address, rType, spec.name, symName(), rSym, rAddend, value, location.buf === 'image' ? st.off : -1, spec.width, bytes));
-      }
+      log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, log.keep ? symName() : '', rSym, rAddend, value,
+        locBuf === 'image' ? loc : -1, spec.width, mem.bytesOf(locBuf), loc);
     }
   }
-  return log;
 }
 
-function entry(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
-  symbol: string, symIndex: number, addend: bigint, value: bigint, imageOffset: number, width: number, bytes: Uint8Array): RelocationLogEntry {
-  return { relSection, relIndex, section, offset, address, type, typeName, symbol, symIndex, addend: BigInt.asIntN(64, addend), value, imageOffset, width, bytes };
+/** How many relocation entries the tables claim (the log's first capacity; it grows past 4096 as needed). */
+function relocationCount(kt: KtElf): number {
+  let n = 0;
+  for (const s of kt.shdrs) {
+    if (s.type === SHT_RELA || s.type === SHT_REL) n += cCount(s.data.off, s.size, (s.type === SHT_RELA ? SIZES.rela : SIZES.rel)[kt.is64 ? 1 : 0]);
+  }
+  return Math.min(n, 4096);
+}
+
+/** Apply every relocation; the log as entries (the public API of the relocate stage). */
+export function relocateKexecTools(kt: KtElf, opts: RelocateOptions): RelocationLogEntry[] {
+  const log = new RelocationLog(opts.log !== false);
+  relocate(kt, opts, log);
+  return log.entries();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -585,7 +766,7 @@ function symbolPlace(kt: KtElf, name: string, size: number, verb: 'set' | 'get')
 export function setSymbol(kt: KtElf, name: string, bytes: Uint8Array): void {
   const p = symbolPlace(kt, name, bytes.length, 'set');
   const off = kt.mem.check(p, bytes.length, `symbol ${name}`, { symbol: name });
-  kt.mem.bytesOf(p.buf).set(bytes, off);
+  kt.mem.writable(p.buf).set(bytes, off);
 }
 
 export function getSymbol(kt: KtElf, name: string, size: number): Uint8Array {
@@ -609,20 +790,46 @@ export interface KexecToolsLoad {
 }
 
 /** elf_rel_build_load() followed by the symbol writes. Throws LoadError; never exits. */
+const typeSummaries = new WeakMap<LoadedImage, ReadonlyMap<string, { count: number; bytes: number }>>();
+
+/**
+ * The relocations a kexec-tools load applied, summed by type name (count, bytes written): what its
+ * log summed by typeName gives, without building the log's entries. Undefined for other images.
+ */
+export function relocationTypesOf(img: LoadedImage): ReadonlyMap<string, { count: number; bytes: number }> | undefined {
+  return typeSummaries.get(img);
+}
+
 export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile, opts: RelocateOptions & { symbols?: SymbolWrite[] }): KexecToolsLoad {
   const kt = parseKexecTools(bytes, profile);
   const layout = layoutKexecTools(kt.shdrs, kt.entry, base, profile);
   applyLayout(kt, layout, opts.fill);
-  const relocations = relocateKexecTools(kt, opts);
+  const log = new RelocationLog(opts.log !== false, relocationCount(kt));
+  relocate(kt, opts, log);
   for (const s of opts.symbols ?? []) setSymbol(kt, s.name, s.bytes);
   const sections: LoadedSection[] = kt.shdrs.map((s, i) => ({
     index: i, name: kt.elf.sectionName(i), addr: s.addr, size: s.size,
     alloc: (s.flags & SHF_ALLOC) !== 0n, nobits: s.type === SHT_NOBITS,
   }));
-  return {
-    kt, layout,
-    image: { base: layout.base, bytes: kt.mem.image, memsz: layout.memsz, entry: layout.entry, sections, relocations },
-  };
+  const { base: b, memsz, entry } = layout;
+  const imageBytes = kt.mem.image;
+  let image: LoadedImage;
+  if (log.keep) {
+    // The log's entries are built when first read: an enumerable own accessor, so spreads and
+    // JSON see `relocations` like any other field.
+    let entries: RelocationLogEntry[] | undefined;
+    image = {
+      base: b, bytes: imageBytes, memsz, entry, sections,
+      get relocations(): RelocationLogEntry[] {
+        return (entries ??= log.entries());
+      },
+      set relocations(v: RelocationLogEntry[]) {
+        entries = v;
+      },
+    };
+  } else {
+    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: [], relocationTypes: log.byType };
+  }
+  typeSummaries.set(image, log.byType);
+  return { kt, layout, image };
 }
-
-

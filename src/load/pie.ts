@@ -16,7 +16,7 @@ import {
   STB_GLOBAL, STB_WEAK,
 } from '../elf/constants.ts';
 import { ElfFile, checkRange, type ElfSymbol, type ProgramHeader } from '../elf/reader.ts';
-import type { ArchModule, RelocInput, RelocSpec, Semantics } from '../arch/types.ts';
+import { RelocInput, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { R_X86_64, x86_64 } from '../arch/x86_64.ts';
 import { R_PPC64, ppc64 } from '../arch/ppc64.ts';
@@ -432,10 +432,12 @@ export function relocatePie(st: PieState, opts: RelocatePieOptions = {}): Reloca
         if (opts.log !== false) log.push(entry(relSection, k, -1, rOffset, address, type, c.name, symName(), symIndex, addend, value, -1, 0, new Uint8Array(0)));
         continue;
       }
-      const input: RelocInput = {
-        view, off: imageOffset, value, address, hostLocation: address, sym, symName,
-        toc: () => pieToc(pie, bias, { ...where, symbol: symName() }), eFlags: elf.header.flags, sem,
-      };
+      const input = new RelocInput(view, elf.header.flags, sem, symName, (into) => into.setBig(pieToc(pie, bias, { ...where, symbol: symName() })));
+      input.off = imageOffset;
+      input.value.setBig(value);
+      input.address.setBig(address);
+      input.hostLocation.setBig(address);
+      input.symOther = sym.other;
       const out = c.spec!.compute(input);
       c.spec!.write(view, imageOffset, out);
       if (opts.log !== false) {

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { PurgatoryOracleError } from '../errors.ts';
 import type { CaseComparison } from '../compare/compare.ts';
 import { abiSemantics, type Profile } from '../load/profile.ts';
+import { relocationTypesOf } from '../load/kexec-tools.ts';
 
 const ABI = abiSemantics();
 import type { LoadedImage, Outcome } from '../types.ts';
@@ -105,9 +106,11 @@ function switchOn(e: RegistryEntry, profile: Profile): boolean {
 
 const byTypeCache = new WeakMap<LoadedImage, Map<string, { count: number; bytes: number }>>();
 
-/** The relocation log summed by type name (count, bytes written), once per image (logs are never changed after the load); the fast path gives it directly. */
+/** The relocation log summed by type name (count, bytes written), once per image (logs are never changed after the load); a kexec-tools load keeps it beside its log. */
 function relocationsByType(img: LoadedImage): ReadonlyMap<string, { count: number; bytes: number }> {
   if (img.relocationTypes) return img.relocationTypes;
+  const kept = relocationTypesOf(img);
+  if (kept) return kept;
   let m = byTypeCache.get(img);
   if (m) return m;
   m = new Map();

@@ -218,9 +218,9 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
     let explainedShown = 0;
     // The relocation log is read by the registry's modelled entries scoped to relocation types
     // (their coverage) and by the attribution of differing bytes, nothing else. Load without it
-    // (the kexec-tools fast path then sums the applied types instead), and load again with it for
-    // a case whose bytes differ, or whose coverage needs the types and got no summary (the model
-    // ran): the outcome is otherwise the same, so the comparison is too.
+    // (a kexec-tools load then sums the applied types instead), and load again with it for a
+    // case whose bytes differ, or whose coverage needs the types and got no summary (another
+    // loader): the outcome is otherwise the same, so the comparison is too.
     const alwaysLog = !!opts.engineOverride;
     const typesNeeded = needsRelocationLog(registry, profile);
     const refClasses = profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : [];

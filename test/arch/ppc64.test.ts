@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { EM_PPC64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_UNDEF, STT_FUNC, STT_NOTYPE } from '../../src/elf/constants.ts';
 import type { ObjRelocation, ObjSection, ObjSymbol, ObjectSpec } from '../../src/elf/writer.ts';
 import { R_PPC64, localEntryOffset } from '../../src/arch/ppc64.ts';
-import { ha, hi, higher, highest, lo } from '../../src/arch/types.ts';
+import { U64, ha, hi, higher, highest, lo } from '../../src/arch/types.ts';
 import type { Arch, Endian } from '../../src/types.ts';
 import { enc, loadObject, okImage, rejection, sectionAddr, sectionBytes, type LoadOpts } from '../fixture.ts';
 
@@ -85,11 +85,12 @@ describe('pure @l/@h/@ha/@higher/@highest helpers (ELFv2 ABI §3.5.2 definitions
     [0xffff8000n, 0x8000n, 0xffffn, 0x0000n, 0n, 0n],
     [-1n, 0xffffn, 0xffffn, 0x0000n, 0xffffn, 0xffffn],
   ])('v=%s', (v, l, h, a, hr, hs) => {
-    expect([lo(v), hi(v), ha(v), higher(v), highest(v)]).toEqual([l, h, a, hr, hs]);
+    const u = U64.of(v);
+    expect([lo(u), hi(u), ha(u), higher(u), highest(u)]).toEqual([l, h, a, hr, hs].map(Number));
   });
   it('PPC64_LOCAL_ENTRY_OFFSET(other) = ((1 << ((other & 0xe0) >> 5)) >> 2) << 2', () => {
-    expect([0x00, 0x20, 0x40, 0x60, 0x80, 0xa0, 0xc0, 0xe0].map(localEntryOffset)).toEqual([0n, 0n, 4n, 8n, 16n, 32n, 64n, 128n]);
-    expect(localEntryOffset(0x1f)).toBe(0n); // the low bits are visibility, not the local entry
+    expect([0x00, 0x20, 0x40, 0x60, 0x80, 0xa0, 0xc0, 0xe0].map(localEntryOffset)).toEqual([0, 0, 4, 8, 16, 32, 64, 128]);
+    expect(localEntryOffset(0x1f)).toBe(0); // the low bits are visibility, not the local entry
   });
 });
 

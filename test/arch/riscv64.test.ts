@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { ByteView } from '../../src/bytes.ts';
 import { constHigh, encodeB, encodeCB, encodeCJ, encodeI, encodeJ, encodeU, encodeUJ, R_RISCV, riscv64 } from '../../src/arch/riscv64.ts';
+import { U64 } from '../../src/arch/types.ts';
 import { makeProfile } from '../../src/load/profile.ts';
 
 const M64 = (1n << 64n) - 1n;
@@ -56,7 +57,7 @@ describe('the kernel table (arch/riscv/kernel/elf_kexec.c)', () => {
     const spec = riscv64.classify(R_RISCV.RVC_BRANCH, k612)!;
     expect(spec.width).toBe(4);
     const buf = new Uint8Array([0xff, 0xff, 0x34, 0x12]);
-    spec.write(new ByteView(buf, 'little'), 0, 0x100n);
+    spec.write(new ByteView(buf, 'little'), 0, U64.of(0x100n));
     // old 0x1234ffff & ~0x1c7c = 0x1234e383, | bit 12 (imm[8]) = 0x1234f383
     expect(new ByteView(buf, 'little').u32(0)).toBe(0x1234f383);
   });
@@ -66,9 +67,9 @@ describe('the kernel table (arch/riscv/kernel/elf_kexec.c)', () => {
     const sub = riscv64.classify(R_RISCV.SUB16, k61)!;
     const buf = new Uint8Array([0xf0, 0xff, 0x00, 0x00]);
     const v = new ByteView(buf, 'little');
-    add.write(v, 0, 0x20n);
+    add.write(v, 0, U64.of(0x20n));
     expect(v.u16(0)).toBe(0x0010);
-    sub.write(v, 2, 1n);
+    sub.write(v, 2, U64.of(1n));
     expect(v.u16(2)).toBe(0xffff);
   });
 

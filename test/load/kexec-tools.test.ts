@@ -1,7 +1,13 @@
 // The kexec-tools load model: layout, rejections (every code, exact messages), symbols and the
 // memory model's out-of-bounds cases. Expected values are worked out by hand from
 // kexec/kexec-elf-rel.c (elf_rel_load, elf_rel_*_symbol) and kexec/kexec-elf.c (build_elf_info).
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { load } from '../../src/engine.ts';
+import { DEFAULT_CORPUS } from '../../src/validate/validate.ts';
+import type { ManifestEntry } from '../../src/corpus/manifest.ts';
+import { realisticSymbols } from '../../src/validate/cases.ts';
 import {
   EM_PPC64, EM_X86_64, ET_EXEC, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS,
   SHT_PROGBITS, STB_GLOBAL, STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT, STT_SECTION,
@@ -712,5 +718,64 @@ describe('STB_GLOBAL lookup walks every SHT_SYMTAB', () => {
     const img = okImage(loadObject(spec, { symbols: [{ name: 'var2', bytes: bytesOf(9, 9, 9, 9) }] }));
     expect([...sectionBytes(img, '.data').subarray(0, 4)]).toEqual([9, 9, 9, 9]);
     expect(STB_GLOBAL).toBe(1);
+  });
+});
+
+describe('one engine: the log option, the by-type summary, the file copy, REL32 host pointers', () => {
+  // The manifest's census of each file (relocationCount, relocations by type), counted when it was added.
+  const manifest = (JSON.parse(readFileSync(resolve(DEFAULT_CORPUS, 'manifest.json'), 'utf8')) as { entries: ManifestEntry[] }).entries;
+  const real = (id: string) => {
+    const e = manifest.find((x) => x.id === id)!;
+    return { e, elf: new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, '..', e.file))) };
+  };
+
+  it('Debian 2.0.25 amd64: every relocation entry of the file is logged (manifest count); log: false gives the same image, no entries, and the log summed by type', () => {
+    const { e, elf } = real('debian-kexec-tools-2.0.25-3_deb12u3-amd64');
+    const req = { elf, base: 0x100000n, fill: 0, symbols: realisticSymbols(elf) };
+    const withLog = okImage(load(req, { profile: 'kexec-tools-2.0.25' }));
+    const noLog = okImage(load(req, { profile: 'kexec-tools-2.0.25', log: false }));
+    expect(withLog.relocations.length).toBe(e.relocationCount);
+    expect(noLog.relocations).toEqual([]);
+    const { relocationTypes, ...rest } = noLog;
+    expect(rest).toEqual({ ...withLog, relocations: [] });
+    const byType = new Map<string, { count: number; bytes: number }>();
+    for (const r of withLog.relocations) {
+      const t = byType.get(r.typeName) ?? { count: 0, bytes: 0 };
+      byType.set(r.typeName, { count: t.count + 1, bytes: t.bytes + r.width });
+    }
+    expect(relocationTypes).toEqual(byType);
+    // The manifest's per-type census (counted from the file when it was added) is what was applied.
+    expect(Object.fromEntries([...byType].map(([k, v]) => [k, v.count]))).toEqual(e.relocations);
+  });
+
+  it('the log is read once and kept; an ok outcome is plain data (JSON and spreads carry the entries)', () => {
+    const img = okImage(loadObject(std([reloc(R['64'], 0n, 'fn'), reloc(R.PC32, 8n, 'fn', -4n)])));
+    expect(img.relocations).toBe(img.relocations);
+    expect(Object.keys(img)).toContain('relocations');
+    expect({ ...img }.relocations.map((r) => r.typeName)).toEqual(['R_X86_64_64', 'R_X86_64_PC32']);
+  });
+
+  it('a relocation into a SHF_ALLOC NOBITS section writes the C code\'s file copy (sh_data = buf + sh_offset), never the caller\'s bytes', () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'fn', 0x1234n, '.bss')]));
+    const before = elf.slice();
+    const a = okImage(loadBytes(elf));
+    const b = okImage(loadBytes(elf));
+    expect(Buffer.from(elf).equals(Buffer.from(before))).toBe(true);
+    expect(a.relocations.map((r) => [r.typeName, r.imageOffset, r.width])).toEqual([['R_X86_64_64', -1, 8]]);
+    expect(a.bytes).toEqual(b.bytes);
+  });
+
+  it('ppc64le 2.0.25: every REL32 word is value - (host buffer + image offset), mod 2^32 (kexec-elf-rel-ppc64.c: value - (uintptr_t)location)', () => {
+    const { elf } = real('debian-kexec-tools-2.0.25-3_deb12u3-ppc64el');
+    for (const host of [0x1000n, 0x7fff_0000_2000n]) {
+      const img = okImage(load({ elf, base: 0x100000n, fill: 0, symbols: [] }, { profile: 'kexec-tools-2.0.25', target: 'ppc64le', hostAddress: host }));
+      const rel32 = img.relocations.filter((r) => r.typeName === 'R_PPC64_REL32');
+      expect(rel32.length).toBeGreaterThan(0);
+      for (const r of rel32) {
+        const want = BigInt.asUintN(32, r.value - (host + BigInt(r.imageOffset)));
+        expect(Buffer.from(r.bytes).readUInt32LE(0), `REL32 at image offset ${r.imageOffset}`).toBe(Number(want));
+        expect(Buffer.from(img.bytes.subarray(r.imageOffset, r.imageOffset + 4)).readUInt32LE(0)).toBe(Number(want));
+      }
+    }
   });
 });
