@@ -667,7 +667,10 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         value.setBig(myR2(kt, where())).add(rAddend);
       }
       // arm64 kexec-tools reads `uint64_t data = *location` before its switch, whatever the type.
-      if (preRead) mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
+      // As for the store below: the rejection (and its `where`) is built only when the read is out of bounds.
+      if (preRead && !(loc === loc && loc >= 0 && loc + preRead <= mem.bytesOf(locBuf).length)) {
+        mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
+      }
       const spec = arch.classify(rType, sem);
       if (!spec) {
         throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, r.address.big()), { ...where(), relocation: arch.typeName(rType), symbol: symName() });

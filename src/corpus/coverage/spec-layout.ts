@@ -443,9 +443,9 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
     // behaviour, which the model refuses as out-of-bounds. Sections: null, .text, .data, .rela.data,
     // .symtab, .strtab, .shstrtab (buildObject): e_shnum 7.
     ...([
-      ['rela-info-shnum', 'sh_info', { info: 7 }, 'sh_info'],
-      ['rela-link-shnum', 'sh_link', { link: 7 }, 'sh_link'],
-    ] as const).map(([name, field, over, what]) => spec({
+      ['rela-info-shnum', 'sh_info', { info: 7 }],
+      ['rela-link-shnum', 'sh_link', { link: 7 }],
+    ] as const).map(([name, field, over]) => spec({
       name,
       covers: [`error:reloc-section-${field === 'sh_info' ? 'info' : 'link'}-shnum`],
       note: `a relocation section whose ${field} is e_shnum (7): the kernel returns -ENOEXEC; kexec-tools reads e_shdr[7] past the array`,
@@ -459,7 +459,7 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
         relocations: [{ section: '.data', offset: 0n, type: abs, symbol: 'absval' }],
         relOverrides: { '.data': over },
       }),
-      kexecTools: { kind: 'rejected', message: `C loader would read e_shdr[7] (${what}) past the 7-entry section array (undefined behaviour)` },
+      kexecTools: { kind: 'rejected', message: `C loader would read e_shdr[7] (${field}) past the 7-entry section array (undefined behaviour)` },
     })),
     spec({
       name: 'rela-bad-strtab-link',
