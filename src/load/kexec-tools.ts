@@ -1,6 +1,7 @@
 // The kexec-tools load model: kexec/kexec-elf.c (build_elf_info), kexec/kexec-elf-rel.c
 // (build_elf_rel_info, elf_rel_load, elf_rel_set_symbol...) as they behave in 2.0.20–2.0.32,
 // quirks included. Stages: parse → layout (pure) → relocate (writes + log) → symbols.
+import { Buffer } from 'node:buffer';
 import { cAlign, u64 } from '../bytes.ts';
 import { LoadError, ElfFormatError, detailError } from '../errors.ts';
 import {
@@ -366,8 +367,8 @@ export function applyLayout(kt: KtElf, layout: Layout, fill: number): void {
   if (layout.bufsz > MAX_IMAGE) {
     throw new LoadError('unsupported', `image of ${layout.bufsz} bytes exceeds the model's ${MAX_IMAGE}-byte limit (kexec-tools would try to malloc it)`);
   }
-  const image = new Uint8Array(Number(layout.bufsz));
-  if (fill) image.fill(fill);
+  // xmalloc(bufsz): the bytes no section covers are the heap's (the request's fill byte).
+  const image = uninitialised(Number(layout.bufsz)).fill(fill);
   kt.mem.setImage(image);
   kt.shdrs.forEach((s, i) => {
     if (!(s.flags & SHF_ALLOC)) return;
@@ -792,7 +793,6 @@ export interface KexecToolsLoad {
   image: LoadedImage;
 }
 
-/** elf_rel_build_load() followed by the symbol writes. Throws LoadError; never exits. */
 const typeSummaries = new WeakMap<LoadedImage, ReadonlyMap<string, { count: number; bytes: number }>>();
 
 /**
@@ -803,28 +803,110 @@ export function relocationTypesOf(img: LoadedImage): ReadonlyMap<string, { count
   return typeSummaries.get(img);
 }
 
-export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile, opts: RelocateOptions & { symbols?: SymbolWrite[] }): KexecToolsLoad {
-  const kt = parseKexecTools(bytes, profile);
-  const layout = layoutKexecTools(kt.shdrs, kt.entry, base, profile);
+// ---------------------------------------------------------------------------------------------
+// One parse per input: loads of one ELF at many bases (validate, fuzz memo, bench) share it.
+
+/** A successful parse of a snapshot under one profile, kept as a template each load copies. */
+interface Parsed {
+  kt: KtElf;
+  /** Section names (from the file as given: the names a LoadedSection reports). */
+  names: string[];
+  /** relocationCount() of the file as parsed. */
+  relocations: number;
+}
+
+/** What this model keeps per caller's array: a private copy of its bytes, and the parses of that copy. */
+interface Snapshot {
+  bytes: Uint8Array;
+  parses: Map<Profile, Parsed>;
+}
+const snapshots = new WeakMap<Uint8Array, Snapshot>();
+
+/**
+ * The caller's bytes as this model reads them: a private copy, reused for as long as the caller's
+ * array holds the same bytes (compared in full on every load), so no load ever sees a stale parse
+ * and the lazy relocation log replays over exactly the bytes that were loaded.
+ */
+function snapshotOf(bytes: Uint8Array): Snapshot {
+  const s = snapshots.get(bytes);
+  if (s && s.bytes.length === bytes.length && Buffer.compare(s.bytes, bytes) === 0) return s;
+  const copy = uninitialised(bytes.length);
+  copy.set(bytes);
+  const fresh: Snapshot = { bytes: copy, parses: new Map() };
+  snapshots.set(bytes, fresh);
+  return fresh;
+}
+
+/** A new array whose every byte the caller writes before it is read (cheaper than a zeroed one). */
+function uninitialised(n: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
+}
+
+/** parseKexecTools() of a snapshot, once per profile (a parse that fails is not kept: it throws again). */
+function parsedOf(snap: Snapshot, profile: Profile): Parsed {
+  let p = snap.parses.get(profile);
+  if (!p) {
+    const kt = parseKexecTools(snap.bytes, profile);
+    p = { kt, names: kt.shdrs.map((_, i) => kt.elf.sectionName(i)), relocations: relocationCount(kt) };
+    if (snap.parses.size >= 8) snap.parses.clear(); // callers that build a new Profile per load
+    snap.parses.set(profile, p);
+  }
+  return p;
+}
+
+/** A load's own KtElf: the template's section headers copied, a fresh memory over the snapshot. */
+function instantiate(t: KtElf): KtElf {
+  const shdrs = t.shdrs.map((s): KtSection => ({
+    index: s.index, name: s.name, type: s.type, flags: s.flags, addr: s.addr, offset: s.offset, size: s.size,
+    link: s.link, info: s.info, addralign: s.addralign, entsize: s.entsize, hdrOffset: s.hdrOffset, data: s.data,
+  }));
+  return {
+    elf: t.elf, is64: t.is64, shnum: t.shnum, shstrndx: t.shstrndx, entry: t.entry, eFlags: t.eFlags, shdrs,
+    mem: new CMem(t.mem.file, t.elf.endian, t.profile.storeEndian), arch: t.arch, profile: t.profile,
+  };
+}
+
+/** Layout, the image and the relocation loop of elf_rel_load() on a fresh copy of a parse. */
+function relocateFresh(p: Parsed, base: bigint, opts: RelocateOptions, log: RelocationLog): { kt: KtElf; layout: Layout } {
+  const kt = instantiate(p.kt);
+  const layout = layoutKexecTools(kt.shdrs, kt.entry, base, kt.profile);
   applyLayout(kt, layout, opts.fill);
-  const log = new RelocationLog(opts.log !== false, relocationCount(kt));
   relocate(kt, opts, log);
+  return { kt, layout };
+}
+
+/**
+ * elf_rel_build_load() followed by the symbol writes. Throws LoadError; never exits.
+ * The relocation log: `log: true` records it while relocating; by default (log unset) the load
+ * records nothing and reading `image.relocations` replays the same load, over the same private
+ * bytes, with the log on (deterministic: the same parse, base, fill and host address).
+ */
+export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile, opts: RelocateOptions & { symbols?: SymbolWrite[] }): KexecToolsLoad {
+  const parsed = parsedOf(snapshotOf(bytes), profile);
+  const log = new RelocationLog(opts.log === true, parsed.relocations);
+  const { kt, layout } = relocateFresh(parsed, base, opts, log);
   for (const s of opts.symbols ?? []) setSymbol(kt, s.name, s.bytes);
   const sections: LoadedSection[] = kt.shdrs.map((s, i) => ({
-    index: i, name: kt.elf.sectionName(i), addr: s.addr, size: s.size,
+    index: i, name: parsed.names[i]!, addr: s.addr, size: s.size,
     alloc: (s.flags & SHF_ALLOC) !== 0n, nobits: s.type === SHT_NOBITS,
   }));
   const { base: b, memsz, entry } = layout;
   const imageBytes = kt.mem.image;
   let image: LoadedImage;
-  if (log.keep) {
+  if (opts.log !== false) {
     // The log's entries are built when first read: an enumerable own accessor, so spreads and
     // JSON see `relocations` like any other field.
+    const replay = { fill: opts.fill, hostAddress: opts.hostAddress };
+    const read = log.keep ? () => log.entries() : () => {
+      const replayed = new RelocationLog(true, parsed.relocations);
+      relocateFresh(parsed, base, replay, replayed);
+      return replayed.entries();
+    };
     let entries: RelocationLogEntry[] | undefined;
     image = {
       base: b, bytes: imageBytes, memsz, entry, sections,
       get relocations(): RelocationLogEntry[] {
-        return (entries ??= log.entries());
+        return (entries ??= read());
       },
       set relocations(v: RelocationLogEntry[]) {
         entries = v;
