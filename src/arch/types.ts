@@ -56,6 +56,8 @@ export interface Semantics {
  * an arch's compute reads like C: `r.out.from(r.value).sub(r.address)` is `value - address` mod 2^64.
  * BigInt appears only where a message or the log spells a value out (big(), signed()).
  */
+const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
+
 export class U64 {
   hi = 0;
   lo = 0;
@@ -68,6 +70,10 @@ export class U64 {
     return this;
   }
   setBig(v: bigint): this {
+    if (v >= 0n && v <= SAFE_BIG) {
+      const n = Number(v); // exact below 2^53: the halves on numbers
+      return this.set(Math.floor(n / 0x100000000), n >>> 0);
+    }
     const x = BigInt.asUintN(64, v);
     return this.set(Number(x >> 32n), Number(x & 0xffffffffn));
   }
@@ -298,9 +304,15 @@ export type ArchName = Arch;
 /** classify() for an arch: its relocation table, built once per Semantics object (profiles share theirs). */
 export function classifierFor(build: (sem: Semantics) => Map<number, RelocSpec>): ArchModule['classify'] {
   const tables = new WeakMap<Semantics, Map<number, RelocSpec>>();
+  let lastSem: Semantics | undefined;
+  let last: Map<number, RelocSpec> | undefined;
   return (type, sem) => {
-    let t = tables.get(sem);
-    if (!t) tables.set(sem, (t = build(sem)));
-    return t.get(type);
+    if (sem !== lastSem) {
+      let t = tables.get(sem);
+      if (!t) tables.set(sem, (t = build(sem)));
+      lastSem = sem;
+      last = t;
+    }
+    return last!.get(type);
   };
 }

@@ -56,8 +56,13 @@ export const SAFE_OFF = 2 ** 52;
 
 /** A Ptr's displacement as a number when it is exact and small enough to add a u32 to, else NaN. */
 export function offNumber(off: bigint): number {
-  return off >= -(1n << 52n) && off <= 1n << 52n ? Number(off) : Number.NaN;
+  return off >= -SAFE_OFF_BIG && off <= SAFE_OFF_BIG ? Number(off) : Number.NaN;
 }
+const SAFE_OFF_BIG = 1n << 52n;
+
+const EMPTY = new Uint8Array(0);
+const EMPTY_LE = new ByteView(EMPTY, 'little');
+const EMPTY_BE = new ByteView(EMPTY, 'big');
 
 export class CMem {
   /**
@@ -67,7 +72,7 @@ export class CMem {
    */
   file: Uint8Array;
   private fileOwned: boolean;
-  image: Uint8Array = new Uint8Array(0);
+  image: Uint8Array = EMPTY;
   /** Views with the *file's* byte order (for parsing) and the *store* byte order (host-endian C stores). */
   fileView: ByteView;
   imageView: ByteView;
@@ -78,13 +83,17 @@ export class CMem {
    * `copy`: whether the loader may write into its copy of the file (kexec-tools does; the
    * kernel's loader never writes its input and passes false). Writes go through writable().
    */
-  constructor(bytes: Uint8Array, readonly fileEndian: Endian, readonly storeEndian: Endian, copy = true) {
+  constructor(bytes: Uint8Array, readonly fileEndian: Endian, readonly storeEndian: Endian, copy = true, views?: CMem) {
     this.file = bytes;
     this.fileOwned = !copy;
-    this.fileView = new ByteView(this.file, fileEndian);
-    this.fileStore = this.fileView.withEndian(storeEndian);
-    this.imageView = new ByteView(this.image, fileEndian);
-    this.imageStore = this.imageView;
+    this.fileView = views?.fileView ?? new ByteView(this.file, fileEndian);
+    this.fileStore = views?.fileStore ?? this.fileView.withEndian(storeEndian);
+    this.imageView = this.imageStore = fileEndian === 'little' ? EMPTY_LE : EMPTY_BE;
+  }
+
+  /** A new memory over the same file bytes, with no image (the file's views are shared: a write replaces them, never changes them). */
+  fresh(): CMem {
+    return new CMem(this.file, this.fileEndian, this.storeEndian, !this.fileOwned, this);
   }
 
   setImage(image: Uint8Array): void {
@@ -100,7 +109,7 @@ export class CMem {
   /** The buffer for a write: the file is copied on its first write (never the caller's bytes). */
   writable(b: BufId): Uint8Array {
     if (b === 'file' && !this.fileOwned) {
-      this.file = this.file.slice();
+      this.file = new Uint8Array(this.file); // a copy (a Buffer's slice() would be a view of the caller's bytes)
       this.fileOwned = true;
       this.fileView = new ByteView(this.file, this.fileEndian);
       this.fileStore = this.fileView.withEndian(this.storeEndian);
@@ -110,6 +119,10 @@ export class CMem {
 
   /** Resolve [p, p+len) to a number offset, or reject as out-of-bounds (below or past the buffer). */
   check(p: Ptr, len: number | bigint, what: string, where: Where = {}): number {
+    // In bounds, on numbers (exact: the displacement is at most 2^52 and the sum stays below 2^53).
+    if (p.off >= 0n && p.off <= SAFE_OFF_BIG && typeof len === 'number' && len <= SAFE_OFF && Number(p.off) + len <= this.bytesOf(p.buf).length) {
+      return Number(p.off);
+    }
     const size = BigInt(this.bytesOf(p.buf).length);
     const l = BigInt(len);
     if (p.off < 0n || p.off + l > size) {

@@ -367,13 +367,18 @@ export function applyLayout(kt: KtElf, layout: Layout, fill: number): void {
   if (layout.bufsz > MAX_IMAGE) {
     throw new LoadError('unsupported', `image of ${layout.bufsz} bytes exceeds the model's ${MAX_IMAGE}-byte limit (kexec-tools would try to malloc it)`);
   }
-  // xmalloc(bufsz): the bytes no section covers are the heap's (the request's fill byte).
-  const image = uninitialised(Number(layout.bufsz)).fill(fill);
+  // xmalloc(bufsz): the bytes no section covers are the heap's (the request's fill byte). A small
+  // image is allocated uninitialised and filled; a large one zeroed (by the OS, page by page, as
+  // it is touched) and filled only with a non-zero byte.
+  const n = Number(layout.bufsz);
+  const image = n <= 1 << 16 ? uninitialised(n).fill(fill) : new Uint8Array(n);
+  if (n > 1 << 16 && fill) image.fill(fill);
   kt.mem.setImage(image);
-  kt.shdrs.forEach((s, i) => {
-    if (!(s.flags & SHF_ALLOC)) return;
+  for (let i = 0; i < kt.shdrs.length; i++) {
+    const s = kt.shdrs[i]!;
+    if (!(s.flags & SHF_ALLOC)) continue;
     s.addr = layout.addr[i]!;
-    if (s.type === SHT_NOBITS) return;
+    if (s.type === SHT_NOBITS) continue;
     const off = layout.imageOffset[i]!;
     const size = Number(s.size);
     if (size) {
@@ -382,7 +387,7 @@ export function applyLayout(kt: KtElf, layout: Layout, fill: number): void {
       image.set(kt.mem.file.subarray(src, src + size), off);
     }
     s.data = { buf: 'image', off: BigInt(off) };
-  });
+  }
 }
 
 function readSym(kt: KtElf, symtab: KtSection, index: number, where: Where): ElfSymbol {
@@ -410,7 +415,11 @@ export class RelocationLog {
   private bytes: Uint8Array;
   private n = 0;
   private used = 0;
-  readonly byType = new Map<string, { count: number; bytes: number }>();
+  /** The by-type summary, in order of first appearance: type name, count, bytes (a short list, scanned). */
+  private readonly typeNames: string[] = [];
+  private readonly typeCounts: number[] = [];
+  private readonly typeBytes: number[] = [];
+  private summary: Map<string, { count: number; bytes: number }> | undefined;
   private static readonly STRIDE = 16;
   private static readonly NONE = new Float64Array(0);
   /** `capacity`: the entries expected; the arrays are allocated at the first entry (a rejected load never needs them). */
@@ -419,13 +428,29 @@ export class RelocationLog {
     this.bytes = new Uint8Array(0);
   }
 
+  /** The relocations applied, summed by type name (count, bytes written). */
+  get byType(): Map<string, { count: number; bytes: number }> {
+    if (!this.summary) {
+      this.summary = new Map();
+      for (let j = 0; j < this.typeNames.length; j++) this.summary.set(this.typeNames[j]!, { count: this.typeCounts[j]!, bytes: this.typeBytes[j]! });
+    }
+    return this.summary;
+  }
+
   add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
     symbol: string, symIndex: number, addend: U64, value: U64, imageOffset: number, width: number, from: Uint8Array, at: number): void {
-    const t = this.byType.get(typeName);
-    if (t) {
-      t.count++;
-      t.bytes += width;
-    } else this.byType.set(typeName, { count: 1, bytes: width });
+    const names = this.typeNames;
+    let j = 0;
+    while (j < names.length && names[j] !== typeName) j++;
+    if (j < names.length) {
+      this.typeCounts[j] = this.typeCounts[j]! + 1;
+      this.typeBytes[j] = this.typeBytes[j]! + width;
+    } else {
+      names.push(typeName);
+      this.typeCounts.push(1);
+      this.typeBytes.push(width);
+    }
+    this.summary = undefined;
     if (!this.keep) return;
     const S = RelocationLog.STRIDE;
     if (this.nums === RelocationLog.NONE) {
@@ -462,10 +487,13 @@ export class RelocationLog {
     for (let k = 0; k < this.n; k++) {
       const i = k * RelocationLog.STRIDE;
       const width = m[i + 6]!;
+      // Each entry's bytes in an array of its own (new + copy: cheaper than slice() on a few bytes).
+      const bytes = new Uint8Array(width);
+      for (let j = 0, at = m[i + 7]!; j < width; j++) bytes[j] = this.bytes[at + j]!;
       out.push({
         relSection: m[i]!, relIndex: m[i + 1]!, section: m[i + 2]!, offset: big(i + 8), address: big(i + 10), type: m[i + 3]!,
         typeName: names[2 * k]!, symbol: names[2 * k + 1]!, symIndex: m[i + 4]!, addend: BigInt.asIntN(64, big(i + 12)),
-        value: big(i + 14), imageOffset: m[i + 5]!, width, bytes: this.bytes.slice(m[i + 7]!, m[i + 7]! + width),
+        value: big(i + 14), imageOffset: m[i + 5]!, width, bytes,
       });
     }
     return out;
@@ -793,14 +821,14 @@ export interface KexecToolsLoad {
   image: LoadedImage;
 }
 
-const typeSummaries = new WeakMap<LoadedImage, ReadonlyMap<string, { count: number; bytes: number }>>();
+const typeSummaries = new WeakMap<LoadedImage, RelocationLog>();
 
 /**
  * The relocations a kexec-tools load applied, summed by type name (count, bytes written): what its
  * log summed by typeName gives, without building the log's entries. Undefined for other images.
  */
 export function relocationTypesOf(img: LoadedImage): ReadonlyMap<string, { count: number; bytes: number }> | undefined {
-  return typeSummaries.get(img);
+  return typeSummaries.get(img)?.byType;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -862,7 +890,7 @@ function instantiate(t: KtElf): KtElf {
   }));
   return {
     elf: t.elf, is64: t.is64, shnum: t.shnum, shstrndx: t.shstrndx, entry: t.entry, eFlags: t.eFlags, shdrs,
-    mem: new CMem(t.mem.file, t.elf.endian, t.profile.storeEndian), arch: t.arch, profile: t.profile,
+    mem: t.mem.fresh(), arch: t.arch, profile: t.profile,
   };
 }
 
@@ -915,6 +943,6 @@ export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile
   } else {
     image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: [], relocationTypes: log.byType };
   }
-  typeSummaries.set(image, log.byType);
+  typeSummaries.set(image, log);
   return { kt, layout, image };
 }

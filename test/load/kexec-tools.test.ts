@@ -18,7 +18,7 @@ import { R_X86_64 } from '../../src/arch/x86_64.ts';
 import { R_PPC64 } from '../../src/arch/ppc64.ts';
 import { makeProfile } from '../../src/load/profile.ts';
 import {
-  PARSE_FAILED, getAddr, getSymbol, layoutKexecTools, loadKexecTools, type LayoutSection,
+  PARSE_FAILED, applyLayout, getAddr, getSymbol, layoutKexecTools, loadKexecTools, parseKexecTools, relocateKexecTools, type LayoutSection,
 } from '../../src/load/kexec-tools.ts';
 import { isLoadError, LoadError } from '../../src/errors.ts';
 import {
@@ -718,6 +718,41 @@ describe('STB_GLOBAL lookup walks every SHT_SYMTAB', () => {
     const img = okImage(loadObject(spec, { symbols: [{ name: 'var2', bytes: bytesOf(9, 9, 9, 9) }] }));
     expect([...sectionBytes(img, '.data').subarray(0, 4)]).toEqual([9, 9, 9, 9]);
     expect(STB_GLOBAL).toBe(1);
+  });
+});
+
+describe('one parse per input: reused across loads, never stale', () => {
+  // R_X86_64_64 against fn (.text, st_value 0) with addend 0x10 at .text+0: the word is base + 0x10.
+  const word = (img: { bytes: Uint8Array }) => Buffer.from(img.bytes.subarray(0, 8)).readBigUInt64LE(0);
+  /** The file offset of the addend of the first entry of .rela.text (r_offset, r_info, r_addend). */
+  const addendAt = (elf: Uint8Array) => Number(new ElfFile(elf).sections[sectionIndex(elf, '.rela.text')]!.offset) + 16;
+
+  it('the same array at two bases, then changed in place: each load reads the bytes it is given', () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'fn', 0x10n)]));
+    expect(word(okImage(loadBytes(elf, { base: 0x100000n })))).toBe(0x100010n);
+    expect(word(okImage(loadBytes(elf, { base: 0x200000n })))).toBe(0x200010n);
+    new DataView(elf.buffer, elf.byteOffset).setBigUint64(addendAt(elf), 0x20n, true); // the addend, in place
+    expect(word(okImage(loadBytes(elf, { base: 0x100000n })))).toBe(0x100020n);
+    elf[18] = 3; // e_machine EM_386, in place: the parse itself must run again
+    expect(rejection(loadBytes(elf, { target: 'x86_64' }))).toEqual({ code: 'wrong-machine', message: PARSE_FAILED });
+  });
+
+  it('the default log (replayed when read) describes the bytes that were loaded, even after the caller changed them', () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'fn', 0x10n)]));
+    const img = okImage(loadBytes(elf));
+    new DataView(elf.buffer, elf.byteOffset).setBigUint64(addendAt(elf), 0x20n, true);
+    expect(img.relocations.map((r) => [r.typeName, r.symbol, r.addend, r.value, [...r.bytes]])).toEqual([
+      ['R_X86_64_64', 'fn', 0x10n, 0x100010n, le(8, 0x100010n)],
+    ]);
+  });
+
+  it('a Buffer given to the stages directly: the file copy a relocation writes is a copy, not a view of the caller\'s bytes', () => {
+    const elf = Buffer.from(buildObject(std([reloc(R['64'], 0n, 'fn', 0x1234n, '.bss')])));
+    const before = Buffer.from(elf);
+    const kt = parseKexecTools(elf, x86);
+    applyLayout(kt, layoutKexecTools(kt.shdrs, kt.entry, 0x100000n, x86), 0);
+    expect(relocateKexecTools(kt, { fill: 0, hostAddress: 0n }).map((r) => [r.typeName, r.imageOffset])).toEqual([['R_X86_64_64', -1]]);
+    expect(elf.equals(before)).toBe(true);
   });
 });
 
