@@ -223,6 +223,16 @@ describe.each(VERSIONS.map((v) => [v]))('relocations and rejections, kernel %s',
     ]);
   });
 
+  it('the default log (replayed when read) describes the bytes that were loaded, even after the caller changed them', () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'var', 2n)]));
+    const img = okImage(fixtureLoadBytes(elf, kernel(v))); // not recorded for the live replay: the bytes change below
+    elf.fill(0); // the caller reuses its array before reading the log
+    // var = .data + 8 = 0x100028, + 2
+    expect(img.relocations.map((r) => [r.typeName, r.symbol, r.addend, r.value, [...r.bytes]])).toEqual([
+      ['R_X86_64_64', 'var', 2n, 0x10002an, le(8, 0x10002an)],
+    ]);
+  });
+
   it('PC32 has no range check: the u32 is silently truncated', () => {
     // absv - P = 0x1234 - 0x100000000 → (u32) 0x1234
     const img = okImage(loadObject(std([reloc(R.PC32, 0n, 'absv')]), kernel(v, { base: 0x1_0000_0000n })));
