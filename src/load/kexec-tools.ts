@@ -437,8 +437,8 @@ export class RelocationLog {
     return this.summary;
   }
 
-  add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
-    symbol: string, symIndex: number, addend: U64, value: U64, imageOffset: number, width: number, from: Uint8Array, at: number): void {
+  /** Count one relocation applied in the by-type summary (every load; add() records it when the log is kept). */
+  count(typeName: string, width: number): void {
     const names = this.typeNames;
     let j = 0;
     while (j < names.length && names[j] !== typeName) j++;
@@ -451,7 +451,11 @@ export class RelocationLog {
       this.typeBytes.push(width);
     }
     this.summary = undefined;
-    if (!this.keep) return;
+  }
+
+  /** Record one relocation (only when the log is kept). */
+  add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
+    symbol: string, symIndex: number, addend: U64, value: U64, imageOffset: number, width: number, from: Uint8Array, at: number): void {
     const S = RelocationLog.STRIDE;
     if (this.nums === RelocationLog.NONE) {
       this.nums = new Float64Array(Math.max(1, this.capacity) * S);
@@ -705,7 +709,8 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, r.address.big()), { ...where(), relocation: arch.typeName(rType), symbol: symName() });
       }
       if (spec.width === 0) {
-        log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, log.keep ? symName() : '', rSym, rAddend, value, -1, 0, mem.image, 0);
+        log.count(spec.name, 0);
+        if (log.keep) log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, symName(), rSym, rAddend, value, -1, 0, mem.image, 0);
         continue;
       }
       relocation = spec.name;
@@ -739,8 +744,11 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         nameCache.image.clear();
         secNameCache.clear();
       }
-      log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, log.keep ? symName() : '', rSym, rAddend, value,
-        locBuf === 'image' ? loc : -1, spec.width, mem.bytesOf(locBuf), loc);
+      log.count(spec.name, spec.width);
+      if (log.keep) {
+        log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, symName(), rSym, rAddend, value,
+          locBuf === 'image' ? loc : -1, spec.width, mem.bytesOf(locBuf), loc);
+      }
     }
   }
 }
