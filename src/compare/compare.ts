@@ -162,7 +162,7 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
 /**
  * The details of two ok loads (FLAG_DETAILS), as layout differences: add_buffer's arguments,
  * e_entry, and each symbol probe (bytes when both read, unless `bytes: false`; the rejection class
- * when both died).
+ * when both failed: the kernel getter's silent -EINVAL is classified by its errno, as a load's is).
  */
 export function compareDetails(ts: LoadDetails, ref: LoadDetails, refClasses: [RegExp, string][] = [], opts: { bytes?: boolean } = {}): LayoutDiff[] {
   const out: LayoutDiff[] = [];
@@ -180,13 +180,13 @@ export function compareDetails(ts: LoadDetails, ref: LoadDetails, refClasses: [R
   const show = (b: Uint8Array) => Buffer.from(b.subarray(0, 32)).toString('hex') + (b.length > 32 ? `… (${b.length} bytes)` : '');
   ts.probes.forEach((t, i) => {
     const r = ref.probes[i]!;
-    const field = `elf_rel_get_symbol ${t.name}`;
+    const field = `symbol probe ${t.name}`;
     if (t.ok && r.ok) {
       if (opts.bytes === false) return;
       if (t.bytes.length !== r.bytes.length || Buffer.compare(t.bytes, r.bytes) !== 0) out.push({ field, ts: show(t.bytes), ref: show(r.bytes) });
     } else if (!t.ok && !r.ok) {
-      const a = t.code ? tsRejectionClass(t.code) : refRejectionClass(t.message, refClasses);
-      const b = refRejectionClass(r.message, refClasses);
+      const a = t.code ? tsRejectionClass(t.code) : refRejectionClass(refRejectionText({ errno: t.errno ?? 0, message: t.message }), refClasses);
+      const b = refRejectionClass(refRejectionText({ errno: r.errno ?? 0, message: r.message }), refClasses);
       if (a !== b) out.push({ field, ts: `${a}: ${t.message.trim()}`, ref: `${b}: ${r.message.trim()}` });
     } else {
       out.push({ field, ts: t.ok ? show(t.bytes) : `died: ${t.message.trim()}`, ref: r.ok ? show(r.bytes) : `died: ${r.message.trim()}` });

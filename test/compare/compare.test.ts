@@ -91,7 +91,7 @@ describe('compareDetails (FLAG_DETAILS)', () => {
       ...base, bufMax: 0xffff_ffffn, eEntry: 4n,
       probes: [{ name: 'cfg', ok: true as const, bytes: Uint8Array.from([1, 3]) }, { name: 'x', ok: true as const, bytes: new Uint8Array(8) }],
     };
-    expect(compareDetails(base, ref).map((d) => d.field)).toEqual(['add_buffer buf_max', 'e_entry', 'elf_rel_get_symbol cfg', 'elf_rel_get_symbol x']);
+    expect(compareDetails(base, ref).map((d) => d.field)).toEqual(['add_buffer buf_max', 'e_entry', 'symbol probe cfg', 'symbol probe x']);
   });
   it('makes an ok case mismatch-layout only when both sides report details', () => {
     const img = { base: 0n, bytes: new Uint8Array(0), memsz: 0x34n, entry: 4n, sections: [], relocations: [] };

@@ -33,7 +33,7 @@ function loadBytes(elf: Uint8Array, o: LoadOpts = {}): Outcome {
   const outcome = fixtureLoadBytes(elf, o);
   const version = /^kernel-(.*)$/.exec(o.profile ?? '')?.[1] as KernelVersion | undefined;
   const target = o.target ?? targetOf(elf);
-  if (version && target) recorded.push({ version, target, req: { elf, base: o.base ?? 0x100000n, fill: o.fill ?? 0, symbols: o.symbols ?? [] }, outcome });
+  if (version && target) recorded.push({ version, target, req: { elf, base: o.base ?? 0x100000n, fill: o.fill ?? 0, symbols: o.symbols ?? [], ...(o.probes ? { probes: o.probes } : {}) }, outcome });
   return outcome;
 }
 const loadObject = (spec: ObjectSpec, o: LoadOpts = {}): Outcome => loadBytes(buildObject(spec), o);
@@ -352,6 +352,35 @@ describe.each(VERSIONS.map((v) => [v]))('symbol writes and allocation failures, 
     rejectedWith(loadObject(spec, kernel(v)), 'unsupported', '');
   });
 
+  it('kexec_add_buffer: memsz up to the model RAM (1 GiB) is placed; one page more finds no RAM range (-EADDRNOTAVAIL)', () => {
+    // bufsz = ALIGN(0x30, 32) = 0x40 (std()); memsz = ALIGN(0x40 + bss, PAGE_SIZE); locate_mem_hole_callback
+    // skips a range smaller than memsz, and the model machine's one range is its 1 GiB of RAM.
+    const withBss = (size: bigint) => {
+      const spec = std();
+      spec.sections[2] = { ...spec.sections[2]!, size };
+      return loadObject(spec, kernel(v));
+    };
+    expect(okImage(withBss((1n << 30n) - 0x40n)).memsz).toBe(1n << 30n);
+    rejectedWith(withBss((1n << 30n) - 0x40n + 1n), 'no-memory-hole', '');
+  });
+
+  it('reads symbols back with the getter (get_value = true) after the writes: the load\'s details', () => {
+    // Probes in order: var (8 bytes, written first), var with the wrong size, bssvar (NOBITS: "Cannot get"),
+    // lvar (local: not found), fn (.text, 0x20 bytes of 0xcc). kbuf: memsz ALIGN(0x40 + 0x40, 4K),
+    // buf_align max(16, 8, 32, PAGE_SIZE); e_entry as in the file (0, std()).
+    const probes = [{ name: 'var', size: 8 }, { name: 'var', size: 4 }, { name: 'bssvar', size: 8 }, { name: 'lvar', size: 8 }, { name: 'fn', size: 0x20 }];
+    const o = loadObject(std(), kernel(v, { symbols: [{ name: 'var', bytes: bytesOf(1, 2, 3, 4, 5, 6, 7, 8) }], probes }));
+    const d = okImage(o).details!;
+    expect({ ...d, probes: undefined }).toEqual({ memsz: 0x1000n, bufAlign: 0x1000n, bufMin: 0n, bufMax: 2n ** 64n - 1n, bufEnd: -1, eEntry: 0n, probes: undefined });
+    expect(d.probes.map((p) => (p.ok ? [...p.bytes] : [p.code, p.message]))).toEqual([
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      ['symbol-size-mismatch', 'kexec_file: symbol var size mismatch: expected 8 actual 4\n'],
+      ['symbol-in-bss', 'kexec_file: symbol bssvar is in a bss section. Cannot get\n'],
+      ['symbol-not-found', ''],
+      Array(0x20).fill(0xcc),
+    ]);
+  });
+
   it('an empty input: kexec_purgatory_size <= 0 → -EINVAL', () => {
     rejectedWith(loadBytes(new Uint8Array(0), kernel(v, { target: 'x86_64' })), 'elf-format', '');
   });
@@ -402,8 +431,10 @@ describe('KERNEL_MESSAGE_CLASSES', () => {
     ['bad-section-index', ''],
     ['symbol-size-mismatch', 'kexec_file: symbol var size mismatch: expected 8 actual 4\n'],
     ['symbol-in-bss', 'kexec_file: symbol bssvar is in a bss section. Cannot set\n'],
+    ['symbol-in-bss', 'kexec_file: symbol bssvar is in a bss section. Cannot get\n'],
     ['symbol-not-found', ''],
     ['unsupported', ''],
+    ['no-memory-hole', ''],
   ];
   it.each(msgs)('%s: %j classifies as the TS code does', (code, message) => {
     const errno = KERNEL_ERRNO[code]!;
@@ -414,6 +445,7 @@ describe('KERNEL_MESSAGE_CLASSES', () => {
     expect([KERNEL_ERRNO['bad-section-index'], KERNEL_ERRNO.overflow, KERNEL_ERRNO['unknown-relocation']]).toEqual([ENOEXEC, ENOEXEC, ENOEXEC]);
     expect([KERNEL_ERRNO['symbol-not-found'], KERNEL_ERRNO['symbol-in-bss'], KERNEL_ERRNO['elf-format']]).toEqual([EINVAL, EINVAL, EINVAL]);
     expect(KERNEL_ERRNO.unsupported).toBe(ENOMEM);
+    expect(KERNEL_ERRNO['no-memory-hole']).toBe(-99); // EADDRNOTAVAIL, include/uapi/asm-generic/errno.h
   });
 });
 
