@@ -135,6 +135,8 @@ export interface ObjSection {
   addr?: bigint;
   /** sh_link (default 0). */
   link?: number;
+  /** sh_entsize (default 0): e.g. for a second SHT_SYMTAB declared as a section. */
+  entsize?: bigint;
 }
 
 export interface ObjSymbol {
@@ -265,7 +267,7 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
     sections: [
       ...spec.sections.map((s) => ({
         name: s.name, type: s.type ?? 1, flags: s.flags, data: s.data, size: s.size,
-        addralign: s.addralign ?? 1n, addr: s.addr, link: s.link,
+        addralign: s.addralign ?? 1n, addr: s.addr, link: s.link, entsize: s.entsize,
       })),
       ...relSections,
       { name: '.symtab', type: SHT_SYMTAB, data: symData, link: strtabIndex, info: firstGlobal, addralign: 8n, entsize: BigInt(symEnt) },

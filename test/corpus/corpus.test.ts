@@ -49,7 +49,7 @@ describe.each(entries.map((e) => [e.id, e] as const))('%s', (_id, e) => {
   it('matches its sha256, size and description', () => {
     expect(sha256(bytes)).toBe(e.sha256);
     expect(bytes.length).toBe(e.size);
-    const d = describeElf(bytes);
+    const d = describeElf(bytes, e.malformed);
     expect({ arch: d.arch, abi: d.abi, elfType: d.elfType, relocations: d.relocations, undefinedSymbols: d.undefinedSymbols }).toEqual({
       // A foreign coverage object (for a machine check) is listed under the arch of the loaders it is fed to.
       arch: (e.origin.kind === 'coverage-generator' && e.origin.objectArch) || e.arch,

@@ -6,6 +6,7 @@
 import { EM_AARCH64, EM_PPC64, EM_RISCV, EM_S390, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE } from '../../elf/constants.ts';
 import type { ObjectSpec } from '../../elf/writer.ts';
 import type { Arch, Endian } from '../../types.ts';
+import type { MalformedDeclaration } from '../malformed.ts';
 
 /** What the kexec-tools model (and the C code) does with the object, at every validate base. */
 export type Expectation =
@@ -64,6 +65,11 @@ export interface CoverageSpec {
   covers: string[];
   note: string;
   object: ObjectSpec;
+  /**
+   * A deliberately malformed object: the exact defects ElfFile.validate() reports for it and the
+   * loader branch only such an object reaches (recorded in the manifest; src/corpus/malformed.ts).
+   */
+  malformed?: MalformedDeclaration;
   kexecTools: Expectation;
   /** The kexec-tools model with the realistic symbol writes of the validate cases, where it differs. */
   kexecToolsWrites?: Expectation;
