@@ -55,6 +55,9 @@ export function symbolProbes(bytes: Uint8Array, loader: 'kexec-tools' | 'kernel'
   const readable: string[] = [];
   for (const s of elf.sections) {
     if (s.type !== SHT_SYMTAB) continue;
+    // kexec-tools skips a table whose sh_link is above e_shnum but reads e_shdr[e_shnum] (one past
+    // its array) for one equal to it, in every lookup: no probe is defined there.
+    if (loader === 'kexec-tools' && s.link === elf.sections.length) return [];
     let syms;
     try {
       syms = elf.symbols(s.index);

@@ -451,3 +451,32 @@ describe('the reader throws nothing but ElfFormatError', () => {
     }
   });
 });
+
+describe('buildObject: section 0, symbol 0 and symbols past the table (malformed coverage objects)', () => {
+  const base: ObjectSpec = {
+    endian: 'little', machine: 62, entry: 0n,
+    sections: [{ name: '.text', flags: 6n, data: new Uint8Array(0x10), addralign: 16n }],
+    symbols: [{ name: 'a', section: '.text', value: 4n }],
+  };
+  it('section0: its header fields and bytes replace SHT_NULL\'s zeros; names resolve to indexes', () => {
+    const data = Uint8Array.from({ length: 24 }, (_, i) => i + 1);
+    const f = new ElfFile(buildObject({ ...base, section0: { type: 4, flags: 2n, data, link: '.symtab', info: '.text', entsize: 24n, addralign: 8n } }));
+    const s0 = f.sections[0]!;
+    // null, .text, .symtab (3 - 1 = 2), .strtab, .shstrtab
+    expect({ type: s0.type, flags: s0.flags, link: s0.link, info: s0.info, size: s0.size, entsize: s0.entsize }).toEqual({ type: 4, flags: 2n, link: 2, info: 1, size: 24n, entsize: 24n });
+    expect(s0.offset).toBeGreaterThan(0n);
+    expect([...f.sectionData(0)]).toEqual([...data]);
+  });
+  it('nullSymbol replaces symbol 0; hiddenSymbols follow the table in the file, outside sh_size', () => {
+    const b = buildObject({ ...base, nullSymbol: { name: 'z', section: '.text', value: 8n }, hiddenSymbols: [{ name: 'h', section: '.text', value: 0xcn }] });
+    const f = new ElfFile(b);
+    const symtab = f.sections.find((s) => s.type === SHT_SYMTAB)!;
+    expect(symtab.size).toBe(48n); // symbol 0 (z) and a; h is not counted
+    const syms = f.symbols(symtab.index);
+    expect(syms.map((s) => [f.stringAt(symtab.link, s.name), s.bind, s.shndx, s.value])).toEqual([['z', 1, 1, 8n], ['a', 1, 1, 4n]]);
+    // the 24 bytes after the table: h, global, .text, 0xc
+    const at = Number(symtab.offset + symtab.size);
+    const v = new DataView(b.buffer, b.byteOffset);
+    expect([f.stringAt(symtab.link, v.getUint32(at, true)), b[at + 4]! >> 4, v.getUint16(at + 6, true), v.getBigUint64(at + 8, true)]).toEqual(['h', 1, 1, 0xcn]);
+  });
+});
