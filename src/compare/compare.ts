@@ -125,7 +125,16 @@ export function refRejectionText(ref: { errno: number; message: string }): strin
   return ref.message === '' && ref.errno !== 0 ? `(errno ${ref.errno}, no message)` : ref.message;
 }
 
-export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRange[] = [], refClasses: [RegExp, string][] = []): CaseComparison {
+export interface CompareOptions {
+  /**
+   * Also compare the texts of two rejections of the same class (the kernel: its model prints the
+   * exact pr_err text, symbol names included); a difference is a `message` layout difference.
+   * kexec-tools rejections are compared by class only (its die() texts name types by reloc_name()).
+   */
+  exactMessages?: boolean;
+}
+
+export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRange[] = [], refClasses: [RegExp, string][] = [], opts: CompareOptions = {}): CaseComparison {
   const base: CaseComparison = { cls: 'match', layout: [], ranges: [], differingBytes: 0 };
   if (ref.kind === 'crashed') return { ...base, cls: 'oracle-crashed', note: `${ref.signal}${ref.message ? ': ' + ref.message : ''}`, tsClass: ts.kind === 'rejected' ? tsRejectionClass(ts.code) : ts.kind };
   if (ref.kind === 'timeout') return { ...base, cls: 'oracle-timeout', note: `${ref.ms} ms`, tsClass: ts.kind === 'rejected' ? tsRejectionClass(ts.code) : ts.kind };
@@ -133,6 +142,9 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
   if (ts.kind === 'rejected' && ref.kind === 'rejected') {
     const a = tsRejectionClass(ts.code);
     const b = refRejectionClass(refRejectionText(ref), refClasses);
+    if (a === b && opts.exactMessages && ts.message !== ref.message) {
+      return { ...base, cls: 'mismatch-layout', tsClass: a, refClass: b, layout: [{ field: 'message', ts: JSON.stringify(ts.message), ref: JSON.stringify(ref.message) }] };
+    }
     return { ...base, cls: a === b ? 'both-rejected' : 'one-rejected', tsClass: a, refClass: b, note: a === b ? undefined : `TS: ${ts.message.trim()} / ref: ${refRejectionText(ref).trim()}` };
   }
   if (ts.kind === 'rejected') return { ...base, cls: 'one-rejected', tsClass: tsRejectionClass(ts.code), refClass: 'ok', note: `TS rejected: ${ts.message.trim()}` };

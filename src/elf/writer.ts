@@ -31,8 +31,8 @@ export interface RawElf {
   flags?: number;
   /** Section 0 (SHT_NULL) is added automatically; indexes in link/info count it. */
   sections: RawSection[];
-  /** Section 0's header and contents instead of SHT_NULL's zeros (malformed objects). */
-  section0?: Omit<RawSection, 'name'>;
+  /** Section 0's header and contents instead of SHT_NULL's zeros (malformed objects); `name` sets its sh_name. */
+  section0?: Omit<RawSection, 'name'> & { name?: string };
   /** Overrides for malformed headers. */
   shstrndx?: number;
   shentsize?: number;
@@ -184,9 +184,9 @@ export interface ObjectSpec {
   sectionSymbols?: boolean;
   /**
    * Section 0's header and contents instead of SHT_NULL's zeros (malformed objects): sh_link and
-   * sh_info as a number or a section name ('.symtab' and '.strtab' included).
+   * sh_info as a number or a section name ('.symtab' and '.strtab' included); `name`: its sh_name.
    */
-  section0?: Omit<ObjSection, 'name' | 'link' | 'type'> & { type: number; link?: number | string; info?: number | string; entsize?: bigint };
+  section0?: Omit<ObjSection, 'name' | 'link' | 'type'> & { type: number; name?: string; link?: number | string; info?: number | string; entsize?: bigint };
   /** Symbol 0 instead of the null symbol (a malformed table). */
   nullSymbol?: ObjSymbol;
   /** Symbols written in .symtab's bytes right after its sh_size: in the file, outside the table. */

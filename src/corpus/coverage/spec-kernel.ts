@@ -161,6 +161,24 @@ export const kernelSpecs: CoverageSpec[] = [
     kernel: { kind: 'ok', bytes: [{ section: '.data', offset: 0, bytes: le(8, BIG), why: 'R_X86_64_64 from section 0: S (SHN_ABS) + 0' }] },
   },
   {
+    name: 'undefined-unnamed-symbol', arch: 'x86_64', spec: SPEC, covers: ['error:undefined-symbol-unnamed'],
+    note: 'an R_X86_64_64 against an unnamed undefined symbol, and section 0\'s sh_name naming ".text": the x86_64 hook names an unnamed symbol by its section, shstrtab + sechdrs[st_shndx].sh_name (machine_kexec_64.c:472-475), so the kernel prints "Undefined symbol: .text"',
+    object: objectFor('x86_64', {
+      entry: 0n,
+      sections: [
+        { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+        { name: '.data', flags: WA, data: filler(8, 0x20), addralign: 8n },
+      ],
+      symbols: [{ name: '', section: 0 }],
+      relocations: [{ section: '.data', offset: 0n, type: 1, symbol: '' }],
+      section0: { type: 0, flags: 0n, name: '.text' },
+    }),
+    // kexec-tools takes an undefined STT_NOTYPE symbol as value 0 + e_shdr[0].sh_addr (0): R_X86_64_64 stores 0.
+    kexecTools: { kind: 'ok', bytes: [{ section: '.data', offset: 0, bytes: le(8, 0n), why: 'S = 0 + sh_addr of section 0 (0), A = 0' }] },
+    // pr_err("Undefined symbol: %s\n", name), pr_fmt "kexec: " (machine_kexec_64.c:486)
+    kernel: { kind: 'rejected', message: 'kexec: Undefined symbol: .text\n' },
+  },
+  {
     name: 'symtab-link-shnum', arch: 'x86_64', spec: SPEC, covers: ['symbol:symtab-link-shnum-skipped'],
     note: 'a SHT_SYMTAB (.symtab.bad, one null symbol) before .symtab whose sh_link is e_shnum (7): kexec_purgatory_find_symbol skips it (sh_link >= e_shnum, kexec_file.c:881) before reading sechdrs[7], which is past the end of the file; no name the kexec-tools cases look up is defined (kexec-tools checks > and would read e_shdr[7])',
     object: objectFor('x86_64', {
