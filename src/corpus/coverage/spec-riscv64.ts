@@ -231,6 +231,24 @@ export const riscv64Specs: CoverageSpec[] = [
     // The kernel rounds memsz up to PAGE_SIZE (kexec_add_buffer).
     kernel: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x1000n, entry: 0n },
   },
+  // machine_verify_elf_rel's other two checks (built for RV64): ei_data ELFDATA2LSB, ei_class
+  // ELFCLASS64. Each object is EM_RISCV and fails exactly one of them; a loader that skipped the
+  // check would lay it out (no relocations, so the stub never dies) and succeed.
+  ...([
+    ['big-endian', 'error:wrong-byte-order', 'a big-endian (ELFDATA2MSB) ELFCLASS64 EM_RISCV object', { endian: 'big' }],
+    ['elfclass32', 'error:wrong-class', 'a little-endian ELFCLASS32 EM_RISCV object (RV32)', { is64: false }],
+  ] as const).map(([name, cover, what, over]): CoverageSpec => ({
+    name, arch: 'riscv64', spec: SPEC, covers: [cover],
+    note: `${what}: kexec-tools' machine_verify_elf_rel refuses it before any layout`,
+    object: {
+      ...objectFor('riscv64', {
+        entry: 0n,
+        sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 4n }, { name: '.data', flags: WA, data, addralign: 16n }],
+      }),
+      ...over,
+    },
+    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
+  })),
   foreignMachine('riscv64', SPEC, 'arm64', 'a little-endian ELF64 EM_AARCH64 object fed to the riscv64 loader: machine_verify_elf_rel refuses its e_machine'),
   {
     name: 'no-relocations', arch: 'riscv64', spec: SPEC, covers: ['layout:no-relocations'],
