@@ -8,14 +8,17 @@ import { abiSemantics, type Profile } from '../load/profile.ts';
 import { relocationTypesOf } from '../load/kexec-tools.ts';
 
 const ABI = abiSemantics();
-import type { LoadedImage, Outcome } from '../types.ts';
+import type { LoadedImage, Outcome, RejectionCode } from '../types.ts';
 
 /**
  * What an entry is: 'defect' (the reference loader is wrong by the ABI or by its own stated intent;
  * docs/findings/<id>.md reports it with a patch that `findings verify` proves), 'artefact' (our
- * harness, not the loader), 'by-design' (a deliberate difference in a loader or a reference).
+ * harness, not the loader), 'by-design' (a deliberate difference in a loader or a reference),
+ * 'version-difference' (versions of one reference loader differ: one lacks a case another has; the
+ * model reproduces each version through its profile, so model and oracle agree, and the entry says
+ * where the versions part and counts the cases that show it).
  */
-export const REGISTRY_KINDS = ['defect', 'artefact', 'by-design'] as const;
+export const REGISTRY_KINDS = ['defect', 'artefact', 'by-design', 'version-difference'] as const;
 export type RegistryKind = (typeof REGISTRY_KINDS)[number];
 
 export interface RegistryEntry {
@@ -38,6 +41,13 @@ export interface RegistryEntry {
      * 'not-below-buffer': every other out-of-bounds rejection. Unset: all of them.
      */
     access?: 'below-buffer' | 'not-below-buffer';
+    /**
+     * 'modelled' entries: the rejection codes the modelled behaviour produces. A case whose TS
+     * outcome is a rejection with one of these codes exercises the entry (with scope.relocation also
+     * set, only when the rejection names one of its types, where.relocation): a behaviour that
+     * refuses inputs is covered by its refusals, not only by applied relocations.
+     */
+    rejection?: RejectionCode[];
   };
   handling: 'modelled' | 'excluded' | 'outcome';
   /** For 'modelled': the profile switch that reproduces it. */
@@ -67,6 +77,12 @@ export function loadRegistry(path: string): Registry {
     if (!(REGISTRY_KINDS as readonly string[]).includes(e.kind)) throw new RegistryError(`${path}: entry ${e.id} has kind '${e.kind}' (one of ${REGISTRY_KINDS.join(', ')})`);
     if (!['modelled', 'excluded', 'outcome'].includes(e.handling)) throw new RegistryError(`${path}: entry ${e.id} has unknown handling '${e.handling}'`);
     if (!e.evidence?.file || !e.evidence.reasoning) throw new RegistryError(`${path}: entry ${e.id} has no evidence`);
+    if (e.kind === 'version-difference' && (e.handling !== 'modelled' || !e.scope.versions?.length)) {
+      throw new RegistryError(`${path}: entry ${e.id}: a version-difference is 'modelled' and names the versions it applies to (scope.versions)`);
+    }
+    if (e.scope.rejection !== undefined && (e.handling !== 'modelled' || !Array.isArray(e.scope.rejection) || !e.scope.rejection.length)) {
+      throw new RegistryError(`${path}: entry ${e.id}: scope.rejection is a non-empty list of rejection codes on a 'modelled' entry`);
+    }
     if (e.scope.access !== undefined && (e.scope.condition !== 'ts-out-of-bounds' || !['below-buffer', 'not-below-buffer'].includes(e.scope.access))) {
       throw new RegistryError(`${path}: entry ${e.id}: scope.access '${e.scope.access}' needs condition ts-out-of-bounds and is 'below-buffer' or 'not-below-buffer'`);
     }
@@ -145,6 +161,7 @@ export function entriesInScope(reg: Registry, profile: Profile): readonly Regist
  * differ, the comparison's attributions read the log in any case.)
  */
 export function needsRelocationLog(reg: Registry, profile: Profile): boolean {
+  // (A rejection's coverage reads only its code and where, never the log.)
   return reg.entries.some((e) => e.handling === 'modelled' && list(e.scope.relocation) !== undefined && inScope(e, profile) && switchOn(e, profile));
 }
 
@@ -184,6 +201,10 @@ export function applyRegistry(reg: Registry, profile: Profile, ts: Outcome, cmp:
           if (pad > 0) exercised.push({ id: e.id, bytes: pad });
         }
       }
+    }
+    if (e.handling === 'modelled' && ts.kind === 'rejected' && e.scope.rejection?.includes(ts.code as RejectionCode)) {
+      const rels = list(e.scope.relocation);
+      if (!rels || (ts.where?.relocation !== undefined && rels.includes(ts.where.relocation))) exercised.push({ id: e.id, bytes: 0 });
     }
     if (cmp.cls === 'match' || cmp.cls === 'both-rejected') continue;
     const rels = list(e.scope.relocation);

@@ -61,3 +61,39 @@ describe('kind', () => {
     expect(kinds['kt-ppc64-rel16-rewrite']).toBe('defect');
   });
 });
+
+describe('version-difference entries', () => {
+  const write = (entry: object): string => {
+    const p = join(mkdtempSync(join(tmpdir(), 'po-reg-')), 'r.json');
+    writeFileSync(p, JSON.stringify({ format: 'purgatory-oracle/known-divergences@1', entries: [entry] }));
+    return p;
+  };
+  const evidence = { file: 'f.c', line: 1, reasoning: 'r' };
+  it('a version-difference must be modelled and name its versions', () => {
+    expect(() => loadRegistry(write({ id: 'v', kind: 'version-difference', scope: { versions: ['5.10'] }, handling: 'outcome', evidence }))).toThrow(/version-difference/);
+    expect(() => loadRegistry(write({ id: 'v', kind: 'version-difference', scope: {}, handling: 'modelled', evidence }))).toThrow(/scope.versions/);
+    expect(loadRegistry(write({ id: 'v', kind: 'version-difference', scope: { versions: ['5.10'] }, handling: 'modelled', evidence })).entries[0]!.kind).toBe('version-difference');
+  });
+  it('scope.rejection is a non-empty list on a modelled entry', () => {
+    expect(() => loadRegistry(write({ id: 'v', kind: 'by-design', scope: { rejection: [] }, handling: 'modelled', evidence }))).toThrow(/scope.rejection/);
+    expect(() => loadRegistry(write({ id: 'v', kind: 'by-design', scope: { rejection: ['unknown-relocation'] }, handling: 'outcome', evidence }))).toThrow(/scope.rejection/);
+  });
+  // kernel 5.10 s390x has no R_390_PLT32DBL mapping: its refusals of that type are the entry's coverage.
+  const k510 = makeProfile('kernel-5.10', 's390x');
+  const both: CaseComparison = { cls: 'both-rejected', layout: [], ranges: [], differingBytes: 0 };
+  const refused = (relocation: string, code: 'unknown-relocation' | 'out-of-bounds' = 'unknown-relocation'): Outcome => ({
+    kind: 'rejected', code, message: 'Unknown rela relocation: 20', where: { relocation },
+  });
+  const exercised = (o: Outcome) => applyRegistry(registry, k510, o, both, 0).exercised.map((x) => x.id);
+  it('a refusal with the entry\'s code at one of its relocation types exercises it, and explains nothing', () => {
+    expect(exercised(refused('R_390_PLT32DBL'))).toContain('kernel-s390x-5.10-no-plt32dbl');
+    expect(applyRegistry(registry, k510, refused('R_390_PLT32DBL'), both, 0).explainedBy).toEqual([]);
+  });
+  it('another type, or another code, does not', () => {
+    expect(exercised(refused('R_390_64'))).not.toContain('kernel-s390x-5.10-no-plt32dbl');
+    expect(exercised(refused('R_390_PLT32DBL', 'out-of-bounds'))).not.toContain('kernel-s390x-5.10-no-plt32dbl');
+  });
+  it('out of scope (6.1 maps PLT32DBL), nothing is exercised', () => {
+    expect(applyRegistry(registry, makeProfile('kernel-6.1', 's390x'), refused('R_390_PLT32DBL'), both, 0).exercised.map((x) => x.id)).not.toContain('kernel-s390x-5.10-no-plt32dbl');
+  });
+});
