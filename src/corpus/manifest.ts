@@ -232,8 +232,9 @@ export function describeElf(bytes: Uint8Array, malformed?: MalformedDeclaration)
     // e_flags bits 0-1: 1 = ELFv1, 2 = ELFv2, 0 = unspecified (then the byte order's default).
     const v = h.flags & 3;
     abi = v === 2 ? 'elfv2' : v === 1 ? 'elfv1' : arch === 'ppc64' ? 'elfv1' : 'elfv2';
-  } else if (TARGET_OF_MACHINE.has(h.machine) && TARGETS[TARGET_OF_MACHINE.get(h.machine)!].endian === elf.endian) {
-    // arm64, s390x, riscv64: one psABI each, in the target's own byte order.
+  } else if (TARGET_OF_MACHINE.has(h.machine)) {
+    // arm64, s390x, riscv64: one psABI each. The other byte order (a little-endian EM_S390, a
+    // big-endian EM_RISCV) is held, as for x86_64, for the loaders' byte-order checks.
     arch = TARGET_OF_MACHINE.get(h.machine)!;
     abi = 'sysv';
   } else {
