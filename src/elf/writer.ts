@@ -33,6 +33,8 @@ export interface RawElf {
   sections: RawSection[];
   /** Section 0's header and contents instead of SHT_NULL's zeros (malformed objects); `name` sets its sh_name. */
   section0?: Omit<RawSection, 'name'> & { name?: string };
+  /** Bytes after the section header table (what a read of header e_shnum and beyond finds). */
+  tail?: Uint8Array;
   /** Overrides for malformed headers. */
   shstrndx?: number;
   shentsize?: number;
@@ -65,7 +67,8 @@ export function writeElf(spec: RawElf): Uint8Array {
   const shoff = off;
   const shentsize = SIZES.shdr[c];
   const total = shoff + shentsize * all.length;
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(total + (spec.tail?.length ?? 0));
+  if (spec.tail) out.set(spec.tail, total);
   const v = new ByteView(out, spec.endian);
   // e_ident
   out.set([0x7f, 0x45, 0x4c, 0x46, spec.is64 ? 2 : 1, spec.endian === 'little' ? 1 : 2, 1, 0]);
@@ -189,6 +192,8 @@ export interface ObjectSpec {
   section0?: Omit<ObjSection, 'name' | 'link' | 'type'> & { type: number; name?: string; link?: number | string; info?: number | string; entsize?: bigint };
   /** Symbol 0 instead of the null symbol (a malformed table). */
   nullSymbol?: ObjSymbol;
+  /** Bytes after the section header table (what a read of header e_shnum and beyond finds). */
+  tail?: Uint8Array;
   /** Symbols written in .symtab's bytes right after its sh_size: in the file, outside the table. */
   hiddenSymbols?: ObjSymbol[];
 }
@@ -283,6 +288,7 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
   return writeElf({
     is64, endian: spec.endian, machine: spec.machine, entry: spec.entry, flags: spec.flags,
     ...(s0 ? { section0: { ...s0, link: s0.link === undefined ? undefined : shndxOf(s0.link), info: s0.info === undefined ? undefined : shndxOf(s0.info) } } : {}),
+    ...(spec.tail ? { tail: spec.tail } : {}),
     sections: [
       ...spec.sections.map((s) => ({
         name: s.name, type: s.type ?? 1, flags: s.flags, data: s.data, size: s.size,

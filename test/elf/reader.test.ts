@@ -467,6 +467,15 @@ describe('buildObject: section 0, symbol 0 and symbols past the table (malformed
     expect(s0.offset).toBeGreaterThan(0n);
     expect([...f.sectionData(0)]).toEqual([...data]);
   });
+  it('tail: bytes after the section header table (what reading header e_shnum finds)', () => {
+    const tail = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const plain = buildObject(base);
+    const b = buildObject({ ...base, tail });
+    expect(b.length).toBe(plain.length + 64);
+    expect([...b.subarray(plain.length)]).toEqual([...tail]);
+    const f = new ElfFile(b);
+    expect(Number(f.header.shoff) + 64 * f.sections.length).toBe(plain.length);
+  });
   it('nullSymbol replaces symbol 0; hiddenSymbols follow the table in the file, outside sh_size', () => {
     const b = buildObject({ ...base, nullSymbol: { name: 'z', section: '.text', value: 8n }, hiddenSymbols: [{ name: 'h', section: '.text', value: 0xcn }] });
     const f = new ElfFile(b);

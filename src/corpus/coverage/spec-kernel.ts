@@ -2,10 +2,11 @@
 // numbers) that only an unusual or malformed object reaches: the loops that start at section 0 and
 // symbol 0, the end of the symbol table, the entry rule's start_fixed flag, a section index equal
 // to e_shnum, and one page of section headers. x86_64 objects (the kernel loader whose generic code
-// `mutate --kernel` scores); the kexec-tools x86_64 loaders load them too. Offsets are relative to
+// `mutate --kernel` scores), and one for the names the x86_64, s390x and riscv64 hooks print; the
+// kexec-tools loaders of the same arch load them too. Offsets are relative to
 // the image base; the kernel's memsz is page-rounded by kexec_add_buffer.
-import { SHN_ABS, SHT_RELA, SHT_SYMTAB, STT_FUNC, STT_OBJECT } from '../../elf/constants.ts';
-import { A, AX, WA, enc, filler, objectFor, type CoverageSpec } from './spec.ts';
+import { SHN_ABS, SHT_RELA, SHT_SYMTAB, STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../elf/constants.ts';
+import { A, ARCHES, AX, WA, enc, filler, objectFor, patch, type CoverageSpec } from './spec.ts';
 
 const SPEC = 'src/corpus/coverage/spec-kernel.ts';
 const le = (w: number, v: bigint) => enc('little', w, v);
@@ -178,6 +179,30 @@ export const kernelSpecs: CoverageSpec[] = [
     // pr_err("Undefined symbol: %s\n", name), pr_fmt "kexec: " (machine_kexec_64.c:486)
     kernel: { kind: 'rejected', message: 'kexec: Undefined symbol: .text\n' },
   },
+  ...(['x86_64', 's390x', 'riscv64'] as const).map((arch): CoverageSpec => {
+    const p = ARCHES[arch];
+    const pr = arch === 'riscv64' ? 'kexec_image: ' : 'kexec: ';
+    return {
+      name: 'unnamed-symbol-shnum', arch, spec: SPEC, covers: ['error:invalid-section-unnamed'],
+      note: `a ${p.abs64Name} against an unnamed symbol whose st_shndx is e_shnum (7), with 64 bytes after the section header table whose sh_name names ".text": the hook names an unnamed symbol shstrtab + sechdrs[st_shndx].sh_name and prints "Invalid section 7 for symbol .text"`,
+      object: objectFor(arch, {
+        entry: 0n,
+        // null, .text, .data, .rela.data, .symtab, .strtab, .shstrtab: e_shnum 7; ".text" is at 1 in .shstrtab
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(8, 0x20), addralign: 8n },
+        ],
+        symbols: [{ name: '', section: 7, bind: STB_LOCAL }],
+        relocations: [{ section: '.data', offset: 0n, type: p.abs64, symbol: '' }],
+        tail: patch(new Uint8Array(64), [[0, enc(p.endian, 4, 1n)]]),
+      }),
+      // kexec-tools checks st_shndx > e_shnum and reads e_shdr[7], one past its array (kt-off-by-one-section-index).
+      kexecTools: { kind: 'rejected', message: 'C loader would read e_shdr[7] (st_shndx (for a section symbol name)) past the 7-entry section array (undefined behaviour)' },
+      kernel: { kind: 'rejected', message: `${pr}Invalid section 7 for symbol .text\n` },
+      // s390x 5.10 returns -ENOEXEC without a message (and reads no name)
+      ...(arch === 's390x' ? { kernelVersions: { '5.10': { kind: 'rejected', message: '' } } } : {}),
+    };
+  }),
   {
     name: 'symtab-link-shnum', arch: 'x86_64', spec: SPEC, covers: ['symbol:symtab-link-shnum-skipped'],
     note: 'a SHT_SYMTAB (.symtab.bad, one null symbol) before .symtab whose sh_link is e_shnum (7): kexec_purgatory_find_symbol skips it (sh_link >= e_shnum, kexec_file.c:881) before reading sechdrs[7], which is past the end of the file; no name the kexec-tools cases look up is defined (kexec-tools checks > and would read e_shdr[7])',
