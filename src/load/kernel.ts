@@ -83,6 +83,8 @@ function fail(code: RejectionCode, message: string, where: Where = {}, detail?: 
 /** The model machine's RAM (oracle/kernel/harness.c SHIM_TOTALRAM_BYTES): vmalloc refuses more. */
 export const MODEL_RAM = 1n << 30n;
 const SHDR_SIZE = 64n;
+/** The last header address whose 64 bytes do not wrap past 2^64 (field offsets +0..+56, widths to 8). */
+const LAST_WHOLE_SHDR = (1n << 64n) - SHDR_SIZE;
 const SYM_SIZE = 24n;
 const RELA_SIZE = 24n;
 
@@ -139,8 +141,25 @@ export function parseKernel(bytes: Uint8Array, profile: Profile): KernelElf {
     return width === 8 ? v.u64(Number(o)) : BigInt(width === 4 ? v.u32(Number(o)) : v.u16(Number(o)));
   };
   const sections: SectionHeader[] = [];
+  const size = BigInt(bytes.length);
+  /** A header wholly past the end of the input: every field reads as 0 through field(). */
+  const zero = (index: number, hdrOffset: number): SectionHeader => ({
+    index, name: 0, type: 0, flags: 0n, addr: 0n, offset: 0n, size: 0n, link: 0, info: 0, addralign: 0n, entsize: 0n, hdrOffset,
+  });
+  if (shoff >= size && shoff + BigInt(shnum) * SHDR_SIZE <= LAST_WHOLE_SHDR + SHDR_SIZE) {
+    // The whole table lies past the end and no field offset wraps (an ELF32 header read as
+    // Elf64 can claim tens of thousands of headers): no per-field reads. hdrOffset is the low 48
+    // bits of shoff + 64·i, exact in a double (< 2^48 + 2^22).
+    const low = Number(shoff & 0xffffffffffffn);
+    for (let i = 0; i < shnum; i++) sections.push(zero(i, (low + i * 64) % 2 ** 48));
+    return { mem, profile, shoff, shnum, sections };
+  }
   for (let i = 0; i < shnum; i++) {
     const h = u64(shoff + BigInt(i) * SHDR_SIZE);
+    if (h >= size && h <= LAST_WHOLE_SHDR) {
+      sections.push(zero(i, Number(h & 0xffffffffffffn)));
+      continue;
+    }
     sections.push({
       index: i, name: Number(field(h, 4)), type: Number(field(h + 4n, 4)), flags: field(h + 8n, 8), addr: field(h + 16n, 8),
       offset: field(h + 24n, 8), size: field(h + 32n, 8), link: Number(field(h + 40n, 4)), info: Number(field(h + 44n, 4)),
