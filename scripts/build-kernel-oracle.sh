@@ -115,9 +115,11 @@ for v in "${VERSIONS[@]}"; do
     # Smoke test: an end-of-stream record must make it exit 0 with nothing on stdout.
     smoke="$(printf 'PEND\0\0\0\0' | $emulator "$out/oracle.tmp" | wc -c)" || die "$v $variant: the built oracle fails on PEND"
     [[ "$smoke" == 0 ]] || die "$v $variant: the built oracle wrote $smoke bytes on PEND"
+    # The protocol extensions it implements (oracle/PROTOCOL.md), as its --info lists them.
+    info="$($emulator "$out/oracle.tmp" --info)" || die "$v $variant: the built oracle fails on --info"
     mv -f "$out/oracle.tmp" "$out/oracle"
     node -e '
-      const [src, out, key, variant, cc, rev, flags, emulator, version] = process.argv.slice(1);
+      const [src, out, key, variant, cc, rev, flags, emulator, version, info] = process.argv.slice(1);
       const s = require(src + "/source.json");
       const fns = require(out + "/functions.json");
       const j = {
@@ -125,10 +127,10 @@ for v in "${VERSIONS[@]}"; do
         pageSize: variant === "ppc64le" ? 65536 : 4096, emulator: emulator || null,
         source: s.source, packageVersion: s.packageVersion, dsc: s.dsc ?? null, dscSha256: s.dscSha256 ?? null,
         checkout: s.path ?? null, functions: fns, compiler: cc, cflags: flags, harnessRevision: rev,
-        builtAt: new Date().toISOString(), key,
+        features: JSON.parse(info).features, builtAt: new Date().toISOString(), key,
       };
       require("fs").writeFileSync(out + "/build.json", JSON.stringify(j, null, 2) + "\n");
-    ' "$src" "$out" "$key" "$variant" "$cc_version" "$harness_rev" "${flags[*]}" "$emulator" "$v"
+    ' "$src" "$out" "$key" "$variant" "$cc_version" "$harness_rev" "${flags[*]}" "$emulator" "$v" "$info"
     log "$v $variant: built $out/oracle"
   done
 done

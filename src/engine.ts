@@ -58,7 +58,7 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
   }
   try {
     if (profile.loader === 'kernel') {
-      const { image } = loadKernel(req.elf, req.base, profile, { log: opts.log, symbols: req.symbols });
+      const { image } = loadKernel(req.elf, req.base, profile, { log: opts.log, symbols: req.symbols, probes: req.probes });
       return { kind: 'ok', image };
     }
     if (profile.loader === 'pie') {

@@ -20,9 +20,10 @@ export interface LoadRequest {
   fill: number;
   symbols: SymbolWrite[];
   /**
-   * Ask for the load's details (oracle/PROTOCOL.md, FLAG_DETAILS; kexec-tools only): add_buffer's
-   * arguments, e_entry after the load, and each probe read with elf_rel_get_symbol after the
-   * symbol writes. Absent: no details are asked for or compared.
+   * Ask for the load's details (oracle/PROTOCOL.md, FLAG_DETAILS): add_buffer's arguments (the
+   * kernel: kexec_add_buffer's kbuf), e_entry after the load, and each probe read with
+   * elf_rel_get_symbol (the kernel: kexec_purgatory_get_set_symbol(..., true)) after the symbol
+   * writes. Absent: no details are asked for or compared.
    */
   probes?: SymbolProbe[];
 }
@@ -33,10 +34,13 @@ export interface SymbolProbe {
   size: number;
 }
 
-/** What a symbol probe got: the bytes, or the die() text (reference) / rejection (model). */
+/**
+ * What a symbol probe got: the bytes, or the die()/pr_err text (reference; the kernel's getter
+ * also returns its negative errno, which tells its silent failures apart) / rejection (model).
+ */
 export type ProbeResult =
   | { name: string; ok: true; bytes: Uint8Array }
-  | { name: string; ok: false; message: string; code?: RejectionCode };
+  | { name: string; ok: false; message: string; code?: RejectionCode; errno?: number };
 
 /**
  * What elf_rel_load handed to add_buffer (memsz, alignment, the (min, max, end) window after its
@@ -131,6 +135,7 @@ export type RejectionCode =
   | 'symbol-bad-section'
   | 'out-of-bounds' // the C code would read or write outside its buffers (undefined behaviour)
   | 'unsupported'
+  | 'no-memory-hole' // the kernel's kexec_add_buffer found no RAM range that holds the buffer (-EADDRNOTAVAIL)
   | 'no-model'; // no model emulates this file's machine, or this loader on its target (NoModelError)
 
 export interface Where {

@@ -6,17 +6,18 @@ import { load, type EngineOptions } from '../src/engine.ts';
 import { buildObject, type ObjectSpec, type ObjRelocation, type ObjSymbol } from '../src/elf/writer.ts';
 import { EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHT_NOBITS, STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT } from '../src/elf/constants.ts';
 import { ElfFile } from '../src/elf/reader.ts';
-import type { Endian, LoadedImage, Outcome, SymbolWrite } from '../src/types.ts';
+import type { Endian, LoadedImage, Outcome, SymbolProbe, SymbolWrite } from '../src/types.ts';
 
 export interface LoadOpts extends EngineOptions {
   base?: bigint;
   fill?: number;
   symbols?: SymbolWrite[];
+  probes?: SymbolProbe[];
 }
 
 export function loadBytes(elf: Uint8Array, o: LoadOpts = {}): Outcome {
-  const { base = 0x100000n, fill = 0, symbols = [], ...engine } = o;
-  return load({ elf, base, fill, symbols }, engine);
+  const { base = 0x100000n, fill = 0, symbols = [], probes, ...engine } = o;
+  return load(probes ? { elf, base, fill, symbols, probes } : { elf, base, fill, symbols }, engine);
 }
 
 export function loadObject(spec: ObjectSpec, o: LoadOpts = {}): Outcome {

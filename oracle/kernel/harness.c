@@ -6,7 +6,9 @@
  * each request it points kexec_purgatory at the request's ELF bytes, calls the kernel's own
  * kexec_load_purgatory() (extracted unmodified into a generated file compiled with this one),
  * then applies the symbol writes with kexec_purgatory_get_set_symbol(..., false), and reports
- * kbuf->mem, kbuf->memsz, image->start, the purgatory buffer and every section's sh_addr.
+ * kbuf->mem, kbuf->memsz, image->start, the purgatory buffer and every section's sh_addr. With
+ * FLAG_DETAILS (PROTOCOL.md) it then reads each symbol probe back with
+ * kexec_purgatory_get_set_symbol(..., true) and reports them with kexec_add_buffer's kbuf.
  *
  * Memory model (NOTES.md, "Memory"): the input ELF ends 8-byte aligned right before 1 GiB of
  * PROT_NONE address space (and starts 1 GiB after another), so reads outside it fault; vzalloc is
@@ -26,6 +28,10 @@
 #define REQ_MAGIC 0x51524f50u  /* "PORQ" */
 #define END_MAGIC 0x444e4550u  /* "PEND" */
 #define RESP_MAGIC 0x53524f50u /* "PORS" */
+#define FLAG_DETAILS 0x4u      /* optional extension: kexec_add_buffer's kbuf, e_entry, symbol probes */
+#define STATUS_DETAILS 0x100u  /* status bit: the details follow the image */
+#define PROBE_MAX_SIZE ((uint64_t)1 << 20) /* largest symbol a probe may read */
+#define PROBE_FILL 0x5a        /* a probe's buffer before the read (as the kexec-tools harness) */
 
 /* Exit statuses the TS runner (src/oracle/batch.ts) reads: a malformed request is not a crash of
  * the loader, and running out of host memory is a resource limit. */
@@ -188,11 +194,16 @@ int shim_locate_mem_hole_bottom_up(unsigned long start, unsigned long end, struc
  * bottom-up with the kernel's own locate_mem_hole_bottom_up: the buffer lands at
  * ALIGN(max(base, buf_min), buf_align), buf_align already raised to PAGE_SIZE by
  * kexec_add_buffer. NOTES.md says why (x86 itself searches top-down from buf_max).
+ * The machine has SHIM_TOTALRAM_BYTES of RAM, so no range is larger: locate_mem_hole_callback
+ * skips every range smaller than the buffer (`if (sz < kbuf->memsz) return 0;`), and a memsz
+ * (bss included, page-rounded) above it finds no hole: -EADDRNOTAVAIL, no message.
  */
 int arch_kexec_locate_mem_hole(struct kexec_buf *kbuf)
 {
 	if (kbuf->mem != KEXEC_BUF_MEM_UNKNOWN)
 		return 0;
+	if (kbuf->memsz > SHIM_TOTALRAM_BYTES)
+		return -EADDRNOTAVAIL;
 	int ret = shim_locate_mem_hole_bottom_up(request_base, ULONG_MAX, kbuf);
 	return ret == 1 ? 0 : -EADDRNOTAVAIL;
 }
@@ -272,13 +283,12 @@ static void begin_response(uint32_t id, uint32_t status)
 	put_u32(status);
 }
 
-static void send_error(uint32_t id, int err)
+static void compose_error(uint32_t id, int err)
 {
 	begin_response(id, 1);
 	put_u32((uint32_t)(int32_t)err);
 	put_u32((uint32_t)msg_len);
 	put_bytes(msg_buf ? msg_buf : "", msg_len);
-	send_response();
 }
 
 /* ---------------------------------------------------------------- one request */
@@ -294,6 +304,9 @@ static void handle(const unsigned char *rec, size_t len)
 	if (len < 28)
 		fail_request("shorter than its fixed fields");
 	uint32_t id = get_u32(rec);
+	uint32_t flags = get_u32(rec + 4);
+	if (flags & ~FLAG_DETAILS)
+		fail_request("unknown flags");
 	uint64_t base = get_u64(rec + 8);
 	/* rec[16] is the fill byte: vzalloc zeroes, so it has no effect on this loader. */
 	uint32_t nsyms = get_u32(rec + 20);
@@ -315,6 +328,28 @@ static void handle(const unsigned char *rec, size_t len)
 			if ((size_t)(end - p) < n)
 				fail_request("symbol record past the record");
 			p += n;
+		}
+	}
+	/* FLAG_DETAILS: u32 nprobes, then per probe u32 name_len, name bytes, u64 size. */
+	const unsigned char *probes = p;
+	uint32_t nprobes = 0;
+	if (flags & FLAG_DETAILS) {
+		if ((size_t)(end - p) < 4)
+			fail_request("probe count past the record");
+		nprobes = get_u32(p);
+		p += 4;
+		probes = p;
+		for (uint32_t s = 0; s < nprobes; s++) {
+			if ((size_t)(end - p) < 4)
+				fail_request("probe record past the record");
+			uint32_t n = get_u32(p);
+			p += 4;
+			if ((size_t)(end - p) < n || (size_t)(end - p) - n < 8)
+				fail_request("probe record past the record");
+			p += n;
+			if (get_u64(p) > PROBE_MAX_SIZE)
+				fail_request("a probe reads more than 1 MiB");
+			p += 8;
 		}
 	}
 	if (p != end)
@@ -366,11 +401,54 @@ static void handle(const unsigned char *rec, size_t len)
 		free(data);
 	}
 
+	/* Probes: each read with the kernel's own getter into a PROBE_FILL'd buffer; a failed one is
+	 * answered with its negative errno and what it printed (the load's messages are not part of
+	 * it). The getter only reads, so later probes see the same load. */
+	struct probe_result { int ret; size_t len; unsigned char *bytes; } *results = NULL;
+	if (ret == 0 && nprobes) {
+		results = calloc(nprobes, sizeof(*results));
+		if (!results) {
+			fprintf(stderr, "kernel-oracle: out of memory for %u probes\n", nprobes);
+			exit(EXIT_RESOURCE_LIMIT);
+		}
+		const unsigned char *q = probes;
+		for (uint32_t s = 0; s < nprobes; s++) {
+			uint32_t nl = get_u32(q);
+			char *name = malloc((size_t)nl + 1);
+			memcpy(name, q + 4, nl);
+			name[nl] = 0;
+			uint64_t size = get_u64(q + 4 + nl);
+			q += 4 + nl + 8;
+			unsigned char *buf = malloc(size ? size : 1);
+			if (!name || !buf) {
+				fprintf(stderr, "kernel-oracle: out of memory for a probe\n");
+				exit(EXIT_RESOURCE_LIMIT);
+			}
+			memset(buf, PROBE_FILL, size);
+			size_t before = msg_len;
+			int r = kexec_purgatory_get_set_symbol(&image, name, buf, (unsigned int)size, true);
+			results[s].ret = r;
+			if (r == 0) {
+				results[s].len = size;
+				results[s].bytes = buf;
+			} else {
+				free(buf);
+				results[s].len = msg_len - before;
+				results[s].bytes = malloc(results[s].len ? results[s].len : 1);
+				memcpy(results[s].bytes, msg_buf ? msg_buf + before : "", results[s].len);
+				msg_len = before;
+			}
+			free(name);
+		}
+	}
+
+	/* The response is composed here and sent after the cleanup below, so that a leak found
+	 * there is this request's crash, not the next one's. */
 	if (ret != 0) {
-		send_error(id, ret);
+		compose_error(id, ret);
 	} else {
 		const Elf_Ehdr *ehdr = pi->ehdr;
-		begin_response(id, 0);
+		begin_response(id, (flags & FLAG_DETAILS) ? STATUS_DETAILS : 0);
 		put_u64(kbuf.mem);
 		put_u64(kbuf.memsz);
 		put_u64(image.start);
@@ -380,13 +458,44 @@ static void handle(const unsigned char *rec, size_t len)
 			put_u64(pi->sechdrs[i].sh_addr);
 		put_u32((uint32_t)kbuf.bufsz);
 		put_bytes(pi->purgatory_buf, kbuf.bufsz);
-		send_response();
+		if (flags & FLAG_DETAILS) {
+			/* kbuf after kexec_add_buffer (memsz page-rounded, buf_align at least PAGE_SIZE), the
+			 * window our caller set (buf_end: -1 top-down, as kexec-tools' add_buffer has it). */
+			put_u64(kbuf.memsz);
+			put_u64(kbuf.buf_align);
+			put_u64(kbuf.buf_min);
+			put_u64(kbuf.buf_max);
+			put_u32(kbuf.top_down ? (uint32_t)-1 : 1u);
+			put_u64(ehdr->e_entry);
+			put_u32(nprobes);
+			for (uint32_t s = 0; s < nprobes; s++) {
+				/* died: 0, or the getter's negative errno (PROTOCOL.md) */
+				put_u32((uint32_t)results[s].ret);
+				put_u32((uint32_t)results[s].len);
+				put_bytes(results[s].bytes, results[s].len);
+			}
+		}
+	}
+	if (results) {
+		for (uint32_t s = 0; s < nprobes; s++)
+			free(results[s].bytes);
+		free(results);
 	}
 
 	/* kimage_file_post_load_cleanup frees these after a successful load. */
 	vfree(pi->purgatory_buf);
 	vfree(pi->sechdrs);
 	munmap(er.map, er.map_len);
+	/* The loader frees what it allocated on every error path (kexec_load_purgatory,
+	 * kexec_purgatory_setup_kbuf): a block still mapped now was leaked by the load. The kernel
+	 * would lose that memory for good; the oracle reports it as a crash of this request. */
+	for (int i = 0; i < MAX_VBLOCKS; i++) {
+		if (vblocks[i].addr) {
+			fprintf(stderr, "kernel-oracle: the load leaked a vmalloc block (%p)\n", vblocks[i].addr);
+			abort();
+		}
+	}
+	send_response();
 }
 
 int main(int argc, char **argv)
@@ -394,8 +503,12 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--mark-stderr")) {
 			mark_stderr = 1;
+		} else if (!strcmp(argv[i], "--info")) {
+			/* What scripts/build-kernel-oracle.sh records in build.json: the protocol extensions. */
+			printf("{\"oracle\":\"kernel\",\"protocol\":1,\"page_size\":%lu,\"features\":[\"details\"]}\n", PAGE_SIZE);
+			return 0;
 		} else {
-			fprintf(stderr, "usage: %s [--mark-stderr]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--mark-stderr | --info]\n", argv[0]);
 			return EXIT_PROTOCOL;
 		}
 	}

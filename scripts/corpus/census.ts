@@ -21,7 +21,7 @@ export interface CensusRow {
 
 export function census(entries: ManifestEntry[]): CensusRow[] {
   return entries.map((e) => {
-    const d = describeElf(new Uint8Array(readFileSync(join(REPO, e.file))));
+    const d = describeElf(new Uint8Array(readFileSync(join(REPO, e.file))), e.malformed);
     return { id: e.id, arch: d.arch, elfType: d.elfType, origin: e.origin.kind, total: d.relocationCount, types: d.relocations };
   });
 }

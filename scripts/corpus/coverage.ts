@@ -15,7 +15,7 @@ export const isCoverageEntry = (e: ManifestEntry) => e.origin.kind === 'coverage
 export function coverageEntry(s: CoverageSpec, bytes: Uint8Array): ManifestEntry {
   const e = entryFromElf(idOf(s), bytes, {
     kind: 'coverage-generator', generator: GENERATOR, spec: s.spec, specId: s.name, covers: s.covers, note: s.note,
-  });
+  }, {}, s.malformed);
   // A foreign object (for a machine check) is fed to the loaders of the spec's arch.
   if (e.arch !== s.arch && e.origin.kind === 'coverage-generator') return { ...e, arch: s.arch, origin: { ...e.origin, objectArch: e.arch }, bases: [...COVERAGE_BASES] };
   return { ...e, bases: [...COVERAGE_BASES] };

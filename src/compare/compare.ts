@@ -125,7 +125,16 @@ export function refRejectionText(ref: { errno: number; message: string }): strin
   return ref.message === '' && ref.errno !== 0 ? `(errno ${ref.errno}, no message)` : ref.message;
 }
 
-export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRange[] = [], refClasses: [RegExp, string][] = []): CaseComparison {
+export interface CompareOptions {
+  /**
+   * Also compare the texts of two rejections of the same class (the kernel: its model prints the
+   * exact pr_err text, symbol names included); a difference is a `message` layout difference.
+   * kexec-tools rejections are compared by class only (its die() texts name types by reloc_name()).
+   */
+  exactMessages?: boolean;
+}
+
+export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRange[] = [], refClasses: [RegExp, string][] = [], opts: CompareOptions = {}): CaseComparison {
   const base: CaseComparison = { cls: 'match', layout: [], ranges: [], differingBytes: 0 };
   if (ref.kind === 'crashed') return { ...base, cls: 'oracle-crashed', note: `${ref.signal}${ref.message ? ': ' + ref.message : ''}`, tsClass: ts.kind === 'rejected' ? tsRejectionClass(ts.code) : ts.kind };
   if (ref.kind === 'timeout') return { ...base, cls: 'oracle-timeout', note: `${ref.ms} ms`, tsClass: ts.kind === 'rejected' ? tsRejectionClass(ts.code) : ts.kind };
@@ -133,6 +142,9 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
   if (ts.kind === 'rejected' && ref.kind === 'rejected') {
     const a = tsRejectionClass(ts.code);
     const b = refRejectionClass(refRejectionText(ref), refClasses);
+    if (a === b && opts.exactMessages && ts.message !== ref.message) {
+      return { ...base, cls: 'mismatch-layout', tsClass: a, refClass: b, layout: [{ field: 'message', ts: JSON.stringify(ts.message), ref: JSON.stringify(ref.message) }] };
+    }
     return { ...base, cls: a === b ? 'both-rejected' : 'one-rejected', tsClass: a, refClass: b, note: a === b ? undefined : `TS: ${ts.message.trim()} / ref: ${refRejectionText(ref).trim()}` };
   }
   if (ts.kind === 'rejected') return { ...base, cls: 'one-rejected', tsClass: tsRejectionClass(ts.code), refClass: 'ok', note: `TS rejected: ${ts.message.trim()}` };
@@ -162,7 +174,7 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
 /**
  * The details of two ok loads (FLAG_DETAILS), as layout differences: add_buffer's arguments,
  * e_entry, and each symbol probe (bytes when both read, unless `bytes: false`; the rejection class
- * when both died).
+ * when both failed: the kernel getter's silent -EINVAL is classified by its errno, as a load's is).
  */
 export function compareDetails(ts: LoadDetails, ref: LoadDetails, refClasses: [RegExp, string][] = [], opts: { bytes?: boolean } = {}): LayoutDiff[] {
   const out: LayoutDiff[] = [];
@@ -180,13 +192,13 @@ export function compareDetails(ts: LoadDetails, ref: LoadDetails, refClasses: [R
   const show = (b: Uint8Array) => Buffer.from(b.subarray(0, 32)).toString('hex') + (b.length > 32 ? `… (${b.length} bytes)` : '');
   ts.probes.forEach((t, i) => {
     const r = ref.probes[i]!;
-    const field = `elf_rel_get_symbol ${t.name}`;
+    const field = `symbol probe ${t.name}`;
     if (t.ok && r.ok) {
       if (opts.bytes === false) return;
       if (t.bytes.length !== r.bytes.length || Buffer.compare(t.bytes, r.bytes) !== 0) out.push({ field, ts: show(t.bytes), ref: show(r.bytes) });
     } else if (!t.ok && !r.ok) {
-      const a = t.code ? tsRejectionClass(t.code) : refRejectionClass(t.message, refClasses);
-      const b = refRejectionClass(r.message, refClasses);
+      const a = t.code ? tsRejectionClass(t.code) : refRejectionClass(refRejectionText({ errno: t.errno ?? 0, message: t.message }), refClasses);
+      const b = refRejectionClass(refRejectionText({ errno: r.errno ?? 0, message: r.message }), refClasses);
       if (a !== b) out.push({ field, ts: `${a}: ${t.message.trim()}`, ref: `${b}: ${r.message.trim()}` });
     } else {
       out.push({ field, ts: t.ok ? show(t.bytes) : `died: ${t.message.trim()}`, ref: r.ok ? show(r.bytes) : `died: ${r.message.trim()}` });

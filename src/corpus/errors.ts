@@ -5,7 +5,7 @@ const BRAND = Symbol.for('purgatory-oracle.CorpusFormatError');
 /** A buffer is not what the corpus code expected. Names the byte offset, the field and its value. */
 export class CorpusFormatError extends Error {
   readonly [BRAND] = true;
-  override readonly name = 'CorpusFormatError';
+  override readonly name: string = 'CorpusFormatError';
   constructor(
     readonly offset: number,
     readonly field: string,
@@ -25,4 +25,36 @@ function formatValue(v: bigint | number | string): string {
 /** Works across module copies (tsx may load a file twice under different URLs). */
 export function isCorpusFormatError(e: unknown): e is CorpusFormatError {
   return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** A defect as the corpus records it (src/corpus/malformed.ts ElfDefect). */
+interface DeclaredDefect {
+  field: string;
+  offset: number;
+  value: string;
+  reason: string;
+}
+
+/**
+ * A malformed corpus object whose defects differ from its declaration: validate() reports a
+ * defect the declaration does not list (`undeclared`), or a declared defect no longer occurs
+ * (`missing`). Names the defect's field, offset, value and reason.
+ */
+export class CorpusDefectError extends CorpusFormatError {
+  override readonly name = 'CorpusDefectError';
+  constructor(
+    readonly kind: 'undeclared' | 'missing',
+    readonly defect: DeclaredDefect,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      defect.offset,
+      defect.field,
+      defect.value,
+      kind === 'undeclared'
+        ? `undeclared defect: ${defect.reason}`
+        : `declared defect no longer occurs: ${defect.reason}`,
+      options,
+    );
+  }
 }

@@ -7,20 +7,32 @@ import { CorpusFormatError, isCorpusFormatError } from './errors.ts';
 import { ElfFile } from '../elf/reader.ts';
 import { isElfFormatError } from '../errors.ts';
 import type { Endian } from '../types.ts';
+import { checkDeclaredDefects, type MalformedDeclaration } from './malformed.ts';
+
+export interface ReadCorpusOptions {
+  /** Admit ELFCLASS32 too (coverage objects of the loaders' class checks, e.g. x32). */
+  elf32?: boolean;
+  /**
+   * The object is deliberately malformed (a manifest entry's `malformed`): admitted only if
+   * validate() reports exactly these defects; anything else is a CorpusDefectError naming it.
+   */
+  malformed?: MalformedDeclaration;
+}
 
 /**
  * One corpus object through the project's reader, checked with ElfFile.validate() and required to
  * be ELF64 with section headers (every purgatory this project handles is; `elf32`: ELFCLASS32 too,
  * for the coverage objects of the loaders' class checks, e.g. x32). A format error comes out as a
- * CorpusFormatError naming the same field, with the ElfFormatError as its cause.
+ * CorpusFormatError naming the same field, with the ElfFormatError as its cause. A declared
+ * malformed object is checked against its declaration instead (src/corpus/malformed.ts).
  */
-export function readCorpusElf(bytes: Uint8Array, opts: { elf32?: boolean } = {}): ElfFile {
+export function readCorpusElf(bytes: Uint8Array, opts: ReadCorpusOptions = {}): ElfFile {
   try {
     const elf = new ElfFile(bytes);
     const h = elf.header;
     if (!h.is64 && !opts.elf32) throw new CorpusFormatError(4, 'e_ident[EI_CLASS]', h.klass, 'not ELFCLASS64');
     if (h.shnum === 0) throw new CorpusFormatError(60, 'e_shnum', 0, 'no section headers');
-    return elf.validate();
+    return opts.malformed ? checkDeclaredDefects(elf, opts.malformed.defects) : elf.validate();
   } catch (e) {
     if (!isElfFormatError(e)) throw e;
     throw new CorpusFormatError(Number(e.offset), e.field, e.value, e.reason, { cause: e });

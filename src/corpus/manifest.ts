@@ -2,11 +2,12 @@
 // how to reproduce it, and what relocations it carries. Pure: describing an ELF needs only bytes.
 
 import { createHash } from 'node:crypto';
-import { ET_DYN, ET_EXEC, ET_REL, EM_PPC64, EM_X86_64, SHN_UNDEF, SHT_SYMTAB } from '../elf/constants.ts';
+import { ET_DYN, ET_EXEC, ET_REL, EM_PPC64, EM_X86_64, SHN_UNDEF, SHT_STRTAB, SHT_SYMTAB } from '../elf/constants.ts';
 import type { ElfFile } from '../elf/reader.ts';
 import { relocationHistogram } from '../inspect.ts';
 import { CorpusFormatError } from './errors.ts';
 import { readCorpusElf } from './extract.ts';
+import type { MalformedDeclaration } from './malformed.ts';
 import type { Abi, Arch } from '../types.ts';
 import { ALL_TARGETS, TARGETS } from '../arch/targets.ts';
 
@@ -139,6 +140,12 @@ export interface ManifestEntry {
   /** Global/weak symbols left undefined (SHN_UNDEF): a loader must resolve or reject these. */
   undefinedSymbols: string[];
   /**
+   * Set for a deliberately malformed object: the exact defects ElfFile.validate() reports and the
+   * loader branch the object targets. Everything that reads a corpus object through
+   * readCorpusElf/describeElf admits it only with exactly these defects.
+   */
+  malformed?: MalformedDeclaration;
+  /**
    * The validate bases (names from src/validate/cases.ts BASES) when not all four: the coverage
    * objects are built so that their outcome does not depend on the base, and run at two.
    */
@@ -191,23 +198,29 @@ function commentStrings(elf: ElfFile): string[] {
   return [...new Set(text.split('\0').filter((t) => t.length > 0))];
 }
 
-/** Named SHN_UNDEF symbols of the SHT_SYMTAB (symbol 0 aside), sorted. */
+/**
+ * Named SHN_UNDEF symbols of every SHT_SYMTAB (symbol 0 aside), sorted. A symbol table whose
+ * sh_link is not a string table (a declared defect) names none.
+ */
 function undefinedSymbols(elf: ElfFile): string[] {
-  const symtab = elf.sections.find((x) => x.type === SHT_SYMTAB);
-  if (!symtab) return [];
-  return elf
-    .symbols(symtab.index)
-    .filter((x) => x.index > 0 && x.shndx === SHN_UNDEF)
-    .map((x) => elf.stringAt(symtab.link, x.name))
-    .filter((n) => n !== '')
-    .sort();
+  const names: string[] = [];
+  for (const symtab of elf.sections) {
+    if (symtab.type !== SHT_SYMTAB || elf.sections[symtab.link]?.type !== SHT_STRTAB) continue;
+    for (const x of elf.symbols(symtab.index)) {
+      if (x.index > 0 && x.shndx === SHN_UNDEF) names.push(elf.stringAt(symtab.link, x.name));
+    }
+  }
+  return names.filter((n) => n !== '').sort();
 }
 
-/** Classifies and summarises one corpus ELF. Throws CorpusFormatError if it is not one we hold. */
-export function describeElf(bytes: Uint8Array): ElfDescription {
+/**
+ * Classifies and summarises one corpus ELF. Throws CorpusFormatError if it is not one we hold; a
+ * declared malformed object (`malformed`) must show exactly its declared defects.
+ */
+export function describeElf(bytes: Uint8Array, malformed?: MalformedDeclaration): ElfDescription {
   // ELFCLASS32 and big-endian EM_X86_64 objects are held for the loaders' class and byte-order
   // checks (the coverage corpus): x32 loads in kexec-tools, the others are refused.
-  const elf = readCorpusElf(bytes, { elf32: true });
+  const elf = readCorpusElf(bytes, { elf32: true, malformed });
   const h = elf.header;
   let arch: Arch;
   let abi: Abi;
@@ -219,8 +232,9 @@ export function describeElf(bytes: Uint8Array): ElfDescription {
     // e_flags bits 0-1: 1 = ELFv1, 2 = ELFv2, 0 = unspecified (then the byte order's default).
     const v = h.flags & 3;
     abi = v === 2 ? 'elfv2' : v === 1 ? 'elfv1' : arch === 'ppc64' ? 'elfv1' : 'elfv2';
-  } else if (TARGET_OF_MACHINE.has(h.machine) && TARGETS[TARGET_OF_MACHINE.get(h.machine)!].endian === elf.endian) {
-    // arm64, s390x, riscv64: one psABI each, in the target's own byte order.
+  } else if (TARGET_OF_MACHINE.has(h.machine)) {
+    // arm64, s390x, riscv64: one psABI each. The other byte order (a little-endian EM_S390, a
+    // big-endian EM_RISCV) is held, as for x86_64, for the loaders' byte-order checks.
     arch = TARGET_OF_MACHINE.get(h.machine)!;
     abi = 'sysv';
   } else {
@@ -266,8 +280,10 @@ export function markDuplicates(entries: ManifestEntry[]): ManifestEntry[] {
  * The manifest entry for one corpus object: everything but id, origin and the toolchain the
  * producer ran is read from the ELF itself. `.ro` for relocatable objects, `.pie` otherwise.
  */
-export function entryFromElf(id: string, bytes: Uint8Array, origin: Origin, toolchain: Omit<Toolchain, 'comment'> = {}): ManifestEntry {
-  const d = describeElf(bytes);
+export function entryFromElf(
+  id: string, bytes: Uint8Array, origin: Origin, toolchain: Omit<Toolchain, 'comment'> = {}, malformed?: MalformedDeclaration,
+): ManifestEntry {
+  const d = describeElf(bytes, malformed);
   return {
     id,
     file: `corpus/elf/${id}.${d.elfType === 'rel' ? 'ro' : 'pie'}`,
@@ -283,5 +299,6 @@ export function entryFromElf(id: string, bytes: Uint8Array, origin: Origin, tool
     relocationCount: d.relocationCount,
     relocations: d.relocations,
     undefinedSymbols: d.undefinedSymbols,
+    ...(malformed ? { malformed } : {}),
   };
 }

@@ -2,7 +2,7 @@
 // against the file before use, with overflow-safe (bigint) arithmetic, and throws only
 // ElfFormatError. Tables are decoded once, on demand, into plain objects.
 import { ByteView } from '../bytes.ts';
-import { ElfFormatError } from '../errors.ts';
+import { ElfFormatError, isElfFormatError } from '../errors.ts';
 import type { Endian } from '../types.ts';
 import {
   ELFCLASS32, ELFCLASS64, ELFDATA2LSB, ELFDATA2MSB, EV_CURRENT, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA, SHT_STRTAB,
@@ -285,9 +285,34 @@ export class ElfFile {
    * with contents lies in the file; every section name is NUL-terminated inside .shstrtab; every
    * REL/RELA table has sh_entsize at least the entry size and a multiple of it as sh_size; the
    * SHT_SYMTAB links a SHT_STRTAB holding every symbol name. The loaders do not call this: the C
-   * loaders they model are laxer, and that laxness is part of the model. Returns this.
+   * loaders they model are laxer, and that laxness is part of the model. Returns this; throws the
+   * first of defects().
    */
   validate(): this {
+    const first = this.defects()[0];
+    if (first) throw first;
+    return this;
+  }
+
+  /**
+   * Every defect validate() finds, in its order, instead of the first: a check whose inputs an
+   * earlier defect made meaningless is skipped (no section names once e_shstrndx is bad, no
+   * symbol names once a symbol table's sh_link is), so each defect is reported once. Every
+   * SHT_SYMTAB is checked (elf_rel_find_symbol walks them all). Empty when validate() passes.
+   */
+  defects(): ElfFormatError[] {
+    const out: ElfFormatError[] = [];
+    /** Runs one check; an ElfFormatError it throws is collected. True when it passed. */
+    const ok = (check: () => unknown): boolean => {
+      try {
+        check();
+        return true;
+      } catch (e) {
+        if (!isElfFormatError(e)) throw e;
+        out.push(e);
+        return false;
+      }
+    };
     const h = this.header;
     const size = this.bytes.length;
     const c = h.is64 ? 1 : 0;
@@ -295,44 +320,57 @@ export class ElfFile {
     const w = h.is64 ? 8 : 4;
     const o = 24 + 3 * w; // offset of e_flags
     const at = SHDR_FIELDS[c];
-    if (h.identVersion !== EV_CURRENT) fail('e_ident[EI_VERSION]', 6, h.identVersion, 'not EV_CURRENT');
-    if (h.version !== EV_CURRENT) fail('e_version', 20, h.version, 'not EV_CURRENT');
-    if (h.ehsize !== SIZES.ehdr[c]) fail('e_ehsize', o + 4, h.ehsize, `not the size of Elf${bits}_Ehdr (${SIZES.ehdr[c]})`);
+    if (h.identVersion !== EV_CURRENT) ok(() => fail('e_ident[EI_VERSION]', 6, h.identVersion, 'not EV_CURRENT'));
+    if (h.version !== EV_CURRENT) ok(() => fail('e_version', 20, h.version, 'not EV_CURRENT'));
+    if (h.ehsize !== SIZES.ehdr[c]) ok(() => fail('e_ehsize', o + 4, h.ehsize, `not the size of Elf${bits}_Ehdr (${SIZES.ehdr[c]})`));
     if (h.phnum > 0) {
       // The constructor skips a table at e_phoff 0; here it must fit all the same.
-      if (h.phentsize < SIZES.phdr[c]) fail('e_phentsize', o + 6, h.phentsize, `smaller than Elf${bits}_Phdr`);
-      checkRange('e_phoff', h.phoff, BigInt(h.phnum) * BigInt(h.phentsize), size, 24 + w);
+      if (h.phentsize < SIZES.phdr[c]) ok(() => fail('e_phentsize', o + 6, h.phentsize, `smaller than Elf${bits}_Phdr`));
+      else ok(() => checkRange('e_phoff', h.phoff, BigInt(h.phnum) * BigInt(h.phentsize), size, 24 + w));
     }
-    if (h.shnum === 0) return this;
-    if (this.sections.length === 0) fail('e_shoff', 24 + 2 * w, h.shoff, `e_shnum is ${h.shnum} but e_shoff is 0`);
-    if (h.shstrndx >= h.shnum) fail('e_shstrndx', o + 14, h.shstrndx, `not below e_shnum (${h.shnum})`);
+    if (h.shnum === 0) return out;
+    if (this.sections.length === 0) {
+      ok(() => fail('e_shoff', 24 + 2 * w, h.shoff, `e_shnum is ${h.shnum} but e_shoff is 0`));
+      return out;
+    }
+    let names = h.shstrndx < h.shnum || ok(() => fail('e_shstrndx', o + 14, h.shstrndx, `not below e_shnum (${h.shnum})`));
     const limit = BigInt(size);
+    /** Sections whose contents lie in the file (or that have none): their data can be read. */
+    const inFile = new Set<number>();
     for (const s of this.sections) {
       const f = `section[${s.index}]`;
-      if (s.offset > limit) fail(`${f}.sh_offset`, s.hdrOffset + at.offset, s.offset, `past the end of the file (${size} bytes)`);
+      let fits = true;
+      if (s.offset > limit) fits = ok(() => fail(`${f}.sh_offset`, s.hdrOffset + at.offset, s.offset, `past the end of the file (${size} bytes)`));
       // A NOBITS section's size is memory, not file.
-      if (s.type !== SHT_NOBITS && s.size > limit) fail(`${f}.sh_size`, s.hdrOffset + at.size, s.size, `larger than the file (${size} bytes)`);
-      if (s.entsize > limit) fail(`${f}.sh_entsize`, s.hdrOffset + at.entsize, s.entsize, `larger than the file (${size} bytes)`);
-      if (s.index === 0 && s.type !== SHT_NULL) fail(`${f}.sh_type`, s.hdrOffset + 4, s.type, 'section 0 is not SHT_NULL');
-      if (s.type !== SHT_NOBITS && s.type !== SHT_NULL) checkRange(`${f}.sh_offset`, s.offset, s.size, size, s.hdrOffset + at.offset);
+      if (s.type !== SHT_NOBITS && s.size > limit) fits = ok(() => fail(`${f}.sh_size`, s.hdrOffset + at.size, s.size, `larger than the file (${size} bytes)`)) && fits;
+      if (s.entsize > limit) ok(() => fail(`${f}.sh_entsize`, s.hdrOffset + at.entsize, s.entsize, `larger than the file (${size} bytes)`));
+      if (s.index === 0 && s.type !== SHT_NULL) ok(() => fail(`${f}.sh_type`, s.hdrOffset + 4, s.type, 'section 0 is not SHT_NULL'));
+      if (fits && s.type !== SHT_NOBITS && s.type !== SHT_NULL) fits = ok(() => checkRange(`${f}.sh_offset`, s.offset, s.size, size, s.hdrOffset + at.offset));
+      if (fits) inFile.add(s.index);
     }
-    const shstr = this.sections[h.shstrndx]!;
-    if (shstr.type !== SHT_STRTAB) fail('e_shstrndx', o + 14, h.shstrndx, 'does not name a SHT_STRTAB');
-    for (const s of this.sections) this.stringAt(h.shstrndx, s.name);
+    if (names) {
+      names = this.sections[h.shstrndx]!.type === SHT_STRTAB || ok(() => fail('e_shstrndx', o + 14, h.shstrndx, 'does not name a SHT_STRTAB'));
+    }
+    if (names && inFile.has(h.shstrndx)) for (const s of this.sections) ok(() => this.stringAt(h.shstrndx, s.name));
     for (const s of this.sections) {
       if (s.type !== SHT_REL && s.type !== SHT_RELA) continue;
       const min = BigInt((s.type === SHT_RELA ? SIZES.rela : SIZES.rel)[c]);
-      if (s.entsize < min) fail(`section[${s.index}].sh_entsize`, s.hdrOffset + at.entsize, s.entsize, `relocation entry size below ${min}`);
-      if (s.size % s.entsize !== 0n) fail(`section[${s.index}].sh_size`, s.hdrOffset + at.size, s.size, 'relocation table size is not a multiple of sh_entsize');
+      if (s.entsize < min) ok(() => fail(`section[${s.index}].sh_entsize`, s.hdrOffset + at.entsize, s.entsize, `relocation entry size below ${min}`));
+      else if (s.size % s.entsize !== 0n) ok(() => fail(`section[${s.index}].sh_size`, s.hdrOffset + at.size, s.size, 'relocation table size is not a multiple of sh_entsize'));
     }
-    const symtab = this.sections.find((x) => x.type === SHT_SYMTAB);
-    if (symtab) {
+    for (const symtab of this.sections) {
+      if (symtab.type !== SHT_SYMTAB) continue;
       const f = `section[${symtab.index}]`;
-      if (symtab.entsize < BigInt(SIZES.sym[c])) fail(`${f}.sh_entsize`, symtab.hdrOffset + at.entsize, symtab.entsize, `symbol entry size below ${SIZES.sym[c]}`);
-      if (this.sections[symtab.link]?.type !== SHT_STRTAB) fail(`${f}.sh_link`, symtab.hdrOffset + at.link, symtab.link, 'symbol table sh_link is not a SHT_STRTAB');
-      for (const sym of this.symbols(symtab.index)) this.stringAt(symtab.link, sym.name);
+      let good = symtab.entsize >= BigInt(SIZES.sym[c]) ||
+        ok(() => fail(`${f}.sh_entsize`, symtab.hdrOffset + at.entsize, symtab.entsize, `symbol entry size below ${SIZES.sym[c]}`));
+      if (this.sections[symtab.link]?.type !== SHT_STRTAB) {
+        good = ok(() => fail(`${f}.sh_link`, symtab.hdrOffset + at.link, symtab.link, 'symbol table sh_link is not a SHT_STRTAB')) && good;
+      }
+      if (good && inFile.has(symtab.index) && inFile.has(symtab.link)) {
+        for (const sym of this.symbols(symtab.index)) ok(() => this.stringAt(symtab.link, sym.name));
+      }
     }
-    return this;
+    return out;
   }
 
   /**

@@ -31,6 +31,10 @@ export interface RawElf {
   flags?: number;
   /** Section 0 (SHT_NULL) is added automatically; indexes in link/info count it. */
   sections: RawSection[];
+  /** Section 0's header and contents instead of SHT_NULL's zeros (malformed objects); `name` sets its sh_name. */
+  section0?: Omit<RawSection, 'name'> & { name?: string };
+  /** Bytes after the section header table (what a read of header e_shnum and beyond finds). */
+  tail?: Uint8Array;
   /** Overrides for malformed headers. */
   shstrndx?: number;
   shentsize?: number;
@@ -42,7 +46,7 @@ export interface RawElf {
 export function writeElf(spec: RawElf): Uint8Array {
   const c = spec.is64 ? 1 : 0;
   const shstr = new StringTable();
-  const secs: RawSection[] = [{ name: '', type: SHT_NULL }, ...spec.sections];
+  const secs: RawSection[] = [{ name: '', type: SHT_NULL, ...spec.section0 }, ...spec.sections];
   const nameOffs = secs.map((s) => shstr.add(s.name));
   const shstrIndex = secs.length;
   const shstrName = shstr.add('.shstrtab');
@@ -63,7 +67,8 @@ export function writeElf(spec: RawElf): Uint8Array {
   const shoff = off;
   const shentsize = SIZES.shdr[c];
   const total = shoff + shentsize * all.length;
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(total + (spec.tail?.length ?? 0));
+  if (spec.tail) out.set(spec.tail, total);
   const v = new ByteView(out, spec.endian);
   // e_ident
   out.set([0x7f, 0x45, 0x4c, 0x46, spec.is64 ? 2 : 1, spec.endian === 'little' ? 1 : 2, 1, 0]);
@@ -88,7 +93,7 @@ export function writeElf(spec: RawElf): Uint8Array {
     if (s.type !== SHT_NOBITS && s.data) out.set(s.data, Number(offsets[i]));
     const h = shoff + i * shentsize;
     const size = s.size ?? BigInt(s.data?.length ?? 0);
-    const fileOff = s.offset ?? (i === 0 ? 0n : offsets[i]!);
+    const fileOff = s.offset ?? (i === 0 && !s.data ? 0n : offsets[i]!);
     v.setU32(h, nameOffs[i]!);
     v.setU32(h + 4, s.type);
     if (spec.is64) {
@@ -135,6 +140,8 @@ export interface ObjSection {
   addr?: bigint;
   /** sh_link (default 0). */
   link?: number;
+  /** sh_entsize (default 0): e.g. for a second SHT_SYMTAB declared as a section. */
+  entsize?: bigint;
 }
 
 export interface ObjSymbol {
@@ -178,6 +185,17 @@ export interface ObjectSpec {
   relOverrides?: Record<string, { info?: number; link?: number | string }>;
   /** Emit one STT_SECTION symbol per section (as assemblers do). Default false. */
   sectionSymbols?: boolean;
+  /**
+   * Section 0's header and contents instead of SHT_NULL's zeros (malformed objects): sh_link and
+   * sh_info as a number or a section name ('.symtab' and '.strtab' included); `name`: its sh_name.
+   */
+  section0?: Omit<ObjSection, 'name' | 'link' | 'type'> & { type: number; name?: string; link?: number | string; info?: number | string; entsize?: bigint };
+  /** Symbol 0 instead of the null symbol (a malformed table). */
+  nullSymbol?: ObjSymbol;
+  /** Bytes after the section header table (what a read of header e_shnum and beyond finds). */
+  tail?: Uint8Array;
+  /** Symbols written in .symtab's bytes right after its sh_size: in the file, outside the table. */
+  hiddenSymbols?: ObjSymbol[];
 }
 
 /** Build a relocatable object: sections, then .rela.<sec> per target, then .symtab and .strtab. */
@@ -198,6 +216,8 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
   const symIndex = new Map<string, number>();
   const shndxOf = (s: string | number): number => {
     if (typeof s === 'number') return s;
+    if (s === '.symtab') return symtabIndex;
+    if (s === '.strtab') return strtabIndex;
     const i = secIndex.get(s);
     if (i === undefined) throw new Error(`buildObject: no section named ${s}`);
     return i;
@@ -205,18 +225,22 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
   if (spec.sectionSymbols) {
     spec.sections.forEach((s, i) => syms.push({ name: 0, info: (STB_LOCAL << 4) | 3, other: 0, shndx: i + 1, value: 0n, size: 0n }));
   }
+  const symOf = (s: ObjSymbol) => ({
+    name: strtab.add(s.name), info: ((s.bind ?? STB_GLOBAL) << 4) | (s.type ?? STT_NOTYPE), other: s.other ?? 0,
+    shndx: shndxOf(s.section), value: s.value ?? 0n, size: s.size ?? 0n,
+  });
   const ordered = [...(spec.symbols ?? [])].sort((a, b) => Number((a.bind ?? STB_GLOBAL) !== STB_LOCAL) - Number((b.bind ?? STB_GLOBAL) !== STB_LOCAL));
   let firstGlobal = -1;
   for (const s of ordered) {
     const bind = s.bind ?? STB_GLOBAL;
     if (bind !== STB_LOCAL && firstGlobal < 0) firstGlobal = syms.length;
     symIndex.set(s.name, syms.length);
-    syms.push({
-      name: strtab.add(s.name), info: (bind << 4) | (s.type ?? STT_NOTYPE), other: s.other ?? 0,
-      shndx: shndxOf(s.section), value: s.value ?? 0n, size: s.size ?? 0n,
-    });
+    syms.push(symOf(s));
   }
   if (firstGlobal < 0) firstGlobal = syms.length;
+  if (spec.nullSymbol) syms[0] = symOf(spec.nullSymbol);
+  const tableLength = syms.length;
+  for (const h of spec.hiddenSymbols ?? []) syms.push(symOf(h));
 
   const symEnt = SIZES.sym[c];
   const symData = new Uint8Array(symEnt * syms.length);
@@ -260,15 +284,18 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
     };
   });
 
+  const s0 = spec.section0;
   return writeElf({
     is64, endian: spec.endian, machine: spec.machine, entry: spec.entry, flags: spec.flags,
+    ...(s0 ? { section0: { ...s0, link: s0.link === undefined ? undefined : shndxOf(s0.link), info: s0.info === undefined ? undefined : shndxOf(s0.info) } } : {}),
+    ...(spec.tail ? { tail: spec.tail } : {}),
     sections: [
       ...spec.sections.map((s) => ({
         name: s.name, type: s.type ?? 1, flags: s.flags, data: s.data, size: s.size,
-        addralign: s.addralign ?? 1n, addr: s.addr, link: s.link,
+        addralign: s.addralign ?? 1n, addr: s.addr, link: s.link, entsize: s.entsize,
       })),
       ...relSections,
-      { name: '.symtab', type: SHT_SYMTAB, data: symData, link: strtabIndex, info: firstGlobal, addralign: 8n, entsize: BigInt(symEnt) },
+      { name: '.symtab', type: SHT_SYMTAB, data: symData, size: BigInt(symEnt * tableLength), link: strtabIndex, info: firstGlobal, addralign: 8n, entsize: BigInt(symEnt) },
       { name: '.strtab', type: SHT_STRTAB, data: strtab.bytes(), addralign: 1n },
     ],
   });

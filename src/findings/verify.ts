@@ -155,7 +155,7 @@ function against(registry: Registry, profileId: string, target: Arch, req: LoadR
   const profile = makeProfile(profileId, target);
   const hostAddress = ref.kind === 'ok' ? ref.hostBuf : 0n;
   const ts = load(req, { profile: profileId, target, hostAddress });
-  const cmp = compareOutcomes(ts, ref, [], profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : []);
+  const cmp = compareOutcomes(ts, ref, [], profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : [], { exactMessages: profile.loader === 'kernel' });
   const ok = OK.has(cmp.cls) || applyRegistry(registry, profile, ts, cmp, req.fill).explainedBy.length > 0;
   return { ts, cmp, unexplained: !ok };
 }
@@ -224,7 +224,7 @@ export async function verifyFinding(f: Finding, opts: VerifyOptions & { scratch:
             if (tv.examples.length < 5) tv.examples.push({ input: input.name, caseId: c.id, detail: `patched vs ${f.expect}: ${describe(a.cmp)}` });
           }
           const shown = before
-            ? !OK.has(compareOutcomes(a.ts, before[i]!, [], loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : []).cls)
+            ? !OK.has(compareOutcomes(a.ts, before[i]!, [], loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : [], { exactMessages: loader === 'kernel' }).cls)
             : !sameOutcome(load(reqs[i]!, { profile: beforeProfile!, target, hostAddress: 0x1000_0000_0000n }), a.ts);
           if (shown) tv.shownBefore++;
         });

@@ -65,8 +65,9 @@ export function evaluate(spec: OracleSpec, reg: Registry, req: LoadRequest, ref0
   const tsMs = performance.now() - t0;
   // Where the symbol writes landed only matters for attributing differing bytes: found (an ELF
   // parse per symbol) only when there are some. Cases that agree stay cheap.
-  let cmp = compareOutcomes(ts, ref, [], spec.refClasses);
-  if (cmp.ranges.length && req.symbols.length) cmp = compareOutcomes(ts, ref, symbolRangesOf(req, ts), spec.refClasses);
+  const exact = { exactMessages: spec.loader === 'kernel' };
+  let cmp = compareOutcomes(ts, ref, [], spec.refClasses, exact);
+  if (cmp.ranges.length && req.symbols.length) cmp = compareOutcomes(ts, ref, symbolRangesOf(req, ts), spec.refClasses, exact);
   const verdict = applyRegistry(reg, profile, ts, cmp, req.fill);
   const agree = cmp.cls === 'match' || cmp.cls === 'both-rejected';
   const ev: Evaluation = { ts, cmp, verdict, agree, finding: !agree && !verdict.explainedBy.length, tsMs };
@@ -123,7 +124,7 @@ export function divergesWithoutSwitch(spec: OracleSpec, entry: RegistryEntry, re
   if (!p) return false;
   try {
     const ts = loadWithProfile(req, p, hostAddressOf(ref));
-    const cls = compareOutcomes(ts, comparable(spec, ref), [], spec.refClasses).cls; // symbol ranges do not change the class
+    const cls = compareOutcomes(ts, comparable(spec, ref), [], spec.refClasses, { exactMessages: spec.loader === 'kernel' }).cls; // symbol ranges do not change the class
     return cls !== 'match' && cls !== 'both-rejected';
   } catch {
     return false;

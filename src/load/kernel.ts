@@ -12,7 +12,7 @@
 // trusts every offset, size and index. What C would read or write outside the input or the
 // purgatory buffer is an `out-of-bounds` rejection here (the live oracle faults on a guard page).
 import { cAlign, u64, type ByteView } from '../bytes.ts';
-import { LoadError } from '../errors.ts';
+import { isLoadError, LoadError } from '../errors.ts';
 import {
   SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_REL, SHT_RELA, SHT_SYMTAB, STB_GLOBAL,
 } from '../elf/constants.ts';
@@ -24,7 +24,7 @@ import { RelocInput, type ArchModule, type U64 } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
 import type { LayoutSection } from './kexec-tools.ts';
 import type { EntryRule, Profile } from './profile.ts';
-import type { LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
+import type { LoadDetails, LoadedImage, LoadedSection, ProbeResult, RejectionCode, RelocationLogEntry, SymbolProbe, SymbolWrite, Where } from '../types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors: every rejection carries the kernel's errno (through its code) and exact pr_err text.
@@ -32,6 +32,7 @@ import type { LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, Sym
 export const ENOEXEC = -8;
 export const ENOMEM = -12;
 export const EINVAL = -22;
+export const EADDRNOTAVAIL = -99;
 
 /** kernel/kexec_file.c: `#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt`, KBUILD_MODNAME "kexec_file". */
 export const KEXEC_FILE_PR_FMT = 'kexec_file: ';
@@ -40,6 +41,7 @@ export const KEXEC_FILE_PR_FMT = 'kexec_file: ';
 export const KERNEL_ERRNO: Partial<Record<RejectionCode, number>> = {
   'elf-format': EINVAL, // kexec_purgatory_size <= 0
   unsupported: ENOMEM, // vzalloc() returned NULL
+  'no-memory-hole': EADDRNOTAVAIL, // kexec_add_buffer: no RAM range holds memsz
   'bad-section-index': ENOEXEC,
   'undefined-symbol': ENOEXEC,
   'common-symbol': ENOEXEC,
@@ -62,9 +64,10 @@ export const KERNEL_MESSAGE_CLASSES: [RegExp, string][] = [
   [/^kexec(?:_image)?: Unknown rela relocation: /, 'unknown-relocation'],
   [/^kexec: Overflow in relocation type /, 'overflow'],
   [/^kexec_file: symbol [^]* size mismatch: expected /, 'symbol-size-mismatch'],
-  [/^kexec_file: symbol [^]* is in a bss section\. Cannot set/, 'symbol-in-bss'],
+  [/^kexec_file: symbol [^]* is in a bss section\. Cannot (?:get|set)/, 'symbol-in-bss'],
   [/^\(errno -8, no message\)$/, 'bad-section-index'], // relsec sh_info/sh_link >= e_shnum
   [/^\(errno -12, no message\)$/, 'unsupported'], // vzalloc() failed
+  [/^\(errno -99, no message\)$/, 'no-memory-hole'], // kexec_add_buffer found no hole
   // kexec_purgatory_find_symbol() returned NULL; also an empty input (kexec_purgatory_size <= 0,
   // code elf-format here), which no class can tell apart: compare errno and text for that one.
   [/^\(errno -22, no message\)$/, 'symbol-not-found'],
@@ -80,6 +83,8 @@ function fail(code: RejectionCode, message: string, where: Where = {}, detail?: 
 /** The model machine's RAM (oracle/kernel/harness.c SHIM_TOTALRAM_BYTES): vmalloc refuses more. */
 export const MODEL_RAM = 1n << 30n;
 const SHDR_SIZE = 64n;
+/** The last header address whose 64 bytes do not wrap past 2^64 (field offsets +0..+56, widths to 8). */
+const LAST_WHOLE_SHDR = (1n << 64n) - SHDR_SIZE;
 const SYM_SIZE = 24n;
 const RELA_SIZE = 24n;
 
@@ -136,8 +141,25 @@ export function parseKernel(bytes: Uint8Array, profile: Profile): KernelElf {
     return width === 8 ? v.u64(Number(o)) : BigInt(width === 4 ? v.u32(Number(o)) : v.u16(Number(o)));
   };
   const sections: SectionHeader[] = [];
+  const size = BigInt(bytes.length);
+  /** A header wholly past the end of the input: every field reads as 0 through field(). */
+  const zero = (index: number, hdrOffset: number): SectionHeader => ({
+    index, name: 0, type: 0, flags: 0n, addr: 0n, offset: 0n, size: 0n, link: 0, info: 0, addralign: 0n, entsize: 0n, hdrOffset,
+  });
+  if (shoff >= size && shoff + BigInt(shnum) * SHDR_SIZE <= LAST_WHOLE_SHDR + SHDR_SIZE) {
+    // The whole table lies past the end and no field offset wraps (an ELF32 header read as
+    // Elf64 can claim tens of thousands of headers): no per-field reads. hdrOffset is the low 48
+    // bits of shoff + 64·i, exact in a double (< 2^48 + 2^22).
+    const low = Number(shoff & 0xffffffffffffn);
+    for (let i = 0; i < shnum; i++) sections.push(zero(i, (low + i * 64) % 2 ** 48));
+    return { mem, profile, shoff, shnum, sections };
+  }
   for (let i = 0; i < shnum; i++) {
     const h = u64(shoff + BigInt(i) * SHDR_SIZE);
+    if (h >= size && h <= LAST_WHOLE_SHDR) {
+      sections.push(zero(i, Number(h & 0xffffffffffffn)));
+      continue;
+    }
     sections.push({
       index: i, name: Number(field(h, 4)), type: Number(field(h + 4n, 4)), flags: field(h + 8n, 8), addr: field(h + 16n, 8),
       offset: field(h + 24n, 8), size: field(h + 32n, 8), link: Number(field(h + 40n, 4)), info: Number(field(h + 44n, 4)),
@@ -338,22 +360,58 @@ export function findKernelSymbol(k: KernelElf, name: string): ElfSymbol | undefi
   return undefined;
 }
 
-/** kexec_purgatory_get_set_symbol(..., get_value = false). */
-export function setKernelSymbol(k: KernelElf, lay: KernelLayout, name: string, bytes: Uint8Array): void {
+/**
+ * kexec_purgatory_get_set_symbol up to its memcpy: where the symbol's `size` bytes are in the
+ * purgatory buffer (purgatory_buf + sec->sh_offset + st_value: no bounds check, no SHF_ALLOC
+ * check), or the getter's rejection. `get` only changes the bss message ("Cannot get"/"Cannot set").
+ */
+function kernelSymbolAt(k: KernelElf, lay: KernelLayout, name: string, size: number, get: boolean): { at: Ptr; where: Where } {
   const where: Where = { symbol: name };
   const sym = findKernelSymbol(k, name);
   if (!sym) fail('symbol-not-found', '', where, `kexec_purgatory_find_symbol("${name}") returned NULL: -EINVAL, no message`);
-  if (sym.size !== BigInt(bytes.length)) {
-    fail('symbol-size-mismatch', `${KEXEC_FILE_PR_FMT}symbol ${name} size mismatch: expected ${sym.size} actual ${bytes.length}\n`, where);
+  if (sym.size !== BigInt(size)) {
+    fail('symbol-size-mismatch', `${KEXEC_FILE_PR_FMT}symbol ${name} size mismatch: expected ${sym.size} actual ${size}\n`, where);
   }
   if (k.sections[sym.shndx]!.type === SHT_NOBITS) {
-    fail('symbol-in-bss', `${KEXEC_FILE_PR_FMT}symbol ${name} is in a bss section. Cannot set\n`, where);
+    fail('symbol-in-bss', `${KEXEC_FILE_PR_FMT}symbol ${name} is in a bss section. Cannot ${get ? 'get' : 'set'}\n`, where);
   }
-  // purgatory_buf + sec->sh_offset + st_value: no bounds check, no SHF_ALLOC check.
-  const p: Ptr = { buf: 'image', off: u64(lay.offset[sym.shndx]! + sym.value) };
+  return { at: { buf: 'image', off: u64(lay.offset[sym.shndx]! + sym.value) }, where: { ...where, section: sym.shndx } };
+}
+
+/** kexec_purgatory_get_set_symbol(..., get_value = false). */
+export function setKernelSymbol(k: KernelElf, lay: KernelLayout, name: string, bytes: Uint8Array): void {
+  const { at, where } = kernelSymbolAt(k, lay, name, bytes.length, false);
   if (bytes.length === 0) return; // memcpy of 0 bytes touches nothing
-  const off = k.mem.check(p, bytes.length, `symbol ${name}`, { ...where, section: sym.shndx });
-  k.mem.image.set(bytes, off);
+  k.mem.image.set(bytes, k.mem.check(at, bytes.length, `symbol ${name}`, where));
+}
+
+/** kexec_purgatory_get_set_symbol(..., get_value = true): the `size` bytes read. */
+export function getKernelSymbol(k: KernelElf, lay: KernelLayout, name: string, size: number): Uint8Array {
+  const { at, where } = kernelSymbolAt(k, lay, name, size, true);
+  if (size === 0) return new Uint8Array(0);
+  const off = k.mem.check(at, size, `symbol ${name}`, where);
+  return k.mem.image.slice(off, off + size);
+}
+
+/**
+ * The details of a kernel load (oracle/PROTOCOL.md, FLAG_DETAILS): kbuf after kexec_add_buffer
+ * (memsz page-rounded, buf_align raised to PAGE_SIZE; the window is the caller's, oracle/kernel
+ * harness.c: 0, ULONG_MAX, top-down), e_entry (the kernel never changes it), and each probe read
+ * back with the getter after the symbol writes.
+ */
+export function kernelDetails(k: KernelElf, lay: KernelLayout, eEntry: bigint, probes: readonly SymbolProbe[]): LoadDetails {
+  const page = k.profile.pageSize;
+  return {
+    memsz: lay.memsz, bufAlign: lay.bufAlign > page ? lay.bufAlign : page, bufMin: 0n, bufMax: u64(-1n), bufEnd: -1, eEntry,
+    probes: probes.map((p): ProbeResult => {
+      try {
+        return { name: p.name, ok: true, bytes: getKernelSymbol(k, lay, p.name, p.size) };
+      } catch (e) {
+        if (!isLoadError(e)) throw e;
+        return { name: p.name, ok: false, message: e.cMessage, code: e.code };
+      }
+    }),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -610,6 +668,8 @@ export function relocateKernel(k: KernelElf, lay: KernelLayout, opts: RelocateKe
 
 export interface KernelLoadOptions extends RelocateKernelOptions {
   symbols?: SymbolWrite[];
+  /** Read back after the symbol writes: the image then carries the load's details (kernelDetails). */
+  probes?: readonly SymbolProbe[];
 }
 
 export interface KernelLoad {
@@ -650,6 +710,11 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   if (vzallocFails(layout.bufsz, profile.pageSize)) {
     fail('unsupported', '', {}, `vzalloc(${layout.bufsz}) returned NULL: -ENOMEM, no message`);
   }
+  // kexec_add_buffer: locate_mem_hole_callback skips every RAM range smaller than memsz, and the
+  // model machine has MODEL_RAM (oracle/kernel/harness.c arch_kexec_locate_mem_hole).
+  if (layout.memsz > MODEL_RAM) {
+    fail('no-memory-hole', '', {}, `kexec_add_buffer: no RAM range holds memsz ${layout.memsz}: -EADDRNOTAVAIL, no message`);
+  }
   sechdrsCopy(k);
   // vmalloc hands out whole pages: writes past bufsz inside the last page are absorbed, not reported.
   k.mem.setImage(scratchImage(Number(cAlign(layout.bufsz, profile.pageSize))));
@@ -680,17 +745,21 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
     alloc: isAlloc(s), nobits: s.type === SHT_NOBITS,
   }));
   const imageBytes = k.mem.image.slice(0, Number(layout.bufsz));
-  if (!input) return { k, layout, image: { base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections, relocations } };
-  let entries: RelocationLogEntry[] | undefined;
-  const image: LoadedImage = {
-    base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections,
-    get relocations(): RelocationLogEntry[] {
-      return (entries ??= loadKernel(input, base, profile, { log: true }).image.relocations);
-    },
-    set relocations(v: RelocationLogEntry[]) {
-      entries = v;
-    },
-  };
+  let image: LoadedImage;
+  if (!input) image = { base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections, relocations };
+  else {
+    let entries: RelocationLogEntry[] | undefined;
+    image = {
+      base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections,
+      get relocations(): RelocationLogEntry[] {
+        return (entries ??= loadKernel(input, base, profile, { log: true }).image.relocations);
+      },
+      set relocations(v: RelocationLogEntry[]) {
+        entries = v;
+      },
+    };
+  }
+  if (opts.probes) image.details = kernelDetails(k, layout, eEntry, opts.probes);
   return { k, layout, image };
 }
 

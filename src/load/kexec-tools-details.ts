@@ -3,7 +3,7 @@
 // arch code reads purgatory variables. The model's side is computed here from the C semantics;
 // the probes a request carries are chosen here too.
 import { isLoadError } from '../errors.ts';
-import { ELFCLASS32, SHT_NOBITS, SHT_SYMTAB, STB_GLOBAL } from '../elf/constants.ts';
+import { ELFCLASS32, SHF_ALLOC, SHT_NOBITS, SHT_SYMTAB, STB_GLOBAL } from '../elf/constants.ts';
 import { ElfFile } from '../elf/reader.ts';
 import { u64 } from '../bytes.ts';
 import type { Arch, LoadDetails, ProbeResult, SymbolProbe } from '../types.ts';
@@ -37,8 +37,13 @@ const PROBE_MAX = 4096n;
  * C code would read out of bounds are not probed: that read is undefined behaviour, not a result;
  * an ELF whose symbol tables or names the reader refuses gets no probes at all (every lookup scans
  * them).
+ *
+ * The kernel's getter (kexec_purgatory_get_set_symbol) reads purgatory_buf + sh_offset + st_value:
+ * inside the buffer only for an SHF_ALLOC section (a non-ALLOC one keeps its file offset), so its
+ * readable definitions are SHF_ALLOC ones. It returns NULL for a first match whose st_shndx is
+ * SHN_UNDEF or >= e_shnum without reading it, so such a definition is safe to probe there.
  */
-export function symbolProbes(bytes: Uint8Array): SymbolProbe[] {
+export function symbolProbes(bytes: Uint8Array, loader: 'kexec-tools' | 'kernel' = 'kexec-tools'): SymbolProbe[] {
   let elf: ElfFile;
   try {
     elf = new ElfFile(bytes);
@@ -50,6 +55,9 @@ export function symbolProbes(bytes: Uint8Array): SymbolProbe[] {
   const readable: string[] = [];
   for (const s of elf.sections) {
     if (s.type !== SHT_SYMTAB) continue;
+    // kexec-tools skips a table whose sh_link is above e_shnum but reads e_shdr[e_shnum] (one past
+    // its array) for one equal to it, in every lookup: no probe is defined there.
+    if (loader === 'kexec-tools' && s.link === elf.sections.length) return [];
     let syms;
     try {
       syms = elf.symbols(s.index);
@@ -65,9 +73,10 @@ export function symbolProbes(bytes: Uint8Array): SymbolProbe[] {
         return []; // every lookup's strcmp would read past the string table
       }
       const sec = sym.shndx > 0 && sym.shndx < elf.sections.length ? elf.sections[sym.shndx] : undefined;
-      const fits = sec !== undefined && sym.size <= PROBE_MAX &&
+      const kernel = loader === 'kernel';
+      const fits = sec !== undefined && sym.size <= PROBE_MAX && (!kernel || sec.type === SHT_NOBITS || (sec.flags & SHF_ALLOC) !== 0n) &&
         (sec.type === SHT_NOBITS || (sym.value <= sec.size && sym.size <= sec.size - sym.value));
-      if (!fits) unsafe.add(name);
+      if (!fits && !(kernel && sec === undefined)) unsafe.add(name);
       if (!sizes.has(name)) {
         sizes.set(name, sym.size);
         if (fits && sec.type !== SHT_NOBITS) readable.push(name);

@@ -195,9 +195,19 @@ export async function kernelBuilder(version: KernelVersion, sources: Map<string,
   if (!b.ok) throw new MutantBuildError('compiling the unmutated kernel functions failed', b.log);
   const l = await link(baseDir, b.obj);
   if (!l.ok) throw new MutantBuildError('linking the unmutated kernel oracle failed', l.log);
+  // The protocol extensions of this harness (its --info), not those of the cache's build.
+  const emulator = reference.info.emulator ?? null;
+  const baseOracle = join(baseDir, 'oracle');
+  const i = await run(emulator ?? baseOracle, emulator ? [baseOracle, '--info'] : ['--info']);
+  let features: string[];
+  try {
+    features = (JSON.parse(i.log.slice(i.log.indexOf('\n') + 1)) as { features: string[] }).features;
+  } catch {
+    throw new MutantBuildError('the unmutated kernel oracle does not answer --info', i.log);
+  }
   const buildOf = (dir: string, functions: typeof b.functions): KernelOracleBuild => ({
     version, variant, target: reference.target, dir, binary: join(dir, 'oracle'),
-    info: { ...reference.info, functions, checkout: null },
+    info: { ...reference.info, functions, checkout: null, features },
   });
   log(`base kernel ${version} ${variant} oracle: ${join(baseDir, 'oracle')}`);
   return {

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, sep } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { DEFAULT_GATE_FUZZ_CASES, DEFAULT_GATE_FUZZ_SEED, gateFailed, kernelGateTarget, kexecToolsGateTarget, newGateMemo, runGate, type GateReport, type GateTarget } from '../gate/gate.ts';
-import { findKernelOracle, kernelSourceDir, type KernelVariant, type KernelVersion } from '../oracle/kernel.ts';
+import { findKernelOracle, kernelSourceDir, kernelSupports, type KernelVariant, type KernelVersion } from '../oracle/kernel.ts';
 import { supports } from '../oracle/kexec-tools.ts';
 import { cacheDir, OracleUnavailableError, readKexecToolsBuild } from '../oracle/registry.ts';
 import { liveSource, type LiveOracle } from '../validate/sources.ts';
@@ -262,6 +262,7 @@ export async function runMutate(o: MutateOptions): Promise<MutationReport> {
           const b = dir ? kernelMutantBuild(builder.base.build, dir) : builder.base.build;
           target = kernelGateTarget(b, { timeoutMs });
           oracle = { loader: 'kernel', version: b.version, target: b.target };
+          details = kernelSupports(b, 'details');
         }
         const proc = await target.open();
         const keep = async () => undefined;

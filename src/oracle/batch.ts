@@ -57,7 +57,7 @@ export interface BatchOptions {
   imageDelta?: boolean;
   /**
    * Use the optional FLAG_DETAILS extension for requests that carry `probes`: the ok response then
-   * has the load's details. Only for oracles that support it (kexec-tools, feature "details");
+   * has the load's details. Only for oracles that support it (feature "details": kexec-tools, kernel);
    * without it a request's probes are not sent and its response has no details.
    */
   details?: boolean;

@@ -153,7 +153,7 @@ export interface OracleListing extends Omit<OracleBuild, 'build' | 'benchLoad'> 
   id: string;
   /** A released reference oracle (plain validate/gate use these), not a build of a local tree. */
   released: boolean;
-  /** Harness protocol extensions (kexec-tools build.json info.features: same-elf, image-delta). */
+  /** Harness protocol extensions (kexec-tools build.json info.features: same-elf, image-delta, details; kernel build.json features: details). */
   features: string[];
   pageSize: number | null;
   /** Where the loader's sources came from: the kexec-tools tree, or the kernel source package version. */
@@ -162,9 +162,10 @@ export interface OracleListing extends Omit<OracleBuild, 'build' | 'benchLoad'> 
 }
 
 function listing(b: OracleBuild): OracleListing {
-  const info = b.build as { info?: { features?: unknown; pagesize?: unknown }; pageSize?: unknown; source_path?: unknown; packageVersion?: unknown; checkout?: unknown; built_at?: unknown; builtAt?: unknown };
+  const info = b.build as { info?: { features?: unknown; pagesize?: unknown }; features?: unknown; pageSize?: unknown; source_path?: unknown; packageVersion?: unknown; checkout?: unknown; built_at?: unknown; builtAt?: unknown };
   const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-  const features = Array.isArray(info.info?.features) ? info.info.features.filter((f): f is string => typeof f === 'string') : [];
+  const listed = info.info?.features ?? info.features; // kexec-tools: build.json info.features; kernel: build.json features
+  const features = Array.isArray(listed) ? listed.filter((f): f is string => typeof f === 'string') : [];
   const pageSize = typeof info.info?.pagesize === 'number' ? info.info.pagesize : typeof info.pageSize === 'number' ? info.pageSize : null;
   return {
     id: oracleBuildId(b), released: isReleasedBuild(b), loader: b.loader, version: b.version, target: b.target, sanitize: b.sanitize, local: b.local,

@@ -61,6 +61,13 @@ export interface KernelBuildInfo {
   key: string;
   /** The qemu-user binary that runs it (s390x, riscv64); absent or null when native. */
   emulator?: string | null;
+  /** The protocol extensions its harness implements, as its --info lists them ("details"); absent in builds before it had --info. */
+  features?: string[];
+}
+
+/** Whether a kernel build's harness implements an optional protocol extension (oracle/PROTOCOL.md). */
+export function kernelSupports(build: KernelOracleBuild, feature: string): boolean {
+  return Array.isArray(build.info.features) && build.info.features.includes(feature);
 }
 
 export interface KernelOracleBuild {
@@ -123,7 +130,8 @@ export type OpenKernelOracleOptions = BatchOptions;
 
 /**
  * A live kernel oracle: one harness process (started with the first request), requests
- * pipelined by the project's BatchOracle. WARN_ON reports come back as `diagnostics`.
+ * pipelined by the project's BatchOracle. WARN_ON reports come back as `diagnostics`. Requests
+ * with probes get the load's details when the build's harness has the feature.
  */
 export class KernelOracle extends BatchOracle {
   readonly loader = 'kernel' as const;
@@ -134,7 +142,7 @@ export class KernelOracle extends BatchOracle {
       emulator
         ? { file: emulator, args: [build.binary, '--mark-stderr'], label: `kernel-${build.version}/${build.variant}` }
         : { file: build.binary, args: ['--mark-stderr'], label: `kernel-${build.version}/${build.variant}` },
-      { timeoutMs: 10_000, markStderr: true, ...opts },
+      { timeoutMs: 10_000, markStderr: true, details: kernelSupports(build, 'details'), ...opts },
     );
   }
 

@@ -262,7 +262,7 @@ export function encodeDetails(d: LoadDetails): Uint8Array {
   v.setUint32(44, d.probes.length, true);
   let o = 48;
   d.probes.forEach((p, i) => {
-    v.setUint32(o, p.ok ? 0 : 1, true);
+    v.setUint32(o, p.ok ? 0 : p.errno !== undefined ? p.errno >>> 0 : 1, true);
     v.setUint32(o + 4, bodies[i]!.length, true);
     out.set(bodies[i]!, o + 8);
     o += 8 + bodies[i]!.length;
@@ -285,12 +285,14 @@ function decodeDetails(body: Uint8Array, v: DataView, o: number): { details: Loa
   o += 48;
   for (let i = 0; i < n; i++) {
     if (o + 8 > body.length) throw new ProtocolError(`probe result ${i} truncated`, o);
-    const died = v.getUint32(o, true);
+    // 0: read; 1: kexec-tools' die(); otherwise the kernel getter's negative errno
+    const died = v.getInt32(o, true);
     const len = v.getUint32(o + 4, true);
     o += 8;
     if (len > body.length - o) throw new ProtocolError(`probe result ${i} bytes truncated`, o);
     // name: filled in from the request by the runner
-    probes.push(died ? { name: '', ok: false, message: utf8d.decode(body.subarray(o, o + len)) } : { name: '', ok: true, bytes: body.slice(o, o + len) });
+    const message = () => utf8d.decode(body.subarray(o, o + len));
+    probes.push(died === 0 ? { name: '', ok: true, bytes: body.slice(o, o + len) } : died === 1 ? { name: '', ok: false, message: message() } : { name: '', ok: false, message: message(), errno: died });
     o += len;
   }
   return { details: d, end: o };

@@ -38,7 +38,7 @@ export function liveSource(corpusDir: string, live: LiveOracle, entries: CorpusE
       const items = files ?? entriesFor(entries, live.oracle).map((e) => ({ id: e.id, bytes: new Uint8Array(readFileSync(resolve(corpusDir, '..', e.file))), bases: e.bases }));
       for (const f of items) {
         const specs = casesFor(f.bytes, f.bases);
-        const probes = live.details ? symbolProbes(f.bytes) : undefined;
+        const probes = live.details ? symbolProbes(f.bytes, live.oracle.loader) : undefined;
         const reqs = specs.map((c) => (probes ? { ...requestOf(f.bytes, c), probes } : requestOf(f.bytes, c)));
         const outs = await live.runMany(reqs);
         for (let i = 0; i < specs.length; i++) yield { entry: f.id, caseId: specs[i]!.id, req: reqs[i]!, ref: outs[i]! };

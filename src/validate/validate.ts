@@ -224,6 +224,7 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
     const alwaysLog = !!opts.engineOverride;
     const typesNeeded = needsRelocationLog(registry, profile);
     const refClasses = profile.loader === 'kernel' ? KERNEL_MESSAGE_CLASSES : [];
+    const compareOpts = { exactMessages: profile.loader === 'kernel' };
     for await (const c of src.cases()) {
       const hostAddress = c.ref.kind === 'ok' ? c.ref.hostBuf : 0n;
       const run = (log: boolean): Outcome => {
@@ -236,10 +237,10 @@ export async function validate(opts: ValidateOptions): Promise<ValidateReport> {
         return o;
       };
       let ts = run(alwaysLog);
-      let cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses);
+      let cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses, compareOpts);
       if (!alwaysLog && (cmp.ranges.length || (typesNeeded && ts.kind === 'ok' && !ts.image.relocationTypes))) {
         ts = run(true);
-        cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses);
+        cmp = compareOutcomes(ts, c.ref, symbolRangesOf(c.req, ts, finderOf(c.req.elf)), refClasses, compareOpts);
       }
       const verdict = applyRegistry(registry, profile, ts, cmp, c.req.fill);
       const ok = cmp.cls === 'match' || cmp.cls === 'both-rejected';

@@ -75,6 +75,22 @@ describe('compareOutcomes: a warning before the die() no longer turns both-rejec
   });
 });
 
+describe('compareOutcomes with exactMessages (the kernel): same class, other text is a message difference', () => {
+  // machine_kexec_64.c:486: pr_err("Undefined symbol: %s\n", name) with pr_fmt "kexec: "
+  const ts: Outcome = { kind: 'rejected', code: 'undefined-symbol', message: 'kexec: Undefined symbol: .text\n' };
+  const ref = (message: string): RefOutcome => ({ kind: 'rejected', errno: -8, message });
+  it('equal texts are both-rejected; a different name is mismatch-layout on `message`', () => {
+    expect(compareOutcomes(ts, ref('kexec: Undefined symbol: .text\n'), [], KERNEL_MESSAGE_CLASSES, { exactMessages: true }).cls).toBe('both-rejected');
+    const c = compareOutcomes(ts, ref('kexec: Undefined symbol: \n'), [], KERNEL_MESSAGE_CLASSES, { exactMessages: true });
+    expect({ cls: c.cls, layout: c.layout }).toEqual({ cls: 'mismatch-layout', layout: [{ field: 'message', ts: '"kexec: Undefined symbol: .text\\n"', ref: '"kexec: Undefined symbol: \\n"' }] });
+  });
+  it('a missing message (the same errno, classified by it) differs too; without the option only the class counts', () => {
+    const bad: Outcome = { kind: 'rejected', code: 'bad-section-index', message: 'kexec: Invalid section 9 for symbol s\n' };
+    expect(compareOutcomes(bad, ref(''), [], KERNEL_MESSAGE_CLASSES, { exactMessages: true }).cls).toBe('mismatch-layout');
+    expect(compareOutcomes(bad, ref(''), [], KERNEL_MESSAGE_CLASSES).cls).toBe('both-rejected');
+  });
+});
+
 describe('compareDetails (FLAG_DETAILS)', () => {
   const base = {
     memsz: 0x34n, bufAlign: 16n, bufMin: 0x3000n, bufMax: 0x7fff_ffffn, bufEnd: -1, eEntry: 0x10_0004n,
@@ -91,7 +107,7 @@ describe('compareDetails (FLAG_DETAILS)', () => {
       ...base, bufMax: 0xffff_ffffn, eEntry: 4n,
       probes: [{ name: 'cfg', ok: true as const, bytes: Uint8Array.from([1, 3]) }, { name: 'x', ok: true as const, bytes: new Uint8Array(8) }],
     };
-    expect(compareDetails(base, ref).map((d) => d.field)).toEqual(['add_buffer buf_max', 'e_entry', 'elf_rel_get_symbol cfg', 'elf_rel_get_symbol x']);
+    expect(compareDetails(base, ref).map((d) => d.field)).toEqual(['add_buffer buf_max', 'e_entry', 'symbol probe cfg', 'symbol probe x']);
   });
   it('makes an ok case mismatch-layout only when both sides report details', () => {
     const img = { base: 0n, bytes: new Uint8Array(0), memsz: 0x34n, entry: 4n, sections: [], relocations: [] };

@@ -10,6 +10,9 @@ describe('describeElf', () => {
     ['ppc64 e_flags 0 = ELFv1 by default', { machine: 21, endian: 'big' as const }, 0, 'ppc64', 'elfv1'],
     ['ppc64le e_flags 2 = ELFv2', { machine: 21, endian: 'little' as const }, 2, 'ppc64le', 'elfv2'],
     ['ppc64le e_flags 0 = ELFv2 by default', { machine: 21, endian: 'little' as const }, 0, 'ppc64le', 'elfv2'],
+    // The other byte order of a one-target machine is held for the loaders' byte-order checks.
+    ['EM_S390 (22) little-endian is s390x', { machine: 22, endian: 'little' as const }, 0, 's390x', 'sysv'],
+    ['EM_RISCV (243) big-endian is riscv64', { machine: 243, endian: 'big' as const }, 0, 'riscv64', 'sysv'],
   ])('%s', (_n, o, flags, arch, abi) => {
     const obj = synthElf(o);
     new DataView(obj.buffer).setUint32(48, flags, o.endian === 'little');

@@ -355,6 +355,56 @@ describe('validate(): the checks a loader-grade read leaves out', () => {
   });
 });
 
+describe('defects(): every defect validate() finds, not only the first', () => {
+  const good64 = buildObject(sample(true, 'little'));
+  const f0 = new ElfFile(good64);
+  const idx = (name: string) => sectionIndex(good64, name);
+  const hdr = (name: string) => f0.sections[idx(name)]!.hdrOffset;
+  const fields = (b: Uint8Array) => new ElfFile(b).defects().map((e) => [e.field, Number(e.offset), e.reason]);
+
+  it('is empty for a well-formed object', () => {
+    expect(f0.defects()).toEqual([]);
+  });
+
+  it('lists independent defects in validate() order; validate() throws the first', () => {
+    // Section 0 made SHT_PROGBITS, .text's sh_entsize past the file, the symbol table's sh_link at .text.
+    let b = patchShdr(good64, 0, 'type', SHT_PROGBITS);
+    b = patchShdr(b, idx('.text'), 'entsize', BigInt(b.length + 1));
+    b = patchShdr(b, idx('.symtab'), 'link', idx('.text'));
+    expect(fields(b)).toEqual([
+      ['section[0].sh_type', f0.sections[0]!.hdrOffset + 4, 'section 0 is not SHT_NULL'],
+      [`section[${idx('.text')}].sh_entsize`, hdr('.text') + 56, `larger than the file (${b.length} bytes)`],
+      [`section[${idx('.symtab')}].sh_link`, hdr('.symtab') + 40, 'symbol table sh_link is not a SHT_STRTAB'],
+    ]);
+    expectFormatError(() => new ElfFile(b).validate(), 'section[0].sh_type', f0.sections[0]!.hdrOffset + 4);
+  });
+
+  it('reports a symbol table with a bad sh_link once: its symbol names are not read through it', () => {
+    // sh_link 0xffffffff: past e_shnum (the kexec-tools elf_rel_find_symbol skip).
+    const b = patchShdr(good64, idx('.symtab'), 'link', 0xffffffff);
+    expect(new ElfFile(b).defects().map((e) => [e.field, e.value])).toEqual([[`section[${idx('.symtab')}].sh_link`, 0xffffffff]]);
+  });
+
+  it('checks every SHT_SYMTAB, not only the first', () => {
+    const spec = sample(true, 'little');
+    // A second symbol table after the real one (buildObject puts its own .symtab last).
+    const b = buildObject({ ...spec, sections: [...spec.sections, { name: '.symtab2', type: SHT_SYMTAB, flags: 0n, data: new Uint8Array(24), entsize: 24n, link: 0x7f }] });
+    const i = sectionIndex(b, '.symtab2');
+    expect(i).toBeLessThan(sectionIndex(b, '.symtab'));
+    const f = new ElfFile(b);
+    expect(f.defects().map((e) => [e.field, Number(e.offset), e.value, e.reason])).toEqual([
+      [`section[${i}].sh_link`, f.sections[i]!.hdrOffset + 40, 0x7f, 'symbol table sh_link is not a SHT_STRTAB'],
+    ]);
+  });
+
+  it('skips the checks an earlier defect made meaningless: no names once e_shstrndx is out of range', () => {
+    const b = good64.slice();
+    new DataView(b.buffer).setUint16(0x3e, 200, true);
+    // Only the one defect: the section names (read through e_shstrndx) are not checked.
+    expect(fields(b)).toEqual([['e_shstrndx', 0x3e, `not below e_shnum (${f0.sections.length})`]]);
+  });
+});
+
 describe('the reader throws nothing but ElfFormatError', () => {
   function exercise(bytes: Uint8Array): void {
     const f = new ElfFile(bytes);
@@ -399,5 +449,43 @@ describe('the reader throws nothing but ElfFormatError', () => {
       }
       expectOnlyFormatErrors(b);
     }
+  });
+});
+
+describe('buildObject: section 0, symbol 0 and symbols past the table (malformed coverage objects)', () => {
+  const base: ObjectSpec = {
+    endian: 'little', machine: 62, entry: 0n,
+    sections: [{ name: '.text', flags: 6n, data: new Uint8Array(0x10), addralign: 16n }],
+    symbols: [{ name: 'a', section: '.text', value: 4n }],
+  };
+  it('section0: its header fields and bytes replace SHT_NULL\'s zeros; names resolve to indexes', () => {
+    const data = Uint8Array.from({ length: 24 }, (_, i) => i + 1);
+    const f = new ElfFile(buildObject({ ...base, section0: { type: 4, flags: 2n, data, link: '.symtab', info: '.text', entsize: 24n, addralign: 8n } }));
+    const s0 = f.sections[0]!;
+    // null, .text, .symtab (3 - 1 = 2), .strtab, .shstrtab
+    expect({ type: s0.type, flags: s0.flags, link: s0.link, info: s0.info, size: s0.size, entsize: s0.entsize }).toEqual({ type: 4, flags: 2n, link: 2, info: 1, size: 24n, entsize: 24n });
+    expect(s0.offset).toBeGreaterThan(0n);
+    expect([...f.sectionData(0)]).toEqual([...data]);
+  });
+  it('tail: bytes after the section header table (what reading header e_shnum finds)', () => {
+    const tail = Uint8Array.from({ length: 64 }, (_, i) => i);
+    const plain = buildObject(base);
+    const b = buildObject({ ...base, tail });
+    expect(b.length).toBe(plain.length + 64);
+    expect([...b.subarray(plain.length)]).toEqual([...tail]);
+    const f = new ElfFile(b);
+    expect(Number(f.header.shoff) + 64 * f.sections.length).toBe(plain.length);
+  });
+  it('nullSymbol replaces symbol 0; hiddenSymbols follow the table in the file, outside sh_size', () => {
+    const b = buildObject({ ...base, nullSymbol: { name: 'z', section: '.text', value: 8n }, hiddenSymbols: [{ name: 'h', section: '.text', value: 0xcn }] });
+    const f = new ElfFile(b);
+    const symtab = f.sections.find((s) => s.type === SHT_SYMTAB)!;
+    expect(symtab.size).toBe(48n); // symbol 0 (z) and a; h is not counted
+    const syms = f.symbols(symtab.index);
+    expect(syms.map((s) => [f.stringAt(symtab.link, s.name), s.bind, s.shndx, s.value])).toEqual([['z', 1, 1, 8n], ['a', 1, 1, 4n]]);
+    // the 24 bytes after the table: h, global, .text, 0xc
+    const at = Number(symtab.offset + symtab.size);
+    const v = new DataView(b.buffer, b.byteOffset);
+    expect([f.stringAt(symtab.link, v.getUint32(at, true)), b[at + 4]! >> 4, v.getUint16(at + 6, true), v.getBigUint64(at + 8, true)]).toEqual(['h', 1, 1, 0xcn]);
   });
 });

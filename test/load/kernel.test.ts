@@ -14,7 +14,7 @@ import { ElfFile } from '../../src/elf/reader.ts';
 import { R_X86_64 } from '../../src/arch/x86_64.ts';
 import { makeProfile } from '../../src/load/profile.ts';
 import {
-  EINVAL, ENOEXEC, ENOMEM, KERNEL_ERRNO, KERNEL_MESSAGE_CLASSES, kernelEntry, layoutKernel, type KernelLayoutSection,
+  EINVAL, ENOEXEC, ENOMEM, KERNEL_ERRNO, KERNEL_MESSAGE_CLASSES, kernelEntry, layoutKernel, parseKernel, type KernelLayoutSection,
 } from '../../src/load/kernel.ts';
 import { refRejectionClass, refRejectionText, tsRejectionClass } from '../../src/compare/compare.ts';
 import type { Outcome, RejectionCode } from '../../src/types.ts';
@@ -33,7 +33,7 @@ function loadBytes(elf: Uint8Array, o: LoadOpts = {}): Outcome {
   const outcome = fixtureLoadBytes(elf, o);
   const version = /^kernel-(.*)$/.exec(o.profile ?? '')?.[1] as KernelVersion | undefined;
   const target = o.target ?? targetOf(elf);
-  if (version && target) recorded.push({ version, target, req: { elf, base: o.base ?? 0x100000n, fill: o.fill ?? 0, symbols: o.symbols ?? [] }, outcome });
+  if (version && target) recorded.push({ version, target, req: { elf, base: o.base ?? 0x100000n, fill: o.fill ?? 0, symbols: o.symbols ?? [], ...(o.probes ? { probes: o.probes } : {}) }, outcome });
   return outcome;
 }
 const loadObject = (spec: ObjectSpec, o: LoadOpts = {}): Outcome => loadBytes(buildObject(spec), o);
@@ -137,6 +137,51 @@ describe.each(VERSIONS.map((v) => [v]))('layout, kernel %s', (v) => {
     expect(sectionAddr(img, '.bss')).toBe(0n);
     expect(img.bytes.length).toBe(0x20); // bss_align stays 1
     expect(img.memsz).toBe(0x1000n); // ALIGN(0x20 + 0x40, 4096)
+  });
+});
+
+describe('parseKernel: the section header table as decoded, before any check', () => {
+  const x86 = makeProfile('kernel-6.12', 'x86_64');
+  /** An Elf64_Ehdr (little-endian) with e_shoff and e_shnum, padded to `size` bytes. */
+  function table(size: number, shoff: bigint, shnum: number): Uint8Array {
+    const b = new Uint8Array(size);
+    b.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+    const dv = new DataView(b.buffer);
+    dv.setBigUint64(0x28, shoff, true);
+    dv.setUint16(0x3c, shnum, true);
+    return b;
+  }
+
+  it('a header wholly past the input reads as zeros; one straddling the end keeps the fields inside', () => {
+    // 0x90 bytes, e_shoff 0x40: header 0 at 0x40 is whole, header 1 at 0x80 has sh_name, sh_type
+    // and sh_flags (0x80..0x90) inside, header 2 at 0xc0 lies wholly past the end.
+    const b = table(0x90, 0x40n, 3);
+    const dv = new DataView(b.buffer);
+    dv.setUint32(0x40, 7, true); dv.setBigUint64(0x48, 2n, true); dv.setBigUint64(0x78, 0x40n, true);
+    dv.setUint32(0x80, 9, true); dv.setUint32(0x84, 1, true); dv.setBigUint64(0x88, 6n, true);
+    const k = parseKernel(b, x86);
+    const pick = ({ index, name, type, flags, size, addralign, entsize, hdrOffset }: (typeof k.sections)[number]) => ({ index, name, type, flags, size, addralign, entsize, hdrOffset });
+    expect(k.sections.map(pick)).toEqual([
+      { index: 0, name: 7, type: 0, flags: 2n, size: 0n, addralign: 0n, entsize: 0x40n, hdrOffset: 0x40 },
+      { index: 1, name: 9, type: 1, flags: 6n, size: 0n, addralign: 0n, entsize: 0n, hdrOffset: 0x80 },
+      { index: 2, name: 0, type: 0, flags: 0n, size: 0n, addralign: 0n, entsize: 0n, hdrOffset: 0xc0 },
+    ]);
+  });
+
+  it('a header whose field offsets wrap past 2^64 into the input reads them from there', () => {
+    // e_shoff 2^64 - 8: sh_name and sh_type lie past the end, sh_flags (+8) wraps to offset 0,
+    // the ELF magic: 7f 45 4c 46 02 01 01 00 as a little-endian u64.
+    const k = parseKernel(table(0x40, (1n << 64n) - 8n, 1), x86);
+    expect(k.sections[0]!.name).toBe(0);
+    expect(k.sections[0]!.flags).toBe(0x00010102464c457fn);
+  });
+
+  it('an ELF32 header read as Elf64: every one of its 29033 headers lies past the end and is a zero header', () => {
+    // e_shoff 0x28000000000034 (the ELF32 e_shoff 0x34 and e_flags/e_ehsize read as one u64), e_shnum 29033.
+    const k = parseKernel(table(0x198, 0x28000000000034n, 29033), x86);
+    expect(k.sections).toHaveLength(29033);
+    expect(k.sections.every((s) => s.flags === 0n && s.type === 0 && s.size === 0n)).toBe(true);
+    expect(k.sections[29032]!.hdrOffset).toBe(Number((0x28000000000034n + 29032n * 64n) & 0xffffffffffffn));
   });
 });
 
@@ -362,6 +407,35 @@ describe.each(VERSIONS.map((v) => [v]))('symbol writes and allocation failures, 
     rejectedWith(loadObject(spec, kernel(v)), 'unsupported', '');
   });
 
+  it('kexec_add_buffer: memsz up to the model RAM (1 GiB) is placed; one page more finds no RAM range (-EADDRNOTAVAIL)', () => {
+    // bufsz = ALIGN(0x30, 32) = 0x40 (std()); memsz = ALIGN(0x40 + bss, PAGE_SIZE); locate_mem_hole_callback
+    // skips a range smaller than memsz, and the model machine's one range is its 1 GiB of RAM.
+    const withBss = (size: bigint) => {
+      const spec = std();
+      spec.sections[2] = { ...spec.sections[2]!, size };
+      return loadObject(spec, kernel(v));
+    };
+    expect(okImage(withBss((1n << 30n) - 0x40n)).memsz).toBe(1n << 30n);
+    rejectedWith(withBss((1n << 30n) - 0x40n + 1n), 'no-memory-hole', '');
+  });
+
+  it('reads symbols back with the getter (get_value = true) after the writes: the load\'s details', () => {
+    // Probes in order: var (8 bytes, written first), var with the wrong size, bssvar (NOBITS: "Cannot get"),
+    // lvar (local: not found), fn (.text, 0x20 bytes of 0xcc). kbuf: memsz ALIGN(0x40 + 0x40, 4K),
+    // buf_align max(16, 8, 32, PAGE_SIZE); e_entry as in the file (0, std()).
+    const probes = [{ name: 'var', size: 8 }, { name: 'var', size: 4 }, { name: 'bssvar', size: 8 }, { name: 'lvar', size: 8 }, { name: 'fn', size: 0x20 }];
+    const o = loadObject(std(), kernel(v, { symbols: [{ name: 'var', bytes: bytesOf(1, 2, 3, 4, 5, 6, 7, 8) }], probes }));
+    const d = okImage(o).details!;
+    expect({ ...d, probes: undefined }).toEqual({ memsz: 0x1000n, bufAlign: 0x1000n, bufMin: 0n, bufMax: 2n ** 64n - 1n, bufEnd: -1, eEntry: 0n, probes: undefined });
+    expect(d.probes.map((p) => (p.ok ? [...p.bytes] : [p.code, p.message]))).toEqual([
+      [1, 2, 3, 4, 5, 6, 7, 8],
+      ['symbol-size-mismatch', 'kexec_file: symbol var size mismatch: expected 8 actual 4\n'],
+      ['symbol-in-bss', 'kexec_file: symbol bssvar is in a bss section. Cannot get\n'],
+      ['symbol-not-found', ''],
+      Array(0x20).fill(0xcc),
+    ]);
+  });
+
   it('an empty input: kexec_purgatory_size <= 0 → -EINVAL', () => {
     rejectedWith(loadBytes(new Uint8Array(0), kernel(v, { target: 'x86_64' })), 'elf-format', '');
   });
@@ -412,8 +486,10 @@ describe('KERNEL_MESSAGE_CLASSES', () => {
     ['bad-section-index', ''],
     ['symbol-size-mismatch', 'kexec_file: symbol var size mismatch: expected 8 actual 4\n'],
     ['symbol-in-bss', 'kexec_file: symbol bssvar is in a bss section. Cannot set\n'],
+    ['symbol-in-bss', 'kexec_file: symbol bssvar is in a bss section. Cannot get\n'],
     ['symbol-not-found', ''],
     ['unsupported', ''],
+    ['no-memory-hole', ''],
   ];
   it.each(msgs)('%s: %j classifies as the TS code does', (code, message) => {
     const errno = KERNEL_ERRNO[code]!;
@@ -424,6 +500,7 @@ describe('KERNEL_MESSAGE_CLASSES', () => {
     expect([KERNEL_ERRNO['bad-section-index'], KERNEL_ERRNO.overflow, KERNEL_ERRNO['unknown-relocation']]).toEqual([ENOEXEC, ENOEXEC, ENOEXEC]);
     expect([KERNEL_ERRNO['symbol-not-found'], KERNEL_ERRNO['symbol-in-bss'], KERNEL_ERRNO['elf-format']]).toEqual([EINVAL, EINVAL, EINVAL]);
     expect(KERNEL_ERRNO.unsupported).toBe(ENOMEM);
+    expect(KERNEL_ERRNO['no-memory-hole']).toBe(-99); // EADDRNOTAVAIL, include/uapi/asm-generic/errno.h
   });
 });
 

@@ -58,6 +58,25 @@ describe('symbolProbes', () => {
     expect(symbolProbes(dup)).toEqual([{ name: MISSING_SYMBOL, size: 8 }]);
     expect(symbolProbes(Uint8Array.from([0x7f, 0x45]))).toEqual([]);
   });
+
+  it('the kernel: SHN_ABS/SHN_UNDEF globals are probed (find_symbol returns NULL, nothing is read), non-ALLOC ones are not', () => {
+    // kexec_purgatory_get_set_symbol reads purgatory_buf + sh_offset + st_value: a non-ALLOC section keeps its file offset.
+    const elf = object({
+      sections: [
+        { name: '.text', flags: AX, data: new Uint8Array(0x20).fill(0x90), addralign: 16n },
+        { name: '.data', flags: WA, data, addralign: 8n },
+        { name: '.bss', type: SHT_NOBITS, flags: WA, size: 4n, addralign: 4n },
+        { name: '.note.x', flags: 0n, data, addralign: 4n },
+      ],
+      symbols: [
+        { name: 'cfg', section: '.data', value: 2n, size: 8n, type: STT_OBJECT },
+        { name: 'abs', section: SHN_ABS, value: 0x1234n, size: 8n },
+        { name: 'note', section: '.note.x', value: 0n, size: 4n, type: STT_OBJECT },
+      ],
+    });
+    expect(symbolProbes(elf, 'kernel')).toEqual([{ name: 'cfg', size: 8 }, { name: 'abs', size: 8 }, { name: 'cfg', size: 9 }, { name: MISSING_SYMBOL, size: 8 }]);
+    expect(symbolProbes(elf)).toEqual([{ name: 'cfg', size: 8 }, { name: 'note', size: 4 }, { name: 'cfg', size: 9 }, { name: MISSING_SYMBOL, size: 8 }]);
+  });
 });
 
 describe('the model\'s details (kexec-tools 2.0.32)', () => {

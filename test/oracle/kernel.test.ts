@@ -13,7 +13,7 @@ import { parseElf } from '../../src/elf/reader.ts';
 import { SHF_ALLOC, SHT_NOBITS, SHT_REL, SHT_RELA } from '../../src/elf/constants.ts';
 import type { OracleResponse } from '../../src/oracle/batch.ts';
 import {
-  findKernelOracle, KERNEL_VERSIONS, openKernelOracle,
+  findKernelOracle, KERNEL_VERSIONS, kernelSupports, openKernelOracle,
   type KernelOracleBuild, type KernelVariant, type KernelVersion,
 } from '../../src/oracle/kernel.ts';
 import { isOracleUnavailableError } from '../../src/oracle/registry.ts';
@@ -320,6 +320,34 @@ describe.each(KERNEL_VERSIONS.map((v) => [v]))('kernel %s x86_64 oracle (live)',
     expect(b).toEqual({ kind: 'rejected', errno: EINVAL, message: 'kexec_file: symbol setme size mismatch: expected 4 actual 8\n' });
     expect(c).toEqual({ kind: 'rejected', errno: EINVAL, message: 'kexec_file: symbol scratch is in a bss section. Cannot set\n' });
     expect(d).toEqual({ kind: 'rejected', errno: EINVAL, message: '' });
+  });
+
+  it('reads symbols back with kexec_purgatory_get_set_symbol(..., true) after the writes (FLAG_DETAILS)', async () => {
+    expect(kernelSupports(build!, 'details')).toBe(true);
+    const probes = [
+      { name: 'setme', size: 4 }, { name: 'value', size: 8 }, { name: 'setme', size: 8 }, { name: 'scratch', size: 100 }, { name: 'no_such_symbol', size: 4 },
+    ];
+    const [o] = await oracle.runMany([{ ...req(elf, 0x100000n, [{ name: 'setme', bytes: new Uint8Array([1, 2, 3, 4]) }]), probes }]);
+    const r = ok(o);
+    const lay = kernelLayout(elf, 0x100000n, 4096n);
+    // kbuf after kexec_add_buffer: memsz page-rounded, buf_align raised to PAGE_SIZE (the largest
+    // section alignment is .bss's 64); the harness's window (0, ULONG_MAX, top-down); e_entry of a .o is 0.
+    expect({ ...r.details!, probes: [] }).toEqual({ memsz: lay.memsz, bufAlign: 4096n, bufMin: 0n, bufMax: 2n ** 64n - 1n, bufEnd: -1, eEntry: 0n, probes: [] });
+    expect(r.details!.probes.map((p) => (p.ok ? [p.name, ...p.bytes] : [p.name, p.errno, p.message]))).toEqual([
+      ['setme', 1, 2, 3, 4], // the write, read back
+      ['value', 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11], // .quad 0x1122334455667788, little-endian
+      ['setme', EINVAL, 'kexec_file: symbol setme size mismatch: expected 4 actual 8\n'],
+      ['scratch', EINVAL, 'kexec_file: symbol scratch is in a bss section. Cannot get\n'],
+      ['no_such_symbol', EINVAL, ''], // kexec_purgatory_find_symbol returned NULL: no message
+    ]);
+  });
+
+  it('places a buffer of up to 1 GiB (the model RAM); a larger memsz finds no hole: -EADDRNOTAVAIL, no message', async () => {
+    // bufsz = 1 (.text, one ret; bss_align 1); memsz = ALIGN(1 + bss, 4096)
+    const big = (bss: number) => assemble('gcc', `\t.text\n\tret\n\t.bss\n\t.zero ${bss}\n`, `big-${bss}-${version}`);
+    const [a, b] = await oracle.runMany([req(big(0x3fffffff)), req(big(0x40000000))]);
+    expect(ok(a).relSize).toBe(0x40000000n);
+    expect(b).toEqual({ kind: 'rejected', errno: -99, message: '' });
   });
 
   it('rejects an unknown relocation type with -ENOEXEC and the arch hook\'s message', async () => {

@@ -335,6 +335,21 @@ describe('load details (FLAG_DETAILS, status bit 0x100)', () => {
     expect(back).toEqual({ ...r, details: { ...details, probes: details.probes.map((p) => ({ ...p, name: '' })) } });
   });
 
+  it('a kernel probe that failed: died is the getter\'s negative errno (silent -EINVAL included), kept as errno', () => {
+    const kd = { ...details, probes: [
+      { name: 'x', ok: false as const, message: '', errno: -22 },
+      { name: 'y', ok: false as const, message: 'kexec_file: symbol y is in a bss section. Cannot get\n', errno: -22 },
+    ] };
+    const b = encodeResponse({ ...(okResp as Extract<WireResponse, { status: 0 }>), details: kd });
+    const v = new DataView(b.buffer);
+    const at = b.length - (48 + 8 + 8 + kd.probes[1]!.message.length);
+    expect(v.getUint32(at + 44, true)).toBe(2);
+    expect(v.getInt32(at + 48, true)).toBe(-22);
+    expect(v.getUint32(at + 52, true)).toBe(0);
+    const back = decodeResponseBody(b.subarray(8));
+    expect(back.status === 0 && back.details?.probes).toEqual(kd.probes.map((p) => ({ ...p, name: '' })));
+  });
+
   it('details after a delta image (status 2 | 0x100) decode with the image rebuilt', () => {
     const prev = Uint8Array.from([1, 2, 3, 9, 5]);
     const r = { ...(okResp as Extract<WireResponse, { status: 0 }>), details };

@@ -9,6 +9,7 @@ import { x86_64Specs } from './spec-x86_64.ts';
 import { arm64Specs } from './spec-arm64.ts';
 import { s390xSpecs } from './spec-s390x.ts';
 import { riscv64Specs } from './spec-riscv64.ts';
+import { kernelSpecs } from './spec-kernel.ts';
 
 export { idOf, type CoverageSpec } from './spec.ts';
 
@@ -25,7 +26,7 @@ export const COVERAGE_BASES = ['unaligned', 'high'] as const;
 /** Every coverage spec, in a fixed order, ids unique. */
 export function coverageSpecs(): CoverageSpec[] {
   const all = [
-    ...x86_64Specs, ...layoutSpecs('x86_64'),
+    ...x86_64Specs, ...layoutSpecs('x86_64'), ...kernelSpecs,
     ...ppc64Specs('ppc64'), ...layoutSpecs('ppc64'),
     ...ppc64Specs('ppc64le'), ...layoutSpecs('ppc64le'),
     ...arm64Specs, ...layoutSpecs('arm64'),

@@ -5,7 +5,7 @@
 // Offsets below are relative to the image base and follow the C line by line:
 //   bufsz = _ALIGN(bufsz, align) + sh_size over PROGBITS; bsssz likewise over NOBITS;
 //   bss_pad = bss_align - (bufsz & (bss_align - 1)) when non-zero; rel_size = bufsz + bss_pad + bsssz.
-import { SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../elf/constants.ts';
+import { SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_SYMTAB, STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../elf/constants.ts';
 import type { Arch } from '../../types.ts';
 import { A, ARCHES, AX, WA, enc, filler, objectFor, type CoverageSpec, type Expectation } from './spec.ts';
 
@@ -267,6 +267,39 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
         ],
         symbols: [{ name: 'tab\x10end', section: '.data', value: 4n, size: 4n, type: STT_OBJECT }],
       }),
+      kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n }, memsz: 0x20n, entry: 0n, bufAlign: 16n },
+      ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n }, memsz: 0x20n, entry: 0n }),
+    }),
+    // Two symbol tables, the first with sh_link 0xffffffff (past e_shnum). elf_rel_find_symbol
+    // skips a table whose sh_link > e_shnum (the kernel's kexec_purgatory_find_symbol: >=) and finds
+    // the symbol in the second; without the skip it reads e_shdr[0xffffffff].sh_data, about 300 GB
+    // past the section array. Every lookup (the realistic write, the probes, the missing-name probe)
+    // walks the first table before the second.
+    spec({
+      name: 'symtab-bad-strtab-link',
+      covers: ['symbol:symtab-bad-link-skipped'],
+      note: `a SHT_SYMTAB (.symtab.bad, one null symbol) before the real .symtab, whose sh_link 0xffffffff is past e_shnum: symbol lookups skip it and find ${n8} in .symtab`,
+      object: objectFor(arch, {
+        entry: 0n,
+        sections: [
+          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+          { name: '.data', flags: WA, data: filler(0x10, 0x20), addralign: 8n },
+          // Sections: null, .text, .data, .symtab.bad, .symtab, .strtab, .shstrtab: e_shnum 7.
+          { name: '.symtab.bad', type: SHT_SYMTAB, flags: 0n, data: new Uint8Array(24), entsize: 24n, link: 0xffffffff, addralign: 8n },
+        ],
+        symbols: [{ name: n8, section: '.data', value: 8n, size: 8n, type: STT_OBJECT }],
+      }),
+      malformed: {
+        why: 'elf_rel_find_symbol (kexec-tools) and kexec_purgatory_find_symbol (kernel) skip a symbol table whose sh_link is past e_shnum; only such a table tells the skip from its absence',
+        // The writer's layout: Elf64_Ehdr 0x40, .text 0x40, .data 0x50, .symtab.bad 0x60 (0x18),
+        // .symtab 0x78 (null + one symbol, 0x30), .strtab 0xa8 ("\0" name "\0"), .shstrtab (51
+        // bytes: "\0" and the six names .text .data .symtab.bad .symtab .strtab .shstrtab with
+        // their NULs), e_shoff that rounded up to 8; section 3's sh_link at +40 in its Elf64_Shdr.
+        defects: [{
+          field: 'section[3].sh_link', offset: ((0xa8 + n8.length + 2 + 51 + 7) & ~7) + 3 * 64 + 40,
+          value: '0xffffffff', reason: 'symbol table sh_link is not a SHT_STRTAB',
+        }],
+      },
       kexecTools: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n }, memsz: 0x20n, entry: 0n, bufAlign: 16n },
       ...kernelOf({ kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n }, memsz: 0x20n, entry: 0n }),
     }),

@@ -10,7 +10,7 @@
 // symbol in .text, so val - addr = r_addend - r_offset at every base.
 import { SHN_ABS, SHN_COMMON, SHN_UNDEF, STB_GLOBAL, STB_LOCAL, STT_NOTYPE, STT_OBJECT } from '../../elf/constants.ts';
 import { R_RISCV } from '../../arch/riscv64.ts';
-import { A, AX, WA, enc, filler, foreignMachine, objectFor, type CoverageSpec, type Expectation } from './spec.ts';
+import { A, AX, WA, enc, filler, foreignMachine, objectFor, refusedByMachineVerify, type CoverageSpec, type Expectation } from './spec.ts';
 
 const SPEC = 'src/corpus/coverage/spec-riscv64.ts';
 const R = R_RISCV;
@@ -231,6 +231,14 @@ export const riscv64Specs: CoverageSpec[] = [
     // The kernel rounds memsz up to PAGE_SIZE (kexec_add_buffer).
     kernel: { kind: 'ok', offsets: { '.text': 0n, '.data': 0x10n, '.data.big': 0x50n }, memsz: 0x1000n, entry: 0n },
   },
+  // machine_verify_elf_rel's other two checks (built for RV64): ei_data ELFDATA2LSB, ei_class
+  // ELFCLASS64. No relocations, so the stub never dies in a loader that skipped them.
+  ...refusedByMachineVerify('riscv64', SPEC, [
+    { name: '.text', flags: AX, data: filler(0x10), addralign: 4n }, { name: '.data', flags: WA, data, addralign: 16n },
+  ], [
+    ['big-endian', 'error:wrong-byte-order', 'a big-endian (ELFDATA2MSB) ELFCLASS64 EM_RISCV object', { endian: 'big' }],
+    ['elfclass32', 'error:wrong-class', 'a little-endian ELFCLASS32 EM_RISCV object (RV32)', { is64: false }],
+  ]),
   foreignMachine('riscv64', SPEC, 'arm64', 'a little-endian ELF64 EM_AARCH64 object fed to the riscv64 loader: machine_verify_elf_rel refuses its e_machine'),
   {
     name: 'no-relocations', arch: 'riscv64', spec: SPEC, covers: ['layout:no-relocations'],

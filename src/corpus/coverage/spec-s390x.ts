@@ -5,7 +5,7 @@
 // included, dies printing the type and P. Big-endian stores.
 import { SHN_ABS, STB_LOCAL, STT_FUNC } from '../../elf/constants.ts';
 import { R_390 } from '../../arch/s390x.ts';
-import { AX, WA, enc, filler, objectFor, foreignMachine, type CoverageSpec } from './spec.ts';
+import { AX, WA, enc, filler, objectFor, foreignMachine, refusedByMachineVerify, type CoverageSpec } from './spec.ts';
 
 const SPEC = 'src/corpus/coverage/spec-s390x.ts';
 const R = R_390;
@@ -97,6 +97,13 @@ export const s390xSpecs: CoverageSpec[] = [
       ],
     },
   },
+  // machine_verify_elf_rel's other two checks: ei_data ELFDATA2MSB, ei_class ELFCLASS64.
+  ...refusedByMachineVerify('s390x', SPEC, [
+    { name: '.text', flags: AX, data: filler(0x10), addralign: 8n }, { name: '.data', flags: WA, data: filler(0x10, 0x40), addralign: 8n },
+  ], [
+    ['little-endian', 'error:wrong-byte-order', 'a little-endian (ELFDATA2LSB) ELFCLASS64 EM_S390 object', { endian: 'little' }],
+    ['elfclass32', 'error:wrong-class', 'a big-endian ELFCLASS32 EM_S390 object', { is64: false }],
+  ]),
   foreignMachine('s390x', SPEC, 'ppc64', 'a big-endian ELF64 EM_PPC64 object (byte order and class as s390x wants) fed to the s390x loader: machine_verify_elf_rel refuses its e_machine'),
   unknown(R.NONE, ['error:unknown-type', 'R_390_NONE:dies'], 'R_390_NONE is not in the switch: it dies, printing r_type and P'),
   unknown(R.GOTENT, ['error:unknown-type-gotent'], 'R_390_GOTENT (GOT-relative) is not handled'),

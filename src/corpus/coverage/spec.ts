@@ -4,8 +4,9 @@
 // the C source and the ABI by hand, never taken from a loader's output (test/corpus/coverage*.test.ts
 // checks them against the TS engine; the stored references record what the C code really does).
 import { EM_AARCH64, EM_PPC64, EM_RISCV, EM_S390, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE } from '../../elf/constants.ts';
-import type { ObjectSpec } from '../../elf/writer.ts';
+import type { ObjSection, ObjectSpec } from '../../elf/writer.ts';
 import type { Arch, Endian } from '../../types.ts';
+import type { MalformedDeclaration } from '../malformed.ts';
 
 /** What the kexec-tools model (and the C code) does with the object, at every validate base. */
 export type Expectation =
@@ -64,6 +65,11 @@ export interface CoverageSpec {
   covers: string[];
   note: string;
   object: ObjectSpec;
+  /**
+   * A deliberately malformed object: the exact defects ElfFile.validate() reports for it and the
+   * loader branch only such an object reaches (recorded in the manifest; src/corpus/malformed.ts).
+   */
+  malformed?: MalformedDeclaration;
   kexecTools: Expectation;
   /** The kexec-tools model with the realistic symbol writes of the validate cases, where it differs. */
   kexecToolsWrites?: Expectation;
@@ -169,4 +175,21 @@ export function foreignMachine(arch: Arch, spec: string, other: Arch, note: stri
     }),
     kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
   };
+}
+
+/**
+ * Objects of `arch`'s own machine that fail exactly one other check of its kexec-tools
+ * machine_verify_elf_rel (byte order, class): each is refused before any layout, and a loader that
+ * skipped the check would lay it out (`sections`, no relocations) and succeed.
+ */
+export function refusedByMachineVerify(
+  arch: Arch, spec: string, sections: ObjSection[],
+  variants: readonly (readonly [name: string, cover: string, what: string, over: Readonly<Partial<Pick<ObjectSpec, 'endian' | 'is64'>>>])[],
+): CoverageSpec[] {
+  return variants.map(([name, cover, what, over]) => ({
+    name, arch, spec, covers: [cover],
+    note: `${what}: kexec-tools' machine_verify_elf_rel refuses it before any layout`,
+    object: { ...objectFor(arch, { entry: 0n, sections }), ...over },
+    kexecTools: { kind: 'rejected', message: 'ELF rel parse failed\n' },
+  }));
 }
