@@ -734,31 +734,14 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
     const src = Number(s.offset);
     k.mem.image.set(k.mem.file.subarray(src, src + Number(s.size)), Number(to));
   });
-  // By default (log unset) no log is recorded: reading image.relocations replays this load, with
-  // the log on, over a copy of the input taken now (the replay is deterministic).
-  const input = opts.log === undefined ? new Uint8Array(bytes) : undefined;
-  const relocations = relocateKernel(k, layout, { ...opts, log: opts.log === true });
+  const relocations = relocateKernel(k, layout, opts);
   for (const w of opts.symbols ?? []) setKernelSymbol(k, layout, w.name, w.bytes);
   const sectionName = sectionNames(k);
   const sections: LoadedSection[] = k.sections.map((s, i) => ({
     index: i, name: sectionName(s), addr: layout.addr[i]!, size: s.size,
     alloc: isAlloc(s), nobits: s.type === SHT_NOBITS,
   }));
-  const imageBytes = k.mem.image.slice(0, Number(layout.bufsz));
-  let image: LoadedImage;
-  if (!input) image = { base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections, relocations };
-  else {
-    let entries: RelocationLogEntry[] | undefined;
-    image = {
-      base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections,
-      get relocations(): RelocationLogEntry[] {
-        return (entries ??= loadKernel(input, base, profile, { log: true }).image.relocations);
-      },
-      set relocations(v: RelocationLogEntry[]) {
-        entries = v;
-      },
-    };
-  }
+  const image: LoadedImage = { base: layout.mem, bytes: k.mem.image.slice(0, Number(layout.bufsz)), memsz: layout.memsz, entry, sections, relocations };
   if (opts.probes) image.details = kernelDetails(k, layout, eEntry, opts.probes);
   return { k, layout, image };
 }
