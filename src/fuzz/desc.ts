@@ -187,7 +187,9 @@ function prune(bytes: Uint8Array, fm: FieldMap, keep: [number, number][]): void 
 /** The ELF bytes of a case: source, relocation patches, pruning, then the other patches in order. */
 export function buildCase(d: Pick<CaseDesc, 'source' | 'patches' | 'keepRelocs' | 'zero'>): Uint8Array {
   const clean = sourceBytes(d.source);
-  let bytes = clean.slice();
+  // a spec source is built afresh for this case, so it is patched in place; a corpus file's
+  // cached bytes are copied. The field map is taken before any patch either way.
+  let bytes = d.source.kind === 'spec' ? clean : clean.slice();
   const structural = d.keepRelocs !== undefined || d.patches.some((p) => p.k !== 'byte' && p.k !== 'truncate');
   const fm = structural ? (d.source.kind === 'corpus' ? corpusFieldMap(clean) : fieldMap(clean)) : undefined;
   const resolveV = (x: FuzzValue): bigint => (isRel(x) ? BigInt((fm?.shnum ?? 0) + x.shnum) : x);

@@ -203,12 +203,20 @@ const HANDLED: Record<Family, number[]> = {
   riscv64: [...riscvTypes().keys()],
 };
 
+/** Every type number the arch module names, in its table's order (built once per arch). */
+const NAMED = new Map<Arch, number[]>();
+function namedTypes(arch: Arch): number[] {
+  let xs = NAMED.get(arch);
+  if (!xs) NAMED.set(arch, (xs = [...archModule(arch).names.keys()]));
+  return xs;
+}
+
 /** A relocation type: mostly handled ones, then every other defined type, then undefined numbers. */
 export function pickType(rng: Rng, arch: Arch): number {
   const a = familyOf(arch);
   return rng.weighted<() => number>([
     [70, () => rng.pick(HANDLED[a])],
-    [22, () => rng.pick([...archModule(arch).names.keys()])],
+    [22, () => rng.pick(namedTypes(arch))],
     [8, () => rng.pick(UNKNOWN_TYPES[a])],
   ])();
 }
@@ -486,6 +494,16 @@ export function loadCorpusRefs(root: string): CorpusRef[] {
   return (corpusRefs = out);
 }
 
+let refsOf: { all: CorpusRef[]; byArch: Map<Arch, CorpusRef[]> } | undefined;
+/** loadCorpusRefs(root) of one arch, in the same order (filtered once per arch). */
+function corpusRefsOf(root: string, arch: Arch): CorpusRef[] {
+  const all = loadCorpusRefs(root);
+  if (refsOf?.all !== all) refsOf = { all, byArch: new Map() };
+  let xs = refsOf.byArch.get(arch);
+  if (!xs) refsOf.byArch.set(arch, (xs = all.filter((r) => r.arch === arch)));
+  return xs;
+}
+
 function boundaryFor(rng: Rng, arch: Arch, type: number): bigint {
   const info = tableOf(arch).get(type);
   return info ? U64(rng.pick(info.targets) + smallDelta(rng)) : interesting(rng);
@@ -574,7 +592,7 @@ export function generateCase(rng: Rng, mode: FuzzMode, arch: Arch | undefined, c
   const fill = rng.chance(0.5) ? 0 : rng.int(256);
   let desc: CaseDesc;
   if (mode === 'mutate') {
-    const refs = loadCorpusRefs(ctx.root).filter((r) => r.arch === a);
+    const refs = corpusRefsOf(ctx.root, a);
     if (!refs.length) return generateCase(rng, 'structured', a, ctx);
     const ref = rng.pick(refs);
     const patches: Patch[] = [];
