@@ -26,7 +26,7 @@ import type { ObjRelocation, ObjSection } from '../elf/writer.ts';
 import { PROFILE_IDS } from '../load/profile.ts';
 import type { Arch, Endian } from '../types.ts';
 import { realisticSymbols } from '../validate/cases.ts';
-import type { Rng } from './prng.ts';
+import { weightTable, type Rng } from './prng.ts';
 import { corpusBytes, type CaseDesc, type FObject, type FSymbol, type FuzzMode, type FuzzValue, type Patch } from './desc.ts';
 
 const U64 = (v: bigint) => BigInt.asUintN(64, v);
@@ -214,12 +214,13 @@ function namedTypes(arch: Arch): number[] {
 /** A relocation type: mostly handled ones, then every other defined type, then undefined numbers. */
 export function pickType(rng: Rng, arch: Arch): number {
   const a = familyOf(arch);
-  return rng.weighted<() => number>([
-    [70, () => rng.pick(HANDLED[a])],
-    [22, () => rng.pick(namedTypes(arch))],
-    [8, () => rng.pick(UNKNOWN_TYPES[a])],
-  ])();
+  switch (rng.weightedIndex(W_TYPE)) {
+    case 0: return rng.pick(HANDLED[a]);
+    case 1: return rng.pick(namedTypes(arch));
+    default: return rng.pick(UNKNOWN_TYPES[a]);
+  }
 }
+const W_TYPE = weightTable(70, 22, 8);
 
 // ---------------------------------------------------------------------------------------------
 // Shared value pickers
@@ -228,19 +229,23 @@ const INTERESTING_64 = [0n, 1n, 2n, 3n, 4n, 7n, 8n, 0x7fn, 0x80n, 0xffn, 0x100n,
   0x7fffffffn, 0x80000000n, 0xffffffffn, 0x100000000n, 0x7fffffffffffffffn, 0x8000000000000000n, 0xfffffffffffffff0n,
   0xfffffffffffffff8n, 0xffffffffffffffffn];
 
+// The small pickers below draw with weightedIndex over constant weight tables (the same draws as
+// rng.weighted over [weight, value] pairs, without building the pairs and closures per call).
+const W_INTERESTING = weightTable(6, 2, 1, 1);
 function interesting(rng: Rng): bigint {
-  return rng.weighted<() => bigint>([
-    [6, () => rng.pick(INTERESTING_64)],
-    [2, () => BigInt(rng.int(256))],
-    [1, () => rng.u64()],
-    [1, () => U64(-BigInt(rng.range(1, 64)))],
-  ])();
+  switch (rng.weightedIndex(W_INTERESTING)) {
+    case 0: return rng.pick(INTERESTING_64);
+    case 1: return BigInt(rng.int(256));
+    case 2: return rng.u64();
+    default: return U64(-BigInt(rng.range(1, 64)));
+  }
 }
 
+const W_DELTA = weightTable(5, 2, 2, 1, 1, 1, 1);
+const DELTAS = [0n, 1n, -1n, 4n, -4n, 2n];
 function smallDelta(rng: Rng): bigint {
-  return rng.weighted<() => bigint>([
-    [5, () => 0n], [2, () => 1n], [2, () => -1n], [1, () => 4n], [1, () => -4n], [1, () => 2n], [1, () => BigInt(rng.range(-16, 16))],
-  ])();
+  const i = rng.weightedIndex(W_DELTA);
+  return i < DELTAS.length ? DELTAS[i]! : BigInt(rng.range(-16, 16));
 }
 
 export const BASES: bigint[] = [
@@ -248,24 +253,30 @@ export const BASES: bigint[] = [
   0x8000_0000_0000_0000n, 0xffff_ffff_fff0_0000n, 0xffff_ffff_ffff_f000n, 0x7fff_ffff_ffff_f000n, 0xffff_ffff_8000_0000n,
 ];
 
+const W_BASE = weightTable(10, 6, 2, 1);
+const COMMON_BASES = BASES.slice(0, 4);
 function pickBase(rng: Rng): bigint {
-  return rng.weighted<() => bigint>([
-    [10, () => rng.pick(BASES.slice(0, 4))],
-    [6, () => rng.pick(BASES)],
-    [2, () => rng.u64() & ~0xfffn],
-    [1, () => rng.u64()],
-  ])();
+  switch (rng.weightedIndex(W_BASE)) {
+    case 0: return rng.pick(COMMON_BASES);
+    case 1: return rng.pick(BASES);
+    case 2: return rng.u64() & ~0xfffn;
+    default: return rng.u64();
+  }
 }
 
+const W_ALIGN = weightTable(10, 3, 3, 1, 1, 1);
+const SMALL_ALIGNS = [1n, 2n, 4n, 8n, 16n];
+const HUGE_ALIGNS = [1n << 32n, 1n << 63n, 1n << 40n];
+const ODD_ALIGNS = [3n, 6n, 24n, 0x1001n];
 function pickAlign(rng: Rng): bigint {
-  return rng.weighted<() => bigint>([
-    [10, () => rng.pick([1n, 2n, 4n, 8n, 16n])],
-    [3, () => 0n],
-    [3, () => 1n << BigInt(rng.range(5, 12))],
-    [1, () => 1n << BigInt(rng.range(13, 20))],
-    [1, () => rng.pick([1n << 32n, 1n << 63n, 1n << 40n])],
-    [1, () => rng.pick([3n, 6n, 24n, 0x1001n])],
-  ])();
+  switch (rng.weightedIndex(W_ALIGN)) {
+    case 0: return rng.pick(SMALL_ALIGNS);
+    case 1: return 0n;
+    case 2: return 1n << BigInt(rng.range(5, 12));
+    case 3: return 1n << BigInt(rng.range(13, 20));
+    case 4: return rng.pick(HUGE_ALIGNS);
+    default: return rng.pick(ODD_ALIGNS);
+  }
 }
 
 function storeWord(bytes: Uint8Array, off: number, width: number, v: bigint, endian: Endian): void {
@@ -399,15 +410,7 @@ export function structuredObject(rng: Rng, arch: Arch, small = false): { obj: FO
 }
 
 function randomSymbol(rng: Rng, name: string, secNames: string[], ppc: boolean): FSymbol {
-  const section = rng.weighted<() => FSymbol['section']>([
-    [14, () => rng.pick(secNames)],
-    [2, () => SHN_ABS],
-    [2, () => SHN_UNDEF],
-    [1, () => SHN_COMMON],
-    [1, () => ({ shnum: 0 })],
-    [1, () => ({ shnum: rng.pick([-1, 1, 2]) })],
-    [1, () => rng.pick([0xff00, 0xffff, 0xfff3])],
-  ])();
+  const section = symbolSection(rng, secNames);
   return {
     name, section,
     value: rng.chance(0.7) ? BigInt(rng.int(128)) : interesting(rng),
@@ -418,13 +421,28 @@ function randomSymbol(rng: Rng, name: string, secNames: string[], ppc: boolean):
   };
 }
 
+const W_SYM_SECTION = weightTable(14, 2, 2, 1, 1, 1, 1);
+function symbolSection(rng: Rng, secNames: string[]): FSymbol['section'] {
+  switch (rng.weightedIndex(W_SYM_SECTION)) {
+    case 0: return rng.pick(secNames);
+    case 1: return SHN_ABS;
+    case 2: return SHN_UNDEF;
+    case 3: return SHN_COMMON;
+    case 4: return { shnum: 0 };
+    case 5: return { shnum: rng.pick([-1, 1, 2]) };
+    default: return rng.pick([0xff00, 0xffff, 0xfff3]);
+  }
+}
+
+const W_OFFSET = weightTable(16, 2, 1, 1);
+const FAR_OFFSETS = [1n << 32n, 1n << 40n, 1n << 63n, U64(-1n), U64(-4n), 0x10000000n];
 function pickOffset(rng: Rng, len: number, width: number): bigint {
-  return rng.weighted<() => bigint>([
-    [16, () => BigInt(Math.max(0, rng.int(Math.max(1, len - width + 1))) & ~(width > 1 && rng.chance(0.8) ? Math.min(width, 4) - 1 : 0))],
-    [2, () => BigInt(Math.max(0, len - width + rng.range(1, 3)))],
-    [1, () => BigInt(len)],
-    [1, () => rng.pick([1n << 32n, 1n << 40n, 1n << 63n, U64(-1n), U64(-4n), 0x10000000n])],
-  ])();
+  switch (rng.weightedIndex(W_OFFSET)) {
+    case 0: return BigInt(Math.max(0, rng.int(Math.max(1, len - width + 1))) & ~(width > 1 && rng.chance(0.8) ? Math.min(width, 4) - 1 : 0));
+    case 1: return BigInt(Math.max(0, len - width + rng.range(1, 3)));
+    case 2: return BigInt(len);
+    default: return rng.pick(FAR_OFFSETS);
+  }
 }
 
 function noteData(rng: Rng, endian: Endian): Uint8Array {

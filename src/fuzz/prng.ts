@@ -93,17 +93,28 @@ export class Rng {
 
   /** Pick by weight: [[weight, value], ...]. */
   weighted<T>(xs: readonly (readonly [number, T])[]): T {
-    // index loops (no iterator or destructuring: this runs several times per fuzz case); the
-    // same additions in the same order as a reduce, so the same pick for the same u32
     let total = 0;
     for (let i = 0; i < xs.length; i++) total += xs[i]![0];
+    return xs[this.pickWeight(total, (i) => xs[i]![0], xs.length)]![1];
+  }
+
+  /**
+   * The index picked by weight from a constant table of weights: the same draw as weighted() over
+   * pairs with these weights, without building the pairs (or closures) on every call.
+   */
+  weightedIndex(ws: WeightTable): number {
+    return this.pickWeight(ws.total, (i) => ws.weights[i]!, ws.weights.length);
+  }
+
+  private pickWeight(total: number, w: (i: number) => number, n: number): number {
+    // the sum is taken left to right (as a reduce would), so the same u32 gives the same pick
     let r = this.u32() / 0x1_0000_0000 * total;
-    for (let i = 0; i < xs.length; i++) {
-      const w = xs[i]![0];
-      if (r < w) return xs[i]![1];
-      r -= w;
+    for (let i = 0; i < n; i++) {
+      const x = w(i);
+      if (r < x) return i;
+      r -= x;
     }
-    return xs[xs.length - 1]![1];
+    return n - 1;
   }
 
   u64(): bigint {
@@ -118,4 +129,16 @@ export class Rng {
     }
     return out;
   }
+}
+
+/** Weights summed once (left to right), for Rng.weightedIndex. */
+export interface WeightTable {
+  weights: readonly number[];
+  total: number;
+}
+
+export function weightTable(...weights: number[]): WeightTable {
+  let total = 0;
+  for (const w of weights) total += w;
+  return { weights, total };
 }

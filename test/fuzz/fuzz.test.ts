@@ -8,7 +8,7 @@ import { load } from '../../src/engine.ts';
 import { ElfFile } from '../../src/elf/reader.ts';
 import { EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHT_RELA } from '../../src/elf/constants.ts';
 import { R_X86_64 } from '../../src/arch/x86_64.ts';
-import { Rng } from '../../src/fuzz/prng.ts';
+import { Rng, weightTable } from '../../src/fuzz/prng.ts';
 import { caseIndices, caseFor } from '../../src/fuzz/campaign.ts';
 import { buildCase, fromJson, requestOf, setCorpusRoot, toJson, type CaseDesc } from '../../src/fuzz/desc.ts';
 import { budget, ddmin, minimizeDesc } from '../../src/fuzz/minimize.ts';
@@ -44,6 +44,22 @@ describe('PRNG (xoshiro128** seeded by splitmix32)', () => {
       seen.add(x);
     }
     expect(seen.size).toBe(10);
+  });
+
+  it('weightedIndex(table) draws what weighted(pairs) draws with the same weights, and follows the weights', () => {
+    const ws = [6, 2, 1, 1];
+    const a = new Rng(3);
+    const b = new Rng(3);
+    const table = weightTable(...ws);
+    expect(table.total).toBe(10);
+    const counts = [0, 0, 0, 0];
+    for (let i = 0; i < 4000; i++) {
+      const x = a.weightedIndex(table);
+      expect(x).toBe(b.weighted(ws.map((w, j) => [w, j] as const)));
+      counts[x]!++;
+    }
+    // 6:2:1:1 of 4000 draws: 2400/800/400/400, each within 15%
+    ws.forEach((w, j) => expect(Math.abs(counts[j]! - 400 * w)).toBeLessThan(60 * w));
   });
 
   it('src/fuzz never uses Math.random', () => {
