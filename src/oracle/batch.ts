@@ -313,19 +313,16 @@ export class BatchOracle {
     // Refill only once half the window has been answered: one writev carries many requests
     // (a system call per response costs more than the response itself).
     if (this.inflight.length > this.lowWater) return;
-    // The requests of one pump are copied into one buffer and written with one write(): a
-    // stream write per part (header, ELF, symbols) cost more than copying the bytes.
-    let proc: Proc | undefined;
-    let parts: Uint8Array[] | undefined;
-    let bytes = 0;
+    // cork: the requests written in one pump go out in one writev instead of one write each
+    let corked: Writable | undefined;
     while (this.queued() && this.inflight.length < this.maxInFlight && (this.inflight.length === 0 || this.inflightBytes < this.maxInFlightBytes) && !this.waitingDrain) {
-      proc ??= this.proc ?? this.start();
+      const proc = this.proc ?? this.start();
       const job = this.dequeue();
-      let rec: Uint8Array[];
+      let parts: Uint8Array[];
       try {
         // a fork server keeps the shared ELF for its next child up to SHARED_ELF_MAX
         const same = this.sameElf && this.lastElf !== undefined && (!this.forkServer || job.req.elf.length <= FORK_SHARED_ELF_MAX) && sameBytes(this.lastElf, job.req.elf);
-        rec = encodeRequestParts(job.id, job.req, (same ? FLAG_SAME_ELF : 0) | (this.imageDelta ? FLAG_IMAGE_DELTA : 0) | (this.details && job.req.probes ? FLAG_DETAILS : 0));
+        parts = encodeRequestParts(job.id, job.req, (same ? FLAG_SAME_ELF : 0) | (this.imageDelta ? FLAG_IMAGE_DELTA : 0) | (this.details && job.req.probes ? FLAG_DETAILS : 0));
         // a copy (the caller may reuse its buffer for the next request), into one buffer kept
         // for the purpose: a fuzz campaign sends a new ELF with nearly every request
         if (!same && this.sameElf) {
@@ -338,23 +335,19 @@ export class BatchOracle {
         job.reject(e);
         continue;
       }
-      let size = 0;
-      for (const p of rec) size += p.length;
-      job.size = size;
+      job.size = parts.reduce((n, p) => n + p.length, 0);
       this.inflight.push(job);
       this.inflightBytes += job.size!;
       if (this.inflight.length === 1) this.armTimer();
-      (parts ??= []).push(...rec);
-      bytes += size;
-    }
-    if (proc && parts) {
-      const out = Buffer.allocUnsafe(bytes);
-      let o = 0;
-      for (const p of parts) {
-        out.set(p, o);
-        o += p.length;
+      const stdin = proc.stdin as Writable;
+      if (corked !== stdin) {
+        corked?.uncork();
+        stdin.cork();
+        corked = stdin;
       }
-      if (!(proc.stdin as Writable).write(out)) {
+      let ok = true;
+      for (const p of parts) ok = stdin.write(p);
+      if (!ok) {
         this.waitingDrain = true;
         const gen = this.procGen;
         proc.stdin.once('drain', () => {
@@ -364,6 +357,7 @@ export class BatchOracle {
         });
       }
     }
+    corked?.uncork();
     this.maybeIdle();
   }
 
