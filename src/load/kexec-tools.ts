@@ -39,6 +39,11 @@ export interface KtElf {
    * change if a relocation writes into the file buffer (where .shstrtab lives), which clears it.
    */
   tocCache?: { sec: KtSection | undefined };
+  /**
+   * Symbol names in the file as parsed, by file offset: shared by every load of one parse (the
+   * snapshot's bytes never change; a load that writes into its file copy stops using it).
+   */
+  fileNames: Map<number, string>;
 }
 
 function parseFail(code: 'elf-format' | 'not-relocatable' | 'wrong-machine' | 'no-section-headers', detail: string): never {
@@ -124,7 +129,7 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
   }
   const kt: KtElf = {
     elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
-    shdrs, mem, arch: ARCH_MODULES[profile.target], profile,
+    shdrs, mem, arch: ARCH_MODULES[profile.target], profile, fileNames: new Map(),
   };
   buildMemNotes(kt);
   if (elf.header.type !== ET_REL) parseFail('not-relocatable', `e_type ${elf.header.type}`);
@@ -513,12 +518,14 @@ export class RelocationLog {
     const { nums: m, names } = this;
     // hi * 2^32 + lo is an exact double below 2^53: one BigInt instead of three.
     const big = (i: number) => (m[i]! < 0x200000 ? BigInt(m[i]! * 0x100000000 + m[i + 1]!) : (BigInt(m[i]!) << 32n) | BigInt(m[i + 1]!));
+    // Each entry's bytes are its own disjoint range of one buffer that only this log's entries
+    // share (a typed array with its own buffer costs an ArrayBuffer, and its sweep, per entry).
+    const all = this.bytes.buffer;
+    const base = this.bytes.byteOffset;
     for (let k = 0; k < this.n; k++) {
       const i = k * RelocationLog.STRIDE;
       const width = m[i + 6]!;
-      // Each entry's bytes in an array of its own (new + copy: cheaper than slice() on a few bytes).
-      const bytes = new Uint8Array(width);
-      for (let j = 0, at = m[i + 7]!; j < width; j++) bytes[j] = this.bytes[at + j]!;
+      const bytes = new Uint8Array(all, base + m[i + 7]!, width);
       out.push({
         relSection: m[i]!, relIndex: m[i + 1]!, section: m[i + 2]!, offset: big(i + 8), address: big(i + 10), type: m[i + 3]!,
         typeName: names[2 * k]!, symbol: names[2 * k + 1]!, symIndex: m[i + 4]!, addend: BigInt.asIntN(64, big(i + 12)),
@@ -568,7 +575,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       : undefined;
   // Names by string-table displacement, as the C code would print them. Symbol names are cached
   // until a write into the file copy; section names (st_name 0) only while .shstrtab is in the file.
-  const nameCache = { file: new Map<number, string>(), image: new Map<number, string>() };
+  const nameCache = { file: kt.fileNames, image: new Map<number, string>() };
   const secNameCache = new Map<number, string>();
   let strOff = Number.NaN;
   const symName = (): string => {
@@ -810,7 +817,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       if (locBuf === 'file') {
         // A write into the file copy can change names or tables the C code rereads.
         kt.tocCache = undefined;
-        nameCache.file.clear();
+        nameCache.file = new Map(); // not the parse's shared map: this load's file copy differs from it
         nameCache.image.clear();
         secNameCache.clear();
         rdv = (rs.data.buf === 'file' ? mem.fileView : mem.imageView).dv; // the file's copy (copy on write)
@@ -970,7 +977,7 @@ function instantiate(t: KtElf): KtElf {
   }));
   return {
     elf: t.elf, is64: t.is64, shnum: t.shnum, shstrndx: t.shstrndx, entry: t.entry, eFlags: t.eFlags, shdrs,
-    mem: t.mem.fresh(), arch: t.arch, profile: t.profile,
+    mem: t.mem.fresh(), arch: t.arch, profile: t.profile, fileNames: t.fileNames,
   };
 }
 
