@@ -574,7 +574,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       ? { buf: kt.shdrs[kt.shstrndx]!.data.buf, off: kt.shdrs[kt.shstrndx]!.data.off + BigInt(kt.shdrs[symShndx]!.name) }
       : undefined;
   // Names by string-table displacement, as the C code would print them. Symbol names are cached
-  // until a write into the file copy; section names (st_name 0) only while .shstrtab is in the file.
+  // until a write into their buffer; section names (st_name 0) only while .shstrtab is in the file.
   const nameCache = { file: kt.fileNames, image: new Map<number, string>() };
   const secNameCache = new Map<number, string>();
   let strOff = Number.NaN;
@@ -822,6 +822,8 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         secNameCache.clear();
         rdv = (rs.data.buf === 'file' ? mem.fileView : mem.imageView).dv; // the file's copy (copy on write)
         sdv = (symtab.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
+      } else if (nameCache.image.size) {
+        nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
       }
       log.count(spec.name, spec.width);
       if (log.keep) {
