@@ -39,6 +39,11 @@ export interface KtElf {
    * change if a relocation writes into the file buffer (where .shstrtab lives), which clears it.
    */
   tocCache?: { sec: KtSection | undefined };
+  /**
+   * Symbol names in the file as parsed, by file offset: shared by every load of one parse (the
+   * snapshot's bytes never change; a load that writes into its file copy stops using it).
+   */
+  fileNames: Map<number, string>;
 }
 
 function parseFail(code: 'elf-format' | 'not-relocatable' | 'wrong-machine' | 'no-section-headers', detail: string): never {
@@ -124,7 +129,7 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
   }
   const kt: KtElf = {
     elf, is64, shnum: elf.sections.length, shstrndx, entry: elf.header.entry, eFlags: elf.header.flags,
-    shdrs, mem, arch: ARCH_MODULES[profile.target], profile,
+    shdrs, mem, arch: ARCH_MODULES[profile.target], profile, fileNames: new Map(),
   };
   buildMemNotes(kt);
   if (elf.header.type !== ET_REL) parseFail('not-relocatable', `e_type ${elf.header.type}`);
@@ -371,8 +376,22 @@ export function applyLayout(kt: KtElf, layout: Layout, fill: number): void {
   // image is allocated uninitialised and filled; a large one zeroed (by the OS, page by page, as
   // it is touched) and filled only with a non-zero byte.
   const n = Number(layout.bufsz);
-  const image = n <= 1 << 16 ? uninitialised(n).fill(fill) : new Uint8Array(n);
-  if (n > 1 << 16 && fill) image.fill(fill);
+  const small = n <= 1 << 16;
+  const image = small ? uninitialised(n) : new Uint8Array(n);
+  const mustFill = small || fill !== 0;
+  // Each byte is written once: when the section copies come in ascending, disjoint order (always,
+  // unless an alignment wraps dataAddr back), the fill goes only into the gaps between them;
+  // otherwise the whole image is filled first and the copies land on it in the C code's order.
+  let gaps = mustFill;
+  for (let i = 0, end = 0; gaps && i < kt.shdrs.length; i++) {
+    const s = kt.shdrs[i]!;
+    if (!(s.flags & SHF_ALLOC) || s.type === SHT_NOBITS || !s.size) continue;
+    const off = layout.imageOffset[i]!;
+    if (off < end) gaps = false;
+    end = off + Number(s.size);
+  }
+  if (mustFill && !gaps) image.fill(fill);
+  let filled = 0; // with gaps: image[0, filled) is written
   kt.mem.setImage(image);
   for (let i = 0; i < kt.shdrs.length; i++) {
     const s = kt.shdrs[i]!;
@@ -384,10 +403,15 @@ export function applyLayout(kt: KtElf, layout: Layout, fill: number): void {
     if (size) {
       const src = kt.mem.check(s.data, size, `section ${i} data`, { section: i });
       if (off + size > image.length) throw new LoadError('out-of-bounds', `section ${i} copy runs past the image (undefined behaviour)`, { section: i });
+      if (gaps) {
+        image.fill(fill, filled, off);
+        filled = off + size;
+      }
       image.set(kt.mem.file.subarray(src, src + size), off);
     }
     s.data = { buf: 'image', off: BigInt(off) };
   }
+  if (gaps) image.fill(fill, filled, n);
 }
 
 function readSym(kt: KtElf, symtab: KtSection, index: number, where: Where): ElfSymbol {
@@ -420,6 +444,7 @@ export class RelocationLog {
   private readonly typeCounts: number[] = [];
   private readonly typeBytes: number[] = [];
   private summary: Map<string, { count: number; bytes: number }> | undefined;
+  private lastType = 0;
   private static readonly STRIDE = 16;
   private static readonly NONE = new Float64Array(0);
   /** `capacity`: the entries expected; the arrays are allocated at the first entry (a rejected load never needs them). */
@@ -440,8 +465,13 @@ export class RelocationLog {
   /** Count one relocation applied in the by-type summary (every load; add() records it when the log is kept). */
   count(typeName: string, width: number): void {
     const names = this.typeNames;
-    let j = 0;
-    while (j < names.length && names[j] !== typeName) j++;
+    // Runs of one type are the rule: the last slot first, then a scan.
+    let j = this.lastType;
+    if (names[j] !== typeName) {
+      j = 0;
+      while (j < names.length && names[j] !== typeName) j++;
+      this.lastType = j;
+    }
     if (j < names.length) {
       this.typeCounts[j] = this.typeCounts[j]! + 1;
       this.typeBytes[j] = this.typeBytes[j]! + width;
@@ -488,12 +518,14 @@ export class RelocationLog {
     const { nums: m, names } = this;
     // hi * 2^32 + lo is an exact double below 2^53: one BigInt instead of three.
     const big = (i: number) => (m[i]! < 0x200000 ? BigInt(m[i]! * 0x100000000 + m[i + 1]!) : (BigInt(m[i]!) << 32n) | BigInt(m[i + 1]!));
+    // Each entry's bytes are its own disjoint range of one buffer that only this log's entries
+    // share (a typed array with its own buffer costs an ArrayBuffer, and its sweep, per entry).
+    const all = this.bytes.buffer;
+    const base = this.bytes.byteOffset;
     for (let k = 0; k < this.n; k++) {
       const i = k * RelocationLog.STRIDE;
       const width = m[i + 6]!;
-      // Each entry's bytes in an array of its own (new + copy: cheaper than slice() on a few bytes).
-      const bytes = new Uint8Array(width);
-      for (let j = 0, at = m[i + 7]!; j < width; j++) bytes[j] = this.bytes[at + j]!;
+      const bytes = new Uint8Array(all, base + m[i + 7]!, width);
       out.push({
         relSection: m[i]!, relIndex: m[i + 1]!, section: m[i + 2]!, offset: big(i + 8), address: big(i + 10), type: m[i + 3]!,
         typeName: names[2 * k]!, symbol: names[2 * k + 1]!, symIndex: m[i + 4]!, addend: BigInt.asIntN(64, big(i + 12)),
@@ -502,11 +534,6 @@ export class RelocationLog {
     }
     return out;
   }
-}
-
-/** Read a u64 field (hi, lo) in the file's byte order. */
-function readU64(dv: DataView, o: number, le: boolean, into: U64): U64 {
-  return le ? into.set(dv.getUint32(o + 4, true), dv.getUint32(o, true)) : into.set(dv.getUint32(o, false), dv.getUint32(o + 4, false));
 }
 
 /** The section addresses as U64s, indexed like kt.shdrs (after applyLayout). */
@@ -527,6 +554,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
   const le = kt.elf.endian === 'little';
   const symEnt = SIZES.sym[is64 ? 1 : 0];
   const addrs = sectionAddresses(kt);
+  const nShdrs = kt.shdrs.length; // e_shdr[i] exists for i < nShdrs (the array is never resized)
   const hostBase = U64.of(opts.hostAddress);
   const zero = new U64();
   const rOffset = new U64();
@@ -546,8 +574,8 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       ? { buf: kt.shdrs[kt.shstrndx]!.data.buf, off: kt.shdrs[kt.shstrndx]!.data.off + BigInt(kt.shdrs[symShndx]!.name) }
       : undefined;
   // Names by string-table displacement, as the C code would print them. Symbol names are cached
-  // until a write into the file copy; section names (st_name 0) only while .shstrtab is in the file.
-  const nameCache = { file: new Map<number, string>(), image: new Map<number, string>() };
+  // until a write into their buffer; section names (st_name 0) only while .shstrtab is in the file.
+  const nameCache = { file: kt.fileNames, image: new Map<number, string>() };
   const secNameCache = new Map<number, string>();
   let strOff = Number.NaN;
   const symName = (): string => {
@@ -614,23 +642,47 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
     const relOff = offNumber(rs.data.off);
     const symOff = offNumber(symtab.data.off);
     const secOff = offNumber(section.data.off);
+    // The buffers' lengths are fixed for the loop (the file's copy on write keeps its length); their
+    // views change when the file is first written (refreshed after every write into the file).
+    const relLen = mem.bytesOf(rs.data.buf).length;
+    const symLen = mem.bytesOf(symtab.data.buf).length;
+    const locLen = mem.bytesOf(section.data.buf).length;
+    let rdv = (rs.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
+    let sdv = (symtab.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
+    // The hot small steps are written out in the loop (the function is too large for V8 to inline
+    // its callees): bounds checks, u64 reads and sums, the classification of the last type seen.
+    let lastType = -1;
+    let lastSpec: ReturnType<ArchModule['classify']>;
     for (k = 0; k < count; k++) {
       relocation = undefined;
       offsetKnown = false;
       // ---- the entry: r_offset, r_info, r_addend (file byte order, from the file or the image)
-      let eo: number;
-      if (relOff === relOff) eo = mem.checkN(rs.data.buf, relOff + k * ent, ent, 'a relocation entry', where);
-      else eo = mem.check({ buf: rs.data.buf, off: rs.data.off + BigInt(k * ent) }, ent, 'a relocation entry', where());
-      const rdv = (rs.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
+      let eo = relOff + k * ent;
+      if (!(eo >= 0 && eo + ent <= relLen)) {
+        if (relOff === relOff) eo = mem.checkN(rs.data.buf, eo, ent, 'a relocation entry', where);
+        else eo = mem.check({ buf: rs.data.buf, off: rs.data.off + BigInt(k * ent) }, ent, 'a relocation entry', where());
+      }
       let rSym: number, rType: number;
       if (is64) {
-        readU64(rdv, eo, le, rOffset);
-        const infoHi = rdv.getUint32(le ? eo + 12 : eo + 8, le);
-        const infoLo = rdv.getUint32(le ? eo + 8 : eo + 12, le);
-        rSym = infoHi;
-        rType = infoLo;
-        if (isRela) readU64(rdv, eo + 16, le, rAddend);
-        else rAddend.set(0, 0);
+        if (le) {
+          rOffset.lo = rdv.getUint32(eo, true);
+          rOffset.hi = rdv.getUint32(eo + 4, true);
+          rType = rdv.getUint32(eo + 8, true);
+          rSym = rdv.getUint32(eo + 12, true);
+          if (isRela) {
+            rAddend.lo = rdv.getUint32(eo + 16, true);
+            rAddend.hi = rdv.getUint32(eo + 20, true);
+          } else rAddend.hi = rAddend.lo = 0;
+        } else {
+          rOffset.hi = rdv.getUint32(eo, false);
+          rOffset.lo = rdv.getUint32(eo + 4, false);
+          rSym = rdv.getUint32(eo + 8, false);
+          rType = rdv.getUint32(eo + 12, false);
+          if (isRela) {
+            rAddend.hi = rdv.getUint32(eo + 16, false);
+            rAddend.lo = rdv.getUint32(eo + 20, false);
+          } else rAddend.hi = rAddend.lo = 0;
+        }
       } else {
         rOffset.set(0, rdv.getUint32(eo, le));
         const info = rdv.getUint32(eo + 4, le);
@@ -655,20 +707,32 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         locBig = ptrAdd(section.data.off, rOffset.big());
         loc = offNumber(locBig);
       }
-      r.address.from(secAddr).add(rOffset);
+      {
+        // P = sh_addr + r_offset (u64)
+        const lo = secAddr.lo + rOffset.lo;
+        r.address.lo = lo >>> 0;
+        r.address.hi = (secAddr.hi + rOffset.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+      }
       // ---- the symbol (file byte order; in the file copy, or in the image when the symtab is SHF_ALLOC)
       symIndex = rSym;
-      let so: number;
-      if (symOff === symOff) so = mem.checkN(symtab.data.buf, symOff + rSym * symEnt, symEnt, 'a symbol', where);
-      else so = mem.check({ buf: symtab.data.buf, off: symtab.data.off + BigInt(rSym) * BigInt(symEnt) }, symEnt, 'a symbol', where());
-      const sdv = (symtab.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
+      let so = symOff + rSym * symEnt;
+      if (!(so >= 0 && so + symEnt <= symLen)) {
+        if (symOff === symOff) so = mem.checkN(symtab.data.buf, so, symEnt, 'a symbol', where);
+        else so = mem.check({ buf: symtab.data.buf, off: symtab.data.off + BigInt(rSym) * BigInt(symEnt) }, symEnt, 'a symbol', where());
+      }
       let symType: number;
       symNameOff = sdv.getUint32(so, le);
       if (is64) {
         symType = sdv.getUint8(so + 4) & 0xf;
         r.symOther = sdv.getUint8(so + 5);
         symShndx = sdv.getUint16(so + 6, le);
-        readU64(sdv, so + 8, le, symValue);
+        if (le) {
+          symValue.lo = sdv.getUint32(so + 8, true);
+          symValue.hi = sdv.getUint32(so + 12, true);
+        } else {
+          symValue.hi = sdv.getUint32(so + 8, false);
+          symValue.lo = sdv.getUint32(so + 12, false);
+        }
       } else {
         symType = sdv.getUint8(so + 12) & 0xf;
         r.symOther = sdv.getUint8(so + 13);
@@ -676,8 +740,8 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         symValue.set(0, sdv.getUint32(so + 4, le));
       }
       // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array.
-      if (!symNameOff && !kt.shdrs[kt.shstrndx]) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where());
-      if (!symNameOff && !kt.shdrs[symShndx]) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
+      if (!symNameOff && kt.shstrndx >= nShdrs) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where());
+      if (!symNameOff && symShndx >= nShdrs) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
       if (symShndx === SHN_UNDEF && symType !== STT_NOTYPE) {
         const n = dieName();
         throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where(), symbol: n });
@@ -692,10 +756,17 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         const n = dieName();
         throw new LoadError('bad-section-index', `Invalid section: ${symShndx} for symbol ${n}\n`, { ...where(), symbol: n });
       } else {
-        if (!kt.shdrs[symShndx]) shdrAt(kt, symShndx, 'st_shndx', where());
+        if (symShndx >= nShdrs) shdrAt(kt, symShndx, 'st_shndx', where());
         secBase = addrs[symShndx]!;
       }
-      const value = r.value.from(symValue).add(secBase).add(rAddend);
+      const value = r.value;
+      {
+        // S + sec_base + A (u64): the low sum is below 3 * 2^32, its carry 0, 1 or 2
+        const lo = symValue.lo + secBase.lo + rAddend.lo;
+        const carry = lo > 0xffffffff ? (lo > 0x1ffffffff ? 2 : 1) : 0;
+        value.lo = lo >>> 0;
+        value.hi = (symValue.hi + secBase.hi + rAddend.hi + carry) >>> 0;
+      }
       if (sem.resolveDotToc && symShndx === SHN_UNDEF && symNameOff && symName() === '.TOC.') {
         value.setBig(myR2(kt, where())).add(rAddend);
       }
@@ -704,7 +775,11 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       if (preRead && !(loc === loc && loc >= 0 && loc + preRead <= mem.bytesOf(locBuf).length)) {
         mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
       }
-      const spec = arch.classify(rType, sem);
+      if (rType !== lastType) {
+        lastSpec = arch.classify(rType, sem); // a pure function of (type, sem)
+        lastType = rType;
+      }
+      const spec = lastSpec;
       if (!spec) {
         throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, r.address.big()), { ...where(), relocation: arch.typeName(rType), symbol: symName() });
       }
@@ -716,10 +791,12 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       relocation = spec.name;
       // The host address of the location (kexec-tools' REL32): host buffer + displacement for the image.
       const host = locBuf === 'image' ? hostBase : zero;
-      if (loc === loc && loc > -0x100000000 && loc < 0x100000000) r.hostLocation.from(host).addN(loc);
-      else r.hostLocation.setBig(host.big() + (locBig ?? BigInt(loc)));
-      const size = mem.bytesOf(locBuf).length;
-      const fits = loc === loc && loc >= 0 && loc + spec.width <= size;
+      if (loc === loc && loc > -0x100000000 && loc < 0x100000000) {
+        const lo = host.lo + loc; // in (-2^32, 2^33): a borrow or a carry of one
+        r.hostLocation.lo = lo >>> 0;
+        r.hostLocation.hi = (host.hi + (lo < 0 ? -1 : lo > 0xffffffff ? 1 : 0)) >>> 0;
+      } else r.hostLocation.setBig(host.big() + (locBig ?? BigInt(loc)));
+      const fits = loc === loc && loc >= 0 && loc + spec.width <= locLen;
       if (spec.checksFirst && !fits) {
         // The C code may die in its checks before it touches *location; any access compute()
         // makes (REL16's instruction read) raises the same out-of-bounds rejection as the store.
@@ -732,7 +809,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         spec.compute(r);
       }
       if (!fits) mem.store({ buf: locBuf, off: locBig ?? BigInt(loc) }, spec.width, 'the relocation location', where()); // throws
-      mem.writable(locBuf);
+      if (locBuf === 'file') mem.writable(locBuf);
       const view = locBuf === 'file' ? mem.fileStore : mem.imageStore;
       r.view = view;
       r.off = loc;
@@ -740,9 +817,13 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       if (locBuf === 'file') {
         // A write into the file copy can change names or tables the C code rereads.
         kt.tocCache = undefined;
-        nameCache.file.clear();
+        nameCache.file = new Map(); // not the parse's shared map: this load's file copy differs from it
         nameCache.image.clear();
         secNameCache.clear();
+        rdv = (rs.data.buf === 'file' ? mem.fileView : mem.imageView).dv; // the file's copy (copy on write)
+        sdv = (symtab.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
+      } else if (nameCache.image.size) {
+        nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
       }
       log.count(spec.name, spec.width);
       if (log.keep) {
@@ -898,7 +979,7 @@ function instantiate(t: KtElf): KtElf {
   }));
   return {
     elf: t.elf, is64: t.is64, shnum: t.shnum, shstrndx: t.shstrndx, entry: t.entry, eFlags: t.eFlags, shdrs,
-    mem: t.mem.fresh(), arch: t.arch, profile: t.profile,
+    mem: t.mem.fresh(), arch: t.arch, profile: t.profile, fileNames: t.fileNames,
   };
 }
 

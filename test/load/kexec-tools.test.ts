@@ -287,6 +287,14 @@ describe('relocation placement and the C memory model', () => {
   it('r_sym past the symbol table and the file → out-of-bounds', () => {
     expect(rejection(loadObject(std([reloc(R['64'], 0n, 0xffffff)]))).code).toBe('out-of-bounds');
   });
+  it('value = S + sec_base + A carries twice out of the low word (u64): 0xffffffff + 0xfffff000 + 0xffffffff = 0x2ffffeffe', () => {
+    // .text is the first section, at the page-aligned base 0xfffff000; st_value 0xffffffff, r_addend 0xffffffff.
+    const spec = std([reloc(R['64'], 0n, 'far', 0xffffffffn)], {}, [{ name: 'far', section: '.text', value: 0xffffffffn, type: STT_FUNC, size: 0n }]);
+    const img = okImage(loadObject(spec, { base: 0xfffff000n }));
+    expect(sectionAddr(img, '.text')).toBe(0xfffff000n);
+    expect([...sectionBytes(img, '.text').subarray(0, 8)]).toEqual([0xfe, 0xef, 0xff, 0xff, 0x02, 0, 0, 0]);
+    expect(img.relocations[0]!.value).toBe(0x2ffffeffen);
+  });
   it('r_sym 0 (STN_UNDEF, STT_NOTYPE) is allowed and resolves to 0: value = A', () => {
     const img = okImage(loadObject(std([reloc(R['64'], 0n, 0, 0x5678n)])));
     expect([...sectionBytes(img, '.text').subarray(0, 8)]).toEqual(le(8, 0x5678n));
