@@ -589,6 +589,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
     }
     const shstr = kt.shdrs[kt.shstrndx];
     const sec = kt.shdrs[symShndx];
+    if (!sec && kt.profile.checkIndexes) return ''; // the guarded name of the fix (above)
     if (!shstr || !sec) return '<?>';
     const inFile = shstr.data.buf === 'file';
     let n = inFile ? secNameCache.get(symShndx) : undefined;
@@ -601,6 +602,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
   // die("…%s…", name) dereferences the name: a string that runs off its buffer is a C fault.
   const dieName = (): string => {
     const p = namePtr();
+    if (!p && !symNameOff && kt.profile.checkIndexes && !kt.shdrs[symShndx]) return ''; // the fix's guarded name
     const n = p ? mem.cstring(p, Number.MAX_SAFE_INTEGER) : undefined;
     if (n === undefined) {
       throw new LoadError('out-of-bounds', `C loader would format the name of symbol ${symIndex} for die() past the end of its buffer (undefined behaviour)`, where());
@@ -739,9 +741,11 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         symShndx = sdv.getUint16(so + 14, le);
         symValue.set(0, sdv.getUint32(so + 4, le));
       }
-      // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array.
+      // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array. With
+      // checkIndexes (the kt-off-by-one-section-index fix) it is guarded by `st_shndx < e_shnum`, and
+      // an unnamed symbol of another index is named "" (the name only goes into messages).
       if (!symNameOff && kt.shstrndx >= nShdrs) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where());
-      if (!symNameOff && symShndx >= nShdrs) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
+      if (!symNameOff && symShndx >= nShdrs && !kt.profile.checkIndexes) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
       if (symShndx === SHN_UNDEF && symType !== STT_NOTYPE) {
         const n = dieName();
         throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where(), symbol: n });
