@@ -198,6 +198,51 @@ export interface ObjectSpec {
   hiddenSymbols?: ObjSymbol[];
 }
 
+/** One symbol table entry's fields, as Elf32_Sym/Elf64_Sym hold them. */
+export interface RawSymbol { name: number; info: number; other: number; shndx: number; value: bigint; size: bigint }
+
+/** The bytes of a symbol table (Elf64_Sym or Elf32_Sym entries, in the given byte order). */
+export function symbolTableBytes(syms: readonly RawSymbol[], endian: Endian, is64: boolean): Uint8Array {
+  const ent = SIZES.sym[is64 ? 1 : 0];
+  const out = new Uint8Array(ent * syms.length);
+  const v = new ByteView(out, endian);
+  syms.forEach((s, i) => {
+    const o = i * ent;
+    v.setU32(o, s.name);
+    if (is64) {
+      v.setU8(o + 4, s.info); v.setU8(o + 5, s.other); v.setU16(o + 6, s.shndx);
+      v.setU64(o + 8, s.value); v.setU64(o + 16, s.size);
+    } else {
+      v.setU32(o + 4, Number(BigInt.asUintN(32, s.value))); v.setU32(o + 8, Number(BigInt.asUintN(32, s.size)));
+      v.setU8(o + 12, s.info); v.setU8(o + 13, s.other); v.setU16(o + 14, s.shndx);
+    }
+  });
+  return out;
+}
+
+/** One relocation entry: r_offset, the symbol index and type of r_info, r_addend (RELA only). */
+export interface RawRelocation { offset: bigint; sym: number; type: number; addend?: bigint }
+
+/** The bytes of a relocation section (Elf64/Elf32 Rel or Rela entries, in the given byte order). */
+export function relocationBytes(rels: readonly RawRelocation[], endian: Endian, is64: boolean, isRel: boolean): Uint8Array {
+  const ent = (isRel ? SIZES.rel : SIZES.rela)[is64 ? 1 : 0];
+  const out = new Uint8Array(ent * rels.length);
+  const v = new ByteView(out, endian);
+  rels.forEach((r, i) => {
+    const o = i * ent;
+    if (is64) {
+      v.setU64(o, r.offset);
+      v.setU64(o + 8, (BigInt(r.sym) << 32n) | BigInt(r.type >>> 0));
+      if (!isRel) v.setU64(o + 16, r.addend ?? 0n);
+    } else {
+      v.setU32(o, Number(BigInt.asUintN(32, r.offset)));
+      v.setU32(o + 4, ((r.sym << 8) | (r.type & 0xff)) >>> 0);
+      if (!isRel) v.setU32(o + 8, Number(BigInt.asUintN(32, r.addend ?? 0n)));
+    }
+  });
+  return out;
+}
+
 /** Build a relocatable object: sections, then .rela.<sec> per target, then .symtab and .strtab. */
 export function buildObject(spec: ObjectSpec): Uint8Array {
   const is64 = spec.is64 ?? true;
@@ -210,7 +255,7 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
   const strtabIndex = symtabIndex + 1;
 
   const strtab = new StringTable();
-  const syms: { name: number; info: number; other: number; shndx: number; value: bigint; size: bigint }[] = [
+  const syms: RawSymbol[] = [
     { name: 0, info: 0, other: 0, shndx: 0, value: 0n, size: 0n },
   ];
   const symIndex = new Map<string, number>();
@@ -243,40 +288,17 @@ export function buildObject(spec: ObjectSpec): Uint8Array {
   for (const h of spec.hiddenSymbols ?? []) syms.push(symOf(h));
 
   const symEnt = SIZES.sym[c];
-  const symData = new Uint8Array(symEnt * syms.length);
-  const sv = new ByteView(symData, spec.endian);
-  syms.forEach((s, i) => {
-    const o = i * symEnt;
-    sv.setU32(o, s.name);
-    if (is64) {
-      sv.setU8(o + 4, s.info); sv.setU8(o + 5, s.other); sv.setU16(o + 6, s.shndx);
-      sv.setU64(o + 8, s.value); sv.setU64(o + 16, s.size);
-    } else {
-      sv.setU32(o + 4, Number(BigInt.asUintN(32, s.value))); sv.setU32(o + 8, Number(BigInt.asUintN(32, s.size)));
-      sv.setU8(o + 12, s.info); sv.setU8(o + 13, s.other); sv.setU16(o + 14, s.shndx);
-    }
-  });
+  const symData = symbolTableBytes(syms, spec.endian, is64);
 
   const relSections: RawSection[] = targets.map((t) => {
     const rs = (spec.relocations ?? []).filter((r) => r.section === t);
     const isRel = !!spec.rel || !!spec.relSections?.includes(t);
     const ent = isRel ? SIZES.rel[c] : SIZES.rela[c];
-    const data = new Uint8Array(ent * rs.length);
-    const rv = new ByteView(data, spec.endian);
-    rs.forEach((r, i) => {
-      const o = i * ent;
+    const data = relocationBytes(rs.map((r) => {
       const sym = typeof r.symbol === 'number' ? r.symbol : symIndex.get(r.symbol);
       if (sym === undefined) throw new Error(`buildObject: no symbol named ${String(r.symbol)}`);
-      if (is64) {
-        rv.setU64(o, r.offset);
-        rv.setU64(o + 8, (BigInt(sym) << 32n) | BigInt(r.type >>> 0));
-        if (!isRel) rv.setU64(o + 16, r.addend ?? 0n);
-      } else {
-        rv.setU32(o, Number(BigInt.asUintN(32, r.offset)));
-        rv.setU32(o + 4, ((sym << 8) | (r.type & 0xff)) >>> 0);
-        if (!isRel) rv.setU32(o + 8, Number(BigInt.asUintN(32, r.addend ?? 0n)));
-      }
-    });
+      return { offset: r.offset, sym, type: r.type, addend: r.addend };
+    }), spec.endian, is64, isRel);
     const ov = spec.relOverrides?.[t];
     return {
       name: (isRel ? '.rel' : '.rela') + t, type: isRel ? SHT_REL : SHT_RELA, flags: 0x40n /* INFO_LINK */,

@@ -12,7 +12,7 @@
 // trusts every offset, size and index. What C would read or write outside the input or the
 // purgatory buffer is an `out-of-bounds` rejection here (the live oracle faults on a guard page).
 import { cAlign, u64, type ByteView } from '../bytes.ts';
-import { isLoadError, LoadError } from '../errors.ts';
+import { LoadError } from '../errors.ts';
 import {
   SHF_ALLOC, SHF_EXECINSTR, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS, SHT_REL, SHT_RELA, SHT_SYMTAB, STB_GLOBAL,
 } from '../elf/constants.ts';
@@ -23,8 +23,9 @@ import { riscv64, RISCV_KERNEL_PR_FMT } from '../arch/riscv64.ts';
 import { RelocInput, type ArchModule, type U64 } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
 import type { LayoutSection } from './kexec-tools.ts';
+import { probeResults } from './kexec-tools-details.ts';
 import type { EntryRule, Profile } from './profile.ts';
-import type { LoadDetails, LoadedImage, LoadedSection, ProbeResult, RejectionCode, RelocationLogEntry, SymbolProbe, SymbolWrite, Where } from '../types.ts';
+import type { LoadDetails, LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, SymbolProbe, SymbolWrite, Where } from '../types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Errors: every rejection carries the kernel's errno (through its code) and exact pr_err text.
@@ -403,14 +404,7 @@ export function kernelDetails(k: KernelElf, lay: KernelLayout, eEntry: bigint, p
   const page = k.profile.pageSize;
   return {
     memsz: lay.memsz, bufAlign: lay.bufAlign > page ? lay.bufAlign : page, bufMin: 0n, bufMax: u64(-1n), bufEnd: -1, eEntry,
-    probes: probes.map((p): ProbeResult => {
-      try {
-        return { name: p.name, ok: true, bytes: getKernelSymbol(k, lay, p.name, p.size) };
-      } catch (e) {
-        if (!isLoadError(e)) throw e;
-        return { name: p.name, ok: false, message: e.cMessage, code: e.code };
-      }
-    }),
+    probes: probeResults(probes, (name, size) => getKernelSymbol(k, lay, name, size)),
   };
 }
 

@@ -103,13 +103,21 @@ export function kexecToolsDetails(kt: KtElf, layout: Layout, probes: readonly Sy
     bufEnd: w.end,
     // ehdr->e_entry = entry when the entry is in a section, else unchanged: either way layout.entry
     eEntry: layout.entry,
-    probes: probes.map((p): ProbeResult => {
-      try {
-        return { name: p.name, ok: true, bytes: getSymbol(kt, p.name, p.size) };
-      } catch (e) {
-        if (!isLoadError(e)) throw e;
-        return { name: p.name, ok: false, message: e.cMessage, code: e.code };
-      }
-    }),
+    probes: probeResults(probes, (name, size) => getSymbol(kt, name, size)),
   };
+}
+
+/**
+ * Each probe read back by a loader's getter (elf_rel_get_symbol, kexec_purgatory_get_set_symbol):
+ * its bytes, or the rejection the getter raises as the C code's message and class.
+ */
+export function probeResults(probes: readonly SymbolProbe[], read: (name: string, size: number) => Uint8Array): ProbeResult[] {
+  return probes.map((p): ProbeResult => {
+    try {
+      return { name: p.name, ok: true, bytes: read(p.name, p.size) };
+    } catch (e) {
+      if (!isLoadError(e)) throw e;
+      return { name: p.name, ok: false, message: e.cMessage, code: e.code };
+    }
+  });
 }

@@ -578,6 +578,9 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
   const nameCache = { file: kt.fileNames, image: new Map<number, string>() };
   const secNameCache = new Map<number, string>();
   let strOff = Number.NaN;
+  // checkIndexes (the kt-off-by-one-section-index fix) reads `e_shdr[st_shndx].sh_name` only for
+  // st_shndx < e_shnum and names any other unnamed symbol "" (the name only goes into messages).
+  const guardedName = (): boolean => !symNameOff && profile.checkIndexes && symShndx >= nShdrs;
   const symName = (): string => {
     if (symNameOff) {
       const cache = nameCache[strtab.data.buf];
@@ -589,7 +592,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
     }
     const shstr = kt.shdrs[kt.shstrndx];
     const sec = kt.shdrs[symShndx];
-    if (!sec && kt.profile.checkIndexes) return ''; // the guarded name of the fix (above)
+    if (guardedName()) return '';
     if (!shstr || !sec) return '<?>';
     const inFile = shstr.data.buf === 'file';
     let n = inFile ? secNameCache.get(symShndx) : undefined;
@@ -602,7 +605,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
   // die("…%s…", name) dereferences the name: a string that runs off its buffer is a C fault.
   const dieName = (): string => {
     const p = namePtr();
-    if (!p && !symNameOff && kt.profile.checkIndexes && !kt.shdrs[symShndx]) return ''; // the fix's guarded name
+    if (guardedName()) return '';
     const n = p ? mem.cstring(p, Number.MAX_SAFE_INTEGER) : undefined;
     if (n === undefined) {
       throw new LoadError('out-of-bounds', `C loader would format the name of symbol ${symIndex} for die() past the end of its buffer (undefined behaviour)`, where());
@@ -741,11 +744,10 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
         symShndx = sdv.getUint16(so + 14, le);
         symValue.set(0, sdv.getUint32(so + 4, le));
       }
-      // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array. With
-      // checkIndexes (the kt-off-by-one-section-index fix) it is guarded by `st_shndx < e_shnum`, and
-      // an unnamed symbol of another index is named "" (the name only goes into messages).
+      // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array (guarded
+      // under checkIndexes: guardedName).
       if (!symNameOff && kt.shstrndx >= nShdrs) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where());
-      if (!symNameOff && symShndx >= nShdrs && !kt.profile.checkIndexes) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
+      if (!symNameOff && symShndx >= nShdrs && !guardedName()) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
       if (symShndx === SHN_UNDEF && symType !== STT_NOTYPE) {
         const n = dieName();
         throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where(), symbol: n });
@@ -776,7 +778,7 @@ function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
       }
       // arm64 kexec-tools reads `uint64_t data = *location` before its switch, whatever the type.
       // As for the store below: the rejection (and its `where`) is built only when the read is out of bounds.
-      if (preRead && !(loc === loc && loc >= 0 && loc + preRead <= mem.bytesOf(locBuf).length)) {
+      if (preRead && !(loc === loc && loc >= 0 && loc + preRead <= locLen)) {
         mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
       }
       if (rType !== lastType) {

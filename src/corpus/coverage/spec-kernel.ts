@@ -6,22 +6,12 @@
 // kexec-tools loaders of the same arch load them too. Offsets are relative to
 // the image base; the kernel's memsz is page-rounded by kexec_add_buffer.
 import { SHN_ABS, SHT_RELA, SHT_SYMTAB, STB_LOCAL, STT_FUNC, STT_OBJECT } from '../../elf/constants.ts';
+import { relocationBytes, symbolTableBytes } from '../../elf/writer.ts';
 import { A, ARCHES, AX, WA, enc, filler, objectFor, patch, type CoverageSpec } from './spec.ts';
 
 const SPEC = 'src/corpus/coverage/spec-kernel.ts';
 const le = (w: number, v: bigint) => enc('little', w, v);
 const BIG = 0x1122334455667788n;
-
-/** One Elf64_Sym (little-endian): st_name, st_info, st_other, st_shndx, st_value, st_size. */
-function sym64(name: number, info: number, shndx: number, value: bigint, size = 0n): Uint8Array {
-  const out = new Uint8Array(24);
-  out.set(le(4, BigInt(name)), 0);
-  out[4] = info;
-  out.set(le(2, BigInt(shndx)), 6);
-  out.set(le(8, value), 8);
-  out.set(le(8, size), 16);
-  return out;
-}
 
 /** The mem of the `unaligned` validate base (0x3ff00f10, src/validate/cases.ts) aligned up to the kernel's 4K page. */
 const UNALIGNED_MEM = 0x3ff0_1000n;
@@ -109,7 +99,7 @@ export const kernelSpecs: CoverageSpec[] = [
       sections: [{ name: '.text', flags: AX, data: filler(0x10), addralign: 16n }],
       symbols: [{ name: 'purgatory_start', section: '.text', value: 8n, type: STT_FUNC }],
       // st_name 1: "purgatory_start" is the first (only) name in .strtab; st_info GLOBAL|FUNC; st_shndx 1 (.text)
-      section0: { type: SHT_SYMTAB, flags: 0n, data: sym64(1, 0x12, 1, 0xcn), link: '.strtab', entsize: 24n, addralign: 8n },
+      section0: { type: SHT_SYMTAB, flags: 0n, data: symbolTableBytes([{ name: 1, info: 0x12, other: 0, shndx: 1, value: 0xcn, size: 0n }], 'little', true), link: '.strtab', entsize: 24n, addralign: 8n },
     }),
     malformed: {
       why: 'kexec_purgatory_find_symbol walks the section headers from index 0: only a symbol table in section 0 tells that from a walk that starts at 1',
@@ -149,8 +139,8 @@ export const kernelSpecs: CoverageSpec[] = [
         { name: '.data', flags: WA, data: filler(8, 0x20), addralign: 8n },
       ],
       symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
-      // r_offset 0, r_info = (1 << 32) | R_X86_64_64 (absval is symbol 1), r_addend 0
-      section0: { type: SHT_RELA, flags: 0n, data: Uint8Array.from([...le(8, 0n), ...le(8, (1n << 32n) | 1n), ...le(8, 0n)]), link: '.symtab', info: '.data', entsize: 24n, addralign: 8n },
+      // one Elf64_Rela: r_offset 0, R_X86_64_64 (1) against symbol 1 (absval), r_addend 0
+      section0: { type: SHT_RELA, flags: 0n, data: relocationBytes([{ offset: 0n, sym: 1, type: 1, addend: 0n }], 'little', true, false), link: '.symtab', info: '.data', entsize: 24n, addralign: 8n },
     }),
     malformed: {
       why: 'kexec_apply_relocations walks the section headers from index 0: only a relocation section in section 0 tells that from a walk that starts at 1',

@@ -26,6 +26,17 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
     isX86 && x ? { kernel: x.kind === 'ok' && x.memsz !== undefined ? { ...x, memsz: (x.memsz + 0xfffn) & ~0xfffn } : x } : {};
   const rejectedBoth = (kt: string, kernel: string) => ({ kexecTools: { kind: 'rejected' as const, message: kt }, ...kernelOf({ kind: 'rejected', message: kernel }) });
   const [n1, n2, n4, n8, nBig] = p.symbolNames as [string, string, string, string, string];
+  /** .text, .data with one absolute relocation against the SHN_ABS absval, .rela.data's header fields overridden. */
+  const badRelaHeader = (over: { info?: number; link?: number | string }) => objectFor(arch, {
+    entry: 0n,
+    sections: [
+      { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
+      { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
+    ],
+    symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
+    relocations: [{ section: '.data', offset: 0n, type: abs, symbol: 'absval' }],
+    relOverrides: { '.data': over },
+  });
 
   const symbolKinds: Expectation = {
     kind: 'ok',
@@ -459,16 +470,7 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       name: 'rela-bad-info',
       covers: ['error:reloc-section-bad-info'],
       note: 'a relocation section whose sh_info (0x7fff) is above e_shnum: kexec-tools dies, the kernel returns -ENOEXEC',
-      object: objectFor(arch, {
-        entry: 0n,
-        sections: [
-          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
-          { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
-        ],
-        symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
-        relocations: [{ section: '.data', offset: 0n, type: abs, symbol: 'absval' }],
-        relOverrides: { '.data': { info: 0x7fff } },
-      }),
+      object: badRelaHeader({ info: 0x7fff }),
       kexecTools: { kind: 'rejected', message: 'Invalid section number\n' },
     }),
     // An index equal to e_shnum: the kernel's checks (>=) refuse it; kexec-tools' (>) let it through
@@ -482,16 +484,7 @@ export function layoutSpecs(arch: Arch): CoverageSpec[] {
       name,
       covers: [`error:reloc-section-${field === 'sh_info' ? 'info' : 'link'}-shnum`],
       note: `a relocation section whose ${field} is e_shnum (7): the kernel returns -ENOEXEC; kexec-tools reads e_shdr[7] past the array`,
-      object: objectFor(arch, {
-        entry: 0n,
-        sections: [
-          { name: '.text', flags: AX, data: filler(0x10), addralign: 16n },
-          { name: '.data', flags: WA, data: filler(0x8, 0x20), addralign: 8n },
-        ],
-        symbols: [{ name: 'absval', section: SHN_ABS, value: BIG }],
-        relocations: [{ section: '.data', offset: 0n, type: abs, symbol: 'absval' }],
-        relOverrides: { '.data': over },
-      }),
+      object: badRelaHeader(over),
       kexecTools: { kind: 'rejected', message: `C loader would read e_shdr[7] (${field}) past the 7-entry section array (undefined behaviour)` },
     })),
     spec({
