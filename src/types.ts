@@ -66,7 +66,21 @@ export interface LoadedSection {
   nobits: boolean;
 }
 
-/** One relocation actually applied: enough to attribute every byte it changed. */
+/**
+ * One relocation actually applied: enough to attribute every byte it changed.
+ *
+ * The load models' logs (`LoadedImage.relocations`) hold instances of one class, LoggedRelocation
+ * (src/load/relocation-log.ts), so that a log costs one small object per relocation:
+ * - relSection, relIndex, section, type, typeName, symbol, symIndex, imageOffset and width are own
+ *   data properties;
+ * - offset, address, addend, value and bytes are accessors on its prototype, computed from the log
+ *   on each read (every read gives an equal bigint; `bytes` the same array every time);
+ * - `toJSON()` gives this plain shape with every field, in the order below, so JSON.stringify (with a
+ *   bigint replacer) and pretty-printers see all fields. A spread (`{...e}`), Object.keys() and
+ *   equality that compares own properties only (vitest `toEqual`) see only the own fields:
+ *   compare `e.toJSON()`, or read the fields (`toMatchObject` reads accessors).
+ * Plain objects of this shape are valid entries too (tests and reports build them).
+ */
 export interface RelocationLogEntry {
   /** Index of the SHT_REL/SHT_RELA section and of the entry inside it. */
   relSection: number;

@@ -22,6 +22,7 @@ import { R_390, s390x } from '../arch/s390x.ts';
 import { riscv64, RISCV_KERNEL_PR_FMT } from '../arch/riscv64.ts';
 import { RelocInput, type ArchModule, type U64 } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
+import { RelocationLog } from './relocation-log.ts';
 import type { LayoutSection } from './kexec-tools.ts';
 import { probeResults } from './kexec-tools-details.ts';
 import type { EntryRule, Profile } from './profile.ts';
@@ -425,7 +426,7 @@ interface HookArgs {
   /** The target section (its index; the laid-out copy is lay.addr/lay.offset). */
   target: number;
   symtab: SectionHeader;
-  log: RelocationLogEntry[] | undefined;
+  log: RelocationLog | undefined;
 }
 
 type Hook = (a: HookArgs) => void;
@@ -585,7 +586,7 @@ function archRela(spec: RelaHookSpec): Hook {
     const rs = arch.classify(type, sem);
     if (!rs) fail('unknown-relocation', spec.unknownMessage ? spec.unknownMessage(type) : arch.unknownMessage(type, sem), { ...where, relocation: arch.typeName(type), symbol: symName() });
     if (rs.width === 0) {
-      log?.push(logEntry(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value, -1, 0, new Uint8Array(0)));
+      log?.addBig(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value, -1, 0, mem.image, 0);
       continue;
     }
     // *(purgatory_buf + sh_offset + r_offset): the store's bounds, as CMem.store checks them.
@@ -604,8 +605,8 @@ function archRela(spec: RelaHookSpec): Hook {
     rs.write(view, off, rs.compute(r));
     if (log) {
       const inImage = BigInt(off + rs.width) <= bufsz;
-      log.push(logEntry(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value,
-        inImage ? off : -1, rs.width, mem.image.slice(off, off + rs.width)));
+      log.addBig(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value,
+        inImage ? off : -1, rs.width, mem.image, off);
     }
   }
   };
@@ -618,11 +619,6 @@ function utf8(latin1: string): string {
   // eslint-disable-next-line no-control-regex
   if (/^[\x00-\x7f]*$/.test(latin1)) return latin1;
   return decoder.decode(Uint8Array.from(latin1, (c) => c.charCodeAt(0)));
-}
-
-function logEntry(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
-  symbol: string, symIndex: number, addend: bigint, value: bigint, imageOffset: number, width: number, bytes: Uint8Array): RelocationLogEntry {
-  return { relSection, relIndex, section, offset, address, type, typeName, symbol, symIndex, addend: BigInt.asIntN(64, addend), value, imageOffset, width, bytes };
 }
 
 const relaHooks = new WeakMap<Profile, Hook>();
@@ -638,7 +634,7 @@ function hooksFor(profile: Profile): { rela: Hook; rel: Hook } {
 
 /** kexec_apply_relocations: over the original headers, in index order; the first error stops the load. */
 export function relocateKernel(k: KernelElf, lay: KernelLayout, opts: RelocateKernelOptions = {}): RelocationLogEntry[] {
-  const log = opts.log === false ? undefined : [];
+  const log = opts.log === false ? undefined : new RelocationLog(true);
   const hooks = hooksFor(k.profile);
   for (let ri = 0; ri < k.shnum; ri++) {
     const relsec = k.sections[ri]!;
@@ -655,7 +651,7 @@ export function relocateKernel(k: KernelElf, lay: KernelLayout, opts: RelocateKe
     if (relsec.type === SHT_RELA) hooks.rela(args);
     else hooks.rel(args);
   }
-  return log ?? [];
+  return log?.entries() ?? [];
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { RelocInput, U64, type ArchModule } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type Ptr } from './cmem.ts';
 import type { Profile } from './profile.ts';
+import { RelocationLog, keepLog, keptTypes, withLazyLog } from './relocation-log.ts';
 import type { Arch, LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
 export const PARSE_FAILED = 'ELF rel parse failed\n';
@@ -428,114 +429,6 @@ function readSym(kt: KtElf, symtab: KtSection, index: number, where: Where): Elf
   };
 }
 
-/**
- * The relocation log, kept in flat arrays while relocating (no object per relocation) and turned
- * into RelocationLogEntry objects only when read (entries()). The by-type summary is kept always.
- */
-export class RelocationLog {
-  /** Per entry, STRIDE numbers: relSection, relIndex, section, type, symIndex, imageOffset, width, bytes at; offset, address, addend, value as hi, lo. */
-  private nums: Float64Array;
-  private readonly names: string[] = []; // typeName, symbol
-  private bytes: Uint8Array;
-  private n = 0;
-  private used = 0;
-  /** The by-type summary, in order of first appearance: type name, count, bytes (a short list, scanned). */
-  private readonly typeNames: string[] = [];
-  private readonly typeCounts: number[] = [];
-  private readonly typeBytes: number[] = [];
-  private summary: Map<string, { count: number; bytes: number }> | undefined;
-  private lastType = 0;
-  private static readonly STRIDE = 16;
-  private static readonly NONE = new Float64Array(0);
-  /** `capacity`: the entries expected; the arrays are allocated at the first entry (a rejected load never needs them). */
-  constructor(readonly keep: boolean, private readonly capacity = 64) {
-    this.nums = RelocationLog.NONE;
-    this.bytes = new Uint8Array(0);
-  }
-
-  /** The relocations applied, summed by type name (count, bytes written). */
-  get byType(): Map<string, { count: number; bytes: number }> {
-    if (!this.summary) {
-      this.summary = new Map();
-      for (let j = 0; j < this.typeNames.length; j++) this.summary.set(this.typeNames[j]!, { count: this.typeCounts[j]!, bytes: this.typeBytes[j]! });
-    }
-    return this.summary;
-  }
-
-  /** Count one relocation applied in the by-type summary (every load; add() records it when the log is kept). */
-  count(typeName: string, width: number): void {
-    const names = this.typeNames;
-    // Runs of one type are the rule: the last slot first, then a scan.
-    let j = this.lastType;
-    if (names[j] !== typeName) {
-      j = 0;
-      while (j < names.length && names[j] !== typeName) j++;
-      this.lastType = j;
-    }
-    if (j < names.length) {
-      this.typeCounts[j] = this.typeCounts[j]! + 1;
-      this.typeBytes[j] = this.typeBytes[j]! + width;
-    } else {
-      names.push(typeName);
-      this.typeCounts.push(1);
-      this.typeBytes.push(width);
-    }
-    this.summary = undefined;
-  }
-
-  /** Record one relocation (only when the log is kept). */
-  add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
-    symbol: string, symIndex: number, addend: U64, value: U64, imageOffset: number, width: number, from: Uint8Array, at: number): void {
-    const S = RelocationLog.STRIDE;
-    if (this.nums === RelocationLog.NONE) {
-      this.nums = new Float64Array(Math.max(1, this.capacity) * S);
-      this.bytes = new Uint8Array(Math.max(1, this.capacity) * 8);
-    }
-    if ((this.n + 1) * S > this.nums.length) {
-      const grown = new Float64Array(this.nums.length * 2 + S);
-      grown.set(this.nums);
-      this.nums = grown;
-    }
-    if (this.used + width > this.bytes.length) {
-      const grown = new Uint8Array(this.bytes.length * 2 + width);
-      grown.set(this.bytes);
-      this.bytes = grown;
-    }
-    for (let i = 0; i < width; i++) this.bytes[this.used + i] = from[at + i]!;
-    const m = this.nums;
-    const i = this.n * S;
-    m[i] = relSection; m[i + 1] = relIndex; m[i + 2] = section; m[i + 3] = type;
-    m[i + 4] = symIndex; m[i + 5] = imageOffset; m[i + 6] = width; m[i + 7] = this.used;
-    m[i + 8] = offset.hi; m[i + 9] = offset.lo; m[i + 10] = address.hi; m[i + 11] = address.lo;
-    m[i + 12] = addend.hi; m[i + 13] = addend.lo; m[i + 14] = value.hi; m[i + 15] = value.lo;
-    this.names.push(typeName, symbol);
-    this.used += width;
-    this.n++;
-  }
-
-  entries(): RelocationLogEntry[] {
-    const out: RelocationLogEntry[] = [];
-    const { nums: m, names } = this;
-    // hi * 2^32 + lo is an exact double below 2^53: one BigInt instead of three.
-    const big = (i: number) => (m[i]! < 0x200000 ? BigInt(m[i]! * 0x100000000 + m[i + 1]!) : (BigInt(m[i]!) << 32n) | BigInt(m[i + 1]!));
-    // Each entry's bytes are its own disjoint range of one buffer that only this log's entries
-    // share (a typed array with its own buffer costs an ArrayBuffer, and its sweep, per entry).
-    const all = this.bytes.buffer;
-    const base = this.bytes.byteOffset;
-    for (let k = 0; k < this.n; k++) {
-      const i = k * RelocationLog.STRIDE;
-      const width = m[i + 6]!;
-      const bytes = new Uint8Array(all, base + m[i + 7]!, width);
-      out.push({
-        relSection: m[i]!, relIndex: m[i + 1]!, section: m[i + 2]!, offset: big(i + 8), address: big(i + 10), type: m[i + 3]!,
-        typeName: names[2 * k]!, symbol: names[2 * k + 1]!, symIndex: m[i + 4]!, addend: BigInt.asIntN(64, big(i + 12)),
-        value: big(i + 14), imageOffset: m[i + 5]!, width, bytes,
-      });
-    }
-    return out;
-  }
-}
-
 /** The section addresses as U64s, indexed like kt.shdrs (after applyLayout). */
 function sectionAddresses(kt: KtElf): U64[] {
   return kt.shdrs.map((s) => U64.of(s.addr));
@@ -916,14 +809,12 @@ export interface KexecToolsLoad {
   image: LoadedImage;
 }
 
-const typeSummaries = new WeakMap<LoadedImage, RelocationLog>();
-
 /**
  * The relocations a kexec-tools load applied, summed by type name (count, bytes written): what its
  * log summed by typeName gives, without building the log's entries. Undefined for other images.
  */
 export function relocationTypesOf(img: LoadedImage): ReadonlyMap<string, { count: number; bytes: number }> | undefined {
-  return typeSummaries.get(img)?.byType;
+  return keptTypes(img);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1016,28 +907,19 @@ export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile
   const { base: b, memsz, entry } = layout;
   const imageBytes = kt.mem.image;
   let image: LoadedImage;
-  if (opts.log !== false) {
-    // The log's entries are built when first read: an enumerable own accessor, so spreads and
-    // JSON see `relocations` like any other field.
+  if (opts.log === false) {
+    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: [], relocationTypes: log.byType };
+  } else if (log.keep) {
+    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: log.entries() };
+  } else {
+    // No log recorded: the first read of `relocations` replays this load with the log on.
     const replay = { fill: opts.fill, hostAddress: opts.hostAddress };
-    const read = log.keep ? () => log.entries() : () => {
+    image = withLazyLog({ base: b, bytes: imageBytes, memsz, entry, sections }, log, () => {
       const replayed = new RelocationLog(true, parsed.relocations);
       relocateFresh(parsed, base, replay, replayed);
       return replayed.entries();
-    };
-    let entries: RelocationLogEntry[] | undefined;
-    image = {
-      base: b, bytes: imageBytes, memsz, entry, sections,
-      get relocations(): RelocationLogEntry[] {
-        return (entries ??= read());
-      },
-      set relocations(v: RelocationLogEntry[]) {
-        entries = v;
-      },
-    };
-  } else {
-    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: [], relocationTypes: log.byType };
+    });
   }
-  typeSummaries.set(image, log);
+  if (opts.log === false || log.keep) keepLog(image, log);
   return { kt, layout, image };
 }

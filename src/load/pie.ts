@@ -22,6 +22,7 @@ import { R_X86_64, x86_64 } from '../arch/x86_64.ts';
 import { R_PPC64, ppc64 } from '../arch/ppc64.ts';
 import type { Profile } from './profile.ts';
 import { MAX_IMAGE } from './kexec-tools.ts';
+import { RelocationLog } from './relocation-log.ts';
 import type { Arch, LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -384,7 +385,7 @@ export function relocatePie(st: PieState, opts: RelocatePieOptions = {}): Reloca
   const { pie, layout, view } = st;
   const { arch, profile, elf } = pie;
   const sem = profile.sem;
-  const log: RelocationLogEntry[] = [];
+  const log = new RelocationLog(opts.log !== false);
   const bias = layout.bias;
   const relSectionOf = (vaddr: bigint) => elf.sections.findIndex((s) => (s.flags & SHF_ALLOC) !== 0n && s.addr === vaddr && s.size > 0n && (s.type === 4 || s.type === 9));
   for (const t of pie.dyn.tables) {
@@ -429,7 +430,7 @@ export function relocatePie(st: PieState, opts: RelocatePieOptions = {}): Reloca
       }
       const value = c.kind.expr === 'relative' ? u64(bias + addend) : c.kind.expr === 'symbol' ? s : u64(s + addend);
       if (c.width === 0) {
-        if (opts.log !== false) log.push(entry(relSection, k, -1, rOffset, address, type, c.name, symName(), symIndex, addend, value, -1, 0, new Uint8Array(0)));
+        if (log.keep) log.addBig(relSection, k, -1, rOffset, address, type, c.name, symName(), symIndex, addend, value, -1, 0, st.image, 0);
         continue;
       }
       const input = new RelocInput(view, elf.header.flags, sem, symName, (into) => into.setBig(pieToc(pie, bias, { ...where, symbol: symName() })));
@@ -440,14 +441,14 @@ export function relocatePie(st: PieState, opts: RelocatePieOptions = {}): Reloca
       input.symOther = sym.other;
       const out = c.spec!.compute(input);
       c.spec!.write(view, imageOffset, out);
-      if (opts.log !== false) {
+      if (log.keep) {
         const sec = sectionContaining(elf, rOffset);
-        log.push(entry(relSection, k, sec?.index ?? -1, sec ? rOffset - sec.addr : rOffset, address, type, c.name, symName(), symIndex, addend, value,
-          imageOffset, c.width, st.image.slice(imageOffset, imageOffset + c.width)));
+        log.addBig(relSection, k, sec?.index ?? -1, sec ? rOffset - sec.addr : rOffset, address, type, c.name, symName(), symIndex, addend, value,
+          imageOffset, c.width, st.image, imageOffset);
       }
     }
   }
-  return log;
+  return log.entries();
 }
 
 /** SHT_REL: the addend is what the location holds (only for whole-word fields). */
@@ -461,11 +462,6 @@ function implicitAddend(view: ByteView, off: number, c: PieRelocSpec, where: Whe
 
 function sectionContaining(elf: ElfFile, vaddr: bigint) {
   return elf.sections.find((s) => (s.flags & SHF_ALLOC) !== 0n && s.type !== SHT_NOBITS && vaddr >= s.addr && vaddr < s.addr + s.size);
-}
-
-function entry(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
-  symbol: string, symIndex: number, addend: bigint, value: bigint, imageOffset: number, width: number, bytes: Uint8Array): RelocationLogEntry {
-  return { relSection, relIndex, section, offset, address, type, typeName, symbol, symIndex, addend: BigInt.asIntN(64, addend), value, imageOffset, width, bytes };
 }
 
 // ---------------------------------------------------------------------------------------------

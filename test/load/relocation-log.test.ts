@@ -1,0 +1,140 @@
+// The relocation log's storage and its entries' shape: every field as the plain entry had it
+// (values below worked out by hand from the 64-bit halves), JSON and spreads, the lazy image
+// accessor, and the by-type summary kept with an image.
+import { describe, expect, it } from 'vitest';
+import { U64 } from '../../src/arch/types.ts';
+import { LoggedRelocation, RelocationLog, keepLog, keptTypes, withLazyLog } from '../../src/load/relocation-log.ts';
+import { load } from '../../src/engine.ts';
+import { R_X86_64 as R } from '../../src/arch/x86_64.ts';
+import { buildObject } from '../../src/elf/writer.ts';
+import { okImage, std } from '../fixture.ts';
+import type { RelocationLogEntry } from '../../src/types.ts';
+
+const u = (hi: number, lo: number) => new U64().set(hi, lo);
+const bytes = Uint8Array.from([0xde, 0xad, 0xbe, 0xef, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08]);
+
+/** One entry of a fresh log: offset, address, addend, value as given, `width` bytes of `bytes` from `at`. */
+function one(offset: U64, address: U64, addend: U64, value: U64, width: number, at = 0): LoggedRelocation {
+  const log = new RelocationLog(true, 1);
+  log.add(3, 7, 2, offset, address, 42, 'R_TEST', 'sym', 5, addend, value, width ? 0x40 : -1, width, bytes, at);
+  return log.entries()[0]!;
+}
+
+describe('RelocationLog entries', () => {
+  it('give back every field as recorded: 64-bit halves below and above 2^53, addends signed, bytes in store order', () => {
+    const e = one(u(0, 0x18), u(0x1, 0x00100018), u(0xffffffff, 0xfffffffc), u(0xffffffff, 0x80000000), 4, 2);
+    expect(e.toJSON()).toEqual({
+      relSection: 3, relIndex: 7, section: 2, offset: 0x18n, address: 0x1_0010_0018n, type: 42, typeName: 'R_TEST', symbol: 'sym',
+      symIndex: 5, addend: -4n, value: 0xffff_ffff_8000_0000n, imageOffset: 0x40, width: 4, bytes: Uint8Array.from([0xbe, 0xef, 0x01, 0x02]),
+    });
+    // hi >= 2^21: the bigint path; the most negative addend; an 8-byte store.
+    const f = one(u(0x00200000, 1), u(0xffffffff, 0xffffffff), u(0x80000000, 0), u(0x7fffffff, 0xffffffff), 8);
+    expect([f.offset, f.address, f.addend, f.value]).toEqual([(1n << 53n) + 1n, (1n << 64n) - 1n, -(1n << 63n), (1n << 63n) - 1n]);
+    expect([...f.bytes]).toEqual([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]);
+    // The signed fast path's edges: -2^53 (hi = 0xffe00000, lo = 0) and -2^53 - 1 (the bigint path).
+    expect(one(u(0, 0), u(0, 0), u(0xffe00000, 0), u(0, 0), 0).addend).toBe(-(1n << 53n));
+    expect(one(u(0, 0), u(0, 0), u(0xffdfffff, 0xffffffff), u(0, 0), 0).addend).toBe(-(1n << 53n) - 1n);
+    expect(one(u(0, 0), u(0, 0), u(0x7fffffff, 0xffffffff), u(0, 0), 0).addend).toBe((1n << 63n) - 1n);
+  });
+
+  it('bytes: none for width 0, one array per entry (the same on every read), wider than 8 kept whole', () => {
+    const z = one(u(0, 0), u(0, 0), u(0, 0), u(0, 0), 0);
+    expect(z.bytes).toEqual(new Uint8Array(0));
+    const b = one(u(0, 0), u(0, 0), u(0, 0), u(0, 0), 1, 3);
+    expect(b.bytes).toBe(b.bytes);
+    expect([...b.bytes]).toEqual([0xef]);
+    const w = one(u(0, 0), u(0, 0), u(0, 0), u(0, 0), 12);
+    expect([...w.bytes]).toEqual([...bytes]);
+  });
+
+  it('record the bytes when added: a later write to the buffer does not change them', () => {
+    const buf = Uint8Array.from([1, 2, 3, 4]);
+    const log = new RelocationLog(true, 1);
+    log.add(0, 0, 0, u(0, 0), u(0, 0), 1, 'R', 's', 0, u(0, 0), u(0, 0), 0, 4, buf, 0);
+    buf.fill(9);
+    expect([...log.entries()[0]!.bytes]).toEqual([1, 2, 3, 4]);
+  });
+
+  it('keep their order and values as the arrays grow past the capacity hint (64-bit fields per entry)', () => {
+    const log = new RelocationLog(true, 2);
+    for (let k = 0; k < 100; k++) log.add(1, k, 2, u(0, k), u(k, 0), 1, 'R', 's', 0, u(0xffffffff, -k >>> 0), u(0, 0), k, 1, bytes, k % 12);
+    const es = log.entries();
+    expect(es.map((e) => [e.relIndex, e.offset, e.address, e.addend, e.bytes[0]])).toEqual(
+      Array.from({ length: 100 }, (_, k) => [k, BigInt(k), BigInt(k) << 32n, k ? BigInt(-k) : -(1n << 32n), bytes[k % 12]]));
+  });
+
+  it('addBig() (the kernel and PIE models) makes the same entry as add() from the same values', () => {
+    const a = new RelocationLog(true);
+    a.addBig(3, 7, 2, 0x18n, 0x1_0010_0018n, 42, 'R_TEST', 'sym', 5, -4n, 0xffff_ffff_8000_0000n, 0x40, 4, bytes, 2);
+    expect(a.entries()[0]!.toJSON()).toEqual(one(u(0, 0x18), u(0x1, 0x00100018), u(0xffffffff, 0xfffffffc), u(0xffffffff, 0x80000000), 4, 2).toJSON());
+  });
+
+  it('are plain in JSON (toJSON, fields in the documented order) and own only their small fields', () => {
+    const e = one(u(0, 0x18), u(0, 0x100018), u(0xffffffff, 0xfffffffc), u(0, 0x100000), 4);
+    const plain: RelocationLogEntry = {
+      relSection: 3, relIndex: 7, section: 2, offset: 0x18n, address: 0x100018n, type: 42, typeName: 'R_TEST', symbol: 'sym',
+      symIndex: 5, addend: -4n, value: 0x100000n, imageOffset: 0x40, width: 4, bytes: Uint8Array.from([0xde, 0xad, 0xbe, 0xef]),
+    };
+    const replacer = (_k: string, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v);
+    expect(JSON.stringify(e, replacer)).toBe(JSON.stringify(plain, replacer));
+    expect(Object.keys(e)).toEqual(['relSection', 'relIndex', 'section', 'type', 'typeName', 'symbol', 'symIndex', 'imageOffset', 'width']);
+    expect(e).toMatchObject({ offset: 0x18n, addend: -4n, bytes: plain.bytes }); // toMatchObject reads accessors
+  });
+
+  it('a log that is not kept records no entries; the by-type summary counts every relocation', () => {
+    const log = new RelocationLog(false);
+    log.count('R_A', 8);
+    log.count('R_B', 4);
+    log.count('R_A', 8);
+    expect(log.entries()).toEqual([]);
+    expect(log.byType).toEqual(new Map([['R_A', { count: 2, bytes: 16 }], ['R_B', { count: 1, bytes: 4 }]]));
+  });
+});
+
+describe('an image and its log', () => {
+  const fields = () => ({ base: 0x1000n, bytes: new Uint8Array(4), memsz: 4n, entry: 0x1000n, sections: [] });
+
+  it('withLazyLog: `relocations` is an enumerable own accessor that builds the entries once; a set replaces them', () => {
+    let built = 0;
+    const log = new RelocationLog(false);
+    log.count('R_A', 8);
+    const img = withLazyLog(fields(), log, () => {
+      built++;
+      return [];
+    });
+    expect(built).toBe(0);
+    expect(Object.keys(img)).toEqual(['base', 'bytes', 'memsz', 'entry', 'sections', 'relocations']);
+    expect(img.relocations).toBe(img.relocations);
+    expect(built).toBe(1);
+    const other: RelocationLogEntry[] = [];
+    img.relocations = other;
+    expect(img.relocations).toBe(other);
+    expect({ ...img }.relocations).toBe(other);
+    expect(keptTypes(img)).toEqual(new Map([['R_A', { count: 1, bytes: 8 }]]));
+  });
+
+  it('keepLog: the summary is kept out of sight (no key, no JSON field, no own-property equality)', () => {
+    const img = { ...fields(), relocations: [] };
+    const log = new RelocationLog(false);
+    log.count('R_A', 4);
+    keepLog(img, log);
+    expect(keptTypes(img)?.get('R_A')).toEqual({ count: 1, bytes: 4 });
+    expect(Object.keys(img)).toEqual(['base', 'bytes', 'memsz', 'entry', 'sections', 'relocations']);
+    expect(img).toEqual({ ...fields(), relocations: [] });
+    expect(keptTypes({ ...img })).toBeUndefined();
+  });
+
+  it('a kexec-tools load: the default (replayed) and `log: true` logs hold the same entries', () => {
+    const req = { elf: buildObject(std([{ section: '.text', offset: 8n, type: R['64'], symbol: 'fn', addend: 3n }, { section: '.data', offset: 0n, type: R.PC32, symbol: 'var', addend: -4n }])), base: 0x100000n, fill: 0, symbols: [] };
+    const lazy = okImage(load(req, { profile: 'kexec-tools-2.0.25' }));
+    const eager = okImage(load(req, { profile: 'kexec-tools-2.0.25', log: true }));
+    expect(lazy.relocations.map((e) => (e as LoggedRelocation).toJSON())).toEqual(eager.relocations.map((e) => (e as LoggedRelocation).toJSON()));
+    expect(eager.relocations[0]).toBeInstanceOf(LoggedRelocation);
+    // fn is .text + 0: value = S + A; the PC32 entry's addend is negative.
+    const text = lazy.sections.find((s) => s.name === '.text')!.addr;
+    expect(eager.relocations.map((e) => [e.typeName, e.address, e.addend, e.value])).toEqual([
+      ['R_X86_64_64', text + 8n, 3n, text + 3n],
+      ['R_X86_64_PC32', lazy.sections.find((s) => s.name === '.data')!.addr, -4n, lazy.sections.find((s) => s.name === '.data')!.addr + 8n - 4n],
+    ]);
+  });
+});
