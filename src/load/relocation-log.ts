@@ -16,7 +16,7 @@ function signed(hi: number, lo: number): bigint {
   return BigInt.asIntN(64, big(hi, lo));
 }
 
-/** The words a log keeps per entry: offset, address, addend, value as (hi, lo), then the bytes written (≤ 8) as two little-endian words. */
+/** The words a log keeps per entry: offset, address, addend, value as (hi, lo), then two words holding the bytes written (≤ 8). */
 const STRIDE = 10;
 const NONE = new Uint32Array(0);
 
@@ -79,9 +79,13 @@ export class LoggedRelocation implements RelocationLogEntry {
 
   get bytes(): Uint8Array {
     if (!this.#bytes) {
-      const w = this.#log.words;
-      const b = this.width <= 8 ? new Uint8Array(this.width) : this.#log.wide.get(this.#i)!.slice();
-      for (let j = 0; j < b.length && j < 8; j++) b[j] = w[this.#i + 8 + (j >> 2)]! >>> (8 * (j & 3));
+      let b: Uint8Array;
+      if (this.width > 8) b = this.#log.wide.get(this.#i)!;
+      else {
+        const from = this.#log.wordBytes;
+        b = new Uint8Array(this.width);
+        for (let j = 0, o = (this.#i + 8) * 4; j < b.length; j++) b[j] = from[o + j]!;
+      }
       this.#bytes = b;
     }
     return this.#bytes;
@@ -106,6 +110,8 @@ export class LoggedRelocation implements RelocationLogEntry {
 export class RelocationLog {
   /** STRIDE words per entry (see STRIDE); read by the entries. */
   words: Uint32Array = NONE;
+  /** The same words as bytes: an entry's bytes written are at (index + 8) * 4. */
+  wordBytes: Uint8Array = new Uint8Array(0);
   /** The bytes of an entry wider than 8 bytes, by word index (no relocation table has one today). */
   readonly wide = new Map<number, Uint8Array>();
   private readonly list: LoggedRelocation[] = [];
@@ -158,14 +164,14 @@ export class RelocationLog {
       const grown = new Uint32Array(Math.max(this.capacity * STRIDE, w.length * 2, STRIDE));
       grown.set(w);
       this.words = w = grown;
+      this.wordBytes = new Uint8Array(grown.buffer);
     }
     w[i] = offset.hi; w[i + 1] = offset.lo; w[i + 2] = address.hi; w[i + 3] = address.lo;
     w[i + 4] = addend.hi; w[i + 5] = addend.lo; w[i + 6] = value.hi; w[i + 7] = value.lo;
-    let lo = 0;
-    let hi = 0;
-    for (let j = 0; j < width && j < 4; j++) lo |= from[at + j]! << (8 * j);
-    for (let j = 4; j < width && j < 8; j++) hi |= from[at + j]! << (8 * (j - 4));
-    w[i + 8] = lo; w[i + 9] = hi;
+    if (width <= 8) {
+      const b = this.wordBytes;
+      for (let j = 0, o = (i + 8) * 4; j < width; j++) b[o + j] = from[at + j]!;
+    }
     if (width > 8) this.wide.set(i, from.slice(at, at + width));
     this.list.push(new LoggedRelocation(this, i, relSection, relIndex, section, type, typeName, symbol, symIndex, imageOffset, width));
   }

@@ -81,6 +81,17 @@ describe('RelocationLog entries', () => {
     expect(e).toMatchObject({ offset: 0x18n, addend: -4n, bytes: plain.bytes }); // toMatchObject reads accessors
   });
 
+  it('compare by every field under toEqual (test/setup.ts): an accessor field that differs makes them unequal', () => {
+    const at = (offset: number, addend: number, b = 0) => one(u(0, offset), u(0, 0x100018), u(0xffffffff, addend), u(0, 0x100000), 4, b);
+    expect(at(0x18, 0xfffffffc)).toEqual(at(0x18, 0xfffffffc));
+    expect(at(0x18, 0xfffffffc)).not.toEqual(at(0x20, 0xfffffffc));
+    expect(at(0x18, 0xfffffffc)).not.toEqual(at(0x18, 0xfffffff8));
+    expect(at(0x18, 0xfffffffc)).not.toEqual(at(0x18, 0xfffffffc, 1));
+    expect([at(0x18, 0xfffffffc)]).toEqual([at(0x18, 0xfffffffc).toJSON()]);
+    expect(at(0x18, 0xfffffffc)).not.toEqual({ ...at(0x18, 0xfffffffc).toJSON(), value: 0n });
+    expect(at(0x18, 0xfffffffc)).not.toMatchObject({ offset: 0x20n });
+  });
+
   it('a log that is not kept records no entries; the by-type summary counts every relocation', () => {
     const log = new RelocationLog(false);
     log.count('R_A', 8);
