@@ -814,7 +814,7 @@ export interface KexecToolsLoad {
  * log summed by typeName gives, without building the log's entries. Undefined for other images.
  */
 export function relocationTypesOf(img: LoadedImage): ReadonlyMap<string, { count: number; bytes: number }> | undefined {
-  return keptTypes(img);
+  return img.relocationTypes ?? keptTypes(img);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -920,6 +920,6 @@ export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile
       return replayed.entries();
     });
   }
-  if (opts.log === false || log.keep) keepLog(image, log);
+  if (log.keep) keepLog(image, log);
   return { kt, layout, image };
 }

@@ -1,7 +1,7 @@
 // The relocation log every load model records (kexec-tools, kernel, PIE): one storage, one entry
 // shape. Reading a log costs one small object per relocation; the 64-bit fields and the bytes
 // written are made when an entry's field is read (see RelocationLogEntry in src/types.ts).
-import { U64 } from '../arch/types.ts';
+import type { U64 } from '../arch/types.ts';
 import type { LoadedImage, RelocationLogEntry } from '../types.ts';
 
 /** hi * 2^32 + lo as a bigint (hi, lo: the unsigned 32-bit halves). Below 2^53 one exact double. */
@@ -19,6 +19,8 @@ function signed(hi: number, lo: number): bigint {
 /** The words a log keeps per entry: offset, address, addend, value as (hi, lo), then two words holding the bytes written (≤ 8). */
 const STRIDE = 10;
 const NONE = new Uint32Array(0);
+const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const NEG_SAFE = -SAFE;
 
 /**
  * One relocation of a log. The base-independent small fields are own data properties; `offset`,
@@ -80,7 +82,7 @@ export class LoggedRelocation implements RelocationLogEntry {
   get bytes(): Uint8Array {
     if (!this.#bytes) {
       let b: Uint8Array;
-      if (this.width > 8) b = this.#log.wide.get(this.#i)!;
+      if (this.width > 8) b = this.#log.wide!.get(this.#i)!;
       else {
         const from = this.#log.wordBytes;
         b = new Uint8Array(this.width);
@@ -113,7 +115,7 @@ export class RelocationLog {
   /** The same words as bytes: an entry's bytes written are at (index + 8) * 4. */
   wordBytes: Uint8Array = new Uint8Array(0);
   /** The bytes of an entry wider than 8 bytes, by word index (no relocation table has one today). */
-  readonly wide = new Map<number, Uint8Array>();
+  wide: Map<number, Uint8Array> | undefined;
   private readonly list: LoggedRelocation[] = [];
   /** The by-type summary, in order of first appearance: type name, count, bytes (a short list, scanned). */
   private readonly typeNames: string[] = [];
@@ -121,7 +123,6 @@ export class RelocationLog {
   private readonly typeBytes: number[] = [];
   private summary: Map<string, { count: number; bytes: number }> | undefined;
   private lastType = 0;
-  private scratch: U64[] | undefined;
   /** `capacity`: the entries expected (the words are allocated at the first entry: a rejected load never needs them). */
   constructor(readonly keep: boolean, private readonly capacity = 64) {}
 
@@ -158,30 +159,60 @@ export class RelocationLog {
   /** Record one relocation (only when the log is kept): `width` bytes of `from` at `at` were written. */
   add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
     symbol: string, symIndex: number, addend: U64, value: U64, imageOffset: number, width: number, from: Uint8Array, at: number): void {
+    const i = this.slot();
+    const w = this.words;
+    w[i] = offset.hi; w[i + 1] = offset.lo; w[i + 2] = address.hi; w[i + 3] = address.lo;
+    w[i + 4] = addend.hi; w[i + 5] = addend.lo; w[i + 6] = value.hi; w[i + 7] = value.lo;
+    this.finish(i, relSection, relIndex, section, type, typeName, symbol, symIndex, imageOffset, width, from, at);
+  }
+
+  /** add() for models that compute on bigints (the kernel's and the PIE loader's): the same entry, each value taken mod 2^64. */
+  addBig(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
+    symbol: string, symIndex: number, addend: bigint, value: bigint, imageOffset: number, width: number, from: Uint8Array, at: number): void {
+    const i = this.slot();
+    this.put(i, offset);
+    this.put(i + 2, address);
+    this.put(i + 4, addend);
+    this.put(i + 6, value);
+    this.finish(i, relSection, relIndex, section, type, typeName, symbol, symIndex, imageOffset, width, from, at);
+  }
+
+  /** The index of the next entry's words, the words grown to hold it. */
+  private slot(): number {
     const i = this.list.length * STRIDE;
-    let w = this.words;
+    const w = this.words;
     if (i + STRIDE > w.length) {
       const grown = new Uint32Array(Math.max(this.capacity * STRIDE, w.length * 2, STRIDE));
       grown.set(w);
-      this.words = w = grown;
+      this.words = grown;
       this.wordBytes = new Uint8Array(grown.buffer);
     }
-    w[i] = offset.hi; w[i + 1] = offset.lo; w[i + 2] = address.hi; w[i + 3] = address.lo;
-    w[i + 4] = addend.hi; w[i + 5] = addend.lo; w[i + 6] = value.hi; w[i + 7] = value.lo;
+    return i;
+  }
+
+  /** v mod 2^64 as its (hi, lo) halves at words[i]. */
+  private put(i: number, v: bigint): void {
+    const w = this.words;
+    if (v >= NEG_SAFE && v <= SAFE) {
+      // An exact double: ToUint32 of it and of its floor / 2^32 are the two's complement halves.
+      const n = Number(v);
+      w[i] = Math.floor(n / 0x100000000);
+      w[i + 1] = n;
+    } else {
+      const x = BigInt.asUintN(64, v);
+      w[i] = Number(x >> 32n);
+      w[i + 1] = Number(x & 0xffffffffn);
+    }
+  }
+
+  /** The bytes written and the entry itself. */
+  private finish(i: number, relSection: number, relIndex: number, section: number, type: number, typeName: string, symbol: string,
+    symIndex: number, imageOffset: number, width: number, from: Uint8Array, at: number): void {
     if (width <= 8) {
       const b = this.wordBytes;
       for (let j = 0, o = (i + 8) * 4; j < width; j++) b[o + j] = from[at + j]!;
-    }
-    if (width > 8) this.wide.set(i, from.slice(at, at + width));
+    } else (this.wide ??= new Map()).set(i, from.slice(at, at + width));
     this.list.push(new LoggedRelocation(this, i, relSection, relIndex, section, type, typeName, symbol, symIndex, imageOffset, width));
-  }
-
-  /** add() for models that compute on bigints (the kernel's and the PIE loader's): the same entry. */
-  addBig(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
-    symbol: string, symIndex: number, addend: bigint, value: bigint, imageOffset: number, width: number, from: Uint8Array, at: number): void {
-    const s = (this.scratch ??= [new U64(), new U64(), new U64(), new U64()]);
-    this.add(relSection, relIndex, section, s[0]!.setBig(offset), s[1]!.setBig(address), type, typeName, symbol, symIndex,
-      s[2]!.setBig(addend), s[3]!.setBig(value), imageOffset, width, from, at);
   }
 
   /** The entries recorded, in the order applied (the log's own array: the log is complete when read). */
