@@ -37,12 +37,13 @@ describe('RelocationLog entries', () => {
     expect(one(u(0, 0), u(0, 0), u(0x7fffffff, 0xffffffff), u(0, 0), 0).addend).toBe((1n << 63n) - 1n);
   });
 
-  it('bytes: none for width 0, one array per entry (the same on every read), wider than 8 kept whole', () => {
+  it('bytes: none for width 0, every width from 1 to 8 in store order, one array per entry (the same on every read), wider than 8 kept whole', () => {
     const z = one(u(0, 0), u(0, 0), u(0, 0), u(0, 0), 0);
     expect(z.bytes).toEqual(new Uint8Array(0));
     const b = one(u(0, 0), u(0, 0), u(0, 0), u(0, 0), 1, 3);
     expect(b.bytes).toBe(b.bytes);
     expect([...b.bytes]).toEqual([0xef]);
+    for (const width of [2, 3, 5, 6, 7]) expect([...one(u(0, 0), u(0, 0), u(0, 0), u(0, 0), width, 1).bytes]).toEqual([...bytes.subarray(1, 1 + width)]);
     const w = one(u(0, 0), u(0, 0), u(0, 0), u(0, 0), 12);
     expect([...w.bytes]).toEqual([...bytes]);
   });
