@@ -93,6 +93,11 @@ export class LoggedRelocation implements RelocationLogEntry {
     return this.#bytes;
   }
 
+  /** console.log / util.inspect show the plain entry (the accessors would not be listed). */
+  [Symbol.for('nodejs.util.inspect.custom')](_depth: number, options: object, inspect: (v: unknown, o: object) => string): string {
+    return `LoggedRelocation ${inspect(this.toJSON(), options)}`;
+  }
+
   /** The plain entry (every field an own data property), as a log entry was before it was lazy. */
   toJSON(): RelocationLogEntry {
     return {

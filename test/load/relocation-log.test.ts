@@ -1,6 +1,7 @@
 // The relocation log's storage and its entries' shape: every field as the plain entry had it
 // (values below worked out by hand from the 64-bit halves), JSON and spreads, the lazy image
 // accessor, and the by-type summary kept with an image.
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { U64 } from '../../src/arch/types.ts';
 import { LoggedRelocation, RelocationLog, keepLog, keptTypes, withLazyLog } from '../../src/load/relocation-log.ts';
@@ -80,6 +81,7 @@ describe('RelocationLog entries', () => {
     expect(JSON.stringify(e, replacer)).toBe(JSON.stringify(plain, replacer));
     expect(Object.keys(e)).toEqual(['relSection', 'relIndex', 'section', 'type', 'typeName', 'symbol', 'symIndex', 'imageOffset', 'width']);
     expect(e).toMatchObject({ offset: 0x18n, addend: -4n, bytes: plain.bytes }); // toMatchObject reads accessors
+    expect(inspect(e)).toBe(`LoggedRelocation ${inspect(plain)}`);
   });
 
   it('compare by every field under toEqual (test/setup.ts): an accessor field that differs makes them unequal', () => {
