@@ -76,9 +76,10 @@ export interface LoadedSection {
  * - offset, address, addend, value and bytes are accessors on its prototype, computed from the log
  *   on each read (every read gives an equal bigint; `bytes` the same array every time);
  * - `toJSON()` gives this plain shape with every field, in the order below, so JSON.stringify (with a
- *   bigint replacer) and pretty-printers see all fields. A spread (`{...e}`), Object.keys() and
- *   equality that compares own properties only (vitest `toEqual`) see only the own fields:
- *   compare `e.toJSON()`, or read the fields (`toMatchObject` reads accessors).
+ *   bigint replacer), util.inspect and pretty-printers see all fields. A spread (`{...e}`),
+ *   Object.keys(), structuredClone/postMessage and equality that walks own properties see only the
+ *   own fields: use `e.toJSON()` there (this repository's vitest setup, test/setup.ts, makes
+ *   `toEqual` compare entries by it; `toMatchObject` reads accessors anyway).
  * Plain objects of this shape are valid entries too (tests and reports build them).
  */
 export interface RelocationLogEntry {
