@@ -543,16 +543,19 @@ export class RelocationLog {
 // (shiftable) keeps that decoded plan for every later load. The C code's order of effects holds
 // either way: decode's rejection at entry j is raised only once entries [0, j) are applied.
 
-/** The fields of one decoded relocation: STRIDE numbers in RelocPlan.nums. */
+/**
+ * The fields of one decoded relocation: STRIDE numbers in RelocPlan.nums. P and the value are kept
+ * as decoded, without the load's shift B (see Relocator: 0 unless the plan serves a shifted layout):
+ * P = P0 + B, value = V0 + B when the symbol's section moves with the base (F_VSHIFT), else V0.
+ */
 const D_RI = 0, D_K = 1, D_INFO = 2, D_TYPE = 3, D_SYM = 4, D_OFF_HI = 5, D_OFF_LO = 6, D_ADD_HI = 7, D_ADD_LO = 8,
-  D_SV_HI = 9, D_SV_LO = 10, D_BASE = 11, D_OTHER = 12, D_LOC = 13, D_FLAGS = 14, D_NAME = 15, D_SHNDX = 16, D_STRTAB = 17;
-const STRIDE = 18;
-/** D_BASE: the index of the section whose address is sec_base, or one of: */
-const BASE_ZERO = -1; // SHN_ABS: sec_base 0
-const BASE_TOC = -2; // the undefined `.TOC.` resolved to my_r2 + A (resolveDotToc)
+  D_P_HI = 9, D_P_LO = 10, D_V_HI = 11, D_V_LO = 12, D_OTHER = 13, D_LOC = 14, D_FLAGS = 15, D_NAME = 16, D_SHNDX = 17, D_STRTAB = 18;
+const STRIDE = 19;
 /** D_FLAGS bits. */
 const F_FILE = 1; // the location lies in the file's copy (an SHF_ALLOC SHT_NOBITS section keeps sh_data = buf + sh_offset)
 const F_FITS = 2; // [location, location + width) lies inside its buffer
+const F_VSHIFT = 4; // the value moves with the base: sec_base (or .toc, for `.TOC.`) is an SHF_ALLOC section
+const F_PLAIN = 8; // a handled type that writes (width > 0) at an exact in-bounds displacement in the image
 
 /** The decoded relocations of one load (or, when static and shiftable, of every load of a parse). */
 export class RelocPlan {
@@ -649,7 +652,7 @@ class Relocator {
   private readonly profile: Profile;
   private readonly nShdrs: number;
   private readonly r: RelocInput;
-  private readonly hostBase: U64;
+  private readonly hostBase = new U64();
   private readonly zero = new U64();
   private readonly rOffset = new U64();
   private readonly rAddend = new U64();
@@ -661,17 +664,36 @@ class Relocator {
   private readonly nameCache: { file: Map<number, string>; image: Map<number, string> };
   private readonly secNameCache = new Map<number, string>();
 
+  /** The load's shift B of a shifted layout's plan (decoded at base 0), as u64 halves; 0 otherwise. */
+  private bHi = 0;
+  private bLo = 0;
+
   /** `log`: undefined when the load keeps neither the log nor its own count (a static plan's counted()). */
-  constructor(private readonly kt: KtElf, private readonly mem: CMem, private readonly addrs: SectionAddresses,
-    hostAddress: bigint, private readonly log: RelocationLog | undefined, readonly plan: RelocPlan) {
+  constructor(private readonly kt: KtElf, private mem: CMem, private readonly addrs: SectionAddresses,
+    hostAddress: bigint, private log: RelocationLog | undefined, readonly plan: RelocPlan) {
     this.sem = kt.profile.sem;
     this.arch = kt.arch;
     this.profile = kt.profile;
     this.nShdrs = kt.shdrs.length; // e_shdr[i] exists for i < nShdrs (the array is never resized)
-    this.hostBase = U64.of(hostAddress);
+    this.hostBase.setBig(hostAddress);
     this.nameCache = { file: kt.fileNames, image: new Map() };
     this.r = new RelocInput(mem.imageStore, kt.eFlags, this.sem, () => this.symName(), (into) => this.toc(into));
     this.r.elfEndian = kt.elf.endian;
+  }
+
+  /**
+   * Ready to apply a plan decoded at base 0 for another load (a shared plan's Relocator is reused):
+   * its memory, its layout's shift b (see shiftable), its host address and log.
+   */
+  reset(mem: CMem, b: bigint, hostAddress: bigint, log: RelocationLog | undefined): this {
+    this.mem = mem;
+    this.r.view = mem.imageStore;
+    this.bHi = Number(b >> 32n);
+    this.bLo = Number(b & 0xffffffffn);
+    this.hostBase.setBig(hostAddress);
+    this.log = log;
+    if (this.nameCache.image.size) this.nameCache.image.clear();
+    return this;
   }
 
   private where(): Where {
@@ -796,6 +818,7 @@ class Relocator {
       const count = cCount(rs.data.off, rs.size, ent); // for (ptr = sh_data; ptr < rel_end; ptr += rel_size)
       // checkIndexes (ABI) bounds r_sym by the symbol table's entries, read once per relocation section.
       const nSyms = profile.checkIndexes ? symtab.size / BigInt(symEnt) : 0n;
+      const secAddrHi = this.addrs.hi[rs.info]!, secAddrLo = this.addrs.lo[rs.info]!;
       const secSizeHi = Number(u64(section.size) >> 32n);
       const secSizeLo = Number(u64(section.size) & 0xffffffffn);
       const relBuf = rs.data.buf;
@@ -860,6 +883,12 @@ class Relocator {
         m[d + D_SYM] = rSym;
         m[d + D_OFF_HI] = offHi;
         m[d + D_OFF_LO] = offLo;
+        {
+          // P = sh_addr + r_offset (u64)
+          const lo = secAddrLo + offLo;
+          m[d + D_P_LO] = lo >>> 0;
+          m[d + D_P_HI] = (secAddrHi + offHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+        }
         m[d + D_ADD_HI] = addHi;
         m[d + D_ADD_LO] = addLo;
         this.offsetKnown = true;
@@ -887,25 +916,25 @@ class Relocator {
           if (symOff === symOff) so = mem.checkN(symBuf, so, symEnt, 'a symbol', where);
           else so = mem.check({ buf: symBuf, off: symtab.data.off + BigInt(rSym) * BigInt(symEnt) }, symEnt, 'a symbol', where());
         }
-        let symType: number, symShndx: number;
+        let symType: number, symShndx: number, svHi: number, svLo: number;
         const symNameOff = sdv.getUint32(so, le);
         if (is64) {
           symType = sdv.getUint8(so + 4) & 0xf;
           m[d + D_OTHER] = sdv.getUint8(so + 5);
           symShndx = sdv.getUint16(so + 6, le);
           if (le) {
-            m[d + D_SV_LO] = sdv.getUint32(so + 8, true);
-            m[d + D_SV_HI] = sdv.getUint32(so + 12, true);
+            svLo = sdv.getUint32(so + 8, true);
+            svHi = sdv.getUint32(so + 12, true);
           } else {
-            m[d + D_SV_HI] = sdv.getUint32(so + 8, false);
-            m[d + D_SV_LO] = sdv.getUint32(so + 12, false);
+            svHi = sdv.getUint32(so + 8, false);
+            svLo = sdv.getUint32(so + 12, false);
           }
         } else {
           symType = sdv.getUint8(so + 12) & 0xf;
           m[d + D_OTHER] = sdv.getUint8(so + 13);
           symShndx = sdv.getUint16(so + 14, le);
-          m[d + D_SV_HI] = 0;
-          m[d + D_SV_LO] = sdv.getUint32(so + 4, le);
+          svHi = 0;
+          svLo = sdv.getUint32(so + 4, le);
         }
         m[d + D_NAME] = symNameOff;
         m[d + D_SHNDX] = symShndx;
@@ -918,24 +947,36 @@ class Relocator {
           const n = this.dieName();
           throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where(), symbol: n });
         }
-        let base: number;
+        let baseHi = 0, baseLo = 0, vshift = 0; // sec_base
         if (symShndx === SHN_COMMON) {
           const n = this.dieName();
           throw new LoadError('common-symbol', `symbol: '${n}' in common section\n`, { ...where(), symbol: n });
         } else if (symShndx === SHN_ABS) {
-          base = BASE_ZERO;
+          // sec_base = 0
         } else if (pastShnum(kt, symShndx)) {
           const n = this.dieName();
           throw new LoadError('bad-section-index', `Invalid section: ${symShndx} for symbol ${n}\n`, { ...where(), symbol: n });
         } else {
-          if (symShndx >= nShdrs) shdrAt(kt, symShndx, 'st_shndx', where());
-          base = symShndx;
+          const sec = shdrAt(kt, symShndx, 'st_shndx', where());
+          baseHi = this.addrs.hi[symShndx]!;
+          baseLo = this.addrs.lo[symShndx]!;
+          if (sec.flags & SHF_ALLOC) vshift = F_VSHIFT;
+        }
+        {
+          // S + sec_base + A (u64): the low sum is below 3 * 2^32, its carry 0, 1 or 2
+          const lo = svLo + baseLo + addLo;
+          const carry = lo > 0xffffffff ? (lo > 0x1ffffffff ? 2 : 1) : 0;
+          m[d + D_V_LO] = lo >>> 0;
+          m[d + D_V_HI] = (svHi + baseHi + addHi + carry) >>> 0;
         }
         if (sem.resolveDotToc && symShndx === SHN_UNDEF && symNameOff && this.symName() === '.TOC.') {
-          this.toc(this.r.tmp, false); // my_r2() dies here when there is no .toc
-          base = BASE_TOC;
+          // value = my_r2 + A (my_r2() dies here when there is no .toc)
+          const toc = this.toc(this.r.tmp, false);
+          const lo = toc.lo + addLo;
+          m[d + D_V_LO] = lo >>> 0;
+          m[d + D_V_HI] = (toc.hi + addHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+          vshift = tocSection(kt)!.flags & SHF_ALLOC ? F_VSHIFT : 0;
         }
-        m[d + D_BASE] = base;
         // arm64 kexec-tools reads `uint64_t data = *location` before its switch, whatever the type.
         if (preRead && !(loc === loc && loc >= 0 && loc + preRead <= locLen)) {
           mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
@@ -946,8 +987,9 @@ class Relocator {
         }
         const spec = lastSpec;
         plan.specs[plan.n] = spec;
-        m[d + D_FLAGS] = (locBuf === 'file' ? F_FILE : 0)
-          | (spec && loc === loc && loc >= 0 && loc + spec.width <= locLen ? F_FITS : 0);
+        const fits = spec !== undefined && loc === loc && loc >= 0 && loc + spec.width <= locLen;
+        m[d + D_FLAGS] = vshift | (locBuf === 'file' ? F_FILE : 0) | (fits ? F_FITS : 0)
+          | (fits && locBuf === 'image' && spec.width > 0 ? F_PLAIN : 0);
         plan.n++;
         if (interleave) this.apply(plan.n - 1);
         if (!spec) return; // an unhandled type ends the loop (apply raises it)
@@ -962,44 +1004,63 @@ class Relocator {
     if (plan.failed) throw plan.error;
   }
 
-  /** Apply entry j: P, the value, compute, write; count (and log) it. */
+  /** Apply entry j: P, the value, compute, write; count (and log) it. The common case here, the rest in applyRare(). */
   apply(j: number): void {
-    const { plan, mem, r, log, addrs } = this;
+    const m = this.plan.nums;
+    const d = j * STRIDE;
+    const r = this.r;
+    this.cur = d;
+    {
+      // P = P0 + B, value = V0 (+ B): u64 sums
+      const bHi = this.bHi, bLo = this.bLo;
+      const lo = m[d + D_P_LO]! + bLo;
+      r.address.lo = lo >>> 0;
+      r.address.hi = (m[d + D_P_HI]! + bHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+      if (m[d + D_FLAGS]! & F_VSHIFT) {
+        const vlo = m[d + D_V_LO]! + bLo;
+        r.value.lo = vlo >>> 0;
+        r.value.hi = (m[d + D_V_HI]! + bHi + (vlo > 0xffffffff ? 1 : 0)) >>> 0;
+      } else {
+        r.value.lo = m[d + D_V_LO]!;
+        r.value.hi = m[d + D_V_HI]!;
+      }
+    }
+    r.symOther = m[d + D_OTHER]!;
+    const spec = this.plan.specs[j];
+    if (!(m[d + D_FLAGS]! & F_PLAIN) || this.log?.keep) {
+      this.applyRare(j, spec);
+      return;
+    }
+    const s = spec!;
+    const loc = m[d + D_LOC]!; // exact, in the image, in bounds
+    {
+      // The host address of the location (kexec-tools' REL32): host buffer + displacement.
+      const host = this.hostBase;
+      const lo = host.lo + loc;
+      r.hostLocation.lo = lo >>> 0;
+      r.hostLocation.hi = (host.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    }
+    this.offsetKnown = true; // what where() reports if compute() asks for the TOC and there is none
+    this.relocation = s.name;
+    const view = this.mem.imageStore;
+    r.view = view;
+    r.off = loc;
+    s.write(view, loc, s.compute(r));
+    if (this.nameCache.image.size) this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
+    this.log?.count(s.name, s.width);
+  }
+
+  /** apply() of an entry that is not plain (see F_PLAIN), or of any entry while the log is kept. */
+  private applyRare(j: number, spec: RelocSpec | undefined): void {
+    const { plan, mem, r, log } = this;
     const m = plan.nums;
     const d = j * STRIDE;
-    this.cur = d;
     this.offsetKnown = true;
     this.relocation = undefined;
-    const spec = plan.specs[j];
-    const info = m[d + D_INFO]!;
-    const offHi = m[d + D_OFF_HI]!, offLo = m[d + D_OFF_LO]!;
-    {
-      // P = sh_addr + r_offset (u64)
-      const lo = addrs.lo[info]! + offLo;
-      r.address.lo = lo >>> 0;
-      r.address.hi = (addrs.hi[info]! + offHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-    }
     const rType = m[d + D_TYPE]!;
     if (!spec) {
       throw new LoadError('unknown-relocation', this.arch.unknownMessage(rType, this.sem, r.address.big()), { ...this.where(), relocation: this.arch.typeName(rType), symbol: this.symName() });
     }
-    const value = r.value;
-    const base = m[d + D_BASE]!;
-    const addHi = m[d + D_ADD_HI]!, addLo = m[d + D_ADD_LO]!;
-    if (base === BASE_TOC) {
-      this.toc(value, false);
-      const lo = value.lo + addLo;
-      value.lo = lo >>> 0;
-      value.hi = (value.hi + addHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-    } else {
-      // S + sec_base + A (u64): the low sum is below 3 * 2^32, its carry 0, 1 or 2
-      const bHi = base >= 0 ? addrs.hi[base]! : 0, bLo = base >= 0 ? addrs.lo[base]! : 0;
-      const lo = m[d + D_SV_LO]! + bLo + addLo;
-      const carry = lo > 0xffffffff ? (lo > 0x1ffffffff ? 2 : 1) : 0;
-      value.lo = lo >>> 0;
-      value.hi = (m[d + D_SV_HI]! + bHi + addHi + carry) >>> 0;
-    }
-    r.symOther = m[d + D_OTHER]!;
     if (spec.width === 0) {
       if (log) {
         log.count(spec.name, 0);
@@ -1275,6 +1336,8 @@ interface Shared {
   template: KtElf;
   fill: number;
   plan: RelocPlan | undefined;
+  /** The plan's Relocator, reset for each load (its names and toc come from the template; see reset). */
+  applier?: Relocator;
   /** layout0's addresses as u64 halves. */
   addr0: SectionAddresses;
   /** Section addresses of the load in progress (a scratch array: a load is synchronous). */
@@ -1343,9 +1406,9 @@ function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationL
   mem.setImage(image);
   if (!s.plan) {
     s.plan = new RelocPlan(p.relocations);
-    new Relocator(template, template.mem, addrs, opts.hostAddress, log, s.plan).decode(false);
+    new Relocator(template, template.mem, addr0, opts.hostAddress, log, s.plan).decode(false); // at base 0
   }
-  new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan).applyAll();
+  (s.applier ??= new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan)).reset(mem, b, opts.hostAddress, log).applyAll();
   let kt: KtElf | undefined;
   let layout: Layout | undefined;
   const layoutOf = () => (layout ??= shiftLayout(layout0, b, alloc));
