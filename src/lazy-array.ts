@@ -9,7 +9,19 @@
 // structuredClone-able (no Proxy is): copy it with [...xs] first. A lazy array may carry a value
 // about its elements (lazyMeta) that can be read without filling it.
 
+import { inspect } from 'node:util';
+
 const META = Symbol('lazyArray.meta');
+
+/**
+ * util.inspect looks at a proxy's target without its traps, and calls the target's inspect.custom
+ * with the proxy as `this`: each target carries this one function, which shows the elements. The
+ * traps hide the key from every other reader (keys, descriptors, `in`, equality).
+ */
+const INSPECT = inspect.custom;
+function showElements(this: unknown[], _depth: number, options: object): string {
+  return inspect(Array.from(this), options);
+}
 
 /** The traps of one lazy array: each fills the target first (one handler per array holds its make()). */
 class LazyHandler<T> implements ProxyHandler<T[]> {
@@ -26,19 +38,20 @@ class LazyHandler<T> implements ProxyHandler<T[]> {
   }
 
   get(t: T[], p: string | symbol): unknown {
-    return p === META ? this.meta : Reflect.get(this.filled(t), p);
+    if (p === META) return this.meta;
+    return p === INSPECT ? undefined : Reflect.get(this.filled(t), p);
   }
   set(t: T[], p: string | symbol, v: unknown): boolean {
     return Reflect.set(this.filled(t), p, v);
   }
   has(t: T[], p: string | symbol): boolean {
-    return Reflect.has(this.filled(t), p);
+    return p !== INSPECT && Reflect.has(this.filled(t), p);
   }
   ownKeys(t: T[]): (string | symbol)[] {
-    return Reflect.ownKeys(this.filled(t));
+    return Reflect.ownKeys(this.filled(t)).filter((k) => k !== INSPECT);
   }
   getOwnPropertyDescriptor(t: T[], p: string | symbol): PropertyDescriptor | undefined {
-    return Reflect.getOwnPropertyDescriptor(this.filled(t), p);
+    return p === INSPECT ? undefined : Reflect.getOwnPropertyDescriptor(this.filled(t), p);
   }
   defineProperty(t: T[], p: string | symbol, d: PropertyDescriptor): boolean {
     return Reflect.defineProperty(this.filled(t), p, d);
@@ -50,7 +63,9 @@ class LazyHandler<T> implements ProxyHandler<T[]> {
 
 /** An array of make()'s elements, computed at the first access (make runs at most once); `meta` is lazyMeta()'s answer. */
 export function lazyArray<T>(make: () => T[], meta?: unknown): T[] {
-  return new Proxy<T[]>([], new LazyHandler(make, meta));
+  const target: T[] = [];
+  (target as unknown as Record<symbol, unknown>)[INSPECT] = showElements;
+  return new Proxy<T[]>(target, new LazyHandler(make, meta));
 }
 
 /** The meta value a lazy array was made with (without filling it); undefined for any other array. */

@@ -297,6 +297,11 @@ export interface LayoutSection {
 
 export const MAX_IMAGE = 1n << 29n;
 
+/** The alignment add_buffer gives the image: the larger of buf_align and the page size. */
+function holeAlign(bufAlign: bigint, profile: Profile): bigint {
+  return bufAlign < profile.pageSize ? profile.pageSize : bufAlign;
+}
+
 export function layoutKexecTools(sections: readonly LayoutSection[], eEntry: bigint, requestedBase: bigint, profile: Profile): Layout {
   const alignOf = (s: LayoutSection) => (profile.alignZeroAsOne && s.addralign === 0n ? 1n : s.addralign);
   const alloc = (s: LayoutSection) => (s.flags & SHF_ALLOC) !== 0n;
@@ -328,8 +333,7 @@ export function layoutKexecTools(sections: readonly LayoutSection[], eEntry: big
   let bssPad = 0n;
   const m = bufsz & u64(bssAlign - 1n);
   if (m) bssPad = u64(bssAlign - m);
-  const holeAlign = bufAlign < profile.pageSize ? profile.pageSize : bufAlign;
-  const base = cAlign(requestedBase, holeAlign);
+  const base = cAlign(requestedBase, holeAlign(bufAlign, profile));
   const addr: bigint[] = [];
   const imageOffset: number[] = [];
   let dataAddr = base;
@@ -1245,8 +1249,10 @@ interface Parsed {
   names: string[];
   /** relocationCount() of the file as parsed. */
   relocations: number;
-  /** What its loads share (sharedOf): undefined until the first load, null when they cannot. */
+  /** What its loads share (sharedOf): undefined until it is built, null when they cannot. */
   shared?: Shared | null;
+  /** Loads so far (sharedOf builds Shared at the second). */
+  loads: number;
 }
 
 /** What this model keeps per caller's array: a private copy of its bytes, and the parses of that copy. */
@@ -1281,7 +1287,7 @@ function parsedOf(snap: Snapshot, profile: Profile): Parsed {
   let p = snap.parses.get(profile);
   if (!p) {
     const kt = parseKexecTools(snap.bytes, profile);
-    p = { kt, names: kt.shdrs.map((_, i) => kt.elf.sectionName(i)), relocations: relocationCount(kt) };
+    p = { kt, names: kt.shdrs.map((_, i) => kt.elf.sectionName(i)), relocations: relocationCount(kt), loads: 0 };
     if (snap.parses.size >= 8) snap.parses.clear(); // callers that build a new Profile per load
     snap.parses.set(profile, p);
   }
@@ -1306,17 +1312,22 @@ function instantiate(t: KtElf): KtElf {
  * such alignment, and C's `_ALIGN(B + x, a)` is `B + _ALIGN(x, a)` mod 2^64: each address moves by
  * B, each image offset (`data_addr - buf_addr`) and every size stays.
  */
-function shiftable(kt: KtElf): boolean {
-  for (const s of kt.shdrs) {
+export function shiftable(sections: readonly LayoutSection[], profile: Profile): boolean {
+  for (const s of sections) {
     if (!(s.flags & SHF_ALLOC)) continue;
-    const a = kt.profile.alignZeroAsOne && s.addralign === 0n ? 1n : s.addralign;
+    const a = profile.alignZeroAsOne && s.addralign === 0n ? 1n : s.addralign;
     if (a === 0n || (a & (a - 1n)) !== 0n) return false;
   }
   return true;
 }
 
-/** layoutKexecTools() at base 0 moved to the aligned base B (see shiftable). */
-function shiftLayout(l0: Layout, b: bigint, alloc: readonly boolean[]): Layout {
+/** The aligned base of a load: add_buffer's `_ALIGN(base, max(buf_align, page size))`. */
+export function alignedBase(l0: Layout, base: bigint, profile: Profile): bigint {
+  return cAlign(base, holeAlign(l0.bufAlign, profile));
+}
+
+/** layoutKexecTools() at base 0 moved to the aligned base B (see shiftable); `alloc[i]`: section i is SHF_ALLOC. */
+export function shiftLayout(l0: Layout, b: bigint, alloc: readonly boolean[]): Layout {
   return {
     ...l0, base: b, entry: l0.entrySection >= 0 ? u64(l0.entry + b) : l0.entry,
     addr: l0.addr.map((a, i) => (alloc[i] ? u64(a + b) : a)),
@@ -1330,7 +1341,6 @@ function shiftLayout(l0: Layout, b: bigint, alloc: readonly boolean[]): Layout {
  */
 interface Shared {
   layout0: Layout;
-  holeAlign: bigint;
   alloc: boolean[];
   /** The parse after applyLayout(layout0, fill): its image is never written (each load copies it). */
   template: KtElf;
@@ -1344,20 +1354,23 @@ interface Shared {
   addrs: SectionAddresses;
 }
 
-/** The parse's Shared (built at its first load), or null when its loads cannot share a layout. */
+/**
+ * The parse's Shared, or null when its loads cannot share a layout. Built at its second load (a
+ * fresh input, as in a fuzz campaign, is loaded once: building a template would cost it an image).
+ */
 function sharedOf(p: Parsed, fill: number): Shared | null {
   let s = p.shared;
   if (s === null) return null;
   if (s && s.fill === fill) return s;
+  if (p.loads++ === 0) return null;
   const template = instantiate(p.kt);
-  if (!shiftable(template)) return (p.shared = null);
+  if (!shiftable(template.shdrs, template.profile)) return (p.shared = null);
   const layout0 = s?.layout0 ?? layoutKexecTools(template.shdrs, template.entry, 0n, template.profile);
   applyLayout(template, layout0, fill); // throws as every load would (nothing in it depends on the base)
   if (!isStatic(template)) return (p.shared = null);
   const n = template.shdrs.length;
   s = {
-    layout0, holeAlign: layout0.bufAlign < template.profile.pageSize ? template.profile.pageSize : layout0.bufAlign,
-    alloc: template.shdrs.map((x) => (x.flags & SHF_ALLOC) !== 0n), template, fill, plan: s?.plan,
+    layout0, alloc: template.shdrs.map((x) => (x.flags & SHF_ALLOC) !== 0n), template, fill, plan: s?.plan,
     addr0: addressesOf(template), addrs: { hi: new Float64Array(n), lo: new Float64Array(n) },
   };
   return (p.shared = s);
@@ -1387,7 +1400,7 @@ function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationL
     return { counted, base: layout.base, memsz: layout.memsz, entry: layout.entry, image: kt.mem.image, kt: () => kt, layout: () => layout };
   }
   const { template, layout0, alloc, addr0, addrs } = s;
-  const b = cAlign(base, s.holeAlign);
+  const b = alignedBase(layout0, base, template.profile);
   const bHi = Number(b >> 32n), bLo = Number(b & 0xffffffffn);
   for (let i = 0; i < alloc.length; i++) {
     const hi = addr0.hi[i]!, lo = addr0.lo[i]!;
