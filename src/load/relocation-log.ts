@@ -3,7 +3,7 @@
 // bigints and the byte array of an entry are made when its field is read (RelocationLogEntry in
 // src/types.ts says what a consumer sees).
 import type { U64 } from '../arch/types.ts';
-import type { LoadedImage, RelocationLogEntry } from '../types.ts';
+import type { RelocationLogEntry } from '../types.ts';
 
 /** hi * 2^32 + lo as a bigint (hi, lo: the unsigned 32-bit halves). Below 2^53 one exact double. */
 function big(hi: number, lo: number): bigint {
@@ -234,55 +234,4 @@ export class RelocationLog {
   entries(): LoggedRelocation[] {
     return this.list;
   }
-}
-
-/**
- * What an image keeps of its load's log, in a non-enumerable own property (invisible to JSON,
- * spreads, Object.keys and vitest equality): the log (its by-type summary), and for a lazy
- * `relocations` the entries once read or set, else the function that builds them.
- *
- * Not a WeakMap keyed by the image, nor a per-load object literal accessor: V8's scavenger keeps
- * both alive from old space (an old WeakMap's values, an old AccessorPair's closures) until the
- * next full GC, so every load's log survived its scavenges and was promoted (a load of
- * debian-kexec-tools-2.0.32 with its log kept: 119 µs with either, 42 µs with neither).
- */
-interface ImageLog {
-  log: RelocationLog;
-  entries: RelocationLogEntry[] | undefined;
-  build: (() => RelocationLogEntry[]) | undefined;
-}
-const IMAGE_LOG = Symbol('relocation log');
-type WithLog = { [IMAGE_LOG]?: ImageLog };
-
-/** One getter and setter for every lazy image (module functions: an image's accessor holds nothing per load). */
-const RELOCATIONS: PropertyDescriptor = {
-  get(this: WithLog): RelocationLogEntry[] {
-    const s = this[IMAGE_LOG]!;
-    return (s.entries ??= s.build!());
-  },
-  set(this: WithLog, v: RelocationLogEntry[]): void {
-    this[IMAGE_LOG]!.entries = v;
-  },
-  enumerable: true,
-  configurable: true,
-};
-
-/** Keep `log` (its by-type summary) with the image it was recorded for; `build`: see withLazyLog. */
-export function keepLog(image: object, log: RelocationLog, build?: () => RelocationLogEntry[]): void {
-  const state: ImageLog = { log, entries: undefined, build };
-  Object.defineProperty(image, IMAGE_LOG, { value: state, enumerable: false, writable: false, configurable: false });
-}
-
-/**
- * The image with `relocations` as an enumerable own accessor that calls `build` on its first
- * read (spreads and JSON see it like any other field; a set replaces the entries), and `log` kept.
- */
-export function withLazyLog(image: Omit<LoadedImage, 'relocations'>, log: RelocationLog, build: () => RelocationLogEntry[]): LoadedImage {
-  keepLog(image, log, build);
-  return Object.defineProperty(image, 'relocations', RELOCATIONS) as LoadedImage;
-}
-
-/** The relocations the load of `img` applied, summed by type name, if keepLog() kept its log. */
-export function keptTypes(img: object): ReadonlyMap<string, { count: number; bytes: number }> | undefined {
-  return (img as WithLog)[IMAGE_LOG]?.log.byType;
 }
