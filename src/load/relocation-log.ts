@@ -20,8 +20,6 @@ function signed(hi: number, lo: number): bigint {
 /** The words a log keeps per entry: offset, address, addend, value as (hi, lo), then two words holding the bytes written (≤ 8). */
 const STRIDE = 10;
 const NONE = new Uint32Array(0);
-const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const NEG_SAFE = -SAFE;
 
 /**
  * One relocation of a log. The base-independent small fields are own data properties; `offset`,
@@ -61,22 +59,26 @@ export class LoggedRelocation implements RelocationLogEntry {
   }
 
   get offset(): bigint {
-    const w = this.#log.words;
+    const { words: w, bigs } = this.#log;
+    if (bigs) return bigs[(this.#i / STRIDE) * 4]!;
     return big(w[this.#i]!, w[this.#i + 1]!);
   }
 
   get address(): bigint {
-    const w = this.#log.words;
+    const { words: w, bigs } = this.#log;
+    if (bigs) return bigs[(this.#i / STRIDE) * 4 + 1]!;
     return big(w[this.#i + 2]!, w[this.#i + 3]!);
   }
 
   get addend(): bigint {
-    const w = this.#log.words;
+    const { words: w, bigs } = this.#log;
+    if (bigs) return bigs[(this.#i / STRIDE) * 4 + 2]!;
     return signed(w[this.#i + 4]!, w[this.#i + 5]!);
   }
 
   get value(): bigint {
-    const w = this.#log.words;
+    const { words: w, bigs } = this.#log;
+    if (bigs) return bigs[(this.#i / STRIDE) * 4 + 3]!;
     return big(w[this.#i + 6]!, w[this.#i + 7]!);
   }
 
@@ -112,7 +114,8 @@ export class LoggedRelocation implements RelocationLogEntry {
 /**
  * The relocation log of one load and its by-type summary. Recording an entry (add) stores its
  * 64-bit fields as 32-bit halves and the bytes it wrote in one Uint32Array (STRIDE words per
- * entry) and makes one LoggedRelocation; entries() hands them out. The by-type summary is counted
+ * entry; addBig keeps a bigint model's values as given) and makes one LoggedRelocation; entries()
+ * hands them out. The by-type summary is counted
  * on every load (count), the entries only when the log is kept.
  */
 export class RelocationLog {
@@ -120,6 +123,8 @@ export class RelocationLog {
   words: Uint32Array = NONE;
   /** The same words as bytes: an entry's bytes written are at (index + 8) * 4. */
   wordBytes: Uint8Array = new Uint8Array(0);
+  /** The 64-bit fields of addBig()'s entries, 4 per entry (their words hold only the bytes). */
+  bigs: bigint[] | undefined;
   /** The bytes of an entry wider than 8 bytes, by word index (no relocation table has one today). */
   wide: Map<number, Uint8Array> | undefined;
   private readonly list: LoggedRelocation[] = [];
@@ -172,14 +177,15 @@ export class RelocationLog {
     this.finish(i, relSection, relIndex, section, type, typeName, symbol, symIndex, imageOffset, width, from, at);
   }
 
-  /** add() for models that compute on bigints (the kernel's and the PIE loader's): the same entry, each value taken mod 2^64. */
+  /**
+   * add() for the models that compute on bigints (the kernel's and the PIE loader's): the same
+   * entry, its 64-bit fields kept as the bigints given (the addend as a signed 64-bit value).
+   * One log takes entries from add() or from addBig(), not both.
+   */
   addBig(relSection: number, relIndex: number, section: number, offset: bigint, address: bigint, type: number, typeName: string,
     symbol: string, symIndex: number, addend: bigint, value: bigint, imageOffset: number, width: number, from: Uint8Array, at: number): void {
     const i = this.slot();
-    this.put(i, offset);
-    this.put(i + 2, address);
-    this.put(i + 4, addend);
-    this.put(i + 6, value);
+    (this.bigs ??= []).push(offset, address, BigInt.asIntN(64, addend), value);
     this.finish(i, relSection, relIndex, section, type, typeName, symbol, symIndex, imageOffset, width, from, at);
   }
 
@@ -194,21 +200,6 @@ export class RelocationLog {
       this.wordBytes = new Uint8Array(grown.buffer);
     }
     return i;
-  }
-
-  /** v mod 2^64 as its (hi, lo) halves at words[i]. */
-  private put(i: number, v: bigint): void {
-    const w = this.words;
-    if (v >= NEG_SAFE && v <= SAFE) {
-      // An exact double: ToUint32 of it and of its floor / 2^32 are the two's complement halves.
-      const n = Number(v);
-      w[i] = Math.floor(n / 0x100000000);
-      w[i + 1] = n;
-    } else {
-      const x = BigInt.asUintN(64, v);
-      w[i] = Number(x >> 32n);
-      w[i + 1] = Number(x & 0xffffffffn);
-    }
   }
 
   /** The bytes written and the entry itself. */
