@@ -576,6 +576,8 @@ export class RelocPlan {
   readonly specs: (RelocSpec | undefined)[] = [];
   /** Displacements of locations that are not exact numbers (locs[j] is NaN), by entry. */
   readonly locBig = new Map<number, bigint>();
+  /** Each entry's symbol name as the log reports it, once asked for (a kept plan only). */
+  readonly names: (string | undefined)[] = [];
   /** Decode stopped at entry n with this rejection: raised once entries [0, n) are applied. */
   failed = false;
   error: unknown;
@@ -1047,7 +1049,7 @@ class Relocator {
     }
     r.symOther = m[d + D_OTHER]!;
     const spec = this.plan.specs[j];
-    if (!(m[d + D_FLAGS]! & F_PLAIN) || this.log?.keep) {
+    if (!(m[d + D_FLAGS]! & F_PLAIN)) {
       this.applyRare(j, spec);
       return;
     }
@@ -1067,7 +1069,11 @@ class Relocator {
     r.off = loc;
     s.write(view, loc, s.compute(r));
     if (this.nameCache.image.size) this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
-    this.log?.count(s.name, s.width);
+    const log = this.log;
+    if (log) {
+      log.count(s.name, s.width);
+      if (log.keep) this.record(j, s, loc, view.bytes, loc);
+    }
   }
 
   /** apply() of an entry that is not plain (see F_PLAIN), or of any entry while the log is kept. */
@@ -1141,7 +1147,10 @@ class Relocator {
     const { r } = this;
     this.rOffset.set(m[d + D_OFF_HI]!, m[d + D_OFF_LO]!);
     this.rAddend.set(m[d + D_ADD_HI]!, m[d + D_ADD_LO]!);
-    this.log!.add(m[d + D_RI]!, m[d + D_K]!, m[d + D_INFO]!, this.rOffset, r.address, m[d + D_TYPE]!, spec.name, this.symName(),
+    // A kept plan's names come from the file's copy (isStatic): the same for every load.
+    const plan = this.plan;
+    const name = plan.stream ? this.symName() : (plan.names[j] ??= this.symName());
+    this.log!.add(m[d + D_RI]!, m[d + D_K]!, m[d + D_INFO]!, this.rOffset, r.address, m[d + D_TYPE]!, spec.name, name,
       m[d + D_SYM]!, this.rAddend, r.value, imageOffset, spec.width, from, at);
   }
 }
