@@ -984,15 +984,26 @@ function snapshotOf(bytes: Uint8Array): Snapshot {
       return snap;
     }
   }
-  const copy = uninitialised(bytes.length);
-  copy.set(bytes);
-  const fresh: Snapshot = { bytes: copy, parses: new Map() };
+  const fresh: Snapshot = { bytes: privateCopy(bytes), parses: new Map() };
   if (kept) snapshots.set(bytes, fresh); // changed in place: its new bytes replace the old
   else {
     lastArray = bytes;
     lastSnap = fresh;
   }
   return fresh;
+}
+
+/**
+ * A copy of the caller's bytes, never written (a load that writes into its file copies it again:
+ * CMem.writable). A small one is carved from Node's shared allocation pool (Buffer.allocUnsafe),
+ * as a plain Uint8Array view (a Buffer's slice() would be a view, not a copy): most generated fuzz
+ * cases are under 4 KiB, and a buffer of their own each cost an allocation and its sweep.
+ */
+function privateCopy(bytes: Uint8Array): Uint8Array {
+  const b = Buffer.allocUnsafe(bytes.length);
+  const copy = new Uint8Array(b.buffer, b.byteOffset, bytes.length);
+  copy.set(bytes);
+  return copy;
 }
 
 function unchanged(s: Snapshot, bytes: Uint8Array): boolean {
