@@ -67,10 +67,11 @@ export function load(req: LoadRequest, opts: EngineOptions = {}): Outcome {
     }
     // kexec-tools leaves heap bytes in the padding (the request's fill); a zeroed-image profile does not.
     const fill = profile.zeroImage ? 0 : req.fill;
-    const { kt, layout, image } = loadKexecTools(req.elf, req.base, profile, {
+    const loaded = loadKexecTools(req.elf, req.base, profile, {
       fill, hostAddress: opts.hostAddress ?? 0n, log: opts.log, symbols: req.symbols,
     });
-    if (req.probes) image.details = kexecToolsDetails(kt, layout, req.probes);
+    const { image } = loaded; // (kt and layout are built only when asked for)
+    if (req.probes) image.details = kexecToolsDetails(loaded.kt, loaded.layout, req.probes);
     return { kind: 'ok', image, hostAddress: opts.hostAddress };
   } catch (e) {
     return toRejection(e);

@@ -10,9 +10,10 @@ import {
   SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
 } from '../elf/constants.ts';
 import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
-import { RelocInput, U64, type ArchModule } from '../arch/types.ts';
+import { RelocInput, U64, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
-import { CMem, offNumber, ptrAdd, ptrOffset, type Ptr } from './cmem.ts';
+import { lazyArray, lazyMeta } from '../lazy-array.ts';
+import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
 import type { Profile } from './profile.ts';
 import type { Arch, LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
@@ -234,11 +235,6 @@ function cCount(off: bigint, size: bigint, ent: number): number {
   return end > off ? Number((end - off + BigInt(ent) - 1n) / BigInt(ent)) : 0;
 }
 
-/** Whether [p, p + len) lies inside its buffer (CMem.check without the throw). */
-function fits(mem: CMem, p: Ptr, len: number): boolean {
-  return p.off >= 0n && p.off + BigInt(len) <= BigInt(mem.bytesOf(p.buf).length);
-}
-
 /** A section index the loader refuses: kexec-tools tests `> e_shnum` (off by one: e_shnum itself passes); checkIndexes `>=`. */
 function pastShnum(kt: KtElf, i: number): boolean {
   return kt.profile.checkIndexes ? i >= kt.shnum : i > kt.shnum;
@@ -286,6 +282,8 @@ export interface Layout {
   bufAlign: bigint;
   bssAlign: bigint;
   entry: bigint;
+  /** The section holding e_entry (the first SHF_ALLOC|SHF_EXECINSTR one containing it; the entry moves with it), else -1. */
+  entrySection: number;
   /** Address per section index (unchanged sh_addr for non-ALLOC sections). */
   addr: bigint[];
   /** Offset of each non-NOBITS ALLOC section in the image, else -1. */
@@ -301,6 +299,11 @@ export interface LayoutSection {
 }
 
 export const MAX_IMAGE = 1n << 29n;
+
+/** The alignment add_buffer gives the image: the larger of buf_align and the page size. */
+function holeAlign(bufAlign: bigint, profile: Profile): bigint {
+  return bufAlign < profile.pageSize ? profile.pageSize : bufAlign;
+}
 
 export function layoutKexecTools(sections: readonly LayoutSection[], eEntry: bigint, requestedBase: bigint, profile: Profile): Layout {
   const alignOf = (s: LayoutSection) => (profile.alignZeroAsOne && s.addralign === 0n ? 1n : s.addralign);
@@ -333,8 +336,7 @@ export function layoutKexecTools(sections: readonly LayoutSection[], eEntry: big
   let bssPad = 0n;
   const m = bufsz & u64(bssAlign - 1n);
   if (m) bssPad = u64(bssAlign - m);
-  const holeAlign = bufAlign < profile.pageSize ? profile.pageSize : bufAlign;
-  const base = cAlign(requestedBase, holeAlign);
+  const base = cAlign(requestedBase, holeAlign(bufAlign, profile));
   const addr: bigint[] = [];
   const imageOffset: number[] = [];
   let dataAddr = base;
@@ -357,7 +359,7 @@ export function layoutKexecTools(sections: readonly LayoutSection[], eEntry: big
     }
   }
   if (entryShdr >= 0) entry = u64(entry + addr[entryShdr]!);
-  return { base, bufsz, bssPad, bsssz, memsz: u64(bufsz + bssPad + bsssz), bufAlign, bssAlign, entry, addr, imageOffset };
+  return { base, bufsz, bssPad, bsssz, memsz: u64(bufsz + bssPad + bsssz), bufAlign, bssAlign, entry, entrySection: entryShdr, addr, imageOffset };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -539,308 +541,615 @@ export class RelocationLog {
   }
 }
 
-/** The section addresses as U64s, indexed like kt.shdrs (after applyLayout). */
-function sectionAddresses(kt: KtElf): U64[] {
-  return kt.shdrs.map((s) => U64.of(s.addr));
+// ---------------------------------------------------------------------------------------------
+// The relocation loop of elf_rel_load() and machine_apply_elf_rel(), in two steps per relocation:
+// decode (read the entry and its symbol, make every check that depends on the file alone) and
+// apply (P, S + sec_base + A, compute, write). When no relocation can change what a later one
+// reads (isStatic: the tables lie in the file's copy, every location in the image), a load decodes
+// every entry first and then applies them; a parse whose layout is a shift of its layout at base 0
+// (shiftable) keeps that decoded plan for every later load. The C code's order of effects holds
+// either way: decode's rejection at entry j is raised only once entries [0, j) are applied.
+
+/**
+ * The fields of one decoded relocation: STRIDE numbers in RelocPlan.nums. P and the value are kept
+ * as decoded, without the load's shift B (see Relocator: 0 unless the plan serves a shifted layout):
+ * P = P0 + B, value = V0 + B when the symbol's section moves with the base (F_VSHIFT), else V0.
+ */
+const D_RI = 0, D_K = 1, D_INFO = 2, D_TYPE = 3, D_SYM = 4, D_OFF_HI = 5, D_OFF_LO = 6, D_ADD_HI = 7, D_ADD_LO = 8,
+  D_P_HI = 9, D_P_LO = 10, D_V_HI = 11, D_V_LO = 12, D_OTHER = 13, D_LOC = 14, D_FLAGS = 15, D_NAME = 16, D_SHNDX = 17, D_STRTAB = 18;
+const STRIDE = 19;
+/** D_FLAGS bits. */
+const F_FILE = 1; // the location lies in the file's copy (an SHF_ALLOC SHT_NOBITS section keeps sh_data = buf + sh_offset)
+const F_FITS = 2; // [location, location + width) lies inside its buffer
+const F_VSHIFT = 4; // the value moves with the base: sec_base (or .toc, for `.TOC.`) is an SHF_ALLOC section
+const F_PLAIN = 8; // a handled type that writes (width > 0) at an exact in-bounds displacement in the image
+
+/** The decoded relocations of one load (or, when static and shiftable, of every load of a parse). */
+export class RelocPlan {
+  nums: Float64Array;
+  /** Entries decoded. */
+  n = 0;
+  /** Each entry's classification; undefined: an unhandled type (apply raises it, with P in the message). */
+  readonly specs: (RelocSpec | undefined)[] = [];
+  /** Displacements of locations that are not exact numbers (D_LOC is NaN), by entry. */
+  readonly locBig = new Map<number, bigint>();
+  /** Decode stopped at entry n with this rejection: raised once entries [0, n) are applied. */
+  failed = false;
+  error: unknown;
+  private summary: RelocationLog | undefined;
+  constructor(capacity: number) {
+    this.nums = new Float64Array(Math.max(1, capacity) * STRIDE);
+  }
+
+  /**
+   * What a load that applies every entry counts in its log's by-type summary (a static plan's
+   * loads apply all of them, or raise a rejection and return no image).
+   */
+  counted(): RelocationLog {
+    if (!this.summary) {
+      const log = new RelocationLog(false);
+      for (let j = 0; j < this.n; j++) {
+        const spec = this.specs[j];
+        if (spec) log.count(spec.name, spec.width);
+      }
+      this.summary = log;
+    }
+    return this.summary;
+  }
+
+  /** The offset of a new entry's fields (the arrays grow as needed). */
+  slot(): number {
+    const d = this.n * STRIDE;
+    if (d + STRIDE > this.nums.length) {
+      const grown = new Float64Array(this.nums.length * 2 + STRIDE);
+      grown.set(this.nums);
+      this.nums = grown;
+    }
+    return d;
+  }
+}
+
+/** Section addresses of one load (after the layout) as u64 halves, indexed like kt.shdrs. */
+export interface SectionAddresses {
+  hi: Float64Array;
+  lo: Float64Array;
+}
+
+function addressesOf(kt: KtElf): SectionAddresses {
+  const n = kt.shdrs.length;
+  const a: SectionAddresses = { hi: new Float64Array(n), lo: new Float64Array(n) };
+  const u = new U64();
+  for (let i = 0; i < n; i++) {
+    u.setBig(kt.shdrs[i]!.addr);
+    a.hi[i] = u.hi;
+    a.lo[i] = u.lo;
+  }
+  return a;
 }
 
 /**
- * elf_rel_load()'s relocation loop and machine_apply_elf_rel(). Every relocation reuses the same
- * few U64s and one RelocInput: nothing is allocated per relocation unless the log keeps it or a
- * rejection is raised. Offsets are numbers where they are exact (CMem.checkN), bigints otherwise.
+ * Whether no relocation can change what the loop reads for a later one: every relocation table
+ * the loop reads, their symbol and string tables, and .shstrtab (section symbols' names, toc_section)
+ * lie in the file's copy, and every relocated section in the image (no write reaches the file).
  */
-function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
-  const { mem, arch, profile } = kt;
-  const sem = profile.sem;
-  const preRead = arch.preRead?.(sem) ?? 0; // bytes the hook reads at the location before its switch
-  const is64 = kt.is64;
-  const le = kt.elf.endian === 'little';
-  const symEnt = SIZES.sym[is64 ? 1 : 0];
-  const addrs = sectionAddresses(kt);
-  const nShdrs = kt.shdrs.length; // e_shdr[i] exists for i < nShdrs (the array is never resized)
-  const hostBase = U64.of(opts.hostAddress);
-  const zero = new U64();
-  const rOffset = new U64();
-  const rAddend = new U64();
-  const symValue = new U64();
-  // The relocation being applied, as symName()/toc()/where() need it.
-  let ri = 0, k = 0, rsInfo = 0, relocation: string | undefined;
-  let symIndex = 0, symNameOff = 0, symShndx = 0;
-  let strtab: KtSection = kt.shdrs[0]!;
-  let offsetKnown = false;
-  const where = (): Where => ({
-    relSection: ri, relIndex: k, section: rsInfo, offset: offsetKnown ? rOffset.big() : undefined, relocation, symbol: undefined,
-  });
-  const namePtr = (): Ptr | undefined => symNameOff
-    ? { buf: strtab.data.buf, off: strtab.data.off + BigInt(symNameOff) }
-    : kt.shdrs[kt.shstrndx] && kt.shdrs[symShndx]
-      ? { buf: kt.shdrs[kt.shstrndx]!.data.buf, off: kt.shdrs[kt.shstrndx]!.data.off + BigInt(kt.shdrs[symShndx]!.name) }
-      : undefined;
-  // Names by string-table displacement, as the C code would print them. Symbol names are cached
-  // until a write into their buffer; section names (st_name 0) only while .shstrtab is in the file.
-  const nameCache = { file: kt.fileNames, image: new Map<number, string>() };
-  const secNameCache = new Map<number, string>();
-  let strOff = Number.NaN;
-  // checkIndexes (the kt-off-by-one-section-index fix) reads `e_shdr[st_shndx].sh_name` only for
-  // st_shndx < e_shnum and names any other unnamed symbol "" (the name only goes into messages).
-  const guardedName = (): boolean => !symNameOff && profile.checkIndexes && symShndx >= nShdrs;
-  const symName = (): string => {
-    if (symNameOff) {
-      const cache = nameCache[strtab.data.buf];
-      const key = strOff + symNameOff;
-      if (key !== key) return mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(symNameOff) }) ?? `<name@${symNameOff}>`;
-      let n = cache.get(key);
-      if (n === undefined) cache.set(key, (n = mem.cstringN(strtab.data.buf, key) ?? `<name@${symNameOff}>`));
-      return n;
+function isStatic(kt: KtElf): boolean {
+  const sh = kt.shdrs;
+  const inFile = (i: number) => sh[i] === undefined || sh[i]!.data.buf === 'file';
+  if (!inFile(kt.shstrndx)) return false;
+  for (const rs of sh) {
+    if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
+    if (rs.data.buf !== 'file') return false;
+    const sec = sh[rs.info];
+    if (!sec || !(sec.flags & SHF_ALLOC)) continue;
+    if (sec.data.buf !== 'image') return false;
+    const symtab = sh[rs.link];
+    if (symtab && (symtab.data.buf !== 'file' || !inFile(symtab.link))) return false;
+  }
+  return true;
+}
+
+/**
+ * One load's relocation step. `kt` is the load's parse (in a plan reused across loads: the parse the
+ * plan was decoded from, which only supplies names and toc_section(), both in the file's copy);
+ * `mem` the load's memory; `addrs` its section addresses.
+ */
+class Relocator {
+  private readonly sem: Semantics;
+  private readonly arch: ArchModule;
+  private readonly profile: Profile;
+  private readonly nShdrs: number;
+  private readonly r: RelocInput;
+  private readonly hostBase = new U64();
+  private readonly zero = new U64();
+  private readonly rOffset = new U64();
+  private readonly rAddend = new U64();
+  /** The entry being decoded or applied (its offset in plan.nums), and what where() reports of it. */
+  private cur = 0;
+  private offsetKnown = false;
+  private relocation: string | undefined;
+  /** Names by string-table displacement, cached until a write into their buffer (see symName). */
+  private readonly nameCache: { file: Map<number, string>; image: Map<number, string> };
+  private readonly secNameCache = new Map<number, string>();
+
+  /** The load's shift B of a shifted layout's plan (decoded at base 0), as u64 halves; 0 otherwise. */
+  private bHi = 0;
+  private bLo = 0;
+
+  /** `log`: undefined when the load keeps neither the log nor its own count (a static plan's counted()). */
+  constructor(private readonly kt: KtElf, private mem: CMem, private readonly addrs: SectionAddresses,
+    hostAddress: bigint, private log: RelocationLog | undefined, readonly plan: RelocPlan) {
+    this.sem = kt.profile.sem;
+    this.arch = kt.arch;
+    this.profile = kt.profile;
+    this.nShdrs = kt.shdrs.length; // e_shdr[i] exists for i < nShdrs (the array is never resized)
+    this.hostBase.setBig(hostAddress);
+    this.nameCache = { file: kt.fileNames, image: new Map() };
+    this.r = new RelocInput(mem.imageStore, kt.eFlags, this.sem, () => this.symName(), (into) => this.toc(into));
+    this.r.elfEndian = kt.elf.endian;
+  }
+
+  /**
+   * Ready to apply a plan decoded at base 0 for another load (a shared plan's Relocator is reused):
+   * its memory, its layout's shift b (see shiftable), its host address and log.
+   */
+  reset(mem: CMem, b: bigint, hostAddress: bigint, log: RelocationLog | undefined): this {
+    this.mem = mem;
+    this.r.view = mem.imageStore;
+    this.bHi = Number(b >> 32n);
+    this.bLo = Number(b & 0xffffffffn);
+    this.hostBase.setBig(hostAddress);
+    this.log = log;
+    if (this.nameCache.image.size) this.nameCache.image.clear();
+    return this;
+  }
+
+  private where(): Where {
+    const m = this.plan.nums;
+    const d = this.cur;
+    return {
+      relSection: m[d + D_RI], relIndex: m[d + D_K], section: m[d + D_INFO],
+      offset: this.offsetKnown ? bigOf(m[d + D_OFF_HI]!, m[d + D_OFF_LO]!) : undefined, relocation: this.relocation, symbol: undefined,
+    };
+  }
+
+  /** checkIndexes reads `e_shdr[st_shndx].sh_name` only for st_shndx < e_shnum and names any other unnamed symbol "" (the kt-off-by-one-section-index fix). */
+  private guardedName(): boolean {
+    const m = this.plan.nums;
+    return !m[this.cur + D_NAME] && this.profile.checkIndexes && m[this.cur + D_SHNDX]! >= this.nShdrs;
+  }
+
+  /** Where the C code's name pointer points: strtab + st_name, or .shstrtab + the section's sh_name for st_name 0. */
+  private namePtr(): Ptr | undefined {
+    const m = this.plan.nums;
+    const kt = this.kt;
+    const nameOff = m[this.cur + D_NAME]!;
+    if (nameOff) {
+      const strtab = kt.shdrs[m[this.cur + D_STRTAB]!]!;
+      return { buf: strtab.data.buf, off: strtab.data.off + BigInt(nameOff) };
     }
     const shstr = kt.shdrs[kt.shstrndx];
-    const sec = kt.shdrs[symShndx];
-    if (guardedName()) return '';
+    const sec = kt.shdrs[m[this.cur + D_SHNDX]!];
+    return shstr && sec ? { buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) } : undefined;
+  }
+
+  /**
+   * The symbol's name as the C code would print it. Symbol names are cached until a write into their
+   * buffer; section names (st_name 0) only while .shstrtab is in the file.
+   */
+  symName(): string {
+    const m = this.plan.nums;
+    const kt = this.kt;
+    const nameOff = m[this.cur + D_NAME]!;
+    if (nameOff) {
+      const strtab = kt.shdrs[m[this.cur + D_STRTAB]!]!;
+      const strOff = offNumber(strtab.data.off);
+      if (strOff !== strOff) return this.mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(nameOff) }) ?? `<name@${nameOff}>`;
+      const cache = this.nameCache[strtab.data.buf];
+      const key = strOff + nameOff;
+      let n = cache.get(key);
+      if (n === undefined) cache.set(key, (n = this.mem.cstringN(strtab.data.buf, key) ?? `<name@${nameOff}>`));
+      return n;
+    }
+    const shndx = m[this.cur + D_SHNDX]!;
+    const shstr = kt.shdrs[kt.shstrndx];
+    const sec = kt.shdrs[shndx];
+    if (this.guardedName()) return '';
     if (!shstr || !sec) return '<?>';
     const inFile = shstr.data.buf === 'file';
-    let n = inFile ? secNameCache.get(symShndx) : undefined;
+    let n = inFile ? this.secNameCache.get(shndx) : undefined;
     if (n === undefined) {
-      n = mem.cstring({ buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) }) ?? `<name@${sec.name}>`;
-      if (inFile) secNameCache.set(symShndx, n);
+      n = this.mem.cstring({ buf: shstr.data.buf, off: shstr.data.off + BigInt(sec.name) }) ?? `<name@${sec.name}>`;
+      if (inFile) this.secNameCache.set(shndx, n);
     }
     return n;
-  };
-  // die("…%s…", name) dereferences the name: a string that runs off its buffer is a C fault.
-  const dieName = (): string => {
-    const p = namePtr();
-    if (guardedName()) return '';
-    const n = p ? mem.cstring(p, Number.MAX_SAFE_INTEGER) : undefined;
-    if (n === undefined) {
-      throw new LoadError('out-of-bounds', `C loader would format the name of symbol ${symIndex} for die() past the end of its buffer (undefined behaviour)`, where());
-    }
-    return n;
-  };
-  const r = new RelocInput(mem.imageStore, kt.eFlags, sem, symName, (into) => {
-    const w = { ...where(), symbol: symName() };
-    return into.setBig(myR2(kt, w));
-  });
-  r.elfEndian = kt.elf.endian;
+  }
 
-  for (ri = 0; ri < kt.shdrs.length; ri++) {
-    const rs = kt.shdrs[ri]!;
-    if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
-    const isRela = rs.type === SHT_RELA;
-    k = 0;
-    rsInfo = rs.info;
-    relocation = undefined;
-    offsetKnown = false;
-    const relWhere = { relSection: ri };
-    // kexec-tools: `(sh_info > e_shnum) || (sh_link > e_shnum)`: off by one, e_shnum itself passes.
-    if (pastShnum(kt, rs.info) || pastShnum(kt, rs.link)) {
-      throw new LoadError('bad-section-index', 'Invalid section number\n', relWhere);
+  /** die("…%s…", name) dereferences the name: a string that runs off its buffer is a C fault. */
+  private dieName(): string {
+    const p = this.namePtr();
+    if (this.guardedName()) return '';
+    const n = p ? this.mem.cstring(p, Number.MAX_SAFE_INTEGER) : undefined;
+    if (n === undefined) {
+      throw new LoadError('out-of-bounds', `C loader would format the name of symbol ${this.plan.nums[this.cur + D_SYM]} for die() past the end of its buffer (undefined behaviour)`, this.where());
     }
-    const section = shdrAt(kt, rs.info, 'sh_info', relWhere);
-    if (!(section.flags & SHF_ALLOC)) continue;
-    // C only forms &e_shdr[sh_link] before the SHF_ALLOC test; the first read is symtab->sh_link below.
-    const symtab = shdrAt(kt, rs.link, 'sh_link', relWhere);
-    if (pastShnum(kt, symtab.link)) continue; // "Invalid section number?" — silently skipped
-    strtab = shdrAt(kt, symtab.link, 'symtab sh_link', relWhere);
-    strOff = offNumber(strtab.data.off);
-    const ent = (isRela ? SIZES.rela : SIZES.rel)[is64 ? 1 : 0];
-    const count = cCount(rs.data.off, rs.size, ent); // for (ptr = sh_data; ptr < rel_end; ptr += rel_size)
-    // checkIndexes (ABI) bounds r_sym by the symbol table's entries, read once per relocation section.
-    const nSyms = profile.checkIndexes ? symtab.size / BigInt(symEnt) : 0n;
-    const secSize = U64.of(section.size);
-    const secAddr = addrs[rs.info]!;
-    const relOff = offNumber(rs.data.off);
-    const symOff = offNumber(symtab.data.off);
-    const secOff = offNumber(section.data.off);
-    // The buffers' lengths are fixed for the loop (the file's copy on write keeps its length); their
-    // views change when the file is first written (refreshed after every write into the file).
-    const relLen = mem.bytesOf(rs.data.buf).length;
-    const symLen = mem.bytesOf(symtab.data.buf).length;
-    const locLen = mem.bytesOf(section.data.buf).length;
-    let rdv = (rs.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
-    let sdv = (symtab.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
-    // The hot small steps are written out in the loop (the function is too large for V8 to inline
-    // its callees): bounds checks, u64 reads and sums, the classification of the last type seen.
-    let lastType = -1;
-    let lastSpec: ReturnType<ArchModule['classify']>;
-    for (k = 0; k < count; k++) {
-      relocation = undefined;
-      offsetKnown = false;
-      // ---- the entry: r_offset, r_info, r_addend (file byte order, from the file or the image)
-      let eo = relOff + k * ent;
-      if (!(eo >= 0 && eo + ent <= relLen)) {
-        if (relOff === relOff) eo = mem.checkN(rs.data.buf, eo, ent, 'a relocation entry', where);
-        else eo = mem.check({ buf: rs.data.buf, off: rs.data.off + BigInt(k * ent) }, ent, 'a relocation entry', where());
+    return n;
+  }
+
+  /**
+   * my_r2(): .toc's address + 0x8000, or the loader's rejection when there is no .toc (naming the
+   * symbol when a relocation type asks; not when the `.TOC.` symbol itself is resolved).
+   */
+  private toc(into: U64, named = true): U64 {
+    const sec = tocSection(this.kt);
+    if (!sec) throw new LoadError('no-toc-section', 'TOC reloc without a toc section?', named ? { ...this.where(), symbol: this.symName() } : this.where());
+    return into.set(this.addrs.hi[sec.index]!, this.addrs.lo[sec.index]!).addN(0x8000);
+  }
+
+  /**
+   * Decode every relocation into the plan; with `interleave`, apply each as soon as it is decoded
+   * (when a relocation may change what a later one reads). A rejection stops the plan there.
+   */
+  decode(interleave: boolean): void {
+    try {
+      this.decodeAll(interleave);
+    } catch (e) {
+      this.plan.failed = true;
+      this.plan.error = e;
+    }
+  }
+
+  private decodeAll(interleave: boolean): void {
+    const { kt, mem, plan, profile, arch, sem } = this;
+    const preRead = arch.preRead?.(sem) ?? 0; // bytes the hook reads at the location before its switch
+    const is64 = kt.is64;
+    const le = kt.elf.endian === 'little';
+    const symEnt = SIZES.sym[is64 ? 1 : 0];
+    const nShdrs = this.nShdrs;
+    const where = () => this.where();
+    for (let ri = 0; ri < kt.shdrs.length; ri++) {
+      const rs = kt.shdrs[ri]!;
+      if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
+      const isRela = rs.type === SHT_RELA;
+      const relWhere = { relSection: ri };
+      // kexec-tools: `(sh_info > e_shnum) || (sh_link > e_shnum)`: off by one, e_shnum itself passes.
+      if (pastShnum(kt, rs.info) || pastShnum(kt, rs.link)) {
+        throw new LoadError('bad-section-index', 'Invalid section number\n', relWhere);
       }
-      let rSym: number, rType: number;
-      if (is64) {
-        if (le) {
-          rOffset.lo = rdv.getUint32(eo, true);
-          rOffset.hi = rdv.getUint32(eo + 4, true);
-          rType = rdv.getUint32(eo + 8, true);
-          rSym = rdv.getUint32(eo + 12, true);
-          if (isRela) {
-            rAddend.lo = rdv.getUint32(eo + 16, true);
-            rAddend.hi = rdv.getUint32(eo + 20, true);
-          } else rAddend.hi = rAddend.lo = 0;
-        } else {
-          rOffset.hi = rdv.getUint32(eo, false);
-          rOffset.lo = rdv.getUint32(eo + 4, false);
-          rSym = rdv.getUint32(eo + 8, false);
-          rType = rdv.getUint32(eo + 12, false);
-          if (isRela) {
-            rAddend.hi = rdv.getUint32(eo + 16, false);
-            rAddend.lo = rdv.getUint32(eo + 20, false);
-          } else rAddend.hi = rAddend.lo = 0;
-        }
-      } else {
-        rOffset.set(0, rdv.getUint32(eo, le));
-        const info = rdv.getUint32(eo + 4, le);
-        rSym = info >>> 8;
-        rType = info & 0xff;
-        rAddend.set(0, isRela ? rdv.getUint32(eo + 8, le) : 0); // zero-extended into unsigned long long
-      }
-      offsetKnown = true;
-      // checkIndexes (ABI): r_sym within the symbol table, r_offset within the target section.
-      if (profile.checkIndexes) {
-        if (BigInt(rSym) >= nSyms) throw new LoadError('bad-relocation', `Invalid relocation symbol: ${rSym}\n`, where());
-        if (rOffset.hi > secSize.hi || (rOffset.hi === secSize.hi && rOffset.lo >= secSize.lo)) {
-          throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${rOffset.big().toString(16)}\n`, where());
-        }
-      }
-      // location = sh_data + r_offset (C pointer arithmetic, see ptrAdd); P = sh_addr + r_offset.
+      const section = shdrAt(kt, rs.info, 'sh_info', relWhere);
+      if (!(section.flags & SHF_ALLOC)) continue;
+      // C only forms &e_shdr[sh_link] before the SHF_ALLOC test; the first read is symtab->sh_link below.
+      const symtab = shdrAt(kt, rs.link, 'sh_link', relWhere);
+      if (pastShnum(kt, symtab.link)) continue; // "Invalid section number?" — silently skipped
+      shdrAt(kt, symtab.link, 'symtab sh_link', relWhere);
+      const ent = (isRela ? SIZES.rela : SIZES.rel)[is64 ? 1 : 0];
+      const count = cCount(rs.data.off, rs.size, ent); // for (ptr = sh_data; ptr < rel_end; ptr += rel_size)
+      // checkIndexes (ABI) bounds r_sym by the symbol table's entries, read once per relocation section.
+      const nSyms = profile.checkIndexes ? symtab.size / BigInt(symEnt) : 0n;
+      const secAddrHi = this.addrs.hi[rs.info]!, secAddrLo = this.addrs.lo[rs.info]!;
+      const secSizeHi = Number(u64(section.size) >> 32n);
+      const secSizeLo = Number(u64(section.size) & 0xffffffffn);
+      const relBuf = rs.data.buf;
+      const symBuf = symtab.data.buf;
       const locBuf = section.data.buf;
-      let loc: number;
-      let locBig: bigint | undefined;
-      if (secOff === secOff && rOffset.hi === 0) loc = secOff + rOffset.lo;
-      else {
-        locBig = ptrAdd(section.data.off, rOffset.big());
-        loc = offNumber(locBig);
-      }
-      {
-        // P = sh_addr + r_offset (u64)
-        const lo = secAddr.lo + rOffset.lo;
-        r.address.lo = lo >>> 0;
-        r.address.hi = (secAddr.hi + rOffset.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-      }
-      // ---- the symbol (file byte order; in the file copy, or in the image when the symtab is SHF_ALLOC)
-      symIndex = rSym;
-      let so = symOff + rSym * symEnt;
-      if (!(so >= 0 && so + symEnt <= symLen)) {
-        if (symOff === symOff) so = mem.checkN(symtab.data.buf, so, symEnt, 'a symbol', where);
-        else so = mem.check({ buf: symtab.data.buf, off: symtab.data.off + BigInt(rSym) * BigInt(symEnt) }, symEnt, 'a symbol', where());
-      }
-      let symType: number;
-      symNameOff = sdv.getUint32(so, le);
-      if (is64) {
-        symType = sdv.getUint8(so + 4) & 0xf;
-        r.symOther = sdv.getUint8(so + 5);
-        symShndx = sdv.getUint16(so + 6, le);
-        if (le) {
-          symValue.lo = sdv.getUint32(so + 8, true);
-          symValue.hi = sdv.getUint32(so + 12, true);
-        } else {
-          symValue.hi = sdv.getUint32(so + 8, false);
-          symValue.lo = sdv.getUint32(so + 12, false);
+      const relOff = offNumber(rs.data.off);
+      const symOff = offNumber(symtab.data.off);
+      const secOff = offNumber(section.data.off);
+      // The buffers' lengths are fixed for the loop (the file's copy on write keeps its length).
+      const relLen = mem.bytesOf(relBuf).length;
+      const symLen = mem.bytesOf(symBuf).length;
+      const locLen = mem.bytesOf(locBuf).length;
+      let lastType = -1;
+      let lastSpec: RelocSpec | undefined;
+      for (let k = 0; k < count; k++) {
+        const d = plan.slot();
+        const m = plan.nums;
+        m[d + D_RI] = ri;
+        m[d + D_K] = k;
+        m[d + D_INFO] = rs.info;
+        this.cur = d;
+        this.offsetKnown = false;
+        this.relocation = undefined;
+        // ---- the entry: r_offset, r_info, r_addend (file byte order, from the file or the image;
+        // the views are fetched per entry: a write into the file replaces them)
+        const rdv = (relBuf === 'file' ? mem.fileView : mem.imageView).dv;
+        let eo = relOff + k * ent;
+        if (!(eo >= 0 && eo + ent <= relLen)) {
+          if (relOff === relOff) eo = mem.checkN(relBuf, eo, ent, 'a relocation entry', where);
+          else eo = mem.check({ buf: relBuf, off: rs.data.off + BigInt(k * ent) }, ent, 'a relocation entry', where());
         }
+        let rSym: number, rType: number, offHi: number, offLo: number, addHi = 0, addLo = 0;
+        if (is64) {
+          if (le) {
+            offLo = rdv.getUint32(eo, true);
+            offHi = rdv.getUint32(eo + 4, true);
+            rType = rdv.getUint32(eo + 8, true);
+            rSym = rdv.getUint32(eo + 12, true);
+            if (isRela) {
+              addLo = rdv.getUint32(eo + 16, true);
+              addHi = rdv.getUint32(eo + 20, true);
+            }
+          } else {
+            offHi = rdv.getUint32(eo, false);
+            offLo = rdv.getUint32(eo + 4, false);
+            rSym = rdv.getUint32(eo + 8, false);
+            rType = rdv.getUint32(eo + 12, false);
+            if (isRela) {
+              addHi = rdv.getUint32(eo + 16, false);
+              addLo = rdv.getUint32(eo + 20, false);
+            }
+          }
+        } else {
+          offHi = 0;
+          offLo = rdv.getUint32(eo, le);
+          const info = rdv.getUint32(eo + 4, le);
+          rSym = info >>> 8;
+          rType = info & 0xff;
+          if (isRela) addLo = rdv.getUint32(eo + 8, le); // zero-extended into unsigned long long
+        }
+        m[d + D_TYPE] = rType;
+        m[d + D_SYM] = rSym;
+        m[d + D_OFF_HI] = offHi;
+        m[d + D_OFF_LO] = offLo;
+        {
+          // P = sh_addr + r_offset (u64)
+          const lo = secAddrLo + offLo;
+          m[d + D_P_LO] = lo >>> 0;
+          m[d + D_P_HI] = (secAddrHi + offHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+        }
+        m[d + D_ADD_HI] = addHi;
+        m[d + D_ADD_LO] = addLo;
+        this.offsetKnown = true;
+        // checkIndexes (ABI): r_sym within the symbol table, r_offset within the target section.
+        if (profile.checkIndexes) {
+          if (BigInt(rSym) >= nSyms) throw new LoadError('bad-relocation', `Invalid relocation symbol: ${rSym}\n`, where());
+          if (offHi > secSizeHi || (offHi === secSizeHi && offLo >= secSizeLo)) {
+            throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${bigOf(offHi, offLo).toString(16)}\n`, where());
+          }
+        }
+        // location = sh_data + r_offset (C pointer arithmetic, see ptrAdd)
+        let loc: number;
+        let locBig: bigint | undefined;
+        if (secOff === secOff && offHi === 0) loc = secOff + offLo;
+        else {
+          locBig = ptrAdd(section.data.off, bigOf(offHi, offLo));
+          loc = offNumber(locBig);
+          if (loc !== loc) plan.locBig.set(plan.n, locBig);
+        }
+        m[d + D_LOC] = loc;
+        // ---- the symbol (file byte order; in the file copy, or in the image when the symtab is SHF_ALLOC)
+        const sdv = (symBuf === 'file' ? mem.fileView : mem.imageView).dv;
+        let so = symOff + rSym * symEnt;
+        if (!(so >= 0 && so + symEnt <= symLen)) {
+          if (symOff === symOff) so = mem.checkN(symBuf, so, symEnt, 'a symbol', where);
+          else so = mem.check({ buf: symBuf, off: symtab.data.off + BigInt(rSym) * BigInt(symEnt) }, symEnt, 'a symbol', where());
+        }
+        let symType: number, symShndx: number, svHi: number, svLo: number;
+        const symNameOff = sdv.getUint32(so, le);
+        if (is64) {
+          symType = sdv.getUint8(so + 4) & 0xf;
+          m[d + D_OTHER] = sdv.getUint8(so + 5);
+          symShndx = sdv.getUint16(so + 6, le);
+          if (le) {
+            svLo = sdv.getUint32(so + 8, true);
+            svHi = sdv.getUint32(so + 12, true);
+          } else {
+            svHi = sdv.getUint32(so + 8, false);
+            svLo = sdv.getUint32(so + 12, false);
+          }
+        } else {
+          symType = sdv.getUint8(so + 12) & 0xf;
+          m[d + D_OTHER] = sdv.getUint8(so + 13);
+          symShndx = sdv.getUint16(so + 14, le);
+          svHi = 0;
+          svLo = sdv.getUint32(so + 4, le);
+        }
+        m[d + D_NAME] = symNameOff;
+        m[d + D_SHNDX] = symShndx;
+        m[d + D_STRTAB] = symtab.link;
+        // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array (guarded
+        // under checkIndexes: guardedName).
+        if (!symNameOff && kt.shstrndx >= nShdrs) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where());
+        if (!symNameOff && symShndx >= nShdrs && !this.guardedName()) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
+        if (symShndx === SHN_UNDEF && symType !== STT_NOTYPE) {
+          const n = this.dieName();
+          throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where(), symbol: n });
+        }
+        let baseHi = 0, baseLo = 0, vshift = 0; // sec_base
+        if (symShndx === SHN_COMMON) {
+          const n = this.dieName();
+          throw new LoadError('common-symbol', `symbol: '${n}' in common section\n`, { ...where(), symbol: n });
+        } else if (symShndx === SHN_ABS) {
+          // sec_base = 0
+        } else if (pastShnum(kt, symShndx)) {
+          const n = this.dieName();
+          throw new LoadError('bad-section-index', `Invalid section: ${symShndx} for symbol ${n}\n`, { ...where(), symbol: n });
+        } else {
+          const sec = shdrAt(kt, symShndx, 'st_shndx', where());
+          baseHi = this.addrs.hi[symShndx]!;
+          baseLo = this.addrs.lo[symShndx]!;
+          if (sec.flags & SHF_ALLOC) vshift = F_VSHIFT;
+        }
+        {
+          // S + sec_base + A (u64): the low sum is below 3 * 2^32, its carry 0, 1 or 2
+          const lo = svLo + baseLo + addLo;
+          const carry = lo > 0xffffffff ? (lo > 0x1ffffffff ? 2 : 1) : 0;
+          m[d + D_V_LO] = lo >>> 0;
+          m[d + D_V_HI] = (svHi + baseHi + addHi + carry) >>> 0;
+        }
+        if (sem.resolveDotToc && symShndx === SHN_UNDEF && symNameOff && this.symName() === '.TOC.') {
+          // value = my_r2 + A (my_r2() dies here when there is no .toc)
+          const toc = this.toc(this.r.tmp, false);
+          const lo = toc.lo + addLo;
+          m[d + D_V_LO] = lo >>> 0;
+          m[d + D_V_HI] = (toc.hi + addHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+          vshift = tocSection(kt)!.flags & SHF_ALLOC ? F_VSHIFT : 0;
+        }
+        // arm64 kexec-tools reads `uint64_t data = *location` before its switch, whatever the type.
+        if (preRead && !(loc === loc && loc >= 0 && loc + preRead <= locLen)) {
+          mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
+        }
+        if (rType !== lastType) {
+          lastSpec = arch.classify(rType, sem); // a pure function of (type, sem)
+          lastType = rType;
+        }
+        const spec = lastSpec;
+        plan.specs[plan.n] = spec;
+        const fits = spec !== undefined && loc === loc && loc >= 0 && loc + spec.width <= locLen;
+        m[d + D_FLAGS] = vshift | (locBuf === 'file' ? F_FILE : 0) | (fits ? F_FITS : 0)
+          | (fits && locBuf === 'image' && spec.width > 0 ? F_PLAIN : 0);
+        plan.n++;
+        if (interleave) this.apply(plan.n - 1);
+        if (!spec) return; // an unhandled type ends the loop (apply raises it)
+      }
+    }
+  }
+
+  /** Apply every decoded entry, then raise decode's rejection if it stopped early. */
+  applyAll(): void {
+    const plan = this.plan;
+    for (let j = 0; j < plan.n; j++) this.apply(j);
+    if (plan.failed) throw plan.error;
+  }
+
+  /** Apply entry j: P, the value, compute, write; count (and log) it. The common case here, the rest in applyRare(). */
+  apply(j: number): void {
+    const m = this.plan.nums;
+    const d = j * STRIDE;
+    const r = this.r;
+    this.cur = d;
+    {
+      // P = P0 + B, value = V0 (+ B): u64 sums
+      const bHi = this.bHi, bLo = this.bLo;
+      const lo = m[d + D_P_LO]! + bLo;
+      r.address.lo = lo >>> 0;
+      r.address.hi = (m[d + D_P_HI]! + bHi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+      if (m[d + D_FLAGS]! & F_VSHIFT) {
+        const vlo = m[d + D_V_LO]! + bLo;
+        r.value.lo = vlo >>> 0;
+        r.value.hi = (m[d + D_V_HI]! + bHi + (vlo > 0xffffffff ? 1 : 0)) >>> 0;
       } else {
-        symType = sdv.getUint8(so + 12) & 0xf;
-        r.symOther = sdv.getUint8(so + 13);
-        symShndx = sdv.getUint16(so + 14, le);
-        symValue.set(0, sdv.getUint32(so + 4, le));
+        r.value.lo = m[d + D_V_LO]!;
+        r.value.hi = m[d + D_V_HI]!;
       }
-      // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array (guarded
-      // under checkIndexes: guardedName).
-      if (!symNameOff && kt.shstrndx >= nShdrs) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where());
-      if (!symNameOff && symShndx >= nShdrs && !guardedName()) shdrAt(kt, symShndx, 'st_shndx (for a section symbol name)', where());
-      if (symShndx === SHN_UNDEF && symType !== STT_NOTYPE) {
-        const n = dieName();
-        throw new LoadError('undefined-symbol', `Undefined symbol: ${n}\n`, { ...where(), symbol: n });
-      }
-      let secBase = zero;
-      if (symShndx === SHN_COMMON) {
-        const n = dieName();
-        throw new LoadError('common-symbol', `symbol: '${n}' in common section\n`, { ...where(), symbol: n });
-      } else if (symShndx === SHN_ABS) {
-        secBase = zero;
-      } else if (pastShnum(kt, symShndx)) {
-        const n = dieName();
-        throw new LoadError('bad-section-index', `Invalid section: ${symShndx} for symbol ${n}\n`, { ...where(), symbol: n });
-      } else {
-        if (symShndx >= nShdrs) shdrAt(kt, symShndx, 'st_shndx', where());
-        secBase = addrs[symShndx]!;
-      }
-      const value = r.value;
-      {
-        // S + sec_base + A (u64): the low sum is below 3 * 2^32, its carry 0, 1 or 2
-        const lo = symValue.lo + secBase.lo + rAddend.lo;
-        const carry = lo > 0xffffffff ? (lo > 0x1ffffffff ? 2 : 1) : 0;
-        value.lo = lo >>> 0;
-        value.hi = (symValue.hi + secBase.hi + rAddend.hi + carry) >>> 0;
-      }
-      if (sem.resolveDotToc && symShndx === SHN_UNDEF && symNameOff && symName() === '.TOC.') {
-        value.setBig(myR2(kt, where())).add(rAddend);
-      }
-      // arm64 kexec-tools reads `uint64_t data = *location` before its switch, whatever the type.
-      // As for the store below: the rejection (and its `where`) is built only when the read is out of bounds.
-      if (preRead && !(loc === loc && loc >= 0 && loc + preRead <= locLen)) {
-        mem.check({ buf: locBuf, off: locBig ?? BigInt(loc) }, preRead, 'the relocation location (read before the type switch)', { ...where(), relocation: arch.typeName(rType) });
-      }
-      if (rType !== lastType) {
-        lastSpec = arch.classify(rType, sem); // a pure function of (type, sem)
-        lastType = rType;
-      }
-      const spec = lastSpec;
-      if (!spec) {
-        throw new LoadError('unknown-relocation', arch.unknownMessage(rType, sem, r.address.big()), { ...where(), relocation: arch.typeName(rType), symbol: symName() });
-      }
-      if (spec.width === 0) {
+    }
+    r.symOther = m[d + D_OTHER]!;
+    const spec = this.plan.specs[j];
+    if (!(m[d + D_FLAGS]! & F_PLAIN) || this.log?.keep) {
+      this.applyRare(j, spec);
+      return;
+    }
+    const s = spec!;
+    const loc = m[d + D_LOC]!; // exact, in the image, in bounds
+    {
+      // The host address of the location (kexec-tools' REL32): host buffer + displacement.
+      const host = this.hostBase;
+      const lo = host.lo + loc;
+      r.hostLocation.lo = lo >>> 0;
+      r.hostLocation.hi = (host.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
+    }
+    this.offsetKnown = true; // what where() reports if compute() asks for the TOC and there is none
+    this.relocation = s.name;
+    const view = this.mem.imageStore;
+    r.view = view;
+    r.off = loc;
+    s.write(view, loc, s.compute(r));
+    if (this.nameCache.image.size) this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
+    this.log?.count(s.name, s.width);
+  }
+
+  /** apply() of an entry that is not plain (see F_PLAIN), or of any entry while the log is kept. */
+  private applyRare(j: number, spec: RelocSpec | undefined): void {
+    const { plan, mem, r, log } = this;
+    const m = plan.nums;
+    const d = j * STRIDE;
+    this.offsetKnown = true;
+    this.relocation = undefined;
+    const rType = m[d + D_TYPE]!;
+    if (!spec) {
+      throw new LoadError('unknown-relocation', this.arch.unknownMessage(rType, this.sem, r.address.big()), { ...this.where(), relocation: this.arch.typeName(rType), symbol: this.symName() });
+    }
+    if (spec.width === 0) {
+      if (log) {
         log.count(spec.name, 0);
-        if (log.keep) log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, symName(), rSym, rAddend, value, -1, 0, mem.image, 0);
-        continue;
+        if (log.keep) this.record(j, spec, -1, mem.image, 0);
       }
-      relocation = spec.name;
-      // The host address of the location (kexec-tools' REL32): host buffer + displacement for the image.
-      const host = locBuf === 'image' ? hostBase : zero;
-      if (loc === loc && loc > -0x100000000 && loc < 0x100000000) {
-        const lo = host.lo + loc; // in (-2^32, 2^33): a borrow or a carry of one
-        r.hostLocation.lo = lo >>> 0;
-        r.hostLocation.hi = (host.hi + (lo < 0 ? -1 : lo > 0xffffffff ? 1 : 0)) >>> 0;
-      } else r.hostLocation.setBig(host.big() + (locBig ?? BigInt(loc)));
-      const fits = loc === loc && loc >= 0 && loc + spec.width <= locLen;
-      if (spec.checksFirst && !fits) {
+      return;
+    }
+    this.relocation = spec.name;
+    const flags = m[d + D_FLAGS]!;
+    const locBuf: BufId = flags & F_FILE ? 'file' : 'image';
+    const loc = m[d + D_LOC]!;
+    const locBig = loc === loc ? undefined : plan.locBig.get(j)!;
+    // The host address of the location (kexec-tools' REL32): host buffer + displacement for the image.
+    const host = locBuf === 'image' ? this.hostBase : this.zero;
+    if (loc === loc && loc > -0x100000000 && loc < 0x100000000) {
+      const lo = host.lo + loc; // in (-2^32, 2^33): a borrow or a carry of one
+      r.hostLocation.lo = lo >>> 0;
+      r.hostLocation.hi = (host.hi + (lo < 0 ? -1 : lo > 0xffffffff ? 1 : 0)) >>> 0;
+    } else r.hostLocation.setBig(host.big() + (locBig ?? BigInt(loc)));
+    if (!(flags & F_FITS)) {
+      if (spec.checksFirst) {
         // The C code may die in its checks before it touches *location; any access compute()
         // makes (REL16's instruction read) raises the same out-of-bounds rejection as the store.
         const location: Ptr = { buf: locBuf, off: locBig ?? BigInt(loc) };
-        const w = where();
+        const w = this.where();
         r.view = new Proxy(mem.imageStore, {
           get: (t, p) => (typeof Reflect.get(t, p) === 'function' ? () => mem.store(location, spec.width, 'the relocation location', w) : Reflect.get(t, p)),
         });
         r.off = 0;
         spec.compute(r);
       }
-      if (!fits) mem.store({ buf: locBuf, off: locBig ?? BigInt(loc) }, spec.width, 'the relocation location', where()); // throws
-      if (locBuf === 'file') mem.writable(locBuf);
-      const view = locBuf === 'file' ? mem.fileStore : mem.imageStore;
-      r.view = view;
-      r.off = loc;
-      spec.write(view, loc, spec.compute(r));
-      if (locBuf === 'file') {
-        // A write into the file copy can change names or tables the C code rereads.
-        kt.tocCache = undefined;
-        nameCache.file = new Map(); // not the parse's shared map: this load's file copy differs from it
-        nameCache.image.clear();
-        secNameCache.clear();
-        rdv = (rs.data.buf === 'file' ? mem.fileView : mem.imageView).dv; // the file's copy (copy on write)
-        sdv = (symtab.data.buf === 'file' ? mem.fileView : mem.imageView).dv;
-      } else if (nameCache.image.size) {
-        nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
-      }
+      mem.store({ buf: locBuf, off: locBig ?? BigInt(loc) }, spec.width, 'the relocation location', this.where()); // throws
+    }
+    if (locBuf === 'file') mem.writable(locBuf);
+    const view = locBuf === 'file' ? mem.fileStore : mem.imageStore;
+    r.view = view;
+    r.off = loc;
+    spec.write(view, loc, spec.compute(r));
+    if (locBuf === 'file') {
+      // A write into the file copy can change names or tables the C code rereads (decode fetches
+      // the file's new views per entry).
+      this.kt.tocCache = undefined;
+      this.nameCache.file = new Map(); // not the parse's shared map: this load's file copy differs from it
+      this.nameCache.image.clear();
+      this.secNameCache.clear();
+    } else if (this.nameCache.image.size) {
+      this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
+    }
+    if (log) {
       log.count(spec.name, spec.width);
-      if (log.keep) {
-        log.add(ri, k, rs.info, rOffset, r.address, rType, spec.name, symName(), rSym, rAddend, value,
-          locBuf === 'image' ? loc : -1, spec.width, mem.bytesOf(locBuf), loc);
-      }
+      if (log.keep) this.record(j, spec, locBuf === 'image' ? loc : -1, mem.bytesOf(locBuf), loc);
     }
   }
+
+  private record(j: number, spec: RelocSpec, imageOffset: number, from: Uint8Array, at: number): void {
+    const m = this.plan.nums;
+    const d = j * STRIDE;
+    const { r } = this;
+    this.rOffset.set(m[d + D_OFF_HI]!, m[d + D_OFF_LO]!);
+    this.rAddend.set(m[d + D_ADD_HI]!, m[d + D_ADD_LO]!);
+    this.log!.add(m[d + D_RI]!, m[d + D_K]!, m[d + D_INFO]!, this.rOffset, r.address, m[d + D_TYPE]!, spec.name, this.symName(),
+      m[d + D_SYM]!, this.rAddend, r.value, imageOffset, spec.width, from, at);
+  }
+}
+
+/** A u64 from its halves. */
+function bigOf(hi: number, lo: number): bigint {
+  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/**
+ * The relocation step of one load over `kt` (after applyLayout): decode then apply, or both per
+ * entry when a relocation may change what a later one reads.
+ */
+function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
+  const plan = new RelocPlan(relocationCount(kt));
+  const rel = new Relocator(kt, kt.mem, addressesOf(kt), opts.hostAddress, log, plan);
+  const interleave = !isStatic(kt);
+  rel.decode(interleave);
+  if (interleave) {
+    if (plan.failed) throw plan.error;
+  } else rel.applyAll();
 }
 
 /** How many relocation entries the tables claim (the log's first capacity; it grows past 4096 as needed). */
@@ -920,20 +1229,24 @@ export function getAddr(kt: KtElf, name: string): bigint {
 
 // ---------------------------------------------------------------------------------------------
 
-export interface KexecToolsLoad {
-  kt: KtElf;
-  layout: Layout;
-  image: LoadedImage;
+/** One load's result: the image; the load's KtElf and layout are built when first asked for. */
+export class KexecToolsLoad {
+  constructor(readonly image: LoadedImage, private readonly placed: Placed) {}
+  get kt(): KtElf {
+    return this.placed.kt();
+  }
+  get layout(): Layout {
+    return this.placed.layout();
+  }
 }
-
-const typeSummaries = new WeakMap<LoadedImage, RelocationLog>();
 
 /**
  * The relocations a kexec-tools load applied, summed by type name (count, bytes written): what its
  * log summed by typeName gives, without building the log's entries. Undefined for other images.
  */
 export function relocationTypesOf(img: LoadedImage): ReadonlyMap<string, { count: number; bytes: number }> | undefined {
-  return typeSummaries.get(img)?.byType;
+  const log = lazyMeta(img.relocations);
+  return log instanceof RelocationLog ? log.byType : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -946,6 +1259,10 @@ interface Parsed {
   names: string[];
   /** relocationCount() of the file as parsed. */
   relocations: number;
+  /** What its loads share (sharedOf): undefined until it is built, null when they cannot. */
+  shared?: Shared | null;
+  /** Loads so far (sharedOf builds Shared at the second). */
+  loads: number;
 }
 
 /** What this model keeps per caller's array: a private copy of its bytes, and the parses of that copy. */
@@ -1020,7 +1337,7 @@ function parsedOf(snap: Snapshot, profile: Profile): Parsed {
   let p = snap.parses.get(profile);
   if (!p) {
     const kt = parseKexecTools(snap.bytes, profile);
-    p = { kt, names: kt.shdrs.map((_, i) => kt.elf.sectionName(i)), relocations: relocationCount(kt) };
+    p = { kt, names: kt.shdrs.map((_, i) => kt.elf.sectionName(i)), relocations: relocationCount(kt), loads: 0 };
     if (snap.parses.size >= 8) snap.parses.clear(); // callers that build a new Profile per load
     snap.parses.set(profile, p);
   }
@@ -1039,55 +1356,175 @@ function instantiate(t: KtElf): KtElf {
   };
 }
 
-/** Layout, the image and the relocation loop of elf_rel_load() on a fresh copy of a parse. */
-function relocateFresh(p: Parsed, base: bigint, opts: RelocateOptions, log: RelocationLog): { kt: KtElf; layout: Layout } {
-  const kt = instantiate(p.kt);
-  const layout = layoutKexecTools(kt.shdrs, kt.entry, base, kt.profile);
-  applyLayout(kt, layout, opts.fill);
-  relocate(kt, opts, log);
-  return { kt, layout };
+/**
+ * Whether the layout at any base is the layout at base 0 moved by the aligned base: every SHF_ALLOC
+ * section's alignment is a power of two. The aligned base B is a multiple of holeAlign, so of every
+ * such alignment, and C's `_ALIGN(B + x, a)` is `B + _ALIGN(x, a)` mod 2^64: each address moves by
+ * B, each image offset (`data_addr - buf_addr`) and every size stays.
+ */
+export function shiftable(sections: readonly LayoutSection[], profile: Profile): boolean {
+  for (const s of sections) {
+    if (!(s.flags & SHF_ALLOC)) continue;
+    const a = profile.alignZeroAsOne && s.addralign === 0n ? 1n : s.addralign;
+    if (a === 0n || (a & (a - 1n)) !== 0n) return false;
+  }
+  return true;
+}
+
+/** The aligned base of a load: add_buffer's `_ALIGN(base, max(buf_align, page size))`. */
+export function alignedBase(l0: Layout, base: bigint, profile: Profile): bigint {
+  return cAlign(base, holeAlign(l0.bufAlign, profile));
+}
+
+/** layoutKexecTools() at base 0 moved to the aligned base B (see shiftable); `alloc[i]`: section i is SHF_ALLOC. */
+export function shiftLayout(l0: Layout, b: bigint, alloc: readonly boolean[]): Layout {
+  return {
+    ...l0, base: b, entry: l0.entrySection >= 0 ? u64(l0.entry + b) : l0.entry,
+    addr: l0.addr.map((a, i) => (alloc[i] ? u64(a + b) : a)),
+  };
+}
+
+/**
+ * What the loads of one parse share when its layout shifts with the base (shiftable) and no
+ * relocation changes what a later one reads (isStatic): the layout at base 0, the image before
+ * relocation (its bytes do not depend on the base), and the decoded relocations.
+ */
+interface Shared {
+  layout0: Layout;
+  alloc: boolean[];
+  /** The parse after applyLayout(layout0, fill): its image is never written (each load copies it). */
+  template: KtElf;
+  fill: number;
+  plan: RelocPlan | undefined;
+  /** The plan's Relocator, reset for each load (its names and toc come from the template; see reset). */
+  applier?: Relocator;
+  /** layout0's addresses as u64 halves. */
+  addr0: SectionAddresses;
+  /** Section addresses of the load in progress (a scratch array: a load is synchronous). */
+  addrs: SectionAddresses;
+}
+
+/**
+ * The parse's Shared, or null when its loads cannot share a layout. Built at its second load (a
+ * fresh input, as in a fuzz campaign, is loaded once: building a template would cost it an image).
+ */
+function sharedOf(p: Parsed, fill: number): Shared | null {
+  let s = p.shared;
+  if (s === null) return null;
+  if (s && s.fill === fill) return s;
+  if (p.loads++ === 0) return null;
+  const template = instantiate(p.kt);
+  if (!shiftable(template.shdrs, template.profile)) return (p.shared = null);
+  const layout0 = s?.layout0 ?? layoutKexecTools(template.shdrs, template.entry, 0n, template.profile);
+  applyLayout(template, layout0, fill); // throws as every load would (nothing in it depends on the base)
+  if (!isStatic(template)) return (p.shared = null);
+  const n = template.shdrs.length;
+  s = {
+    layout0, alloc: template.shdrs.map((x) => (x.flags & SHF_ALLOC) !== 0n), template, fill, plan: s?.plan,
+    addr0: addressesOf(template), addrs: { hi: new Float64Array(n), lo: new Float64Array(n) },
+  };
+  return (p.shared = s);
+}
+
+/** One load's result before the symbol writes: the image, the layout, and the load's KtElf, built when asked. */
+interface Placed {
+  /** The relocations applied, counted by type (the load's log, or the shared plan's count). */
+  counted: RelocationLog;
+  base: bigint;
+  memsz: bigint;
+  entry: bigint;
+  image: Uint8Array;
+  kt: () => KtElf;
+  layout: () => Layout;
+}
+
+/** Layout, the image and the relocation loop of elf_rel_load(), for one load of a parse; `log` when it is kept. */
+function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationLog): Placed {
+  const s = sharedOf(p, opts.fill);
+  if (!s) {
+    const kt = instantiate(p.kt);
+    const layout = layoutKexecTools(kt.shdrs, kt.entry, base, kt.profile);
+    applyLayout(kt, layout, opts.fill);
+    const counted = log ?? new RelocationLog(false);
+    relocate(kt, opts, counted);
+    return { counted, base: layout.base, memsz: layout.memsz, entry: layout.entry, image: kt.mem.image, kt: () => kt, layout: () => layout };
+  }
+  const { template, layout0, alloc, addr0, addrs } = s;
+  const b = alignedBase(layout0, base, template.profile);
+  const bHi = Number(b >> 32n), bLo = Number(b & 0xffffffffn);
+  for (let i = 0; i < alloc.length; i++) {
+    const hi = addr0.hi[i]!, lo = addr0.lo[i]!;
+    if (!alloc[i]) {
+      addrs.hi[i] = hi;
+      addrs.lo[i] = lo;
+    } else {
+      const l = lo + bLo;
+      addrs.lo[i] = l >>> 0;
+      addrs.hi[i] = (hi + bHi + (l > 0xffffffff ? 1 : 0)) >>> 0;
+    }
+  }
+  const image = uninitialised(template.mem.image.length);
+  image.set(template.mem.image);
+  const mem = template.mem.fresh();
+  mem.setImage(image);
+  if (!s.plan) {
+    s.plan = new RelocPlan(p.relocations);
+    new Relocator(template, template.mem, addr0, opts.hostAddress, log, s.plan).decode(false); // at base 0
+  }
+  (s.applier ??= new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan)).reset(mem, b, opts.hostAddress, log).applyAll();
+  let kt: KtElf | undefined;
+  let layout: Layout | undefined;
+  const layoutOf = () => (layout ??= shiftLayout(layout0, b, alloc));
+  return {
+    counted: log ?? s.plan.counted(), base: b, memsz: layout0.memsz, entry: layout0.entrySection >= 0 ? u64(layout0.entry + b) : layout0.entry, image,
+    layout: layoutOf,
+    kt: () => {
+      if (!kt) {
+        kt = instantiate(template);
+        kt.mem = mem;
+        const l = layoutOf();
+        for (let i = 0; i < kt.shdrs.length; i++) kt.shdrs[i]!.addr = l.addr[i]!;
+      }
+      return kt;
+    },
+  };
 }
 
 /**
  * elf_rel_build_load() followed by the symbol writes. Throws LoadError; never exits.
  * The relocation log: `log: true` records it while relocating; by default (log unset) the load
- * records nothing and reading `image.relocations` replays the same load, over the same private
- * bytes, with the log on (deterministic: the same parse, base, fill and host address).
+ * records nothing and the first read of `image.relocations` replays the same load, over the same
+ * private bytes, with the log on (deterministic: the same parse, base, fill and host address).
+ * `image.sections` is computed when first read too; `kt` and `layout` when first asked for.
  */
 export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile, opts: RelocateOptions & { symbols?: SymbolWrite[] }): KexecToolsLoad {
   const parsed = parsedOf(snapshotOf(bytes), profile);
-  const log = new RelocationLog(opts.log === true, parsed.relocations);
-  const { kt, layout } = relocateFresh(parsed, base, opts, log);
-  for (const s of opts.symbols ?? []) setSymbol(kt, s.name, s.bytes);
-  const sections: LoadedSection[] = kt.shdrs.map((s, i) => ({
-    index: i, name: parsed.names[i]!, addr: s.addr, size: s.size,
-    alloc: (s.flags & SHF_ALLOC) !== 0n, nobits: s.type === SHT_NOBITS,
-  }));
-  const { base: b, memsz, entry } = layout;
-  const imageBytes = kt.mem.image;
+  const log = opts.log === true ? new RelocationLog(true, parsed.relocations) : undefined;
+  const placed = place(parsed, base, opts, log);
+  if (opts.symbols) for (const s of opts.symbols) setSymbol(placed.kt(), s.name, s.bytes);
+  const sections = lazyArray(() => {
+    const l = placed.layout();
+    return parsed.kt.shdrs.map((s, i): LoadedSection => ({
+      index: i, name: parsed.names[i]!, addr: l.addr[i]!, size: s.size,
+      alloc: (s.flags & SHF_ALLOC) !== 0n, nobits: s.type === SHT_NOBITS,
+    }));
+  });
+  const { base: b, memsz, entry, image: imageBytes } = placed;
+  // `sections` and (by default) `relocations` are computed when first read (lazyArray).
   let image: LoadedImage;
-  if (opts.log !== false) {
-    // The log's entries are built when first read: an enumerable own accessor, so spreads and
-    // JSON see `relocations` like any other field.
-    const replay = { fill: opts.fill, hostAddress: opts.hostAddress };
-    const read = log.keep ? () => log.entries() : () => {
-      const replayed = new RelocationLog(true, parsed.relocations);
-      relocateFresh(parsed, base, replay, replayed);
-      return replayed.entries();
-    };
-    let entries: RelocationLogEntry[] | undefined;
-    image = {
-      base: b, bytes: imageBytes, memsz, entry, sections,
-      get relocations(): RelocationLogEntry[] {
-        return (entries ??= read());
-      },
-      set relocations(v: RelocationLogEntry[]) {
-        entries = v;
-      },
-    };
+  if (opts.log === false) {
+    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: [], relocationTypes: placed.counted.byType };
+  } else if (log) {
+    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: lazyArray(() => log.entries(), log) };
   } else {
-    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: [], relocationTypes: log.byType };
+    const replay = { fill: opts.fill, hostAddress: opts.hostAddress };
+    image = {
+      base: b, bytes: imageBytes, memsz, entry, sections, relocations: lazyArray(() => {
+        const replayed = new RelocationLog(true, parsed.relocations);
+        place(parsed, base, replay, replayed);
+        return replayed.entries();
+      }, placed.counted),
+    };
   }
-  typeSummaries.set(image, log);
-  return { kt, layout, image };
+  return new KexecToolsLoad(image, placed);
 }

@@ -176,11 +176,16 @@ const profileCache = new Map<string, Profile>();
 
 /** Build a profile by id ('kexec-tools', 'kexec-tools-2.0.25', 'abi', 'kernel-6.1') for a target (memoised; treat as read-only). */
 export function makeProfile(id: string, target: Arch): Profile {
+  if (id === last.id && target === last.target) return last.profile!; // a run of loads asks for one profile
   const key = `${id}/${target}`;
   let p = profileCache.get(key);
   if (!p) profileCache.set(key, (p = buildProfile(id, target)));
+  last.id = id;
+  last.target = target;
+  last.profile = p;
   return p;
 }
+const last: { id?: string; target?: Arch; profile?: Profile } = {};
 
 function buildProfile(id: string, target: Arch): Profile {
   // Trailing `+SWITCH` suffixes name fixed quirks (FIXES); anything else stays part of the id.

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { load } from '../../src/engine.ts';
+import type { Outcome } from '../../src/types.ts';
 import { DEFAULT_CORPUS } from '../../src/validate/validate.ts';
 import type { ManifestEntry } from '../../src/corpus/manifest.ts';
 import { realisticSymbols } from '../../src/validate/cases.ts';
@@ -18,11 +19,12 @@ import { R_X86_64 } from '../../src/arch/x86_64.ts';
 import { R_PPC64 } from '../../src/arch/ppc64.ts';
 import { makeProfile } from '../../src/load/profile.ts';
 import {
-  PARSE_FAILED, applyLayout, getAddr, getSymbol, layoutKexecTools, loadKexecTools, parseKexecTools, relocateKexecTools, type LayoutSection,
+  PARSE_FAILED, alignedBase, applyLayout, getAddr, getSymbol, layoutKexecTools, loadKexecTools, parseKexecTools, relocateKexecTools,
+  shiftLayout, shiftable, type LayoutSection,
 } from '../../src/load/kexec-tools.ts';
 import { isLoadError, LoadError } from '../../src/errors.ts';
 import {
-  bytesOf, le, loadBytes, loadObject, okImage, patchShdr, rejection, sectionAddr, sectionBytes, sectionIndex, std, type LoadOpts,
+  bytesOf, le, loadBytes, loadObject, okImage, patchShdr, rejection, rng, sectionAddr, sectionBytes, sectionIndex, std, type LoadOpts,
 } from '../fixture.ts';
 
 const R = R_X86_64;
@@ -774,6 +776,67 @@ describe('one parse per input: reused across loads, never stale', () => {
     expect(relocateKexecTools(kt, { fill: 0, hostAddress: 0n }).map((r) => [r.typeName, r.imageOffset])).toEqual([['R_X86_64_64', -1]]);
     expect(elf.equals(before)).toBe(true);
   });
+});
+
+describe('loads of one parse share its layout at base 0, its pre-relocation image and its decoded relocations', () => {
+  // The premise (shiftable): with power-of-two alignments, C's _ALIGN(B + x, a) = B + _ALIGN(x, a) mod 2^64
+  // for a base B aligned to max(buf_align, page size). Checked against the layout computed at B itself.
+  it('2,000 random section tables with power-of-two alignments: the layout at B is the layout at 0 moved by B', () => {
+    const next = rng(17);
+    const big = () => (BigInt(next()) << 32n) | BigInt(next());
+    const pick = <T>(xs: readonly T[]) => xs[next() % xs.length]!;
+    const aligns = [0n, 1n, 2n, 8n, 16n, 0x1000n, 0x10000n, 1n << 40n, 1n << 63n];
+    const sizes = () => pick([0n, 1n, 0x10n, 0x123n, 0x4000n, big() & 0xffffffn, big()]);
+    let checked = 0;
+    for (let t = 0; t < 2000; t++) {
+      const profile = makeProfile(pick(['kexec-tools', 'kexec-tools-2.0.20', 'abi']), pick(['x86_64', 'ppc64le'] as const));
+      const secs: LayoutSection[] = Array.from({ length: 1 + (next() % 6) }, () => ({
+        type: pick([SHT_PROGBITS, SHT_NOBITS]), flags: pick([0n, SHF_ALLOC, AX, WA]), addr: pick([0n, 0x40n, big()]),
+        size: sizes(), addralign: pick(aligns),
+      }));
+      const entry = pick([0n, 0x10n, secs[0]!.addr + 4n, big()]);
+      const base = pick([0n, 0x100000n, 0x12345678n, big(), (1n << 64n) - 0x1000n, (1n << 64n) - 1n]);
+      if (!shiftable(secs, profile)) continue;
+      const l0 = layoutKexecTools(secs, entry, 0n, profile);
+      const alloc = secs.map((x) => (x.flags & SHF_ALLOC) !== 0n);
+      expect(shiftLayout(l0, alignedBase(l0, base, profile), alloc)).toEqual(layoutKexecTools(secs, entry, base, profile));
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(1000);
+  });
+
+  it('an alignment that is not a power of two (or 0 where kexec-tools keeps it) is not shiftable', () => {
+    const sec = (addralign: bigint): LayoutSection => ({ type: SHT_PROGBITS, flags: SHF_ALLOC, addr: 0n, size: 8n, addralign });
+    expect(shiftable([sec(3n)], x86)).toBe(false);
+    expect(shiftable([sec(0n)], makeProfile('kexec-tools-2.0.20', 'x86_64'))).toBe(false); // _ALIGN(x, 0) = 0 whatever the base
+    expect(shiftable([sec(0n)], x86)).toBe(true); // 2.0.25 on: align 0 is taken as 1
+    expect(shiftable([{ ...sec(3n), flags: 0n }], x86)).toBe(true); // a non-ALLOC section is never placed
+  });
+
+  // Every load of one array after its first goes through the shared plan; a fresh copy of the bytes is
+  // a new input, loaded on its own. The two must agree on everything at every base.
+  const real = ['debian-kexec-tools-2.0.32-3-amd64', 'debian-linux-6.1.176-1-amd64', 'debian-kexec-tools-2.0.32-3-ppc64el'];
+  for (const id of real) {
+    it(`${id}: one array at many bases, fills and host addresses = a fresh copy each time`, () => {
+      const elf = new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, 'elf', `${id}.ro`)));
+      const bases = [0x100000n, 0x3ffff000n, 0x123456789000n, (1n << 64n) - 0x2000n, 0x100000n];
+      const view = (o: Outcome) => {
+        const img = okImage(o);
+        return { ...img, bytes: Buffer.from(img.bytes).toString('hex'), sections: [...img.sections], relocations: [...img.relocations] };
+      };
+      let loads = 0;
+      for (const base of bases) {
+        for (const fill of [0, 0xa5]) {
+          for (const hostAddress of [0n, 0x7f0012345000n]) {
+            const o: LoadOpts = { base, fill, hostAddress, profile: 'kexec-tools-2.0.25' };
+            expect(view(loadBytes(elf, o))).toEqual(view(loadBytes(elf.slice(), o)));
+            loads++;
+          }
+        }
+      }
+      expect(loads).toBe(20);
+    });
+  }
 });
 
 describe('one engine: the log option, the by-type summary, the file copy, REL32 host pointers', () => {
