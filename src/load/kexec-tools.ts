@@ -544,11 +544,12 @@ export class RelocationLog {
 // ---------------------------------------------------------------------------------------------
 // The relocation loop of elf_rel_load() and machine_apply_elf_rel(), in two steps per relocation:
 // decode (read the entry and its symbol, make every check that depends on the file alone) and
-// apply (P, S + sec_base + A, compute, write). When no relocation can change what a later one
-// reads (isStatic: the tables lie in the file's copy, every location in the image), a load decodes
-// every entry first and then applies them; a parse whose layout is a shift of its layout at base 0
-// (shiftable) keeps that decoded plan for every later load. The C code's order of effects holds
-// either way: decode's rejection at entry j is raised only once entries [0, j) are applied.
+// apply (P, S + sec_base + A, compute, write). A load decodes and applies each entry in turn. When
+// no relocation can change what a later one reads (isStatic: the tables lie in the file's copy,
+// every location in the image) and the layout at any base is the layout at base 0 moved (shiftable),
+// the parse decodes every entry once (a RelocPlan) and its later loads only apply them. The C
+// code's order of effects holds either way: decode's rejection at entry j is raised only once
+// entries [0, j) are applied.
 
 /**
  * The fields of one decoded relocation: STRIDE numbers in RelocPlan.nums. P and the value are kept
@@ -556,29 +557,37 @@ export class RelocationLog {
  * P = P0 + B, value = V0 + B when the symbol's section moves with the base (F_VSHIFT), else V0.
  */
 const D_RI = 0, D_K = 1, D_INFO = 2, D_TYPE = 3, D_SYM = 4, D_OFF_HI = 5, D_OFF_LO = 6, D_ADD_HI = 7, D_ADD_LO = 8,
-  D_P_HI = 9, D_P_LO = 10, D_V_HI = 11, D_V_LO = 12, D_OTHER = 13, D_LOC = 14, D_FLAGS = 15, D_NAME = 16, D_SHNDX = 17, D_STRTAB = 18;
-const STRIDE = 19;
+  D_P_HI = 9, D_P_LO = 10, D_V_HI = 11, D_V_LO = 12, D_OTHER = 13, D_FLAGS = 14, D_NAME = 15, D_SHNDX = 16, D_STRTAB = 17;
+const STRIDE = 18; // u32 fields; the location's displacement is RelocPlan.locs[entry]
 /** D_FLAGS bits. */
 const F_FILE = 1; // the location lies in the file's copy (an SHF_ALLOC SHT_NOBITS section keeps sh_data = buf + sh_offset)
 const F_FITS = 2; // [location, location + width) lies inside its buffer
 const F_VSHIFT = 4; // the value moves with the base: sec_base (or .toc, for `.TOC.`) is an SHF_ALLOC section
 const F_PLAIN = 8; // a handled type that writes (width > 0) at an exact in-bounds displacement in the image
 
-/** The decoded relocations of one load (or, when static and shiftable, of every load of a parse). */
+/**
+ * The decoded relocations of every load of a parse (static and shiftable), or, streamed, the one
+ * entry a load is decoding and applying (entry 0, reused: a plan that is not kept stores nothing).
+ */
 export class RelocPlan {
-  nums: Float64Array;
+  nums: Uint32Array;
+  /** Each entry's location: its displacement in its buffer when exact (|x| <= 2^52), else NaN (see locBig). */
+  locs: Float64Array;
   /** Entries decoded. */
   n = 0;
   /** Each entry's classification; undefined: an unhandled type (apply raises it, with P in the message). */
   readonly specs: (RelocSpec | undefined)[] = [];
-  /** Displacements of locations that are not exact numbers (D_LOC is NaN), by entry. */
+  /** Displacements of locations that are not exact numbers (locs[j] is NaN), by entry. */
   readonly locBig = new Map<number, bigint>();
   /** Decode stopped at entry n with this rejection: raised once entries [0, n) are applied. */
   failed = false;
   error: unknown;
   private summary: RelocationLog | undefined;
-  constructor(capacity: number) {
-    this.nums = new Float64Array(Math.max(1, capacity) * STRIDE);
+  /** `stream`: apply each entry as it is decoded, in one reused slot. */
+  constructor(capacity: number, readonly stream = false) {
+    const n = stream ? 1 : Math.max(1, capacity);
+    this.nums = new Uint32Array(n * STRIDE);
+    this.locs = new Float64Array(n);
   }
 
   /**
@@ -601,9 +610,12 @@ export class RelocPlan {
   slot(): number {
     const d = this.n * STRIDE;
     if (d + STRIDE > this.nums.length) {
-      const grown = new Float64Array(this.nums.length * 2 + STRIDE);
-      grown.set(this.nums);
-      this.nums = grown;
+      const nums = new Uint32Array(this.nums.length * 2 + STRIDE);
+      nums.set(this.nums);
+      this.nums = nums;
+      const locs = new Float64Array(this.locs.length * 2 + 1);
+      locs.set(this.locs);
+      this.locs = locs;
     }
     return d;
   }
@@ -806,6 +818,7 @@ class Relocator {
     const symEnt = SIZES.sym[is64 ? 1 : 0];
     const nShdrs = this.nShdrs;
     const where = () => this.where();
+    const alloc = kt.shdrs.map((x) => (x.flags & SHF_ALLOC) !== 0n);
     for (let ri = 0; ri < kt.shdrs.length; ri++) {
       const rs = kt.shdrs[ri]!;
       if (rs.type !== SHT_RELA && rs.type !== SHT_REL) continue;
@@ -915,7 +928,7 @@ class Relocator {
           loc = offNumber(locBig);
           if (loc !== loc) plan.locBig.set(plan.n, locBig);
         }
-        m[d + D_LOC] = loc;
+        plan.locs[plan.n] = loc;
         // ---- the symbol (file byte order; in the file copy, or in the image when the symtab is SHF_ALLOC)
         const sdv = (symBuf === 'file' ? mem.fileView : mem.imageView).dv;
         let so = symOff + rSym * symEnt;
@@ -964,10 +977,10 @@ class Relocator {
           const n = this.dieName();
           throw new LoadError('bad-section-index', `Invalid section: ${symShndx} for symbol ${n}\n`, { ...where(), symbol: n });
         } else {
-          const sec = shdrAt(kt, symShndx, 'st_shndx', where());
+          if (symShndx >= nShdrs) shdrAt(kt, symShndx, 'st_shndx', where()); // throws
           baseHi = this.addrs.hi[symShndx]!;
           baseLo = this.addrs.lo[symShndx]!;
-          if (sec.flags & SHF_ALLOC) vshift = F_VSHIFT;
+          if (alloc[symShndx]) vshift = F_VSHIFT;
         }
         {
           // S + sec_base + A (u64): the low sum is below 3 * 2^32, its carry 0, 1 or 2
@@ -998,7 +1011,10 @@ class Relocator {
         m[d + D_FLAGS] = vshift | (locBuf === 'file' ? F_FILE : 0) | (fits ? F_FITS : 0)
           | (fits && locBuf === 'image' && spec.width > 0 ? F_PLAIN : 0);
         plan.n++;
-        if (interleave) this.apply(plan.n - 1);
+        if (interleave) {
+          this.apply(plan.n - 1);
+          if (plan.stream) plan.n = 0; // the slot is reused for the next entry
+        }
         if (!spec) return; // an unhandled type ends the loop (apply raises it)
       }
     }
@@ -1039,7 +1055,7 @@ class Relocator {
       return;
     }
     const s = spec!;
-    const loc = m[d + D_LOC]!; // exact, in the image, in bounds
+    const loc = this.plan.locs[j]!; // exact, in the image, in bounds
     {
       // The host address of the location (kexec-tools' REL32): host buffer + displacement.
       const host = this.hostBase;
@@ -1078,7 +1094,7 @@ class Relocator {
     this.relocation = spec.name;
     const flags = m[d + D_FLAGS]!;
     const locBuf: BufId = flags & F_FILE ? 'file' : 'image';
-    const loc = m[d + D_LOC]!;
+    const loc = plan.locs[j]!;
     const locBig = loc === loc ? undefined : plan.locBig.get(j)!;
     // The host address of the location (kexec-tools' REL32): host buffer + displacement for the image.
     const host = locBuf === 'image' ? this.hostBase : this.zero;
@@ -1138,18 +1154,11 @@ function bigOf(hi: number, lo: number): bigint {
   return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
-/**
- * The relocation step of one load over `kt` (after applyLayout): decode then apply, or both per
- * entry when a relocation may change what a later one reads.
- */
+/** The relocation step of one load over `kt` (after applyLayout): each entry decoded and applied in turn. */
 function relocate(kt: KtElf, opts: RelocateOptions, log: RelocationLog): void {
-  const plan = new RelocPlan(relocationCount(kt));
-  const rel = new Relocator(kt, kt.mem, addressesOf(kt), opts.hostAddress, log, plan);
-  const interleave = !isStatic(kt);
-  rel.decode(interleave);
-  if (interleave) {
-    if (plan.failed) throw plan.error;
-  } else rel.applyAll();
+  const plan = new RelocPlan(1, true);
+  new Relocator(kt, kt.mem, addressesOf(kt), opts.hostAddress, log, plan).decode(true);
+  if (plan.failed) throw plan.error;
 }
 
 /** How many relocation entries the tables claim (the log's first capacity; it grows past 4096 as needed). */
