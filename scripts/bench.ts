@@ -178,11 +178,14 @@ if (perRel.length > 1) {
 // Differential cases per second, end to end: the oracle's answer, the TS engine's load
 // (log: false) and compareOutcomes, for (a) the corpus purgatory at many bases and fill bytes and
 // (b) a fuzz-like stream of small generated cases (the fuzz campaign's own, seed 1; generated
-// before the clock starts). Batched: one oracle process, requests streamed in windows of 256
-// with the next window in flight while this one is compared (as the fuzz campaign does), fork
-// server on for (b) (a tenth of those cases crash the C loader). Medians of several runs. Where
-// the time goes: oracle-only cases/s (no TS work), CPU µs per case on each side (Node: this
-// process; oracle: its process and its children), and one process per request for contrast.
+// before the clock starts). The corpus row loads one array again and again (the model's cached
+// parse); the fuzz-like rows give every pass new copies of the arrays, made before the clock
+// starts, so that each load parses a new input, as in a campaign. Batched: one oracle process,
+// requests streamed in windows of 256 with the next window in flight while this one is compared
+// (as the fuzz campaign does), fork server on for (b) (a tenth of those cases crash the C loader).
+// Medians of several runs. Where the time goes: oracle-only cases/s (no TS work), CPU µs per case
+// on each side (Node: this process; oracle: its process and its children), and one process per
+// request for contrast.
 const WINDOW = 256;
 const runsOf = quick ? 1 : 3;
 const cpuOfPid = (pid: number | undefined): number => {
@@ -202,8 +205,9 @@ interface Pass {
   oracleUs: number;
 }
 
-/** Stream reqs through the oracle in windows; with `ts`, load + compare every answer. */
-async function pass(o: KexecToolsOracle, reqs: LoadRequest[], target: Arch, ts: boolean): Promise<Pass> {
+/** Stream reqs through the oracle in windows; with `ts`, load + compare every answer; `fresh`: each request with a new copy of its ELF. */
+async function pass(o: KexecToolsOracle, reqs0: LoadRequest[], target: Arch, ts: boolean, fresh: boolean): Promise<Pass> {
+  const reqs = fresh ? reqs0.map((r) => ({ ...r, elf: r.elf.slice() })) : reqs0;
   const c0 = process.cpuUsage();
   const k0 = cpuOfPid(o.pid);
   const t0 = performance.now();
@@ -250,14 +254,14 @@ for (const target of ['x86_64', 'ppc64le'] as const) {
     }
   }
   const genPerSec = nFuzz / ((performance.now() - g0) / 1000);
-  for (const [what, reqs, forkServer] of [['corpus purgatory, many bases', corpusReqs, false], ['fuzz-like generated cases', fuzzReqs, true]] as const) {
+  for (const [what, reqs, forkServer, fresh] of [['corpus purgatory, many bases', corpusReqs, false, false], ['fuzz-like cases, fresh arrays', fuzzReqs, true, true]] as const) {
     const o = KexecToolsOracle.fromBuild(b, { forkServer, env: FUZZ_ORACLE_ENV });
     await o.runMany(reqs.slice(0, 64)); // start-up, qemu's translation of the hot paths, JIT
     const only: Pass[] = [];
     const e2e: Pass[] = [];
     for (let r = 0; r < runsOf; r++) {
-      only.push(await pass(o, reqs, target, false));
-      e2e.push(await pass(o, reqs, target, true));
+      only.push(await pass(o, reqs, target, false, false));
+      e2e.push(await pass(o, reqs, target, true, fresh));
     }
     await o.close();
     const m = medianPass(e2e);
