@@ -1,7 +1,6 @@
 // The kexec-tools load model: kexec/kexec-elf.c (build_elf_info), kexec/kexec-elf-rel.c
 // (build_elf_rel_info, elf_rel_load, elf_rel_set_symbol...) as they behave in 2.0.20–2.0.32,
 // quirks included. Stages: parse → layout (pure) → relocate (writes + log) → symbols.
-import { Buffer } from 'node:buffer';
 import { cAlign, u64 } from '../bytes.ts';
 import { LoadError, ElfFormatError, detailError } from '../errors.ts';
 import {
@@ -14,6 +13,7 @@ import { RelocInput, U64, type ArchModule, type RelocSpec, type Semantics } from
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { lazyArray, lazyMeta } from '../lazy-array.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
+import { parseOf, snapshotOf, uninitialised, type Snapshot } from './snapshot.ts';
 import type { Profile } from './profile.ts';
 import type { Arch, LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
@@ -1264,43 +1264,12 @@ interface Parsed {
   loads: number;
 }
 
-/** What this model keeps per caller's array: a private copy of its bytes, and the parses of that copy. */
-interface Snapshot {
-  bytes: Uint8Array;
-  parses: Map<Profile, Parsed>;
-}
-const snapshots = new WeakMap<Uint8Array, Snapshot>();
-
-/**
- * The caller's bytes as this model reads them: a private copy, reused for as long as the caller's
- * array holds the same bytes (compared in full on every load), so no load ever sees a stale parse
- * and the lazy relocation log replays over exactly the bytes that were loaded.
- */
-function snapshotOf(bytes: Uint8Array): Snapshot {
-  const s = snapshots.get(bytes);
-  if (s && s.bytes.length === bytes.length && Buffer.compare(s.bytes, bytes) === 0) return s;
-  const copy = uninitialised(bytes.length);
-  copy.set(bytes);
-  const fresh: Snapshot = { bytes: copy, parses: new Map() };
-  snapshots.set(bytes, fresh);
-  return fresh;
-}
-
-/** A new array whose every byte the caller writes before it is read (cheaper than a zeroed one). */
-function uninitialised(n: number): Uint8Array {
-  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
-}
-
 /** parseKexecTools() of a snapshot, once per profile (a parse that fails is not kept: it throws again). */
 function parsedOf(snap: Snapshot, profile: Profile): Parsed {
-  let p = snap.parses.get(profile);
-  if (!p) {
-    const kt = parseKexecTools(snap.bytes, profile);
-    p = { kt, names: kt.shdrs.map((_, i) => kt.elf.sectionName(i)), relocations: relocationCount(kt), loads: 0 };
-    if (snap.parses.size >= 8) snap.parses.clear(); // callers that build a new Profile per load
-    snap.parses.set(profile, p);
-  }
-  return p;
+  return parseOf(snap, profile, (bytes): Parsed => {
+    const kt = parseKexecTools(bytes, profile);
+    return { kt, names: kt.shdrs.map((_, i) => kt.elf.sectionName(i)), relocations: relocationCount(kt), loads: 0 };
+  });
 }
 
 /** A load's own KtElf: the template's section headers copied, a fresh memory over the snapshot. */

@@ -4,7 +4,12 @@
 // (ALIGN(x, a) = (x + a-1) & ~(a-1); PAGE_SIZE 4K on x86_64, 64K on ppc64le).
 // Every load made here is recorded, and the last test replays them all through the live kernel
 // oracles: the hand-derived expectations are also the real kernel code's behaviour.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { load } from '../../src/engine.ts';
+import { DEFAULT_CORPUS } from '../../src/validate/validate.ts';
+import type { ManifestEntry } from '../../src/corpus/manifest.ts';
 import {
   EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS,
   STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT,
@@ -572,6 +577,65 @@ describe('arch hooks: s390x and riscv64', () => {
       rejectedWith(loadBytes(rv({ name: 'c', section: SHN_COMMON, value: 8n }), { profile: `kernel-${ver}`, target: 'riscv64' }),
         'bad-section-index', 'kexec_image: Invalid section 65522 for symbol c\n');
     }
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('one parse per input: later loads of the same bytes, the lazy log and sections', () => {
+  // The manifest's census of each file (relocationCount: every entry of its RELA sections), counted when it was added.
+  const manifest = (JSON.parse(readFileSync(resolve(DEFAULT_CORPUS, 'manifest.json'), 'utf8')) as { entries: ManifestEntry[] }).entries;
+  const real = (id: string) => {
+    const e = manifest.find((x) => x.id === id)!;
+    return { e, elf: new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, '..', e.file))) };
+  };
+  const hx = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  const view = (o: Outcome) => {
+    const img = okImage(o);
+    return { ...img, bytes: hx(img.bytes), sections: [...img.sections], relocations: [...img.relocations] };
+  };
+
+  // A load of an array after its first reuses the parse, the checks before relocation and the
+  // buffer after the section copies; a fresh copy of the bytes is a new input, loaded from scratch.
+  for (const [id, ver] of [['debian-kexec-tools-2.0.32-3-amd64', '6.12'], ['debian-linux-6.1.176-1-amd64', '6.1'], ['debian-linux-6.1.176-1-amd64', '5.10']] as const) {
+    it(`${id} under kernel-${ver}: one array at many bases, with and without the log = a fresh copy each time`, () => {
+      const { e, elf } = real(id);
+      const bases = [0x100000n, 0x3ffff000n, 0x123456789000n, 0x100000n, 0x7ffff0000000n];
+      let loads = 0;
+      for (const base of bases) {
+        for (const log of [undefined, true, false]) {
+          const opts = { profile: `kernel-${ver}`, log };
+          const again = view(load({ elf, base, fill: 0, symbols: [] }, opts));
+          expect(again).toEqual(view(load({ elf: elf.slice(), base, fill: 0, symbols: [] }, opts)));
+          expect(again.relocations.length).toBe(log === false ? 0 : e.relocationCount);
+          loads++;
+        }
+      }
+      expect(loads).toBe(15);
+    });
+  }
+
+  it('the default log is the log: true one, read after later loads of the same array at other bases', () => {
+    const { elf } = real('debian-kexec-tools-2.0.32-3-amd64');
+    const first = okImage(load({ elf, base: 0x100000n, fill: 0, symbols: [] }, { profile: 'kernel-6.12' }));
+    load({ elf, base: 0x40000000n, fill: 0, symbols: [] }, { profile: 'kernel-6.12' });
+    const logged = okImage(load({ elf: elf.slice(), base: 0x100000n, fill: 0, symbols: [] }, { profile: 'kernel-6.12', log: true }));
+    expect(first.relocations.length).toBe(146);
+    expect([...first.relocations]).toEqual(logged.relocations);
+    expect([...first.sections]).toEqual(logged.sections);
+  });
+
+  it("a caller's array changed after a load: the next load reads the new bytes", () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'fn')]));
+    // (not recorded for the live replay: the array changes under the first load's request)
+    const before = okImage(fixtureLoadBytes(elf, kernel('6.1')));
+    const at = sectionIndex(elf, '.text');
+    const text = Number(new ElfFile(elf).sections[at]!.offset);
+    elf.fill(0x5a, text + 8, text + 16); // bytes the relocation does not cover
+    const after = okImage(fixtureLoadBytes(elf, kernel('6.1')));
+    const o = Number(sectionAddr(after, '.text') - after.base);
+    expect(hx(after.bytes.slice(o + 8, o + 16))).toBe('5a'.repeat(8));
+    expect(hx(before.bytes.slice(o + 8, o + 16))).not.toBe('5a'.repeat(8));
+    expect(hx(after.bytes.slice(o, o + 8))).toBe(hx(before.bytes.slice(o, o + 8)));
   });
 });
 
