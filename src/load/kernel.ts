@@ -429,7 +429,7 @@ interface HookArgs {
   symtab: SectionHeader;
   log: RelocationLogEntry[] | undefined;
   /** The symbol entries read for this relocation section (a parse keeps them for all its loads: the input is never written). */
-  syms: Map<number, SymEntry>;
+  syms: SymEntry[];
   /** This load's number: a SymEntry's val is this load's when its stamp is. */
   stamp: number;
 }
@@ -590,8 +590,8 @@ function archRela(spec: RelaHookSpec): Hook {
       symIndex = fv.u32(o + 8); rawType = fv.u32(o + 12);
       addend.hi = fv.u32(o + 16); addend.lo = fv.u32(o + 20);
     }
-    let e = syms.get(symIndex);
-    if (!e) syms.set(symIndex, (e = readSymEntry(k, symtab, strtab, shstrtab, symIndex, ri, relIndex, target, rOffset, spec.names)));
+    let e = syms[symIndex]; // (a sparse array: st_info's symbol index is below 2^32)
+    if (!e) syms[symIndex] = e = readSymEntry(k, symtab, strtab, shstrtab, symIndex, ri, relIndex, target, rOffset, spec.names);
     cur = e;
     const sym = e.sym;
     if (spec.undefCommonChecks && sym.shndx === SHN_UNDEF) symbolFail('undefined-symbol', e, symIndex, relWhere(ri, relIndex, target, rOffset), (nm) => `Undefined symbol: ${nm}\n`);
@@ -674,7 +674,7 @@ let loadStamp = 0;
  * relocateKernel() recording into `log` (nothing when undefined). `syms`: the symbol entries read
  * so far for each relocation section, when the caller keeps them for later loads of the same bytes.
  */
-function applyRelocations(k: KernelElf, lay: KernelLayout, log: RelocationLogEntry[] | undefined, syms = new Map<number, Map<number, SymEntry>>()): void {
+function applyRelocations(k: KernelElf, lay: KernelLayout, log: RelocationLogEntry[] | undefined, syms = new Map<number, SymEntry[]>()): void {
   const hooks = hooksFor(k.profile);
   const stamp = ++loadStamp;
   for (let ri = 0; ri < k.shnum; ri++) {
@@ -689,7 +689,7 @@ function applyRelocations(k: KernelElf, lay: KernelLayout, log: RelocationLogEnt
     if (!(k.sections[target]!.flags & SHF_ALLOC)) continue;
     if (symtab.link >= k.shnum) continue; // invalid strtab section number? skipped silently
     let sectionSyms = syms.get(ri);
-    if (!sectionSyms) syms.set(ri, (sectionSyms = new Map()));
+    if (!sectionSyms) syms.set(ri, (sectionSyms = []));
     const args: HookArgs = { k, lay, ri, relsec, target, symtab, log, syms: sectionSyms, stamp };
     if (relsec.type === SHT_RELA) hooks.rela(args);
     else hooks.rel(args);
@@ -727,11 +727,17 @@ let scratch = new Uint8Array(0);
 
 /**
  * The purgatory buffer a load works in: zeroed (vzalloc), or a copy of `from` (a parse's buffer
- * before relocation). Loads run one at a time and return a copy of the first bufsz bytes, never
- * this buffer, so one buffer serves every load up to SCRATCH_MAX.
+ * before relocation). `own`: a new array, which the load returns as its image (bufsz is the whole
+ * buffer: no page tail absorbs writes past it). Otherwise loads run one at a time and return a copy
+ * of the first bufsz bytes, never this buffer, so one buffer serves every load up to SCRATCH_MAX.
  */
-function scratchImage(size: number, from?: Uint8Array): Uint8Array {
-  if (size > SCRATCH_MAX) return from ? from.slice() : new Uint8Array(size);
+function purgatoryBuffer(size: number, own: boolean, from?: Uint8Array): Uint8Array {
+  if (own || size > SCRATCH_MAX) {
+    if (!from) return new Uint8Array(size);
+    const b = uninitialised(size);
+    b.set(from);
+    return b;
+  }
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, Math.min(SCRATCH_MAX, scratch.length * 2)));
   const buf = scratch.subarray(0, size);
   if (from) buf.set(from);
@@ -757,7 +763,7 @@ interface KernelParsed {
   /** Section names for the reports (sectionNames), read at the first look at a load's sections. */
   names?: string[];
   /** The symbol entries the relocation loop has read, per relocation section (applyRelocations). */
-  syms: Map<number, Map<number, SymEntry>>;
+  syms: Map<number, SymEntry[]>;
 }
 
 /**
@@ -765,7 +771,7 @@ interface KernelParsed {
  * parse runs every check in the kernel's order; a later one skips what cannot change with the
  * base (kbufReads, the header table copy, e_entry, the entry symbol, the section copies).
  */
-function place(p: KernelParsed, base: bigint, log: RelocationLogEntry[] | undefined): { layout: KernelLayout; entry: bigint; eEntry: bigint } {
+function place(p: KernelParsed, base: bigint, log: RelocationLogEntry[] | undefined): { layout: KernelLayout; entry: bigint; eEntry: bigint; own: boolean } {
   const { k } = p;
   const profile = k.profile;
   let pre = p.pre;
@@ -782,10 +788,11 @@ function place(p: KernelParsed, base: bigint, log: RelocationLogEntry[] | undefi
   }
   // vmalloc hands out whole pages: writes past bufsz inside the last page are absorbed, not reported.
   const size = Number(cAlign(layout.bufsz, profile.pageSize));
-  if (pre?.template) k.mem.setImage(scratchImage(size, pre.template));
+  const own = size === Number(layout.bufsz);
+  if (pre?.template) k.mem.setImage(purgatoryBuffer(size, own, pre.template));
   else {
     if (!pre) sechdrsCopy(k);
-    k.mem.setImage(scratchImage(size));
+    k.mem.setImage(purgatoryBuffer(size, own));
     // setup_sechdrs
     const eEntry = pre ? pre.eEntry : rd(k, 0x18n, 8, 'e_entry');
     let entrySym = pre?.entrySym;
@@ -799,7 +806,7 @@ function place(p: KernelParsed, base: bigint, log: RelocationLogEntry[] | undefi
   }
   const entry = kernelEntry(k.sections, pre.eEntry, layout, profile.entryRule, pre.entrySym);
   applyRelocations(k, layout, log, p.syms);
-  return { layout, entry, eEntry: pre.eEntry };
+  return { layout, entry, eEntry: pre.eEntry, own };
 }
 
 /** memcpy(purgatory_buf + offset, ehdr + sh_offset, sh_size) for each SHF_ALLOC, non-NOBITS section, in index order (later sections may overwrite). */
@@ -830,7 +837,7 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   const p = parseOf(snapshotOf(bytes), profile, (b): KernelParsed => ({ k: parseKernel(b, profile), loads: 0, syms: new Map() }));
   const { k } = p;
   const log = opts.log === true ? [] : undefined;
-  const { layout, entry, eEntry } = place(p, base, log);
+  const { layout, entry, eEntry, own } = place(p, base, log);
   if (opts.symbols) for (const w of opts.symbols) setKernelSymbol(k, layout, w.name, w.bytes);
   const sections = lazyArray((): LoadedSection[] => {
     const names = (p.names ??= k.sections.map(sectionNames(k)));
@@ -844,9 +851,12 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
     place(p, base, replayed);
     return replayed;
   });
-  const bufsz = Number(layout.bufsz);
-  const imageBytes = uninitialised(bufsz);
-  imageBytes.set(k.mem.image.subarray(0, bufsz));
+  let imageBytes = k.mem.image;
+  if (!own) {
+    const bufsz = Number(layout.bufsz);
+    imageBytes = uninitialised(bufsz);
+    imageBytes.set(k.mem.image.subarray(0, bufsz));
+  }
   const image: LoadedImage = { base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections, relocations };
   if (opts.probes) image.details = kernelDetails(k, layout, eEntry, opts.probes);
   return { k, layout, image };
