@@ -99,6 +99,11 @@ export interface KernelElf {
   shnum: number;
   /** The original headers at ehdr + e_shoff (the kernel's `sechdrs`), read host-endian; fields past the input read as 0 until checked. */
   sections: SectionHeader[];
+  /**
+   * findKernelSymbol's answers by name, when kept (loadKernel keeps them for its parse of a private
+   * copy, which nothing writes; a search that throws is not kept).
+   */
+  found?: Map<string, ElfSymbol | undefined>;
 }
 
 /**
@@ -155,6 +160,17 @@ export function parseKernel(bytes: Uint8Array, profile: Profile): KernelElf {
     // bits of shoff + 64·i, exact in a double (< 2^48 + 2^22).
     const low = Number(shoff & 0xffffffffffffn);
     for (let i = 0; i < shnum; i++) sections.push(zero(i, (low + i * 64) % 2 ** 48));
+    return { mem, profile, shoff, shnum, sections };
+  }
+  if (shoff + BigInt(shnum) * SHDR_SIZE <= size) {
+    // The whole table lies in the input: each field read in place, at an exact number offset.
+    const v = mem.fileView;
+    for (let i = 0, o = Number(shoff); i < shnum; i++, o += 64) {
+      sections.push({
+        index: i, name: v.u32(o), type: v.u32(o + 4), flags: v.u64(o + 8), addr: v.u64(o + 16), offset: v.u64(o + 24), size: v.u64(o + 32),
+        link: v.u32(o + 40), info: v.u32(o + 44), addralign: v.u64(o + 48), entsize: v.u64(o + 56), hdrOffset: o,
+      });
+    }
     return { mem, profile, shoff, shnum, sections };
   }
   for (let i = 0; i < shnum; i++) {
@@ -330,7 +346,11 @@ function decodeSym(view: ByteView, off: number, index: number): ElfSymbol {
 function strEq(mem: CMem, off: bigint, name: string, where: Where): boolean {
   const b = mem.file;
   if (off + BigInt(name.length + 1) > BigInt(b.length)) return mem.streq({ buf: 'file', off }, name, 'a symbol name (strcmp)', where);
-  const o = Number(off);
+  return strEqIn(b, Number(off), name);
+}
+
+/** strcmp(b + o, name) == 0 where name's length + 1 bytes from o lie in b. */
+function strEqIn(b: Uint8Array, o: number, name: string): boolean {
   for (let i = 0; i < name.length; i++) if (b[o + i] !== name.charCodeAt(i)) return false;
   return b[o + name.length] === 0;
 }
@@ -341,21 +361,35 @@ function strEq(mem: CMem, off: bigint, name: string, where: Where): boolean {
  * (the kernel returns NULL without looking further).
  */
 export function findKernelSymbol(k: KernelElf, name: string): ElfSymbol | undefined {
+  if (!k.found) return searchSymbol(k, name);
+  let sym = k.found.get(name);
+  if (sym === undefined && !k.found.has(name)) k.found.set(name, (sym = searchSymbol(k, name)));
+  return sym;
+}
+
+function searchSymbol(k: KernelElf, name: string): ElfSymbol | undefined {
   const where: Where = { symbol: name };
-  const size = BigInt(k.mem.file.length);
+  const b = k.mem.file;
+  const size = b.length;
   const view = k.mem.fileView;
   for (const s of k.sections) {
     if (s.type !== SHT_SYMTAB) continue;
     if (s.link >= k.shnum) continue; // invalid strtab section number
     const strtab = k.sections[s.link]!.offset;
+    // A string table offset below 2^52: name offsets (u32) add to it exactly, with no wrap.
+    const strtabN = strtab < 1n << 52n ? Number(strtab) : -1;
     const n = s.size / SYM_SIZE;
-    for (let i = 0n; i < n; i++) {
-      const at = u64(s.offset + i * SYM_SIZE);
-      if (at + SYM_SIZE > size) outOfInput(k.mem, at, SYM_SIZE, `symbol ${Number(i)}`, where);
-      const off = Number(at);
+    // The entries lie at sh_offset + 24·i mod 2^64; the loop stops at the first one past the end
+    // of the input, so while it runs their offsets are exact numbers.
+    if (n > 0n && s.offset + SYM_SIZE > BigInt(size)) outOfInput(k.mem, s.offset, SYM_SIZE, 'symbol 0', where);
+    const count = Number(n); // rounded when huge: the loop ends at the end of the input long before
+    for (let i = 0, off = Number(s.offset); i < count; i++, off += 24) {
+      if (off + 24 > size) outOfInput(k.mem, BigInt(off), SYM_SIZE, `symbol ${i}`, where);
       if (view.u8(off + 4) >> 4 !== STB_GLOBAL) continue;
-      if (!strEq(k.mem, u64(strtab + BigInt(view.u32(off))), name, where)) continue;
-      const sym = decodeSym(view, off, Number(i));
+      const so = strtabN < 0 ? -1 : strtabN + view.u32(off);
+      const match = so >= 0 && so + name.length + 1 <= size ? strEqIn(b, so, name) : strEq(k.mem, u64(strtab + BigInt(view.u32(off))), name, where);
+      if (!match) continue;
+      const sym = decodeSym(view, off, i);
       if (sym.shndx === SHN_UNDEF || sym.shndx >= k.shnum) return undefined;
       return sym;
     }
@@ -834,7 +868,7 @@ function copySections(k: KernelElf, layout: KernelLayout): void {
 export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, opts: KernelLoadOptions = {}): KernelLoad {
   if (profile.loader !== 'kernel') throw new Error(`loadKernel: profile ${profile.id} is not a kernel profile (internal)`);
   if (bytes.length === 0) fail('elf-format', '', {}, 'kexec_purgatory_size <= 0: -EINVAL, no message');
-  const p = parseOf(snapshotOf(bytes), profile, (b): KernelParsed => ({ k: parseKernel(b, profile), loads: 0, syms: new Map() }));
+  const p = parseOf(snapshotOf(bytes), profile, (b): KernelParsed => ({ k: { ...parseKernel(b, profile), found: new Map() }, loads: 0, syms: new Map() }));
   const { k } = p;
   const log = opts.log === true ? [] : undefined;
   const { layout, entry, eEntry, own } = place(p, base, log);
