@@ -22,7 +22,7 @@ import { R_390, s390x } from '../arch/s390x.ts';
 import { riscv64, RISCV_KERNEL_PR_FMT } from '../arch/riscv64.ts';
 import { RelocInput, U64, type ArchModule } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
-import type { LayoutSection } from './kexec-tools.ts';
+import { shiftable, type LayoutSection } from './kexec-tools.ts';
 import { probeResults } from './kexec-tools-details.ts';
 import { parseOf, snapshotOf, uninitialised } from './snapshot.ts';
 import { lazyArray } from '../lazy-array.ts';
@@ -285,6 +285,17 @@ export function layoutKernel(sections: readonly KernelLayoutSection[], base: big
     off = u64(off + s.size);
   }
   return { mem, bufsz, memsz, bufAlign, bssAlign, bssSz, addr, offset };
+}
+
+/**
+ * layoutKernel() at base 0 moved to `base`, for sections whose SHF_ALLOC alignments are powers of
+ * two (kexec-tools' shiftable(), the same rule): kbuf->mem is ALIGN(base, max(buf_align, PAGE_SIZE)),
+ * a multiple of every such alignment, so each ALIGN(mem + x, a) is mem + ALIGN(x, a) mod 2^64 and
+ * every SHF_ALLOC sh_addr moves by mem; sizes and buffer offsets do not depend on the base.
+ */
+export function shiftKernelLayout(l0: KernelLayout, alloc: readonly boolean[], base: bigint, pageSize: bigint): KernelLayout {
+  const mem = cAlign(base, l0.bufAlign > pageSize ? l0.bufAlign : pageSize);
+  return { ...l0, mem, addr: l0.addr.map((a, i) => (alloc[i] ? u64(a + mem) : a)) };
 }
 
 /** purgatory_start as kexec_purgatory_find_symbol found it: its section index and value. */
@@ -796,6 +807,8 @@ interface KernelParsed {
   };
   /** Section names for the reports (sectionNames), read at the first look at a load's sections. */
   names?: string[];
+  /** The layout at base 0 and which sections are SHF_ALLOC, when it moves with the base (layoutOf); null when it does not; undefined until known. */
+  shift?: { l0: KernelLayout; alloc: boolean[] } | null;
   /** The symbol entries the relocation loop has read, per relocation section (applyRelocations). */
   syms: Map<number, SymEntry[]>;
 }
@@ -810,7 +823,7 @@ function place(p: KernelParsed, base: bigint, log: RelocationLogEntry[] | undefi
   const profile = k.profile;
   let pre = p.pre;
   if (!pre) kbufReads(k);
-  const layout = layoutKernel(k.sections, base, profile.pageSize, profile.alignZeroAsOne);
+  const layout = layoutOf(p, base);
   // setup_kbuf: vzalloc(kbuf->bufsz). (setup_sechdrs' vzalloc(e_shnum * 64) cannot fail once this did not.)
   if (vzallocFails(layout.bufsz, profile.pageSize)) {
     fail('unsupported', '', {}, `vzalloc(${layout.bufsz}) returned NULL: -ENOMEM, no message`);
@@ -841,6 +854,17 @@ function place(p: KernelParsed, base: bigint, log: RelocationLogEntry[] | undefi
   const entry = kernelEntry(k.sections, pre.eEntry, layout, profile.entryRule, pre.entrySym);
   applyRelocations(k, layout, log, p.syms);
   return { layout, entry, eEntry: pre.eEntry, own };
+}
+
+/** layoutKernel() of a parse at `base`: moved from its layout at base 0 when its alignments allow (shiftKernelLayout). */
+function layoutOf(p: KernelParsed, base: bigint): KernelLayout {
+  const { sections, profile } = p.k;
+  if (p.shift === undefined) {
+    p.shift = shiftable(sections, profile)
+      ? { l0: layoutKernel(sections, 0n, profile.pageSize, profile.alignZeroAsOne), alloc: sections.map(isAlloc) }
+      : null;
+  }
+  return p.shift ? shiftKernelLayout(p.shift.l0, p.shift.alloc, base, profile.pageSize) : layoutKernel(sections, base, profile.pageSize, profile.alignZeroAsOne);
 }
 
 /** memcpy(purgatory_buf + offset, ehdr + sh_offset, sh_size) for each SHF_ALLOC, non-NOBITS section, in index order (later sections may overwrite). */

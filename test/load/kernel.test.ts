@@ -19,8 +19,9 @@ import { ElfFile } from '../../src/elf/reader.ts';
 import { R_X86_64 } from '../../src/arch/x86_64.ts';
 import { makeProfile } from '../../src/load/profile.ts';
 import {
-  EINVAL, ENOEXEC, ENOMEM, KERNEL_ERRNO, KERNEL_MESSAGE_CLASSES, kernelEntry, layoutKernel, parseKernel, type KernelLayoutSection,
+  EINVAL, ENOEXEC, ENOMEM, KERNEL_ERRNO, KERNEL_MESSAGE_CLASSES, kernelEntry, layoutKernel, parseKernel, shiftKernelLayout, type KernelLayoutSection,
 } from '../../src/load/kernel.ts';
+import { shiftable } from '../../src/load/kexec-tools.ts';
 import { refRejectionClass, refRejectionText, tsRejectionClass } from '../../src/compare/compare.ts';
 import type { Outcome, RejectionCode } from '../../src/types.ts';
 import { compareOutcomes } from '../../src/compare/compare.ts';
@@ -208,6 +209,43 @@ describe('layoutKernel (pure)', () => {
     expect(lay.memsz).toBe(0x1000n);
     expect(lay.addr).toEqual([0n, 0x5000n, 0x5040n, 0x5080n, 0n]);
     expect(lay.offset).toEqual([0n, 0n, 0x40n, 0x2000n, 0x3000n]);
+  });
+
+  // The premise of shiftKernelLayout: with power-of-two alignments (shiftable), ALIGN(mem + x, a) =
+  // mem + ALIGN(x, a) mod 2^64 for mem aligned to max(buf_align, PAGE_SIZE). Checked against the
+  // layout computed at the base itself, over every pair of sections from a grid (types, flags,
+  // alignments, sizes up to wrapping) followed by a NOBITS one, at bases up to 2^64 - 1.
+  it('every two-section table of a grid with power-of-two alignments: the layout at a base is the layout at 0 moved', () => {
+    const kinds = [[1, AX], [1, 0n], [SHT_NOBITS, WA]] as const;
+    const aligns = [0n, 1n, 16n, 0x1000n, 0x10000n, 1n << 40n, 1n << 63n];
+    const sizes = [0x123n, 0x4000n, (1n << 64n) - 0x10n];
+    const bases = [0n, 0x100000n, 0x12345678n, 0xdeadbeef12345n, (1n << 64n) - 0x1000n, (1n << 64n) - 1n];
+    const x86 = makeProfile('kernel-6.1', 'x86_64');
+    const ppc = makeProfile('kernel-6.12', 'ppc64le');
+    let checked = 0, skipped = 0;
+    for (const [t1, f1] of kinds) for (const a1 of aligns) for (const z1 of sizes) {
+      for (const [t2, f2] of kinds) for (const a2 of aligns) {
+        const secs: KernelLayoutSection[] = [
+          { type: t1, flags: f1, addr: 0x40n, size: z1, addralign: a1, offset: 0x40n },
+          { type: t2, flags: f2, addr: 0n, size: 0x30n, addralign: a2, offset: 0x1000n },
+          { type: SHT_NOBITS, flags: WA, addr: 0n, size: 0x88n, addralign: 32n, offset: 0x2000n },
+        ];
+        const alloc = secs.map((x) => (x.flags & SHF_ALLOC) !== 0n);
+        for (const p of [x86, ppc, { ...x86, alignZeroAsOne: true }]) {
+          if (!shiftable(secs, p)) {
+            skipped++;
+            continue;
+          }
+          const l0 = layoutKernel(secs, 0n, p.pageSize, p.alignZeroAsOne);
+          for (const base of bases) {
+            expect(shiftKernelLayout(l0, alloc, base, p.pageSize)).toEqual(layoutKernel(secs, base, p.pageSize, p.alignZeroAsOne));
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(5000);
+    expect(skipped).toBeGreaterThan(0); // align 0 (without alignZeroAsOne) is not shiftable
   });
 });
 
