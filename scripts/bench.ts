@@ -84,6 +84,30 @@ function tsTimes(elf: Uint8Array, n: number): TsTimes {
   return { dflt, noLog, logRead };
 }
 
+/** tsTimes() with a new copy of the bytes for every load (made before the clock starts). */
+function freshTimes(elf: Uint8Array, n: number): TsTimes {
+  const per = (opts: { log?: boolean }, read: boolean): number => {
+    const samples: number[] = [];
+    for (let s = 0; s < SAMPLES; s++) {
+      const reqs = Array.from({ length: n }, () => ({ elf: elf.slice(), base: 0x100000n, fill: 0, symbols: [] }));
+      const t0 = process.hrtime.bigint();
+      for (const req of reqs) {
+        const o = engine.load(req, { profile: PROFILE, ...opts });
+        if (read && o.kind === 'ok' && o.image.relocations.length < 0) throw new Error('unreachable');
+      }
+      samples.push(Number(process.hrtime.bigint() - t0) / n);
+    }
+    return median(samples);
+  };
+  return { dflt: per({}, false), noLog: per({ log: false }, false), logRead: per({ log: true }, true) };
+}
+
+function uninitialisedCopy(from: Uint8Array): Uint8Array {
+  const b = new Uint8Array(Buffer.allocUnsafeSlow(from.length).buffer, 0, from.length);
+  b.set(from);
+  return b;
+}
+
 async function cNsPerLoad(benchLoad: string, file: string, n: number): Promise<number> {
   const samples: number[] = [];
   for (let s = 0; s < SAMPLES; s++) {
@@ -119,13 +143,23 @@ row('what (per load)', 'C', 'load(req)', '/C', '{log: false}', '/C', '{log: true
 const perRel: { n: number; ts: number; c: number }[] = [];
 const line = (what: string, t: TsTimes, c: number) =>
   row(what, fmt(c), fmt(t.dflt), (t.dflt / c).toFixed(2), fmt(t.noLog), (t.noLog / c).toFixed(2), fmt(t.logRead), (t.logRead / c).toFixed(2));
-for (const e of differentialOnly ? [] : entries) {
+for (const [i, e] of (differentialOnly ? [] : entries).entries()) {
   const file = resolve(corpus, '..', e.file);
   const elf = new Uint8Array(readFileSync(file));
   const t = tsTimes(elf, quick ? 2000 : 20000);
   const c = x86?.benchLoad ? await cNsPerLoad(x86.benchLoad, file, 20000) : NaN;
   const nrel = new ElfFile(elf).sections.filter((x) => x.type === SHT_RELA || x.type === SHT_REL).reduce((k, x) => k + Number(x.size / x.entsize), 0);
   line(`${e.id} (${nrel} relocations)`, t, c);
+  if (i >= FIRST.length) continue;
+  // The same input as a new array at every load (a fuzz case, a file read anew): the parse and the
+  // decoding are not reused. And the floor of any loader that returns a new image: a fresh array of
+  // the image's size, filled by one copy (C's malloc reuses one hot chunk; here every image is new memory).
+  const fresh = freshTimes(elf, quick ? 500 : 2000);
+  line(`  same, a fresh copy of the bytes per load`, fresh, c);
+  const img = engine.load({ elf, base: 0x100000n, fill: 0, symbols: [] }, { profile: PROFILE });
+  const size = img.kind === 'ok' ? img.image.bytes.length : 0;
+  const floor = nsPer(20000, () => uninitialisedCopy(elf.subarray(0, size)));
+  row(`  floor: a new ${size}-byte array filled by one copy`, fmt(c), fmt(floor), (floor / c).toFixed(2), '', '', '', '');
 }
 for (const n of differentialOnly ? [] : quick ? [1000, 10000] : [1000, 10000, 100000, 1000000]) {
   const elf = synthetic(n);
@@ -144,11 +178,14 @@ if (perRel.length > 1) {
 // Differential cases per second, end to end: the oracle's answer, the TS engine's load
 // (log: false) and compareOutcomes, for (a) the corpus purgatory at many bases and fill bytes and
 // (b) a fuzz-like stream of small generated cases (the fuzz campaign's own, seed 1; generated
-// before the clock starts). Batched: one oracle process, requests streamed in windows of 256
-// with the next window in flight while this one is compared (as the fuzz campaign does), fork
-// server on for (b) (a tenth of those cases crash the C loader). Medians of several runs. Where
-// the time goes: oracle-only cases/s (no TS work), CPU µs per case on each side (Node: this
-// process; oracle: its process and its children), and one process per request for contrast.
+// before the clock starts). The corpus row loads one array again and again (the model's cached
+// parse); the fuzz-like rows give every pass new copies of the arrays, made before the clock
+// starts, so that each load parses a new input, as in a campaign. Batched: one oracle process,
+// requests streamed in windows of 256 with the next window in flight while this one is compared
+// (as the fuzz campaign does), fork server on for (b) (a tenth of those cases crash the C loader).
+// Medians of several runs. Where the time goes: oracle-only cases/s (no TS work), CPU µs per case
+// on each side (Node: this process; oracle: its process and its children), and one process per
+// request for contrast.
 const WINDOW = 256;
 const runsOf = quick ? 1 : 3;
 const cpuOfPid = (pid: number | undefined): number => {
@@ -168,8 +205,9 @@ interface Pass {
   oracleUs: number;
 }
 
-/** Stream reqs through the oracle in windows; with `ts`, load + compare every answer. */
-async function pass(o: KexecToolsOracle, reqs: LoadRequest[], target: Arch, ts: boolean): Promise<Pass> {
+/** Stream reqs through the oracle in windows; with `ts`, load + compare every answer; `fresh`: each request with a new copy of its ELF. */
+async function pass(o: KexecToolsOracle, reqs0: LoadRequest[], target: Arch, ts: boolean, fresh: boolean): Promise<Pass> {
+  const reqs = fresh ? reqs0.map((r) => ({ ...r, elf: r.elf.slice() })) : reqs0;
   const c0 = process.cpuUsage();
   const k0 = cpuOfPid(o.pid);
   const t0 = performance.now();
@@ -216,14 +254,14 @@ for (const target of ['x86_64', 'ppc64le'] as const) {
     }
   }
   const genPerSec = nFuzz / ((performance.now() - g0) / 1000);
-  for (const [what, reqs, forkServer] of [['corpus purgatory, many bases', corpusReqs, false], ['fuzz-like generated cases', fuzzReqs, true]] as const) {
+  for (const [what, reqs, forkServer, fresh] of [['corpus purgatory, many bases', corpusReqs, false, false], ['fuzz-like cases, fresh arrays', fuzzReqs, true, true]] as const) {
     const o = KexecToolsOracle.fromBuild(b, { forkServer, env: FUZZ_ORACLE_ENV });
     await o.runMany(reqs.slice(0, 64)); // start-up, qemu's translation of the hot paths, JIT
     const only: Pass[] = [];
     const e2e: Pass[] = [];
     for (let r = 0; r < runsOf; r++) {
-      only.push(await pass(o, reqs, target, false));
-      e2e.push(await pass(o, reqs, target, true));
+      only.push(await pass(o, reqs, target, false, false));
+      e2e.push(await pass(o, reqs, target, true, fresh));
     }
     await o.close();
     const m = medianPass(e2e);

@@ -1,10 +1,8 @@
 // AArch64 relocations, as kexec-tools' kexec/arch/arm64/kexec-arm64.c (machine_apply_elf_rel) and
 // the AArch64 ELF ABI (AAELF64, "Relocation operations") define them.
-import { u64 } from '../bytes.ts';
-import type { ByteView } from '../bytes.ts';
 import { EM_AARCH64 } from '../elf/constants.ts';
-import type { ArchModule, BigRelocInput as RelocInput, RelocSpec, Semantics } from './types.ts';
-import { bigintCompute, bigintWrite, classifierFor, checkInt, checkIntOrUInt, outOfRange } from './types.ts';
+import type { ArchModule, RelocInput, RelocSpec, Semantics, U64 } from './types.ts';
+import { classifierFor, checkInt, checkIntOrUInt, outOfRange, write32, write64 } from './types.ts';
 
 /**
  * Every type AAELF64 and glibc's <elf.h> define (the ILP32 P32_ ones included; P32_ABS16 as binutils names it), for reports, the
@@ -46,10 +44,6 @@ export const R_AARCH64 = {
   IRELATIVE: 1032,
 } as const;
 
-/** This module computes on bigints (types.ts: bigintCompute/bigintWrite adapt it to the U64 interface). */
-type BigWrite = (view: ByteView, off: number, v: bigint) => void;
-type BigCompute = (r: RelocInput) => bigint;
-
 const R = R_AARCH64;
 const names = new Map<number, string>(Object.entries(R).map(([k, v]) => [v, `R_AARCH64_${k}`]));
 const nameOf = (t: number) => names.get(t) ?? `R_AARCH64_${t >>> 0}`;
@@ -58,19 +52,22 @@ const nameOf = (t: number) => names.get(t) ?? `R_AARCH64_${t >>> 0}`;
 const FUNC = 'machine_apply_elf_rel';
 
 // ---- bit writers (pure). Instruction words are little-endian whatever the data byte order.
-const store = (width: number): BigWrite => (view, off, v) => view.store(off, width, v);
+const none: RelocSpec['write'] = () => {};
 /** kexec-tools: `*loc32 = cpu_to_le32(le32_to_cpu(*loc32) + field)`: added, carries and all. */
-const addToInsn: BigWrite = (view, off, v) => view.setU32(off, Number(BigInt.asUintN(32, BigInt(view.u32(off)) + v)));
+const addToInsn: RelocSpec['write'] = (view, off, v) => view.setU32(off, (view.u32(off) + v.lo) >>> 0);
 /** ABI: the field's bits replace the instruction's (lld's or32le after clearing). */
-const insertInsn = (mask: number): BigWrite => (view, off, v) =>
-  view.setU32(off, ((view.u32(off) & ~mask) | (Number(BigInt.asUintN(32, v)) & mask)) >>> 0);
+const insertInsn = (mask: number): RelocSpec['write'] => (view, off, v) =>
+  view.setU32(off, ((view.u32(off) & ~mask) | (v.lo & mask)) >>> 0);
 
-/** `value` as the ELF file's byte order would store it (cpu_to_elf32/64), for a store-order writer. */
-function inElfOrder(r: RelocInput, width: number, v: bigint): bigint {
+const bswap32 = (x: number): number => (((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24)) >>> 0;
+
+/**
+ * `v` as the ELF file's byte order would store it (cpu_to_elf32/64), for a store-order writer: the
+ * bytes of its low `width` bytes reversed when the file's byte order is not the store's.
+ */
+function inElfOrder(r: RelocInput, width: 4 | 8, v: U64): U64 {
   if (!r.elfEndian || r.elfEndian === r.view.endian) return v;
-  let out = 0n;
-  for (let i = 0; i < width; i++) out = (out << 8n) | ((v >> BigInt(8 * i)) & 0xffn);
-  return out;
+  return width === 4 ? r.out.set(0, bswap32(v.lo)) : r.out.set(bswap32(v.lo), bswap32(v.hi));
 }
 
 /**
@@ -78,25 +75,22 @@ function inElfOrder(r: RelocInput, width: number, v: bigint): bigint {
  * parameter type, so bits 32..63 never reach MOVW_UABS_G2_NC/G3; there `value >> 32` and `>> 48`
  * shift a 32-bit operand by its width or more (undefined behaviour): the compiled code yields 0.
  */
-export function getBits32(value: bigint, start: number, end: number): bigint {
-  const v = BigInt.asUintN(32, value);
-  if (start >= 32) return 0n;
-  const mask = (1n << BigInt(end + 1 - start)) - 1n;
-  return (v >> BigInt(start)) & BigInt.asUintN(32, mask);
+export function getBits32(value: U64, start: number, end: number): number {
+  if (start >= 32) return 0;
+  const width = end + 1 - start;
+  return width >= 32 ? value.lo >>> start : (value.lo >>> start) & ((1 << width) - 1);
 }
 
-function unaligned(r: RelocInput, name: string, v: bigint): never {
-  outOfRange('misaligned', `${FUNC}: ERROR Unaligned value: ${u64(v).toString(16)}\n`, r, name);
+function unaligned(r: RelocInput, name: string, v: U64): never {
+  outOfRange('misaligned', `${FUNC}: ERROR Unaligned value: ${v.big().toString(16)}\n`, r, name);
 }
 
-/** AAELF64 alignment check (lld checkAlignment), ABI profile. */
-function checkAlign(r: RelocInput, name: string, v: bigint, n: bigint): void {
-  if ((v & (n - 1n)) !== 0n) {
-    outOfRange('misaligned', `relocation ${name} misaligned: ${BigInt.asIntN(64, v)} is not a multiple of ${n}; references '${r.symName()}'`, r, name);
+/** AAELF64 alignment check (lld checkAlignment) of a value whose low bits are `low`, ABI profile. */
+function checkAlign(r: RelocInput, name: string, low: number, n: number, v: () => bigint): void {
+  if ((low & (n - 1)) !== 0) {
+    outOfRange('misaligned', `relocation ${name} misaligned: ${BigInt.asIntN(64, v())} is not a multiple of ${n}; references '${r.symName()}'`, r, name);
   }
 }
-
-const page = (x: bigint): bigint => u64(x) & ~0xfffn;
 
 /**
  * kexec-tools (2.0.20–2.0.32: machine_apply_elf_rel is unchanged): the 14 types below, the
@@ -104,81 +98,91 @@ const page = (x: bigint): bigint => u64(x) & ~0xfffn;
  * value (not on S+A-P) for ADR_PREL_LO21 and LDST64/128, get_bits() on a uint32_t (movwGetBits32),
  * and `uint64_t data = *location` read before the switch (preRead below). ADR_PREL_LO21 is encoded
  * as LD_PREL_LO19 is (bits [20:2] at [23:5]; immlo is never set). R_AARCH64_NONE is not handled
- * (it dies). ABI: AAELF64's operations with their checks, the field inserted.
+ * (it dies). ABI: AAELF64's operations with their checks, the field inserted. Values are U64s (u64
+ * arithmetic on two uint32 halves); an instruction field is a number in r.out.lo.
  */
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
   const kt = sem.loader === 'kexec-tools';
-  const add = (type: number, width: number, compute: BigCompute, write: BigWrite) =>
-    t.set(type, { type, name: nameOf(type), width, compute: bigintCompute(compute), write: bigintWrite(write) });
-  /** An instruction field: kexec-tools adds `field(r)`; the ABI inserts it under `mask`. */
-  const insn = (type: number, mask: number, field: (r: RelocInput, name: string) => bigint) =>
-    add(type, 4, (r) => field(r, nameOf(type)), kt ? addToInsn : insertInsn(mask));
-  const pcrel = (r: RelocInput) => u64(r.value - r.address);
+  const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write']) =>
+    t.set(type, { type, name: nameOf(type), width, compute, write });
+  /** An instruction field (a number): kexec-tools adds `field(r)`; the ABI inserts it under `mask`. */
+  const insn = (type: number, mask: number, field: (r: RelocInput, name: string) => number) =>
+    add(type, 4, (r) => r.out.set(0, field(r, nameOf(type))), kt ? addToInsn : insertInsn(mask));
+  /** S + A - P (u64), in r.tmp. */
+  const pcrel = (r: RelocInput) => r.tmp.from(r.value).sub(r.address);
 
-  if (!kt) add(R.NONE, 0, () => 0n, store(0));
-  add(R.ABS64, 8, (r) => inElfOrder(r, 8, r.value), store(8));
+  if (!kt) add(R.NONE, 0, (r) => r.out.set(0, 0), none);
+  add(R.ABS64, 8, (r) => inElfOrder(r, 8, r.value), write64);
   add(R.PREL32, 4, (r) => {
     const v = pcrel(r);
     if (sem.abiRangeChecks) checkIntOrUInt(r, 'R_AARCH64_PREL32', v, 32);
-    return inElfOrder(r, 4, BigInt.asUintN(32, v));
-  }, store(4));
+    return inElfOrder(r, 4, r.out.set(0, v.lo));
+  }, write32);
   if (!kt) {
     add(R.ABS32, 4, (r) => {
       checkIntOrUInt(r, 'R_AARCH64_ABS32', r.value, 32);
-      return inElfOrder(r, 4, BigInt.asUintN(32, r.value));
-    }, store(4));
-    add(R.PREL64, 8, (r) => inElfOrder(r, 8, pcrel(r)), store(8));
+      return inElfOrder(r, 4, r.out.set(0, r.value.lo));
+    }, write32);
+    add(R.PREL64, 8, (r) => inElfOrder(r, 8, pcrel(r)), write64);
   }
   // MOV[KZ] imm16 (bits 20:5).
   const movw = (type: number, start: number) =>
-    insn(type, 0x1fffe0, (r) => (sem.movwGetBits32 ? getBits32(r.value, start, start + 15) : (u64(r.value) >> BigInt(start)) & 0xffffn) << 5n);
+    insn(type, 0x1fffe0, (r) => {
+      const v = r.value;
+      const imm = sem.movwGetBits32 ? getBits32(v, start, start + 15) : ((start < 32 ? v.lo : v.hi) >>> (start & 31)) & 0xffff;
+      return imm << 5;
+    });
   movw(R.MOVW_UABS_G0_NC, 0);
   movw(R.MOVW_UABS_G1_NC, 16);
   movw(R.MOVW_UABS_G2_NC, 32);
   movw(R.MOVW_UABS_G3, 48);
   insn(R.LD_PREL_LO19, 0xffffe0, (r, name) => {
     const v = pcrel(r);
-    if (sem.abiRangeChecks) { checkInt(r, name, v, 21); checkAlign(r, name, v, 4n); }
-    return (v << 3n) & 0xffffe0n;
+    if (sem.abiRangeChecks) { checkInt(r, name, v, 21); checkAlign(r, name, v.lo, 4, () => v.big()); }
+    return (v.lo << 3) & 0xffffe0;
   });
   insn(R.ADR_PREL_LO21, 0x60ffffe0, (r, name) => {
     if (kt) {
-      if (r.value & 3n) unaligned(r, name, r.value);
-      return (pcrel(r) << 3n) & 0xffffe0n;
+      if (r.value.lo & 3) unaligned(r, name, r.value);
+      return (pcrel(r).lo << 3) & 0xffffe0;
     }
     const v = pcrel(r);
     if (sem.abiRangeChecks) checkInt(r, name, v, 21);
-    return ((v & 3n) << 29n) | ((v << 3n) & 0xffffe0n);
+    return (((v.lo & 3) << 29) | ((v.lo << 3) & 0xffffe0)) >>> 0;
   });
   insn(R.ADR_PREL_PG_HI21, 0x60ffffe0, (r, name) => {
-    const x = u64(page(r.value) - page(r.address));
+    // Page(S + A) - Page(P), u64
+    const x = r.tmp.set(r.value.hi, r.value.lo & ~0xfff).sub(r.out.set(r.address.hi, r.address.lo & ~0xfff));
     if (sem.abiRangeChecks) checkInt(r, name, x, 33);
-    const imm = x >> 12n;
-    // immlo (imm[1:0]) at 29..30, immhi (imm[20:2]) at 5..23: kexec-tools' `(imm & 0x1ffffc) << 3` is the same field.
-    return ((imm & 3n) << 29n) | (((imm >> 2n) & 0x7ffffn) << 5n);
+    // imm = x >> 12: immlo (imm[1:0]) at 29..30, immhi (imm[20:2] = x[32:14]) at 5..23: kexec-tools'
+    // `(imm & 0x1ffffc) << 3` is the same field.
+    const immlo = (x.lo >>> 12) & 3;
+    const immhi = ((x.lo >>> 14) | ((x.hi & 1) << 18)) & 0x7ffff;
+    return ((immlo << 29) | (immhi << 5)) >>> 0;
   });
-  insn(R.ADD_ABS_LO12_NC, 0x3ffc00, (r) => (r.value & 0xfffn) << 10n);
+  insn(R.ADD_ABS_LO12_NC, 0x3ffc00, (r) => (r.value.lo & 0xfff) << 10);
   const branch26 = (type: number) => insn(type, 0x3ffffff, (r, name) => {
     const v = pcrel(r);
-    if (sem.abiRangeChecks) { checkInt(r, name, v, 28); checkAlign(r, name, v, 4n); }
-    return (v >> 2n) & 0x3ffffffn;
+    if (sem.abiRangeChecks) { checkInt(r, name, v, 28); checkAlign(r, name, v.lo, 4, () => v.big()); }
+    return (v.lo >>> 2) & 0x3ffffff;
   });
   branch26(R.JUMP26);
   branch26(R.CALL26);
   // LDST<n>_ABS_LO12_NC: bits [11:log2(n/8)] into imm12 (bits 21:10).
-  const ldst = (type: number, shift: bigint, ktChecks: boolean) => insn(type, 0x3ffc00, (r, name) => {
-    const n = 1n << shift;
-    if (kt && ktChecks && (r.value & (n - 1n))) unaligned(r, name, r.value);
-    if (sem.abiRangeChecks) checkAlign(r, name, r.value & 0xfffn, n);
-    return ((r.value & 0xfffn) >> shift) << 10n;
+  const ldst = (type: number, shift: number, ktChecks: boolean) => insn(type, 0x3ffc00, (r, name) => {
+    const n = 1 << shift;
+    const low12 = r.value.lo & 0xfff;
+    if (kt && ktChecks && (r.value.lo & (n - 1))) unaligned(r, name, r.value);
+    if (sem.abiRangeChecks) checkAlign(r, name, low12, n, () => BigInt(low12));
+    return (low12 >>> shift) << 10;
   });
-  ldst(R.LDST64_ABS_LO12_NC, 3n, true);
-  ldst(R.LDST128_ABS_LO12_NC, 4n, true);
+  ldst(R.LDST64_ABS_LO12_NC, 3, true);
+  ldst(R.LDST128_ABS_LO12_NC, 4, true);
   if (!kt) {
-    ldst(R.LDST8_ABS_LO12_NC, 0n, false);
-    ldst(R.LDST16_ABS_LO12_NC, 1n, false);
-    ldst(R.LDST32_ABS_LO12_NC, 2n, false);
+    ldst(R.LDST8_ABS_LO12_NC, 0, false);
+    ldst(R.LDST16_ABS_LO12_NC, 1, false);
+    ldst(R.LDST32_ABS_LO12_NC, 2, false);
   }
   return t;
 }

@@ -2,11 +2,9 @@
 // arch_kexec_apply_relocations_add: Debian's 6.1.176 and 6.12.107 both have it there) and as
 // kexec-tools 2.0.32's stub machine_apply_elf_rel (kexec/arch/riscv/kexec-elf-riscv.c:172-184)
 // refuses them. No ABI profile: the psABI's relaxation-aware semantics are not modelled here.
-import { u64 } from '../bytes.ts';
-import type { ByteView } from '../bytes.ts';
 import { EM_RISCV } from '../elf/constants.ts';
-import type { ArchModule, BigRelocInput, RelocSpec, Semantics } from './types.ts';
-import { bigintCompute, bigintWrite, classifierFor } from './types.ts';
+import type { ArchModule, RelocSpec, Semantics } from './types.ts';
+import { U64, classifierFor, write64 } from './types.ts';
 
 /** Every type the RISC-V psABI ("Relocations") and glibc's <elf.h> name. */
 export const R_RISCV = {
@@ -25,53 +23,60 @@ const R = R_RISCV;
 const names = new Map<number, string>(Object.entries(R).map(([k, v]) => [v, `R_RISCV_${k}`]));
 const nameOf = (t: number): string => names.get(t) ?? `R_RISCV_${t >>> 0}`;
 
-/** This module computes on bigints (types.ts: bigintCompute/bigintWrite adapt it to the U64 interface). */
-type BigWrite = (view: ByteView, off: number, v: bigint) => void;
-type BigCompute = (r: BigRelocInput) => bigint;
+// ---- the kernel's immediate encoders (elf_kexec.c RV_X / ENCODE_*_IMM / CLEAN_IMM). Every field
+// they build comes from bits 0..31 of the u64 value, so they read its low half (a number) only.
 
-// ---- the kernel's immediate encoders (elf_kexec.c RV_X / ENCODE_*_IMM / CLEAN_IMM), on u64 values
-
-const M64 = (1n << 64n) - 1n;
-/** RV_X(x, s, n): n bits of x from bit s. */
-const rvx = (x: bigint, s: number, n: number): bigint => (x >> BigInt(s)) & ((1n << BigInt(n)) - 1n);
-export const encodeI = (x: bigint): bigint => rvx(x, 0, 12) << 20n;
-export const encodeB = (x: bigint): bigint => (rvx(x, 1, 4) << 8n) | (rvx(x, 5, 6) << 25n) | (rvx(x, 11, 1) << 7n) | (rvx(x, 12, 1) << 31n);
-export const encodeU = (x: bigint): bigint => rvx(x, 12, 20) << 12n;
-export const encodeJ = (x: bigint): bigint => (rvx(x, 1, 10) << 21n) | (rvx(x, 11, 1) << 20n) | (rvx(x, 12, 8) << 12n) | (rvx(x, 20, 1) << 31n);
-export const encodeCB = (x: bigint): bigint =>
-  (rvx(x, 1, 2) << 3n) | (rvx(x, 3, 2) << 10n) | (rvx(x, 5, 1) << 2n) | (rvx(x, 6, 2) << 5n) | (rvx(x, 8, 1) << 12n);
-export const encodeCJ = (x: bigint): bigint =>
-  (rvx(x, 1, 3) << 3n) | (rvx(x, 4, 1) << 11n) | (rvx(x, 5, 1) << 2n) | (rvx(x, 6, 1) << 7n) |
-  (rvx(x, 7, 1) << 6n) | (rvx(x, 8, 2) << 9n) | (rvx(x, 10, 1) << 8n) | (rvx(x, 11, 1) << 12n);
-/** RISCV_CONST_HIGH_PART: (x + 0x800) & ~0xfff, in unsigned long long. */
-export const constHigh = (x: bigint): bigint => u64(x + 0x800n) & (M64 ^ 0xfffn);
-/** ENCODE_UJTYPE_IMM: auipc's U immediate (high part, with the carry) | jalr/addi's I immediate << 32. */
-export const encodeUJ = (x: bigint): bigint => encodeU(constHigh(x)) | (encodeI(u64(x - constHigh(x))) << 32n);
-/** ENCODE_UITYPE_IMM: the mask CLEAN_IMM(UITYPE) clears (no carry: only used on all-ones). */
-const encodeUI = (x: bigint): bigint => encodeU(x) | (encodeI(x) << 32n);
-
-/** CLEAN_IMM(type, x): x with the type's immediate bits cleared. */
-const cleaner = (encode: (x: bigint) => bigint, width: 4 | 8) => {
-  const keep = (M64 ^ encode(M64)) & (width === 4 ? 0xffffffffn : M64);
-  return (old: bigint) => old & keep;
+/** RV_X(x, s, n): n bits of x from bit s (s + n <= 32). */
+const rvx = (x: number, s: number, n: number): number => (x >>> s) & ((1 << n) - 1);
+export const encodeI = (v: U64): number => (rvx(v.lo, 0, 12) << 20) >>> 0;
+export const encodeB = (v: U64): number => {
+  const x = v.lo;
+  return ((rvx(x, 1, 4) << 8) | (rvx(x, 5, 6) << 25) | (rvx(x, 11, 1) << 7) | (rvx(x, 12, 1) << 31)) >>> 0;
 };
+export const encodeU = (v: U64): number => (rvx(v.lo, 12, 20) << 12) >>> 0;
+export const encodeJ = (v: U64): number => {
+  const x = v.lo;
+  return ((rvx(x, 1, 10) << 21) | (rvx(x, 11, 1) << 20) | (rvx(x, 12, 8) << 12) | (rvx(x, 20, 1) << 31)) >>> 0;
+};
+export const encodeCB = (v: U64): number => {
+  const x = v.lo;
+  return (rvx(x, 1, 2) << 3) | (rvx(x, 3, 2) << 10) | (rvx(x, 5, 1) << 2) | (rvx(x, 6, 2) << 5) | (rvx(x, 8, 1) << 12);
+};
+export const encodeCJ = (v: U64): number => {
+  const x = v.lo;
+  return (rvx(x, 1, 3) << 3) | (rvx(x, 4, 1) << 11) | (rvx(x, 5, 1) << 2) | (rvx(x, 6, 1) << 7) |
+    (rvx(x, 7, 1) << 6) | (rvx(x, 8, 2) << 9) | (rvx(x, 10, 1) << 8) | (rvx(x, 11, 1) << 12);
+};
+/** RISCV_CONST_HIGH_PART: (x + 0x800) & ~0xfff, in unsigned long long; its low word (what the encoders use). */
+export const constHigh = (v: U64): number => ((v.lo + 0x800) & ~0xfff) >>> 0;
+/**
+ * ENCODE_UJTYPE_IMM into `out`: auipc's U immediate (the high part, with the carry) in the low word,
+ * jalr/addi's I immediate of `x - high` in the high word (its low 12 bits are x's: high has none).
+ */
+export const encodeUJ = (v: U64, out: U64): U64 => out.set((rvx(v.lo, 0, 12) << 20) >>> 0, constHigh(v) & 0xfffff000);
+
+/** CLEAN_IMM(type, x) keeps the bits outside the immediate: encode(all ones) is the immediate's mask. */
+const ONES = new U64().set(0xffffffff, 0xffffffff);
+const keep32 = (encode: (v: U64) => number): number => ~encode(ONES) >>> 0;
 
 // ---- bit writers: read-modify-write of the access width, little-endian (the store view)
 
-const rmw32 = (encode: (x: bigint) => bigint): BigWrite => {
-  const clean = cleaner(encode, 4);
-  return (view, off, v) => view.store(off, 4, (clean(view.load(off, 4)) | encode(v)) & 0xffffffffn);
+const rmw32 = (encode: (v: U64) => number): RelocSpec['write'] => {
+  const keep = keep32(encode);
+  return (view, off, v) => view.setU32(off, ((view.u32(off) & keep) | encode(v)) >>> 0);
 };
-const rmw64 = (encode: (x: bigint) => bigint, mask: (x: bigint) => bigint): BigWrite => {
-  const clean = cleaner(mask, 8);
-  return (view, off, v) => view.store(off, 8, (clean(view.load(off, 8)) | encode(v)) & M64);
+/** The 8-byte auipc+jalr pair (ENCODE_UJTYPE_IMM), cleaned with CLEAN_IMM(UITYPE): U in the low word, I in the high. */
+const rmwUJ: RelocSpec['write'] = (view, off, v) => {
+  const lo = view.little ? off : off + 4, hi = view.little ? off + 4 : off;
+  const imm = encodeUJ(v, scratch);
+  view.setU32(lo, ((view.u32(lo) & ~0xfffff000) | imm.lo) >>> 0);
+  view.setU32(hi, ((view.u32(hi) & ~0xfff00000) | imm.hi) >>> 0);
 };
+const scratch = new U64();
 /** `*(uN *)loc += val` / `-= val`, truncated to the width. */
-const addTo = (width: 2 | 4, sign: 1n | -1n): BigWrite => {
-  const m = (1n << BigInt(width * 8)) - 1n;
-  return (view, off, v) => view.store(off, width, (view.load(off, width) + sign * v) & m);
-};
-const store = (width: number): BigWrite => (view, off, v) => view.store(off, width, v);
+const addTo = (width: 2 | 4, sign: 1 | -1): RelocSpec['write'] => width === 2
+  ? (view, off, v) => view.setU16(off, (view.u16(off) + sign * (v.lo & 0xffff)) & 0xffff)
+  : (view, off, v) => view.setU32(off, (view.u32(off) + sign * v.lo) >>> 0);
 
 /**
  * The kernel's arch_kexec_apply_relocations_add (6.1.176 elf_kexec.c:365-470, 6.12.107 :372-480):
@@ -83,23 +88,22 @@ const store = (width: number): BigWrite => (view, off, v) => view.store(off, wid
  */
 function kernelTable(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
-  const add = (type: number, width: number, compute: BigCompute, write: BigWrite) =>
-    t.set(type, { type, name: nameOf(type), width, compute: bigintCompute(compute), write: bigintWrite(write) });
-  const pcrel = (r: { value: bigint; address: bigint }) => u64(r.value - r.address);
-  const val = (r: { value: bigint }) => r.value;
-  const none = () => 0n;
+  const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write']) =>
+    t.set(type, { type, name: nameOf(type), width, compute, write });
+  const pcrel: RelocSpec['compute'] = (r) => r.out.from(r.value).sub(r.address);
+  const val: RelocSpec['compute'] = (r) => r.value;
   add(R.BRANCH, 4, pcrel, rmw32(encodeB));
   add(R.JAL, 4, pcrel, rmw32(encodeJ));
-  for (const type of [R.PCREL_HI20, R.CALL_PLT, R.CALL]) add(type, 8, pcrel, rmw64(encodeUJ, encodeUI));
+  for (const type of [R.PCREL_HI20, R.CALL_PLT, R.CALL]) add(type, 8, pcrel, rmwUJ);
   add(R.RVC_BRANCH, 4, pcrel, rmw32(encodeCB));
   add(R.RVC_JUMP, 4, pcrel, rmw32(encodeCJ));
-  add(R.ADD16, 2, val, addTo(2, 1n));
-  add(R.SUB16, 2, val, addTo(2, -1n));
-  add(R.ADD32, 4, val, addTo(4, 1n));
-  add(R.SUB32, 4, val, addTo(4, -1n));
-  for (const type of [R.PCREL_LO12_I, R.ALIGN, R.RELAX]) add(type, 0, none, () => {});
+  add(R.ADD16, 2, val, addTo(2, 1));
+  add(R.SUB16, 2, val, addTo(2, -1));
+  add(R.ADD32, 4, val, addTo(4, 1));
+  add(R.SUB32, 4, val, addTo(4, -1));
+  for (const type of [R.PCREL_LO12_I, R.ALIGN, R.RELAX]) add(type, 0, (r) => r.out.set(0, 0), () => {});
   // R_RISCV_64: Debian's 6.12.107 has it (hook revision 2), 6.1.176 does not.
-  if ((sem.hookRevision ?? 2) >= 2) add(R['64'], 8, val, store(8));
+  if ((sem.hookRevision ?? 2) >= 2) add(R['64'], 8, val, write64);
   return t;
 }
 

@@ -2,10 +2,9 @@
 // the kernel's arch/s390/kernel/machine_kexec_reloc.c (arch_kexec_do_relocs, called by
 // arch_kexec_apply_relocations_add in machine_kexec_file.c) and the s390x ELF ABI supplement define them.
 import { u64 } from '../bytes.ts';
-import type { ByteView } from '../bytes.ts';
 import { EM_S390 } from '../elf/constants.ts';
-import type { ArchModule, BigRelocInput as RelocInput, RelocSpec, Semantics } from './types.ts';
-import { bigintCompute, bigintWrite, classifierFor, checkInt, checkIntOrUInt, fitsUnsigned, outOfRange } from './types.ts';
+import type { ArchModule, RelocInput, RelocSpec, Semantics, U64 } from './types.ts';
+import { classifierFor, checkInt, checkIntOrUInt, outOfRange, write16, write32, write64, write8 } from './types.ts';
 import { KERNEL_PR_FMT } from './x86_64.ts';
 
 /**
@@ -25,29 +24,26 @@ export const R_390 = {
   GNU_VTINHERIT: 250, GNU_VTENTRY: 251,
 } as const;
 
-/** This module computes on bigints (types.ts: bigintCompute/bigintWrite adapt it to the U64 interface). */
-type BigWrite = (view: ByteView, off: number, v: bigint) => void;
-type BigCompute = (r: RelocInput) => bigint;
-
 const R = R_390;
 const names = new Map<number, string>(Object.entries(R).map(([k, v]) => [v, `R_390_${k}`]));
 const nameOf = (t: number) => names.get(t) ?? `R_390_${t >>> 0}`;
 
 // ---- bit writers (pure; they only place bits; the store view is big-endian on s390x)
-const store = (width: number): BigWrite => (view, off, v) => view.store(off, width, v);
+const none: RelocSpec['write'] = () => {};
+const STORE: Readonly<Record<number, RelocSpec['write']>> = { 0: none, 1: write8, 2: write16, 4: write32, 8: write64 };
 /** R_390_12: the low 12 bits of the halfword, keeping its top nibble (the base register). */
-const write12: BigWrite = (view, off, v) => view.setU16(off, (view.u16(off) & 0xf000) | Number(v & 0xfffn));
+const write12: RelocSpec['write'] = (view, off, v) => view.setU16(off, (view.u16(off) & 0xf000) | (v.lo & 0xfff));
 /** R_390_20: DL (12 bits) into bits 16..27 and DH (8 bits) into bits 8..15 of the word, keeping 0xf00000ff. */
-const write20: BigWrite = (view, off, v) =>
-  view.setU32(off, ((view.u32(off) & 0xf00000ff) | (Number(v & 0xfffn) << 16) | (Number(v & 0xff000n) >>> 4)) >>> 0);
+const write20: RelocSpec['write'] = (view, off, v) =>
+  view.setU32(off, ((view.u32(off) & 0xf00000ff) | ((v.lo & 0xfff) << 16) | ((v.lo & 0xff000) >>> 4)) >>> 0);
 
 /** ABI checks, where the ABI profile makes them: the field must hold the value; DBL values must be even. */
-function abiChecks(r: RelocInput, name: string, v: bigint, kind: 'signed' | 'either' | 'unsigned', bits: number, dbl: boolean): void {
+function abiChecks(r: RelocInput, name: string, v: U64, kind: 'signed' | 'either' | 'unsigned', bits: number, dbl: boolean): void {
   if (!r.sem.abiRangeChecks) return;
-  if (dbl && (v & 1n) !== 0n) outOfRange('overflow', `relocation ${name} misaligned: ${BigInt.asIntN(64, v)} is not a multiple of 2; references '${r.symName()}'`, r, name);
+  if (dbl && (v.lo & 1) !== 0) outOfRange('overflow', `relocation ${name} misaligned: ${v.signed()} is not a multiple of 2; references '${r.symName()}'`, r, name);
   if (kind === 'signed') checkInt(r, name, v, bits);
   else if (kind === 'either') checkIntOrUInt(r, name, v, bits);
-  else if (!fitsUnsigned(v, bits)) outOfRange('overflow', `relocation ${name} out of range: ${u64(v)} is not in [0, ${(1n << BigInt(bits)) - 1n}]; references '${r.symName()}'`, r, name);
+  else if (!v.fitsUint(bits)) outOfRange('overflow', `relocation ${name} out of range: ${v.big()} is not in [0, ${(1n << BigInt(bits)) - 1n}]; references '${r.symName()}'`, r, name);
 }
 
 /**
@@ -60,21 +56,21 @@ function abiChecks(r: RelocInput, name: string, v: bigint, kind: 'signed' | 'eit
  */
 function table(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
-  const add = (type: number, width: number, compute: BigCompute, write: BigWrite = store(width)) =>
-    t.set(type, { type, name: nameOf(type), width, compute: bigintCompute(compute), write: bigintWrite(write) });
-  const direct = (type: number, width: number, kind: 'either' | 'unsigned' | 'signed', bits: number, write?: BigWrite) =>
+  const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write'] = STORE[width]!) =>
+    t.set(type, { type, name: nameOf(type), width, compute, write });
+  const direct = (type: number, width: number, kind: 'either' | 'unsigned' | 'signed', bits: number, write?: RelocSpec['write']) =>
     add(type, width, (r) => {
       abiChecks(r, nameOf(type), r.value, kind, bits, false);
       return r.value;
     }, write);
   const pcrel = (type: number, width: number, bits: number, dbl: boolean) =>
     add(type, width, (r) => {
-      const v = u64(r.value - r.address);
+      const v = r.out.from(r.value).sub(r.address); // u64
       abiChecks(r, nameOf(type), v, 'signed', bits + (dbl ? 1 : 0), dbl);
-      return dbl ? v >> 1n : v;
+      return dbl ? v.shr(1) : v;
     });
 
-  if (sem.loader !== 'kexec-tools') add(R.NONE, 0, () => 0n);
+  if (sem.loader !== 'kexec-tools') add(R.NONE, 0, (r) => r.out.set(0, 0));
   direct(R['8'], 1, 'either', 8);
   direct(R['12'], 2, 'unsigned', 12, write12);
   direct(R['16'], 2, 'either', 16);
@@ -88,7 +84,7 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   // on (machine_kexec_file.c), which src/load/kernel.ts applies per version.
   if (sem.loader !== 'kernel') pcrel(R.PLT32DBL, 4, 32, true);
   pcrel(R.PC32, 4, 32, false);
-  add(R.PC64, 8, (r) => u64(r.value - r.address));
+  add(R.PC64, 8, (r) => r.out.from(r.value).sub(r.address));
   if (sem.loader === 'kernel') {
     // machine_kexec_reloc.c: `case R_390_64: case R_390_GLOB_DAT: case R_390_JMP_SLOT: *(u64 *)loc = val;`
     add(R.GLOB_DAT, 8, (r) => r.value);

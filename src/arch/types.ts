@@ -8,9 +8,8 @@
 //   are U64s (two uint32 halves, exact mod 2^64): `r.out.from(r.value).sub(r.address)` is C's
 //   `value - address`; return r.value, r.out or r.tmp. Range checks: checkInt/checkIntOrUInt/
 //   U64.fitsInt/fitsUint; a die() is outOfRange(code, message, r, name).
-// - write(view, off, v) places the bits (write16/32/64 here, or the arch's own masks on v.lo/v.hi).
-// - Code written with bigint arithmetic can be wrapped in bigintCompute/bigintWrite (exact, but each
-//   relocation then pays for a few BigInts); the hot arches (x86_64, ppc64) use U64 directly.
+// - write(view, off, v) places the bits (write8/16/32/64 here, or the arch's own masks on v.lo/v.hi).
+//   Every arch computes on U64s: no BigInt per relocation (BigInt only spells values out in messages).
 import type { ByteView } from '../bytes.ts';
 import { LoadError } from '../errors.ts';
 import { hex } from '../bytes.ts';
@@ -238,14 +237,6 @@ export function outOfRange(code: RejectionCode, cMessage: string, r: Named, name
 const scratch = new U64();
 const asU64 = (v: U64 | bigint): U64 => (typeof v === 'bigint' ? scratch.setBig(v) : v);
 
-/** Signed range check on a two's complement value of `bits` bits (bigint form). */
-export function fitsSigned(v: bigint, bits: number): boolean {
-  return U64.of(v).fitsInt(bits);
-}
-export function fitsUnsigned(v: bigint, bits: number): boolean {
-  return U64.of(v).fitsUint(bits);
-}
-
 export function checkInt(r: Named, name: string, value: U64 | bigint, bits: number): void {
   const v = asU64(value);
   if (!v.fitsInt(bits)) {
@@ -260,36 +251,6 @@ export function checkIntOrUInt(r: Named, name: string, value: U64 | bigint, bits
   if (!v.fitsInt(bits) && !v.fitsUint(bits)) {
     outOfRange('overflow', `relocation ${name} out of range: ${hex(v.big())} fits neither int${bits} nor uint${bits}; references '${r.symName()}'`, r, name);
   }
-}
-
-// ---- bigint form of compute/write, for arch code written with bigint arithmetic (exact; each
-// relocation then pays for a few BigInts, so the hot arches use U64 directly)
-
-/** A relocation's inputs as bigints (u64 values). */
-export interface BigRelocInput extends Named {
-  view: ByteView;
-  off: number;
-  value: bigint;
-  address: bigint;
-  hostLocation: bigint;
-  symOther: number;
-  toc: () => bigint;
-  eFlags: number;
-  sem: Semantics;
-  elfEndian?: Endian;
-}
-
-/** A compute written on bigints; its result is taken mod 2^64. */
-export function bigintCompute(f: (r: BigRelocInput) => bigint): RelocSpec['compute'] {
-  return (r) => r.out.setBig(f({
-    view: r.view, off: r.off, value: r.value.big(), address: r.address.big(), hostLocation: r.hostLocation.big(), symOther: r.symOther,
-    symName: r.symName, toc: () => r.toc(r.tmp).big(), eFlags: r.eFlags, sem: r.sem, elfEndian: r.elfEndian,
-  }));
-}
-
-/** A bit writer that takes the value as a bigint. */
-export function bigintWrite(f: (view: ByteView, off: number, v: bigint) => void): RelocSpec['write'] {
-  return (view, off, v) => f(view, off, v.big());
 }
 
 // ---- PPC64 @l/@h/@ha/@higher/@highest helpers (pure; the halfword as a number)

@@ -173,6 +173,12 @@ export class CMem {
   /** strcmp(p, name) == 0, reading only as far as strcmp would. */
   streq(p: Ptr, name: string, what: string, where?: Where): boolean {
     const b = this.bytesOf(p.buf);
+    if (p.off >= 0n && p.off <= SAFE_OFF_BIG && Number(p.off) + name.length < b.length) {
+      // name.length + 1 bytes in the buffer, on numbers: no read can leave it
+      const o = Number(p.off);
+      for (let i = 0; i < name.length; i++) if (b[o + i] !== name.charCodeAt(i)) return false;
+      return b[o + name.length] === 0;
+    }
     for (let i = 0; i <= name.length; i++) {
       const want = i < name.length ? name.charCodeAt(i) : 0;
       const off = this.check({ buf: p.buf, off: p.off + BigInt(i) }, 1, what, where);

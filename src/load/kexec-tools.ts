@@ -51,6 +51,11 @@ function parseFail(code: 'elf-format' | 'not-relocatable' | 'wrong-machine' | 'n
   throw new LoadError(code, PARSE_FAILED, {}, { cause: detailError(detail) });
 }
 
+/** The sh_entsize build_mem_shdrs requires of each table type, per class [ELF32, ELF64]. */
+const ENTSIZE_WANT = [0, 1].map((c) => new Map<number, bigint>([
+  [SHT_SYMTAB, BigInt(SIZES.sym[c]!)], [SHT_RELA, BigInt(SIZES.rela[c]!)], [SHT_DYNAMIC, BigInt(SIZES.dyn[c]!)], [SHT_REL, BigInt(SIZES.rel[c]!)],
+])) as [Map<number, bigint>, Map<number, bigint>];
+
 /** build_elf_rel_info(): every check build_mem_ehdr/phdrs/shdrs/notes and machine_verify_elf_rel make. */
 export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
   const len = BigInt(bytes.length);
@@ -109,14 +114,12 @@ export function parseKexecTools(bytes: Uint8Array, profile: Profile): KtElf {
     if (wrap(end) > len) parseFail('elf-format', `phdr ${p.index} not in file`);
     if (p.paddr !== u64(-1n) && u64(p.paddr + p.memsz) < p.paddr) parseFail('elf-format', `phdr ${p.index} address wraps`);
   }
-  const entsizeWant = new Map<number, number>([
-    [SHT_SYMTAB, SIZES.sym[c]], [SHT_RELA, SIZES.rela[c]], [SHT_DYNAMIC, SIZES.dyn[c]], [SHT_REL, SIZES.rel[c]],
-  ]);
+  const entsizeWant = ENTSIZE_WANT[c];
   const mem = new CMem(bytes, elf.endian, profile.storeEndian);
   const shdrs: KtSection[] = [];
   for (const s of elf.sections) {
     const want = entsizeWant.get(s.type);
-    if (want !== undefined && s.entsize !== BigInt(want)) parseFail('elf-format', `section ${s.index} entsize ${s.entsize}`);
+    if (want !== undefined && s.entsize !== want) parseFail('elf-format', `section ${s.index} entsize ${s.entsize}`);
     if (s.type !== SHT_NOBITS && wrap(s.offset + s.size) > len) parseFail('elf-format', `section ${s.index} not in file`);
     if (u64(s.addr + s.size) < s.addr) parseFail('elf-format', `section ${s.index} address wraps`);
     // sh_data = buf + sh_offset (kexec-elf.c:657): the wrapping check above lets sh_offset = 2^64 - 8
@@ -576,6 +579,8 @@ export class RelocPlan {
   readonly specs: (RelocSpec | undefined)[] = [];
   /** Displacements of locations that are not exact numbers (locs[j] is NaN), by entry. */
   readonly locBig = new Map<number, bigint>();
+  /** Each entry's symbol name as the log reports it, once asked for (a kept plan only). */
+  readonly names: (string | undefined)[] = [];
   /** Decode stopped at entry n with this rejection: raised once entries [0, n) are applied. */
   failed = false;
   error: unknown;
@@ -1047,7 +1052,7 @@ class Relocator {
     }
     r.symOther = m[d + D_OTHER]!;
     const spec = this.plan.specs[j];
-    if (!(m[d + D_FLAGS]! & F_PLAIN) || this.log?.keep) {
+    if (!(m[d + D_FLAGS]! & F_PLAIN)) {
       this.applyRare(j, spec);
       return;
     }
@@ -1067,7 +1072,11 @@ class Relocator {
     r.off = loc;
     s.write(view, loc, s.compute(r));
     if (this.nameCache.image.size) this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
-    this.log?.count(s.name, s.width);
+    const log = this.log;
+    if (log) {
+      log.count(s.name, s.width);
+      if (log.keep) this.record(j, s, loc, view.bytes, loc);
+    }
   }
 
   /** apply() of an entry that is not plain (see F_PLAIN), or of any entry while the log is kept. */
@@ -1141,7 +1150,10 @@ class Relocator {
     const { r } = this;
     this.rOffset.set(m[d + D_OFF_HI]!, m[d + D_OFF_LO]!);
     this.rAddend.set(m[d + D_ADD_HI]!, m[d + D_ADD_LO]!);
-    this.log!.add(m[d + D_RI]!, m[d + D_K]!, m[d + D_INFO]!, this.rOffset, r.address, m[d + D_TYPE]!, spec.name, this.symName(),
+    // A kept plan's names come from the file's copy (isStatic): the same for every load.
+    const plan = this.plan;
+    const name = plan.stream ? this.symName() : (plan.names[j] ??= this.symName());
+    this.log!.add(m[d + D_RI]!, m[d + D_K]!, m[d + D_INFO]!, this.rOffset, r.address, m[d + D_TYPE]!, spec.name, name,
       m[d + D_SYM]!, this.rAddend, r.value, imageOffset, spec.width, from, at);
   }
 }
@@ -1184,7 +1196,14 @@ export function findSymbol(kt: KtElf, name: string): ElfSymbol | undefined {
     if (pastShnum(kt, s.link)) continue;
     const strtab = shdrAt(kt, s.link, 'symtab sh_link', { symbol: name });
     const n = cCount(s.data.off, s.size, ent); // for (ptr = sh_data; ptr < sym_end; ptr += sym_size)
+    // Most symbols are not global: their st_info is read in place when the whole entry lies in its
+    // buffer (readSym would return it, and the loop skip it); readSym decodes the others.
+    const bytes = kt.mem.bytesOf(s.data.buf);
+    const at = offNumber(s.data.off);
+    const infoAt = kt.is64 ? 4 : 12;
     for (let i = 0; i < n; i++) {
+      const o = at + i * ent;
+      if (o >= 0 && o + ent <= bytes.length && bytes[o + infoAt]! >> 4 !== STB_GLOBAL) continue;
       const sym = readSym(kt, s, i, { symbol: name });
       if (sym.bind !== STB_GLOBAL) continue;
       if (!kt.mem.streq({ buf: strtab.data.buf, off: strtab.data.off + BigInt(sym.name) }, name, 'a symbol name', { symbol: name })) continue;

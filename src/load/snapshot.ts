@@ -1,5 +1,5 @@
-// The caller's bytes as the load models read them: a private copy per caller's array, and the
-// parses of that copy (one per profile), shared by the kexec-tools and kernel models.
+// The caller's bytes as the load models read them (kexec-tools and kernel): a private copy per
+// caller's array, and the parses of that copy (one per profile).
 import { Buffer } from 'node:buffer';
 import type { Profile } from './profile.ts';
 
@@ -8,75 +8,61 @@ export interface Snapshot {
   bytes: Uint8Array;
   parses: Map<Profile, unknown>;
 }
-
+/** Arrays loaded more than once (validate, the fuzz memo, the bench): their snapshots, for as long as the array lives. */
+const snapshots = new WeakMap<Uint8Array, Snapshot>();
 /**
- * The snapshots of the last RECENT arrays loaded, most recent first (strong references: a few
- * arrays and their copies). Not a WeakMap keyed by the caller's array: measured, an entry per
- * input (with its copy and parses) cost a load of a fresh array, as in a fuzz campaign, 10-40 us
- * more in the collector (debian-linux-6.1 under kernel-6.1: 72 us per load with it, 44 without).
+ * The array loaded last, if it was new, and its snapshot: an array enters `snapshots` when it is
+ * loaded a second time in a row (validate loads each file at several bases in a row, a fuzz
+ * confirmation loads its case again under another profile). A fuzz campaign loads each generated
+ * array once: a WeakMap entry per array kept its snapshot and whole parse alive through the
+ * young-generation collections, which copied and promoted them at more than the parse's cost
+ * (x86_64, seed 1, a fresh load 50-55 -> 25-30 us). Two plain variables, not an object holding
+ * both: with a { array, snap } object per load the parses were promoted as before (10 full
+ * collections instead of 2 in 30,000 cases).
  */
-const RECENT = 8;
-const recentKeys: Uint8Array[] = [];
-const recentSnaps: Snapshot[] = [];
+let lastArray: Uint8Array | undefined;
+let lastSnap: Snapshot | undefined;
 
 /**
  * The caller's bytes as this model reads them: a private copy, reused for as long as the caller's
- * array holds the same bytes (compared in full on every load) and is one of the last RECENT arrays
- * loaded, so no load ever sees a stale parse and the lazy relocation log replays over exactly the
- * bytes that were loaded.
+ * array holds the same bytes (compared in full on every load), so no load ever sees a stale parse
+ * and the lazy relocation log replays over exactly the bytes that were loaded.
  */
 export function snapshotOf(bytes: Uint8Array): Snapshot {
-  const i = recentKeys.indexOf(bytes);
-  if (i === 0) {
-    const s = recentSnaps[0]!;
-    if (s.bytes.length === bytes.length && Buffer.compare(s.bytes, bytes) === 0) return s;
-  } else if (i > 0) {
-    recentKeys.splice(i, 1);
-    const [s] = recentSnaps.splice(i, 1);
-    if (s!.bytes.length === bytes.length && Buffer.compare(s!.bytes, bytes) === 0) {
-      recentKeys.unshift(bytes);
-      recentSnaps.unshift(s!);
-      return s!;
+  const kept = snapshots.get(bytes);
+  if (kept && unchanged(kept, bytes)) return kept;
+  if (lastArray === bytes) {
+    const snap = lastSnap!;
+    lastArray = lastSnap = undefined;
+    if (unchanged(snap, bytes)) {
+      snapshots.set(bytes, snap); // loaded again: kept from now on
+      return snap;
     }
   }
-  const fresh: Snapshot = { bytes: copyOf(bytes), parses: new Map() };
-  if (i === 0) recentSnaps[0] = fresh;
+  const fresh: Snapshot = { bytes: privateCopy(bytes), parses: new Map() };
+  if (kept) snapshots.set(bytes, fresh); // changed in place: its new bytes replace the old
   else {
-    recentKeys.unshift(bytes);
-    recentSnaps.unshift(fresh);
-    if (recentKeys.length > RECENT) {
-      recentKeys.pop();
-      recentSnaps.pop();
-    }
+    lastArray = bytes;
+    lastSnap = fresh;
   }
   return fresh;
 }
 
-/** Copies up to this size share slabs of SLAB bytes (a fuzz campaign's inputs are fresh arrays, mostly loaded once). */
-const SHARED_MAX = 1 << 16;
-const SLAB = 1 << 19;
-let slab: ArrayBuffer | undefined;
-let slabUsed = 0;
-
 /**
- * A private copy of `bytes`. A small one is a view into a shared slab: one ArrayBuffer (and one
- * external allocation for the collector to track) per SLAB bytes instead of one per input. A slab
- * lives as long as one of its copies; no copy is ever handed to a caller.
+ * A copy of the caller's bytes, never written (a load that writes into its file copies it again:
+ * CMem.writable). A small one is carved from Node's shared allocation pool (Buffer.allocUnsafe),
+ * as a plain Uint8Array view (a Buffer's slice() would be a view, not a copy): most generated fuzz
+ * cases are under 4 KiB, and a buffer of their own each cost an allocation and its sweep.
  */
-function copyOf(bytes: Uint8Array): Uint8Array {
-  const n = bytes.length;
-  let copy: Uint8Array;
-  if (n > SHARED_MAX) copy = uninitialised(n);
-  else {
-    if (!slab || slabUsed + n > SLAB) {
-      slab = Buffer.allocUnsafeSlow(SLAB).buffer;
-      slabUsed = 0;
-    }
-    copy = new Uint8Array(slab, slabUsed, n);
-    slabUsed += (n + 7) & ~7; // 8-byte aligned starts
-  }
+function privateCopy(bytes: Uint8Array): Uint8Array {
+  const b = Buffer.allocUnsafe(bytes.length);
+  const copy = new Uint8Array(b.buffer, b.byteOffset, bytes.length);
   copy.set(bytes);
   return copy;
+}
+
+function unchanged(s: Snapshot, bytes: Uint8Array): boolean {
+  return s.bytes.length === bytes.length && Buffer.compare(s.bytes, bytes) === 0;
 }
 
 /** A new array whose every byte the caller writes before it is read (cheaper than a zeroed one). */

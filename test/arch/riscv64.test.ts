@@ -28,16 +28,18 @@ describe('encoders (ISA manual bit positions, hand-computed)', () => {
     ['CJ imm[4] -> bit 11', encodeCJ, 0x10n, 0x800n],
     ['CJ imm[7] -> bit 6, imm[6] -> bit 7', encodeCJ, 0xc0n, 0xc0n],
   ] as const)('%s', (_n, f, x, want) => {
-    expect(f(x)).toBe(want);
+    expect(f(U64.of(x))).toBe(Number(want));
   });
 
   it('auipc+jalr: the high part carries when bit 11 is set (0x800 = 0x1000 - 0x800)', () => {
-    expect(constHigh(0x800n)).toBe(0x1000n);
-    expect(constHigh(0x7ffn)).toBe(0n);
+    expect(constHigh(U64.of(0x800n))).toBe(0x1000);
+    expect(constHigh(U64.of(0x7ffn))).toBe(0);
     // auipc imm 1 (bits 31:12 of the low word), jalr imm -0x800 (0x800 in bits 31:20 of the high word)
-    expect(encodeUJ(0x800n)).toBe(0x8000_0000_0000_1000n);
+    expect(encodeUJ(U64.of(0x800n), new U64()).big()).toBe(0x8000_0000_0000_1000n);
     // -0x10: no high part; jalr imm 0xff0
-    expect(encodeUJ(M64 - 0xfn)).toBe(0xff00_0000_0000_0000n);
+    expect(encodeUJ(U64.of(M64 - 0xfn), new U64()).big()).toBe(0xff00_0000_0000_0000n);
+    // 0x7ffff800: the high part 0x80000000 (auipc imm 0x80000, bit 31), jalr imm -0x800 (0x800 at bits 31:20)
+    expect(encodeUJ(U64.of(0x7fff_f800n), new U64()).big()).toBe(0x8000_0000_8000_0000n);
   });
 });
 

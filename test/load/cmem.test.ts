@@ -51,3 +51,26 @@ describe('CMem.check', () => {
     expect(() => mem.check({ buf: 'file', off: 1n }, 16, 'x')).toThrow(/outside its 16 bytes/);
   });
 });
+
+describe('CMem.streq: strcmp(p, name) == 0, reading only as far as strcmp would', () => {
+  // "fn\0" at 0, "fnx" at 3 (the last three bytes: no NUL before the end of the buffer).
+  const mem = new CMem(new Uint8Array([0x66, 0x6e, 0, 0x66, 0x6e, 0x78]), 'little', 'little');
+  it('equal names, names that differ, a prefix: decided inside the buffer', () => {
+    expect(mem.streq({ buf: 'file', off: 0n }, 'fn', 'x')).toBe(true);
+    expect(mem.streq({ buf: 'file', off: 0n }, 'fx', 'x')).toBe(false);
+    expect(mem.streq({ buf: 'file', off: 0n }, 'f', 'x')).toBe(false); // 'n' against the NUL
+    expect(mem.streq({ buf: 'file', off: 3n }, 'fy', 'x')).toBe(false); // 'x' against 'y'
+    expect(mem.streq({ buf: 'file', off: 3n }, 'fn', 'x')).toBe(false); // 'x' against the NUL
+  });
+  it('a comparison that needs the byte past the end is out-of-bounds (at offset 6, +1); one that stops before it is not', () => {
+    let err: unknown;
+    try {
+      mem.streq({ buf: 'file', off: 3n }, 'fnx', 'a symbol name');
+    } catch (e) {
+      err = e;
+    }
+    expect(isLoadError(err) && err.where.access).toEqual({ buf: 'file', offset: 6n, length: 1n, size: 6n });
+    expect(mem.streq({ buf: 'file', off: 5n }, 'y', 'x')).toBe(false);
+    expect(() => mem.streq({ buf: 'file', off: -1n }, 'fn', 'x')).toThrow(/offset -1/);
+  });
+});

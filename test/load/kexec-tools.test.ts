@@ -756,6 +756,18 @@ describe('one parse per input: reused across loads, never stale', () => {
     ]);
   });
 
+  it('arrays loaded once each, in turn, then one changed in place: each load reads its own bytes, and each log the bytes it loaded', () => {
+    const a = buildObject(std([reloc(R['64'], 0n, 'fn', 0x10n)]));
+    const b = buildObject(std([reloc(R['64'], 0n, 'fn', 0x30n)]));
+    const imgA = okImage(loadBytes(a));
+    expect(word(okImage(loadBytes(b)))).toBe(0x100030n);
+    new DataView(a.buffer, a.byteOffset).setBigUint64(addendAt(a), 0x20n, true);
+    expect(word(okImage(loadBytes(a)))).toBe(0x100020n);
+    expect(word(okImage(loadBytes(a, { base: 0x200000n })))).toBe(0x200020n); // the same array again, at another base
+    expect(word(okImage(loadBytes(b, { base: 0x200000n })))).toBe(0x200030n);
+    expect(imgA.relocations.map((r) => [r.addend, r.value])).toEqual([[0x10n, 0x100010n]]);
+  });
+
   it('a Buffer given to the stages directly: the file copy a relocation writes is a copy, not a view of the caller\'s bytes', () => {
     const elf = Buffer.from(buildObject(std([reloc(R['64'], 0n, 'fn', 0x1234n, '.bss')])));
     const before = Buffer.from(elf);
