@@ -20,11 +20,13 @@ import type { ElfSymbol, SectionHeader } from '../elf/reader.ts';
 import { KERNEL_PR_FMT, x86_64 } from '../arch/x86_64.ts';
 import { R_390, s390x } from '../arch/s390x.ts';
 import { riscv64, RISCV_KERNEL_PR_FMT } from '../arch/riscv64.ts';
-import { RelocInput, type ArchModule, type U64 } from '../arch/types.ts';
+import { RelocInput, U64, type ArchModule } from '../arch/types.ts';
 import { CMem, type Ptr } from './cmem.ts';
 import { RelocationLog } from './relocation-log.ts';
-import type { LayoutSection } from './kexec-tools.ts';
+import { shiftable, type LayoutSection } from './kexec-tools.ts';
 import { probeResults } from './kexec-tools-details.ts';
+import { parseOf, snapshotOf, uninitialised } from './snapshot.ts';
+import { lazyArray } from '../lazy-array.ts';
 import type { EntryRule, Profile } from './profile.ts';
 import type { LoadDetails, LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, SymbolProbe, SymbolWrite, Where } from '../types.ts';
 
@@ -98,6 +100,11 @@ export interface KernelElf {
   shnum: number;
   /** The original headers at ehdr + e_shoff (the kernel's `sechdrs`), read host-endian; fields past the input read as 0 until checked. */
   sections: SectionHeader[];
+  /**
+   * findKernelSymbol's answers by name, when kept (loadKernel keeps them for its parse of a private
+   * copy, which nothing writes; a search that throws is not kept).
+   */
+  found?: Map<string, ElfSymbol | undefined>;
 }
 
 /**
@@ -154,6 +161,17 @@ export function parseKernel(bytes: Uint8Array, profile: Profile): KernelElf {
     // bits of shoff + 64·i, exact in a double (< 2^48 + 2^22).
     const low = Number(shoff & 0xffffffffffffn);
     for (let i = 0; i < shnum; i++) sections.push(zero(i, (low + i * 64) % 2 ** 48));
+    return { mem, profile, shoff, shnum, sections };
+  }
+  if (shoff + BigInt(shnum) * SHDR_SIZE <= size) {
+    // The whole table lies in the input: each field read in place, at an exact number offset.
+    const v = mem.fileView;
+    for (let i = 0, o = Number(shoff); i < shnum; i++, o += 64) {
+      sections.push({
+        index: i, name: v.u32(o), type: v.u32(o + 4), flags: v.u64(o + 8), addr: v.u64(o + 16), offset: v.u64(o + 24), size: v.u64(o + 32),
+        link: v.u32(o + 40), info: v.u32(o + 44), addralign: v.u64(o + 48), entsize: v.u64(o + 56), hdrOffset: o,
+      });
+    }
     return { mem, profile, shoff, shnum, sections };
   }
   for (let i = 0; i < shnum; i++) {
@@ -270,6 +288,17 @@ export function layoutKernel(sections: readonly KernelLayoutSection[], base: big
   return { mem, bufsz, memsz, bufAlign, bssAlign, bssSz, addr, offset };
 }
 
+/**
+ * layoutKernel() at base 0 moved to `base`, for sections whose SHF_ALLOC alignments are powers of
+ * two (kexec-tools' shiftable(), the same rule): kbuf->mem is ALIGN(base, max(buf_align, PAGE_SIZE)),
+ * a multiple of every such alignment, so each ALIGN(mem + x, a) is mem + ALIGN(x, a) mod 2^64 and
+ * every SHF_ALLOC sh_addr moves by mem; sizes and buffer offsets do not depend on the base.
+ */
+export function shiftKernelLayout(l0: KernelLayout, alloc: readonly boolean[], base: bigint, pageSize: bigint): KernelLayout {
+  const mem = cAlign(base, l0.bufAlign > pageSize ? l0.bufAlign : pageSize);
+  return { ...l0, mem, addr: l0.addr.map((a, i) => (alloc[i] ? u64(a + mem) : a)) };
+}
+
 /** purgatory_start as kexec_purgatory_find_symbol found it: its section index and value. */
 export interface EntrySymbol {
   shndx: number;
@@ -329,7 +358,11 @@ function decodeSym(view: ByteView, off: number, index: number): ElfSymbol {
 function strEq(mem: CMem, off: bigint, name: string, where: Where): boolean {
   const b = mem.file;
   if (off + BigInt(name.length + 1) > BigInt(b.length)) return mem.streq({ buf: 'file', off }, name, 'a symbol name (strcmp)', where);
-  const o = Number(off);
+  return strEqIn(b, Number(off), name);
+}
+
+/** strcmp(b + o, name) == 0 where name's length + 1 bytes from o lie in b. */
+function strEqIn(b: Uint8Array, o: number, name: string): boolean {
   for (let i = 0; i < name.length; i++) if (b[o + i] !== name.charCodeAt(i)) return false;
   return b[o + name.length] === 0;
 }
@@ -340,21 +373,35 @@ function strEq(mem: CMem, off: bigint, name: string, where: Where): boolean {
  * (the kernel returns NULL without looking further).
  */
 export function findKernelSymbol(k: KernelElf, name: string): ElfSymbol | undefined {
+  if (!k.found) return searchSymbol(k, name);
+  let sym = k.found.get(name);
+  if (sym === undefined && !k.found.has(name)) k.found.set(name, (sym = searchSymbol(k, name)));
+  return sym;
+}
+
+function searchSymbol(k: KernelElf, name: string): ElfSymbol | undefined {
   const where: Where = { symbol: name };
-  const size = BigInt(k.mem.file.length);
+  const b = k.mem.file;
+  const size = b.length;
   const view = k.mem.fileView;
   for (const s of k.sections) {
     if (s.type !== SHT_SYMTAB) continue;
     if (s.link >= k.shnum) continue; // invalid strtab section number
     const strtab = k.sections[s.link]!.offset;
+    // A string table offset below 2^52: name offsets (u32) add to it exactly, with no wrap.
+    const strtabN = strtab < 1n << 52n ? Number(strtab) : -1;
     const n = s.size / SYM_SIZE;
-    for (let i = 0n; i < n; i++) {
-      const at = u64(s.offset + i * SYM_SIZE);
-      if (at + SYM_SIZE > size) outOfInput(k.mem, at, SYM_SIZE, `symbol ${Number(i)}`, where);
-      const off = Number(at);
+    // The entries lie at sh_offset + 24·i mod 2^64; the loop stops at the first one past the end
+    // of the input, so while it runs their offsets are exact numbers.
+    if (n > 0n && s.offset + SYM_SIZE > BigInt(size)) outOfInput(k.mem, s.offset, SYM_SIZE, 'symbol 0', where);
+    const count = Number(n); // rounded when huge: the loop ends at the end of the input long before
+    for (let i = 0, off = Number(s.offset); i < count; i++, off += 24) {
+      if (off + 24 > size) outOfInput(k.mem, BigInt(off), SYM_SIZE, `symbol ${i}`, where);
       if (view.u8(off + 4) >> 4 !== STB_GLOBAL) continue;
-      if (!strEq(k.mem, u64(strtab + BigInt(view.u32(off))), name, where)) continue;
-      const sym = decodeSym(view, off, Number(i));
+      const so = strtabN < 0 ? -1 : strtabN + view.u32(off);
+      const match = so >= 0 && so + name.length + 1 <= size ? strEqIn(b, so, name) : strEq(k.mem, u64(strtab + BigInt(view.u32(off))), name, where);
+      if (!match) continue;
+      const sym = decodeSym(view, off, i);
       if (sym.shndx === SHN_UNDEF || sym.shndx >= k.shnum) return undefined;
       return sym;
     }
@@ -427,6 +474,10 @@ interface HookArgs {
   target: number;
   symtab: SectionHeader;
   log: RelocationLog | undefined;
+  /** The symbol entries read for this relocation section (a parse keeps them for all its loads: the input is never written). */
+  syms: SymEntry[];
+  /** This load's number: a SymEntry's val is this load's when its stamp is. */
+  stamp: number;
 }
 
 type Hook = (a: HookArgs) => void;
@@ -437,20 +488,20 @@ const genericRela: Hook = ({ ri }) => fail('unknown-relocation', `${KEXEC_FILE_P
 const genericRel: Hook = ({ ri }) => fail('unknown-relocation', `${KEXEC_FILE_PR_FMT}REL relocation unsupported.\n`, { relSection: ri });
 
 /** The `where` of a relocation's rejections once its r_offset is read. */
-const relWhere = (relSection: number, relIndex: number, section: number, offset: bigint): Where => ({ relSection, relIndex, section, offset });
+const relWhere = (relSection: number, relIndex: number, section: number, offset: U64): Where => ({ relSection, relIndex, section, offset: offset.big() });
 
 /** The symbol table entry `symIndex` and where its name is, as the relocation loop reads them. */
 function readSymEntry(k: KernelElf, symtab: SectionHeader, strtab: bigint, shstrtab: bigint, symIndex: number,
-  ri: number, relIndex: number, target: number, rOffset: bigint, names = true): SymEntry {
+  ri: number, relIndex: number, target: number, rOffset: U64, names = true): SymEntry {
   const where = () => relWhere(ri, relIndex, target, rOffset);
   const sym = readSym(k, symtab.offset + BigInt(symIndex) * SYM_SIZE, symIndex, where);
-  if (!names) return { sym };
+  if (!names) return { sym, val: new U64(), stamp: 0 };
   // name = st_name ? strtab + st_name : shstrtab + sechdrs[st_shndx].sh_name: the sh_name load is
   // kept by the compiler even when the name is never printed (checked live: SHN_ABS faults).
   const namePtr: Ptr = sym.name
     ? { buf: 'file', off: u64(strtab + BigInt(sym.name)) }
     : { buf: 'file', off: u64(shstrtab + rd(k, k.shoff + BigInt(sym.shndx) * SHDR_SIZE, 4, () => `sechdrs[${sym.shndx}].sh_name`, where)) };
-  return { sym, namePtr };
+  return { sym, namePtr, val: new U64(), stamp: 0 };
 }
 
 /** The name as pr_err("%s") reads it: running off the input is a fault. */
@@ -469,6 +520,9 @@ interface SymEntry {
   namePtr?: Ptr;
   /** The name decoded as UTF-8; null when it runs off the input; undefined until read. */
   name?: string | null;
+  /** st_value + sec_base (u64) of the load numbered `stamp`, once its section index has been checked there. */
+  val: U64;
+  stamp: number;
 }
 
 /**
@@ -526,21 +580,21 @@ export function relaHookFor(profile: Profile): RelaHookSpec | undefined {
  */
 function archRela(spec: RelaHookSpec): Hook {
   const { arch, prFmt } = spec;
-  return ({ k, lay, ri, relsec, target, symtab, log }) => {
+  return ({ k, lay, ri, relsec, target, symtab, log, syms, stamp }) => {
   const { mem, profile } = k;
   const sem = profile.sem;
   // strtab = ehdr + sechdrs[symtab->sh_link].sh_offset; shstrtab = ehdr + sechdrs[e_shstrndx].sh_offset:
   // both headers are read here, unconditionally (checked live: a bad e_shstrndx faults).
   const strtab = k.sections[symtab.link]!.offset;
   const shstrtab = spec.names ? rd(k, k.shoff + rd(k, 0x3en, 2, 'e_shstrndx', { relSection: ri }) * SHDR_SIZE + 24n, 8, 'sechdrs[e_shstrndx].sh_offset', { relSection: ri }) : 0n;
-  const secOffset = lay.offset[target]!;
-  const secAddr = lay.addr[target]!;
+  const secOffset = U64.of(lay.offset[target]!);
+  const secAddr = U64.of(lay.addr[target]!);
   const n = relsec.size / RELA_SIZE;
-  const fileSize = BigInt(mem.file.length);
-  const imageSize = BigInt(mem.image.length);
-  const bufsz = lay.bufsz;
+  const fileSize = mem.file.length;
+  const imageSize = mem.image.length;
+  const bufsz = Number(lay.bufsz);
   const fv = mem.fileView;
-  const syms = new Map<number, SymEntry>();
+  const little = fv.little;
   const nameOf = (e: SymEntry): string | null => {
     if (e.namePtr === undefined) return '';
     if (e.name === undefined) {
@@ -559,53 +613,68 @@ function archRela(spec: RelaHookSpec): Hook {
     fail(code, `${prFmt}${text(nm)}`, { ...where, symbol: nm });
   };
   const r = new RelocInput(mem.imageStore, 0, sem, symName, noToc);
-  for (let j = 0n; j < n; j++) {
-    const relIndex = Number(j);
-    const at = u64(relsec.offset + j * RELA_SIZE);
-    if (at + RELA_SIZE > fileSize) outOfInput(mem, at, 24, `relocation ${relIndex}`, { relSection: ri, relIndex, section: target });
-    const o = Number(at);
-    const rOffset = fv.u64(o);
-    const info = fv.u64(o + 8);
-    const rAddend = fv.u64(o + 16);
-    const address = u64(secAddr + rOffset);
-    const symIndex = Number(info >> 32n);
-    const rawType = Number(info & 0xffffffffn);
-    let e = syms.get(symIndex);
-    if (!e) syms.set(symIndex, (e = readSymEntry(k, symtab, strtab, shstrtab, symIndex, ri, relIndex, target, rOffset, spec.names)));
+  // r_offset and r_addend of the relocation in hand, and its location (sh_offset + r_offset), as u64 halves.
+  const rOffset = new U64();
+  const addend = new U64();
+  const loc = new U64();
+  // The entries lie at sh_offset + 24·j mod 2^64. The loop stops at the first one that does not
+  // fit in the input, so while it runs they are in the input and their offsets are exact numbers.
+  const first = relsec.offset;
+  if (n > 0n && first + RELA_SIZE > BigInt(fileSize)) outOfInput(mem, first, 24, 'relocation 0', { relSection: ri, relIndex: 0, section: target });
+  const count = Number(n); // rounded when huge: the loop ends at the end of the input long before
+  const start = Number(first);
+  for (let relIndex = 0; relIndex < count; relIndex++) {
+    const o = start + relIndex * 24;
+    if (o + 24 > fileSize) outOfInput(mem, BigInt(o), 24, `relocation ${relIndex}`, { relSection: ri, relIndex, section: target });
+    let symIndex: number, rawType: number;
+    if (little) {
+      rOffset.lo = fv.u32(o); rOffset.hi = fv.u32(o + 4);
+      rawType = fv.u32(o + 8); symIndex = fv.u32(o + 12);
+      addend.lo = fv.u32(o + 16); addend.hi = fv.u32(o + 20);
+    } else {
+      rOffset.hi = fv.u32(o); rOffset.lo = fv.u32(o + 4);
+      symIndex = fv.u32(o + 8); rawType = fv.u32(o + 12);
+      addend.hi = fv.u32(o + 16); addend.lo = fv.u32(o + 20);
+    }
+    let e = syms[symIndex]; // (a sparse array: st_info's symbol index is below 2^32)
+    if (!e) syms[symIndex] = e = readSymEntry(k, symtab, strtab, shstrtab, symIndex, ri, relIndex, target, rOffset, spec.names);
     cur = e;
     const sym = e.sym;
-    const where = relWhere(ri, relIndex, target, rOffset);
-    if (spec.undefCommonChecks && sym.shndx === SHN_UNDEF) symbolFail('undefined-symbol', e, symIndex, where, (nm) => `Undefined symbol: ${nm}\n`);
-    if (spec.undefCommonChecks && sym.shndx === SHN_COMMON) symbolFail('common-symbol', e, symIndex, where, (nm) => `symbol '${nm}' in common section\n`);
-    let secBase = 0n;
-    if (sym.shndx === SHN_ABS) secBase = 0n;
-    else if (sym.shndx >= k.shnum) symbolFail('bad-section-index', e, symIndex, where, (nm) => `Invalid section ${sym.shndx} for symbol ${nm}\n`);
-    else secBase = lay.addr[sym.shndx]!;
-    const value = u64(sym.value + secBase + rAddend);
+    if (spec.undefCommonChecks && sym.shndx === SHN_UNDEF) symbolFail('undefined-symbol', e, symIndex, relWhere(ri, relIndex, target, rOffset), (nm) => `Undefined symbol: ${nm}\n`);
+    if (spec.undefCommonChecks && sym.shndx === SHN_COMMON) symbolFail('common-symbol', e, symIndex, relWhere(ri, relIndex, target, rOffset), (nm) => `symbol '${nm}' in common section\n`);
+    // val = st_value + sec_base (0 for SHN_ABS; sechdrs[st_shndx].sh_addr), once per symbol and load.
+    if (e.stamp !== stamp) {
+      if (sym.shndx !== SHN_ABS && sym.shndx >= k.shnum) symbolFail('bad-section-index', e, symIndex, relWhere(ri, relIndex, target, rOffset), (nm) => `Invalid section ${sym.shndx} for symbol ${nm}\n`);
+      e.val.setBig(sym.value + (sym.shndx === SHN_ABS ? 0n : lay.addr[sym.shndx]!));
+      e.stamp = stamp;
+    }
+    const value = r.value.from(e.val).add(addend);
     const type = spec.mapType ? spec.mapType(rawType) : rawType;
     const rs = arch.classify(type, sem);
-    if (!rs) fail('unknown-relocation', spec.unknownMessage ? spec.unknownMessage(type) : arch.unknownMessage(type, sem), { ...where, relocation: arch.typeName(type), symbol: symName() });
+    if (!rs) fail('unknown-relocation', spec.unknownMessage ? spec.unknownMessage(type) : arch.unknownMessage(type, sem), { ...relWhere(ri, relIndex, target, rOffset), relocation: arch.typeName(type), symbol: symName() });
+    const address = r.address.from(secAddr).add(rOffset);
     if (rs.width === 0) {
-      log?.addBig(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value, -1, 0, mem.image, 0);
+      log?.addBig(ri, relIndex, target, rOffset.big(), address.big(), type, rs.name, symName(), symIndex, addend.big(), value.big(), -1, 0, mem.image, 0);
       continue;
     }
     // *(purgatory_buf + sh_offset + r_offset): the store's bounds, as CMem.store checks them.
-    const loc = u64(secOffset + rOffset);
-    if (loc + BigInt(rs.width) > imageSize) {
-      mem.store({ buf: 'image', off: loc }, rs.width, `${rs.name} location (purgatory_buf + sh_offset + r_offset)`, { ...where, relocation: rs.name });
-      throw new Error(`kernel model: store of ${rs.width} bytes at image offset ${loc} is in bounds after all (internal)`);
+    loc.from(secOffset).add(rOffset);
+    if (loc.hi !== 0 || loc.lo + rs.width > imageSize) {
+      mem.store({ buf: 'image', off: loc.big() }, rs.width, `${rs.name} location (purgatory_buf + sh_offset + r_offset)`, { ...relWhere(ri, relIndex, target, rOffset), relocation: rs.name });
+      throw new Error(`kernel model: store of ${rs.width} bytes at image offset ${loc.big()} is in bounds after all (internal)`);
     }
-    const off = Number(loc);
+    const off = loc.lo;
     const view = mem.imageStore;
     r.view = view;
     r.off = off;
-    r.value.setBig(value);
-    r.address.setBig(address);
     r.symOther = sym.other;
+    // The log's value and P, read before compute (which may use r.value as scratch).
+    const valueBig = log ? value.big() : 0n;
+    const addressBig = log ? address.big() : 0n;
     rs.write(view, off, rs.compute(r));
     if (log) {
-      const inImage = BigInt(off + rs.width) <= bufsz;
-      log.addBig(ri, relIndex, target, rOffset, address, type, rs.name, symName(), symIndex, rAddend, value,
+      const inImage = off + rs.width <= bufsz;
+      log.addBig(ri, relIndex, target, rOffset.big(), addressBig, type, rs.name, symName(), symIndex, addend.big(), valueBig,
         inImage ? off : -1, rs.width, mem.image, off);
     }
   }
@@ -635,7 +704,20 @@ function hooksFor(profile: Profile): { rela: Hook; rel: Hook } {
 /** kexec_apply_relocations: over the original headers, in index order; the first error stops the load. */
 export function relocateKernel(k: KernelElf, lay: KernelLayout, opts: RelocateKernelOptions = {}): RelocationLogEntry[] {
   const log = opts.log === false ? undefined : new RelocationLog(true);
+  applyRelocations(k, lay, log);
+  return log?.entries() ?? [];
+}
+
+/** Loads so far: each gets its own number (HookArgs.stamp). */
+let loadStamp = 0;
+
+/**
+ * relocateKernel() recording into `log` (nothing when undefined). `syms`: the symbol entries read
+ * so far for each relocation section, when the caller keeps them for later loads of the same bytes.
+ */
+function applyRelocations(k: KernelElf, lay: KernelLayout, log: RelocationLog | undefined, syms = new Map<number, SymEntry[]>()): void {
   const hooks = hooksFor(k.profile);
+  const stamp = ++loadStamp;
   for (let ri = 0; ri < k.shnum; ri++) {
     const relsec = k.sections[ri]!;
     if (relsec.type !== SHT_RELA && relsec.type !== SHT_REL) continue;
@@ -646,12 +728,13 @@ export function relocateKernel(k: KernelElf, lay: KernelLayout, opts: RelocateKe
     const target = relsec.info;
     const symtab = k.sections[relsec.link]!;
     if (!(k.sections[target]!.flags & SHF_ALLOC)) continue;
-    if (symtab.link >= k.shnum) continue; // invalid section number? skipped silently
-    const args: HookArgs = { k, lay, ri, relsec, target, symtab, log };
+    if (symtab.link >= k.shnum) continue; // invalid strtab section number? skipped silently
+    let sectionSyms = syms.get(ri);
+    if (!sectionSyms) syms.set(ri, (sectionSyms = []));
+    const args: HookArgs = { k, lay, ri, relsec, target, symtab, log, syms: sectionSyms, stamp };
     if (relsec.type === SHT_RELA) hooks.rela(args);
     else hooks.rel(args);
   }
-  return log?.entries() ?? [];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -663,7 +746,11 @@ export interface KernelLoadOptions extends RelocateKernelOptions {
 }
 
 export interface KernelLoad {
-  /** The model's state during the load: its CMem reads the caller's bytes, and its purgatory buffer serves later loads (see scratchImage). */
+  /**
+   * The model's state during the load: the parse of a private copy of the caller's bytes, shared by
+   * every load of the same bytes under the same profile; its CMem's purgatory buffer serves later
+   * loads (see scratchImage), so read k.mem.image before the next load.
+   */
   k: KernelElf;
   layout: KernelLayout;
   image: LoadedImage;
@@ -680,22 +767,59 @@ const SCRATCH_MAX = 1 << 20;
 let scratch = new Uint8Array(0);
 
 /**
- * The zeroed purgatory buffer a load works in (vzalloc). Loads run one at a time and return a copy
+ * The purgatory buffer a load works in: zeroed (vzalloc), or a copy of `from` (a parse's buffer
+ * before relocation). `own`: a new array, which the load returns as its image (bufsz is the whole
+ * buffer: no page tail absorbs writes past it). Otherwise loads run one at a time and return a copy
  * of the first bufsz bytes, never this buffer, so one buffer serves every load up to SCRATCH_MAX.
  */
-function scratchImage(size: number): Uint8Array {
-  if (size > SCRATCH_MAX) return new Uint8Array(size);
+function purgatoryBuffer(size: number, own: boolean, from?: Uint8Array): Uint8Array {
+  if (own || size > SCRATCH_MAX) {
+    if (!from) return new Uint8Array(size);
+    const b = uninitialised(size);
+    b.set(from);
+    return b;
+  }
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, Math.min(SCRATCH_MAX, scratch.length * 2)));
-  return scratch.subarray(0, size).fill(0);
+  const buf = scratch.subarray(0, size);
+  if (from) buf.set(from);
+  else buf.fill(0);
+  return buf;
 }
 
-/** kexec_load_purgatory() followed by the symbol writes. Throws LoadError; never exits. */
-export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, opts: KernelLoadOptions = {}): KernelLoad {
-  if (profile.loader !== 'kernel') throw new Error(`loadKernel: profile ${profile.id} is not a kernel profile (internal)`);
-  if (bytes.length === 0) fail('elf-format', '', {}, 'kexec_purgatory_size <= 0: -EINVAL, no message');
-  const k = parseKernel(bytes, profile);
-  kbufReads(k);
-  const layout = layoutKernel(k.sections, base, profile.pageSize, profile.alignZeroAsOne);
+/**
+ * One parse of a snapshot under a kernel profile, shared by its loads: the kernel never writes its
+ * input, so everything read from it before relocating reads the same at every base.
+ */
+interface KernelParsed {
+  k: KernelElf;
+  /** Loads that got past the section copies (the template is kept from the second on). */
+  loads: number;
+  /** What a load read before relocating, once one got that far (every check it passed passes again). */
+  pre?: {
+    eEntry: bigint;
+    entrySym: EntrySymbol | undefined;
+    /** The purgatory buffer after the section copies: it does not depend on the base. */
+    template?: Uint8Array;
+  };
+  /** Section names for the reports (sectionNames), read at the first look at a load's sections. */
+  names?: string[];
+  /** The layout at base 0 and which sections are SHF_ALLOC, when it moves with the base (layoutOf); null when it does not; undefined until known. */
+  shift?: { l0: KernelLayout; alloc: boolean[] } | null;
+  /** The symbol entries the relocation loop has read, per relocation section (applyRelocations). */
+  syms: Map<number, SymEntry[]>;
+}
+
+/**
+ * kexec_load_purgatory() up to and including the relocations, into k.mem.image. The first load of a
+ * parse runs every check in the kernel's order; a later one skips what cannot change with the
+ * base (kbufReads, the header table copy, e_entry, the entry symbol, the section copies).
+ */
+function place(p: KernelParsed, base: bigint, log: RelocationLog | undefined): { layout: KernelLayout; entry: bigint; eEntry: bigint; own: boolean } {
+  const { k } = p;
+  const profile = k.profile;
+  let pre = p.pre;
+  if (!pre) kbufReads(k);
+  const layout = layoutOf(p, base);
   // setup_kbuf: vzalloc(kbuf->bufsz). (setup_sechdrs' vzalloc(e_shnum * 64) cannot fail once this did not.)
   if (vzallocFails(layout.bufsz, profile.pageSize)) {
     fail('unsupported', '', {}, `vzalloc(${layout.bufsz}) returned NULL: -ENOMEM, no message`);
@@ -705,18 +829,46 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   if (layout.memsz > MODEL_RAM) {
     fail('no-memory-hole', '', {}, `kexec_add_buffer: no RAM range holds memsz ${layout.memsz}: -EADDRNOTAVAIL, no message`);
   }
-  sechdrsCopy(k);
   // vmalloc hands out whole pages: writes past bufsz inside the last page are absorbed, not reported.
-  k.mem.setImage(scratchImage(Number(cAlign(layout.bufsz, profile.pageSize))));
-  // setup_sechdrs
-  const eEntry = rd(k, 0x18n, 8, 'e_entry');
-  const entrySym = profile.entryRule === 'purgatory-start' ? findKernelSymbol(k, 'purgatory_start') : undefined;
-  const entry = kernelEntry(k.sections, eEntry, layout, profile.entryRule, entrySym && { shndx: entrySym.shndx, value: entrySym.value });
+  const size = Number(cAlign(layout.bufsz, profile.pageSize));
+  const own = size === Number(layout.bufsz);
+  if (pre?.template) k.mem.setImage(purgatoryBuffer(size, own, pre.template));
+  else {
+    if (!pre) sechdrsCopy(k);
+    k.mem.setImage(purgatoryBuffer(size, own));
+    // setup_sechdrs
+    const eEntry = pre ? pre.eEntry : rd(k, 0x18n, 8, 'e_entry');
+    let entrySym = pre?.entrySym;
+    if (!pre && profile.entryRule === 'purgatory-start') {
+      const sym = findKernelSymbol(k, 'purgatory_start');
+      entrySym = sym && { shndx: sym.shndx, value: sym.value };
+    }
+    copySections(k, layout);
+    pre = p.pre ??= { eEntry, entrySym };
+    if (p.loads++ > 0) pre.template = k.mem.image.slice();
+  }
+  const entry = kernelEntry(k.sections, pre.eEntry, layout, profile.entryRule, pre.entrySym);
+  applyRelocations(k, layout, log, p.syms);
+  return { layout, entry, eEntry: pre.eEntry, own };
+}
+
+/** layoutKernel() of a parse at `base`: moved from its layout at base 0 when its alignments allow (shiftKernelLayout). */
+function layoutOf(p: KernelParsed, base: bigint): KernelLayout {
+  const { sections, profile } = p.k;
+  if (p.shift === undefined) {
+    p.shift = shiftable(sections, profile)
+      ? { l0: layoutKernel(sections, 0n, profile.pageSize, profile.alignZeroAsOne), alloc: sections.map(isAlloc) }
+      : null;
+  }
+  return p.shift ? shiftKernelLayout(p.shift.l0, p.shift.alloc, base, profile.pageSize) : layoutKernel(sections, base, profile.pageSize, profile.alignZeroAsOne);
+}
+
+/** memcpy(purgatory_buf + offset, ehdr + sh_offset, sh_size) for each SHF_ALLOC, non-NOBITS section, in index order (later sections may overwrite). */
+function copySections(k: KernelElf, layout: KernelLayout): void {
   const fileSize = BigInt(k.mem.file.length);
   const imageSize = BigInt(k.mem.image.length);
   k.sections.forEach((s, i) => {
     if (!isAlloc(s) || s.type === SHT_NOBITS || s.size === 0n) return;
-    // memcpy(purgatory_buf + offset, ehdr + sh_offset, sh_size), in index order (later sections may overwrite).
     // Both ranges are checked as CMem.check does; the rejection is CMem's.
     const to = layout.offset[i]!;
     if (s.offset < 0n || s.offset + s.size > fileSize) k.mem.check({ buf: 'file', off: s.offset }, s.size, `section ${i} contents (ehdr + sh_offset)`, { section: i });
@@ -724,14 +876,42 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
     const src = Number(s.offset);
     k.mem.image.set(k.mem.file.subarray(src, src + Number(s.size)), Number(to));
   });
-  const relocations = relocateKernel(k, layout, opts);
-  for (const w of opts.symbols ?? []) setKernelSymbol(k, layout, w.name, w.bytes);
-  const sectionName = sectionNames(k);
-  const sections: LoadedSection[] = k.sections.map((s, i) => ({
-    index: i, name: sectionName(s), addr: layout.addr[i]!, size: s.size,
-    alloc: isAlloc(s), nobits: s.type === SHT_NOBITS,
-  }));
-  const image: LoadedImage = { base: layout.mem, bytes: k.mem.image.slice(0, Number(layout.bufsz)), memsz: layout.memsz, entry, sections, relocations };
+}
+
+/**
+ * kexec_load_purgatory() followed by the symbol writes. Throws LoadError; never exits.
+ * The relocation log: `log: true` records it while relocating; by default (log unset) the load
+ * records nothing and the first read of `image.relocations` replays the same load (the same parse
+ * of the same private bytes, the same base) with the log on. `image.sections` is computed when
+ * first read too.
+ */
+export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, opts: KernelLoadOptions = {}): KernelLoad {
+  if (profile.loader !== 'kernel') throw new Error(`loadKernel: profile ${profile.id} is not a kernel profile (internal)`);
+  if (bytes.length === 0) fail('elf-format', '', {}, 'kexec_purgatory_size <= 0: -EINVAL, no message');
+  const p = parseOf(snapshotOf(bytes), profile, (b): KernelParsed => ({ k: { ...parseKernel(b, profile), found: new Map() }, loads: 0, syms: new Map() }));
+  const { k } = p;
+  const log = opts.log === true ? new RelocationLog(true) : undefined;
+  const { layout, entry, eEntry, own } = place(p, base, log);
+  if (opts.symbols) for (const w of opts.symbols) setKernelSymbol(k, layout, w.name, w.bytes);
+  const sections = lazyArray((): LoadedSection[] => {
+    const names = (p.names ??= k.sections.map(sectionNames(k)));
+    return k.sections.map((s, i) => ({
+      index: i, name: names[i]!, addr: layout.addr[i]!, size: s.size,
+      alloc: isAlloc(s), nobits: s.type === SHT_NOBITS,
+    }));
+  });
+  const relocations = opts.log === false ? [] : lazyArray(log ? () => log.entries() : () => {
+    const replayed = new RelocationLog(true);
+    place(p, base, replayed);
+    return replayed.entries();
+  });
+  let imageBytes = k.mem.image;
+  if (!own) {
+    const bufsz = Number(layout.bufsz);
+    imageBytes = uninitialised(bufsz);
+    imageBytes.set(k.mem.image.subarray(0, bufsz));
+  }
+  const image: LoadedImage = { base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections, relocations };
   if (opts.probes) image.details = kernelDetails(k, layout, eEntry, opts.probes);
   return { k, layout, image };
 }

@@ -4,7 +4,12 @@
 // (ALIGN(x, a) = (x + a-1) & ~(a-1); PAGE_SIZE 4K on x86_64, 64K on ppc64le).
 // Every load made here is recorded, and the last test replays them all through the live kernel
 // oracles: the hand-derived expectations are also the real kernel code's behaviour.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { load } from '../../src/engine.ts';
+import { DEFAULT_CORPUS } from '../../src/validate/validate.ts';
+import type { ManifestEntry } from '../../src/corpus/manifest.ts';
 import {
   EM_PPC64, EM_X86_64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_COMMON, SHN_UNDEF, SHT_NOBITS,
   STB_LOCAL, STB_WEAK, STT_FUNC, STT_OBJECT,
@@ -14,8 +19,9 @@ import { ElfFile } from '../../src/elf/reader.ts';
 import { R_X86_64 } from '../../src/arch/x86_64.ts';
 import { makeProfile } from '../../src/load/profile.ts';
 import {
-  EINVAL, ENOEXEC, ENOMEM, KERNEL_ERRNO, KERNEL_MESSAGE_CLASSES, kernelEntry, layoutKernel, parseKernel, type KernelLayoutSection,
+  EINVAL, ENOEXEC, ENOMEM, KERNEL_ERRNO, KERNEL_MESSAGE_CLASSES, kernelEntry, layoutKernel, parseKernel, shiftKernelLayout, type KernelLayoutSection,
 } from '../../src/load/kernel.ts';
+import { shiftable } from '../../src/load/kexec-tools.ts';
 import { refRejectionClass, refRejectionText, tsRejectionClass } from '../../src/compare/compare.ts';
 import type { Outcome, RejectionCode } from '../../src/types.ts';
 import { compareOutcomes } from '../../src/compare/compare.ts';
@@ -203,6 +209,43 @@ describe('layoutKernel (pure)', () => {
     expect(lay.memsz).toBe(0x1000n);
     expect(lay.addr).toEqual([0n, 0x5000n, 0x5040n, 0x5080n, 0n]);
     expect(lay.offset).toEqual([0n, 0n, 0x40n, 0x2000n, 0x3000n]);
+  });
+
+  // The premise of shiftKernelLayout: with power-of-two alignments (shiftable), ALIGN(mem + x, a) =
+  // mem + ALIGN(x, a) mod 2^64 for mem aligned to max(buf_align, PAGE_SIZE). Checked against the
+  // layout computed at the base itself, over every pair of sections from a grid (types, flags,
+  // alignments, sizes up to wrapping) followed by a NOBITS one, at bases up to 2^64 - 1.
+  it('every two-section table of a grid with power-of-two alignments: the layout at a base is the layout at 0 moved', () => {
+    const kinds = [[1, AX], [1, 0n], [SHT_NOBITS, WA]] as const;
+    const aligns = [0n, 1n, 16n, 0x1000n, 0x10000n, 1n << 40n, 1n << 63n];
+    const sizes = [0x123n, 0x4000n, (1n << 64n) - 0x10n];
+    const bases = [0n, 0x100000n, 0x12345678n, 0xdeadbeef12345n, (1n << 64n) - 0x1000n, (1n << 64n) - 1n];
+    const x86 = makeProfile('kernel-6.1', 'x86_64');
+    const ppc = makeProfile('kernel-6.12', 'ppc64le');
+    let checked = 0, skipped = 0;
+    for (const [t1, f1] of kinds) for (const a1 of aligns) for (const z1 of sizes) {
+      for (const [t2, f2] of kinds) for (const a2 of aligns) {
+        const secs: KernelLayoutSection[] = [
+          { type: t1, flags: f1, addr: 0x40n, size: z1, addralign: a1, offset: 0x40n },
+          { type: t2, flags: f2, addr: 0n, size: 0x30n, addralign: a2, offset: 0x1000n },
+          { type: SHT_NOBITS, flags: WA, addr: 0n, size: 0x88n, addralign: 32n, offset: 0x2000n },
+        ];
+        const alloc = secs.map((x) => (x.flags & SHF_ALLOC) !== 0n);
+        for (const p of [x86, ppc, { ...x86, alignZeroAsOne: true }]) {
+          if (!shiftable(secs, p)) {
+            skipped++;
+            continue;
+          }
+          const l0 = layoutKernel(secs, 0n, p.pageSize, p.alignZeroAsOne);
+          for (const base of bases) {
+            expect(shiftKernelLayout(l0, alloc, base, p.pageSize)).toEqual(layoutKernel(secs, base, p.pageSize, p.alignZeroAsOne));
+            checked++;
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(5000);
+    expect(skipped).toBeGreaterThan(0); // align 0 (without alignZeroAsOne) is not shiftable
   });
 });
 
@@ -572,6 +615,65 @@ describe('arch hooks: s390x and riscv64', () => {
       rejectedWith(loadBytes(rv({ name: 'c', section: SHN_COMMON, value: 8n }), { profile: `kernel-${ver}`, target: 'riscv64' }),
         'bad-section-index', 'kexec_image: Invalid section 65522 for symbol c\n');
     }
+  });
+});
+
+// -------------------------------------------------------------------------------------------
+describe('one parse per input: later loads of the same bytes, the lazy log and sections', () => {
+  // The manifest's census of each file (relocationCount: every entry of its RELA sections), counted when it was added.
+  const manifest = (JSON.parse(readFileSync(resolve(DEFAULT_CORPUS, 'manifest.json'), 'utf8')) as { entries: ManifestEntry[] }).entries;
+  const real = (id: string) => {
+    const e = manifest.find((x) => x.id === id)!;
+    return { e, elf: new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, '..', e.file))) };
+  };
+  const hx = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+  const view = (o: Outcome) => {
+    const img = okImage(o);
+    return { ...img, bytes: hx(img.bytes), sections: [...img.sections], relocations: [...img.relocations] };
+  };
+
+  // A load of an array after its first reuses the parse, the checks before relocation and the
+  // buffer after the section copies; a fresh copy of the bytes is a new input, loaded from scratch.
+  for (const [id, ver] of [['debian-kexec-tools-2.0.32-3-amd64', '6.12'], ['debian-linux-6.1.176-1-amd64', '6.1'], ['debian-linux-6.1.176-1-amd64', '5.10']] as const) {
+    it(`${id} under kernel-${ver}: one array at many bases, with and without the log = a fresh copy each time`, () => {
+      const { e, elf } = real(id);
+      const bases = [0x100000n, 0x3ffff000n, 0x123456789000n, 0x100000n, 0x7ffff0000000n];
+      let loads = 0;
+      for (const base of bases) {
+        for (const log of [undefined, true, false]) {
+          const opts = { profile: `kernel-${ver}`, log };
+          const again = view(load({ elf, base, fill: 0, symbols: [] }, opts));
+          expect(again).toEqual(view(load({ elf: elf.slice(), base, fill: 0, symbols: [] }, opts)));
+          expect(again.relocations.length).toBe(log === false ? 0 : e.relocationCount);
+          loads++;
+        }
+      }
+      expect(loads).toBe(15);
+    });
+  }
+
+  it('the default log is the log: true one, read after later loads of the same array at other bases', () => {
+    const { elf } = real('debian-kexec-tools-2.0.32-3-amd64');
+    const first = okImage(load({ elf, base: 0x100000n, fill: 0, symbols: [] }, { profile: 'kernel-6.12' }));
+    load({ elf, base: 0x40000000n, fill: 0, symbols: [] }, { profile: 'kernel-6.12' });
+    const logged = okImage(load({ elf: elf.slice(), base: 0x100000n, fill: 0, symbols: [] }, { profile: 'kernel-6.12', log: true }));
+    expect(first.relocations.length).toBe(146);
+    expect([...first.relocations]).toEqual(logged.relocations);
+    expect([...first.sections]).toEqual(logged.sections);
+  });
+
+  it("a caller's array changed after a load: the next load reads the new bytes", () => {
+    const elf = buildObject(std([reloc(R['64'], 0n, 'fn')]));
+    // (not recorded for the live replay: the array changes under the first load's request)
+    const before = okImage(fixtureLoadBytes(elf, kernel('6.1')));
+    const at = sectionIndex(elf, '.text');
+    const text = Number(new ElfFile(elf).sections[at]!.offset);
+    elf.fill(0x5a, text + 8, text + 16); // bytes the relocation does not cover
+    const after = okImage(fixtureLoadBytes(elf, kernel('6.1')));
+    const o = Number(sectionAddr(after, '.text') - after.base);
+    expect(hx(after.bytes.slice(o + 8, o + 16))).toBe('5a'.repeat(8));
+    expect(hx(before.bytes.slice(o + 8, o + 16))).not.toBe('5a'.repeat(8));
+    expect(hx(after.bytes.slice(o, o + 8))).toBe(hx(before.bytes.slice(o, o + 8)));
   });
 });
 
