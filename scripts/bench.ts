@@ -266,7 +266,7 @@ for (const target of ['x86_64', 'ppc64le'] as const) {
     await o.close();
     const m = medianPass(e2e);
     const mo = medianPass(only);
-    row(`differential cases/s ${target}, ${what} (end to end | oracle only)`, m.perSec.toFixed(0), mo.perSec.toFixed(0), (m.perSec / mo.perSec).toFixed(2));
+    row(`differential cases/s ${target}, ${what} (end to end / oracle only)`, m.perSec.toFixed(0), mo.perSec.toFixed(0), (m.perSec / mo.perSec).toFixed(2));
     diffRows.push(`${target.padEnd(8)} ${what.padEnd(30)} e2e ${m.perSec.toFixed(0).padStart(6)}/s  oracle-only ${mo.perSec.toFixed(0).padStart(6)}/s  CPU µs/case: Node ${m.nodeUs.toFixed(0)} (oracle-only run ${mo.nodeUs.toFixed(0)}), oracle ${m.oracleUs.toFixed(0)}${what.startsWith('fuzz') ? `  (generation alone ${genPerSec.toFixed(0)}/s)` : ''}`);
   }
   const single = quick ? 10 : emulated ? 10 : 30;
