@@ -370,7 +370,10 @@ export interface RelocateOptions {
   fill: number;
   /** Host address of the image buffer (kexec-tools' REL32 subtracts the host pointer). */
   hostAddress: bigint;
-  /** Record every relocation applied (on by default; the benchmark turns it off). */
+  /**
+   * The relocation log: true records it while relocating; unset (the default) records nothing and
+   * replays the load when image.relocations is first read; false gives [] and relocationTypes.
+   */
   log?: boolean;
 }
 
