@@ -94,25 +94,31 @@ const C_MESSAGES: [RegExp, string][] = [
 ];
 
 /**
- * The die() line of a reference rejection: the last non-empty line of what the loader printed.
- * The oracles return everything printed since the request began, and kexec-tools prints warnings
- * with fprintf before it dies ("ELF Note corrupted !", kexec-elf.c:728, then die("ELF rel parse
- * failed\n"), kexec-elf-rel.c:433; "Warning: Elf Note name is not null terminated",
- * kexec-elf.c:739, then any later die()), so the reason is the last line. A message of one line
- * comes back unchanged; otherwise the line keeps its newline if one followed it.
+ * The die() text of a reference rejection. The oracles return everything printed since the request
+ * began, and kexec-tools prints warnings with fprintf before it dies ("ELF Note corrupted !",
+ * kexec-elf.c:728, then die("ELF rel parse failed\n"), kexec-elf-rel.c:433; "Warning: Elf Note name
+ * is not null terminated", kexec-elf.c:739, then any later die()), while a die() that prints a
+ * symbol's name spans several lines when the name holds newlines ("Invalid section: %d for symbol
+ * %s\n", kexec-elf-rel.c:402). So the text runs from the first line that starts a known message
+ * (`known`, anchored patterns tested line by line) to the last non-empty line, keeping the newline
+ * that followed it; when no line starts one, it is the last non-empty line. A message of one line
+ * comes back unchanged.
  */
-export function dieText(message: string): string {
+export function dieText(message: string, known: readonly [RegExp, string][] = C_MESSAGES): string {
   const lines = message.split('\n');
   let end = lines.length - 1;
   while (end > 0 && lines[end] === '') end--;
   if (end === 0) return message;
-  return lines[end]! + (end < lines.length - 1 ? '\n' : '');
+  let start = 0;
+  while (start < end && !known.some(([re]) => re.test(lines[start]!))) start++;
+  return lines.slice(start, end + 1).join('\n') + (end < lines.length - 1 ? '\n' : '');
 }
 
-/** Classify a reference loader's die()/pr_err message by its die() line (dieText). */
+/** Classify a reference loader's die()/pr_err message by its die() text (dieText). */
 export function refRejectionClass(message: string, extra: [RegExp, string][] = []): string {
-  const line = dieText(message);
-  for (const [re, cls] of [...extra, ...C_MESSAGES]) if (re.test(line)) return cls;
+  const known = [...extra, ...C_MESSAGES];
+  const text = dieText(message, known);
+  for (const [re, cls] of known) if (re.test(text)) return cls;
   return 'other';
 }
 

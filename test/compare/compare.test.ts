@@ -17,7 +17,7 @@ import type { Outcome, RefOutcome } from '../../src/types.ts';
 const NOTE_CORRUPTED = 'ELF Note corrupted !\n';
 const NOTE_WARNING = 'Warning: Elf Note name is not null terminated\n';
 
-describe('dieText: the last non-empty line', () => {
+describe('dieText: from the first line that starts a known message, else the last non-empty line', () => {
   it.each([
     ['one line, kept as is', 'ELF rel parse failed\n', 'ELF rel parse failed\n'],
     ['one line without a newline, kept as is', 'TOC reloc without a toc section?', 'TOC reloc without a toc section?'],
@@ -25,6 +25,11 @@ describe('dieText: the last non-empty line', () => {
     ['kexec-elf.c:739 then kexec-elf-rel.c:402', NOTE_WARNING + 'Invalid section: 65523 for symbol s0\n', 'Invalid section: 65523 for symbol s0\n'],
     ['a die() without a newline after a warning (kexec-elf-rel-ppc64.c:70)', NOTE_WARNING + 'TOC reloc without a toc section?', 'TOC reloc without a toc section?'],
     ['trailing empty lines are skipped', NOTE_WARNING + 'Undefined symbol: foo\n\n\n', 'Undefined symbol: foo\n'],
+    // kexec-elf-rel.c:402 die("Invalid section: %d for symbol %s\n") with a name that holds newlines
+    // (fuzz seed 1, mutate case 234,323: a name read from code bytes)
+    ['a die() whose symbol name holds newlines is kept whole', 'Invalid section: 35144 for symbol A\x89\nD1\n\t\x01\n', 'Invalid section: 35144 for symbol A\x89\nD1\n\t\x01\n'],
+    ['a warning, then a die() of several lines', NOTE_WARNING + 'Undefined symbol: a\nb\n', 'Undefined symbol: a\nb\n'],
+    ['no line starts a known message: the last non-empty line', 'first\nsecond\n', 'second\n'],
     ['empty', '', ''],
   ])('%s', (_why, message, want) => {
     expect(dieText(message)).toBe(want);
@@ -49,6 +54,12 @@ describe('refRejectionClass classifies by the die() line, not the first line', (
     expect(refRejectionClass('Invalid relocation symbol: 1048576\n')).toBe('bad-relocation');
     expect(refRejectionClass('Invalid relocation offset: 0x100000\n')).toBe('bad-relocation');
     expect(refRejectionClass('Invalid relocation\n')).toBe('other');
+  });
+  it('a die() whose symbol name holds newlines classifies by its first line (or, for a name in the middle, by the line that ends it)', () => {
+    expect(refRejectionClass('Invalid section: 35144 for symbol A\x89\nD1\n\t\x01\n')).toBe('bad-section-index');
+    expect(refRejectionClass(NOTE_WARNING + 'Undefined symbol: a\nUnknown\n')).toBe('undefined-symbol');
+    expect(refRejectionClass("symbol: 'a\nb' in common section\n")).toBe('common-symbol');
+    expect(refRejectionClass('Symbol: a\nb not found cannot set\n')).toBe('symbol-not-found');
   });
   it('a warning alone is not a class; single-line messages classify as before', () => {
     expect(refRejectionClass(NOTE_WARNING)).toBe('other');
