@@ -15,9 +15,8 @@
 // REF defaults to where this branch left main (git merge-base HEAD main). The baseline's sources
 // are taken with `git archive` into a temporary directory (no worktree is touched). Exit 0 when
 // every outcome is identical, 1 otherwise (the first differences are printed with a replay line).
+import { checkoutBaseline } from './baseline.ts';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { caseFor } from '../src/fuzz/campaign.ts';
@@ -61,14 +60,12 @@ function run(f: typeof load, ...args: Parameters<typeof load>): string {
   }
 }
 
-const baseDir = mkdtempSync(join(tmpdir(), 'engine-unchanged-'));
+const baseline = checkoutBaseline(root, baseRef, 'engine-unchanged');
+const baseDir = baseline.dir;
+const sha = baseline.sha;
 let differ = 0;
 let compared = 0;
 try {
-  const sha = execFileSync('git', ['-C', root, 'rev-parse', baseRef], { encoding: 'utf8' }).trim();
-  const tar = execFileSync('git', ['-C', root, 'archive', sha, 'src', 'package.json', 'tsconfig.json'], { maxBuffer: 1 << 30 });
-  execFileSync('tar', ['-x', '-C', baseDir], { input: tar });
-  symlinkSync(join(root, 'node_modules'), join(baseDir, 'node_modules'));
   const baseLoad = (await import(pathToFileURL(join(baseDir, 'src', 'engine.ts')).href) as { load: typeof load }).load;
   setCorpusRoot(root);
   const byProfile = new Map<string, { cases: number; kinds: Map<string, number> }>();
@@ -128,6 +125,6 @@ try {
   for (const [p, s] of byProfile) console.log(`  ${p.padEnd(20)} ${String(s.cases).padStart(6)} outcomes: ${[...s.kinds].sort((x, y) => y[1] - x[1]).map(([kk, n]) => `${kk} ${n}`).join(', ')}`);
   console.log(`${compared} outcomes compared, ${differ} differ`);
 } finally {
-  rmSync(baseDir, { recursive: true, force: true });
+  baseline.remove();
 }
 process.exitCode = differ ? 1 : 0;

@@ -10,10 +10,9 @@
 // read this checkout's corpus. The baseline's sources are taken with `git archive` into a temporary
 // directory (no worktree is touched). Exit 0 when every digest is identical, 1 otherwise; a missing
 // oracle is an error (--no-summaries compares the generated cases only).
+import { checkoutBaseline } from './baseline.ts';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as CampaignModule from '../src/fuzz/campaign.ts';
@@ -80,13 +79,11 @@ async function digests(s: Side): Promise<Map<string, string>> {
   return out;
 }
 
-const baseDir = mkdtempSync(join(tmpdir(), 'fuzz-unchanged-'));
+const baseline = checkoutBaseline(root, baseRef, 'fuzz-unchanged');
+const baseDir = baseline.dir;
+const sha = baseline.sha;
 let differ = 0;
 try {
-  const sha = execFileSync('git', ['-C', root, 'rev-parse', baseRef], { encoding: 'utf8' }).trim();
-  const tar = execFileSync('git', ['-C', root, 'archive', sha, 'src', 'package.json', 'tsconfig.json'], { maxBuffer: 1 << 30 });
-  execFileSync('tar', ['-x', '-C', baseDir], { input: tar });
-  symlinkSync(join(root, 'node_modules'), join(baseDir, 'node_modules'));
   console.log(`baseline ${sha.slice(0, 12)} vs this checkout: ${cases} cases × seeds ${seeds.join(',')} × ${targets.join(', ')}${summaries ? ', with campaign summaries' : ''}`);
   const base = await digests(await sideAt(baseDir));
   const head = await digests(await sideAt(root));
@@ -97,6 +94,6 @@ try {
   }
   console.log(`${head.size} digests compared, ${differ} differ`);
 } finally {
-  rmSync(baseDir, { recursive: true, force: true });
+  baseline.remove();
 }
 process.exitCode = differ ? 1 : 0;

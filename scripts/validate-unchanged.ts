@@ -9,9 +9,9 @@
 // The baseline's sources are taken with `git archive` into a temporary directory (no worktree is
 // touched) and run through tsx; this checkout runs through bin/ (dist/ when fresh). Exit 0 when
 // every report is identical, 1 otherwise (the first differing lines are printed).
+import { checkoutBaseline } from './baseline.ts';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -44,13 +44,11 @@ function run(cmd: string[], cwd: string): string {
   return r.stdout;
 }
 
-const baseDir = mkdtempSync(join(tmpdir(), 'validate-unchanged-'));
+const baseline = checkoutBaseline(root, baseRef, 'validate-unchanged');
+const baseDir = baseline.dir;
+const sha = baseline.sha;
 let differ = 0;
 try {
-  const sha = execFileSync('git', ['-C', root, 'rev-parse', baseRef], { encoding: 'utf8' }).trim();
-  const tar = execFileSync('git', ['-C', root, 'archive', sha, 'src', 'package.json', 'tsconfig.json'], { maxBuffer: 1 << 30 });
-  execFileSync('tar', ['-x', '-C', baseDir], { input: tar });
-  symlinkSync(join(root, 'node_modules'), join(baseDir, 'node_modules'));
   const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
   if (!existsSync(tsx)) throw new Error(`tsx not found at ${tsx}`);
   console.log(`baseline ${baseRef} (${sha.slice(0, 12)}) vs this checkout, corpus ${corpus}`);
@@ -68,6 +66,6 @@ try {
     console.log(`  ${v.name}: DIFFERS from line ${i + 1}:\n    base: ${a.slice(i, i + 5).join('\n          ')}\n    head: ${b.slice(i, i + 5).join('\n          ')}`);
   }
 } finally {
-  rmSync(baseDir, { recursive: true, force: true });
+  baseline.remove();
 }
 process.exitCode = differ ? 1 : 0;
