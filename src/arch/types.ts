@@ -57,6 +57,11 @@ export interface Semantics {
  */
 const SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 
+/** The u64 with unsigned 32-bit halves hi, lo as a bigint: hi * 2^32 + lo is an exact double below 2^53, one BigInt instead of three. */
+export function bigOfHalves(hi: number, lo: number): bigint {
+  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
 export class U64 {
   hi = 0;
   lo = 0;
@@ -132,8 +137,7 @@ export class U64 {
   }
   /** The u64 as a bigint (messages and the relocation log). */
   big(): bigint {
-    // hi * 2^32 + lo is an exact double below 2^53: one BigInt instead of three.
-    return this.hi < 0x200000 ? BigInt(this.hi * 0x100000000 + this.lo) : (BigInt(this.hi) << 32n) | BigInt(this.lo);
+    return bigOfHalves(this.hi, this.lo);
   }
   /** The s64 as a bigint. */
   signed(): bigint {

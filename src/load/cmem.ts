@@ -64,6 +64,12 @@ const EMPTY = new Uint8Array(0);
 const EMPTY_LE = new ByteView(EMPTY, 'little');
 const EMPTY_BE = new ByteView(EMPTY, 'big');
 
+/** strcmp(b + o, name) == 0 where name's length + 1 bytes from o lie in b (no read can leave it). */
+export function streqIn(b: Uint8Array, o: number, name: string): boolean {
+  for (let i = 0; i < name.length; i++) if (b[o + i] !== name.charCodeAt(i)) return false;
+  return b[o + name.length] === 0;
+}
+
 export class CMem {
   /**
    * The file as the C code's buffer holds it. kexec-tools may write into its copy of the file
@@ -173,12 +179,7 @@ export class CMem {
   /** strcmp(p, name) == 0, reading only as far as strcmp would. */
   streq(p: Ptr, name: string, what: string, where?: Where): boolean {
     const b = this.bytesOf(p.buf);
-    if (p.off >= 0n && p.off <= SAFE_OFF_BIG && Number(p.off) + name.length < b.length) {
-      // name.length + 1 bytes in the buffer, on numbers: no read can leave it
-      const o = Number(p.off);
-      for (let i = 0; i < name.length; i++) if (b[o + i] !== name.charCodeAt(i)) return false;
-      return b[o + name.length] === 0;
-    }
+    if (p.off >= 0n && p.off <= SAFE_OFF_BIG && Number(p.off) + name.length < b.length) return streqIn(b, Number(p.off), name);
     for (let i = 0; i <= name.length; i++) {
       const want = i < name.length ? name.charCodeAt(i) : 0;
       const off = this.check({ buf: p.buf, off: p.off + BigInt(i) }, 1, what, where);

@@ -21,7 +21,7 @@ import { KERNEL_PR_FMT, x86_64 } from '../arch/x86_64.ts';
 import { R_390, s390x } from '../arch/s390x.ts';
 import { riscv64, RISCV_KERNEL_PR_FMT } from '../arch/riscv64.ts';
 import { RelocInput, U64, type ArchModule } from '../arch/types.ts';
-import { CMem, type Ptr } from './cmem.ts';
+import { CMem, streqIn, type Ptr } from './cmem.ts';
 import { RelocationLog } from './relocation-log.ts';
 import { shiftable, type LayoutSection } from './kexec-tools.ts';
 import { probeResults } from './kexec-tools-details.ts';
@@ -354,18 +354,6 @@ function decodeSym(view: ByteView, off: number, index: number): ElfSymbol {
   };
 }
 
-/** strcmp(ehdr + off, name) == 0, reading only as far as strcmp would (CMem.streq when that could leave the input). */
-function strEq(mem: CMem, off: bigint, name: string, where: Where): boolean {
-  const b = mem.file;
-  if (off + BigInt(name.length + 1) > BigInt(b.length)) return mem.streq({ buf: 'file', off }, name, 'a symbol name (strcmp)', where);
-  return strEqIn(b, Number(off), name);
-}
-
-/** strcmp(b + o, name) == 0 where name's length + 1 bytes from o lie in b. */
-function strEqIn(b: Uint8Array, o: number, name: string): boolean {
-  for (let i = 0; i < name.length; i++) if (b[o + i] !== name.charCodeAt(i)) return false;
-  return b[o + name.length] === 0;
-}
 
 /**
  * The first STB_GLOBAL symbol named `name` in the first SHT_SYMTAB (with sh_link < e_shnum) that
@@ -399,7 +387,9 @@ function searchSymbol(k: KernelElf, name: string): ElfSymbol | undefined {
       if (off + 24 > size) outOfInput(k.mem, BigInt(off), SYM_SIZE, `symbol ${i}`, where);
       if (view.u8(off + 4) >> 4 !== STB_GLOBAL) continue;
       const so = strtabN < 0 ? -1 : strtabN + view.u32(off);
-      const match = so >= 0 && so + name.length + 1 <= size ? strEqIn(b, so, name) : strEq(k.mem, u64(strtab + BigInt(view.u32(off))), name, where);
+      // strcmp(ehdr + sh_offset + st_name, name), reading only as far as strcmp would
+      const match = so >= 0 && so + name.length + 1 <= size ? streqIn(b, so, name)
+        : k.mem.streq({ buf: 'file', off: u64(strtab + BigInt(view.u32(off))) }, name, 'a symbol name (strcmp)', where);
       if (!match) continue;
       const sym = decodeSym(view, off, i);
       if (sym.shndx === SHN_UNDEF || sym.shndx >= k.shnum) return undefined;

@@ -9,7 +9,7 @@ import {
   SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
 } from '../elf/constants.ts';
 import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
-import { RelocInput, U64, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
+import { RelocInput, U64, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { lazyArray, lazyMeta } from '../lazy-array.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
@@ -452,9 +452,11 @@ function readSym(kt: KtElf, symtab: KtSection, index: number, where: Where): Elf
  * as decoded, without the load's shift B (see Relocator: 0 unless the plan serves a shifted layout):
  * P = P0 + B, value = V0 + B when the symbol's section moves with the base (F_VSHIFT), else V0.
  */
-const D_RI = 0, D_K = 1, D_INFO = 2, D_TYPE = 3, D_SYM = 4, D_OFF_HI = 5, D_OFF_LO = 6, D_ADD_HI = 7, D_ADD_LO = 8,
-  D_P_HI = 9, D_P_LO = 10, D_V_HI = 11, D_V_LO = 12, D_OTHER = 13, D_FLAGS = 14, D_NAME = 15, D_SHNDX = 16, D_STRTAB = 17;
-const STRIDE = 18; // u32 fields; the location's displacement is RelocPlan.locs[entry]
+const D_RI = 0, D_K = 1, D_TYPE = 2, D_SYM = 3, D_OFF_HI = 4, D_OFF_LO = 5, D_ADD_HI = 6, D_ADD_LO = 7,
+  D_P_HI = 8, D_P_LO = 9, D_V_HI = 10, D_V_LO = 11, D_OTHER = 12, D_FLAGS = 13, D_NAME = 14, D_SHNDX = 15;
+// u32 fields; the location's displacement is RelocPlan.locs[entry]. The target section and the
+// string table follow from the relocation section's header (D_RI): Relocator.relSection/strtab.
+const STRIDE = 16;
 /** D_FLAGS bits. */
 const F_FILE = 1; // the location lies in the file's copy (an SHF_ALLOC SHT_NOBITS section keeps sh_data = buf + sh_offset)
 const F_FITS = 2; // [location, location + width) lies inside its buffer
@@ -613,12 +615,23 @@ class Relocator {
     return this;
   }
 
+  /** The relocation section of the entry being decoded or applied. */
+  private relSection(): KtSection {
+    return this.kt.shdrs[this.plan.nums[this.cur + D_RI]!]!;
+  }
+
+  /** Its symbol table's string table (decode checked both links before any name is read). */
+  private strtab(): KtSection {
+    const kt = this.kt;
+    return kt.shdrs[kt.shdrs[this.relSection().link]!.link]!;
+  }
+
   private where(): Where {
     const m = this.plan.nums;
     const d = this.cur;
     return {
-      relSection: m[d + D_RI], relIndex: m[d + D_K], section: m[d + D_INFO],
-      offset: this.offsetKnown ? bigOf(m[d + D_OFF_HI]!, m[d + D_OFF_LO]!) : undefined, relocation: this.relocation, symbol: undefined,
+      relSection: m[d + D_RI], relIndex: m[d + D_K], section: this.relSection().info,
+      offset: this.offsetKnown ? bigOfHalves(m[d + D_OFF_HI]!, m[d + D_OFF_LO]!) : undefined, relocation: this.relocation, symbol: undefined,
     };
   }
 
@@ -634,7 +647,7 @@ class Relocator {
     const kt = this.kt;
     const nameOff = m[this.cur + D_NAME]!;
     if (nameOff) {
-      const strtab = kt.shdrs[m[this.cur + D_STRTAB]!]!;
+      const strtab = this.strtab();
       return { buf: strtab.data.buf, off: strtab.data.off + BigInt(nameOff) };
     }
     const shstr = kt.shdrs[kt.shstrndx];
@@ -651,7 +664,7 @@ class Relocator {
     const kt = this.kt;
     const nameOff = m[this.cur + D_NAME]!;
     if (nameOff) {
-      const strtab = kt.shdrs[m[this.cur + D_STRTAB]!]!;
+      const strtab = this.strtab();
       const strOff = offNumber(strtab.data.off);
       if (strOff !== strOff) return this.mem.cstring({ buf: strtab.data.buf, off: strtab.data.off + BigInt(nameOff) }) ?? `<name@${nameOff}>`;
       const cache = this.nameCache[strtab.data.buf];
@@ -756,7 +769,6 @@ class Relocator {
         const m = plan.nums;
         m[d + D_RI] = ri;
         m[d + D_K] = k;
-        m[d + D_INFO] = rs.info;
         this.cur = d;
         this.offsetKnown = false;
         this.relocation = undefined;
@@ -814,7 +826,7 @@ class Relocator {
         if (profile.checkIndexes) {
           if (BigInt(rSym) >= nSyms) throw new LoadError('bad-relocation', `Invalid relocation symbol: ${rSym}\n`, where());
           if (offHi > secSizeHi || (offHi === secSizeHi && offLo >= secSizeLo)) {
-            throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${bigOf(offHi, offLo).toString(16)}\n`, where());
+            throw new LoadError('bad-relocation', `Invalid relocation offset: 0x${bigOfHalves(offHi, offLo).toString(16)}\n`, where());
           }
         }
         // location = sh_data + r_offset (C pointer arithmetic, see ptrAdd)
@@ -822,7 +834,7 @@ class Relocator {
         let locBig: bigint | undefined;
         if (secOff === secOff && offHi === 0) loc = secOff + offLo;
         else {
-          locBig = ptrAdd(section.data.off, bigOf(offHi, offLo));
+          locBig = ptrAdd(section.data.off, bigOfHalves(offHi, offLo));
           loc = offNumber(locBig);
           if (loc !== loc) plan.locBig.set(plan.n, locBig);
         }
@@ -856,7 +868,6 @@ class Relocator {
         }
         m[d + D_NAME] = symNameOff;
         m[d + D_SHNDX] = symShndx;
-        m[d + D_STRTAB] = symtab.link;
         // `name += e_shdr[st_shndx].sh_name` is an unconditional read of the section array (guarded
         // under checkIndexes: guardedName).
         if (!symNameOff && kt.shstrndx >= nShdrs) shdrAt(kt, kt.shstrndx, 'e_shstrndx', where());
@@ -1049,14 +1060,9 @@ class Relocator {
     // A kept plan's names come from the file's copy (isStatic): the same for every load.
     const plan = this.plan;
     const name = plan.stream ? this.symName() : (plan.names[j] ??= this.symName());
-    this.log!.add(m[d + D_RI]!, m[d + D_K]!, m[d + D_INFO]!, this.rOffset, r.address, m[d + D_TYPE]!, spec.name, name,
+    this.log!.add(m[d + D_RI]!, m[d + D_K]!, this.relSection().info, this.rOffset, r.address, m[d + D_TYPE]!, spec.name, name,
       m[d + D_SYM]!, this.rAddend, r.value, imageOffset, spec.width, from, at);
   }
-}
-
-/** A u64 from its halves. */
-function bigOf(hi: number, lo: number): bigint {
-  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
 /** The relocation step of one load over `kt` (after applyLayout): each entry decoded and applied in turn. */
@@ -1187,15 +1193,15 @@ function parsedOf(snap: Snapshot, profile: Profile): Parsed {
   });
 }
 
-/** A load's own KtElf: the template's section headers copied, a fresh memory over the snapshot. */
-function instantiate(t: KtElf): KtElf {
+/** A load's own KtElf: the template's section headers copied, a fresh memory over the snapshot (or the load's). */
+function instantiate(t: KtElf, mem: CMem = t.mem.fresh()): KtElf {
   const shdrs = t.shdrs.map((s): KtSection => ({
     index: s.index, name: s.name, type: s.type, flags: s.flags, addr: s.addr, offset: s.offset, size: s.size,
     link: s.link, info: s.info, addralign: s.addralign, entsize: s.entsize, hdrOffset: s.hdrOffset, data: s.data,
   }));
   return {
     elf: t.elf, is64: t.is64, shnum: t.shnum, shstrndx: t.shstrndx, entry: t.entry, eFlags: t.eFlags, shdrs,
-    mem: t.mem.fresh(), arch: t.arch, profile: t.profile, fileNames: t.fileNames,
+    mem, arch: t.arch, profile: t.profile, fileNames: t.fileNames,
   };
 }
 
@@ -1323,8 +1329,7 @@ function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationL
     layout: layoutOf,
     kt: () => {
       if (!kt) {
-        kt = instantiate(template);
-        kt.mem = mem;
+        kt = instantiate(template, mem);
         const l = layoutOf();
         for (let i = 0; i < kt.shdrs.length; i++) kt.shdrs[i]!.addr = l.addr[i]!;
       }

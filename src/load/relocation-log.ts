@@ -2,19 +2,14 @@
 // shape. A kept log costs one small object per relocation and ten words in a typed array; the
 // bigints and the byte array of an entry are made when its field is read (RelocationLogEntry in
 // src/types.ts says what a consumer sees).
-import type { U64 } from '../arch/types.ts';
+import { bigOfHalves, type U64 } from '../arch/types.ts';
 import type { RelocationLogEntry } from '../types.ts';
-
-/** hi * 2^32 + lo as a bigint (hi, lo: the unsigned 32-bit halves). Below 2^53 one exact double. */
-function big(hi: number, lo: number): bigint {
-  return hi < 0x200000 ? BigInt(hi * 0x100000000 + lo) : (BigInt(hi) << 32n) | BigInt(lo);
-}
 
 /** The same 64 bits as a signed (two's complement) bigint. */
 function signed(hi: number, lo: number): bigint {
   // -2^53 <= (hi - 2^32) * 2^32 + lo < 0 is an exact double for hi >= 2^32 - 2^21.
   if (hi >= 0xffe00000) return BigInt((hi - 0x100000000) * 0x100000000 + lo);
-  return BigInt.asIntN(64, big(hi, lo));
+  return BigInt.asIntN(64, bigOfHalves(hi, lo));
 }
 
 /** The words a log keeps per entry: offset, address, addend, value as (hi, lo), then two words holding the bytes written (≤ 8). */
@@ -61,13 +56,13 @@ export class LoggedRelocation implements RelocationLogEntry {
   get offset(): bigint {
     const { words: w, bigs } = this.#log;
     if (bigs) return bigs[(this.#i / STRIDE) * 4]!;
-    return big(w[this.#i]!, w[this.#i + 1]!);
+    return bigOfHalves(w[this.#i]!, w[this.#i + 1]!);
   }
 
   get address(): bigint {
     const { words: w, bigs } = this.#log;
     if (bigs) return bigs[(this.#i / STRIDE) * 4 + 1]!;
-    return big(w[this.#i + 2]!, w[this.#i + 3]!);
+    return bigOfHalves(w[this.#i + 2]!, w[this.#i + 3]!);
   }
 
   get addend(): bigint {
@@ -79,7 +74,7 @@ export class LoggedRelocation implements RelocationLogEntry {
   get value(): bigint {
     const { words: w, bigs } = this.#log;
     if (bigs) return bigs[(this.#i / STRIDE) * 4 + 3]!;
-    return big(w[this.#i + 6]!, w[this.#i + 7]!);
+    return bigOfHalves(w[this.#i + 6]!, w[this.#i + 7]!);
   }
 
   get bytes(): Uint8Array {
