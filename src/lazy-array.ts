@@ -25,14 +25,14 @@ function showElements(this: unknown[], _depth: number, options: object): string 
 
 /** The traps of one lazy array: each fills the target first (one handler per array holds its make()). */
 class LazyHandler<T> implements ProxyHandler<T[]> {
-  constructor(private make: (() => T[]) | undefined, private readonly meta: unknown) {}
+  constructor(private make: ((target: T[]) => T[]) | undefined, private readonly meta: unknown) {}
 
   private filled(target: T[]): T[] {
     const make = this.make;
     if (make) {
       this.make = undefined;
-      const xs = make();
-      for (let i = 0; i < xs.length; i++) target.push(xs[i]!);
+      const xs = make(target);
+      if (xs !== target) for (let i = 0; i < xs.length; i++) target.push(xs[i]!);
     }
     return target;
   }
@@ -61,8 +61,11 @@ class LazyHandler<T> implements ProxyHandler<T[]> {
   }
 }
 
-/** An array of make()'s elements, computed at the first access (make runs at most once); `meta` is lazyMeta()'s answer. */
-export function lazyArray<T>(make: () => T[], meta?: unknown): T[] {
+/**
+ * An array of make()'s elements, computed at the first access (make runs at most once); `meta` is
+ * lazyMeta()'s answer. make() may fill the (empty) array it is given and return it (saves a copy).
+ */
+export function lazyArray<T>(make: (target: T[]) => T[], meta?: unknown): T[] {
   const target: T[] = [];
   (target as unknown as Record<symbol, unknown>)[INSPECT] = showElements;
   return new Proxy<T[]>(target, new LazyHandler(make, meta));

@@ -49,6 +49,19 @@ describe('lazyArray', () => {
     expect([...ys]).toEqual([9, 2]);
   });
 
+  it('make() may fill the array it is given and return it: the same elements, in order, and nothing copied twice', () => {
+    let given: unknown;
+    const xs = lazyArray<number>((into) => {
+      given = into;
+      expect(into.length).toBe(0);
+      into.push(5, 6, 7);
+      return into;
+    });
+    expect([...xs]).toEqual([5, 6, 7]);
+    expect(xs.length).toBe(3);
+    expect(Array.isArray(given)).toBe(true);
+  });
+
   it('lazyMeta of a plain array, or of a lazy array made without one, is undefined', () => {
     expect(lazyMeta([1, 2])).toBeUndefined();
     expect(lazyMeta(lazyArray(() => [1]))).toBeUndefined();

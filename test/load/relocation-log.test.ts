@@ -95,6 +95,40 @@ describe('RelocationLog entries', () => {
     expect(at(0x18, 0xfffffffc)).not.toMatchObject({ offset: 0x20n });
   });
 
+  it('a derived log: the fields of its template, its address moved by B (with the carry, mod 2^64), its value only where marked, its own bytes', () => {
+    const t = new RelocationLog(true, 1); // grows past its capacity hint
+    t.add(1, 0, 2, u(0, 0x18), u(0, 0x00001018), 1, 'R_A', 'a', 4, u(0, 3), u(0, 0x2003), 0x18, 8, undefined, 0, true);
+    t.add(1, 1, 2, u(0, 0x20), u(0, 0xfffff020), 2, 'R_B', 'b', 5, u(0xffffffff, 0xfffffffc), u(0, 0x40), 0x20, 4, undefined, 0, false);
+    t.add(1, 2, 2, u(0, 0x28), u(0xffffffff, 0xfffff028), 3, 'R_C', '', 0, u(0, 0), u(0xffffffff, 0xffffff00), -1, 0, undefined, 0, true);
+    const b1 = new RelocationLog(true, 3).derive(t, 0, 0x100000);
+    const b2 = new RelocationLog(true, 3).derive(t, 0x1, 0x00002000);
+    expect(b1.derived && b2.derived && !t.derived).toBe(true);
+    b1.addBytes(bytes, 0, 8);
+    b2.addBytes(bytes, 4, 8);
+    b2.addBytes(bytes, 8, 4);
+    b1.addBytes(bytes, 2, 4);
+    b2.addBytes(bytes, 0, 0);
+    // b1 stopped after two entries (a load that raises at its third): two entries, two counted.
+    const e1 = b1.entries();
+    const e2 = b2.entries();
+    expect(e1.length).toBe(2);
+    expect(e2.length).toBe(3);
+    expect(e1.map((e) => [e.relIndex, e.typeName, e.symbol, e.address, e.value, [...e.bytes]])).toEqual([
+      [0, 'R_A', 'a', 0x101018n, 0x102003n, [0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]],
+      [1, 'R_B', 'b', 0x1_000f_f020n, 0x40n, [0xbe, 0xef, 1, 2]], // 0xfffff020 + 0x100000 carries into the high word; the value does not move
+    ]);
+    expect(e2.map((e) => [e.address, e.value, e.addend, [...e.bytes]])).toEqual([
+      [0x1_0000_3018n, 0x1_0000_4003n, 3n, [1, 2, 3, 4, 5, 6, 7, 8]],
+      [0x2_0000_1020n, 0x40n, -4n, [5, 6, 7, 8]], // 0xfffff020 + 0x1_00002000: the low word carries
+      [0x1_0000_1028n, 0x1_0000_1f00n, 0n, []], // (2^64 - 0xfd8) + B wraps mod 2^64; the value too: 2^64 - 0x100 + B
+    ]);
+    expect(b1.byType).toEqual(new Map([['R_A', { count: 1, bytes: 8 }], ['R_B', { count: 1, bytes: 4 }]]));
+    expect(b2.byType).toEqual(new Map([['R_A', { count: 1, bytes: 8 }], ['R_B', { count: 1, bytes: 4 }], ['R_C', { count: 1, bytes: 0 }]]));
+    // The template is not changed by its derived logs.
+    expect(t.entries().map((e) => [e.address, e.value, e.width])).toEqual([[0x1018n, 0x2003n, 8], [0xfffff020n, 0x40n, 4], [0xffff_ffff_ffff_f028n, 0xffff_ffff_ffff_ff00n, 0]]);
+    expect(e1[0]!.bytes).toBe(e1[0]!.bytes);
+  });
+
   it('a log that is not kept records no entries; the by-type summary counts every relocation', () => {
     const log = new RelocationLog(false);
     log.count('R_A', 8);
