@@ -985,7 +985,7 @@ class Relocator {
     if (this.nameCache.image.size) this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
     const log = this.log;
     if (log) {
-      if (log.derived) log.addBytes(view.bytes, loc, s.width);
+      if (log.derived) log.addBytes(view.bytes, loc, s.width, view.dv);
       else {
         log.count(s.name, s.width);
         if (log.keep) this.record(j, s, loc, view.bytes, loc);

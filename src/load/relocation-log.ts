@@ -108,8 +108,12 @@ export class LoggedRelocation implements RelocationLogEntry {
 export class RelocationLog {
   /** WORDS per entry (a derived log's are its template's, never written again). */
   private words: Uint32Array = NO_WORDS;
-  /** BYTES per entry: the bytes written. */
+  /** BYTES per entry: the bytes written, from bytesAt on (a region of a chunk shared with other logs, see region()). */
   private bytes: Uint8Array = NO_BYTES;
+  private bytesAt = 0;
+  private dv = new DataView(NO_BYTES.buffer);
+  /** Entries the region holds. */
+  private bytesCap = 0;
   /** The 64-bit fields of addBig()'s entries, 4 per entry. */
   private bigs: bigint[] | undefined;
   /** The bytes of an entry wider than BYTES, by entry (no relocation table has one today). */
@@ -224,11 +228,17 @@ export class RelocationLog {
   }
 
   /** The next entry wrote `width` bytes of `from` at `at` (add() calls it; a derived log's only record of an entry). */
-  addBytes(from: Uint8Array, at: number, width: number): void {
+  addBytes(from: Uint8Array, at: number, width: number, dv?: DataView): void {
     const j = this.n++;
-    if (this.n * BYTES > this.bytes.length) this.bytes = grownBytes(this.bytes, Math.max(this.capacity, this.n) * BYTES);
+    if (j >= this.bytesCap) this.regrow();
+    const o = this.bytesAt + j * BYTES;
+    if (dv && (width === 8 || width === 4)) {
+      const to = this.dv;
+      to.setUint32(o, dv.getUint32(at, true), true);
+      if (width === 8) to.setUint32(o + 4, dv.getUint32(at + 4, true), true);
+      return;
+    }
     const b = this.bytes;
-    const o = j * BYTES;
     // Unrolled by width: the byte loop was the hottest line of add().
     switch (width) {
       case 8: b[o + 7] = from[at + 7]!; b[o + 6] = from[at + 6]!; b[o + 5] = from[at + 5]!; b[o + 4] = from[at + 4]!; // falls through
@@ -241,6 +251,7 @@ export class RelocationLog {
         else for (let k = 0; k < width; k++) b[o + k] = from[at + k]!;
     }
   }
+
 
   /** 64-bit field `f` of entry j (read by the entries' accessors). */
   u64(j: number, f: number): bigint {
@@ -255,10 +266,22 @@ export class RelocationLog {
     return bigOfHalves(w[i]!, w[i + 1]!);
   }
 
+  /** Room for twice the entries (at least `capacity`) in a new region, the bytes so far copied there. */
+  private regrow(): void {
+    const cap = Math.max(this.capacity, this.bytesCap * 2, 1);
+    const at = region(cap * BYTES);
+    if (this.bytesCap) chunk.set(this.bytes.subarray(this.bytesAt, this.bytesAt + this.bytesCap * BYTES), at);
+    this.bytes = chunk;
+    this.dv = chunkDv;
+    this.bytesAt = at;
+    this.bytesCap = cap;
+  }
+
   /** The `width` bytes entry j wrote (an array made at the first read, the same on every read). */
   bytesOf(j: number, width: number): Uint8Array {
     const made = (this.byteArrays ??= []);
-    return (made[j] ??= width > BYTES ? this.wide!.get(j)! : this.bytes.slice(j * BYTES, j * BYTES + width));
+    const o = this.bytesAt + j * BYTES;
+    return (made[j] ??= width > BYTES ? this.wide!.get(j)! : this.bytes.slice(o, o + width));
   }
 
   /**
@@ -289,11 +312,30 @@ function grown(a: Uint32Array, n: number): Uint32Array {
   return g;
 }
 
-/** grown() for the bytes: a slice of Node's pool when small (a typed array of its own costs a backing store per load). */
-function grownBytes(a: Uint8Array, n: number): Uint8Array {
-  const size = Math.max(n, a.length * 2);
-  const b = Buffer.allocUnsafe(size);
-  const g = new Uint8Array(b.buffer, b.byteOffset, size);
-  g.set(a);
-  return g;
+/**
+ * The bytes of small logs are regions of one shared chunk (CHUNK bytes, replaced when full): a
+ * typed array of its own per load cost a backing store each (≈ 0.5 µs). A log keeps its chunk
+ * alive; each region is written by its own log only.
+ */
+const CHUNK = 16384;
+let chunk = new Uint8Array(0);
+let chunkDv = new DataView(chunk.buffer);
+let chunkUsed = 0;
+
+/** A region of `size` bytes: its offset in `chunk` (a new array of its own when large). */
+function region(size: number): number {
+  if (size > CHUNK / 4) {
+    chunk = new Uint8Array(size); // the next small region starts a new chunk
+    chunkDv = new DataView(chunk.buffer);
+    chunkUsed = size;
+    return 0;
+  }
+  if (chunkUsed + size > chunk.length) {
+    chunk = new Uint8Array(CHUNK);
+    chunkDv = new DataView(chunk.buffer);
+    chunkUsed = 0;
+  }
+  const at = chunkUsed;
+  chunkUsed += size;
+  return at;
 }

@@ -129,6 +129,26 @@ describe('RelocationLog entries', () => {
     expect(e1[0]!.bytes).toBe(e1[0]!.bytes);
   });
 
+  it('bytes: logs recorded at the same time keep their own (shared chunks, growth, a log larger than a chunk region), through a DataView or bytewise', () => {
+    const t = new RelocationLog(true, 1);
+    for (let k = 0; k < 1200; k++) t.add(0, k, 0, u(0, 0), u(0, 0), 1, 'R', 's', 0, u(0, 0), u(0, 0), k, [8, 4, 2, 1, 0][k % 5]!, undefined, 0);
+    const src = Uint8Array.from({ length: 8500 }, (_, i) => (i * 37 + 11) & 0xff);
+    const dv = new DataView(src.buffer);
+    const logs = [1, 3, 700, 2, 1200].map((capacity) => new RelocationLog(true, capacity).derive(t, 0, 0));
+    // Interleaved: entry k of every log in turn; log i's entry k wrote the bytes at 7 * k + i.
+    for (let k = 0; k < 1200; k++) {
+      logs.forEach((log, i) => log.addBytes(src, 7 * k + i, t.entries()[k]!.width, i % 2 ? dv : undefined));
+    }
+    logs.forEach((log, i) => {
+      const es = log.entries();
+      expect(es.length).toBe(1200);
+      for (const e of [es[0]!, es[1]!, es[2]!, es[3]!, es[4]!, es[599]!, es[1195]!, es[1199]!]) {
+        expect([...e.bytes]).toEqual([...src.subarray(7 * e.relIndex + i, 7 * e.relIndex + i + e.width)]);
+      }
+      expect(es.every((e) => e.bytes.length === e.width && e.bytes.every((b, o) => b === src[7 * e.relIndex + i + o]))).toBe(true);
+    });
+  });
+
   it('a log that is not kept records no entries; the by-type summary counts every relocation', () => {
     const log = new RelocationLog(false);
     log.count('R_A', 8);
