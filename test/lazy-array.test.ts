@@ -62,6 +62,20 @@ describe('lazyArray', () => {
     expect(Array.isArray(given)).toBe(true);
   });
 
+  it('iterates the filled array itself: for-of, spread, values(), a write through the proxy seen; its iterator on another array iterates that one', () => {
+    const { xs, calls } = counted();
+    const seen: bigint[] = [];
+    for (const x of xs) {
+      seen.push(x.a);
+      if (x.a === 1n) xs.push({ a: 4n }); // a write during the iteration lands on the array being iterated
+    }
+    expect(seen).toEqual([1n, 2n, 3n, 4n]);
+    expect(calls()).toBe(1);
+    expect([...xs.values()].map((x) => x.a)).toEqual([1n, 2n, 3n, 4n]);
+    expect([...xs[Symbol.iterator].call([{ a: 7n }])]).toEqual([{ a: 7n }]);
+    expect(Array.from(lazyArray(() => [5, 6]))).toEqual([5, 6]);
+  });
+
   it('lazyMeta of a plain array, or of a lazy array made without one, is undefined', () => {
     expect(lazyMeta([1, 2])).toBeUndefined();
     expect(lazyMeta(lazyArray(() => [1]))).toBeUndefined();

@@ -22,6 +22,7 @@ const OFFSET = 0, ADDRESS = 1, ADDEND = 2, VALUE = 3;
 const BYTES = 8;
 const NO_WORDS = new Uint32Array(0);
 const NO_BYTES = new Uint8Array(0);
+const NO_DV = new DataView(NO_BYTES.buffer);
 
 /**
  * One relocation of a log. The base-independent small fields are own data properties; `offset`,
@@ -111,7 +112,7 @@ export class RelocationLog {
   /** BYTES per entry: the bytes written, from bytesAt on (a region of a chunk shared with other logs, see region()). */
   private bytes: Uint8Array = NO_BYTES;
   private bytesAt = 0;
-  private dv = new DataView(NO_BYTES.buffer);
+  private dv = NO_DV;
   /** Entries the region holds. */
   private bytesCap = 0;
   /** The 64-bit fields of addBig()'s entries, 4 per entry. */
@@ -252,7 +253,6 @@ export class RelocationLog {
     }
   }
 
-
   /** 64-bit field `f` of entry j (read by the entries' accessors). */
   u64(j: number, f: number): bigint {
     if (this.bigs) return this.bigs[j * 4 + f]!;
@@ -280,8 +280,18 @@ export class RelocationLog {
   /** The `width` bytes entry j wrote (an array made at the first read, the same on every read). */
   bytesOf(j: number, width: number): Uint8Array {
     const made = (this.byteArrays ??= []);
-    const o = this.bytesAt + j * BYTES;
-    return (made[j] ??= width > BYTES ? this.wide!.get(j)! : this.bytes.slice(o, o + width));
+    let b = made[j];
+    if (!b) {
+      if (width > BYTES) b = this.wide!.get(j)!;
+      else {
+        // A new small array and a copy: cheaper than slice() (its species lookup, a backing store of its own).
+        b = new Uint8Array(width);
+        const from = this.bytes;
+        for (let k = 0, o = this.bytesAt + j * BYTES; k < width; k++) b[k] = from[o + k]!;
+      }
+      made[j] = b;
+    }
+    return b;
   }
 
   /**
