@@ -9,7 +9,7 @@ import {
   SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
 } from '../elf/constants.ts';
 import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
-import { RelocInput, U64, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
+import { RelocInput, U64, applySpec, baseInvariant, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { lazyArray, lazyMeta } from '../lazy-array.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
@@ -574,7 +574,9 @@ class Relocator {
   private readonly nShdrs: number;
   private readonly r: RelocInput;
   private readonly hostBase = new U64();
-  private readonly zero = new U64();
+  /** The host address of a location applyRare() placed (set while it applies one): r.hostLocation() reads it. */
+  private readonly rareHost = new U64();
+  private rareLoc = false;
   private readonly rOffset = new U64();
   private readonly rAddend = new U64();
   private readonly p0 = new U64();
@@ -600,7 +602,13 @@ class Relocator {
     this.nShdrs = kt.shdrs.length; // e_shdr[i] exists for i < nShdrs (the array is never resized)
     this.hostBase.setBig(hostAddress);
     this.nameCache = { file: kt.fileNames, image: new Map() };
-    this.r = new RelocInput(mem.imageStore, kt.eFlags, this.sem, () => this.symName(), (into) => this.toc(into));
+    this.r = new RelocInput(mem.imageStore, kt.eFlags, this.sem, () => this.symName(), (into) => this.toc(into), (into) => {
+      if (this.rareLoc) return into.from(this.rareHost);
+      // A plain entry: the image's host address + the displacement r.off (exact, in the image).
+      const host = this.hostBase;
+      const lo = host.lo + this.r.off;
+      return into.set((host.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0, lo >>> 0);
+    });
     this.r.elfEndian = kt.elf.endian;
   }
 
@@ -614,6 +622,7 @@ class Relocator {
     this.bHi = Number(b >> 32n);
     this.bLo = Number(b & 0xffffffffn);
     this.hostBase.setBig(hostAddress);
+    this.rareLoc = false;
     this.log = log;
     if (this.nameCache.image.size) this.nameCache.image.clear();
     return this;
@@ -940,6 +949,50 @@ class Relocator {
     if (plan.failed) throw plan.error;
   }
 
+  /** Apply the entries `list` (of a plan that decoded every entry), in its order. */
+  applyOnly(list: Uint32Array): void {
+    for (let i = 0; i < list.length; i++) this.apply(list[i]!);
+  }
+
+  /**
+   * The entries of a plan whose bytes differ between loads, after writing the others, once, through
+   * this Relocator (over the template, at base 0): entries that write the same bytes at every base
+   * (baseInvariant) into a range no other entry touches, so that no other entry reads or overwrites
+   * them and applying them again later writes the same bytes. Undefined (nothing written) unless
+   * the plan decoded every entry and every entry is plain.
+   */
+  preApplyInvariant(): Uint32Array | undefined {
+    const { plan } = this;
+    const m = plan.nums;
+    if (plan.failed || plan.n === 0) return undefined;
+    const order: number[] = [];
+    for (let j = 0; j < plan.n; j++) {
+      if (!(m[j * STRIDE + D_FLAGS]! & F_PLAIN)) return undefined;
+      order.push(j);
+    }
+    const start = (j: number) => plan.locs[j]!;
+    const end = (j: number) => plan.locs[j]! + plan.specs[j]!.width;
+    order.sort((a, b) => start(a) - start(b) || a - b);
+    // Sorted by start: j touches no other range iff every earlier one ends by its start and the next starts at or after its end.
+    const invariant = new Uint8Array(plan.n);
+    let any = false;
+    let maxEnd = -Infinity;
+    for (let i = 0; i < order.length; i++) {
+      const j = order[i]!;
+      const alone = maxEnd <= start(j) && (i + 1 === order.length || end(j) <= start(order[i + 1]!));
+      if (alone && baseInvariant(plan.specs[j]!, (m[j * STRIDE + D_FLAGS]! & F_VSHIFT) !== 0)) invariant[j] = 1;
+      maxEnd = Math.max(maxEnd, end(j));
+    }
+    const variant: number[] = [];
+    for (let j = 0; j < plan.n; j++) {
+      if (invariant[j]) {
+        this.apply(j);
+        any = true;
+      } else variant.push(j);
+    }
+    return any ? Uint32Array.from(variant) : undefined;
+  }
+
   /** Apply entry j: P, the value, compute, write; count (and log) it. The common case here, the rest in applyRare(). */
   apply(j: number): void {
     const m = this.plan.nums;
@@ -968,20 +1021,13 @@ class Relocator {
       return;
     }
     const s = spec!;
-    const loc = this.plan.locs[j]!; // exact, in the image, in bounds
-    {
-      // The host address of the location (kexec-tools' REL32): host buffer + displacement.
-      const host = this.hostBase;
-      const lo = host.lo + loc;
-      r.hostLocation.lo = lo >>> 0;
-      r.hostLocation.hi = (host.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-    }
+    const loc = this.plan.locs[j]!; // exact, in the image, in bounds (r.hostLocation() adds it to the host address)
     this.offsetKnown = true; // what where() reports if compute() asks for the TOC and there is none
     this.relocation = s.name;
     const view = this.mem.imageStore;
     r.view = view;
     r.off = loc;
-    s.write(view, loc, s.compute(r));
+    applySpec(s, r, view, loc);
     if (this.nameCache.image.size) this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
     const log = this.log;
     if (log) {
@@ -1017,13 +1063,16 @@ class Relocator {
     const locBuf: BufId = flags & F_FILE ? 'file' : 'image';
     const loc = plan.locs[j]!;
     const locBig = loc === loc ? undefined : plan.locBig.get(j)!;
-    // The host address of the location (kexec-tools' REL32): host buffer + displacement for the image.
-    const host = locBuf === 'image' ? this.hostBase : this.zero;
+    // The host address of the location (kexec-tools' REL32): host buffer + displacement for the
+    // image, the displacement alone for the file's copy (r.hostLocation() reads it while rareLoc).
+    const hostLoc = this.rareHost;
+    if (locBuf === 'image') hostLoc.from(this.hostBase);
+    else hostLoc.set(0, 0);
     if (loc === loc && loc > -0x100000000 && loc < 0x100000000) {
-      const lo = host.lo + loc; // in (-2^32, 2^33): a borrow or a carry of one
-      r.hostLocation.lo = lo >>> 0;
-      r.hostLocation.hi = (host.hi + (lo < 0 ? -1 : lo > 0xffffffff ? 1 : 0)) >>> 0;
-    } else r.hostLocation.setBig(host.big() + (locBig ?? BigInt(loc)));
+      const lo = hostLoc.lo + loc; // in (-2^32, 2^33): a borrow or a carry of one
+      hostLoc.set((hostLoc.hi + (lo < 0 ? -1 : lo > 0xffffffff ? 1 : 0)) >>> 0, lo >>> 0);
+    } else hostLoc.setBig(hostLoc.big() + (locBig ?? BigInt(loc)));
+    this.rareLoc = true;
     if (!(flags & F_FITS)) {
       if (spec.checksFirst) {
         // The C code may die in its checks before it touches *location; any access compute()
@@ -1042,7 +1091,8 @@ class Relocator {
     const view = locBuf === 'file' ? mem.fileStore : mem.imageStore;
     r.view = view;
     r.off = loc;
-    spec.write(view, loc, spec.compute(r));
+    applySpec(spec, r, view, loc);
+    this.rareLoc = false; // (a throw leaves it set: the load ends there, and reset() clears it)
     if (locBuf === 'file') {
       // A write into the file copy can change names or tables the C code rereads (decode fetches
       // the file's new views per entry).
@@ -1281,10 +1331,15 @@ export function shiftLayout(l0: Layout, b: bigint, alloc: readonly boolean[]): L
 interface Shared {
   layout0: Layout;
   alloc: boolean[];
-  /** The parse after applyLayout(layout0, fill): its image is never written (each load copies it). */
+  /**
+   * The parse after applyLayout(layout0, fill), and the relocations that write the same bytes at
+   * every base (Relocator.preApplyInvariant) applied to its image once; each load copies the image.
+   */
   template: KtElf;
   fill: number;
   plan: RelocPlan | undefined;
+  /** The plan's entries a load without a log applies (the others are in the template); undefined: all. */
+  variant?: Uint32Array;
   /** The plan's Relocator, reset for each load (its names and toc come from the template; see reset). */
   applier?: Relocator;
   /** layout0's addresses as u64 halves. */
@@ -1352,17 +1407,21 @@ function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationL
       addrs.hi[i] = (hi + bHi + (l > 0xffffffff ? 1 : 0)) >>> 0;
     }
   }
-  const image = uninitialised(template.mem.image.length);
-  image.set(template.mem.image);
+  const image = template.mem.image.slice(); // one allocation and one copy (cheaper than allocUnsafeSlow + set, measured)
   const mem = template.mem.fresh();
   mem.setImage(image);
   if (!s.plan) {
     s.plan = new RelocPlan(p.relocations);
-    new Relocator(template, template.mem, addr0, opts.hostAddress, log, s.plan).decode(false); // at base 0
+    const at0 = new Relocator(template, template.mem, addr0, opts.hostAddress, undefined, s.plan); // at base 0
+    at0.decode(false);
+    s.variant = at0.preApplyInvariant(); // into the template, which this load copied before
+    if (s.variant) image.set(template.mem.image);
   }
   const applier = (s.applier ??= new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan)).reset(mem, b, opts.hostAddress, log);
   if (log?.keep) log.derive(applier.logTemplate(), bHi, bLo);
-  applier.applyAll();
+  // A log records every entry: applied again over the template, an invariant one writes its bytes again.
+  if (s.variant && !log) applier.applyOnly(s.variant);
+  else applier.applyAll();
   let kt: KtElf | undefined;
   let layout: Layout | undefined;
   const layoutOf = () => (layout ??= shiftLayout(layout0, b, alloc));

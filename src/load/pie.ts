@@ -16,7 +16,7 @@ import {
   STB_GLOBAL, STB_WEAK,
 } from '../elf/constants.ts';
 import { ElfFile, checkRange, type ElfSymbol, type ProgramHeader } from '../elf/reader.ts';
-import { RelocInput, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
+import { RelocInput, applySpec, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { R_X86_64, x86_64 } from '../arch/x86_64.ts';
 import { R_PPC64, ppc64 } from '../arch/ppc64.ts';
@@ -437,10 +437,8 @@ export function relocatePie(st: PieState, opts: RelocatePieOptions = {}): Reloca
       input.off = imageOffset;
       input.value.setBig(value);
       input.address.setBig(address);
-      input.hostLocation.setBig(address);
       input.symOther = sym.other;
-      const out = c.spec!.compute(input);
-      c.spec!.write(view, imageOffset, out);
+      applySpec(c.spec!, input, view, imageOffset);
       if (log.keep) {
         const sec = sectionContaining(elf, rOffset);
         log.addBig(relSection, k, sec?.index ?? -1, sec ? rOffset - sec.addr : rOffset, address, type, c.name, symName(), symIndex, addend, value,
