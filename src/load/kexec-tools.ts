@@ -481,6 +481,8 @@ export class RelocPlan {
   readonly names: (string | undefined)[] = [];
   /** The log its loads' kept logs derive from (Relocator.logTemplate), once a load keeps one. */
   template: RelocationLog | undefined;
+  /** The entries written once into the template's image (Relocator.preApplyInvariant), by entry: 1. */
+  invariant: Uint8Array | undefined;
   /** Decode stopped at entry n with this rejection: raised once entries [0, n) are applied. */
   failed = false;
   error: unknown;
@@ -949,9 +951,18 @@ class Relocator {
     if (plan.failed) throw plan.error;
   }
 
-  /** Apply the entries `list` (of a plan that decoded every entry), in its order. */
+  /**
+   * Apply the entries `list` (of a plan that decoded every entry), in its order; a (derived) log
+   * records them, the others' bytes being its template's (logTemplate).
+   */
   applyOnly(list: Uint32Array): void {
-    for (let i = 0; i < list.length; i++) this.apply(list[i]!);
+    const log = this.log;
+    for (let i = 0; i < list.length; i++) {
+      const j = list[i]!;
+      log?.reach(j);
+      this.apply(j);
+    }
+    log?.reach(this.plan.n);
   }
 
   /**
@@ -990,6 +1001,7 @@ class Relocator {
         any = true;
       } else variant.push(j);
     }
+    if (any) plan.invariant = invariant;
     return any ? Uint32Array.from(variant) : undefined;
   }
 
@@ -1131,13 +1143,16 @@ class Relocator {
 
   /**
    * The plan's log template (made once, before a load applies it): every decoded entry as record()
-   * would log it at B = 0 (P0, V0), marked where its value moves with B (F_VSHIFT); a kept log of
-   * a load derives from it (RelocationLog.derive) and records only the bytes written.
+   * would log it at B = 0 (P0, V0), marked where its value moves with B (F_VSHIFT), with the bytes
+   * of the entries written once into the template's image (preApplyInvariant: the same at every
+   * base); a kept log of a load derives from it (RelocationLog.derive) and records only the bytes
+   * the others write.
    */
   logTemplate(): RelocationLog {
     const plan = this.plan;
     if (!plan.template) {
-      const t = new RelocationLog(true, plan.n);
+      const t = RelocationLog.template(plan.n);
+      const image = this.kt.mem.image; // the template's (this.mem is a load's)
       const m = plan.nums;
       for (let j = 0; j < plan.n; j++) {
         const spec = plan.specs[j];
@@ -1147,7 +1162,8 @@ class Relocator {
         const imageOffset = spec.width === 0 || flags & F_FILE ? -1 : plan.locs[j]!;
         this.p0.set(m[d + D_P_HI]!, m[d + D_P_LO]!);
         this.v0.set(m[d + D_V_HI]!, m[d + D_V_LO]!);
-        this.recordInto(t, j, spec, imageOffset, this.p0, this.v0, undefined, 0, (flags & F_VSHIFT) !== 0);
+        const fixed = plan.invariant?.[j] === 1;
+        this.recordInto(t, j, spec, imageOffset, this.p0, this.v0, fixed ? image : undefined, plan.locs[j]!, (flags & F_VSHIFT) !== 0);
       }
       plan.template = t;
     }
@@ -1419,8 +1435,8 @@ function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationL
   }
   const applier = (s.applier ??= new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan)).reset(mem, b, opts.hostAddress, log);
   if (log?.keep) log.derive(applier.logTemplate(), bHi, bLo);
-  // A log records every entry: applied again over the template, an invariant one writes its bytes again.
-  if (s.variant && !log) applier.applyOnly(s.variant);
+  // A kept log is derived: the bytes of an entry written once into the template are the template log's.
+  if (s.variant && (!log || log.derived)) applier.applyOnly(s.variant);
   else applier.applyAll();
   let kt: KtElf | undefined;
   let layout: Layout | undefined;

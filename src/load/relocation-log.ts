@@ -23,6 +23,8 @@ const BYTES = 8;
 const NO_WORDS = new Uint32Array(0);
 const NO_BYTES = new Uint8Array(0);
 const NO_DV = new DataView(NO_BYTES.buffer);
+/** A template's marks of an entry: its value moves with a derived log's shift B; its bytes are the template's (the same at every base). */
+const MOVES = 1, FIXED = 2;
 
 /**
  * One relocation of a log. The base-independent small fields are own data properties; `offset`,
@@ -124,8 +126,8 @@ export class RelocationLog {
   private list: LoggedRelocation[] = [];
   /** Each entry's bytes as its `bytes` field gives them (made at its first read: the same array on every read). */
   private byteArrays: Uint8Array[] | undefined;
-  /** A template's entries whose value moves with the shift B (by entry: 1 or 0). */
-  private moves: number[] | undefined;
+  /** A template's marks by entry (MOVES, FIXED); a derived log's are its template's. */
+  private marks: number[] | undefined;
   /** A derived log's template and shift B (u64 halves). */
   private template: RelocationLog | undefined;
   private bHi = 0;
@@ -138,6 +140,13 @@ export class RelocationLog {
   private lastType = 0;
   /** `capacity`: the entries expected (the arrays are allocated at the first entry: a rejected load never needs them). */
   constructor(readonly keep: boolean, private readonly capacity = 64) {}
+
+  /** A kept log to derive logs from (derive): add() marks its entries (see add's `moves` and `from`). */
+  static template(capacity: number): RelocationLog {
+    const t = new RelocationLog(true, capacity);
+    t.marks = [];
+    return t;
+  }
 
   /** The relocations applied, summed by type name (count, bytes written). */
   get byType(): Map<string, { count: number; bytes: number }> {
@@ -172,9 +181,10 @@ export class RelocationLog {
   }
 
   /**
-   * Record one relocation (only when the log is kept): `width` bytes of `from` at `at` were written
-   * (`from` undefined: a template's entry, whose bytes each derived log records). `moves`: in a
-   * template, the value moves with a derived log's shift B (the address always does).
+   * Record one relocation (only when the log is kept): `width` bytes of `from` at `at` were written.
+   * In a template: `from` undefined for an entry whose bytes each derived log records (else they
+   * are the same for every derived log), `moves` when its value moves with a derived log's shift B
+   * (the address always does).
    */
   add(relSection: number, relIndex: number, section: number, offset: U64, address: U64, type: number, typeName: string,
     symbol: string, symIndex: number, addend: U64, value: U64, imageOffset: number, width: number, from: Uint8Array | undefined, at: number,
@@ -185,8 +195,7 @@ export class RelocationLog {
     const i = j * WORDS;
     w[i] = offset.hi; w[i + 1] = offset.lo; w[i + 2] = address.hi; w[i + 3] = address.lo;
     w[i + 4] = addend.hi; w[i + 5] = addend.lo; w[i + 6] = value.hi; w[i + 7] = value.lo;
-    if (moves) (this.moves ??= [])[j] = 1;
-    else if (this.moves) this.moves[j] = 0;
+    if (this.marks) this.marks[j] = (moves ? MOVES : 0) | (from ? FIXED : 0);
     this.finish(relSection, relIndex, section, type, typeName, symbol, symIndex, imageOffset, width, from, at);
   }
 
@@ -212,12 +221,13 @@ export class RelocationLog {
   /**
    * A log whose entries are `template`'s (a complete log that is never written again), their
    * address moved by B = (bHi, bLo) and their value too where the template says so; it records
-   * only the bytes each entry writes (addBytes), in the template's order.
+   * only the bytes each entry writes (addBytes), in the template's order, but for the entries
+   * whose bytes the template holds (see add), which need not be recorded (see reach).
    */
   derive(template: RelocationLog, bHi: number, bLo: number): this {
     this.template = template;
     this.words = template.words;
-    this.moves = template.moves;
+    this.marks = template.marks;
     this.bHi = bHi;
     this.bLo = bLo;
     return this;
@@ -228,10 +238,18 @@ export class RelocationLog {
     return this.template !== undefined;
   }
 
+  /**
+   * A derived log: entries [0, j) are recorded, the next one recorded is entry j (the entries
+   * skipped are ones whose bytes the template holds).
+   */
+  reach(j: number): void {
+    this.n = j;
+  }
+
   /** The next entry wrote `width` bytes of `from` at `at` (add() calls it; a derived log's only record of an entry). */
   addBytes(from: Uint8Array, at: number, width: number, dv?: DataView): void {
     const j = this.n++;
-    if (j >= this.bytesCap) this.regrow();
+    if (j >= this.bytesCap) this.regrow(j);
     const o = this.bytesAt + j * BYTES;
     if (dv && (width === 8 || width === 4)) {
       const to = this.dv;
@@ -259,16 +277,16 @@ export class RelocationLog {
     const w = this.words;
     const i = j * WORDS + f * 2;
     if (f === ADDEND) return signed(w[i]!, w[i + 1]!);
-    if (f === ADDRESS || (f === VALUE && this.moves?.[j])) {
+    if (f === ADDRESS || (f === VALUE && this.marks && this.marks[j]! & MOVES)) {
       const lo = w[i + 1]! + this.bLo;
       return bigOfHalves((w[i]! + this.bHi + (lo > 0xffffffff ? 1 : 0)) >>> 0, lo >>> 0);
     }
     return bigOfHalves(w[i]!, w[i + 1]!);
   }
 
-  /** Room for twice the entries (at least `capacity`) in a new region, the bytes so far copied there. */
-  private regrow(): void {
-    const cap = Math.max(this.capacity, this.bytesCap * 2, 1);
+  /** Room for entry j and at least twice the entries (at least `capacity`) in a new region, the bytes so far copied there. */
+  private regrow(j: number): void {
+    const cap = Math.max(this.capacity, this.bytesCap * 2, j + 1);
     const at = region(cap * BYTES);
     if (this.bytesCap) chunk.set(this.bytes.subarray(this.bytesAt, this.bytesAt + this.bytesCap * BYTES), at);
     this.bytes = chunk;
@@ -282,12 +300,14 @@ export class RelocationLog {
     const made = (this.byteArrays ??= []);
     let b = made[j];
     if (!b) {
-      if (width > BYTES) b = this.wide!.get(j)!;
+      // A derived log's entry whose bytes are the same at every base: the template's.
+      const src = this.template && this.marks && this.marks[j]! & FIXED ? this.template : this;
+      if (width > BYTES) b = src.wide!.get(j)!;
       else {
         // A new small array and a copy: cheaper than slice() (its species lookup, a backing store of its own).
         b = new Uint8Array(width);
-        const from = this.bytes;
-        for (let k = 0, o = this.bytesAt + j * BYTES; k < width; k++) b[k] = from[o + k]!;
+        const from = src.bytes;
+        for (let k = 0, o = src.bytesAt + j * BYTES; k < width; k++) b[k] = from[o + k]!;
       }
       made[j] = b;
     }
