@@ -481,8 +481,11 @@ export class RelocPlan {
   readonly names: (string | undefined)[] = [];
   /** The log its loads' kept logs derive from (Relocator.logTemplate), once a load keeps one. */
   template: RelocationLog | undefined;
-  /** The entries written once into the template's image (Relocator.preApplyInvariant), by entry: 1. */
-  invariant: Uint8Array | undefined;
+  /**
+   * The entries written once into the template's image (Relocator.preApplyInvariant), by entry: 1,
+   * and the bytes they wrote (8 per entry; kept here: a change of fill makes a new template image).
+   */
+  invariant: { entries: Uint8Array; bytes: Uint8Array } | undefined;
   /** Decode stopped at entry n with this rejection: raised once entries [0, n) are applied. */
   failed = false;
   error: unknown;
@@ -991,17 +994,20 @@ class Relocator {
     for (let i = 0; i < order.length; i++) {
       const j = order[i]!;
       const alone = maxEnd <= start(j) && (i + 1 === order.length || end(j) <= start(order[i + 1]!));
-      if (alone && baseInvariant(plan.specs[j]!, (m[j * STRIDE + D_FLAGS]! & F_VSHIFT) !== 0)) invariant[j] = 1;
+      // (≤ 8 bytes: the log template keeps what it wrote in 8 bytes per entry)
+      if (alone && plan.specs[j]!.width <= 8 && baseInvariant(plan.specs[j]!, (m[j * STRIDE + D_FLAGS]! & F_VSHIFT) !== 0)) invariant[j] = 1;
       maxEnd = Math.max(maxEnd, end(j));
     }
     const variant: number[] = [];
+    const written = new Uint8Array(plan.n * 8); // the bytes each invariant entry wrote, at entry * 8 (widths ≤ 8: plain)
     for (let j = 0; j < plan.n; j++) {
       if (invariant[j]) {
         this.apply(j);
+        written.set(this.mem.image.subarray(plan.locs[j]!, plan.locs[j]! + plan.specs[j]!.width), j * 8);
         any = true;
       } else variant.push(j);
     }
-    if (any) plan.invariant = invariant;
+    if (any) plan.invariant = { entries: invariant, bytes: written };
     return any ? Uint32Array.from(variant) : undefined;
   }
 
@@ -1152,7 +1158,6 @@ class Relocator {
     const plan = this.plan;
     if (!plan.template) {
       const t = RelocationLog.template(plan.n);
-      const image = this.kt.mem.image; // the template's (this.mem is a load's)
       const m = plan.nums;
       for (let j = 0; j < plan.n; j++) {
         const spec = plan.specs[j];
@@ -1162,8 +1167,9 @@ class Relocator {
         const imageOffset = spec.width === 0 || flags & F_FILE ? -1 : plan.locs[j]!;
         this.p0.set(m[d + D_P_HI]!, m[d + D_P_LO]!);
         this.v0.set(m[d + D_V_HI]!, m[d + D_V_LO]!);
-        const fixed = plan.invariant?.[j] === 1;
-        this.recordInto(t, j, spec, imageOffset, this.p0, this.v0, fixed ? image : undefined, plan.locs[j]!, (flags & F_VSHIFT) !== 0);
+        const inv = plan.invariant;
+        const fixed = inv !== undefined && inv.entries[j] === 1;
+        this.recordInto(t, j, spec, imageOffset, this.p0, this.v0, fixed ? inv.bytes : undefined, j * 8, (flags & F_VSHIFT) !== 0);
       }
       plan.template = t;
     }

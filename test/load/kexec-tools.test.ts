@@ -863,6 +863,17 @@ describe('loads of one parse share its layout at base 0, its pre-relocation imag
     expect(relocationTypesOf(a)).toEqual(relocationTypesOf(fresh));
     expect([...relocationTypesOf(a)!.values()].reduce((n, t) => n + t.count, 0)).toBe(146);
   });
+
+  // The plan (and its log template) outlive a change of fill, which makes a new pre-relocation image.
+  it('a kept log first asked for after the fill changed equals a fresh copy\'s', () => {
+    const elf = new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, 'elf', 'debian-kexec-tools-2.0.32-3-amd64.ro')));
+    const o = (base: bigint, fill: number, log?: boolean): LoadOpts => ({ base, fill, profile: 'kexec-tools-2.0.25', log });
+    loadBytes(elf, o(0x100000n, 0));
+    loadBytes(elf, o(0x200000n, 0)); // the plan: made at this second load, at fill 0
+    const loads = [o(0x3ffff000n, 0xa5, true), o(0x3ffff000n, 0xa5, true), o(0x500000n, 0, true), o(0x600000n, 0xa5)];
+    const shared = loads.map((x) => [...okImage(loadBytes(elf, x)).relocations]);
+    loads.forEach((x, i) => expect(shared[i]).toEqual([...okImage(loadBytes(elf.slice(), x)).relocations]));
+  });
 });
 
 describe('loads of one parse: relocations that write the same bytes at every base are applied once', () => {
