@@ -5,9 +5,10 @@
 // The value is a Proxy of a real (empty) array: Array.isArray, length, indexing, iteration, every
 // array method, spreads, JSON.stringify, util.inspect and vitest's equality all see the elements.
 // The first touch of any kind (a read, a key listing, a write) fills the target with make()'s
-// elements, once; later accesses go to the filled array through the proxy. It is not
-// structuredClone-able (no Proxy is): copy it with [...xs] first. A lazy array may carry a value
-// about its elements (lazyMeta) that can be read without filling it.
+// elements, once; later accesses go to the filled array through the proxy, but for its iterator
+// (`values`, `Symbol.iterator`: a function of its own, not Array.prototype.values), which walks the
+// filled array itself. It is not structuredClone-able (no Proxy is): copy it with [...xs] first. A
+// lazy array may carry a value about its elements (lazyMeta) that can be read without filling it.
 
 import { inspect } from 'node:util';
 
@@ -23,10 +24,12 @@ function showElements(this: unknown[], _depth: number, options: object): string 
   return inspect(Array.from(this), options);
 }
 
-/** The traps of one lazy array: each fills the target first (one handler per array holds its make()). */
+/** Array.prototype.values, which is also Array.prototype[Symbol.iterator]. */
 const VALUES = Array.prototype[Symbol.iterator];
 
+/** The traps of one lazy array: each fills the target first (one handler per array holds its make()). */
 class LazyHandler<T> implements ProxyHandler<T[]> {
+  /** What the array answers for `values` and `Symbol.iterator` (see get). */
   private values: (() => ArrayIterator<T>) | undefined;
   constructor(private make: ((target: T[]) => T[]) | undefined, private readonly meta: unknown) {}
 
