@@ -3,6 +3,7 @@
 import { EM_PPC64 } from '../elf/constants.ts';
 import type { ArchModule, RelocSpec, Semantics } from './types.ts';
 import {
+  absolute, pcRelative,
   RelocInput, U64, checkInt, checkIntOrUInt, classifierFor, outOfRange, lo, hi, ha, higher, highest, write16, write32, write64,
 } from './types.ts';
 
@@ -94,16 +95,16 @@ function table(sem: Semantics): Map<number, RelocSpec> {
     t.set(type, { type, name: nameOf(type), width, compute, write, checksFirst: true });
   const abi = sem.abiRangeChecks;
 
-  add(R.ADDR32, 4, (r) => {
-    if (abi) checkIntOrUInt(r, 'R_PPC64_ADDR32', r.value, 32);
+  add(R.ADDR32, 4, !abi ? absolute : (r) => {
+    checkIntOrUInt(r, 'R_PPC64_ADDR32', r.value, 32);
     return r.value;
   }, write32);
-  add(R.ADDR64, 8, (r) => r.value, write64);
+  add(R.ADDR64, 8, absolute, write64);
   // kexec-tools: `case R_PPC64_REL64: *(uint64_t *)location = value;` (S+A, not S+A-P).
-  add(R.REL64, 8, (r) => (sem.rel64Absolute ? r.value : r.out.from(r.value).sub(r.address)), write64);
+  add(R.REL64, 8, sem.rel64Absolute ? absolute : pcRelative, write64);
   // kexec-tools: `value - (uintptr_t)location`: the host pointer, not the target address.
   add(R.REL32, 4, (r) => {
-    const v = r.out.from(r.value).sub(sem.rel32HostPointer ? r.hostLocation : r.address);
+    const v = r.out.from(r.value).sub(sem.rel32HostPointer ? r.hostLocation(r.tmp) : r.address);
     // S+A-P carries its range check (abi, and kexec-tools with the REL32 fix: docs/findings/kt-ppc64-rel32-host-pointer.patch).
     if (!sem.rel32HostPointer && sem.loader !== 'kernel') checkInt(r, 'R_PPC64_REL32', v, 32);
     return v;

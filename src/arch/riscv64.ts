@@ -4,7 +4,7 @@
 // refuses them. No ABI profile: the psABI's relaxation-aware semantics are not modelled here.
 import { EM_RISCV } from '../elf/constants.ts';
 import type { ArchModule, RelocSpec, Semantics } from './types.ts';
-import { U64, classifierFor, write64 } from './types.ts';
+import { U64, absolute, classifierFor, pcRelative, write64 } from './types.ts';
 
 /** Every type the RISC-V psABI ("Relocations") and glibc's <elf.h> name. */
 export const R_RISCV = {
@@ -90,8 +90,8 @@ function kernelTable(sem: Semantics): Map<number, RelocSpec> {
   const t = new Map<number, RelocSpec>();
   const add = (type: number, width: number, compute: RelocSpec['compute'], write: RelocSpec['write']) =>
     t.set(type, { type, name: nameOf(type), width, compute, write });
-  const pcrel: RelocSpec['compute'] = (r) => r.out.from(r.value).sub(r.address);
-  const val: RelocSpec['compute'] = (r) => r.value;
+  const pcrel = pcRelative;
+  const val = absolute;
   add(R.BRANCH, 4, pcrel, rmw32(encodeB));
   add(R.JAL, 4, pcrel, rmw32(encodeJ));
   for (const type of [R.PCREL_HI20, R.CALL_PLT, R.CALL]) add(type, 8, pcrel, rmwUJ);

@@ -4,7 +4,7 @@
 import { u64 } from '../bytes.ts';
 import { EM_S390 } from '../elf/constants.ts';
 import type { ArchModule, RelocInput, RelocSpec, Semantics, U64 } from './types.ts';
-import { classifierFor, checkInt, checkIntOrUInt, outOfRange, write16, write32, write64, write8 } from './types.ts';
+import { absolute, classifierFor, pcRelative, checkInt, checkIntOrUInt, outOfRange, write16, write32, write64, write8 } from './types.ts';
 import { KERNEL_PR_FMT } from './x86_64.ts';
 
 /**
@@ -65,7 +65,7 @@ function table(sem: Semantics): Map<number, RelocSpec> {
     }, write);
   const pcrel = (type: number, width: number, bits: number, dbl: boolean) =>
     add(type, width, (r) => {
-      const v = r.out.from(r.value).sub(r.address); // u64
+      const v = pcRelative(r); // u64
       abiChecks(r, nameOf(type), v, 'signed', bits + (dbl ? 1 : 0), dbl);
       return dbl ? v.shr(1) : v;
     });
@@ -76,7 +76,7 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   direct(R['16'], 2, 'either', 16);
   direct(R['20'], 4, 'signed', 20, write20);
   direct(R['32'], 4, 'either', 32);
-  add(R['64'], 8, (r) => r.value);
+  add(R['64'], 8, absolute);
   pcrel(R.PC16, 2, 16, false);
   pcrel(R.PC16DBL, 2, 16, true);
   pcrel(R.PC32DBL, 4, 32, true);
@@ -84,12 +84,12 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   // on (machine_kexec_file.c), which src/load/kernel.ts applies per version.
   if (sem.loader !== 'kernel') pcrel(R.PLT32DBL, 4, 32, true);
   pcrel(R.PC32, 4, 32, false);
-  add(R.PC64, 8, (r) => r.out.from(r.value).sub(r.address));
+  add(R.PC64, 8, pcRelative);
   if (sem.loader === 'kernel') {
     // machine_kexec_reloc.c: `case R_390_64: case R_390_GLOB_DAT: case R_390_JMP_SLOT: *(u64 *)loc = val;`
-    add(R.GLOB_DAT, 8, (r) => r.value);
-    add(R.JMP_SLOT, 8, (r) => r.value);
-    add(R.RELATIVE, 8, (r) => r.value);
+    add(R.GLOB_DAT, 8, absolute);
+    add(R.JMP_SLOT, 8, absolute);
+    add(R.RELATIVE, 8, absolute);
   }
   return t;
 }

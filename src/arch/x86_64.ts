@@ -1,7 +1,7 @@
 // x86_64 relocations, as kexec-tools' kexec/arch/x86_64/kexec-elf-rel-x86_64.c and the ABI define them.
 import { EM_X86_64 } from '../elf/constants.ts';
 import type { ArchModule, RelocInput, RelocSpec, Semantics } from './types.ts';
-import { checkInt, classifierFor, outOfRange, write32, write64 } from './types.ts';
+import { absolute, checkInt, classifierFor, outOfRange, pcRelative, write32, write64 } from './types.ts';
 
 /**
  * Every type the x86-64 psABI (x86-64-ABI, "Relocation Types") and GNU binutils
@@ -54,14 +54,14 @@ function table(sem: Semantics): Map<number, RelocSpec> {
   const add = (type: number, width: number, compute: RelocSpec['compute']) =>
     t.set(type, { type, name: names.get(type)!, width, compute, write: writers[width] ?? write32 });
   const pcrel = (type: number) =>
-    add(type, 4, (r) => {
-      const v = r.out.from(r.value).sub(r.address);
-      if (sem.abiRangeChecks) checkInt(r, names.get(type)!, v, 32); // ABI: PC32 is a signed 32-bit field
+    add(type, 4, !sem.abiRangeChecks ? pcRelative : (r) => {
+      const v = pcRelative(r);
+      checkInt(r, names.get(type)!, v, 32); // ABI: PC32 is a signed 32-bit field
       return v;
     });
 
-  add(R_X86_64.NONE, 0, (r) => r.value);
-  add(R_X86_64['64'], 8, (r) => r.value);
+  add(R_X86_64.NONE, 0, absolute);
+  add(R_X86_64['64'], 8, absolute);
   // (u32)value != value
   add(R_X86_64['32'], 4, (r) => {
     if (!r.value.fitsUint(32)) overflow(r, R_X86_64['32'], sem);

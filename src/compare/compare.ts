@@ -166,7 +166,7 @@ export function compareOutcomes(ts: Outcome, ref: RefOutcome, symbols: SymbolRan
   if (img.sections.length !== ref.shAddr.length) layout.push({ field: 'shnum', ts: String(img.sections.length), ref: String(ref.shAddr.length) });
   img.sections.forEach((s, i) => {
     const r = ref.shAddr[i];
-    if (r !== undefined) cmp(`section[${i}] ${s.name} addr`, s.addr, r);
+    if (r !== undefined && s.addr !== r) cmp(`section[${i}] ${s.name} addr`, s.addr, r); // the name only when they differ
   });
   const ranges = diffRanges(img.bytes, ref.image).map((r) => ({ ...r, ts: img.bytes.slice(r.start, r.end), ref: ref.image.slice(r.start, r.end), attributions: attribute(img, r, ref.image, symbols) }));
   // A probe reads its bytes from the image (SHF_ALLOC sections) or the file copy, which no

@@ -20,7 +20,7 @@ import type { ElfSymbol, SectionHeader } from '../elf/reader.ts';
 import { KERNEL_PR_FMT, x86_64 } from '../arch/x86_64.ts';
 import { R_390, s390x } from '../arch/s390x.ts';
 import { riscv64, RISCV_KERNEL_PR_FMT } from '../arch/riscv64.ts';
-import { RelocInput, U64, type ArchModule } from '../arch/types.ts';
+import { RelocInput, U64, applySpec, type ArchModule } from '../arch/types.ts';
 import { CMem, streqIn, type Ptr } from './cmem.ts';
 import { RelocationLog } from './relocation-log.ts';
 import { shiftable, type LayoutSection } from './kexec-tools.ts';
@@ -661,7 +661,7 @@ function archRela(spec: RelaHookSpec): Hook {
     // The log's value and P, read before compute (which may use r.value as scratch).
     const valueBig = log ? value.big() : 0n;
     const addressBig = log ? address.big() : 0n;
-    rs.write(view, off, rs.compute(r));
+    applySpec(rs, r, view, off);
     if (log) {
       const inImage = off + rs.width <= bufsz;
       log.addBig(ri, relIndex, target, rOffset.big(), addressBig, type, rs.name, symName(), symIndex, addend.big(), valueBig,

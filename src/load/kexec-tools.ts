@@ -9,7 +9,7 @@ import {
   SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
 } from '../elf/constants.ts';
 import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
-import { RelocInput, U64, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
+import { RelocInput, U64, applySpec, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { lazyArray, lazyMeta } from '../lazy-array.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
@@ -572,7 +572,9 @@ class Relocator {
   private readonly nShdrs: number;
   private readonly r: RelocInput;
   private readonly hostBase = new U64();
-  private readonly zero = new U64();
+  /** The host address of a location applyRare() placed (set while it applies one): r.hostLocation() reads it. */
+  private readonly rareHost = new U64();
+  private rareLoc = false;
   private readonly rOffset = new U64();
   private readonly rAddend = new U64();
   /** The entry being decoded or applied (its offset in plan.nums), and what where() reports of it. */
@@ -596,7 +598,13 @@ class Relocator {
     this.nShdrs = kt.shdrs.length; // e_shdr[i] exists for i < nShdrs (the array is never resized)
     this.hostBase.setBig(hostAddress);
     this.nameCache = { file: kt.fileNames, image: new Map() };
-    this.r = new RelocInput(mem.imageStore, kt.eFlags, this.sem, () => this.symName(), (into) => this.toc(into));
+    this.r = new RelocInput(mem.imageStore, kt.eFlags, this.sem, () => this.symName(), (into) => this.toc(into), (into) => {
+      if (this.rareLoc) return into.from(this.rareHost);
+      // A plain entry: the image's host address + the displacement r.off (exact, in the image).
+      const host = this.hostBase;
+      const lo = host.lo + this.r.off;
+      return into.set((host.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0, lo >>> 0);
+    });
     this.r.elfEndian = kt.elf.endian;
   }
 
@@ -610,6 +618,7 @@ class Relocator {
     this.bHi = Number(b >> 32n);
     this.bLo = Number(b & 0xffffffffn);
     this.hostBase.setBig(hostAddress);
+    this.rareLoc = false;
     this.log = log;
     if (this.nameCache.image.size) this.nameCache.image.clear();
     return this;
@@ -964,20 +973,13 @@ class Relocator {
       return;
     }
     const s = spec!;
-    const loc = this.plan.locs[j]!; // exact, in the image, in bounds
-    {
-      // The host address of the location (kexec-tools' REL32): host buffer + displacement.
-      const host = this.hostBase;
-      const lo = host.lo + loc;
-      r.hostLocation.lo = lo >>> 0;
-      r.hostLocation.hi = (host.hi + (lo > 0xffffffff ? 1 : 0)) >>> 0;
-    }
+    const loc = this.plan.locs[j]!; // exact, in the image, in bounds (r.hostLocation() adds it to the host address)
     this.offsetKnown = true; // what where() reports if compute() asks for the TOC and there is none
     this.relocation = s.name;
     const view = this.mem.imageStore;
     r.view = view;
     r.off = loc;
-    s.write(view, loc, s.compute(r));
+    applySpec(s, r, view, loc);
     if (this.nameCache.image.size) this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
     const log = this.log;
     if (log) {
@@ -1009,13 +1011,16 @@ class Relocator {
     const locBuf: BufId = flags & F_FILE ? 'file' : 'image';
     const loc = plan.locs[j]!;
     const locBig = loc === loc ? undefined : plan.locBig.get(j)!;
-    // The host address of the location (kexec-tools' REL32): host buffer + displacement for the image.
-    const host = locBuf === 'image' ? this.hostBase : this.zero;
+    // The host address of the location (kexec-tools' REL32): host buffer + displacement for the
+    // image, the displacement alone for the file's copy (r.hostLocation() reads it while rareLoc).
+    const hostLoc = this.rareHost;
+    if (locBuf === 'image') hostLoc.from(this.hostBase);
+    else hostLoc.set(0, 0);
     if (loc === loc && loc > -0x100000000 && loc < 0x100000000) {
-      const lo = host.lo + loc; // in (-2^32, 2^33): a borrow or a carry of one
-      r.hostLocation.lo = lo >>> 0;
-      r.hostLocation.hi = (host.hi + (lo < 0 ? -1 : lo > 0xffffffff ? 1 : 0)) >>> 0;
-    } else r.hostLocation.setBig(host.big() + (locBig ?? BigInt(loc)));
+      const lo = hostLoc.lo + loc; // in (-2^32, 2^33): a borrow or a carry of one
+      hostLoc.set((hostLoc.hi + (lo < 0 ? -1 : lo > 0xffffffff ? 1 : 0)) >>> 0, lo >>> 0);
+    } else hostLoc.setBig(hostLoc.big() + (locBig ?? BigInt(loc)));
+    this.rareLoc = true;
     if (!(flags & F_FITS)) {
       if (spec.checksFirst) {
         // The C code may die in its checks before it touches *location; any access compute()
@@ -1034,7 +1039,8 @@ class Relocator {
     const view = locBuf === 'file' ? mem.fileStore : mem.imageStore;
     r.view = view;
     r.off = loc;
-    spec.write(view, loc, spec.compute(r));
+    applySpec(spec, r, view, loc);
+    this.rareLoc = false; // (a throw leaves it set: the load ends there, and reset() clears it)
     if (locBuf === 'file') {
       // A write into the file copy can change names or tables the C code rereads (decode fetches
       // the file's new views per entry).

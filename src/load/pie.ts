@@ -16,7 +16,7 @@ import {
   STB_GLOBAL, STB_WEAK,
 } from '../elf/constants.ts';
 import { ElfFile, checkRange, type ElfSymbol, type ProgramHeader } from '../elf/reader.ts';
-import { RelocInput, U64, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
+import { RelocInput, U64, applySpec, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { R_X86_64, x86_64 } from '../arch/x86_64.ts';
 import { R_PPC64, ppc64 } from '../arch/ppc64.ts';
@@ -571,10 +571,8 @@ function applyDynamic(st: PieState, cache: PieRelocCache, log: RelocationLog | u
       }
       input.off = imageOffset;
       input.address.from(address);
-      input.hostLocation.from(address);
       input.symOther = r.sym.other;
-      const out = c.spec!.compute(input);
-      c.spec!.write(view, imageOffset, out);
+      applySpec(c.spec!, input, view, imageOffset);
       if (log) {
         log.add(t.relSection, k, r.section, r.secOffset, address, r.type, c.name, nameOf(pie, r), r.symIndex, addend, value,
           imageOffset, w, image, imageOffset);

@@ -10,11 +10,11 @@
 //   abs = SHN_ABS with the value under test; .TOC. = undefined STT_NOTYPE (value 0 in kexec-tools).
 import { describe, expect, it } from 'vitest';
 import { EM_PPC64, SHF_ALLOC, SHF_EXECINSTR, SHF_WRITE, SHN_ABS, SHN_UNDEF, STT_FUNC, STT_NOTYPE } from '../../src/elf/constants.ts';
-import type { ObjRelocation, ObjSection, ObjSymbol, ObjectSpec } from '../../src/elf/writer.ts';
+import { buildObject, type ObjRelocation, type ObjSection, type ObjSymbol, type ObjectSpec } from '../../src/elf/writer.ts';
 import { R_PPC64, localEntryOffset } from '../../src/arch/ppc64.ts';
 import { U64, ha, hi, higher, highest, lo } from '../../src/arch/types.ts';
 import type { Arch, Endian } from '../../src/types.ts';
-import { enc, loadObject, okImage, rejection, sectionAddr, sectionBytes, type LoadOpts } from '../fixture.ts';
+import { enc, loadBytes, loadObject, okImage, rejection, sectionAddr, sectionBytes, type LoadOpts } from '../fixture.ts';
 
 const R = R_PPC64;
 const BASE = 0x4000000n;
@@ -142,6 +142,22 @@ describe.each(variants)('$name, kexec-tools profile', (v) => {
     expect(read(v, [rel(R.REL32, '.data', 0x18, 'fn')], '.data', 0x18, 4, { hostAddress: 0x7fff12340000n })).toBe(0xf1cbfee8n);
     // With the default host address 0: 0x4000020 - 0x138 = 0x3fffee8.
     expect(read(v, [rel(R.REL32, '.data', 0x18, 'fn')], '.data', 0x18, 4)).toBe(0x3fffee8n);
+  });
+
+  it('R_PPC64_REL32 kexec-tools: each load of one input subtracts its own host pointer (the loads after the first share a decoded plan)', () => {
+    const elf = buildObject(spec(v, [rel(R.REL32, '.data', 0x18, 'fn'), rel(R.REL32, '.data', 0x1c, 'fn', 4n)]));
+    // Image offsets 0x138 and 0x13c; (uint32_t)(host + offset) wraps for the last host.
+    const cases: [bigint, number, number][] = [
+      [0x7fff12340000n, 0xf1cbfee8, 0xf1cbfee8], // 0x4000020 - 0x12340138; 0x4000024 - 0x1234013c
+      [0n, 0x3fffee8, 0x3fffee8],
+      [0xffffffffffffff00n, 0x3ffffe8, 0x3ffffe8], // 0x4000020 - 0x38 (0xffffff00 + 0x138 = 0x1_0000_0038)
+      [0x7fff12340000n, 0xf1cbfee8, 0xf1cbfee8],
+    ];
+    for (const [hostAddress, a, b] of cases) {
+      const d = sectionBytes(okImage(loadBytes(elf, { base: BASE, profile: 'kexec-tools-2.0.25', target: v.target, hostAddress })), '.data');
+      const dv = new DataView(d.buffer, d.byteOffset);
+      expect([dv.getUint32(0x18, v.endian === 'little'), dv.getUint32(0x1c, v.endian === 'little')]).toEqual([a, b]);
+    }
   });
 
   it('R_PPC64_TOC: my_r2 = .toc + 0x8000 = 0x4008100; S and A are ignored (kexec-elf-rel-ppc64.c)', () => {
