@@ -255,6 +255,18 @@ export function applySpec(s: RelocSpec, r: RelocInput, view: ByteView, off: numb
   else w(view, off, v);
 }
 
+/**
+ * Whether a spec writes the same bytes at every base B of a layout that moves with B, for a
+ * location that moves (P = P0 + B) and a value that moves with it iff `valueMoves`: S+A-P when the
+ * value moves, S+A when it does not, placed by a plain writer (which reads nothing at the
+ * location). Any other computation may range-check, read the location, the TOC or the host
+ * address: never.
+ */
+export function baseInvariant(s: RelocSpec, valueMoves: boolean): boolean {
+  const w = s.write;
+  return (w === write64 || w === write32 || w === write16 || w === write8) && s.compute === (valueMoves ? pcRelative : absolute);
+}
+
 // ---- shared range checks and their single error message (lld's checkInt/checkUInt/checkAlignment)
 
 /** What a range check needs of its relocation: the symbol's name for the message. */

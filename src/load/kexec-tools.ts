@@ -9,7 +9,7 @@ import {
   SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
 } from '../elf/constants.ts';
 import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
-import { RelocInput, U64, applySpec, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
+import { RelocInput, U64, applySpec, baseInvariant, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { lazyArray, lazyMeta } from '../lazy-array.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
@@ -945,6 +945,50 @@ class Relocator {
     if (plan.failed) throw plan.error;
   }
 
+  /** Apply the entries `list` (of a plan that decoded every entry), in its order. */
+  applyOnly(list: Uint32Array): void {
+    for (let i = 0; i < list.length; i++) this.apply(list[i]!);
+  }
+
+  /**
+   * The entries of a plan whose bytes differ between loads, after writing the others, once, through
+   * this Relocator (over the template, at base 0): entries that write the same bytes at every base
+   * (baseInvariant) into a range no other entry touches, so that no other entry reads or overwrites
+   * them and applying them again later writes the same bytes. Undefined (nothing written) unless
+   * the plan decoded every entry and every entry is plain.
+   */
+  preApplyInvariant(): Uint32Array | undefined {
+    const { plan } = this;
+    const m = plan.nums;
+    if (plan.failed || plan.n === 0) return undefined;
+    const order: number[] = [];
+    for (let j = 0; j < plan.n; j++) {
+      if (!(m[j * STRIDE + D_FLAGS]! & F_PLAIN)) return undefined;
+      order.push(j);
+    }
+    const start = (j: number) => plan.locs[j]!;
+    const end = (j: number) => plan.locs[j]! + plan.specs[j]!.width;
+    order.sort((a, b) => start(a) - start(b) || a - b);
+    // Sorted by start: j touches no other range iff every earlier one ends by its start and the next starts at or after its end.
+    const invariant = new Uint8Array(plan.n);
+    let any = false;
+    let maxEnd = -Infinity;
+    for (let i = 0; i < order.length; i++) {
+      const j = order[i]!;
+      const alone = maxEnd <= start(j) && (i + 1 === order.length || end(j) <= start(order[i + 1]!));
+      if (alone && baseInvariant(plan.specs[j]!, (m[j * STRIDE + D_FLAGS]! & F_VSHIFT) !== 0)) invariant[j] = 1;
+      maxEnd = Math.max(maxEnd, end(j));
+    }
+    const variant: number[] = [];
+    for (let j = 0; j < plan.n; j++) {
+      if (invariant[j]) {
+        this.apply(j);
+        any = true;
+      } else variant.push(j);
+    }
+    return any ? Uint32Array.from(variant) : undefined;
+  }
+
   /** Apply entry j: P, the value, compute, write; count (and log) it. The common case here, the rest in applyRare(). */
   apply(j: number): void {
     const m = this.plan.nums;
@@ -1247,10 +1291,15 @@ export function shiftLayout(l0: Layout, b: bigint, alloc: readonly boolean[]): L
 interface Shared {
   layout0: Layout;
   alloc: boolean[];
-  /** The parse after applyLayout(layout0, fill): its image is never written (each load copies it). */
+  /**
+   * The parse after applyLayout(layout0, fill), and the relocations that write the same bytes at
+   * every base (Relocator.preApplyInvariant) applied to its image once; each load copies the image.
+   */
   template: KtElf;
   fill: number;
   plan: RelocPlan | undefined;
+  /** The plan's entries a load without a log applies (the others are in the template); undefined: all. */
+  variant?: Uint32Array;
   /** The plan's Relocator, reset for each load (its names and toc come from the template; see reset). */
   applier?: Relocator;
   /** layout0's addresses as u64 halves. */
@@ -1318,15 +1367,20 @@ function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationL
       addrs.hi[i] = (hi + bHi + (l > 0xffffffff ? 1 : 0)) >>> 0;
     }
   }
-  const image = uninitialised(template.mem.image.length);
-  image.set(template.mem.image);
+  const image = template.mem.image.slice(); // one allocation and one copy (cheaper than allocUnsafeSlow + set, measured)
   const mem = template.mem.fresh();
   mem.setImage(image);
   if (!s.plan) {
     s.plan = new RelocPlan(p.relocations);
-    new Relocator(template, template.mem, addr0, opts.hostAddress, log, s.plan).decode(false); // at base 0
+    const at0 = new Relocator(template, template.mem, addr0, opts.hostAddress, undefined, s.plan); // at base 0
+    at0.decode(false);
+    s.variant = at0.preApplyInvariant(); // into the template, which this load copied before
+    if (s.variant) image.set(template.mem.image);
   }
-  (s.applier ??= new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan)).reset(mem, b, opts.hostAddress, log).applyAll();
+  const applier = (s.applier ??= new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan)).reset(mem, b, opts.hostAddress, log);
+  // A log records every entry: applied again over the template, an invariant one writes its bytes again.
+  if (s.variant && !log) applier.applyOnly(s.variant);
+  else applier.applyAll();
   let kt: KtElf | undefined;
   let layout: Layout | undefined;
   const layoutOf = () => (layout ??= shiftLayout(layout0, b, alloc));

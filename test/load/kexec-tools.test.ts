@@ -824,19 +824,70 @@ describe('loads of one parse share its layout at base 0, its pre-relocation imag
         const img = okImage(o);
         return { ...img, bytes: Buffer.from(img.bytes).toString('hex'), sections: [...img.sections], relocations: [...img.relocations] };
       };
-      let loads = 0;
+      const opts: LoadOpts[] = [];
       for (const base of bases) {
         for (const fill of [0, 0xa5]) {
-          for (const hostAddress of [0n, 0x7f0012345000n]) {
-            const o: LoadOpts = { base, fill, hostAddress, profile: 'kexec-tools-2.0.25' };
-            expect(view(loadBytes(elf, o))).toEqual(view(loadBytes(elf.slice(), o)));
-            loads++;
-          }
+          for (const hostAddress of [0n, 0x7f0012345000n]) opts.push({ base, fill, hostAddress, profile: 'kexec-tools-2.0.25' });
         }
       }
-      expect(loads).toBe(20);
+      // The array's loads in a row (a fresh array between two of them would make each a first load).
+      const shared = opts.map((o) => view(loadBytes(elf, o)));
+      opts.forEach((o, i) => expect(shared[i], JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))).toEqual(view(loadBytes(elf.slice(), o))));
+      expect(shared.length).toBe(20);
     });
   }
+});
+
+describe('loads of one parse: relocations that write the same bytes at every base are applied once', () => {
+  // std(): .text (0x20 bytes of 0xcc, align 16) at the aligned base B, .data at B + 0x20; fn = B,
+  // var = B + 0x28, absv = 0x1234 (SHN_ABS). Hand-computed words per base:
+  //   .text 0x00 R_X86_64_64 fn:          S+A = B (8 bytes), then
+  //   .text 0x04 R_X86_64_PC32 fn+0x10:   B+0x10 - (B+4) = 0xc over its high half (the ranges overlap:
+  //                                        the PC32 word is the same at every base, but the 64-bit one before it is not)
+  //   .text 0x10 R_X86_64_PC32 var-4:     B+0x24 - (B+0x10) = 0x14 (the same at every base, alone)
+  //   .text 0x14 R_X86_64_PC32 absv:      0x1234 - (B+0x14) mod 2^32 (its value does not move, P does)
+  //   .text 0x18 R_X86_64_64 absv:        0x1234 (the same at every base, alone)
+  //   .data 0x00 R_X86_64_64 var:         B+0x28
+  const elf = buildObject(std([
+    reloc(R['64'], 0n, 'fn'), reloc(R.PC32, 4n, 'fn', 0x10n), reloc(R.PC32, 0x10n, 'var', -4n), reloc(R.PC32, 0x14n, 'absv'),
+    reloc(R['64'], 0x18n, 'absv'), reloc(R['64'], 0n, 'var', 0n, '.data'),
+  ]));
+  const want = (b: bigint) => {
+    const t = new Uint8Array(0x20).fill(0xcc);
+    const v = new DataView(t.buffer);
+    v.setBigUint64(0, b, true);
+    v.setUint32(4, 0xc, true);
+    v.setUint32(0x10, 0x14, true);
+    v.setUint32(0x14, Number(BigInt.asUintN(32, 0x1234n - b - 0x14n)), true);
+    v.setBigUint64(0x18, 0x1234n, true);
+    const d = new Uint8Array(0x10).fill(0x11);
+    new DataView(d.buffer).setBigUint64(0, BigInt.asUintN(64, b + 0x28n), true);
+    return { text: [...t], data: [...d] };
+  };
+  const got = (o: Outcome) => {
+    const img = okImage(o);
+    return { text: [...sectionBytes(img, '.text')], data: [...sectionBytes(img, '.data')] };
+  };
+  const bases = [0x100000n, 0x123400000000n, 0xfffffffffff00000n, 0x7fff00010000n, 0x100000n];
+
+  // (One array loaded again and again, without another array in between: the loads after the first share a plan.)
+  it('every load of one array writes the hand-computed words, as a fresh copy does', () => {
+    for (const base of bases) expect(got(loadBytes(elf, { base })), `base ${base.toString(16)}`).toEqual(want(base));
+    for (const base of bases) expect(got(loadBytes(elf.slice(), { base })), `fresh, base ${base.toString(16)}`).toEqual(want(base));
+  });
+
+  it('a kept or replayed log of a shared-plan load equals a fresh copy\'s: every entry, in order, with the bytes it wrote', () => {
+    const entries = (o: Outcome) => [...okImage(o).relocations]; // compared by toJSON (test/setup.ts)
+    const shared = bases.map((base) => [loadBytes(elf, { base, log: true }), loadBytes(elf, { base })] as const);
+    bases.forEach((base, i) => {
+      const fresh = entries(loadBytes(elf.slice(), { base, log: true }));
+      expect(fresh.map((r) => r.typeName)).toEqual(['R_X86_64_64', 'R_X86_64_PC32', 'R_X86_64_PC32', 'R_X86_64_PC32', 'R_X86_64_64', 'R_X86_64_64']);
+      const [kept, replayed] = shared[i]!;
+      expect(got(kept)).toEqual(want(base));
+      expect(entries(kept)).toEqual(fresh);
+      expect(entries(replayed)).toEqual(fresh);
+    });
+  });
 });
 
 describe('one engine: the log option, the by-type summary, the file copy, REL32 host pointers', () => {
