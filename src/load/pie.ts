@@ -436,10 +436,14 @@ interface PieRelocCache {
   tables: PieTable[];
   /** The file in its own byte order. */
   file: ByteView;
+  /** How many entries the tables claim, at most 4096 (a log's first capacity; it grows as needed). */
+  count: number;
 }
 
 function relocCache(pie: PieElf): PieRelocCache {
-  return { layout0: layoutPie(pie.loads, pie.elf.header.entry, 0n), tables: [], file: new ByteView(pie.elf.bytes, pie.elf.endian) };
+  let count = 0;
+  for (const t of pie.dyn.tables) count += Number(t.size / BigInt(t.rela ? SIZES.rela[1] : SIZES.rel[1]));
+  return { layout0: layoutPie(pie.loads, pie.elf.header.entry, 0n), tables: [], file: new ByteView(pie.elf.bytes, pie.elf.endian), count: Math.min(count, 4096) };
 }
 
 /** The segment of `segments` that holds [address, address + width) (u64 addresses compared as integers), or -1. */
@@ -504,8 +508,9 @@ function decodeRel(pie: PieElf, cache: PieRelocCache, t: PieTable, k: number): P
 
 /** Apply every dynamic relocation, tables in DT_RELA, DT_REL, DT_JMPREL order. */
 export function relocatePie(st: PieState, opts: RelocatePieOptions = {}): RelocationLogEntry[] {
-  const log = opts.log === false ? undefined : new RelocationLog(true);
-  applyDynamic(st, relocCache(st.pie), log);
+  const cache = relocCache(st.pie);
+  const log = opts.log === false ? undefined : new RelocationLog(true, cache.count);
+  applyDynamic(st, cache, log);
   return log?.entries() ?? [];
 }
 
@@ -700,7 +705,7 @@ export function loadPie(bytes: Uint8Array, base: bigint, profile: Profile, opts:
   const layout = layoutPie(pie.loads, pie.elf.header.entry, base);
   const fill = opts.fill ?? 0;
   const state = copySegments(pie, layout, fill);
-  const log = opts.log === true ? new RelocationLog(true) : undefined;
+  const log = opts.log === true ? new RelocationLog(true, p.reloc.count) : undefined;
   applyDynamic(state, p.reloc, log);
   if (opts.symbols) for (const s of opts.symbols) setPieSymbol(state, s.name, s.bytes);
   const elf = pie.elf;
@@ -712,7 +717,7 @@ export function loadPie(bytes: Uint8Array, base: bigint, profile: Profile, opts:
     });
   });
   const relocations = opts.log === false ? [] : lazyArray(log ? () => log.entries() : () => {
-    const replayed = new RelocationLog(true);
+    const replayed = new RelocationLog(true, p.reloc.count);
     applyDynamic(copySegments(pie, layout, fill), p.reloc, replayed);
     return replayed.entries();
   });
