@@ -25,7 +25,7 @@ import { CMem, streqIn, type Ptr } from './cmem.ts';
 import { RelocationLog } from './relocation-log.ts';
 import { shiftable, type LayoutSection } from './kexec-tools.ts';
 import { probeResults } from './kexec-tools-details.ts';
-import { parseOf, snapshotOf, uninitialised } from './snapshot.ts';
+import { parseOf, snapshotOf } from './snapshot.ts';
 import { lazyArray } from '../lazy-array.ts';
 import type { EntryRule, Profile } from './profile.ts';
 import type { LoadDetails, LoadedImage, LoadedSection, RejectionCode, RelocationLogEntry, SymbolProbe, SymbolWrite, Where } from '../types.ts';
@@ -764,9 +764,8 @@ let scratch = new Uint8Array(0);
  */
 function purgatoryBuffer(size: number, own: boolean, from?: Uint8Array): Uint8Array {
   if (own || size > SCRATCH_MAX) {
-    if (!from) return new Uint8Array(size);
-    const b = uninitialised(size);
-    b.set(from);
+    const b = new Uint8Array(size); // zeroed, then copied over: cheaper than an uninitialised Buffer (measured)
+    if (from) b.set(from);
     return b;
   }
   if (scratch.length < size) scratch = new Uint8Array(Math.max(size, Math.min(SCRATCH_MAX, scratch.length * 2)));
@@ -898,8 +897,7 @@ export function loadKernel(bytes: Uint8Array, base: bigint, profile: Profile, op
   let imageBytes = k.mem.image;
   if (!own) {
     const bufsz = Number(layout.bufsz);
-    imageBytes = uninitialised(bufsz);
-    imageBytes.set(k.mem.image.subarray(0, bufsz));
+    imageBytes = k.mem.image.slice(0, bufsz);
   }
   const image: LoadedImage = { base: layout.mem, bytes: imageBytes, memsz: layout.memsz, entry, sections, relocations };
   if (opts.probes) image.details = kernelDetails(k, layout, eEntry, opts.probes);

@@ -13,7 +13,7 @@ import { RelocInput, U64, applySpec, baseInvariant, bigOfHalves, type ArchModule
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { lazyArray, lazyMeta } from '../lazy-array.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
-import { parseOf, snapshotOf, uninitialised, type Snapshot } from './snapshot.ts';
+import { parseOf, snapshotOf, type Snapshot } from './snapshot.ts';
 import type { Profile } from './profile.ts';
 import { RelocationLog } from './relocation-log.ts';
 import type { Arch, LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
@@ -381,13 +381,11 @@ export function applyLayout(kt: KtElf, layout: Layout, fill: number): void {
   if (layout.bufsz > MAX_IMAGE) {
     throw new LoadError('unsupported', `image of ${layout.bufsz} bytes exceeds the model's ${MAX_IMAGE}-byte limit (kexec-tools would try to malloc it)`);
   }
-  // xmalloc(bufsz): the bytes no section covers are the heap's (the request's fill byte). A small
-  // image is allocated uninitialised and filled; a large one zeroed (by the OS, page by page, as
-  // it is touched) and filled only with a non-zero byte.
+  // xmalloc(bufsz): the bytes no section covers are the heap's (the request's fill byte). The image
+  // is allocated zeroed and filled only with a non-zero byte (an uninitialised one, filled, cost more: measured).
   const n = Number(layout.bufsz);
-  const small = n <= 1 << 16;
-  const image = small ? uninitialised(n) : new Uint8Array(n);
-  const mustFill = small || fill !== 0;
+  const image = new Uint8Array(n);
+  const mustFill = fill !== 0;
   // Each byte is written once: when the section copies come in ascending, disjoint order (always,
   // unless an alignment wraps dataAddr back), the fill goes only into the gaps between them;
   // otherwise the whole image is filled first and the copies land on it in the C code's order.

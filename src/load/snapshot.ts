@@ -65,11 +65,6 @@ function unchanged(s: Snapshot, bytes: Uint8Array): boolean {
   return s.bytes.length === bytes.length && Buffer.compare(s.bytes, bytes) === 0;
 }
 
-/** A new array whose every byte the caller writes before it is read (cheaper than a zeroed one). */
-export function uninitialised(n: number): Uint8Array {
-  return new Uint8Array(Buffer.allocUnsafeSlow(n).buffer, 0, n);
-}
-
 /** The parse a model keeps of a snapshot under `profile`: make()'s, once (a parse that fails is not kept: it throws again). */
 export function parseOf<T>(snap: Snapshot, profile: Profile, make: (bytes: Uint8Array) => T): T {
   let p = snap.parses.get(profile) as T | undefined;
