@@ -73,12 +73,12 @@ interface TsTimes {
 }
 
 /** engine.load() per call: default options, without a log, and with the log read. */
-function tsTimes(elf: Uint8Array, n: number): TsTimes {
+function tsTimes(elf: Uint8Array, n: number, opts: { profile: string; target?: Arch } = { profile: PROFILE }): TsTimes {
   const req = { elf, base: 0x100000n, fill: 0, symbols: [] };
-  const dflt = nsPer(n, () => engine.load(req, { profile: PROFILE }));
-  const noLog = nsPer(n, () => engine.load(req, { profile: PROFILE, log: false }));
+  const dflt = nsPer(n, () => engine.load(req, opts));
+  const noLog = nsPer(n, () => engine.load(req, { ...opts, log: false }));
   const logRead = nsPer(n, () => {
-    const o = engine.load(req, { profile: PROFILE, log: true });
+    const o = engine.load(req, { ...opts, log: true });
     if (o.kind === 'ok' && o.image.relocations.length < 0) throw new Error('unreachable');
   });
   return { dflt, noLog, logRead };
@@ -156,6 +156,13 @@ for (const [i, e] of (differentialOnly ? [] : entries).entries()) {
   const size = image.length;
   const floor = nsPer(20000, () => image.slice()); // one allocation and one copy, as a shared-plan load makes its image
   row(`  floor: a new ${size}-byte array filled by one copy`, fmt(c), fmt(floor), (floor / c).toFixed(2), '', '', '', '');
+}
+// The PIE model (profile 'pie'): TS only, no C loader takes a PIE (neither kexec-tools nor the kernel merged one).
+for (const id of differentialOnly ? [] : ['src-kexec-tools-2.0.32-x86_64-gcc-pie', 'src-kexec-tools-2.0.32-ppc64le-gcc-pie']) {
+  const e = loadManifest(corpus).find((x) => x.id === id);
+  if (!e) continue;
+  const t = tsTimes(new Uint8Array(readFileSync(resolve(corpus, '..', e.file))), quick ? 2000 : 20000, { profile: 'pie', target: e.arch });
+  row(`PIE model: ${id} (no C PIE loader)`, '-', fmt(t.dflt), '', fmt(t.noLog), '', fmt(t.logRead), '');
 }
 for (const n of differentialOnly ? [] : quick ? [1000, 10000] : [1000, 10000, 100000, 1000000]) {
   const elf = synthetic(n);

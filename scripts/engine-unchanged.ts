@@ -3,7 +3,9 @@
 // validate cases: bases × symbol settings × fill), (b) every fuzz reproducer in corpus/regressions,
 // and (c) N seeded fuzz cases per target (structured, mutated and malformed objects; every target
 // of src/arch/targets.ts), the first case of each corpus entry and every 10th fuzz case also with
-// the symbol probes of the details path (FLAG_DETAILS), each under
+// the symbol probes of the details path (FLAG_DETAILS), and (d) N seeded PIE inputs per PIE target
+// (scripts/pie-cases.ts: generated and mutated PIEs, each at four bases, some near 2^64) under the
+// PIE profile, each under
 // every profile, two host addresses and the three log settings (default, `log: false`,
 // `log: true`), and compares the whole outcomes: kind, code, message, `where`, image bytes,
 // layout, sections and the relocation log. With `log: false` the by-type summary
@@ -30,6 +32,7 @@ import { listReproducers, readReproducer } from '../src/fuzz/reproducer.ts';
 import { loadManifest } from '../src/validate/validate.ts';
 import { casesFor, requestOf as caseRequest } from '../src/validate/cases.ts';
 import type { Arch, LoadRequest, Outcome } from '../src/types.ts';
+import { PIE_TARGETS, pieCase } from './pie-cases.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -69,8 +72,8 @@ try {
   const baseLoad = (await import(pathToFileURL(join(baseDir, 'src', 'engine.ts')).href) as { load: typeof load }).load;
   setCorpusRoot(root);
   const byProfile = new Map<string, { cases: number; kinds: Map<string, number> }>();
-  const compare = (label: string, req: LoadRequest, target: Arch) => {
-    for (const profile of PROFILE_IDS) {
+  const compare = (label: string, req: LoadRequest, target: Arch, profiles: readonly string[] = PROFILE_IDS) => {
+    for (const profile of profiles) {
       if (onlyProfiles.length && !onlyProfiles.includes(profile)) continue;
       for (const hostAddress of HOSTS) {
         for (const log of LOGS) {
@@ -94,7 +97,7 @@ try {
       }
     }
   };
-  console.log(`baseline ${sha.slice(0, 12)} vs this checkout: ${withCorpus ? 'corpus × manifest bases, corpus/regressions, ' : ''}${cases} fuzz cases per target (seed ${seed}); every profile, 2 host addresses, 3 log settings`);
+  console.log(`baseline ${sha.slice(0, 12)} vs this checkout: ${withCorpus ? 'corpus × manifest bases, corpus/regressions, ' : ''}${cases} fuzz cases per target and ${cases} PIE cases per PIE target (seed ${seed}); every profile, 2 host addresses, 3 log settings`);
   if (withCorpus) {
     for (const e of loadManifest(join(root, 'corpus'))) {
       const elf = new Uint8Array(readFileSync(join(root, e.file)));
@@ -120,6 +123,16 @@ try {
       }
       compare(`target ${target} case ${k} (replay: caseFor(${seed}, ${k}, FUZZ_MODES, '${target}'))`, req, target);
       if (k % 10 === 0) compare(`target ${target} case ${k} +probes`, { ...req, probes: symbolProbes(req.elf) }, target);
+    }
+  }
+  const pieCorpus = loadManifest(join(root, 'corpus')).filter((e) => e.file.endsWith('.pie'));
+  for (const target of PIE_TARGETS) {
+    for (let k = 0; k < cases; k++) {
+      const c = pieCase(seed, k, target, pieCorpus, root);
+      if (!c) continue;
+      for (const base of c.bases) {
+        compare(`pie ${target} case ${k} ${c.label} base 0x${base.toString(16)} (replay: pieCase(${seed}, ${k}, '${target}'))`, { elf: c.elf, base, fill: c.fill, symbols: c.symbols }, target, ['pie']);
+      }
     }
   }
   for (const [p, s] of byProfile) console.log(`  ${p.padEnd(20)} ${String(s.cases).padStart(6)} outcomes: ${[...s.kinds].sort((x, y) => y[1] - x[1]).map(([kk, n]) => `${kk} ${n}`).join(', ')}`);

@@ -418,6 +418,55 @@ describe('PIE symbols: set/get by name through .symtab, else the dynamic symbols
   });
 });
 
+// -------------------------------------------------------------------------------------------
+describe('loads of one array share its parse (decoded relocations kept per parse)', () => {
+  // .text 0x0 (0x40 bytes), .data 0x2000: 0x40 file bytes, memsz 0x2000 (so it can straddle 2^64).
+  // RELATIVE at 0x2008 (addend 0x10) and at 0x3000 (addend 0x20, in .data's zero-filled part).
+  const straddle = () => buildPie({
+    endian: 'little', machine: EM_X86_64,
+    segments: [
+      { name: '.text', vaddr: 0n, data: new Uint8Array(0x40).fill(0xcc), flags: PF_R | PF_X },
+      { name: '.data', vaddr: 0x2000n, data: new Uint8Array(0x40), memsz: 0x2000n, flags: PF_R | PF_W },
+    ],
+    relocations: [{ offset: 0x2008n, type: X.RELATIVE, addend: 0x10n }, { offset: 0x3000n, type: X.RELATIVE, addend: 0x20n }],
+  });
+  const TOP = 1n << 64n;
+  it('B = 0x100000: B + A at both locations, on the first load and on a later one', () => {
+    const elf = straddle();
+    for (let i = 0; i < 2; i++) {
+      const img = okImage(loadBytes(elf, pie({ base: 0x100000n })));
+      expect(at(img, 0x2008, 8)).toEqual(enc(8, 0x100010n, 'little'));
+      expect(at(img, 0x3000, 8)).toEqual(enc(8, 0x100020n, 'little'));
+    }
+  });
+  it('B = 2^64 - 0x3000 (.data at [2^64 - 0x1000, 2^64 + 0x1000)): 0x2008 is relocated mod 2^64; 0x3000 lands at address 0, below .data as an integer: out-of-bounds, kept parse or not', () => {
+    const elf = straddle();
+    okImage(loadBytes(elf, pie({ base: 0x100000n }))); // the parse is kept from here on
+    const B = TOP - 0x3000n;
+    const want = { code: 'out-of-bounds', message: 'R_X86_64_RELATIVE at 0x3000 (+8) is outside every PT_LOAD segment\n' };
+    expect(rejection(loadBytes(elf, pie({ base: B })))).toEqual(want);
+    expect(rejection(loadBytes(elf.slice(), pie({ base: B })))).toEqual(want);
+    // Without the second relocation the same base loads: 0x2008 gets B + 0x10 = 2^64 - 0x2ff0.
+    const one = buildPie({
+      endian: 'little', machine: EM_X86_64,
+      segments: [{ name: '.data', vaddr: 0x2000n, data: new Uint8Array(0x40), memsz: 0x2000n, flags: PF_R | PF_W }],
+      relocations: [{ offset: 0x2008n, type: X.RELATIVE, addend: 0x10n }],
+    });
+    okImage(loadBytes(one, pie({ base: 0x100000n })));
+    const img = okImage(loadBytes(one, pie({ base: B })));
+    expect(at(img, 0x8, 8)).toEqual(enc(8, TOP - 0x2ff0n, 'little')); // the image starts at .data (link-time 0x2000)
+    expect(okImage(loadBytes(elf, pie({ base: 0x100000n }))).relocations.map((r) => r.value)).toEqual([0x100010n, 0x100020n]);
+  });
+  it('the relocation log read from a default load (replayed) equals the one recorded with log: true', () => {
+    const elf = straddle();
+    const replayed = okImage(loadBytes(elf, pie({ base: 0x200000n }))).relocations.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}` : v)));
+    const recorded = okImage(loadBytes(elf, pie({ base: 0x200000n, log: true }))).relocations.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? `${v}` : v)));
+    expect(replayed).toEqual(recorded);
+    expect(replayed).toHaveLength(2);
+    expect(okImage(loadBytes(elf, pie({ base: 0x200000n, log: false }))).relocations).toEqual([]);
+  });
+});
+
 describe('classification table (one line per type; bits from the arch modules)', () => {
   it('every PIE type writes through a spec the arch module classifies under the pie profile', () => {
     for (const [arch, mod, target] of [['x86_64', x86_64, 'x86_64'], ['ppc64', ppc64, 'ppc64le']] as const) {
