@@ -49,6 +49,33 @@ describe('lazyArray', () => {
     expect([...ys]).toEqual([9, 2]);
   });
 
+  it('make() may fill the array it is given and return it: the same elements, in order, and nothing copied twice', () => {
+    let given: unknown;
+    const xs = lazyArray<number>((into) => {
+      given = into;
+      expect(into.length).toBe(0);
+      into.push(5, 6, 7);
+      return into;
+    });
+    expect([...xs]).toEqual([5, 6, 7]);
+    expect(xs.length).toBe(3);
+    expect(Array.isArray(given)).toBe(true);
+  });
+
+  it('iterates the filled array itself: for-of, spread, values(), a write through the proxy seen; its iterator on another array iterates that one', () => {
+    const { xs, calls } = counted();
+    const seen: bigint[] = [];
+    for (const x of xs) {
+      seen.push(x.a);
+      if (x.a === 1n) xs.push({ a: 4n }); // a write during the iteration lands on the array being iterated
+    }
+    expect(seen).toEqual([1n, 2n, 3n, 4n]);
+    expect(calls()).toBe(1);
+    expect([...xs.values()].map((x) => x.a)).toEqual([1n, 2n, 3n, 4n]);
+    expect([...xs[Symbol.iterator].call([{ a: 7n }])]).toEqual([{ a: 7n }]);
+    expect(Array.from(lazyArray(() => [5, 6]))).toEqual([5, 6]);
+  });
+
   it('lazyMeta of a plain array, or of a lazy array made without one, is undefined', () => {
     expect(lazyMeta([1, 2])).toBeUndefined();
     expect(lazyMeta(lazyArray(() => [1]))).toBeUndefined();

@@ -15,7 +15,7 @@ import { lazyArray, lazyMeta } from '../lazy-array.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
 import { parseOf, snapshotOf, type Snapshot } from './snapshot.ts';
 import type { Profile } from './profile.ts';
-import { RelocationLog } from './relocation-log.ts';
+import { type LoggedRelocation, RelocationLog } from './relocation-log.ts';
 import type { Arch, LoadedImage, LoadedSection, RelocationLogEntry, SymbolWrite, Where } from '../types.ts';
 
 export const PARSE_FAILED = 'ELF rel parse failed\n';
@@ -477,6 +477,13 @@ export class RelocPlan {
   readonly locBig = new Map<number, bigint>();
   /** Each entry's symbol name as the log reports it, once asked for (a kept plan only). */
   readonly names: (string | undefined)[] = [];
+  /** The log its loads' kept logs derive from (Relocator.logTemplate), once a load keeps one. */
+  template: RelocationLog | undefined;
+  /**
+   * The entries written once into the template's image (Relocator.preApplyInvariant), by entry: 1,
+   * and the bytes they wrote (8 per entry; kept here: a change of fill makes a new template image).
+   */
+  invariant: { entries: Uint8Array; bytes: Uint8Array } | undefined;
   /** Decode stopped at entry n with this rejection: raised once entries [0, n) are applied. */
   failed = false;
   error: unknown;
@@ -575,6 +582,8 @@ class Relocator {
   private rareLoc = false;
   private readonly rOffset = new U64();
   private readonly rAddend = new U64();
+  private readonly p0 = new U64();
+  private readonly v0 = new U64();
   /** The entry being decoded or applied (its offset in plan.nums), and what where() reports of it. */
   private cur = 0;
   private offsetKnown = false;
@@ -943,9 +952,18 @@ class Relocator {
     if (plan.failed) throw plan.error;
   }
 
-  /** Apply the entries `list` (of a plan that decoded every entry), in its order. */
+  /**
+   * Apply the entries `list` (of a plan that decoded every entry), in its order; a (derived) log
+   * records them, the others' bytes being its template's (logTemplate).
+   */
   applyOnly(list: Uint32Array): void {
-    for (let i = 0; i < list.length; i++) this.apply(list[i]!);
+    const log = this.log;
+    for (let i = 0; i < list.length; i++) {
+      const j = list[i]!;
+      log?.reach(j);
+      this.apply(j);
+    }
+    log?.reach(this.plan.n);
   }
 
   /**
@@ -974,16 +992,20 @@ class Relocator {
     for (let i = 0; i < order.length; i++) {
       const j = order[i]!;
       const alone = maxEnd <= start(j) && (i + 1 === order.length || end(j) <= start(order[i + 1]!));
-      if (alone && baseInvariant(plan.specs[j]!, (m[j * STRIDE + D_FLAGS]! & F_VSHIFT) !== 0)) invariant[j] = 1;
+      // (≤ 8 bytes: the log template keeps what it wrote in 8 bytes per entry)
+      if (alone && plan.specs[j]!.width <= 8 && baseInvariant(plan.specs[j]!, (m[j * STRIDE + D_FLAGS]! & F_VSHIFT) !== 0)) invariant[j] = 1;
       maxEnd = Math.max(maxEnd, end(j));
     }
     const variant: number[] = [];
+    const written = new Uint8Array(plan.n * 8); // the bytes each invariant entry wrote, at entry * 8 (widths ≤ 8: plain)
     for (let j = 0; j < plan.n; j++) {
       if (invariant[j]) {
         this.apply(j);
+        written.set(this.mem.image.subarray(plan.locs[j]!, plan.locs[j]! + plan.specs[j]!.width), j * 8);
         any = true;
       } else variant.push(j);
     }
+    if (any) plan.invariant = { entries: invariant, bytes: written };
     return any ? Uint32Array.from(variant) : undefined;
   }
 
@@ -1025,8 +1047,11 @@ class Relocator {
     if (this.nameCache.image.size) this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
     const log = this.log;
     if (log) {
-      log.count(s.name, s.width);
-      if (log.keep) this.record(j, s, loc, view.bytes, loc);
+      if (log.derived) log.addBytes(view.bytes, loc, s.width, view.dv);
+      else {
+        log.count(s.name, s.width);
+        if (log.keep) this.record(j, s, loc, view.bytes, loc);
+      }
     }
   }
 
@@ -1042,7 +1067,8 @@ class Relocator {
       throw new LoadError('unknown-relocation', this.arch.unknownMessage(rType, this.sem, r.address.big()), { ...this.where(), relocation: this.arch.typeName(rType), symbol: this.symName() });
     }
     if (spec.width === 0) {
-      if (log) {
+      if (log?.derived) log.addBytes(mem.image, 0, 0);
+      else if (log) {
         log.count(spec.name, 0);
         if (log.keep) this.record(j, spec, -1, mem.image, 0);
       }
@@ -1093,23 +1119,59 @@ class Relocator {
     } else if (this.nameCache.image.size) {
       this.nameCache.image.clear(); // a write into the image can change a string table loaded there (SHF_ALLOC)
     }
-    if (log) {
+    if (log?.derived) log.addBytes(mem.bytesOf(locBuf), loc, spec.width);
+    else if (log) {
       log.count(spec.name, spec.width);
       if (log.keep) this.record(j, spec, locBuf === 'image' ? loc : -1, mem.bytesOf(locBuf), loc);
     }
   }
 
+  /** Log entry j as applied (P and the value of this load), `from` holding the bytes written at `at`. */
   private record(j: number, spec: RelocSpec, imageOffset: number, from: Uint8Array, at: number): void {
+    this.recordInto(this.log!, j, spec, imageOffset, this.r.address, this.r.value, from, at, false);
+  }
+
+  private recordInto(log: RelocationLog, j: number, spec: RelocSpec, imageOffset: number, address: U64, value: U64,
+    from: Uint8Array | undefined, at: number, moves: boolean): void {
     const m = this.plan.nums;
     const d = j * STRIDE;
-    const { r } = this;
+    this.cur = d;
     this.rOffset.set(m[d + D_OFF_HI]!, m[d + D_OFF_LO]!);
     this.rAddend.set(m[d + D_ADD_HI]!, m[d + D_ADD_LO]!);
     // A kept plan's names come from the file's copy (isStatic): the same for every load.
     const plan = this.plan;
     const name = plan.stream ? this.symName() : (plan.names[j] ??= this.symName());
-    this.log!.add(m[d + D_RI]!, m[d + D_K]!, this.relSection().info, this.rOffset, r.address, m[d + D_TYPE]!, spec.name, name,
-      m[d + D_SYM]!, this.rAddend, r.value, imageOffset, spec.width, from, at);
+    log.add(m[d + D_RI]!, m[d + D_K]!, this.relSection().info, this.rOffset, address, m[d + D_TYPE]!, spec.name, name,
+      m[d + D_SYM]!, this.rAddend, value, imageOffset, spec.width, from, at, moves);
+  }
+
+  /**
+   * The plan's log template (made once, before a load applies it): every decoded entry as record()
+   * would log it at B = 0 (P0, V0), marked where its value moves with B (F_VSHIFT), with the bytes
+   * of the entries written once into the template's image (preApplyInvariant: the same at every
+   * base); a kept log of a load derives from it (RelocationLog.derive) and records only the bytes
+   * the others write.
+   */
+  logTemplate(): RelocationLog {
+    const plan = this.plan;
+    if (!plan.template) {
+      const t = RelocationLog.template(plan.n);
+      const m = plan.nums;
+      for (let j = 0; j < plan.n; j++) {
+        const spec = plan.specs[j];
+        if (!spec) break; // an unhandled type: its apply raises, no entry follows
+        const d = j * STRIDE;
+        const flags = m[d + D_FLAGS]!;
+        const imageOffset = spec.width === 0 || flags & F_FILE ? -1 : plan.locs[j]!;
+        this.p0.set(m[d + D_P_HI]!, m[d + D_P_LO]!);
+        this.v0.set(m[d + D_V_HI]!, m[d + D_V_LO]!);
+        const inv = plan.invariant;
+        const fixed = inv !== undefined && inv.entries[j] === 1;
+        this.recordInto(t, j, spec, imageOffset, this.p0, this.v0, fixed ? inv.bytes : undefined, j * 8, (flags & F_VSHIFT) !== 0);
+      }
+      plan.template = t;
+    }
+    return plan.template;
   }
 }
 
@@ -1376,8 +1438,9 @@ function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationL
     if (s.variant) image.set(template.mem.image);
   }
   const applier = (s.applier ??= new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan)).reset(mem, b, opts.hostAddress, log);
-  // A log records every entry: applied again over the template, an invariant one writes its bytes again.
-  if (s.variant && !log) applier.applyOnly(s.variant);
+  if (log?.keep) log.derive(applier.logTemplate(), bHi, bLo);
+  // A kept log is derived: the bytes of an entry written once into the template are the template log's.
+  if (s.variant && (!log || log.derived)) applier.applyOnly(s.variant);
   else applier.applyAll();
   let kt: KtElf | undefined;
   let layout: Layout | undefined;
@@ -1421,14 +1484,14 @@ export function loadKexecTools(bytes: Uint8Array, base: bigint, profile: Profile
   if (opts.log === false) {
     image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: [], relocationTypes: placed.counted.byType };
   } else if (log) {
-    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: lazyArray(() => log.entries(), log) };
+    image = { base: b, bytes: imageBytes, memsz, entry, sections, relocations: lazyArray<LoggedRelocation>((into) => log.entries(into), log) };
   } else {
     const replay = { fill: opts.fill, hostAddress: opts.hostAddress };
     image = {
-      base: b, bytes: imageBytes, memsz, entry, sections, relocations: lazyArray(() => {
+      base: b, bytes: imageBytes, memsz, entry, sections, relocations: lazyArray<LoggedRelocation>((into) => {
         const replayed = new RelocationLog(true, parsed.relocations);
         place(parsed, base, replay, replayed);
-        return replayed.entries();
+        return replayed.entries(into);
       }, placed.counted),
     };
   }

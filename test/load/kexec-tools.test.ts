@@ -20,7 +20,7 @@ import { R_PPC64 } from '../../src/arch/ppc64.ts';
 import { makeProfile } from '../../src/load/profile.ts';
 import {
   PARSE_FAILED, alignedBase, applyLayout, getAddr, getSymbol, layoutKexecTools, loadKexecTools, parseKexecTools, relocateKexecTools,
-  shiftLayout, shiftable, type LayoutSection,
+  relocationTypesOf, shiftLayout, shiftable, type LayoutSection,
 } from '../../src/load/kexec-tools.ts';
 import { isLoadError, LoadError } from '../../src/errors.ts';
 import {
@@ -827,15 +827,53 @@ describe('loads of one parse share its layout at base 0, its pre-relocation imag
       const opts: LoadOpts[] = [];
       for (const base of bases) {
         for (const fill of [0, 0xa5]) {
-          for (const hostAddress of [0n, 0x7f0012345000n]) opts.push({ base, fill, hostAddress, profile: 'kexec-tools-2.0.25' });
+          // The log replayed when read (default) and kept (log: true; a shared load's log derives from the plan's template).
+          for (const hostAddress of [0n, 0x7f0012345000n]) for (const log of [undefined, true]) opts.push({ base, fill, hostAddress, profile: 'kexec-tools-2.0.25', log });
         }
       }
       // The array's loads in a row (a fresh array between two of them would make each a first load).
       const shared = opts.map((o) => view(loadBytes(elf, o)));
       opts.forEach((o, i) => expect(shared[i], JSON.stringify(o, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))).toEqual(view(loadBytes(elf.slice(), o))));
-      expect(shared.length).toBe(20);
+      expect(shared.length).toBe(40);
     });
   }
+
+  // A kept log of a shared load holds only its bytes and its shift; every other field is the plan's
+  // template, shared by every load of the array. A later load at another base and fill must not
+  // change an earlier load's log, kept or replayed when first read.
+  it('a log of one load does not change when later loads of the same array run (kept and replayed logs)', () => {
+    const elf = new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, 'elf', 'debian-kexec-tools-2.0.32-3-amd64.ro')));
+    const o = (base: bigint, fill: number, log?: boolean): LoadOpts => ({ base, fill, profile: 'kexec-tools-2.0.25', log });
+    const plain = (img: { relocations: readonly unknown[] }) => JSON.stringify(img.relocations, (_k, v: unknown) =>
+      (typeof v === 'bigint' ? `${v}n` : v instanceof Uint8Array ? [...v] : v));
+    loadBytes(elf, o(0x100000n, 0)); // the first load of the array; from the second on, its loads share a plan
+    const a = okImage(loadBytes(elf, o(0x3ffff000n, 0, true))); // kept, not read yet
+    const aLazy = okImage(loadBytes(elf, o(0x3ffff000n, 0))); // replayed at its first read
+    const aRead = okImage(loadBytes(elf, o(0x3ffff000n, 0, true)));
+    const readBefore = plain(aRead);
+    const b = okImage(loadBytes(elf, o((1n << 64n) - 0x2000n, 0xa5, true)));
+    expect(plain(b)).not.toBe(readBefore); // B's log differs from A's (else the test shows nothing)
+    const fresh = okImage(loadBytes(elf.slice(), o(0x3ffff000n, 0, true))); // a new input: recorded entry by entry, no template
+    const expected = plain(fresh);
+    expect(fresh.relocations.length).toBe(146);
+    expect(plain(a)).toBe(expected);
+    expect(plain(aLazy)).toBe(expected);
+    expect(readBefore).toBe(expected);
+    expect(plain(aRead)).toBe(expected);
+    expect(relocationTypesOf(a)).toEqual(relocationTypesOf(fresh));
+    expect([...relocationTypesOf(a)!.values()].reduce((n, t) => n + t.count, 0)).toBe(146);
+  });
+
+  // The plan (and its log template) outlive a change of fill, which makes a new pre-relocation image.
+  it('a kept log first asked for after the fill changed equals a fresh copy\'s', () => {
+    const elf = new Uint8Array(readFileSync(resolve(DEFAULT_CORPUS, 'elf', 'debian-kexec-tools-2.0.32-3-amd64.ro')));
+    const o = (base: bigint, fill: number, log?: boolean): LoadOpts => ({ base, fill, profile: 'kexec-tools-2.0.25', log });
+    loadBytes(elf, o(0x100000n, 0));
+    loadBytes(elf, o(0x200000n, 0)); // the plan: made at this second load, at fill 0
+    const loads = [o(0x3ffff000n, 0xa5, true), o(0x3ffff000n, 0xa5, true), o(0x500000n, 0, true), o(0x600000n, 0xa5)];
+    const shared = loads.map((x) => [...okImage(loadBytes(elf, x)).relocations]);
+    loads.forEach((x, i) => expect(shared[i]).toEqual([...okImage(loadBytes(elf.slice(), x)).relocations]));
+  });
 });
 
 describe('loads of one parse: relocations that write the same bytes at every base are applied once', () => {

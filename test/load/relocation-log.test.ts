@@ -95,6 +95,64 @@ describe('RelocationLog entries', () => {
     expect(at(0x18, 0xfffffffc)).not.toMatchObject({ offset: 0x20n });
   });
 
+  it('a derived log: the fields of its template, its address moved by B (with the carry, mod 2^64), its value only where marked, its own bytes', () => {
+    const t = RelocationLog.template(1); // grows past its capacity hint
+    t.add(1, 0, 2, u(0, 0x18), u(0, 0x00001018), 1, 'R_A', 'a', 4, u(0, 3), u(0, 0x2003), 0x18, 8, undefined, 0, true);
+    t.add(1, 1, 2, u(0, 0x20), u(0, 0xfffff020), 2, 'R_B', 'b', 5, u(0xffffffff, 0xfffffffc), u(0, 0x40), 0x20, 4, undefined, 0, false);
+    t.add(1, 2, 2, u(0, 0x28), u(0xffffffff, 0xfffff028), 3, 'R_C', '', 0, u(0, 0), u(0xffffffff, 0xffffff00), -1, 0, undefined, 0, true);
+    // Bytes the same for every derived log: the template's (a derived log need not record them).
+    t.add(1, 3, 2, u(0, 0x30), u(0, 0x1030), 2, 'R_B', 'b', 5, u(0, 0), u(0, 0x77), 0x30, 4, bytes, 6, false);
+    const b1 = new RelocationLog(true, 3).derive(t, 0, 0x100000);
+    const b2 = new RelocationLog(true, 3).derive(t, 0x1, 0x00002000);
+    expect(b1.derived && b2.derived && !t.derived).toBe(true);
+    b1.addBytes(bytes, 0, 8);
+    b2.addBytes(bytes, 4, 8);
+    b2.addBytes(bytes, 8, 4);
+    b1.addBytes(bytes, 2, 4);
+    b2.addBytes(bytes, 0, 0);
+    b2.reach(4); // entry 3 skipped: its bytes are the template's
+    // b1 stopped after two entries (a load that raises at its third): two entries, two counted.
+    const e1 = b1.entries();
+    const e2 = b2.entries();
+    expect(e1.length).toBe(2);
+    expect(e2.length).toBe(4);
+    expect(e1.map((e) => [e.relIndex, e.typeName, e.symbol, e.address, e.value, [...e.bytes]])).toEqual([
+      [0, 'R_A', 'a', 0x101018n, 0x102003n, [0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4]],
+      [1, 'R_B', 'b', 0x1_000f_f020n, 0x40n, [0xbe, 0xef, 1, 2]], // 0xfffff020 + 0x100000 carries into the high word; the value does not move
+    ]);
+    expect(e2.map((e) => [e.address, e.value, e.addend, [...e.bytes]])).toEqual([
+      [0x1_0000_3018n, 0x1_0000_4003n, 3n, [1, 2, 3, 4, 5, 6, 7, 8]],
+      [0x2_0000_1020n, 0x40n, -4n, [5, 6, 7, 8]], // 0xfffff020 + 0x1_00002000: the low word carries
+      [0x1_0000_1028n, 0x1_0000_1f00n, 0n, []], // (2^64 - 0xfd8) + B wraps mod 2^64; the value too: 2^64 - 0x100 + B
+      [0x1_0000_3030n, 0x77n, 0n, [0x03, 0x04, 0x05, 0x06]], // bytes 6..9 as the template recorded them
+    ]);
+    expect(b1.byType).toEqual(new Map([['R_A', { count: 1, bytes: 8 }], ['R_B', { count: 1, bytes: 4 }]]));
+    expect(b2.byType).toEqual(new Map([['R_A', { count: 1, bytes: 8 }], ['R_B', { count: 2, bytes: 8 }], ['R_C', { count: 1, bytes: 0 }]]));
+    // The template is not changed by its derived logs.
+    expect(t.entries().map((e) => [e.address, e.value, e.width])).toEqual([[0x1018n, 0x2003n, 8], [0xfffff020n, 0x40n, 4], [0xffff_ffff_ffff_f028n, 0xffff_ffff_ffff_ff00n, 0], [0x1030n, 0x77n, 4]]);
+    expect(e1[0]!.bytes).toBe(e1[0]!.bytes);
+  });
+
+  it('bytes: logs recorded at the same time keep their own (shared chunks, growth, a log larger than a chunk region), through a DataView or bytewise', () => {
+    const t = RelocationLog.template(1);
+    for (let k = 0; k < 1200; k++) t.add(0, k, 0, u(0, 0), u(0, 0), 1, 'R', 's', 0, u(0, 0), u(0, 0), k, [8, 4, 2, 1, 0][k % 5]!, undefined, 0);
+    const src = Uint8Array.from({ length: 8500 }, (_, i) => (i * 37 + 11) & 0xff);
+    const dv = new DataView(src.buffer);
+    const logs = [1, 3, 700, 2, 1200].map((capacity) => new RelocationLog(true, capacity).derive(t, 0, 0));
+    // Interleaved: entry k of every log in turn; log i's entry k wrote the bytes at 7 * k + i.
+    for (let k = 0; k < 1200; k++) {
+      logs.forEach((log, i) => log.addBytes(src, 7 * k + i, t.entries()[k]!.width, i % 2 ? dv : undefined));
+    }
+    logs.forEach((log, i) => {
+      const es = log.entries();
+      expect(es.length).toBe(1200);
+      for (const e of [es[0]!, es[1]!, es[2]!, es[3]!, es[4]!, es[599]!, es[1195]!, es[1199]!]) {
+        expect([...e.bytes]).toEqual([...src.subarray(7 * e.relIndex + i, 7 * e.relIndex + i + e.width)]);
+      }
+      expect(es.every((e) => e.bytes.length === e.width && e.bytes.every((b, o) => b === src[7 * e.relIndex + i + o]))).toBe(true);
+    });
+  });
+
   it('a log that is not kept records no entries; the by-type summary counts every relocation', () => {
     const log = new RelocationLog(false);
     log.count('R_A', 8);
