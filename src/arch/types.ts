@@ -263,8 +263,38 @@ export function applySpec(s: RelocSpec, r: RelocInput, view: ByteView, off: numb
  * address: never.
  */
 export function baseInvariant(s: RelocSpec, valueMoves: boolean): boolean {
-  const w = s.write;
-  return (w === write64 || w === write32 || w === write16 || w === write8) && s.compute === (valueMoves ? pcRelative : absolute);
+  return plainWriter(s.write) && s.compute === (valueMoves ? pcRelative : absolute);
+}
+
+/**
+ * Whether a spec's bytes at base B are its bytes at base 0 plus B, mod 2^(8 × width) in the store
+ * byte order (addToField): S+A of a value that moves with B, placed by a plain writer (the low
+ * 8 × width bits of the value), since (V0 + B) mod 2^k = ((V0 mod 2^k) + B) mod 2^k.
+ */
+export function baseLinear(s: RelocSpec, valueMoves: boolean): boolean {
+  return valueMoves && s.compute === absolute && plainWriter(s.write);
+}
+
+/** write8/16/32/64: the low bits of the value, nothing read at the location. */
+function plainWriter(w: RelocSpec['write']): boolean {
+  return w === write64 || w === write32 || w === write16 || w === write8;
+}
+
+/** Add the u64 (hi, lo) to the `width`-byte field at `off` (view's byte order), mod 2^(8 × width): what a plain writer's field becomes when its value moves by (hi, lo). */
+export function addToField(v: ByteView, off: number, width: number, hi: number, lo: number): void {
+  const dv = v.dv, le = v.little;
+  switch (width) {
+    case 8: {
+      const l = dv.getUint32(le ? off : off + 4, le) + lo;
+      dv.setUint32(le ? off : off + 4, l >>> 0, le);
+      dv.setUint32(le ? off + 4 : off, dv.getUint32(le ? off + 4 : off, le) + hi + (l > 0xffffffff ? 1 : 0), le);
+      return;
+    }
+    case 4: dv.setUint32(off, (dv.getUint32(off, le) + lo) >>> 0, le); return;
+    case 2: dv.setUint16(off, (dv.getUint16(off, le) + lo) & 0xffff, le); return;
+    case 1: dv.setUint8(off, (dv.getUint8(off) + lo) & 0xff); return;
+    default: throw new Error(`internal: addToField of width ${width}`);
+  }
 }
 
 // ---- shared range checks and their single error message (lld's checkInt/checkUInt/checkAlignment)

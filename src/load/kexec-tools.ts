@@ -9,7 +9,7 @@ import {
   SHT_RELA, SHT_SYMTAB, SIZES, STB_GLOBAL, STT_NOTYPE,
 } from '../elf/constants.ts';
 import { ElfFile, type SectionHeader, type ElfSymbol } from '../elf/reader.ts';
-import { RelocInput, U64, applySpec, baseInvariant, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
+import { RelocInput, U64, addToField, applySpec, baseInvariant, baseLinear, bigOfHalves, type ArchModule, type RelocSpec, type Semantics } from '../arch/types.ts';
 import { ARCH_MODULES } from '../arch/modules.ts';
 import { lazyArray, lazyMeta } from '../lazy-array.ts';
 import { CMem, offNumber, ptrAdd, ptrOffset, type BufId, type Ptr } from './cmem.ts';
@@ -480,7 +480,7 @@ export class RelocPlan {
   /** The log its loads' kept logs derive from (Relocator.logTemplate), once a load keeps one. */
   template: RelocationLog | undefined;
   /**
-   * The entries written once into the template's image (Relocator.preApplyInvariant), by entry: 1,
+   * The entries written once into the template's image (Relocator.preApply), by entry: 1,
    * and the bytes they wrote (8 per entry; kept here: a change of fill makes a new template image).
    */
   invariant: { entries: Uint8Array; bytes: Uint8Array } | undefined;
@@ -563,6 +563,14 @@ function isStatic(kt: KtElf): boolean {
     if (symtab && (symtab.data.buf !== 'file' || !inFile(symtab.link))) return false;
   }
   return true;
+}
+
+/** What Relocator.preApply() wrote into the template, and what a load still applies (entry indexes). */
+interface PreApplied {
+  variant: Uint32Array;
+  rest: Uint32Array;
+  /** The linear entries' locations (image offsets) and widths. */
+  linear: { locs: Float64Array; widths: Uint8Array };
 }
 
 /**
@@ -967,13 +975,15 @@ class Relocator {
   }
 
   /**
-   * The entries of a plan whose bytes differ between loads, after writing the others, once, through
-   * this Relocator (over the template, at base 0): entries that write the same bytes at every base
-   * (baseInvariant) into a range no other entry touches, so that no other entry reads or overwrites
-   * them and applying them again later writes the same bytes. Undefined (nothing written) unless
-   * the plan decoded every entry and every entry is plain.
+   * Write, once, through this Relocator (over the template, at base 0), the entries whose bytes
+   * follow from their bytes at base 0 alone, into ranges no other entry touches (so no other entry
+   * reads or overwrites them, and applying them again later writes the same bytes): those whose
+   * bytes are the same at every base (baseInvariant), and those whose bytes at B are their bytes at
+   * base 0 plus B (baseLinear: addBase() moves them). `variant`: every other entry, in order
+   * (what a load with a derived log applies); `rest`: the variant entries that are not linear.
+   * Undefined (nothing written) unless the plan decoded every entry and every entry is plain.
    */
-  preApplyInvariant(): Uint32Array | undefined {
+  preApply(): PreApplied | undefined {
     const { plan } = this;
     const m = plan.nums;
     if (plan.failed || plan.n === 0) return undefined;
@@ -986,27 +996,48 @@ class Relocator {
     const end = (j: number) => plan.locs[j]! + plan.specs[j]!.width;
     order.sort((a, b) => start(a) - start(b) || a - b);
     // Sorted by start: j touches no other range iff every earlier one ends by its start and the next starts at or after its end.
-    const invariant = new Uint8Array(plan.n);
-    let any = false;
+    const INVARIANT = 1, LINEAR = 2;
+    const kind = new Uint8Array(plan.n);
     let maxEnd = -Infinity;
     for (let i = 0; i < order.length; i++) {
       const j = order[i]!;
       const alone = maxEnd <= start(j) && (i + 1 === order.length || end(j) <= start(order[i + 1]!));
-      // (≤ 8 bytes: the log template keeps what it wrote in 8 bytes per entry)
-      if (alone && plan.specs[j]!.width <= 8 && baseInvariant(plan.specs[j]!, (m[j * STRIDE + D_FLAGS]! & F_VSHIFT) !== 0)) invariant[j] = 1;
       maxEnd = Math.max(maxEnd, end(j));
+      // (≤ 8 bytes: the log template keeps what an invariant entry wrote in 8 bytes per entry)
+      if (!alone || plan.specs[j]!.width > 8) continue;
+      const moves = (m[j * STRIDE + D_FLAGS]! & F_VSHIFT) !== 0;
+      if (baseInvariant(plan.specs[j]!, moves)) kind[j] = INVARIANT;
+      else if (baseLinear(plan.specs[j]!, moves)) kind[j] = LINEAR;
     }
-    const variant: number[] = [];
+    if (!kind.some((k) => k !== 0)) return undefined;
+    const variant: number[] = [], rest: number[] = [], linear: number[] = [];
+    const invariant = new Uint8Array(plan.n);
     const written = new Uint8Array(plan.n * 8); // the bytes each invariant entry wrote, at entry * 8 (widths ≤ 8: plain)
+    let anyInvariant = false;
     for (let j = 0; j < plan.n; j++) {
-      if (invariant[j]) {
-        this.apply(j);
+      if (kind[j] !== INVARIANT) variant.push(j);
+      if (kind[j] === 0) rest.push(j);
+      else this.apply(j); // at base 0
+      if (kind[j] === LINEAR) linear.push(j);
+      if (kind[j] === INVARIANT) {
+        invariant[j] = 1;
         written.set(this.mem.image.subarray(plan.locs[j]!, plan.locs[j]! + plan.specs[j]!.width), j * 8);
-        any = true;
-      } else variant.push(j);
+        anyInvariant = true;
+      }
     }
-    if (any) plan.invariant = { entries: invariant, bytes: written };
-    return any ? Uint32Array.from(variant) : undefined;
+    if (anyInvariant) plan.invariant = { entries: invariant, bytes: written };
+    return {
+      variant: Uint32Array.from(variant), rest: Uint32Array.from(rest),
+      linear: { locs: Float64Array.from(linear, (j) => plan.locs[j]!), widths: Uint8Array.from(linear, (j) => plan.specs[j]!.width) },
+    };
+  }
+
+  /** Move the linear entries' fields (preApply) by this load's shift B: each is its bytes at base 0 plus B. */
+  addBase(linear: PreApplied['linear']): void {
+    const view = this.mem.imageStore;
+    const { locs, widths } = linear;
+    const bHi = this.bHi, bLo = this.bLo;
+    for (let i = 0; i < locs.length; i++) addToField(view, locs[i]!, widths[i]!, bHi, bLo);
   }
 
   /** Apply entry j: P, the value, compute, write; count (and log) it. The common case here, the rest in applyRare(). */
@@ -1148,7 +1179,7 @@ class Relocator {
   /**
    * The plan's log template (made once, before a load applies it): every decoded entry as record()
    * would log it at B = 0 (P0, V0), marked where its value moves with B (F_VSHIFT), with the bytes
-   * of the entries written once into the template's image (preApplyInvariant: the same at every
+   * of the entries written once into the template's image (preApply: the same at every
    * base); a kept log of a load derives from it (RelocationLog.derive) and records only the bytes
    * the others write.
    */
@@ -1353,13 +1384,13 @@ interface Shared {
   alloc: boolean[];
   /**
    * The parse after applyLayout(layout0, fill), and the relocations that write the same bytes at
-   * every base (Relocator.preApplyInvariant) applied to its image once; each load copies the image.
+   * every base (Relocator.preApply) applied to its image once; each load copies the image.
    */
   template: KtElf;
   fill: number;
   plan: RelocPlan | undefined;
-  /** The plan's entries a load without a log applies (the others are in the template); undefined: all. */
-  variant?: Uint32Array;
+  /** What the template holds of the plan (Relocator.preApply); undefined: a load applies every entry. */
+  pre?: PreApplied;
   /** The plan's Relocator, reset for each load (its names and toc come from the template; see reset). */
   applier?: Relocator;
   /** layout0's addresses as u64 halves. */
@@ -1434,13 +1465,16 @@ function place(p: Parsed, base: bigint, opts: RelocateOptions, log?: RelocationL
     s.plan = new RelocPlan(p.relocations);
     const at0 = new Relocator(template, template.mem, addr0, opts.hostAddress, undefined, s.plan); // at base 0
     at0.decode(false);
-    s.variant = at0.preApplyInvariant(); // into the template, which this load copied before
-    if (s.variant) image.set(template.mem.image);
+    s.pre = at0.preApply(); // into the template, which this load copied before
+    if (s.pre) image.set(template.mem.image);
   }
   const applier = (s.applier ??= new Relocator(template, mem, addrs, opts.hostAddress, log, s.plan)).reset(mem, b, opts.hostAddress, log);
   if (log?.keep) log.derive(applier.logTemplate(), bHi, bLo);
   // A kept log is derived: the bytes of an entry written once into the template are the template log's.
-  if (s.variant && (!log || log.derived)) applier.applyOnly(s.variant);
+  if (s.pre && !log) {
+    applier.applyOnly(s.pre.rest);
+    applier.addBase(s.pre.linear); // (no other entry touches their ranges: the order does not matter)
+  } else if (s.pre && log!.derived) applier.applyOnly(s.pre.variant);
   else applier.applyAll();
   let kt: KtElf | undefined;
   let layout: Layout | undefined;

@@ -3,7 +3,7 @@
 // boundaries); and the shared bit writers' byte order.
 import { describe, expect, it } from 'vitest';
 import { ByteView } from '../../src/bytes.ts';
-import { U64, write16, write32, write64 } from '../../src/arch/types.ts';
+import { U64, addToField, write16, write32, write64 } from '../../src/arch/types.ts';
 
 const u = (v: bigint) => U64.of(v);
 
@@ -67,5 +67,33 @@ describe('bit writers: the low bits of the value, in the view\'s byte order', ()
     expect(bytes('big', write32, 0x1_2345_6789n, 4)).toEqual([0x23, 0x45, 0x67, 0x89]);
     expect(bytes('little', write64, 0x0102_0304_0506_0708n, 8)).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
     expect(bytes('big', write64, 0x0102_0304_0506_0708n, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
+
+describe('addToField: a plain writer\'s field moved by a u64, mod 2^(8 × width), in the view\'s byte order', () => {
+  const field = (endian: 'little' | 'big', bytes: number[]) => new ByteView(Uint8Array.from(bytes), endian);
+  it('8 bytes: the low word carries into the high one; the sum wraps at 2^64', () => {
+    // 0x00000001_ffffff00 + 0x00000002_00000200 = 0x00000004_00000100
+    const le = field('little', [0x00, 0xff, 0xff, 0xff, 0x01, 0, 0, 0]);
+    addToField(le, 0, 8, 2, 0x200);
+    expect([...le.bytes]).toEqual([0x00, 0x01, 0, 0, 0x04, 0, 0, 0]);
+    const be = field('big', [0, 0, 0, 0x01, 0xff, 0xff, 0xff, 0x00]);
+    addToField(be, 0, 8, 2, 0x200);
+    expect([...be.bytes]).toEqual([0, 0, 0, 0x04, 0, 0, 0x01, 0x00]);
+    // 0xffffffff_fffffff0 + 0x20 = 0x10 mod 2^64
+    const wrap = field('big', [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf0]);
+    addToField(wrap, 0, 8, 0, 0x20);
+    expect([...wrap.bytes]).toEqual([0, 0, 0, 0, 0, 0, 0, 0x10]);
+  });
+  it('4, 2 and 1 bytes keep only their low bits of the sum (the high word of the shift does not reach them)', () => {
+    const w4 = field('little', [0xf0, 0xff, 0xff, 0xff, 0xaa]);
+    addToField(w4, 0, 4, 0x1234, 0x20); // 0xfffffff0 + 0x20 = 0x10 mod 2^32; the byte after it untouched
+    expect([...w4.bytes]).toEqual([0x10, 0, 0, 0, 0xaa]);
+    const w2 = field('big', [0xaa, 0xff, 0xf0]);
+    addToField(w2, 1, 2, 1, 0x10020); // 0xfff0 + 0x0020 = 0x0010 mod 2^16
+    expect([...w2.bytes]).toEqual([0xaa, 0x00, 0x10]);
+    const w1 = field('little', [0xfe]);
+    addToField(w1, 0, 1, 0, 0x103); // 0xfe + 0x03 = 0x01 mod 2^8
+    expect([...w1.bytes]).toEqual([0x01]);
   });
 });

@@ -885,10 +885,12 @@ describe('loads of one parse: relocations that write the same bytes at every bas
   //   .text 0x10 R_X86_64_PC32 var-4:     B+0x24 - (B+0x10) = 0x14 (the same at every base, alone)
   //   .text 0x14 R_X86_64_PC32 absv:      0x1234 - (B+0x14) mod 2^32 (its value does not move, P does)
   //   .text 0x18 R_X86_64_64 absv:        0x1234 (the same at every base, alone)
-  //   .data 0x00 R_X86_64_64 var:         B+0x28
+  //   .data 0x00 R_X86_64_64 var:         B+0x28 (each load adds B to its word at base 0)
+  //   .data 0x08 R_X86_64_64 var+0xffff0000: B+0xffff0028 (its low word carries into the high one when B's low
+  //                                        word is 0x10000 or more: 0x100000, 0x123400100000, 0x7fff00010000)
   const elf = buildObject(std([
     reloc(R['64'], 0n, 'fn'), reloc(R.PC32, 4n, 'fn', 0x10n), reloc(R.PC32, 0x10n, 'var', -4n), reloc(R.PC32, 0x14n, 'absv'),
-    reloc(R['64'], 0x18n, 'absv'), reloc(R['64'], 0n, 'var', 0n, '.data'),
+    reloc(R['64'], 0x18n, 'absv'), reloc(R['64'], 0n, 'var', 0n, '.data'), reloc(R['64'], 8n, 'var', 0xffff0000n, '.data'),
   ]));
   const want = (b: bigint) => {
     const t = new Uint8Array(0x20).fill(0xcc);
@@ -900,6 +902,7 @@ describe('loads of one parse: relocations that write the same bytes at every bas
     v.setBigUint64(0x18, 0x1234n, true);
     const d = new Uint8Array(0x10).fill(0x11);
     new DataView(d.buffer).setBigUint64(0, BigInt.asUintN(64, b + 0x28n), true);
+    new DataView(d.buffer).setBigUint64(8, BigInt.asUintN(64, b + 0xffff0028n), true);
     return { text: [...t], data: [...d] };
   };
   const got = (o: Outcome) => {
@@ -919,7 +922,7 @@ describe('loads of one parse: relocations that write the same bytes at every bas
     const shared = bases.map((base) => [loadBytes(elf, { base, log: true }), loadBytes(elf, { base })] as const);
     bases.forEach((base, i) => {
       const fresh = entries(loadBytes(elf.slice(), { base, log: true }));
-      expect(fresh.map((r) => r.typeName)).toEqual(['R_X86_64_64', 'R_X86_64_PC32', 'R_X86_64_PC32', 'R_X86_64_PC32', 'R_X86_64_64', 'R_X86_64_64']);
+      expect(fresh.map((r) => r.typeName)).toEqual(['R_X86_64_64', 'R_X86_64_PC32', 'R_X86_64_PC32', 'R_X86_64_PC32', 'R_X86_64_64', 'R_X86_64_64', 'R_X86_64_64']);
       const [kept, replayed] = shared[i]!;
       expect(got(kept)).toEqual(want(base));
       expect(entries(kept)).toEqual(fresh);
