@@ -638,16 +638,16 @@ describe('one parse per input: later loads of the same bytes, the lazy log and s
     it(`${id} under kernel-${ver}: one array at many bases, with and without the log = a fresh copy each time`, () => {
       const { e, elf } = real(id);
       const bases = [0x100000n, 0x3ffff000n, 0x123456789000n, 0x100000n, 0x7ffff0000000n];
+      const runs = bases.flatMap((base) => [undefined, true, false].map((log) => ({ base, opts: { profile: `kernel-${ver}`, log } })));
+      // The array's loads in a row (a fresh array between two of them would make each a first load).
+      const shared = runs.map(({ base, opts }) => view(load({ elf, base, fill: 0, symbols: [] }, opts)));
       let loads = 0;
-      for (const base of bases) {
-        for (const log of [undefined, true, false]) {
-          const opts = { profile: `kernel-${ver}`, log };
-          const again = view(load({ elf, base, fill: 0, symbols: [] }, opts));
-          expect(again).toEqual(view(load({ elf: elf.slice(), base, fill: 0, symbols: [] }, opts)));
-          expect(again.relocations.length).toBe(log === false ? 0 : e.relocationCount);
-          loads++;
-        }
-      }
+      runs.forEach(({ base, opts }, i) => {
+        const again = shared[i]!;
+        expect(again, `base ${base.toString(16)} log ${opts.log}`).toEqual(view(load({ elf: elf.slice(), base, fill: 0, symbols: [] }, opts)));
+        expect(again.relocations.length).toBe(opts.log === false ? 0 : e.relocationCount);
+        loads++;
+      });
       expect(loads).toBe(15);
     });
   }
