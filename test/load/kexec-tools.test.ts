@@ -917,6 +917,33 @@ describe('loads of one parse: relocations that write the same bytes at every bas
     for (const base of bases) expect(got(loadBytes(elf.slice(), { base })), `fresh, base ${base.toString(16)}`).toEqual(want(base));
   });
 
+  it('300 random objects, relocations overlapping or not, against moving and fixed symbols: the loads of one array in a row = a fresh copy each', () => {
+    const next = rng(17);
+    const types = [R['64'], R.PC32, R.PLT32, R['32'], R['32S']];
+    const width = (t: number) => (t === R['64'] ? 8 : 4);
+    const symbols = ['fn', 'var', 'lvar', 'absv', 'bssvar'];
+    const bases = [0x100000n, 0x7fff00010000n, 0xfffffffffff00000n, 0x3ffff000n];
+    const view = (o: Outcome) => (o.kind === 'ok' ? { bytes: Buffer.from(o.image.bytes).toString('hex'), log: [...o.image.relocations] } : o);
+    let shared = 0;
+    for (let c = 0; c < 300; c++) {
+      const relocs: ObjRelocation[] = [];
+      for (let k = 1 + (next() % 10); k > 0; k--) {
+        const type = types[next() % types.length]!;
+        const section = next() % 3 ? '.text' : '.data';
+        const room = (section === '.text' ? 0x20 : 0x10) - width(type);
+        const addend = [0n, 4n, -4n, 0xffff0000n, -0x100000n][next() % 5]!;
+        relocs.push(reloc(type, BigInt(next() % (room + 1)), symbols[next() % symbols.length]!, addend, section));
+      }
+      const elf = buildObject(std(relocs));
+      const fill = next() % 2 ? 0 : 0xa5; // one per case: a change of fill makes a new template without what preApply wrote
+      const runs = bases.flatMap((base) => [undefined, true].map((log) => ({ base, fill, log })));
+      const inRow = runs.map((o) => view(loadBytes(elf, o)));
+      runs.forEach((o, i) => expect(inRow[i], `case ${c}: ${JSON.stringify(relocs, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v))} at ${o.base.toString(16)}`).toEqual(view(loadBytes(elf.slice(), o))));
+      shared += runs.length - 1;
+    }
+    expect(shared).toBe(300 * 7);
+  });
+
   it('a kept or replayed log of a shared-plan load equals a fresh copy\'s: every entry, in order, with the bytes it wrote', () => {
     const entries = (o: Outcome) => [...okImage(o).relocations]; // compared by toJSON (test/setup.ts)
     const shared = bases.map((base) => [loadBytes(elf, { base, log: true }), loadBytes(elf, { base })] as const);
