@@ -590,8 +590,6 @@ class Relocator {
   private rareLoc = false;
   private readonly rOffset = new U64();
   private readonly rAddend = new U64();
-  private readonly p0 = new U64();
-  private readonly v0 = new U64();
   /** The entry being decoded or applied (its offset in plan.nums), and what where() reports of it. */
   private cur = 0;
   private offsetKnown = false;
@@ -1188,17 +1186,18 @@ class Relocator {
     if (!plan.template) {
       const t = RelocationLog.template(plan.n);
       const m = plan.nums;
+      const p0 = new U64(), v0 = new U64(); // P and the value at base 0 (made once per plan)
       for (let j = 0; j < plan.n; j++) {
         const spec = plan.specs[j];
         if (!spec) break; // an unhandled type: its apply raises, no entry follows
         const d = j * STRIDE;
         const flags = m[d + D_FLAGS]!;
         const imageOffset = spec.width === 0 || flags & F_FILE ? -1 : plan.locs[j]!;
-        this.p0.set(m[d + D_P_HI]!, m[d + D_P_LO]!);
-        this.v0.set(m[d + D_V_HI]!, m[d + D_V_LO]!);
+        p0.set(m[d + D_P_HI]!, m[d + D_P_LO]!);
+        v0.set(m[d + D_V_HI]!, m[d + D_V_LO]!);
         const inv = plan.invariant;
         const fixed = inv !== undefined && inv.entries[j] === 1;
-        this.recordInto(t, j, spec, imageOffset, this.p0, this.v0, fixed ? inv.bytes : undefined, j * 8, (flags & F_VSHIFT) !== 0);
+        this.recordInto(t, j, spec, imageOffset, p0, v0, fixed ? inv.bytes : undefined, j * 8, (flags & F_VSHIFT) !== 0);
       }
       plan.template = t;
     }
